@@ -1,0 +1,11 @@
+"""The Celery application. Periodic jobs are listed in CELERY_BEAT_SCHEDULE (settings)."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("sskdt")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,22 @@
+"""Test overlay: production-shaped settings (DEBUG off) with what a test run needs.
+
+The environment is filled before the main module reads it; the main module stays the one
+place where settings are defined.
+"""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "0")
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-only-" + "k3y" * 20)
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
+os.environ.setdefault("DJANGO_BEHIND_TLS_PROXY", "0")
+os.environ.setdefault("DJANGO_HSTS_SECONDS", "0")
+os.environ.setdefault("SSKDT_FAST_PASSWORD_HASHER", "1")
+
+from config.settings import *  # noqa: E402,F403
+
+# The live-server browser tests talk plain HTTP on loopback.
+SESSION_COOKIE_SECURE = False
+CSRF_COOKIE_SECURE = False
+STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405

@@ -1,0 +1,14 @@
+from rest_framework import generics
+
+from accounts.access import provinces_visible_to
+from provinces.serializers import ProvinceSerializer
+
+
+class ProvinceListApi(generics.ListAPIView):
+    """The provinces the caller may see (all 34 for national roles, their own for others)."""
+
+    serializer_class = ProvinceSerializer
+    pagination_class = None
+
+    def get_queryset(self):
+        return provinces_visible_to(self.request.user).prefetch_related("old_codes")
