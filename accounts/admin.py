@@ -1,0 +1,33 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin
+
+from accounts.models import AuditEvent, AuthEvent, User
+
+
+@admin.register(User)
+class PortalUserAdmin(UserAdmin):
+    list_display = ("username", "full_name", "role", "province", "facility", "is_active")
+    list_filter = ("role", "is_active", "province")
+    search_fields = ("username", "full_name", "email")
+    fieldsets = UserAdmin.fieldsets + (
+        ("Portal", {"fields": ("full_name", "role", "province", "facility", "language", "is_demo")}),
+    )
+
+
+@admin.register(AuthEvent)
+class AuthEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "kind", "username_tried", "ip_address")
+    list_filter = ("kind",)
+    search_fields = ("username_tried",)
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    list_display = ("at", "actor", "action", "target_type", "target_id")
+    list_filter = ("action",)
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,57 @@
+from allauth.mfa.models import Authenticator
+from django.conf import settings
+from django.contrib import messages
+from django.http import JsonResponse
+from django.shortcuts import redirect
+from django.utils import translation
+from django.utils.translation import gettext as _
+
+# Pages a signed-in user without MFA may still reach: login/logout and MFA enrolment,
+# the language switch and static files.
+MFA_EXEMPT_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/favicon.ico")
+
+
+class UserLanguageMiddleware:
+    """Activate the signed-in user's remembered language (Vietnamese by default)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and getattr(user, "language", None):
+            translation.activate(user.language)
+            request.LANGUAGE_CODE = user.language
+        return self.get_response(request)
+
+
+def user_has_mfa(user) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+class RequireMFAMiddleware:
+    """Every staff member must enrol TOTP before any portal page or API call.
+
+    Demo accounts may skip enrolment only while DEBUG is on.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if (
+            user is None
+            or not user.is_authenticated
+            or request.path.startswith(MFA_EXEMPT_PREFIXES)
+            or (settings.SSKDT_DEMO_SKIPS_MFA and getattr(user, "is_demo", False))
+            or user_has_mfa(user)
+        ):
+            return self.get_response(request)
+        if request.path.startswith("/api/"):
+            return JsonResponse(
+                {"code": "mfa_required", "message": _("Set up two-factor authentication first."), "details": {}},
+                status=403,
+            )
+        messages.warning(request, _("Set up two-factor authentication (TOTP) before you continue."))
+        return redirect("mfa_activate_totp")

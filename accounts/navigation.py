@@ -1,0 +1,41 @@
+"""The navigation each role sees. Later capabilities add their entries here."""
+
+from dataclasses import dataclass
+
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext_lazy as _
+
+from accounts.access import can_manage_staff, is_staff_member
+from accounts.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: str
+    url_name: str
+    roles: frozenset[str]
+
+
+NAV_ITEMS: list[NavItem] = [
+    NavItem(_("Home"), "home", frozenset(Role.values)),
+    NavItem(
+        _("Staff"), "staff-list", frozenset({Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN})
+    ),
+    NavItem(_("API"), "api-docs", frozenset(Role.values)),
+]
+
+
+def nav_for(user) -> list[dict]:
+    if not is_staff_member(user):
+        return []
+    items = []
+    for item in NAV_ITEMS:
+        if user.role not in item.roles:
+            continue
+        if item.url_name == "staff-list" and not can_manage_staff(user):
+            continue
+        try:
+            items.append({"label": item.label, "url": reverse(item.url_name), "name": item.url_name})
+        except NoReverseMatch:
+            continue
+    return items

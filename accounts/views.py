@@ -1,0 +1,141 @@
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts import services
+from accounts.access import (
+    can_manage_staff,
+    creatable_roles,
+    facilities_visible_to,
+    is_staff_member,
+    provinces_visible_to,
+    staff_get_for_user,
+)
+from accounts.forms import LanguageForm, StaffCreateForm, StaffFilterForm
+from accounts.models import Role
+from accounts.selectors import staff_list
+
+HOME_TEMPLATES = {
+    Role.DOCTOR: "accounts/home_doctor.html",
+    Role.FACILITY_ADMIN: "accounts/home_facility_admin.html",
+    Role.PROVINCE_OFFICER: "accounts/home_province_officer.html",
+    Role.MINISTRY_EDITOR: "accounts/home_ministry.html",
+    Role.MINISTRY_ADMIN: "accounts/home_ministry.html",
+}
+
+
+@login_required
+def home(request):
+    """Each role lands on its own home page; accounts without a role see a short notice."""
+    user = request.user
+    if not is_staff_member(user):
+        return render(request, "accounts/home_no_role.html", status=403)
+    context = {
+        "provinces_count": provinces_visible_to(user).count(),
+        "facilities_count": facilities_visible_to(user).count(),
+        "can_manage_staff": can_manage_staff(user),
+    }
+    return render(request, HOME_TEMPLATES[user.role], context)
+
+
+def _require_staff_manager(request):
+    if not request.user.is_authenticated or not can_manage_staff(request.user):
+        raise PermissionDenied
+
+
+@login_required
+def staff_list_view(request):
+    _require_staff_manager(request)
+    form = StaffFilterForm(request.GET or None)
+    q, active = "", ""
+    if form.is_valid():
+        q, active = form.cleaned_data["q"], form.cleaned_data["active"]
+    page = Paginator(staff_list(user=request.user, q=q, active=active), 25).get_page(request.GET.get("page"))
+    return render(request, "accounts/user_list.html", {"form": form, "page": page})
+
+
+@login_required
+def staff_create_view(request):
+    _require_staff_manager(request)
+    form = StaffCreateForm(request.POST or None, acting_user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = services.staff_create(
+                acting_user=request.user,
+                username=data["username"],
+                email=data["email"],
+                full_name=data["full_name"],
+                role=data["role"],
+                province=data.get("province"),
+                facility=data.get("facility"),
+                request=request,
+            )
+        except ValidationError as exc:
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.success(request, _("Account %(name)s created; a link to set the password was emailed.")
+                             % {"name": user.display_name})
+            return redirect("staff-detail", public_id=user.public_id)
+    return render(request, "accounts/user_create.html", {"form": form, "roles": creatable_roles(request.user)})
+
+
+@login_required
+def staff_detail_view(request, public_id):
+    _require_staff_manager(request)
+    member = staff_get_for_user(request.user, public_id)
+    return render(request, "accounts/user_detail.html", {"member": member})
+
+
+@login_required
+@require_POST
+def staff_deactivate_view(request, public_id):
+    _require_staff_manager(request)
+    member = staff_get_for_user(request.user, public_id)
+    try:
+        services.staff_deactivate(acting_user=request.user, user=member)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("Account deactivated; all its sessions have ended."))
+    return redirect("staff-detail", public_id=member.public_id)
+
+
+@login_required
+@require_POST
+def staff_reactivate_view(request, public_id):
+    _require_staff_manager(request)
+    member = staff_get_for_user(request.user, public_id)
+    services.staff_reactivate(acting_user=request.user, user=member)
+    messages.success(request, _("Account reactivated."))
+    return redirect("staff-detail", public_id=member.public_id)
+
+
+@login_required
+@require_POST
+def language_set_view(request):
+    form = LanguageForm(request.POST)
+    if form.is_valid():
+        services.user_language_set(user=request.user, language=form.cleaned_data["language"])
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        next_url = "/"
+    return redirect(next_url)
+
+
+def error_403(request, exception=None):
+    return render(request, "errors/403.html", status=403)
+
+
+def error_404(request, exception=None):
+    return render(request, "errors/404.html", status=404)
+
+
+def error_500(request):
+    return render(request, "errors/500.html", status=500)

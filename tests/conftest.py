@@ -1,0 +1,92 @@
+"""Named actors, so that access tests read as sentences.
+
+Facility A (01001) and its sibling A2 (01002) are in Hà Nội (01); facility B (79001) is in
+TP. Hồ Chí Minh (79).
+"""
+
+import pytest
+from allauth.mfa.models import Authenticator
+
+from accounts.models import Role
+from tests import factories as f
+
+
+@pytest.fixture
+def facility_a(db):
+    return f.FacilityFactory(code="01001", name="Bệnh viện Thử nghiệm A", province=f.province("01"))
+
+
+@pytest.fixture
+def facility_a2(db):
+    return f.FacilityFactory(code="01002", name="Trạm Y tế Thử nghiệm A2", province=f.province("01"))
+
+
+@pytest.fixture
+def facility_b(db):
+    return f.FacilityFactory(code="79001", name="Bệnh viện Thử nghiệm B", province=f.province("79"))
+
+
+@pytest.fixture
+def doctor_a(facility_a):
+    return f.doctor(facility_a, username="doctor_a")
+
+
+@pytest.fixture
+def doctor_b(facility_b):
+    return f.doctor(facility_b, username="doctor_b")
+
+
+@pytest.fixture
+def facility_admin_a(facility_a):
+    return f.facility_admin(facility_a, username="facility_admin_a")
+
+
+@pytest.fixture
+def facility_admin_b(facility_b):
+    return f.facility_admin(facility_b, username="facility_admin_b")
+
+
+@pytest.fixture
+def officer_hanoi(db):
+    return f.province_officer("01", username="officer_hanoi")
+
+
+@pytest.fixture
+def officer_hcm(db):
+    return f.province_officer("79", username="officer_hcm")
+
+
+@pytest.fixture
+def ministry_admin(db):
+    return f.ministry(Role.MINISTRY_ADMIN, username="ministry_admin")
+
+
+@pytest.fixture
+def ministry_editor(db):
+    return f.ministry(Role.MINISTRY_EDITOR, username="ministry_editor")
+
+
+@pytest.fixture
+def outsider(db):
+    """A signed-in account with no role (e.g. an operations superuser without a portal role)."""
+    return f.UserFactory(username="outsider", role="")
+
+
+def enrol_totp(user) -> Authenticator:
+    """Give the user an active TOTP authenticator (MFA is required before any portal page)."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    return TOTP.activate(user, generate_totp_secret()).instance
+
+
+@pytest.fixture
+def login(client):
+    """Sign a user in with MFA already enrolled: `login(doctor_a)` returns the client."""
+
+    def _login(user, *, mfa: bool = True):
+        if mfa:
+            enrol_totp(user)
+        client.force_login(user)
+        return client
+
+    return _login
