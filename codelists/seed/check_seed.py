@@ -1,6 +1,10 @@
 #!/usr/bin/env python3
 """Verify the seed files: header, row counts, unique codes, parents exist, JSON properties, no empty display_vi."""
-import csv, json, os, sys
+import csv
+import json
+import os
+import sys
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 HEADER = ["code", "display_vi", "display_en", "parent_code", "active", "properties"]
 EXPECTED = {"icd10.csv": 12433, "icd9cm.csv": 1276, "beneficiary-group.csv": 43, "benefit-level.csv": 5,
