@@ -89,7 +89,7 @@ def _require_ministry(user: User) -> None:
 
 def _lock_draft(version: CodeSystemVersion) -> CodeSystemVersion:
     """Lock the version row and check that it is still a draft."""
-    locked = CodeSystemVersion.objects.select_for_update().select_related("system").get(pk=version.pk)
+    locked = CodeSystemVersion.objects.select_for_update(of=("self",)).select_related("system").get(pk=version.pk)
     if locked.status != VersionStatus.DRAFT:
         raise ValidationError(_("Only a draft can be changed; this version is %(status)s.")
                               % {"status": locked.get_status_display()}, code="not_draft")
@@ -235,7 +235,7 @@ def concept_edit(
     """
     _require_ministry(acting_user)
     draft = _lock_draft(concept.version)
-    current = Concept.objects.select_for_update().select_related("updated_by").get(pk=concept.pk)
+    current = Concept.objects.select_for_update(of=("self",)).select_related("updated_by").get(pk=concept.pk)
     submitted = fields.as_dict()
     if current.revision != expected_revision:
         raise ConceptConflict(concept=current, submitted=submitted)
@@ -288,7 +288,7 @@ def version_submit(*, version: CodeSystemVersion, acting_user: User) -> CodeSyst
 def _lock_for_review(version: CodeSystemVersion, acting_user: User) -> CodeSystemVersion:
     if not (acting_user and acting_user.is_active and acting_user.role == Role.MINISTRY_ADMIN):
         raise PermissionDenied
-    locked = CodeSystemVersion.objects.select_for_update().select_related("system").get(pk=version.pk)
+    locked = CodeSystemVersion.objects.select_for_update(of=("self",)).select_related("system").get(pk=version.pk)
     if locked.status != VersionStatus.IN_REVIEW:
         raise ValidationError(_("This version is not waiting for review."), code="not_in_review")
     if locked.last_edited_by_id == acting_user.pk:

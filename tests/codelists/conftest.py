@@ -53,3 +53,27 @@ def icd_v3(icd, icd_v2):
     """Published but in force only from 2030: adds N01."""
     CodeSystemVersion.objects.filter(pk=icd_v2.pk).update(status=VersionStatus.RETIRED, effective_to=date(2030, 1, 1))
     return cf.version(icd, "v3", [("A00", "Bệnh tả"), ("N01", "Mã tương lai")], effective_from=date(2030, 1, 1))
+
+
+@pytest.fixture
+def second_admin(db):
+    from accounts.models import Role
+    from tests import factories as f
+
+    return f.ministry(Role.MINISTRY_ADMIN, username="ministry_admin_2")
+
+
+@pytest.fixture
+def labs(db):
+    """A small lab-indicator list, published, with one draft open from it."""
+    system = cf.system("lab-indicator", max_code_length=10)
+    return cf.version(
+        system,
+        "2020",
+        [
+            ("GLU", "Glucose", True, {"unit": "mmol/L", "ref_low": 3.9, "ref_high": 6.4}),
+            ("URE", "Ure", True, {"unit": "mmol/L"}),
+            ("CRE", "Creatinin", True, {"unit": "µmol/L"}),
+        ],
+        effective_from=date(2020, 1, 1),
+    )
