@@ -21,12 +21,15 @@ def search_normalise(text: str) -> str:
     """Return text lower-cased, without Vietnamese diacritics (đ → d) and single-spaced.
 
     Both the stored search column and every search query go through this function, so a
-    user typing "viem phoi" finds "Viêm phổi".
+    user typing "viem phoi khong dac hieu" finds "Viêm phổi, không đặc hiệu".
     """
     text = (text or "").replace("đ", "d").replace("Đ", "D")
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
-    return " ".join(stripped.lower().split())
+    # Punctuation between words ("Viêm phổi, không đặc hiệu") must not stop a phrase match;
+    # dots, dashes and slashes stay because codes use them (J18.9, A00-A09).
+    spaced = "".join(ch if ch.isalnum() or ch in ".-/" else " " for ch in stripped.lower())
+    return " ".join(spaced.split())
 
 
 def concept_search_text(code: str, display_vi: str, display_en: str) -> str:
