@@ -66,3 +66,8 @@ def test_published_version_cannot_be_edited_through_pages(client, login, labs, m
     r = c.post(f"/codelists/lab-indicator/versions/{labs.pk}/concepts/new/", {"code": "X", "display_vi": "X"})
     assert r.status_code == 302
     assert not labs.concepts.filter(code="X").exists()
+
+
+def test_pages_are_in_vietnamese(client, login, labs, ministry_editor):
+    body = login(ministry_editor).get(f"/codelists/lab-indicator/versions/{labs.pk}/").content.decode()
+    assert "Xuất CSV" in body and "Mã hoặc tên" in body
