@@ -1,4 +1,7 @@
-"""CSV/XLSX import into a draft: preview first, row-level reasons, all-or-nothing apply."""
+"""CSV/XLSX import into a draft: preview first, row-level reasons, all-or-nothing apply.
+
+Reasons are checked in Vietnamese, the language staff see (LANGUAGE_CODE is vi).
+"""
 
 import io
 from datetime import date
@@ -56,12 +59,12 @@ def test_confirm_applies_the_file(draft, ministry_editor):
 @pytest.mark.parametrize(
     ("body", "row", "fragment"),
     [
-        (HEADER + "GLU,Glucose,,,1,{}\nGLU,Glucose 2,,,1,{}\n", 3, "more than once"),
-        (HEADER + "ABCDEFGHIJK,Quá dài,,,1,{}\n", 2, "longer than 10"),
-        (HEADER + "NEW,,,,1,{}\n", 2, "Vietnamese display is empty"),
-        (HEADER + "NEW,Mới,,NOPE,1,{}\n", 2, "parent code NOPE"),
-        (HEADER + "NEW,Mới,,,maybe,{}\n", 2, "1 or 0"),
-        (HEADER + "NEW,Mới,,,1,[1]\n", 2, "JSON object"),
+        (HEADER + "GLU,Glucose,,,1,{}\nGLU,Glucose 2,,,1,{}\n", 3, "xuất hiện nhiều lần"),
+        (HEADER + "ABCDEFGHIJK,Quá dài,,,1,{}\n", 2, "dài hơn 10"),
+        (HEADER + "NEW,,,,1,{}\n", 2, "Tên tiếng Việt bị trống"),
+        (HEADER + "NEW,Mới,,NOPE,1,{}\n", 2, "Mã cha NOPE"),
+        (HEADER + "NEW,Mới,,,maybe,{}\n", 2, "1 hoặc 0"),
+        (HEADER + "NEW,Mới,,,1,[1]\n", 2, "đối tượng JSON"),
     ],
 )
 def test_bad_rows_are_rejected_with_row_and_reason(draft, ministry_editor, body, row, fragment):
@@ -86,14 +89,14 @@ def test_one_bad_row_blocks_the_whole_file(draft, ministry_editor):
 @pytest.mark.parametrize(
     ("content", "name", "fragment"),
     [
-        ("mã,tên\nGLU,Glucose\n", "x.csv", "Wrong columns"),
-        ("code,display_vi,colour\nGLU,Glucose,red\n", "x.csv", "unknown columns: colour"),
+        ("mã,tên\nGLU,Glucose\n", "x.csv", "Sai cột"),
+        ("code,display_vi,colour\nGLU,Glucose,red\n", "x.csv", "cột không hợp lệ: colour"),
         ("Mã,Tên bệnh\n".encode("cp1258", errors="replace") + "GLU,Glucôzơ\n".encode("cp1258"), "x.csv",
-         "not UTF-8"),
-        (b"", "x.csv", "empty"),
+         "không được mã hóa UTF-8"),
+        (b"", "x.csv", "Tệp rỗng"),
         (b"PK\x03\x04 not really", "x.xlsx", "Excel"),
-        ("code,display_vi\n", "x.csv", "no rows"),
-        ("hello", "x.txt", ".csv and .xlsx"),
+        ("code,display_vi\n", "x.csv", "không có dữ liệu"),
+        ("hello", "x.txt", ".csv và .xlsx"),
     ],
 )
 def test_bad_files_are_rejected_whole(draft, ministry_editor, content, name, fragment):
@@ -127,7 +130,7 @@ def test_draft_changed_after_preview_needs_a_new_preview(draft, ministry_editor)
     job = _preview(draft, ministry_editor, HEADER + "URE,Ure máu,,,1,{}\n")
     services.concept_add(version=draft, acting_user=ministry_editor, code="NEW",
                          fields=services.ConceptFields(display_vi="Mới"))
-    with pytest.raises(ValidationError, match="changed after the preview"):
+    with pytest.raises(ValidationError, match="đã thay đổi sau khi xem trước"):
         imports.import_apply(job=job, acting_user=ministry_editor)
 
 

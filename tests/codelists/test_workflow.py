@@ -36,7 +36,7 @@ def test_doctor_cannot_start_a_draft(labs, doctor_a):
 def test_last_editor_cannot_publish_their_own_change(labs, ministry_admin):
     draft = _draft(labs, ministry_admin)
     services.version_submit(version=draft, acting_user=ministry_admin)
-    with pytest.raises(ValidationError, match="another ministry administrator"):
+    with pytest.raises(ValidationError, match="quản trị Bộ Y tế khác"):
         services.version_publish(version=draft, acting_user=ministry_admin)
 
 
@@ -50,7 +50,7 @@ def test_editor_cannot_publish(labs, ministry_editor):
 def test_version_in_review_cannot_be_edited(labs, ministry_editor):
     draft = _draft(labs, ministry_editor)
     services.version_submit(version=draft, acting_user=ministry_editor)
-    with pytest.raises(ValidationError, match="Only a draft"):
+    with pytest.raises(ValidationError, match="Chỉ sửa được bản nháp"):
         services.concept_add(version=draft, acting_user=ministry_editor, code="NEW",
                              fields=services.ConceptFields(display_vi="Mới"))
 
