@@ -57,8 +57,8 @@ def concept_search(version: CodeSystemVersion, q: str = "", *, active: str = "")
     qs = Concept.objects.filter(version=version)
     q = (q or "").strip()
     if q:
-        norm = search_normalise(q)
-        qs = qs.filter(Q(code__iexact=q) | Q(search__contains=norm))
+        # The search column starts with the code, so one trigram-indexed LIKE covers codes too.
+        qs = qs.filter(search__contains=search_normalise(q))
     if active in ("0", "1"):
         qs = qs.filter(active=active == "1")
     return qs.order_by("code")
