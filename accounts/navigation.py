@@ -24,6 +24,11 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("API"), "api-docs", frozenset(Role.values)),
 ]
 
+# Code lists: ministry editors and administrators.
+NAV_ITEMS.append(
+    NavItem(_("Code lists"), "codelists:system-list", frozenset({Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN}))
+)
+
 
 def nav_for(user) -> list[dict]:
     if not is_staff_member(user):

@@ -7,12 +7,15 @@ from accounts import views as account_views
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("provinces.api_urls")),
+    path("", include("codelists.api_urls")),
 ]
 
 urlpatterns = [
     path("", account_views.home, name="home"),
     path("accounts/", include("allauth.urls")),
     path("staff/", include("accounts.urls")),
+    path("codelists/", include("codelists.urls")),
+    path("fhir/", include("codelists.fhir_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("language/", account_views.language_set_view, name="language-set"),
     path("api/v1/", include(api_v1)),

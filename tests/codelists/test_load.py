@@ -1,0 +1,31 @@
+"""load_codelists: the shipped seed loads as published versions, once."""
+
+from datetime import date
+from io import StringIO
+
+from django.core.management import call_command
+
+from codelists.models import CodeSystem, CodeSystemVersion, Concept
+from codelists.validation import code_validate, codes_in_force
+
+
+def test_seed_loads_every_list_and_is_idempotent(db, django_assert_max_num_queries):
+    out = StringIO()
+    call_command("load_codelists", stdout=out)
+    assert CodeSystem.objects.count() == 12
+    assert CodeSystemVersion.objects.filter(status="published").count() == 12
+    icd = CodeSystem.objects.get(key="icd10")
+    assert Concept.objects.filter(version__system=icd).count() == 12433
+    counts = Concept.objects.count()
+    out = StringIO()
+    call_command("load_codelists", stdout=out)
+    assert "loaded" not in out.getvalue().replace("unchanged", "")
+    assert Concept.objects.count() == counts
+
+
+def test_seeded_icd10_validates_and_carries_annex_properties(db):
+    call_command("load_codelists", "icd10", "province", stdout=StringIO())
+    check = code_validate("icd10", "A34", date(2025, 1, 1))
+    assert check.ok and check.properties["sex"] == "F"
+    assert code_validate("icd10", "A34", date(2019, 1, 1)).reason == "not_in_force"
+    assert len(codes_in_force("province", date(2025, 7, 1))) == 34
