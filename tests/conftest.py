@@ -11,6 +11,12 @@ from accounts.models import Role
 from tests import factories as f
 
 
+# Every test that needs real transactions (threads, live server, worker processes) uses this mark:
+# serialized_rollback restores the reference data loaded by migrations (provinces) after the
+# flush, and mixing it with plain transaction=True tests would duplicate content types.
+TRANSACTIONAL = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
 @pytest.fixture
 def facility_a(db):
     return f.FacilityFactory(code="01001", name="Bệnh viện Thử nghiệm A", province=f.province("01"))

@@ -15,7 +15,7 @@ from tests import factories as f
 from tests.codelists import factories as cf
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_second_concurrent_save_gets_a_conflict_with_both_values():
     from accounts.models import Role
 
