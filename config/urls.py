@@ -7,6 +7,7 @@ from accounts import views as account_views
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("provinces.api_urls")),
+    path("", include("facilities.api_urls")),
 ]
 
 urlpatterns = [
@@ -14,6 +15,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("staff/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("facilities/", include("facilities.urls")),
+    path("fhir/", include("facilities.fhir_urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
