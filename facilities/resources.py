@@ -17,6 +17,11 @@ from facilities.models import Facility, FacilityStatus, Level, Ownership
 from provinces.models import OldProvinceCode, Province
 
 FORMULA_STARTS = ("=", "+", "-", "@")
+# Words provinces use in their own lists, whatever the interface language.
+OWNERSHIP_ALIASES = {
+    "công lập": Ownership.PUBLIC, "nhà nước": Ownership.PUBLIC,
+    "ngoài công lập": Ownership.PRIVATE, "tư nhân": Ownership.PRIVATE, "tư": Ownership.PRIVATE,
+}
 IMPORT_COLUMNS = (
     "code", "name", "province", "commune", "address", "ownership", "level", "insurance_contract",
     "contact_name", "contact_phone", "contact_email", "latitude", "longitude", "expected_monthly_visits",
@@ -58,14 +63,17 @@ class CodeWidget(TextWidget):
 class ChoiceWidget(widgets.Widget):
     """Accept a choice's value ("public") or its Vietnamese or English label ("Công lập")."""
 
-    def __init__(self, choices_class, **kwargs):
+    def __init__(self, choices_class, aliases=None, **kwargs):
         super().__init__(**kwargs)
         self.choices_class = choices_class
+        self.aliases = aliases or {}
 
     def clean(self, value, row=None, **kwargs):
         text = TextWidget().clean(value).lower()
         if not text:
             return None
+        if text in self.aliases:
+            return self.aliases[text]
         from django.utils import translation
 
         for choice in self.choices_class:
@@ -101,9 +109,11 @@ class YesNoWidget(widgets.Widget):
 
 
 class ProvinceWidget(widgets.Widget):
-    def __init__(self, **kwargs):
+    """A province by its two-digit code; the 34 rows are loaded once per import."""
+
+    def __init__(self, by_code=None, **kwargs):
         super().__init__(**kwargs)
-        self.by_code = {p.code: p for p in Province.objects.all()}
+        self.by_code = by_code or {}
 
     def clean(self, value, row=None, **kwargs):
         code = CodeWidget().clean(value)
@@ -125,10 +135,11 @@ class FacilityImportResource(resources.ModelResource):
     province = fields.Field(attribute="province", column_name="province", widget=ProvinceWidget())
     commune = fields.Field(attribute="commune", column_name="commune", widget=TextWidget())
     address = fields.Field(attribute="address", column_name="address", widget=TextWidget())
-    ownership = fields.Field(attribute="ownership", column_name="ownership", widget=ChoiceWidget(Ownership))
+    ownership = fields.Field(attribute="ownership", column_name="ownership",
+                             widget=ChoiceWidget(Ownership, aliases=OWNERSHIP_ALIASES))
     level = fields.Field(attribute="level", column_name="level", widget=ChoiceWidget(Level))
-    insurance_contract = fields.Field(attribute="has_insurance_contract", column_name="insurance_contract",
-                                      widget=YesNoWidget())
+    has_insurance_contract = fields.Field(attribute="has_insurance_contract", column_name="insurance_contract",
+                                          widget=YesNoWidget())
     contact_name = fields.Field(attribute="contact_name", column_name="contact_name", widget=TextWidget())
     contact_phone = fields.Field(attribute="contact_phone", column_name="contact_phone", widget=TextWidget())
     contact_email = fields.Field(attribute="contact_email", column_name="contact_email", widget=TextWidget())
@@ -139,7 +150,7 @@ class FacilityImportResource(resources.ModelResource):
 
     class Meta:
         model = Facility
-        fields = IMPORT_COLUMNS
+        fields = tuple("has_insurance_contract" if c == "insurance_contract" else c for c in IMPORT_COLUMNS)
         import_id_fields = ("code",)
         instance_loader_class = CachedInstanceLoader
         use_bulk = True
@@ -154,6 +165,7 @@ class FacilityImportResource(resources.ModelResource):
         self.acting_user = acting_user
         self.allowed_province_ids = allowed_province_ids
         self.old_codes = dict(OldProvinceCode.objects.values_list("code", "province_id"))
+        self.fields["province"].widget = ProvinceWidget(by_code={p.code: p for p in Province.objects.all()})
         self.seen_codes: set[str] = set()
         self.created_codes: list[str] = []
 
@@ -166,7 +178,9 @@ class FacilityImportResource(resources.ModelResource):
         except ValidationError as exc:
             errors = exc.update_error_dict(errors)
         code = instance.code
-        if code in self.seen_codes:
+        if not (code and len(code) == 5 and code.isascii() and code.isdigit()):
+            errors.setdefault("code", []).append(_("The facility code must be exactly 5 digits."))
+        elif code in self.seen_codes:
             errors.setdefault("code", []).append(_("This code appears twice in the file."))
         self.seen_codes.add(code)
         if not is_new and instance.province_id != original_province_id:

@@ -8,6 +8,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from accounts.access import is_staff_member, provinces_visible_to
@@ -21,11 +22,11 @@ from facilities.selectors import approval_queue, facility_history, facility_list
 
 PAGE_SIZE = 50
 DECISION_ACTIONS = {
-    "approve": _("Approve"),
-    "reject": _("Reject"),
-    "suspend": _("Suspend"),
-    "reinstate": _("Reinstate"),
-    "close": _("Close"),
+    "approve": gettext_lazy("Approve"),
+    "reject": gettext_lazy("Reject"),
+    "suspend": gettext_lazy("Suspend"),
+    "reinstate": gettext_lazy("Reinstate"),
+    "close": gettext_lazy("Close"),
 }
 
 

@@ -66,9 +66,7 @@ def api_key_create_view(request, code):
     except ValidationError as exc:
         _validation_to_form(form, exc)
         return _page(request, facility, key_form=form, status=400)
-    response = _page(request, facility, new_key=new)
-    response["Cache-Control"] = "no-store"
-    return response
+    return _page(request, facility, new_key=new)
 
 
 @login_required
