@@ -11,7 +11,7 @@ def _blank(choices, label):
 
 
 class FacilityFilterForm(forms.Form):
-    q = forms.CharField(label=_("Search"), required=False, max_length=100)
+    q = forms.CharField(label=_("Search"), required=False)
     province = forms.ChoiceField(label=_("Province"), required=False)
     status = forms.ChoiceField(label=_("Status"), required=False,
                                choices=_blank(FacilityStatus.choices, _("All statuses")))
@@ -28,9 +28,13 @@ class FacilityFilterForm(forms.Form):
         provinces = provinces if provinces is not None else Province.objects.none()
         self.fields["province"].choices = _blank([(p.code, p.name_vi) for p in provinces], _("All provinces"))
 
-    def filters(self) -> dict:
-        if not self.is_valid():
+    def filters(self) -> dict | None:
+        """The filters to apply, or None when a value is not one the user may choose
+        (e.g. another province): then the list is empty rather than unfiltered."""
+        if not self.is_bound:
             return {}
+        if not self.is_valid():
+            return None
         return {k: v for k, v in self.cleaned_data.items() if v}
 
 

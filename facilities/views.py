@@ -16,7 +16,7 @@ from accounts.models import Role
 from facilities import access, services
 from facilities.forms import DecisionForm, FacilityFilterForm, FacilityProfileForm, FacilityRegisterForm
 from facilities.health import facility_health_series, facility_is_silent, silent_after_days
-from facilities.models import FacilityStatus
+from facilities.models import Facility, FacilityStatus
 from facilities.resources import FacilityExportResource
 from facilities.selectors import approval_queue, facility_history, facility_list
 
@@ -49,7 +49,7 @@ def facility_list_view(request):
     provinces = list(provinces_visible_to(request.user).only("code", "name_vi"))
     form = FacilityFilterForm(request.GET or None, provinces=provinces)
     filters = form.filters()
-    qs = facility_list(user=request.user, **filters)
+    qs = facility_list(user=request.user, **filters) if filters is not None else Facility.objects.none()
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     rows = [(facility, facility_is_silent(facility, now)) for facility in page]
@@ -69,7 +69,8 @@ def facility_export_view(request):
     _require_staff(request)
     provinces = list(provinces_visible_to(request.user).only("code", "name_vi"))
     form = FacilityFilterForm(request.GET or None, provinces=provinces)
-    qs = facility_list(user=request.user, **form.filters())
+    filters = form.filters()
+    qs = facility_list(user=request.user, **filters) if filters is not None else Facility.objects.none()
     dataset = FacilityExportResource().export(queryset=qs)
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
     if request.GET.get("format") == "xlsx":
