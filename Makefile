@@ -26,9 +26,10 @@ worker: setup
 test: setup lint
 	$(LOCALDEV) test -- $(MAKE) --no-print-directory test-in-db
 
+# The launcher imports the Celery app, which defaults DJANGO_SETTINGS_MODULE: name the test settings.
 test-in-db:
-	$(VPY) manage.py makemigrations --check --dry-run --settings=config.test_settings
-	$(VPY) -m pytest $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.test_settings $(VPY) manage.py makemigrations --check --dry-run
+	DJANGO_SETTINGS_MODULE=config.test_settings $(VPY) -m pytest $(PYTEST_ARGS)
 
 lint: setup
 	$(VPY) -m ruff check .

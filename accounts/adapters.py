@@ -1,4 +1,9 @@
+import time
+
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.internal.flows.login import get_authentication_records
+from allauth.core import context
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):
@@ -6,3 +11,22 @@ class PortalAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request) -> bool:
         return False
+
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """Let a user who has just signed in with their password enrol their first authenticator.
+
+        MFA is mandatory right after the first login; asking for the password a second time
+        there adds nothing. Any later MFA change (new device, deactivation, recovery codes)
+        still requires reauthentication.
+        """
+        required = super().is_reauthentication_required(app=app, **kwargs)
+        request = context.request
+        if not required or app != "allauth.mfa" or request is None or not request.user.is_authenticated:
+            return required
+        from accounts.middleware import user_has_mfa
+
+        if user_has_mfa(request.user):
+            return True
+        records = get_authentication_records(request, request.user)
+        fresh = records and time.time() - records[-1]["at"] < account_settings.REAUTHENTICATION_TIMEOUT
+        return not fresh

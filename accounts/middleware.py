@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 
 # Pages a signed-in user without MFA may still reach: login/logout and MFA enrolment,
 # the language switch and static files.
-MFA_EXEMPT_PREFIXES = ("/accounts/", "/i18n/", "/static/", "/favicon.ico")
+MFA_EXEMPT_PREFIXES = ("/accounts/", "/i18n/", "/language/", "/static/", "/favicon.ico")
 
 
 class UserLanguageMiddleware:

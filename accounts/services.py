@@ -1,6 +1,7 @@
 """Writes on staff accounts: create, deactivate, reactivate, language."""
 
 from allauth.account.forms import ResetPasswordForm
+from allauth.core import context as allauth_context
 from allauth.usersessions.models import UserSession
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -77,8 +78,10 @@ def staff_create(
 
 def _send_set_password_mail(request, email: str) -> None:
     form = ResetPasswordForm(data={"email": email})
-    if form.is_valid():
-        form.save(request)
+    # Runs after commit, outside the view: give allauth the request it builds links from.
+    with allauth_context.request_context(request):
+        if form.is_valid():
+            form.save(request)
 
 
 @transaction.atomic

@@ -5,7 +5,6 @@ from accounts import views
 urlpatterns = [
     path("", views.staff_list_view, name="staff-list"),
     path("new/", views.staff_create_view, name="staff-create"),
-    path("language/", views.language_set_view, name="language-set"),
     path("<uuid:public_id>/", views.staff_detail_view, name="staff-detail"),
     path("<uuid:public_id>/deactivate/", views.staff_deactivate_view, name="staff-deactivate"),
     path("<uuid:public_id>/reactivate/", views.staff_reactivate_view, name="staff-reactivate"),

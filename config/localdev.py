@@ -69,18 +69,20 @@ def _spawn(cmd: list[str]) -> subprocess.Popen:
 
 
 def _stop(children: list[subprocess.Popen]) -> None:
+    # SIGTERM to the main process only: Celery then shuts its pool down itself (warm shutdown).
     for child in children:
         if child.poll() is None:
-            try:
-                os.killpg(child.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
+            child.terminate()
     deadline = time.monotonic() + 10
     for child in children:
         try:
             child.wait(timeout=max(0.1, deadline - time.monotonic()))
         except subprocess.TimeoutExpired:
-            os.killpg(child.pid, signal.SIGKILL)
+            pass
+        try:
+            os.killpg(child.pid, signal.SIGKILL)  # stragglers of the group, if any
+        except ProcessLookupError:
+            pass
 
 
 def run() -> int:

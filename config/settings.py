@@ -167,7 +167,8 @@ CSRF_COOKIE_HTTPONLY = True
 
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Project strings first, then Vietnamese for third-party apps that ship none (allauth).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "config" / "locale_thirdparty"]
 LANGUAGE_COOKIE_NAME = "sskdt_language"
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True

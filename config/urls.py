@@ -15,6 +15,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("staff/", include("accounts.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("language/", account_views.language_set_view, name="language-set"),
     path("facilities/", include("facilities.urls")),
     path("fhir/", include("facilities.fhir_urls")),
     path("api/v1/", include(api_v1)),

@@ -1,0 +1,38 @@
+from django.urls import reverse
+
+from accounts.models import Role
+
+
+def test_each_role_has_its_own_home(login, doctor_a, officer_hanoi, ministry_editor):
+    assert "Bác sĩ" in login(doctor_a).get(reverse("home")).content.decode()
+    body = login(officer_hanoi).get(reverse("home")).content.decode()
+    assert "Thành phố Hà Nội" in body
+
+
+def test_navigation_is_role_aware(login, doctor_a, facility_admin_a):
+    staff_url = f'href="{reverse("staff-list")}"'
+    assert staff_url not in login(doctor_a).get(reverse("home")).content.decode()
+    assert staff_url in login(facility_admin_a).get(reverse("home")).content.decode()
+
+
+def test_language_choice_is_remembered_per_user(login, doctor_a):
+    client = login(doctor_a)
+    client.post(reverse("language-set"), {"language": "en", "next": "/"})
+    doctor_a.refresh_from_db()
+    assert doctor_a.language == "en"
+    body = client.get(reverse("home")).content.decode()
+    assert "Find a citizen" in body and 'lang="en"' in body
+
+
+def test_language_switch_refuses_an_offsite_redirect(login, doctor_a):
+    response = login(doctor_a).post(reverse("language-set"), {"language": "vi", "next": "https://evil.example/"})
+    assert response["Location"] == "/"
+
+
+def test_account_without_role_sees_a_notice_not_a_home(login, outsider):
+    assert login(outsider).get(reverse("home")).status_code == 403
+
+
+def test_role_labels_are_translated(login, ministry_admin):
+    body = login(ministry_admin).get(reverse("home")).content.decode()
+    assert str(Role.MINISTRY_ADMIN.label) != "Ministry administrator" or "Quản trị" in body
