@@ -135,6 +135,8 @@ class FhirReadView(APIView):
     authentication_classes = [FacilityApiKeyAuthentication, SessionAuthentication]
     permission_classes = [IsStaffOrFacilityClient]
     renderer_classes = [FhirJsonRenderer, JSONRenderer]
+    # FHIR resources are described by the FHIR specification, not by our OpenAPI schema.
+    schema = None
     build = None
 
     def get(self, request, code):

@@ -5,25 +5,21 @@ import os
 import re
 
 import pytest
-from allauth.mfa.totp.internal.auth import format_hotp_value, hotp_value, yield_hotp_counters_from_time
 from allauth.mfa.utils import decrypt
 
 from facilities.credentials import api_key_authenticate
 from facilities.models import FacilityStatus
 from tests.conftest import enrol_totp
+from tests.e2e.browser import CHROMIUM, CHROMIUM_ARGS, totp_now
 from tests.factories import TEST_PASSWORD
 
-pytestmark = pytest.mark.browser
-
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                 "--no-first-run", "--disable-sync"]
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 
 @pytest.fixture
 def browser():
     if not os.path.exists(CHROMIUM):
-        pytest.skip("Debian chromium is not installed (apt-get install -y chromium)")
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (apt-get install -y chromium)")
     # Playwright's sync API runs an event loop in this thread; the ORM calls of the test
     # itself are still plain synchronous code.
     os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -37,8 +33,7 @@ def browser():
 
 def current_code(user) -> str:
     authenticator = enrol_totp(user)
-    secret = decrypt(authenticator.data["secret"])
-    return format_hotp_value(hotp_value(secret, next(iter(yield_hotp_counters_from_time()))))
+    return totp_now(decrypt(authenticator.data["secret"]))
 
 
 def sign_in(page, base_url, user):

@@ -194,7 +194,7 @@ def test_never_sent_counts_from_approval(approved_a):
     assert facility_is_silent(approved_a)
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_concurrent_events_lose_no_count():
     import threading
 
