@@ -44,3 +44,10 @@ def nav_for(user) -> list[dict]:
         except NoReverseMatch:
             continue
     return items
+
+
+NAV_ITEMS += [
+    NavItem(_("Facilities"), "facility-list", frozenset(Role.values) - {Role.DOCTOR}),
+    NavItem(_("Approval queue"), "facility-queue", frozenset({Role.PROVINCE_OFFICER})),
+    NavItem(_("API credentials"), "facility-my-credentials", frozenset({Role.FACILITY_ADMIN})),
+]

@@ -287,3 +287,12 @@ LOGGING = {
 # this many proxies in front of us (0 = use the socket address; a rotating header
 # cannot dodge the login rate limit).
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("SSKDT_TRUSTED_PROXY_COUNT", 0)
+
+# --- facilities -------------------------------------------------------------------
+# A facility that is approved or connected is "silent" after this many days without
+# accepted data.
+SSKDT_SILENT_AFTER_DAYS = env_int("SSKDT_SILENT_AFTER_DAYS", 7)
+# Base of the canonical URLs in FHIR resources, and the identifier system of facility
+# codes (mã cơ sở KCB) — set it to the national naming system's URI once it is confirmed.
+SSKDT_FHIR_BASE_URL = env_str("SSKDT_FHIR_BASE_URL", "http://localhost:8000/fhir")
+SSKDT_FHIR_FACILITY_CODE_SYSTEM = env_str("SSKDT_FHIR_FACILITY_CODE_SYSTEM", "")

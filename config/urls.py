@@ -8,6 +8,7 @@ api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("provinces.api_urls")),
     path("", include("codelists.api_urls")),
+    path("", include("facilities.api_urls")),
 ]
 
 urlpatterns = [
@@ -15,9 +16,12 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("staff/", include("accounts.urls")),
     path("codelists/", include("codelists.urls")),
-    path("fhir/", include("codelists.fhir_urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("language/", account_views.language_set_view, name="language-set"),
+    path("facilities/", include("facilities.urls")),
+    # FHIR R4: terminology (code lists) and the facility directory share one base.
+    path("fhir/", include("codelists.fhir_urls")),
+    path("fhir/", include("facilities.fhir_urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -1,25 +1,295 @@
 import uuid
 
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
+from django.db.models import F, Func, Q
 from django.utils.translation import gettext_lazy as _
+
+
+class Ownership(models.TextChoices):
+    PUBLIC = "public", _("Public")
+    PRIVATE = "private", _("Private")
+
+
+class Level(models.TextChoices):
+    CENTRAL = "central", _("Central hospital")
+    PROVINCIAL = "provincial", _("Provincial hospital")
+    REGIONAL = "regional", _("Regional medical centre")
+    COMMUNE_STATION = "commune_station", _("Commune health station")
+    PRIVATE_HOSPITAL = "private_hospital", _("Private hospital")
+    PRIVATE_CLINIC = "private_clinic", _("Private clinic")
+    OTHER = "other", _("Other facility")
+
+
+class FacilityStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    REJECTED = "rejected", _("Rejected")
+    APPROVED = "approved", _("Approved")
+    CONNECTED = "connected", _("Connected")
+    SUSPENDED = "suspended", _("Suspended")
+    CLOSED = "closed", _("Closed")
+
+
+# Statuses in which a facility is expected to send data (and can be "silent").
+EXPECTED_TO_SEND = (FacilityStatus.APPROVED, FacilityStatus.CONNECTED)
+
+
+class FacilityQuerySet(models.QuerySet):
+    def silent(self, *, cutoff):
+        """Facilities expected to send data with nothing accepted since `cutoff`.
+
+        A facility that never sent anything counts from its approval.
+        """
+        return self.filter(status__in=EXPECTED_TO_SEND).filter(
+            Q(last_accepted_at__lt=cutoff) | Q(last_accepted_at__isnull=True, approved_at__lt=cutoff)
+        )
+
+    def not_silent(self, *, cutoff):
+        return self.exclude(pk__in=self.silent(cutoff=cutoff).values("pk"))
 
 
 class Facility(models.Model):
     """An examination and treatment facility (cơ sở khám bệnh, chữa bệnh).
 
     The code (mã cơ sở KCB) is five characters kept as a string; its first two digits
-    follow the old province numbering, so the province is stored on its own.
+    follow the old province numbering, so the province is stored on its own. "Connected"
+    is never set by hand: the first accepted data submission sets it.
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     code = models.CharField(_("facility code"), max_length=5, unique=True)
     name = models.CharField(_("name"), max_length=255)
     province = models.ForeignKey("provinces.Province", on_delete=models.PROTECT, related_name="facilities")
+    commune = models.CharField(_("commune / ward"), max_length=150, blank=True, default="")
+    address = models.CharField(_("address"), max_length=300, blank=True, default="")
+    ownership = models.CharField(
+        _("ownership"), max_length=16, choices=Ownership.choices, default=Ownership.PUBLIC
+    )
+    level = models.CharField(_("level"), max_length=32, choices=Level.choices, default=Level.OTHER)
+    has_insurance_contract = models.BooleanField(_("health-insurance contract"), default=False)
+    contact_name = models.CharField(_("contact person"), max_length=150, blank=True, default="")
+    contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True, default="")
+    contact_email = models.EmailField(_("contact email"), blank=True, default="")
+    latitude = models.DecimalField(_("latitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("longitude"), max_digits=9, decimal_places=6, null=True, blank=True)
+    expected_monthly_visits = models.PositiveIntegerField(_("expected visits per month"), null=True, blank=True)
+    status = models.CharField(
+        _("status"), max_length=16, choices=FacilityStatus.choices, default=FacilityStatus.PENDING
+    )
+    registered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    first_accepted_at = models.DateTimeField(_("first accepted submission"), null=True, blank=True)
+    last_contact_at = models.DateTimeField(_("last contact"), null=True, blank=True)
+    last_accepted_at = models.DateTimeField(_("last accepted submission"), null=True, blank=True)
+    # Lower-case, accent-free code + name + commune + address, for search without
+    # diacritics ("benh vien" finds "Bệnh viện"). Computed by PostgreSQL on every write path
+    # (services, import, admin, fixtures), indexed with trigrams.
+    search_text = models.GeneratedField(
+        expression=Func(
+            F("code"), F("name"), F("commune"), F("address"),
+            template="lower(facilities_unaccent(%(expressions)s))",
+            arg_joiner=" || ' ' || ",
+        ),
+        output_field=models.TextField(),
+        db_persist=True,
+    )
+
+    objects = FacilityQuerySet.as_manager()
 
     class Meta:
         ordering = ["code"]
         verbose_name = _("facility")
         verbose_name_plural = _("facilities")
+        indexes = [
+            models.Index(fields=["province", "status"], name="facility_province_status"),
+            models.Index(fields=["status", "last_accepted_at"], name="facility_status_accepted"),
+            GinIndex(OpClass(F("search_text"), name="gin_trgm_ops"), name="facility_search_trgm"),
+        ]
+        constraints = [
+            models.CheckConstraint(name="facility_code_five_digits", condition=Q(code__regex=r"^[0-9]{5}$")),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} — {self.name}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("facility-detail", kwargs={"code": self.code})
+
+    def clean(self):
+        """Check the code against the province: its first two digits must be an old (63-unit)
+        province code that was merged into this facility's province, because codes were
+        issued under the old numbering."""
+        from django.core.exceptions import ValidationError
+
+        from provinces.models import OldProvinceCode
+
+        if not self.code or not self.province_id:
+            return
+        if not (len(self.code) == 5 and self.code.isascii() and self.code.isdigit()):
+            raise ValidationError({"code": _("The facility code must be exactly 5 digits.")})
+        old = OldProvinceCode.objects.filter(code=self.code[:2]).values_list("province_id", flat=True).first()
+        if old is None:
+            raise ValidationError({"code": _("The first two digits of the code are not a province code.")})
+        if old != self.province_id:
+            raise ValidationError(
+                {"code": _("The first two digits of the code belong to another province.")}
+            )
+
+    @property
+    def is_operational(self) -> bool:
+        """Whether facility software may send data now (approved or connected)."""
+        return self.status in EXPECTED_TO_SEND
+
+
+class FacilityStatusChange(models.Model):
+    """One step of a facility's status history: who moved it, when and why.
+
+    `actor` is empty when the system made the change (the first accepted submission).
+    """
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="status_changes")
+    from_status = models.CharField(max_length=16, choices=FacilityStatus.choices, blank=True)
+    to_status = models.CharField(max_length=16, choices=FacilityStatus.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    reason = models.TextField(_("reason"), blank=True)
+    at = models.DateTimeField(_("at"))
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["facility", "-at"], name="facility_status_change_at")]
+        verbose_name = _("status change")
+        verbose_name_plural = _("status changes")
+
+    def __str__(self) -> str:
+        return f"{self.facility_id}: {self.from_status or '∅'} → {self.to_status}"
+
+
+class FacilityApiKey(models.Model):
+    """A named API key of one facility's software. Only a SHA-256 digest of the key is kept.
+
+    Keys are long random tokens, so a fast hash is enough (nothing to brute-force); the
+    `prefix` finds the row without scanning. Several keys may live at once so that a
+    facility can rotate without downtime; a revoked key stops working at once.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(_("name"), max_length=100)
+    prefix = models.CharField(max_length=16, unique=True)
+    key_hash = models.CharField(max_length=64)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self) -> str:
+        return f"{self.facility_id}:{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class FacilityCertificate(models.Model):
+    """An X.509 signing certificate of a facility, as uploaded (PEM) with its parsed facts.
+
+    Expired and revoked certificates are kept: data signed while they were valid must
+    still verify.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="certificates")
+    pem = models.TextField()
+    subject = models.CharField(_("subject"), max_length=500)
+    issuer = models.CharField(_("issuer"), max_length=500)
+    serial_number = models.CharField(_("serial number"), max_length=100)
+    not_before = models.DateTimeField(_("valid from"))
+    not_after = models.DateTimeField(_("valid until"))
+    fingerprint_sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=95)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                    related_name="+")
+    uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
+    revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
+    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                                   related_name="+")
+    revoke_reason = models.TextField(_("reason"), blank=True)
+
+    class Meta:
+        ordering = ["-not_after"]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "fingerprint_sha256"], name="facility_cert_unique"),
+        ]
+        verbose_name = _("signing certificate")
+        verbose_name_plural = _("signing certificates")
+
+    def __str__(self) -> str:
+        return f"{self.facility_id}: {self.subject}"
+
+    @property
+    def is_expired(self) -> bool:
+        from django.utils import timezone
+
+        return self.not_after < timezone.now()
+
+    def was_valid_at(self, at) -> bool:
+        """Whether data signed at `at` may be verified with this certificate."""
+        return self.not_before <= at <= self.not_after and (self.revoked_at is None or at < self.revoked_at)
+
+
+class FacilityDailyHealth(models.Model):
+    """What one facility sent on one day (Vietnam time): submissions received, accepted,
+    rejected, and the last contact / last accepted moment of that day.
+
+    Written only by `facility_connection_event_record` with one upsert per event.
+    """
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="daily_health")
+    day = models.DateField()
+    received = models.PositiveIntegerField(default=0)
+    accepted = models.PositiveIntegerField(default=0)
+    rejected = models.PositiveIntegerField(default=0)
+    last_contact_at = models.DateTimeField(null=True, blank=True)
+    last_accepted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["facility", "day"]
+        constraints = [models.UniqueConstraint(fields=["facility", "day"], name="facility_daily_health_unique")]
+        verbose_name = _("daily connection health")
+        verbose_name_plural = _("daily connection health")
+
+    def __str__(self) -> str:
+        return f"{self.facility_id} {self.day}: {self.accepted}/{self.received}"
+
+
+class FacilityImportUpload(models.Model):
+    """A spreadsheet uploaded for bulk onboarding, kept between the preview and the
+    confirmed import (in the database, so any web process can finish it)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    file_name = models.CharField(max_length=255)
+    content = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    imported_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("facility import file")
+        verbose_name_plural = _("facility import files")
+
+    def __str__(self) -> str:
+        return self.file_name

@@ -10,7 +10,6 @@ from allauth.mfa.models import Authenticator
 from accounts.models import Role
 from tests import factories as f
 
-
 # Every test that needs real transactions (threads, live server, worker processes) uses this mark:
 # serialized_rollback restores the reference data loaded by migrations (provinces) after the
 # flush, and mixing it with plain transaction=True tests would duplicate content types.

@@ -1,9 +1,10 @@
 import pytest
 
+from tests.conftest import TRANSACTIONAL
 from tests.e2e.browser import totp_now
 from tests.factories import TEST_PASSWORD, FacilityFactory, doctor, province
 
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+pytestmark = [pytest.mark.browser, TRANSACTIONAL]
 
 
 def test_doctor_logs_in_enrols_totp_and_sees_the_doctor_home_in_vietnamese(live_server, page):

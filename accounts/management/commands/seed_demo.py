@@ -36,6 +36,7 @@ DEMO_USERS = [
 
 # Further demo steps added by later capabilities: (command, args).
 DEMO_STEPS: list[tuple[str, list[str]]] = []
+DEMO_STEPS.append(("facilities_demo", []))  # facilities: ~300 generated facilities, every status
 
 # Code lists: the national lists shipped in codelists/seed/ (idempotent).
 DEMO_STEPS.append(("load_codelists", []))

@@ -1,0 +1,88 @@
+"""Who may see and act on which facility. Built on `accounts.access`, which owns the one
+scope rule (`facilities_visible_to`): ministry all, a province officer their province, a
+facility's staff their facility.
+
+A user who may not see a facility gets a 404 from `facility_get_for_user`; a user who
+sees it but may not act gets a 403 from the `can_*` checks.
+"""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.access import facilities_visible_to, has_role, is_national, is_staff_member
+from accounts.models import Role
+from facilities.models import Facility, FacilityStatus
+from provinces.models import Province
+
+__all__ = [
+    "facilities_visible_to",
+    "facility_get_for_user",
+    "registration_provinces_for",
+    "can_register",
+    "can_decide",
+    "can_edit_profile",
+    "can_view_credentials",
+    "can_manage_credentials",
+    "can_import",
+    "can_export",
+]
+
+
+def facility_get_for_user(user, code: str) -> Facility:
+    """Return one facility the user may see, or raise Http404."""
+    try:
+        return facilities_visible_to(user).select_related("province").get(code=code)
+    except (Facility.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def registration_provinces_for(user) -> QuerySet[Province]:
+    """Return the provinces in which the user may register a facility (their own only)."""
+    if has_role(user, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN) and user.province_id:
+        return Province.objects.filter(pk=user.province_id)
+    return Province.objects.none()
+
+
+def can_register(user) -> bool:
+    return has_role(user, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN) and bool(user.province_id)
+
+
+def can_decide(user, facility: Facility) -> bool:
+    """Approve, reject, suspend, reinstate, close: the officer of the facility's province."""
+    return has_role(user, Role.PROVINCE_OFFICER) and user.province_id == facility.province_id
+
+
+def can_edit_profile(user, facility: Facility) -> bool:
+    if facility.status == FacilityStatus.CLOSED:
+        return False
+    if can_decide(user, facility):
+        return True
+    return has_role(user, Role.FACILITY_ADMIN) and user.facility_id == facility.pk
+
+
+def can_view_credentials(user, facility: Facility) -> bool:
+    """Key names, prefixes and certificates (never a secret): the facility's admin, the
+    officer of its province, the ministry."""
+    return (
+        is_national(user)
+        or can_decide(user, facility)
+        or (has_role(user, Role.FACILITY_ADMIN) and user.facility_id == facility.pk)
+    )
+
+
+def can_manage_credentials(user, facility: Facility) -> bool:
+    """Create and revoke keys, add and revoke certificates: the facility's own admin."""
+    return (
+        has_role(user, Role.FACILITY_ADMIN)
+        and user.facility_id == facility.pk
+        and facility.status != FacilityStatus.CLOSED
+    )
+
+
+def can_import(user) -> bool:
+    """Bulk onboarding is a province officer's job, for their own province."""
+    return has_role(user, Role.PROVINCE_OFFICER) and bool(user.province_id)
+
+
+def can_export(user) -> bool:
+    return is_staff_member(user)

@@ -1,0 +1,90 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from facilities.models import Facility, FacilityStatus, Level, Ownership
+from facilities.services import PROFILE_FIELDS
+from provinces.models import Province
+
+
+def _blank(choices, label):
+    return [("", label), *choices]
+
+
+class FacilityFilterForm(forms.Form):
+    q = forms.CharField(label=_("Search"), required=False)
+    province = forms.ChoiceField(label=_("Province"), required=False)
+    status = forms.ChoiceField(label=_("Status"), required=False,
+                               choices=_blank(FacilityStatus.choices, _("All statuses")))
+    ownership = forms.ChoiceField(label=_("Ownership"), required=False,
+                                  choices=_blank(Ownership.choices, _("Public and private")))
+    level = forms.ChoiceField(label=_("Level"), required=False, choices=_blank(Level.choices, _("All levels")))
+    silent = forms.ChoiceField(
+        label=_("Sending data"), required=False,
+        choices=[("", _("All")), ("1", _("Silent only")), ("0", _("Not silent"))],
+    )
+
+    def __init__(self, *args, provinces=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        provinces = provinces if provinces is not None else Province.objects.none()
+        self.fields["province"].choices = _blank([(p.code, p.name_vi) for p in provinces], _("All provinces"))
+
+    def filters(self) -> dict | None:
+        """The filters to apply, or None when a value is not one the user may choose
+        (e.g. another province): then the list is empty rather than unfiltered."""
+        if not self.is_bound:
+            return {}
+        if not self.is_valid():
+            return None
+        return {k: v for k, v in self.cleaned_data.items() if v}
+
+
+class FacilityProfileForm(forms.ModelForm):
+    class Meta:
+        model = Facility
+        fields = list(PROFILE_FIELDS)
+        widgets = {
+            "ownership": forms.Select(),
+            "level": forms.Select(),
+            "has_insurance_contract": forms.CheckboxInput(),
+        }
+
+
+class FacilityRegisterForm(FacilityProfileForm):
+    code = forms.RegexField(
+        label=_("Facility code"), regex=r"^[0-9]{5}$", max_length=5,
+        help_text=_("Five digits issued by Vietnam Social Security; the first two are the (old) province code."),
+        error_messages={"invalid": _("The facility code must be exactly 5 digits.")},
+    )
+    province = forms.ModelChoiceField(label=_("Province"), queryset=Province.objects.none(), empty_label=None)
+
+    class Meta(FacilityProfileForm.Meta):
+        fields = ["code", "province", *PROFILE_FIELDS]
+
+    def __init__(self, *args, provinces=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["province"].queryset = provinces if provinces is not None else Province.objects.none()
+
+    def _post_clean(self):
+        # Scope and the code rule are checked by the service, against the user's province.
+        pass
+
+
+class DecisionForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), required=False, max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ApiKeyCreateForm(forms.Form):
+    name = forms.CharField(
+        label=_("Key name"), max_length=100,
+        help_text=_("Which software or server uses it, e.g. “HIS production server”."),
+    )
+
+
+class CertificateUploadForm(forms.Form):
+    pem = forms.FileField(label=_("Certificate file (PEM)"),
+                          help_text=_("A .pem or .crt file starting with -----BEGIN CERTIFICATE-----."))
+
+
+class ImportUploadForm(forms.Form):
+    file = forms.FileField(label=_("Spreadsheet (CSV or XLSX)"))

@@ -1,0 +1,200 @@
+"""Registry pages: list, detail, registration, decisions, approval queue, export."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from accounts.access import is_staff_member, provinces_visible_to
+from accounts.models import Role
+from facilities import access, services
+from facilities.forms import DecisionForm, FacilityFilterForm, FacilityProfileForm, FacilityRegisterForm
+from facilities.health import facility_health_series, facility_is_silent, silent_after_days
+from facilities.models import Facility, FacilityStatus
+from facilities.resources import FacilityExportResource
+from facilities.selectors import approval_queue, facility_history, facility_list
+
+PAGE_SIZE = 50
+DECISION_ACTIONS = {
+    "approve": gettext_lazy("Approve"),
+    "reject": gettext_lazy("Reject"),
+    "suspend": gettext_lazy("Suspend"),
+    "reinstate": gettext_lazy("Reinstate"),
+    "close": gettext_lazy("Close"),
+}
+
+
+def _require_staff(request):
+    if not is_staff_member(request.user):
+        raise PermissionDenied
+
+
+def _validation_to_form(form, exc: ValidationError) -> None:
+    if hasattr(exc, "error_dict"):
+        for field, errors in exc.message_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, exc.messages)
+
+
+@login_required
+def facility_list_view(request):
+    _require_staff(request)
+    provinces = list(provinces_visible_to(request.user).only("code", "name_vi"))
+    form = FacilityFilterForm(request.GET or None, provinces=provinces)
+    filters = form.filters()
+    qs = facility_list(user=request.user, **filters) if filters is not None else Facility.objects.none()
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = [(facility, facility_is_silent(facility, now)) for facility in page]
+    return render(request, "facilities/facility_list.html", {
+        "form": form,
+        "page": page,
+        "rows": rows,
+        "silent_days": silent_after_days(),
+        "query_string": request.GET.urlencode(),
+        "can_register": access.can_register(request.user),
+        "can_import": access.can_import(request.user),
+    })
+
+
+@login_required
+def facility_export_view(request):
+    _require_staff(request)
+    provinces = list(provinces_visible_to(request.user).only("code", "name_vi"))
+    form = FacilityFilterForm(request.GET or None, provinces=provinces)
+    filters = form.filters()
+    qs = facility_list(user=request.user, **filters) if filters is not None else Facility.objects.none()
+    dataset = FacilityExportResource().export(queryset=qs)
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    if request.GET.get("format") == "xlsx":
+        response = HttpResponse(
+            dataset.export("xlsx"),
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        response["Content-Disposition"] = f'attachment; filename="co-so-kcb-{stamp}.xlsx"'
+    else:
+        response = HttpResponse("\ufeff" + dataset.export("csv"), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="co-so-kcb-{stamp}.csv"'
+    return response
+
+
+@login_required
+def facility_detail_view(request, code):
+    _require_staff(request)
+    facility = access.facility_get_for_user(request.user, code)
+    can_view_credentials = access.can_view_credentials(request.user, facility)
+    context = {
+        "facility": facility,
+        "history": list(facility_history(facility=facility)[:50]),
+        "is_silent": facility_is_silent(facility),
+        "silent_days": silent_after_days(),
+        "series": facility_health_series(facility=facility),
+        "can_decide": access.can_decide(request.user, facility),
+        "can_edit": access.can_edit_profile(request.user, facility),
+        "can_view_credentials": can_view_credentials,
+        "can_manage_credentials": access.can_manage_credentials(request.user, facility),
+        "decision_form": DecisionForm(),
+        "actions": _available_actions(facility),
+    }
+    if can_view_credentials:
+        context["api_keys"] = list(facility.api_keys.all())
+        context["certificates"] = list(facility.certificates.all())
+    return render(request, "facilities/facility_detail.html", context)
+
+
+def _available_actions(facility) -> list[tuple[str, str, bool]]:
+    """(action, label, reason required) for the decisions that fit the current status."""
+    return [
+        (action, DECISION_ACTIONS[action], needs_reason)
+        for action, (sources, _target, needs_reason) in services.TRANSITIONS.items()
+        if facility.status in sources
+    ]
+
+
+@login_required
+def facility_register_view(request):
+    _require_staff(request)
+    if not access.can_register(request.user):
+        raise PermissionDenied
+    provinces = access.registration_provinces_for(request.user)
+    form = FacilityRegisterForm(request.POST or None, provinces=provinces,
+                                initial={"province": request.user.province_id})
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            facility = services.facility_register(acting_user=request.user, **data)
+        except ValidationError as exc:
+            _validation_to_form(form, exc)
+        else:
+            messages.success(request, _("Facility %(code)s registered; it now waits for the provincial officer's "
+                                        "approval.") % {"code": facility.code})
+            if access.facilities_visible_to(request.user).filter(pk=facility.pk).exists():
+                return redirect(facility)
+            return redirect("facility-list")
+    return render(request, "facilities/facility_register.html", {"form": form})
+
+
+@login_required
+def facility_edit_view(request, code):
+    _require_staff(request)
+    facility = access.facility_get_for_user(request.user, code)
+    if not access.can_edit_profile(request.user, facility):
+        raise PermissionDenied
+    form = FacilityProfileForm(request.POST or None, instance=facility)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in services.PROFILE_FIELDS}
+        facility.refresh_from_db()
+        try:
+            services.facility_profile_update(acting_user=request.user, facility=facility, **data)
+        except ValidationError as exc:
+            _validation_to_form(form, exc)
+        else:
+            messages.success(request, _("Profile saved."))
+            return redirect(facility)
+    return render(request, "facilities/facility_edit.html", {"form": form, "facility": facility})
+
+
+@login_required
+@require_POST
+def facility_decide_view(request, code, action):
+    _require_staff(request)
+    facility = access.facility_get_for_user(request.user, code)
+    if action not in DECISION_ACTIONS:
+        raise Http404
+    if not access.can_decide(request.user, facility):
+        raise PermissionDenied
+    form = DecisionForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    try:
+        services.facility_transition(acting_user=request.user, facility=facility, action=action, reason=reason)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, _("%(action)s: %(code)s — done.") % {"action": DECISION_ACTIONS[action],
+                                                                      "code": facility.code})
+    next_url = request.POST.get("next")
+    if next_url == "queue":
+        return redirect("facility-queue")
+    return redirect(facility)
+
+
+@login_required
+def approval_queue_view(request):
+    _require_staff(request)
+    user = request.user
+    if not (access.is_national(user) or access.has_role(user, Role.PROVINCE_OFFICER)):
+        raise PermissionDenied
+    page = Paginator(approval_queue(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "facilities/facility_queue.html", {
+        "page": page,
+        "decision_form": DecisionForm(),
+        "can_decide": access.has_role(user, Role.PROVINCE_OFFICER),
+        "pending_status": FacilityStatus.PENDING,
+    })

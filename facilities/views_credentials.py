@@ -1,0 +1,118 @@
+"""Credential management for a facility's administrator: API keys and certificates."""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from accounts.access import has_role
+from accounts.models import Role
+from facilities import access, credentials
+from facilities.forms import ApiKeyCreateForm, CertificateUploadForm, DecisionForm
+from facilities.models import FacilityApiKey, FacilityCertificate
+from facilities.views import _require_staff, _validation_to_form
+
+
+def _facility_for_manager(request, code):
+    _require_staff(request)
+    facility = access.facility_get_for_user(request.user, code)
+    if not access.can_manage_credentials(request.user, facility):
+        raise PermissionDenied
+    return facility
+
+
+def _page(request, facility, *, key_form=None, cert_form=None, new_key=None, status=200):
+    return render(request, "facilities/facility_credentials.html", {
+        "facility": facility,
+        "api_keys": list(facility.api_keys.select_related("created_by").all()),
+        "certificates": list(facility.certificates.all()),
+        "key_form": key_form or ApiKeyCreateForm(),
+        "cert_form": cert_form or CertificateUploadForm(),
+        "revoke_form": DecisionForm(),
+        "new_key": new_key,
+    }, status=status)
+
+
+@login_required
+def my_credentials_view(request):
+    """The navigation entry of a facility administrator: their own facility's credentials."""
+    if not has_role(request.user, Role.FACILITY_ADMIN) or not request.user.facility_id:
+        raise PermissionDenied
+    return redirect("facility-credentials", code=request.user.facility.code)
+
+
+@never_cache
+@login_required
+def credentials_view(request, code):
+    facility = _facility_for_manager(request, code)
+    return _page(request, facility)
+
+
+@never_cache
+@login_required
+@require_POST
+def api_key_create_view(request, code):
+    """Create a key and show it once, in this response only (it is never stored)."""
+    facility = _facility_for_manager(request, code)
+    form = ApiKeyCreateForm(request.POST)
+    if not form.is_valid():
+        return _page(request, facility, key_form=form, status=400)
+    try:
+        new = credentials.api_key_create(facility=facility, name=form.cleaned_data["name"], acting_user=request.user)
+    except ValidationError as exc:
+        _validation_to_form(form, exc)
+        return _page(request, facility, key_form=form, status=400)
+    return _page(request, facility, new_key=new)
+
+
+@login_required
+@require_POST
+def api_key_revoke_view(request, code, key_id):
+    facility = _facility_for_manager(request, code)
+    try:
+        api_key = facility.api_keys.get(public_id=key_id)
+    except (FacilityApiKey.DoesNotExist, ValueError):
+        raise Http404 from None
+    credentials.api_key_revoke(api_key=api_key, acting_user=request.user)
+    messages.success(request, _("Key “%(name)s” revoked; it no longer works.") % {"name": api_key.name})
+    return redirect("facility-credentials", code=facility.code)
+
+
+@login_required
+@require_POST
+def certificate_add_view(request, code):
+    facility = _facility_for_manager(request, code)
+    form = CertificateUploadForm(request.POST, request.FILES)
+    if not form.is_valid():
+        return _page(request, facility, cert_form=form, status=400)
+    upload = form.cleaned_data["pem"]
+    if upload.size > credentials.MAX_PEM_BYTES:
+        form.add_error("pem", _("The file is too large for a certificate (at most 64 KB)."))
+        return _page(request, facility, cert_form=form, status=400)
+    try:
+        cert = credentials.certificate_add(facility=facility, pem=upload.read(), acting_user=request.user)
+    except ValidationError as exc:
+        form.add_error("pem", exc.messages)
+        return _page(request, facility, cert_form=form, status=400)
+    messages.success(request, _("Certificate added: %(subject)s.") % {"subject": cert.subject})
+    return redirect("facility-credentials", code=facility.code)
+
+
+@login_required
+@require_POST
+def certificate_revoke_view(request, code, cert_id):
+    facility = _facility_for_manager(request, code)
+    try:
+        cert = facility.certificates.get(public_id=cert_id)
+    except (FacilityCertificate.DoesNotExist, ValueError):
+        raise Http404 from None
+    form = DecisionForm(request.POST)
+    reason = form.cleaned_data["reason"] if form.is_valid() else ""
+    credentials.certificate_revoke(certificate=cert, acting_user=request.user, reason=reason)
+    messages.success(request, _("Certificate revoked. It is kept to verify data signed before today."))
+    return redirect("facility-credentials", code=facility.code)
+
