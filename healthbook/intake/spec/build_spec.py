@@ -91,7 +91,10 @@ INHERIT_RE = re.compile(r"Sử dụng thông tin tại trường ([A-Z][A-Z0-9_]
 # Gateway VALID texts -> machine rule.  Ordered; the first match wins.  Texts that say "as in
 # QĐ 4210" (the previous standard) or describe a conditional requirement give no rule.
 GATEWAY_PATTERNS: list[tuple[re.Pattern, object]] = [
-    (re.compile(r"9\s*,\s*12 ký tự số hoặc 8 ký tự bắt đầu là chữ in hoa"), {"kind": "regex", "pattern": r"^(\d{9}|\d{12}|[A-Z]\d{7})$"}),
+    (
+        re.compile(r"9\s*,\s*12 ký tự số hoặc 8 ký tự bắt đầu là chữ in hoa"),
+        {"kind": "regex", "pattern": r"^(\d{9}|\d{12}|[A-Z]\d{7})$"},
+    ),
     (re.compile(r"ko được để tất cả\s*=\s*0"), {"kind": "not_all_zero"}),
     (re.compile(r"^Null hoặc\s*=\s*1$", re.I), {"kind": "enum", "values": ["1"]}),
     (re.compile(r"Bắt buộc là CT07 hoặc null"), {"kind": "enum", "values": ["CT07"]}),
@@ -253,9 +256,9 @@ def build(data_dir: Path) -> dict:
             f["required"] = True
         elif req:
             f["required_condition"] = req
+        # Only the "Bắt buộc" column decides; a lone "x" in another column (MA_XANG_DAU's
+        # QĐ824 column, next to "required when MA_NHOM = 12") is not a requirement.
         notes = [_s(c) for i, c in enumerate(row) if i > req_i and _s(c) and _s(c).lower() != "x"]
-        if any(_s(c).lower() == "x" for i, c in enumerate(row) if i > req_i):
-            f["required"] = True
         f["gateway_rule"] = " | ".join(notes)
 
     for table, t in tables.items():
