@@ -121,8 +121,16 @@ def decode_file(text: str | None) -> bytes | None:
     if not text:
         return None
     try:
-        return base64.b64decode(_WS.sub(b"", text.encode("ascii")), validate=True)
-    except (binascii.Error, ValueError, UnicodeEncodeError):
+        raw = text.encode("ascii")
+    except UnicodeEncodeError:
+        return None
+    try:
+        return base64.b64decode(raw, validate=True)
+    except (binascii.Error, ValueError):
+        pass
+    try:  # line-wrapped base64 (MIME style) is accepted too
+        return base64.b64decode(_WS.sub(b"", raw), validate=True)
+    except (binascii.Error, ValueError):
         return None
 
 

@@ -9,6 +9,7 @@ failed their date check map to None (the problem is already recorded).
 from __future__ import annotations
 
 from datetime import datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from healthbook.identifiers import parse_xml130_date
@@ -38,6 +39,7 @@ DOCUMENT_KINDS = {
 }
 
 
+@lru_cache(maxsize=65536)
 def xml_date(value: str | None, *, partial: bool = False) -> PartialDate | None:
     """yyyyMMdd or yyyyMMddHHmm -> PartialDate (None when absent or invalid)."""
     if not value:
@@ -48,6 +50,7 @@ def xml_date(value: str | None, *, partial: bool = False) -> PartialDate | None:
     return PartialDate(parsed.value, parsed.precision)
 
 
+@lru_cache(maxsize=65536)
 def xml_datetime(value: str | None) -> datetime | None:
     """yyyyMMddHHmm (local time) -> aware datetime; yyyyMMdd -> midnight; invalid -> None."""
     if not value or len(value) not in (8, 12) or not value.isdigit():

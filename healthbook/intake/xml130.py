@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from lxml import etree
+
 from healthbook.identifiers import parse_xml130_date
 
 from .envelope import HoSo
@@ -49,34 +51,62 @@ class TableSpec:
     list: str | None
     record: str
     fields: tuple[FieldSpec, ...]
+    names: frozenset[str] = frozenset()
+    required: tuple[str, ...] = ()
+    # field name -> function(value) -> problem code or None, only for fields with a check
+    checks: dict = field(default_factory=dict, compare=False)
+    date_order: tuple[tuple[str, str], ...] = ()  # (field, field it must not precede)
 
-    @property
-    def names(self) -> frozenset[str]:
-        return frozenset(f.name for f in self.fields)
+
+def _checker(fs: FieldSpec):
+    """A fast check for one non-empty value (None when the field has nothing to check)."""
+    if fs.type == "string" and fs.rule is None and fs.gateway is None:
+        if fs.max_size is None:
+            return None
+        n = fs.max_size
+        return lambda v: "FIELD_TOO_LONG" if len(v) > n else None
+    return lambda v: check_value(fs, v)
+
+
+def _table(key: str, t: dict) -> TableSpec:
+    fields = tuple(
+        FieldSpec(f["name"], f["type"], f["max_size"], f["required"], f["rule"], f["gateway"], f["description_vi"])
+        for f in t["fields"]
+    )
+    checks = {fs.name: c for fs in fields if (c := _checker(fs)) is not None}
+    order = tuple((fs.name, fs.gateway["field"]) for fs in fields if fs.gateway and fs.gateway["kind"] == "gte")
+    return TableSpec(
+        key,
+        t["root"],
+        t["list"],
+        t["record"],
+        fields,
+        frozenset(fs.name for fs in fields),
+        tuple(fs.name for fs in fields if fs.required),
+        checks,
+        order,
+    )
 
 
 @lru_cache(maxsize=4)
 def load_spec(path: str | None = None) -> dict[str, TableSpec]:
     """Load the JSON specification (cached)."""
     data = json.loads(Path(path or SPEC_PATH).read_text(encoding="utf-8"))
-    out: dict[str, TableSpec] = {}
-    for key, t in data["tables"].items():
-        fields = tuple(
-            FieldSpec(f["name"], f["type"], f["max_size"], f["required"], f["rule"], f["gateway"], f["description_vi"])
-            for f in t["fields"]
-        )
-        out[key] = TableSpec(key, t["root"], t["list"], t["record"], fields)
-    return out
+    return {key: _table(key, t) for key, t in data["tables"].items()}
+
+
+@lru_cache(maxsize=65536)
+def _date_part_ok(part: str, partial: bool) -> bool:
+    return not isinstance(parse_xml130_date(part, allow_partial=partial), list)
 
 
 def _date_ok(value: str, rule: dict) -> bool:
     parts = value.split(";") if rule.get("multi") else (value,)
     lengths = rule["lengths"]
+    partial = rule.get("partial", False)
     for part in parts:
         part = part.strip()
-        if len(part) not in lengths:
-            return False
-        if isinstance(parse_xml130_date(part, allow_partial=rule.get("partial", False)), list):
+        if len(part) not in lengths or not _date_part_ok(part, partial):
             return False
     return True
 
@@ -88,7 +118,7 @@ def check_value(fs: FieldSpec, value: str | None) -> str | None:
     if fs.type == "number":
         if not _NUMBER.fullmatch(value):
             return "FIELD_NOT_NUMBER"
-        if fs.max_size is not None and sum(c.isdigit() for c in value) > fs.max_size:
+        if fs.max_size is not None and len(value) - value.count(".") - value.startswith("-") > fs.max_size:
             return "FIELD_TOO_LONG"
     elif fs.max_size is not None and len(value) > fs.max_size:
         return "FIELD_TOO_LONG"
@@ -136,19 +166,30 @@ def parse_table(
         records = [c for c in lists[0] if isinstance(c.tag, str)]
         if any(local(c.tag) != spec.record for c in records):
             return [], [problem("FILE_STRUCTURE", table=t, field=spec.record, policy=policy)]
-    names = spec.names
+    names, checks, required, date_order = spec.names, spec.checks, spec.required, spec.date_order
+    depth = "*/*" if spec.list is None else "*/*/*/*"
+    simple = root.find(depth) is None and not root.xpath("boolean(//comment())")
     rows: list[dict] = []
     for pos, rec in enumerate(records, start=1):
         row: dict[str, str | None] = {}
         local_problems: list[tuple[str, str, str | None]] = []
-        for child in rec:
-            name = local(child.tag)
-            if not name:
-                continue
-            value, ok = leaf_text(child)
-            if not ok:
-                local_problems.append(("XML_MIXED_CONTENT", name, None))
-                continue
+        if simple:
+            # No comment and no element below field level anywhere in the document (checked
+            # once, in C): every child is a leaf element whose .text is its whole value.
+            items = [(c.tag, c.text) for c in rec]
+        else:
+            items = []
+            for child in rec.iterchildren(etree.Element):
+                value, ok = leaf_text(child)
+                if not ok:
+                    local_problems.append(("XML_MIXED_CONTENT", local(child.tag), None))
+                    continue
+                items.append((child.tag, value))
+        for name, value in items:
+            if "}" in name:
+                name = local(name)
+            if value is not None:
+                value = value.strip() or None
             if name not in names:
                 local_problems.append(("FIELD_UNKNOWN", name[:100], None))
                 continue
@@ -156,15 +197,19 @@ def parse_table(
                 local_problems.append(("FIELD_REPEATED", name, value))
                 continue
             row[name] = value
-        for fs in spec.fields:
-            value = row.get(fs.name)
-            code = check_value(fs, value)
-            if code is not None:
-                local_problems.append((code, fs.name, value))
-            elif value is not None and fs.gateway is not None and fs.gateway["kind"] == "gte":
-                other = row.get(fs.gateway["field"])
-                if other and len(other) == len(value) and value < other:
-                    local_problems.append(("FIELD_DATE_ORDER", fs.name, value))
+            if value is not None:
+                chk = checks.get(name)
+                if chk is not None:
+                    code = chk(value)
+                    if code is not None:
+                        local_problems.append((code, name, value))
+        for name in required:
+            if row.get(name) is None:
+                local_problems.append(("FIELD_REQUIRED", name, None))
+        for name, before in date_order:
+            value, other = row.get(name), row.get(before)
+            if value and other and len(other) == len(value) and value < other:
+                local_problems.append(("FIELD_DATE_ORDER", name, value))
         key = row_key(row, pos)
         for code, name, value in local_problems:
             problems.append(problem(code, table=t, record_key=key, field=name, value=value, policy=policy))
