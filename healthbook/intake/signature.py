@@ -221,6 +221,8 @@ def verify_envelope(
     if len(sigs) > 1:
         return _fail("SIG_COUNT", value=len(sigs))
     sig = sigs[0]
+    if sig.find(f"{{{DS}}}SignedInfo") is None or sig.find(f"{{{DS}}}SignatureValue") is None:
+        return _fail("SIG_MISSING")  # an empty placeholder is not a signature
     blocks = [c for c in root if local(c.tag) == "CHUKYDONVI"]
     if len(blocks) != 1 or sig.getparent() is not blocks[0]:
         return _fail("SIG_LOCATION")

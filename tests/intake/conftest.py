@@ -36,7 +36,9 @@ def sign(xml: bytes, leaf, *, alg: str | None = None, reference_uri=None, sha1: 
 
     if alg is None:
         alg = "ecdsa-sha256" if isinstance(leaf.key, ec.EllipticCurvePrivateKey) else "rsa-sha256"
-    signer = XMLSigner(method=methods.enveloped, signature_algorithm=alg, digest_algorithm="sha256", c14n_algorithm=C14N)
+    signer = XMLSigner(
+        method=methods.enveloped, signature_algorithm=alg, digest_algorithm="sha256", c14n_algorithm=C14N
+    )
     if sha1:  # signxml refuses SHA-1 by default; the fixture needs a genuine SHA-1 signature
         signer.sign_alg = SignatureMethod.RSA_SHA1
         signer.digest_alg = DigestAlgorithm.SHA1
@@ -79,7 +81,9 @@ def b64(text: str) -> str:
 def envelope_with(files: list[tuple[str, str]], *, facility: str = FACILITY, ngaylap: date | None = None) -> bytes:
     """A GIAMDINHHS with one HOSO made of (LOAIHOSO, inner xml text) pairs and a placeholder."""
     ngaylap = ngaylap or datetime.now(UTC).date()
-    hoso = "".join(f"<FILEHOSO><LOAIHOSO>{k}</LOAIHOSO><NOIDUNGFILE>{b64(v)}</NOIDUNGFILE></FILEHOSO>" for k, v in files)
+    hoso = "".join(
+        f"<FILEHOSO><LOAIHOSO>{k}</LOAIHOSO><NOIDUNGFILE>{b64(v)}</NOIDUNGFILE></FILEHOSO>" for k, v in files
+    )
     return (
         f'<?xml version="1.0" encoding="utf-8"?>\n<GIAMDINHHS><THONGTINDONVI><MACSKCB>{facility}</MACSKCB>'
         f"</THONGTINDONVI><THONGTINHOSO><NGAYLAP>{ngaylap:%Y%m%d}</NGAYLAP><SOLUONGHOSO>1</SOLUONGHOSO>"

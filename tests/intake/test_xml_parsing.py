@@ -65,7 +65,9 @@ def test_declared_count_mismatch_is_a_warning(unsigned):
 
 
 def test_duplicated_envelope_block_is_a_structure_error(unsigned):
-    body = unsigned.replace(b"<THONGTINDONVI>", b"<THONGTINDONVI><MACSKCB>79001</MACSKCB></THONGTINDONVI><THONGTINDONVI>", 1)
+    body = unsigned.replace(
+        b"<THONGTINDONVI>", b"<THONGTINDONVI><MACSKCB>79001</MACSKCB></THONGTINDONVI><THONGTINDONVI>", 1
+    )
     assert "ENVELOPE_STRUCTURE" in codes(unsigned_read(body).problems)
 
 
@@ -165,7 +167,7 @@ def test_xml1_without_ma_lk_is_rejected_with_its_code(spec):
 
 def test_rows_of_another_treatment_are_rejected(spec):
     lab = (
-        '<CHITIEU_CHITIET_DICHVUCANLAMSANG><DSACH_CHI_TIET_CLS><CHI_TIET_CLS><MA_LK>OTHER</MA_LK><STT>1</STT>'
+        "<CHITIEU_CHITIET_DICHVUCANLAMSANG><DSACH_CHI_TIET_CLS><CHI_TIET_CLS><MA_LK>OTHER</MA_LK><STT>1</STT>"
         "<TEN_CHI_SO>Glucose</TEN_CHI_SO></CHI_TIET_CLS></DSACH_CHI_TIET_CLS></CHITIEU_CHITIET_DICHVUCANLAMSANG>"
     )
     hoso = envelope.HoSo(1, [envelope.FileHoSo("XML1", xml1().encode(), 1), envelope.FileHoSo("XML4", lab.encode(), 2)])
