@@ -11,7 +11,7 @@ from lxml import etree
 from signxml import XMLSigner, methods
 from signxml.algorithms import DigestAlgorithm, SignatureMethod
 
-from bench.gen_submissions import build_envelope, make_citizen, make_visit, load_seed
+from bench.gen_submissions import build_envelope, load_seed, make_citizen, make_visit
 from bench.make_test_pki import make_pki
 from healthbook.intake.xml130 import load_spec
 
@@ -90,7 +90,7 @@ def envelope_with(files: list[tuple[str, str]], *, facility: str = FACILITY, nga
         f"<DANHSACHHOSO><HOSO>{hoso}</HOSO></DANHSACHHOSO></THONGTINHOSO>"
         '<CHUKYDONVI><ds:Signature xmlns:ds="http://www.w3.org/2000/09/xmldsig#" Id="placeholder"/></CHUKYDONVI>'
         "</GIAMDINHHS>"
-    ).encode("utf-8")
+    ).encode()
 
 
 def codes(problems) -> list[str]:
