@@ -71,3 +71,12 @@ def test_gateway_rules_become_machine_rules(spec):
     assert _field(spec, "XML1", "SO_CCCD").gateway["kind"] == "regex"
     assert _field(spec, "XML9", "MA_BHXH_NND").gateway == {"kind": "not_all_zero"}
     assert _field(spec, "XML2", "NGAY_TH_YL").gateway == {"kind": "gte", "field": "NGAY_YL"}
+
+
+def test_every_problem_code_has_a_vietnamese_message():
+    from healthbook.intake.problems import CATALOG
+
+    path = build_spec.DEFAULT_OUT.parents[1] / "messages_vi.txt"
+    pairs = dict(line.split("\t") for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#"))
+    for msg, _sev in CATALOG.values():
+        assert pairs.get(str(msg._args[0])), msg._args[0]
