@@ -37,9 +37,17 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         pki = make_pki(Path(tmp) / "pki")
         leaf = pki["valid"]
-        generate(facility="01001", key_pem=leaf.key_path.read_bytes(), cert_pem=leaf.cert_path.read_bytes(),
-                 citizens=a.citizens, visits_per_citizen=a.visits_per_citizen, labs=a.labs, drugs=a.drugs,
-                 out=Path(tmp) / "out", fmt="xml")
+        generate(
+            facility="01001",
+            key_pem=leaf.key_path.read_bytes(),
+            cert_pem=leaf.cert_path.read_bytes(),
+            citizens=a.citizens,
+            visits_per_citizen=a.visits_per_citizen,
+            labs=a.labs,
+            drugs=a.drugs,
+            out=Path(tmp) / "out",
+            fmt="xml",
+        )
         bodies = [p.read_bytes() for p in sorted((Path(tmp) / "out" / "xml").glob("*.xml"))]
     visits = a.citizens * a.visits_per_citizen
     size = sum(map(len, bodies))
