@@ -1,0 +1,302 @@
+"""National code lists: code systems → versions → concepts → mappings.
+
+A version moves draft → in review → published → retired. Published and retired versions
+never change: besides the services, database triggers (migration 0002) refuse any write to
+their concepts and mappings and any change to a published version other than retiring it.
+"""
+
+import unicodedata
+
+from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+CODE_MAX_LENGTH = 64
+
+
+def search_normalise(text: str) -> str:
+    """Return text lower-cased, without Vietnamese diacritics (đ → d) and single-spaced.
+
+    Both the stored search column and every search query go through this function, so a
+    user typing "viem phoi" finds "Viêm phổi".
+    """
+    text = (text or "").replace("đ", "d").replace("Đ", "D")
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(ch for ch in decomposed if unicodedata.category(ch) != "Mn")
+    return " ".join(stripped.lower().split())
+
+
+def concept_search_text(code: str, display_vi: str, display_en: str) -> str:
+    return search_normalise(f"{code} {display_vi} {display_en}")
+
+
+class CodeSystem(models.Model):
+    """A national code list such as ICD-10 or the ethnic groups, issued by a legal act."""
+
+    key = models.SlugField(_("key"), max_length=64, unique=True)
+    name_vi = models.CharField(_("Vietnamese name"), max_length=255)
+    name_en = models.CharField(_("English name"), max_length=255, blank=True)
+    canonical_url = models.URLField(_("canonical URL"), max_length=255, unique=True)
+    legal_basis = models.CharField(_("legal basis"), max_length=255, blank=True)
+    description_vi = models.TextField(_("description"), blank=True)
+    source_note = models.TextField(_("source note"), blank=True)
+    max_code_length = models.PositiveSmallIntegerField(_("maximum code length"), default=CODE_MAX_LENGTH)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["key"]
+        verbose_name = _("code system")
+        verbose_name_plural = _("code systems")
+        constraints = [
+            models.CheckConstraint(
+                name="codesystem_max_code_length_range",
+                condition=Q(max_code_length__gte=1) & Q(max_code_length__lte=CODE_MAX_LENGTH),
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name_vi
+
+    def get_absolute_url(self) -> str:
+        return reverse("codelists:system-detail", kwargs={"key": self.key})
+
+
+class VersionStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    PUBLISHED = "published", _("Published")
+    RETIRED = "retired", _("Retired")
+
+
+FROZEN_STATUSES = (VersionStatus.PUBLISHED, VersionStatus.RETIRED)
+
+
+class CodeSystemVersion(models.Model):
+    """One edition of a code list, in force from `effective_from` until `effective_to`.
+
+    Data is validated against the version whose [effective_from, effective_to) holds the
+    date of the visit, so a retired version still answers for dates in its period.
+    """
+
+    system = models.ForeignKey(CodeSystem, on_delete=models.PROTECT, related_name="versions")
+    label = models.CharField(_("version label"), max_length=120)
+    status = models.CharField(_("status"), max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT)
+    effective_from = models.DateField(_("effective from"), null=True, blank=True)
+    effective_to = models.DateField(_("effective to"), null=True, blank=True)
+    change_note = models.TextField(_("change note"), blank=True)
+    based_on = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    source_checksum = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_edited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    last_edited_at = models.DateTimeField(null=True, blank=True)
+    edit_count = models.PositiveIntegerField(default=0, help_text="Bumped on every change to the draft.")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    review_comment = models.TextField(_("review comment"), blank=True)
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["system", "-effective_from", "-id"]
+        verbose_name = _("code system version")
+        verbose_name_plural = _("code system versions")
+        constraints = [
+            models.UniqueConstraint(fields=["system", "label"], name="codesystemversion_unique_label"),
+            models.UniqueConstraint(
+                fields=["system"],
+                condition=Q(status__in=["draft", "in_review"]),
+                name="codesystemversion_one_open_draft",
+            ),
+            models.CheckConstraint(
+                name="codesystemversion_published_has_dates",
+                condition=Q(status__in=["draft", "in_review"])
+                | (Q(effective_from__isnull=False) & Q(published_at__isnull=False)),
+            ),
+            models.CheckConstraint(
+                name="codesystemversion_period_order",
+                condition=Q(effective_to__isnull=True) | Q(effective_from__lt=models.F("effective_to")),
+            ),
+        ]
+        indexes = [models.Index(fields=["system", "status", "effective_from"], name="codelists_version_inforce")]
+
+    def __str__(self) -> str:
+        return f"{self.system.key} {self.label}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("codelists:version-detail", kwargs={"key": self.system.key, "version_id": self.pk})
+
+    @property
+    def is_frozen(self) -> bool:
+        """Published and retired versions are public record and never change."""
+        return self.status in FROZEN_STATUSES
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status == VersionStatus.DRAFT
+
+
+class Concept(models.Model):
+    """One code of one version, e.g. ICD-10 "J18.9 Viêm phổi, không đặc hiệu".
+
+    `properties` holds the typed attributes of the list: unit and reference range for a
+    lab indicator; sex, age limits, dagger/asterisk pairs and "not main diagnosis" for
+    ICD-10; antigen and schedule for a vaccine. `revision` grows on every edit so that
+    two editors saving the same concept cannot overwrite each other silently.
+    """
+
+    version = models.ForeignKey(CodeSystemVersion, on_delete=models.PROTECT, related_name="concepts")
+    code = models.CharField(_("code"), max_length=CODE_MAX_LENGTH)
+    display_vi = models.CharField(_("Vietnamese display"), max_length=500)
+    display_en = models.CharField(_("English display"), max_length=500, blank=True)
+    parent_code = models.CharField(_("parent code"), max_length=CODE_MAX_LENGTH, blank=True)
+    active = models.BooleanField(_("active"), default=True)
+    properties = models.JSONField(_("properties"), default=dict, blank=True)
+    search = models.TextField(editable=False, default="")
+    revision = models.PositiveIntegerField(default=1)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+")
+    updated_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("concept")
+        verbose_name_plural = _("concepts")
+        constraints = [
+            models.UniqueConstraint(fields=["version", "code"], name="concept_unique_code_per_version"),
+            models.CheckConstraint(name="concept_code_not_blank", condition=~Q(code="")),
+        ]
+        indexes = [
+            models.Index(fields=["version", "parent_code"], name="codelists_concept_parent"),
+            models.Index(fields=["code"], name="codelists_concept_code"),
+            GinIndex(fields=["search"], name="codelists_concept_search_trgm", opclasses=["gin_trgm_ops"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.display_vi}"
+
+
+class MappingRelationship(models.TextChoices):
+    EQUIVALENT = "equivalent", _("Equivalent")
+    WIDER = "source-is-narrower-than-target", _("Target is wider")
+    NARROWER = "source-is-broader-than-target", _("Target is narrower")
+    RELATED = "related-to", _("Related")
+
+
+class MappingTarget(models.TextChoices):
+    LOINC = "http://loinc.org", "LOINC"
+    ATC = "http://www.whocc.no/atc", "ATC"
+    CVX = "http://hl7.org/fhir/sid/cvx", "CVX"
+    ICD10_WHO = "http://hl7.org/fhir/sid/icd-10", "WHO ICD-10"
+    SNOMED = "http://snomed.info/sct", "SNOMED CT"
+
+
+class ConceptMapping(models.Model):
+    """A link from one concept to a code of an external system (LOINC, ATC, CVX, WHO ICD-10)."""
+
+    concept = models.ForeignKey(Concept, on_delete=models.PROTECT, related_name="mappings")
+    target_system = models.CharField(_("target system"), max_length=64, choices=MappingTarget.choices)
+    target_code = models.CharField(_("target code"), max_length=64)
+    target_display = models.CharField(_("target display"), max_length=500, blank=True)
+    relationship = models.CharField(
+        _("relationship"), max_length=40, choices=MappingRelationship.choices, default=MappingRelationship.EQUIVALENT
+    )
+
+    class Meta:
+        ordering = ["target_system", "target_code"]
+        verbose_name = _("mapping")
+        verbose_name_plural = _("mappings")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["concept", "target_system", "target_code"], name="conceptmapping_unique_target"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.concept.code} → {self.get_target_system_display()} {self.target_code}"
+
+
+class ChangeAction(models.TextChoices):
+    LOAD = "load", _("Loaded from seed")
+    DRAFT_START = "draft_start", _("Draft started")
+    DRAFT_UPDATE = "draft_update", _("Draft details changed")
+    CONCEPT_ADD = "concept_add", _("Concept added")
+    CONCEPT_EDIT = "concept_edit", _("Concept edited")
+    CONCEPT_RETIRE = "concept_retire", _("Concept retired")
+    IMPORT = "import", _("File imported")
+    SUBMIT = "submit", _("Submitted for review")
+    SEND_BACK = "send_back", _("Sent back")
+    PUBLISH = "publish", _("Published")
+    DISCARD = "discard", _("Draft discarded")
+
+
+class ChangeLogEntry(models.Model):
+    """Who changed what in a code list, and when: one row per editorial action.
+
+    For concept edits `before` and `after` hold the changed fields; the log is append-only.
+    """
+
+    system = models.ForeignKey(CodeSystem, on_delete=models.PROTECT, related_name="changes")
+    version = models.ForeignKey(CodeSystemVersion, on_delete=models.SET_NULL, null=True, related_name="changes")
+    version_label = models.CharField(max_length=120)
+    action = models.CharField(max_length=32, choices=ChangeAction.choices)
+    code = models.CharField(max_length=CODE_MAX_LENGTH, blank=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    at = models.DateTimeField(auto_now_add=True)
+    before = models.JSONField(default=dict, blank=True)
+    after = models.JSONField(default=dict, blank=True)
+    note = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        verbose_name = _("code-list change")
+        verbose_name_plural = _("code-list changes")
+        indexes = [
+            models.Index(fields=["system", "-at"], name="codelists_change_system"),
+            models.Index(fields=["version", "code"], name="codelists_change_code"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.version_label} {self.code}"
+
+
+class ImportJob(models.Model):
+    """An uploaded CSV/XLSX file for a draft: previewed first (dry run), applied on confirm.
+
+    The file is kept in the database so that any web process can apply it.
+    """
+
+    class Status(models.TextChoices):
+        PREVIEWED = "previewed", _("Previewed")
+        REJECTED = "rejected", _("Rejected")
+        APPLIED = "applied", _("Applied")
+
+    public_id = models.UUIDField(unique=True)
+    version = models.ForeignKey(CodeSystemVersion, on_delete=models.CASCADE, related_name="imports")
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    filename = models.CharField(max_length=255)
+    file_format = models.CharField(max_length=8)
+    content = models.BinaryField()
+    checksum = models.CharField(max_length=64)
+    status = models.CharField(max_length=16, choices=Status.choices)
+    draft_edit_count = models.PositiveIntegerField()
+    summary = models.JSONField(default=dict)
+    errors = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    applied_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("code-list import")
+        verbose_name_plural = _("code-list imports")
+
+    def __str__(self) -> str:
+        return f"{self.filename} → {self.version}"
