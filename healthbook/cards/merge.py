@@ -190,6 +190,7 @@ def merge_chunk(cursor, *, batch_id: int, rows: list[StagedRow]) -> MergeResult:
         return result
     params = {"batch": batch_id}
     cursor.execute(_CREATE_STAGE)
+    cursor.execute("TRUNCATE healthbook_card_stage")  # emptied on commit anyway; not inside one outer transaction
     _copy_rows(cursor, rows)
     cursor.execute("ANALYZE healthbook_card_stage")
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_MERGE_LOCK])

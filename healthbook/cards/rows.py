@@ -107,7 +107,7 @@ def validate_row(line: int, row: dict | None, ctx: RowContext) -> tuple[StagedRo
     phone = ids.normalize_digits(_text(row, "DIEN_THOAI")).replace("-", "").replace(".", "")
     if phone and not _PHONE_RE.fullmatch(phone):
         problems.append(_problem("PHONE_FORMAT", "DIEN_THOAI", phone))
-    address = " ".join(_text(row, "DIA_CHI").split())
+    address = normalize_name(_text(row, "DIA_CHI"))
     if len(address) > 500:
         problems.append(_problem("ADDRESS_LENGTH", "DIA_CHI", address[:80]))
 
