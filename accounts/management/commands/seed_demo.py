@@ -37,6 +37,9 @@ DEMO_USERS = [
 # Further demo steps added by later capabilities: (command, args).
 DEMO_STEPS: list[tuple[str, list[str]]] = []
 
+# Code lists: the national lists shipped in codelists/seed/ (idempotent).
+DEMO_STEPS.append(("load_codelists", []))
+
 
 class Command(BaseCommand):
     help = "Load reference and demo data (idempotent)."

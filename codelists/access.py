@@ -1,0 +1,64 @@
+"""Who may see and change code lists.
+
+Published and retired versions are public data: anyone may read them, signed in or not.
+Drafts and versions in review exist only for ministry staff; for anyone else they do not
+exist (404). Editing is for ministry editors and administrators; review and publication
+for a ministry administrator who did not make the last change.
+"""
+
+from django.db.models import QuerySet
+from django.http import Http404
+
+from accounts.access import has_role
+from accounts.models import Role
+from codelists.models import FROZEN_STATUSES, CodeSystem, CodeSystemVersion, VersionStatus
+
+MINISTRY = (Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN)
+
+
+def can_see_drafts(user) -> bool:
+    return has_role(user, *MINISTRY)
+
+
+def can_edit(user) -> bool:
+    return has_role(user, *MINISTRY)
+
+
+def can_review(user, version: CodeSystemVersion) -> bool:
+    """A ministry administrator other than the last editor reviews a version in review."""
+    return (
+        has_role(user, Role.MINISTRY_ADMIN)
+        and version.status == VersionStatus.IN_REVIEW
+        and version.last_edited_by_id != user.pk
+    )
+
+
+def versions_visible_to(user) -> QuerySet[CodeSystemVersion]:
+    qs = CodeSystemVersion.objects.all()
+    if can_see_drafts(user):
+        return qs
+    return qs.filter(status__in=FROZEN_STATUSES)
+
+
+def system_get(key: str) -> CodeSystem:
+    try:
+        return CodeSystem.objects.get(key=key)
+    except CodeSystem.DoesNotExist:
+        raise Http404 from None
+
+
+def version_get_for_user(user, system: CodeSystem, version_id) -> CodeSystemVersion:
+    """Return one version of the system the user may read, or raise Http404."""
+    try:
+        return versions_visible_to(user).select_related(
+            "system", "last_edited_by", "submitted_by", "published_by", "created_by", "based_on"
+        ).get(system=system, pk=int(version_id))
+    except (CodeSystemVersion.DoesNotExist, ValueError, TypeError):
+        raise Http404 from None
+
+
+def version_by_label_for_user(user, system: CodeSystem, label: str) -> CodeSystemVersion:
+    try:
+        return versions_visible_to(user).select_related("system").get(system=system, label=label)
+    except CodeSystemVersion.DoesNotExist:
+        raise Http404 from None
