@@ -289,7 +289,7 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env_int("SSKDT_TRUSTED_PROXY_COUNT", 0)
 
 # --- healthbook: citizen books and insurance-card imports -------------------------------
 # Rows per chunk: one transaction (COPY + merge + progress) each.
-CARD_IMPORT_CHUNK_ROWS = env_int("CARD_IMPORT_CHUNK_ROWS", 5000)
+CARD_IMPORT_CHUNK_ROWS = env_int("CARD_IMPORT_CHUNK_ROWS", 10000)
 # A running batch whose heartbeat (one per chunk) is older than this is presumed dead; the
 # sweeper re-queues it. Must exceed the longest chunk by a wide margin.
 CARD_IMPORT_STALE_SECONDS = env_int("CARD_IMPORT_STALE_SECONDS", 120)

@@ -129,10 +129,10 @@ def validate_row(line: int, row: dict | None, ctx: RowContext) -> tuple[StagedRo
 
     sin = ids.normalize_code(_text(row, "MA_SO_BHXH")) or card[-10:]
     document = ids.normalize_code(_text(row, "SO_CCCD"))
-    birth = ids.parse_date_flexible(_cell(row, "NGAY_SINH"), field="NGAY_SINH", allow_partial=True)
-    valid_from = ids.parse_date_flexible(_cell(row, "GT_THE_TU"), field="GT_THE_TU")
+    birth = _date(_cell(row, "NGAY_SINH"), field="NGAY_SINH", partial=True)
+    valid_from = _date(_cell(row, "GT_THE_TU"), field="GT_THE_TU")
     raw_to = _cell(row, "GT_THE_DEN")
-    valid_to = ids.parse_date_flexible(raw_to, field="GT_THE_DEN") if raw_to != "" else None
+    valid_to = _date(raw_to, field="GT_THE_DEN") if raw_to != "" else None
     staged = StagedRow(
         line=line,
         sin=sin,
@@ -159,6 +159,13 @@ def validate_row(line: int, row: dict | None, ctx: RowContext) -> tuple[StagedRo
         valid_to=valid_to.value if valid_to is not None else None,
     )
     return staged, problems
+
+
+def _date(value, *, field: str, partial: bool = False):
+    """Parse a date that check_card_row has accepted (fast path for yyyyMMdd)."""
+    if isinstance(value, str) and len(value) == 8 and value.isdigit() and value[4:6] != "00" and value[6:] != "00":
+        return ids.ParsedDate(date(int(value[:4]), int(value[4:6]), int(value[6:])), ids.DAY)
+    return ids.parse_date_flexible(value, field=field, allow_partial=partial)
 
 
 def _cell(row: dict, key: str) -> Any:

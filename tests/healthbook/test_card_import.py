@@ -55,8 +55,7 @@ def test_renewed_card_updates_and_keeps_history(import_file):
     card = InsuranceCard.objects.get(social_insurance_number="7900000001")
     assert str(card.valid_to) == "2026-12-31"
     old = InsuranceCardHistory.objects.get()
-    assert (str(old.valid_to), old.source_batch_id, old.replaced_by_batch_id) == ("2025-12-31", card.source_batch_id - 1,
-                                                                               batch.pk)
+    assert (str(old.valid_to), old.replaced_by_batch_id, card.source_batch_id) == ("2025-12-31", batch.pk, batch.pk)
 
 
 def test_duplicate_person_in_one_chunk_last_valid_row_wins(import_file):
