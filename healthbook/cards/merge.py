@@ -196,6 +196,9 @@ def merge_chunk(cursor, *, batch_id: int, rows: list[StagedRow]) -> MergeResult:
     cursor.execute("SET LOCAL synchronous_commit = off")
     cursor.execute("SET LOCAL gin_pending_list_limit = '32MB'")
     _copy_rows(cursor, rows)
+    # Statistics on the staging table make the planner probe the big tables' indexes instead of
+    # scanning them (without them each chunk's cost grows with the size of the tables).
+    cursor.execute("ANALYZE healthbook_card_stage")
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_MERGE_LOCK])
     cursor.execute(_MATCH)
     cursor.execute(_CONFLICTS)
