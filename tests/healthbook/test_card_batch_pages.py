@@ -22,7 +22,9 @@ def _upload(client, url, data: bytes, name="cards.csv"):
     return client.post(url, {"file": f})
 
 
-def test_ministry_admin_upload_queues_a_batch_and_shows_it(login, ministry_admin, media, django_capture_on_commit_callbacks):
+def test_ministry_admin_upload_queues_a_batch_and_shows_it(
+    login, ministry_admin, media, django_capture_on_commit_callbacks
+):
     client = login(ministry_admin)
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         response = _upload(client, reverse("card-batch-list"), card_csv([person(1)]))

@@ -90,7 +90,7 @@ def test_killed_worker_batch_resumes_with_exact_counts(tmp_path, card_codelists,
         from healthbook.cards.services import card_batch_create
 
         with data.open("rb") as fh:
-            batch = card_batch_create(acting_user=None, fh=fh, name="cards.csv").batch  # sent to Redis on commit
+            card_batch_create(acting_user=None, fh=fh, name="cards.csv")  # the task is sent to Redis on commit
 
         # Kill 1: the pool child running the task (the parent re-queues it: reject_on_worker_lost).
         running = _wait_for(lambda: (b := _batch()).rows_read >= 800 and b.status == "running" and b, 30, "progress")
