@@ -47,3 +47,24 @@ def test_refused_file_fails_with_the_reason(tmp_path, card_codelists):
     path.write_bytes(b"HO_TEN\r\nA\r\n")
     with pytest.raises(CommandError, match="columns_missing"):
         call_command("import_cards", str(path), "--sync")
+
+
+def test_documented_example_file_imports_cleanly(tmp_path, settings, card_codelists):
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    example = __import__("pathlib").Path(__file__).resolve().parents[2] / "docs" / "examples" / "cards-example.csv"
+    result = _run(str(example), "--sync", "--json")
+    assert (result["status"], result["rows_total"], result["rows_accepted"]) == ("done", 3, 3)
+
+
+def test_demo_step_imports_a_generated_batch_once(tmp_path, settings, card_codelists):
+    from healthbook.models import CardBatch
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    settings.VAR_DIR = tmp_path / "var"
+    import io
+
+    for _ in range(2):
+        call_command("seed_demo_cards", "--rows", "300", stdout=io.StringIO(), stderr=io.StringIO())
+    batch = CardBatch.objects.get()
+    assert (batch.status, batch.rows_read) == ("done", 300)
+    assert 0 < batch.rows_rejected < 30
