@@ -60,7 +60,6 @@ def main() -> int:
 
         settings.MEDIA_ROOT = str(work / "media")
         from healthbook.cards.services import card_batch_create
-        from healthbook.models import CardBatch
 
         t = time.perf_counter()
         with open(path, "rb") as fh:
