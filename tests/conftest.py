@@ -10,6 +10,8 @@ from allauth.mfa.models import Authenticator
 from accounts.models import Role
 from tests import factories as f
 
+pytest_plugins = ["tests.proof.plugin"]
+
 
 @pytest.fixture
 def facility_a(db):
