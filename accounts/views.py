@@ -137,5 +137,17 @@ def error_404(request, exception=None):
     return render(request, "errors/404.html", status=404)
 
 
+def error_429(request, exception=None):
+    """allauth's "too many requests" answer; a login refused this way is a failed login on record."""
+    from allauth.core.internal.ratelimit import handler429
+    from django.contrib.auth.signals import user_login_failed
+    from django.urls import reverse
+
+    if request.method == "POST" and request.path == reverse("account_login"):
+        user_login_failed.send(sender=__name__, credentials={"username": request.POST.get("login", "")},
+                               request=request)
+    return handler429(request)
+
+
 def error_500(request):
     return render(request, "errors/500.html", status=500)
