@@ -93,13 +93,14 @@ def test_every_role_is_refused_outside_its_scope(endpoint, world, clients, proof
             requests += 1
             if foreign:
                 foreign_n += 1
-                refused_n += response.status_code in DENIED
+                anonymous_refused = actor is None and _anonymous_refused(endpoint, response)
+                refused_n += response.status_code in DENIED or anonymous_refused
             problems += [f"{method.upper()} {path} as {name}: {p}"
                          for p in _check(endpoint, name, actor, response, foreign=foreign, world=world)]
     proof.tally("S6", "GET and POST every URL as every role and anonymous, objects of another province/facility",
                 times=requests,
                 figure="{times} requests over {urls} URL patterns; {refused}/{foreign} foreign-object requests "
-                       "refused (403/404/405); {wrong} wrong answers; {leaks} canary leaks",
+                       "refused (403/404/405, login for anonymous); {wrong} wrong answers; {leaks} canary leaks",
                 urls=1, refused=refused_n, foreign=foreign_n, wrong=sum("leaks" not in p for p in problems),
                 leaks=sum("leaks" in p for p in problems))
     assert not problems, "\n".join(problems)
