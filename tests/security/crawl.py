@@ -112,3 +112,40 @@ def _part(pattern) -> tuple[str, str]:
 
 def is_api(endpoint: Endpoint) -> bool:
     return endpoint.route.startswith("api/")
+
+
+# --- crawling: every page reachable per role ---------------------------------------------------
+
+_HREF = re.compile(r'(?:href|action)="(/[^"#]*)"')
+_SKIP = ("/static/", "/media/", "/i18n/")
+MAX_PAGES_PER_ACTOR = 250
+
+
+@dataclass
+class Visit:
+    actor: str
+    path: str
+    response: object
+
+
+def crawl(clients: dict, *, secure: bool = False, start: list[str] | None = None) -> list[Visit]:
+    """GET every resolver path and every same-site link found on the way, as each actor."""
+    import html
+
+    seeds = start if start is not None else [e.path() for e in endpoints()]
+    visits = []
+    for actor, client in clients.items():
+        queue, seen = list(dict.fromkeys(seeds)), set()
+        while queue and len(seen) < MAX_PAGES_PER_ACTOR:
+            path = queue.pop(0)
+            if path in seen or path.startswith(_SKIP):
+                continue
+            seen.add(path)
+            response = client.get(path, secure=secure)
+            visits.append(Visit(actor, path, response))
+            if "text/html" in response.get("Content-Type", "") and not getattr(response, "streaming", False):
+                for link in _HREF.findall(response.content.decode("utf-8", "replace")):
+                    link = html.unescape(link)
+                    if link not in seen:
+                        queue.append(link)
+    return visits

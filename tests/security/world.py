@@ -27,7 +27,7 @@ XSS_PAYLOADS = [
     '"><img src=x onerror=alert(2)>',
     "<svg onload=alert(3)>",
     "javascript:alert(4)",
-    "{{ 7|add:42 }}{% now 'Y' %}",
+    "zz{{ 7|add:42 }}zz",
 ]
 FORMULA_PAYLOADS = ["=HYPERLINK(\"http://127.0.0.1/x\",\"y\")", "+cmd|' /C calc'!A0", "-1+1", "@SUM(A1:A2)"]
 
