@@ -287,3 +287,9 @@ LOGGING = {
 # this many proxies in front of us (0 = use the socket address; a rotating header
 # cannot dodge the login rate limit).
 ALLAUTH_TRUSTED_PROXY_COUNT = env_int("SSKDT_TRUSTED_PROXY_COUNT", 0)
+
+# --- proof (security suite) ---
+# The language cookie gets the same flags as the session cookie (S16 found it without any).
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
