@@ -293,3 +293,5 @@ ALLAUTH_TRUSTED_PROXY_COUNT = env_int("SSKDT_TRUSTED_PROXY_COUNT", 0)
 LANGUAGE_COOKIE_SECURE = not DEBUG
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
+# One event per line whatever a username or file name contains (S25).
+LOGGING["formatters"]["plain"]["()"] = "config.logsafe.SingleLineFormatter"
