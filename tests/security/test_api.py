@@ -1,5 +1,7 @@
 """API checks generated from the OpenAPI schema: S10 mass assignment, S14/S15 fuzzing with schemathesis."""
 
+import re
+
 import pytest
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
@@ -171,3 +173,30 @@ def test_s15_api_fuzzing_finds_no_server_error_or_schema_violation(world, proof,
 @pytest.mark.proof_long
 def test_s15_api_fuzzing_long(world, proof, wsgi_keeps_the_test_connection):
     _fuzz_and_record(world, proof, examples=500, label="500 examples per operation")
+
+
+# --- S14: odd input in search --------------------------------------------------------------------
+
+ODD = ["' OR 1=1--", "%", "_", "\\", "a\x00b", "x" * 10_000, "Nguye\u0302\u0303n", "') UNION SELECT password FROM "
+       "accounts_user--", "%' AND '1'='1", "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace")]
+
+
+def test_s14_odd_search_input_neither_fails_nor_widens_the_result(world, clients, proof):
+    from accounts.access import staff_visible_to
+
+    client, officer = clients["officer_hanoi"], world.actors["officer_hanoi"]
+    allowed = {str(u) for u in staff_visible_to(officer).values_list("public_id", flat=True)}
+    errors, extra = [], []
+    for value in ODD:
+        response = client.get("/staff/", {"q": value})
+        if response.status_code >= 500:
+            errors.append(repr(value[:30]))
+        listed = set(re.findall(r'href="/staff/([0-9a-f-]{36})/"', response.content.decode()))
+        if listed - allowed:
+            extra.append(repr(value[:30]))
+        if value in ("%", "' OR 1=1--") and listed:  # no stored name contains these ("_" does: usernames)
+            extra.append(f"{value!r} matched {len(listed)} rows (wildcard or injection)")
+    proof.record("S14", "SQL-ish, wildcard, NUL, 10 kB and NFD input in the staff search",
+                 times=len(ODD), figure=f"{len(ODD)} searches, 5xx: {len(errors)}, rows beyond the authorised "
+                                        f"set or wildcard matches: {len(extra)}")
+    assert not errors and not extra, (errors, extra)
