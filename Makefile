@@ -36,7 +36,7 @@ proof: setup lint
 	$(LOCALDEV) test -- $(MAKE) --no-print-directory proof-in-db
 
 proof-in-db:
-	DJANGO_SETTINGS_MODULE=config.test_settings $(VPY) -m pytest --proof-long --proof-report docs/RELIABILITY.md $(PYTEST_ARGS)
+	DJANGO_SETTINGS_MODULE=config.test_settings $(VPY) -m pytest --proof-long --proof-report=docs/RELIABILITY.md $(PYTEST_ARGS)
 
 lint: setup
 	$(VPY) -m ruff check .

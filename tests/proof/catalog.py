@@ -46,7 +46,8 @@ PLAN: dict[str, tuple[str, str]] = {
     "R7": ("Connection dropped after commit, client retries", LATER_INTAKE + " (Idempotency-Key store)"),
     "R8": ("Access-log tampering, tail deletion", LATER_BOOKS + " (hash-chained access log, verify_chain, checkpoint)"),
     "R9": ("Backup and point-in-time restore drill",
-           "long check for `make proof`; waits for the access-log chain, which must verify after the restore"),
+           "not built yet: a proof_long check (throwaway cluster, base backup + WAL archive, PITR) that waits "
+           "for the access-log chain, which must verify after the restore"),
     "R10": ("Disk full on the upload area", LATER_IMPORT),
     "R11": ("Import throughput and soak", LATER_IMPORT + "; figures belong in bench/RESULTS.md"),
 }

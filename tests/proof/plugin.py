@@ -173,6 +173,10 @@ def pytest_runtest_makereport(item, call):
     if "proof" in getattr(item, "fixturenames", ()):
         ledger = item.config.stash[_LEDGER_KEY]
         if report.failed:
+            if not any(item.nodeid in row.nodeids for row in ledger.rows):
+                # Failed before it could record anything (e.g. in a fixture): still a row, still FAIL.
+                ledger.add(Row(check="?", tried=item.nodeid, figure=f"failed in {report.when} before recording",
+                               nodeids=[item.nodeid]))
             ledger.mark(item.nodeid, "fail")
         elif report.skipped and report.when in ("setup", "call"):
             ledger.mark(item.nodeid, "skipped")
@@ -265,7 +269,7 @@ def render_markdown(rows: list[Row], *, long_run: bool) -> str:
     for r in rows:
         lines.append(f"| {r.check} | {_md(r.tried)} | {r.times} | {_md(r.rendered_figure())} | {_status(r)} |")
     lines += ["", "## Checks of the plan not in this run", "",
-              "Each plan id (`/work/shared/domain/security-plan.md` §3) that printed no row above, and why.", "",
+              "Each plan id (`../shared/domain/security-plan.md` §3) that printed no row above, and why.", "",
               "| Check | Attack or fault | Why not here yet |", "|---|---|---|"]
     for check, (title, why) in catalog.PLAN.items():
         if check not in seen:

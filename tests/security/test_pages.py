@@ -225,7 +225,7 @@ def test_s16_headers_and_cookie_flags_on_every_page_under_production_settings(
     proof.record("S16", "every page each role reaches, over HTTPS, production settings: headers and cookie flags",
                  times=len(visits),
                  figure=f"{len(visits)} responses, missing a header: {len(header_bad)}; {cookies_seen} cookies set, "
-                        f"missing a flag: {len(cookie_bad)}; CSP on {csp} (not adopted yet, see RELIABILITY.md)")
+                        f"missing a flag: {len(cookie_bad)}; CSP on {csp} (not adopted yet: docs/proof.md, known gaps)")
     assert not header_bad, "\n".join(header_bad[:40])
     assert not cookie_bad, "\n".join(sorted(set(cookie_bad)))
 
