@@ -320,3 +320,10 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# --- proof (security suite) ---
+# The language cookie gets the same flags as the session cookie (S16 found it without any).
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# One event per line whatever a username or file name contains (S25).
+LOGGING["formatters"]["plain"]["()"] = "config.logsafe.SingleLineFormatter"
