@@ -145,8 +145,11 @@ class Sender:
     def post(self, body: bytes, content_type: str = "application/xml", **headers):
         extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
         return self.client.post(
-            "/api/v1/submissions/", data=body, content_type=content_type,
-            HTTP_AUTHORIZATION=f"Api-Key {self.key}", **extra,
+            "/api/v1/submissions/",
+            data=body,
+            content_type=content_type,
+            HTTP_AUTHORIZATION=f"Api-Key {self.key}",
+            **extra,
         )
 
     def get(self, public_id):

@@ -186,11 +186,19 @@ def test_unknown_main_diagnosis_rejects_and_reprocess_accepts_after_the_list_is_
     CodeSystemVersion.objects.filter(system__key="icd10").update(effective_to=today)
     import datetime as dt
 
-    cf.version(cf.system("icd10"), "2", [("U07.1", "COVID-19")] + [
-        (c.code, c.display_vi) for c in cf.CodeSystemVersion.objects.get(system__key="icd10", label="seed")
-        .concepts.all()], effective_from=today - dt.timedelta(days=400))
+    cf.version(
+        cf.system("icd10"),
+        "2",
+        [("U07.1", "COVID-19")]
+        + [
+            (c.code, c.display_vi)
+            for c in cf.CodeSystemVersion.objects.get(system__key="icd10", label="seed").concepts.all()
+        ],
+        effective_from=today - dt.timedelta(days=400),
+    )
     CodeSystemVersion.objects.filter(system__key="icd10", label="seed").update(
-        effective_to=today - dt.timedelta(days=400))
+        effective_to=today - dt.timedelta(days=400)
+    )
     versions_cache_clear()
     submission_reprocess(submission=sub, acting_user=None)
     from healthbook.intake.services import submission_process
