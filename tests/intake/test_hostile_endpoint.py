@@ -7,7 +7,7 @@ from django.db import connection
 from healthbook.intake.jws import sign_detached
 
 from .conftest import FACILITY, process
-from .test_hostile import listener, make, readme_rows, signed_unsigned  # noqa: F401 — fixture
+from .test_hostile import Listener, make, readme_rows, signed_unsigned
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +29,13 @@ CLINICAL = [
 INTAKE = ["healthbook_submission", "healthbook_submission_payload"]
 
 
+@pytest.fixture
+def loopback():
+    lst = Listener()
+    yield lst
+    lst.close()
+
+
 def counts(tables):
     with connection.cursor() as cur:
         out = {}
@@ -39,9 +46,9 @@ def counts(tables):
 
 
 @pytest.mark.parametrize(("name", "code"), readme_rows(), ids=[n for n, _ in readme_rows()])
-def test_hostile_fixture_through_the_endpoint(name, code, sender, pki, signed, unsigned, listener, intake_codelists):
+def test_hostile_fixture_through_the_endpoint(name, code, sender, pki, signed, unsigned, loopback, intake_codelists):
     signed_unsigned[:] = [unsigned]
-    kind, body = make(name, pki, signed, listener)
+    kind, body = make(name, pki, signed, loopback)
     before_clinical, before_intake = counts(CLINICAL), counts(INTAKE)
     if name == "generated:oversized":
         response = sender.post(body)
@@ -59,7 +66,7 @@ def test_hostile_fixture_through_the_endpoint(name, code, sender, pki, signed, u
     assert counts(CLINICAL) == before_clinical
     after = counts(INTAKE)
     assert {t: after[t] - before_intake[t] for t in INTAKE} == {t: 1 for t in INTAKE}  # the bytes are kept
-    assert listener.connections == 0
+    assert loopback.connections == 0
 
 
 def test_body_without_content_length_is_cut_off_while_reading():
