@@ -95,9 +95,20 @@ def _json_default(o):
     raise TypeError(type(o))
 
 
+def _plain(o):
+    """Dataclasses → dicts, recursively (much cheaper than dataclasses.asdict's deep copies)."""
+    if dataclasses.is_dataclass(o):
+        return {f.name: _plain(getattr(o, f.name)) for f in dataclasses.fields(o)}
+    if isinstance(o, list):
+        return [_plain(x) for x in o]
+    if isinstance(o, dict):
+        return {k: _plain(x) for k, x in o.items()}
+    return o
+
+
 def visit_hash(v: VisitData) -> str:
     """SHA-256 of the visit's canonical JSON (its problems left out)."""
-    data = dataclasses.asdict(v)
+    data = _plain(v)
     data.pop("problems", None)
     raw = json.dumps(data, sort_keys=True, default=_json_default, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
@@ -383,6 +394,18 @@ def _history_data(encounters: list[Encounter]) -> dict[int, dict]:
     return out
 
 
+def copy_rows(model, rows: list) -> None:
+    """Insert unsaved model instances with one COPY (the detail rows of a whole submission)."""
+    from django.db import connection
+
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    with connection.cursor() as cur:
+        with cur.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
+            for obj in rows:
+                copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
+
+
 def visits_merge(
     *,
     submission,
@@ -506,7 +529,7 @@ def visits_merge(
             builder.add(v, book, None)
     for model, rows in builder.rows.items():
         if rows:
-            model.objects.bulk_create(rows, batch_size=2000)
+            copy_rows(model, rows)
     for model, rows in builder.loose.items():
         rows = list({r.source_key: r for r in rows}.values())  # one row per key, or ON CONFLICT fails
         if rows:
