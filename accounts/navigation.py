@@ -52,3 +52,11 @@ NAV_ITEMS += [
     NavItem(_("Approval queue"), "facility-queue", frozenset({Role.PROVINCE_OFFICER})),
     NavItem(_("API credentials"), "facility-my-credentials", frozenset({Role.FACILITY_ADMIN})),
 ]
+
+# Examination data intake: submissions from facility software (status and problems).
+NAV_ITEMS.append(
+    NavItem(
+        _("Submissions"), "submission-list",
+        frozenset({Role.MINISTRY_ADMIN, Role.MINISTRY_EDITOR, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN}),
+    )
+)
