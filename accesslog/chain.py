@@ -29,9 +29,27 @@ GENESIS = "0" * 64
 
 # Column order of the table (id excluded); the canonical form uses these names.
 FIELDS = (
-    "seq", "recorded_at", "actor_kind", "actor_user_id", "actor_username", "actor_name", "actor_role",
-    "facility_id", "facility_code", "facility_name", "client_ref", "citizen_id", "book_public_id",
-    "event", "viewed", "purpose", "outcome", "source_ip", "request_id", "details", "prev_hash",
+    "seq",
+    "recorded_at",
+    "actor_kind",
+    "actor_user_id",
+    "actor_username",
+    "actor_name",
+    "actor_role",
+    "facility_id",
+    "facility_code",
+    "facility_name",
+    "client_ref",
+    "citizen_id",
+    "book_public_id",
+    "event",
+    "viewed",
+    "purpose",
+    "outcome",
+    "source_ip",
+    "request_id",
+    "details",
+    "prev_hash",
 )
 _INSERT_FIELDS = FIELDS + ("row_hash",)
 _INSERT_SQL = (  # noqa: S608 — constant column names
@@ -75,9 +93,18 @@ def entry_append(fields: dict) -> dict:
     """
     entry = {name: fields.get(name) for name in FIELDS}
     entry["details"] = fields.get("details") or {}
-    for text in ("actor_username", "actor_name", "actor_role", "facility_code", "facility_name",
-                 "client_ref", "viewed", "purpose", "request_id"):
-        entry[text] = (entry[text] or "")[:_MAX.get(text, 200)]
+    for text in (
+        "actor_username",
+        "actor_name",
+        "actor_role",
+        "facility_code",
+        "facility_name",
+        "client_ref",
+        "viewed",
+        "purpose",
+        "request_id",
+    ):
+        entry[text] = (entry[text] or "")[: _MAX.get(text, 200)]
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SELECT seq, row_hash FROM accesslog_chain_head WHERE id = 1 FOR UPDATE")
         head_seq, head_hash = cur.fetchone()
@@ -90,8 +117,17 @@ def entry_append(fields: dict) -> dict:
     return entry
 
 
-_MAX = {"actor_username": 150, "actor_name": 150, "actor_role": 32, "facility_code": 16, "facility_name": 255,
-        "client_ref": 64, "viewed": 200, "purpose": 8, "request_id": 64}
+_MAX = {
+    "actor_username": 150,
+    "actor_name": 150,
+    "actor_role": 32,
+    "facility_code": 16,
+    "facility_name": 255,
+    "client_ref": 64,
+    "viewed": 200,
+    "purpose": 8,
+    "request_id": 64,
+}
 
 
 @dataclass(frozen=True)
@@ -181,11 +217,24 @@ def chain_verify(*, checkpoint: Checkpoint | None = None, since: Checkpoint | No
             prev_seq, prev_hash = seq, stored
             count += 1
     if (prev_seq, prev_hash) != (head_seq, head_hash):
-        return VerifyResult(False, count, head_seq, head_hash, prev_seq + 1, None,
-                            f"the chain head says seq {head_seq} but the last entry is seq {prev_seq} "
-                            "(newest entries deleted)")
+        return VerifyResult(
+            False,
+            count,
+            head_seq,
+            head_hash,
+            prev_seq + 1,
+            None,
+            f"the chain head says seq {head_seq} but the last entry is seq {prev_seq} (newest entries deleted)",
+        )
     if not found_checkpoint:
-        return VerifyResult(False, count, head_seq, head_hash, checkpoint.seq, None,
-                            f"the external checkpoint names seq {checkpoint.seq}, which is no longer in the "
-                            "chain (newest entries deleted and the head rewritten)")
+        return VerifyResult(
+            False,
+            count,
+            head_seq,
+            head_hash,
+            checkpoint.seq,
+            None,
+            f"the external checkpoint names seq {checkpoint.seq}, which is no longer in the "
+            "chain (newest entries deleted and the head rewritten)",
+        )
     return VerifyResult(True, count, head_seq, head_hash)

@@ -117,9 +117,7 @@ class EmergencyAccess(models.Model):
     via_api = models.BooleanField(default=False)
     started_at = models.DateTimeField(_("started at"))
     expires_at = models.DateTimeField(_("expires at"))
-    review_status = models.CharField(
-        _("review"), max_length=12, choices=Review.choices, default=Review.PENDING
-    )
+    review_status = models.CharField(_("review"), max_length=12, choices=Review.choices, default=Review.PENDING)
     reviewed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )

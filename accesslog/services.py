@@ -62,37 +62,54 @@ def client_ip(request) -> str | None:
 
 
 def access_log_record(
-    *, actor: Actor, event: str, viewed: str, outcome: int, purpose: str = "", citizen=None, book=None,
-    request=None, details: dict | None = None,
+    *,
+    actor: Actor,
+    event: str,
+    viewed: str,
+    outcome: int,
+    purpose: str = "",
+    citizen=None,
+    book=None,
+    request=None,
+    details: dict | None = None,
 ) -> dict:
     """Append one entry: who, role, facility, citizen, what, purpose, time, address, outcome."""
     facility = actor.facility
     book_public_id = getattr(book, "public_id", None)
-    return entry_append({
-        "actor_kind": actor.kind,
-        "actor_user_id": getattr(actor.user, "pk", None),
-        "actor_username": actor.username,
-        "actor_name": actor.name,
-        "actor_role": actor.role,
-        "facility_id": getattr(facility, "pk", None),
-        "facility_code": getattr(facility, "code", "") or "",
-        "facility_name": getattr(facility, "name", "") or "",
-        "client_ref": actor.client_ref,
-        "citizen_id": getattr(citizen, "pk", None),
-        "book_public_id": book_public_id,
-        "event": event,
-        "viewed": viewed,
-        "purpose": purpose,
-        "outcome": int(outcome),
-        "source_ip": client_ip(request),
-        "request_id": (request.META.get("HTTP_X_REQUEST_ID", "") if request is not None else "")[:64],
-        "details": {**actor.extra, **(details or {})},
-    })
+    return entry_append(
+        {
+            "actor_kind": actor.kind,
+            "actor_user_id": getattr(actor.user, "pk", None),
+            "actor_username": actor.username,
+            "actor_name": actor.name,
+            "actor_role": actor.role,
+            "facility_id": getattr(facility, "pk", None),
+            "facility_code": getattr(facility, "code", "") or "",
+            "facility_name": getattr(facility, "name", "") or "",
+            "client_ref": actor.client_ref,
+            "citizen_id": getattr(citizen, "pk", None),
+            "book_public_id": book_public_id,
+            "event": event,
+            "viewed": viewed,
+            "purpose": purpose,
+            "outcome": int(outcome),
+            "source_ip": client_ip(request),
+            "request_id": (request.META.get("HTTP_X_REQUEST_ID", "") if request is not None else "")[:64],
+            "details": {**actor.extra, **(details or {})},
+        }
+    )
 
 
 def emergency_access_start(
-    *, user, citizen, reason: str, reason_text: str = "", via_api: bool = False, request=None,
-    actor: Actor | None = None, book=None,
+    *,
+    user,
+    citizen,
+    reason: str,
+    reason_text: str = "",
+    via_api: bool = False,
+    request=None,
+    actor: Actor | None = None,
+    book=None,
 ) -> EmergencyAccess:
     """Open an emergency access for a doctor to one citizen's book, log it (event
     `emergency_start`, purpose ETREAT) and put it in the facility admin's review queue."""
@@ -108,15 +125,30 @@ def emergency_access_start(
     now = timezone.now()
     with transaction.atomic():
         grant = EmergencyAccess.objects.create(
-            user=user, facility_id=user.facility_id, citizen=citizen, reason=reason, reason_text=reason_text,
-            via_api=via_api, started_at=now,
+            user=user,
+            facility_id=user.facility_id,
+            citizen=citizen,
+            reason=reason,
+            reason_text=reason_text,
+            via_api=via_api,
+            started_at=now,
             expires_at=now + timedelta(minutes=settings.SSKDT_EMERGENCY_ACCESS_MINUTES),
         )
-        audit_record(actor=user, action="emergency_access_start", target=grant,
-                     details={"citizen": str(citizen.public_id), "reason": reason})
+        audit_record(
+            actor=user,
+            action="emergency_access_start",
+            target=grant,
+            details={"citizen": str(citizen.public_id), "reason": reason},
+        )
     access_log_record(
-        actor=actor or Actor.for_user(user), event="emergency_start", viewed="book", outcome=Outcome.SUCCESS,
-        purpose="ETREAT", citizen=citizen, book=book, request=request,
+        actor=actor or Actor.for_user(user),
+        event="emergency_start",
+        viewed="book",
+        outcome=Outcome.SUCCESS,
+        purpose="ETREAT",
+        citizen=citizen,
+        book=book,
+        request=request,
         details={"reason": reason, "emergency": str(grant.public_id), "expires_at": grant.expires_at.isoformat()},
     )
     return grant

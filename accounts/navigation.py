@@ -52,3 +52,9 @@ NAV_ITEMS += [
     NavItem(_("Approval queue"), "facility-queue", frozenset({Role.PROVINCE_OFFICER})),
     NavItem(_("API credentials"), "facility-my-credentials", frozenset({Role.FACILITY_ADMIN})),
 ]
+
+# Doctor book pages and the emergency-access review queue (accesslog).
+NAV_ITEMS += [
+    NavItem(_("Find a citizen"), "citizen-search", frozenset({Role.DOCTOR})),
+    NavItem(_("Emergency reviews"), "emergency-review-list", frozenset({Role.FACILITY_ADMIN})),
+]

@@ -12,7 +12,6 @@ code (old numbering) belongs to their province today. Other rows are rejected wi
 OUTSIDE_PROVINCE. Anyone else gets a 404 for a batch.
 """
 
-import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,7 +26,7 @@ from accesslog.models import EmergencyAccess, Outcome, Purpose
 from accesslog.services import Actor, access_log_record
 from accounts.access import has_role
 from accounts.models import Role
-from healthbook.models import CardBatch, Citizen, HealthBook, InsuranceCard
+from healthbook.models import CardBatch, Citizen, Encounter, FollowUpAppointment, HealthBook, InsuranceCard
 
 CARD_IMPORT_ROLES = (Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER)
 
@@ -70,8 +69,8 @@ def can_read_books(user) -> bool:
     return has_role(user, *BOOK_READER_ROLES) and bool(getattr(user, "facility_id", None))
 
 
-# Each source returns an Exists() over rows linking the citizen (OuterRef "citizen_id") to the
-# facility since the given time. Clinical models add theirs (see CARE_SOURCES below).
+# Each source returns an Exists() over rows linking a HealthBook row (OuterRef "pk" or
+# "citizen_id") to the facility since the given time; each probes an index led by the book.
 CareSource = Callable[[object, object], Exists]
 
 
@@ -84,7 +83,28 @@ def _primary_care_card(facility, since) -> Exists:
     )
 
 
-CARE_SOURCES: list[CareSource] = [_primary_care_card]
+def _visit_at_facility(facility, since) -> Exists:
+    return Exists(Encounter.objects.filter(book_id=OuterRef("pk"), facility_id=facility.pk, occurred_at__gte=since))
+
+
+def _referred_to_facility(facility, since) -> Exists:
+    return Exists(Encounter.objects.filter(book_id=OuterRef("pk"), referred_to=facility.code, occurred_at__gte=since))
+
+
+def _appointment_at_facility(facility, since) -> Exists:
+    return Exists(
+        FollowUpAppointment.objects.filter(book_id=OuterRef("pk"), occurred_at__gte=since).filter(
+            Q(facility_id=facility.pk) | Q(at_facility_code=facility.code)
+        )
+    )
+
+
+CARE_SOURCES: list[CareSource] = [
+    _primary_care_card,
+    _visit_at_facility,
+    _referred_to_facility,
+    _appointment_at_facility,
+]
 
 
 def care_relationship_since():
@@ -103,7 +123,8 @@ def care_relationship_expr(facility) -> ExpressionWrapper:
 def _emergency_until(user) -> Subquery:
     return Subquery(
         EmergencyAccess.objects.filter(user=user, citizen_id=OuterRef("citizen_id"), expires_at__gt=timezone.now())
-        .order_by("-expires_at").values("expires_at")[:1]
+        .order_by("-expires_at")
+        .values("expires_at")[:1]
     )
 
 
@@ -147,7 +168,13 @@ def _book_lookup(public_id):
 
 
 def book_get_for_user(
-    user, public_id, *, viewed: str, request=None, event: str = "view", actor: Actor | None = None,
+    user,
+    public_id,
+    *,
+    viewed: str,
+    request=None,
+    event: str = "view",
+    actor: Actor | None = None,
 ) -> BookAccess:
     """Return the access to one book or raise, writing exactly one access-log entry.
 
@@ -165,8 +192,14 @@ def book_get_for_user(
 
     def log(outcome, purpose="", reason=""):
         access_log_record(
-            actor=actor, event=event, viewed=viewed, outcome=outcome, purpose=purpose,
-            citizen=book.citizen if book else None, book=book, request=request,
+            actor=actor,
+            event=event,
+            viewed=viewed,
+            outcome=outcome,
+            purpose=purpose,
+            citizen=book.citizen if book else None,
+            book=book,
+            request=request,
             details={"refused": reason} if reason else None,
         )
 
@@ -206,28 +239,3 @@ def book_view_register(kind: str):
         return view
 
     return mark
-
-
-def book_view(viewed: str | Callable, *, event: str = "view"):
-    """Decorate a page `view(request, access, **kwargs)` taking `public_id` from the URL:
-    sign-in required, access decided and logged once, `access` passed in.
-
-    `viewed` names what is shown (a string, or a function of the URL kwargs and request).
-    `?print=1` logs the open as a print.
-    """
-
-    def decorator(view):
-        @functools.wraps(view)
-        def wrapped(request, public_id, **kwargs):
-            if not request.user.is_authenticated:
-                from django.contrib.auth.views import redirect_to_login
-
-                return redirect_to_login(request.get_full_path())
-            what = viewed(kwargs, request) if callable(viewed) else viewed
-            kind = "print" if request.GET.get("print") == "1" else event
-            access = book_get_for_user(request.user, public_id, viewed=what, request=request, event=kind)
-            return view(request, access, **kwargs)
-
-        return book_view_register("book")(wrapped)
-
-    return decorator

@@ -16,8 +16,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--checkpoint", help="checkpoint file (default: SSKDT_ACCESS_LOG_CHECKPOINT)")
-        parser.add_argument("--write-checkpoint", action="store_true",
-                            help="after a successful check, store the head in the checkpoint file")
+        parser.add_argument(
+            "--write-checkpoint",
+            action="store_true",
+            help="after a successful check, store the head in the checkpoint file",
+        )
         parser.add_argument("--no-checkpoint", action="store_true", help="ignore the checkpoint file")
 
     def handle(self, *args, **options):
