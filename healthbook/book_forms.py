@@ -31,7 +31,7 @@ class CitizenSearchForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["province"].queryset = Province.objects.order_by("name")
+        self.fields["province"].queryset = Province.objects.order_by("code")
         self.fields["province"].empty_label = _("All provinces")
 
     def clean_birth_year(self):

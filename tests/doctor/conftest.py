@@ -59,3 +59,43 @@ def log_count() -> int:
 
 def last_entry() -> AccessLogEntry:
     return AccessLogEntry.objects.order_by("-seq").first()
+
+
+def _approve(facility):
+    from django.utils import timezone
+
+    from facilities.models import FacilityStatus
+
+    facility.status = FacilityStatus.CONNECTED
+    facility.approved_at = timezone.now()
+    facility.save(update_fields=["status", "approved_at"])
+
+
+@pytest.fixture
+def key_a(facility_a):
+    from facilities.credentials import api_key_create
+
+    _approve(facility_a)
+    return api_key_create(facility=facility_a, name="HIS A", acting_user=None).key
+
+
+@pytest.fixture
+def key_b(facility_b):
+    from facilities.credentials import api_key_create
+
+    _approve(facility_b)
+    return api_key_create(facility=facility_b, name="HIS B", acting_user=None).key
+
+
+@pytest.fixture
+def citizen_app_key(db):
+    from accesslog.services import citizen_app_client_create
+
+    return citizen_app_client_create(name="VNeID (thử nghiệm)")[1]
+
+
+def facility_headers(key: str, practitioner: str, purpose: str = "TREAT", **extra) -> dict:
+    headers = {"HTTP_AUTHORIZATION": f"Api-Key {key}", "HTTP_X_PRACTITIONER_ID": practitioner,
+               "HTTP_X_PURPOSE_OF_USE": purpose}
+    headers.update({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in extra.items()})
+    return headers
