@@ -58,3 +58,11 @@ NAV_ITEMS += [
     NavItem(_("Find a citizen"), "citizen-search", frozenset({Role.DOCTOR})),
     NavItem(_("Emergency reviews"), "emergency-review-list", frozenset({Role.FACILITY_ADMIN})),
 ]
+
+# Examination data intake: submissions from facility software (status and problems).
+NAV_ITEMS.append(
+    NavItem(
+        _("Submissions"), "submission-list",
+        frozenset({Role.MINISTRY_ADMIN, Role.MINISTRY_EDITOR, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN}),
+    )
+)

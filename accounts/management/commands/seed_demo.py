@@ -76,3 +76,7 @@ class Command(BaseCommand):
         for command, command_args in DEMO_STEPS:
             call_command(command, *command_args)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(DEMO_USERS)} demo accounts."))
+
+# Examination data intake: about 200 demo citizens' visits, labs, drugs, follow-ups,
+# vaccinations and pregnancy check-ups sent as signed submissions through the real API.
+DEMO_STEPS.append(("seed_demo_submissions", []))
