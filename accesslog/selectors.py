@@ -9,6 +9,8 @@ from django.utils.translation import gettext as _
 
 from accesslog.models import AccessLogEntry, ActorKind, EmergencyAccess, Outcome
 
+CITIZEN_APP_ACTOR = "citizen-app:"
+
 
 def viewed_label(viewed: str) -> str:
     """Plain Vietnamese for what was viewed ("visit:123" → "một lần khám")."""
@@ -59,8 +61,13 @@ def _sentence(entry: AccessLogEntry) -> str:
 
 
 def citizen_access_log(citizen_id: int, *, limit: int = 200) -> dict:
-    """The citizen's own list in plain words, people and software apart (one query)."""
-    entries = AccessLogEntry.objects.filter(citizen_id=citizen_id).order_by("-recorded_at", "-seq")[:limit]
+    """The citizen's own list in plain words, people and software apart (one query). The
+    citizen app's own reads of this list are logged but not listed (it is the citizen looking)."""
+    entries = (
+        AccessLogEntry.objects.filter(citizen_id=citizen_id)
+        .exclude(actor_username__startswith=CITIZEN_APP_ACTOR)
+        .order_by("-recorded_at", "-seq")[:limit]
+    )
     people, machines = [], []
     for entry in entries:
         item = {

@@ -22,7 +22,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accesslog.models import ActorKind, CitizenAppClient, EmergencyReason, Outcome, Purpose
-from accesslog.selectors import citizen_access_log
+from accesslog.selectors import CITIZEN_APP_ACTOR, citizen_access_log
 from accesslog.services import Actor, access_log_record, citizen_app_client_authenticate, emergency_access_start
 from accounts.models import Role, User
 from config.api import ApiError
@@ -288,7 +288,10 @@ class CitizenAccessLogApi(APIView):
             else None
         )
         actor = Actor(
-            kind=ActorKind.MACHINE, username=f"citizen-app:{client.name}", name=client.name, client_ref=client.prefix
+            kind=ActorKind.MACHINE,
+            username=f"{CITIZEN_APP_ACTOR}{client.name}",
+            name=client.name,
+            client_ref=client.prefix,
         )
         access_log_record(
             actor=actor,

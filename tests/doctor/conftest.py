@@ -22,12 +22,21 @@ def _fresh_code_names():
 @pytest.fixture
 def code_lists(db):
     rows = {
-        "icd10": [("I10", "Tăng huyết áp vô căn (nguyên phát)", True), ("E11", "Bệnh đái tháo đường không phụ thuộc insuline", True),
-                  ("Z88.0", "Tiền sử dị ứng penicilin", True), ("J06", "Nhiễm trùng hô hấp trên cấp", True)],
+        "icd10": [
+            ("I10", "Tăng huyết áp vô căn (nguyên phát)", True),
+            ("E11", "Bệnh đái tháo đường không phụ thuộc insuline", True),
+            ("Z88.0", "Tiền sử dị ứng penicilin", True),
+            ("J06", "Nhiễm trùng hô hấp trên cấp", True),
+        ],
         "lab-indicator": [("GLU", "Glucose máu", True)],
         "visit-type": [("01", "Khám bệnh", True)],
         "vaccine": [
-            ("TCMR-BCG", "Vắc xin phòng lao (BCG)", True, {"schedule": [{"dose": 1, "age": {"value": 0, "unit": "day"}}]}),
+            (
+                "TCMR-BCG",
+                "Vắc xin phòng lao (BCG)",
+                True,
+                {"schedule": [{"dose": 1, "age": {"value": 0, "unit": "day"}}]},
+            ),
             ("TCMR-SOI", "Vắc xin sởi", True, {"schedule": [{"dose": 1, "age": {"value": 9, "unit": "month"}}]}),
         ],
     }
@@ -39,8 +48,15 @@ def code_lists(db):
 def patient_a(facility_a, code_lists):
     """A citizen seen at facility A last month (care relationship with doctor_a)."""
     person = df.citizen(name="Nguyễn Văn Bệnh", province=province("01"))
-    e = df.visit(person.book, facility_a, dx="I10", secondary=["E11", "Z88.0"], labs=3, drugs=2,
-                 note="Huyết áp 150/95, tái khám sau 1 tháng")
+    e = df.visit(
+        person.book,
+        facility_a,
+        dx="I10",
+        secondary=["E11", "Z88.0"],
+        labs=3,
+        drugs=2,
+        note="Huyết áp 150/95, tái khám sau 1 tháng",
+    )
     df.discharge(e)
     return person
 
@@ -95,7 +111,10 @@ def citizen_app_key(db):
 
 
 def facility_headers(key: str, practitioner: str, purpose: str = "TREAT", **extra) -> dict:
-    headers = {"HTTP_AUTHORIZATION": f"Api-Key {key}", "HTTP_X_PRACTITIONER_ID": practitioner,
-               "HTTP_X_PURPOSE_OF_USE": purpose}
+    headers = {
+        "HTTP_AUTHORIZATION": f"Api-Key {key}",
+        "HTTP_X_PRACTITIONER_ID": practitioner,
+        "HTTP_X_PURPOSE_OF_USE": purpose,
+    }
     headers.update({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in extra.items()})
     return headers

@@ -17,8 +17,14 @@ pytestmark = pytest.mark.django_db
 
 def write(n: int = 5):
     for i in range(n):
-        access_log_record(actor=Actor(kind="person", username=f"bs{i}", name="Bác sĩ Thử"), event="view",
-                          viewed="book", outcome=0, purpose="TREAT", details={"i": i, "ghi chú": "ồ"})
+        access_log_record(
+            actor=Actor(kind="person", username=f"bs{i}", name="Bác sĩ Thử"),
+            event="view",
+            viewed="book",
+            outcome=0,
+            purpose="TREAT",
+            details={"i": i, "ghi chú": "ồ"},
+        )
 
 
 def as_attacker(sql: str, params=()):
@@ -43,24 +49,30 @@ def test_untouched_chain_verifies():
     assert result.ok and result.head_seq == head_seq() and result.line().startswith("OK")
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE accesslog_entry SET actor_username = 'x'",
-    "DELETE FROM accesslog_entry",
-    "TRUNCATE accesslog_entry",
-    "DELETE FROM accesslog_chain_head",
-    "UPDATE accesslog_chain_head SET seq = seq - 1",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE accesslog_entry SET actor_username = 'x'",
+        "DELETE FROM accesslog_entry",
+        "TRUNCATE accesslog_entry",
+        "DELETE FROM accesslog_chain_head",
+        "UPDATE accesslog_chain_head SET seq = seq - 1",
+    ],
+)
 def test_changes_are_refused_even_for_the_table_owner(statement):
     write(2)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
         cur.execute(statement)
 
 
-@pytest.mark.parametrize("statement", [
-    "UPDATE accesslog_entry SET actor_username = 'x'",
-    "DELETE FROM accesslog_entry",
-    "TRUNCATE accesslog_entry",
-])
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE accesslog_entry SET actor_username = 'x'",
+        "DELETE FROM accesslog_entry",
+        "TRUNCATE accesslog_entry",
+    ],
+)
 def test_application_role_cannot_change_history(statement):
     """A non-superuser role with every table privilege granted is still stopped by the triggers."""
     write(2)
@@ -75,8 +87,10 @@ def test_application_role_cannot_change_history(statement):
 def test_insert_outside_the_chain_is_refused():
     write(1)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
-        cur.execute("INSERT INTO accesslog_entry (seq, recorded_at, actor_kind, event, outcome, prev_hash, row_hash)"
-                    " VALUES (999, now(), 'person', 'view', 0, repeat('0', 64), repeat('0', 64))")
+        cur.execute(
+            "INSERT INTO accesslog_entry (seq, recorded_at, actor_kind, event, outcome, prev_hash, row_hash)"
+            " VALUES (999, now(), 'person', 'view', 0, repeat('0', 64), repeat('0', 64))"
+        )
 
 
 def test_edited_entry_is_found():
@@ -96,8 +110,10 @@ def test_edited_entry_with_recomputed_hash_breaks_the_next_link():
         cur.execute(f"SELECT {', '.join(FIELDS)} FROM accesslog_entry WHERE seq = %s", [target])  # noqa: S608
         entry = dict(zip(FIELDS, cur.fetchone(), strict=True))
     entry["actor_username"] = "forged"
-    as_attacker("UPDATE accesslog_entry SET actor_username = 'forged', row_hash = %s WHERE seq = %s",
-                [entry_hash(entry["prev_hash"].strip(), entry), target])
+    as_attacker(
+        "UPDATE accesslog_entry SET actor_username = 'forged', row_hash = %s WHERE seq = %s",
+        [entry_hash(entry["prev_hash"].strip(), entry), target],
+    )
     result = chain_verify()
     assert not result.ok and result.broken_seq == target + 1
 
@@ -125,7 +141,9 @@ def test_swapped_contents_are_found():
     a, b = head_seq() - 3, head_seq() - 2
     as_attacker(
         "UPDATE accesslog_entry e SET actor_username = o.actor_username FROM accesslog_entry o"
-        " WHERE (e.seq, o.seq) IN ((%s, %s), (%s, %s))", [a, b, b, a])
+        " WHERE (e.seq, o.seq) IN ((%s, %s), (%s, %s))",
+        [a, b, b, a],
+    )
     result = chain_verify()
     assert not result.ok and result.broken_seq == a
 
@@ -143,8 +161,10 @@ def test_deleted_tail_with_rewritten_head_is_found_by_the_external_checkpoint(tm
     checkpoint_write(chain_verify(), path)
     keep = head_seq() - 2
     as_attacker("DELETE FROM accesslog_entry WHERE seq > %s", [keep])
-    as_attacker("UPDATE accesslog_chain_head SET seq = e.seq, row_hash = e.row_hash FROM accesslog_entry e"
-                " WHERE e.seq = %s", [keep])
+    as_attacker(
+        "UPDATE accesslog_chain_head SET seq = e.seq, row_hash = e.row_hash FROM accesslog_entry e WHERE e.seq = %s",
+        [keep],
+    )
     assert chain_verify().ok  # the chain alone cannot tell …
     result = chain_verify(checkpoint=checkpoint_read(path))
     assert not result.ok and "checkpoint" in result.reason  # … the anchor kept outside can

@@ -25,7 +25,11 @@ def test_doctor_with_recent_visit_at_own_facility_may_open(doctor_a, patient_a):
     assert access.purpose == "TREAT"
     entry = last_entry()
     assert (entry.citizen_id, entry.outcome, entry.purpose, entry.actor_username) == (
-        patient_a.pk, Outcome.SUCCESS, "TREAT", "doctor_a")
+        patient_a.pk,
+        Outcome.SUCCESS,
+        "TREAT",
+        "doctor_a",
+    )
     assert entry.facility_code == "01001" and entry.source_ip == "127.0.0.1"
 
 
@@ -33,8 +37,11 @@ def test_doctor_without_relationship_is_refused_and_the_refusal_logged(doctor_a,
     with pytest.raises(BookAccessDenied):
         open_book(doctor_a, stranger)
     entry = last_entry()
-    assert (entry.citizen_id, entry.outcome, entry.details["refused"]) == (stranger.pk, Outcome.DENIED,
-                                                                           "no_care_relationship")
+    assert (entry.citizen_id, entry.outcome, entry.details["refused"]) == (
+        stranger.pk,
+        Outcome.DENIED,
+        "no_care_relationship",
+    )
 
 
 def test_visit_older_than_the_window_is_no_relationship(doctor_a, facility_a, code_lists, settings):
@@ -76,7 +83,9 @@ def test_sibling_facility_in_the_same_province_is_not_enough(facility_a2, patien
         open_book(f.doctor(facility_a2, username="doctor_a2"), patient_a)
 
 
-@pytest.mark.parametrize("actor", ["officer_hanoi", "ministry_admin", "ministry_editor", "facility_admin_a", "outsider"])
+@pytest.mark.parametrize(
+    "actor", ["officer_hanoi", "ministry_admin", "ministry_editor", "facility_admin_a", "outsider"]
+)
 def test_non_doctors_get_404_and_a_refusal_entry(request, actor, patient_a):
     user = request.getfixturevalue(actor)
     with pytest.raises(Http404):

@@ -49,8 +49,13 @@ def test_every_book_url_is_declared(route, pattern):
 
 
 def _samples(patient, visit):
-    return {"public_id": patient.book.public_id, "visit_id": visit.pk, "code": "GLU",
-            "personal_id": patient.personal_id, "id": str(patient.book.public_id)}
+    return {
+        "public_id": patient.book.public_id,
+        "visit_id": visit.pk,
+        "code": "GLU",
+        "personal_id": patient.personal_id,
+        "id": str(patient.book.public_id),
+    }
 
 
 def _url(route: str, pattern: URLPattern, samples: dict) -> str:
@@ -66,9 +71,20 @@ FORBIDDEN_IN_REFUSALS = ("Huyết áp 150/95", "I10", "Glucose")
 
 
 @pytest.mark.parametrize("route,pattern", ROUTES, ids=[r for r, _ in ROUTES])
-def test_every_book_url_checks_access_and_logs_once(route, pattern, client, login, doctor_a, doctor_b,
-                                                    officer_hanoi, patient_a, key_a, key_b, citizen_app_key,
-                                                    django_user_model):
+def test_every_book_url_checks_access_and_logs_once(
+    route,
+    pattern,
+    client,
+    login,
+    doctor_a,
+    doctor_b,
+    officer_hanoi,
+    patient_a,
+    key_a,
+    key_b,
+    citizen_app_key,
+    django_user_model,
+):
     from healthbook.models import Encounter
 
     visit = Encounter.objects.get(book=patient_a.book)

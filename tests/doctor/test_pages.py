@@ -74,12 +74,15 @@ def test_timeline_filters_by_kind_facility_and_date(login, doctor_a, patient_a, 
     client = login(doctor_a)
     all_rows = client.get(url("book-timeline", patient_a), HTTP_HX_REQUEST="true").content.decode()
     assert all_rows.count('class="timeline-item kind-visit"') == 2
-    only_b = client.get(url("book-timeline", patient_a), {"facility": "79001", "kind": "visit"},
-                        HTTP_HX_REQUEST="true").content.decode()
+    only_b = client.get(
+        url("book-timeline", patient_a), {"facility": "79001", "kind": "visit"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert only_b.count("kind-visit") == 1 and "J06" in only_b
-    recent = client.get(url("book-timeline", patient_a),
-                        {"date_from": (timezone.localdate() - dt.timedelta(days=100)).isoformat()},
-                        HTTP_HX_REQUEST="true").content.decode()
+    recent = client.get(
+        url("book-timeline", patient_a),
+        {"date_from": (timezone.localdate() - dt.timedelta(days=100)).isoformat()},
+        HTTP_HX_REQUEST="true",
+    ).content.decode()
     assert "J06" not in recent and "kind-lab" in recent
 
 
@@ -94,8 +97,9 @@ def test_timeline_pages_with_htmx(login, doctor_a, patient_a, facility_a):
     cursor = re.search(r"before=([^\"&]+)", first).group(1)
     from urllib.parse import unquote
 
-    second = client.get(url("book-timeline", patient_a), {"kind": "visit", "before": unquote(cursor)},
-                        HTTP_HX_REQUEST="true").content.decode()
+    second = client.get(
+        url("book-timeline", patient_a), {"kind": "visit", "before": unquote(cursor)}, HTTP_HX_REQUEST="true"
+    ).content.decode()
     assert second.count("kind-visit") == 6 and 'id="timeline-more"' not in second
 
 
@@ -148,26 +152,60 @@ def _history(book, facility, n: int) -> None:
     """n visits with 3 lab results each, bulk-created."""
     sub = df.submission(facility)
     now = timezone.now()
-    visits = Encounter.objects.bulk_create([
-        Encounter(book=book, facility=facility, submission=sub, key=f"BULK{book.pk}-{i}", source="xml130",
-                  content_hash="x" * 64, occurred_at=now - dt.timedelta(hours=i + 1), visit_type="01",
-                  main_diagnosis="I10", secondary_diagnoses=["E11"])
-        for i in range(n)
-    ])
-    LabObservation.objects.bulk_create([
-        LabObservation(book=book, facility=facility, submission=sub, encounter=v, occurred_at=v.occurred_at,
-                       indicator_code="GLU", value="6.1", value_number=6.1, unit="mmol/L", source_key=str(j))
-        for v in visits for j in range(3)
-    ])
+    visits = Encounter.objects.bulk_create(
+        [
+            Encounter(
+                book=book,
+                facility=facility,
+                submission=sub,
+                key=f"BULK{book.pk}-{i}",
+                source="xml130",
+                content_hash="x" * 64,
+                occurred_at=now - dt.timedelta(hours=i + 1),
+                visit_type="01",
+                main_diagnosis="I10",
+                secondary_diagnoses=["E11"],
+            )
+            for i in range(n)
+        ]
+    )
+    LabObservation.objects.bulk_create(
+        [
+            LabObservation(
+                book=book,
+                facility=facility,
+                submission=sub,
+                encounter=v,
+                occurred_at=v.occurred_at,
+                indicator_code="GLU",
+                value="6.1",
+                value_number=6.1,
+                unit="mmol/L",
+                source_key=str(j),
+            )
+            for v in visits
+            for j in range(3)
+        ]
+    )
 
 
-PAGES = ["book-detail", "book-timeline", "book-labs", "book-vaccinations", "book-pregnancies",
-         "book-prescriptions", "book-follow-ups", "book-certificates", "book-access-log"]
+PAGES = [
+    "book-detail",
+    "book-timeline",
+    "book-labs",
+    "book-vaccinations",
+    "book-pregnancies",
+    "book-prescriptions",
+    "book-follow-ups",
+    "book-certificates",
+    "book-access-log",
+]
 
 
 @pytest.mark.parametrize("page", [*PAGES, "book-lab-chart"])
-def test_query_count_does_not_grow_with_the_history(page, login, doctor_a, facility_a, code_lists,
-                                                    django_assert_max_num_queries):
+def test_query_count_does_not_grow_with_the_history(
+    page, login, doctor_a, facility_a, code_lists, django_assert_max_num_queries
+):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
