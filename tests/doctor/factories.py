@@ -111,7 +111,7 @@ def visit(
         value = Decimal("5.5") + i
         LabObservation.objects.create(
             **common,
-            source_key=str(i),
+            source_key=f"{n}-{i}",
             indicator_code="GLU",
             indicator_name="Glucose",
             value=str(value),
@@ -123,7 +123,7 @@ def visit(
     for i in range(drugs):
         Medication.objects.create(
             **common,
-            source_key=str(i),
+            source_key=f"{n}-{i}",
             code=f"40.{i}",
             name=f"Amlodipin {i}",
             quantity="30",
