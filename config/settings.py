@@ -330,9 +330,7 @@ SSKDT_CARE_RELATIONSHIP_MONTHS = env_int("SSKDT_CARE_RELATIONSHIP_MONTHS", 24)
 # Lifetime of an emergency ("break-the-glass") access.
 SSKDT_EMERGENCY_ACCESS_MINUTES = env_int("SSKDT_EMERGENCY_ACCESS_MINUTES", 60)
 # External anchor of the access-log hash chain (a copy should also leave the machine).
-SSKDT_ACCESS_LOG_CHECKPOINT = env_str(
-    "SSKDT_ACCESS_LOG_CHECKPOINT", str(VAR_DIR / "access-log-checkpoint.json")
-)
+SSKDT_ACCESS_LOG_CHECKPOINT = env_str("SSKDT_ACCESS_LOG_CHECKPOINT", "") or str(VAR_DIR / "access-log-checkpoint.json")
 SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS = env_int("SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS", 3600)
 CELERY_BEAT_SCHEDULE.update(
     {
