@@ -6,7 +6,11 @@ are covered: moving, editing or dropping an entry breaks the chain at that entry
 
 Appends are serialised by locking the one chain-head row FOR UPDATE: three round trips in
 a short transaction of their own (lock and read the head; insert and advance the head;
-commit). The verifier walks the chain in seq order and names the first entry that does not
+commit). With SSKDT_ACCESS_LOG_ASYNC_COMMIT (default) that commit does not wait for the disk
+flush, so the head is held for about a millisecond instead of a flush; the entry is on disk
+within the WAL writer's delay or at the next synchronous commit of any session (the request's
+own session save, usually), and a database crash can lose only the newest entries together
+with their chain head — never leave a gap. The verifier walks the chain in seq order and names the first entry that does not
 fit; the chain head and an external checkpoint file catch the deletion of the newest
 entries, which the chain alone cannot show.
 """
@@ -113,7 +117,12 @@ def entry_append(fields: dict) -> dict:
         entry["recorded_at"] = timezone.now()
         entry["row_hash"] = entry_hash(entry["prev_hash"], entry)
         values = [json.dumps(entry[n], ensure_ascii=False) if n == "details" else entry[n] for n in _INSERT_FIELDS]
-        cur.execute(_INSERT_SQL, [*values, entry["seq"], entry["row_hash"], entry["recorded_at"]])
+        sql = _INSERT_SQL
+        if settings.SSKDT_ACCESS_LOG_ASYNC_COMMIT:
+            # The chain head stays locked until COMMIT returns; waiting for the WAL flush there
+            # would cap the whole portal at one append per disk flush (see docs/doctor-book.md).
+            sql = "SET LOCAL synchronous_commit = off; " + sql
+        cur.execute(sql, [*values, entry["seq"], entry["row_hash"], entry["recorded_at"]])
     return entry
 
 

@@ -27,7 +27,20 @@ import django  # noqa: E402
 django.setup()
 
 PORT = 8765
+SESSIONS = 64
+
 LUA = """
+local cookies = {__COOKIES__}
+local n = 0
+init = function(args)
+  math.randomseed(os.time() + tonumber(tostring({}):sub(8), 16) % 100000)
+  n = math.random(#cookies)
+end
+request = function()
+  n = n % #cookies + 1
+  if cookies[1] == "" then return wrk.format(nil) end
+  return wrk.format(nil, nil, {["Cookie"] = "sessionid=" .. cookies[n]})
+end
 done = function(summary, latency, requests)
   io.write(string.format("RESULT %d %d %.1f %.1f %.1f\\n", summary.requests, summary.errors.status
     + summary.errors.connect + summary.errors.read + summary.errors.timeout,
@@ -36,7 +49,9 @@ end
 """
 
 
-def session_cookie() -> tuple[str, str, str]:
+def session_cookies() -> tuple[list[str], str, str]:
+    """SESSIONS signed-in sessions of one doctor (32 connections = 32 doctors at their desks: one
+    shared session would serialise on its own row, which no real use does)."""
     from django.test import Client
 
     from accounts.models import Role, User
@@ -57,15 +72,18 @@ def session_cookie() -> tuple[str, str, str]:
     )
     if not user.authenticator_set.exists():
         enrol_totp(user)
-    client = Client()
-    client.force_login(user)
+    cookies = []
+    for _ in range(SESSIONS):
+        client = Client()
+        client.force_login(user)
+        cookies.append(client.cookies["sessionid"].value)
     book = HealthBook.objects.order_by("id").first()
-    return client.cookies["sessionid"].value, str(book.public_id), str(facility.pk)
+    return cookies, str(book.public_id), str(facility.pk)
 
 
-def wrk(url: str, cookie: str, seconds: int, lua: str) -> dict:
+def wrk(url: str, seconds: int, lua: str) -> dict:
     out = subprocess.run(
-        ["wrk", "-t2", "-c32", f"-d{seconds}s", "-s", lua, "-H", f"Cookie: sessionid={cookie}", url],
+        ["wrk", "-t2", "-c32", f"-d{seconds}s", "--timeout", "10s", "-s", lua, url],
         capture_output=True,
         text=True,
         check=True,
@@ -73,6 +91,9 @@ def wrk(url: str, cookie: str, seconds: int, lua: str) -> dict:
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     n, errors, p50, p95, p99 = re.search(r"RESULT (\d+) (\d+) ([\d.]+) ([\d.]+) ([\d.]+)", out).groups()
     non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sockets = re.search(r"Socket errors: .*", out)
+    if non2xx or sockets:
+        print(url, non2xx.group(0) if non2xx else "", sockets.group(0) if sockets else "", file=sys.stderr)
     return {
         "rps": rps,
         "n": int(n),
@@ -87,7 +108,7 @@ def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=20)
     args = parser.parse_args()
-    cookie, book, facility_pk = session_cookie()
+    cookies, book, facility_pk = session_cookies()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.bench_settings"}
     server = subprocess.Popen(
         [
@@ -109,23 +130,31 @@ def main():
     )
     try:
         base = f"http://127.0.0.1:{PORT}"
-        for _ in range(100):
+        for _ in range(300):
             try:
                 urllib.request.urlopen(f"{base}/bench/floor/{facility_pk}/", timeout=1)
                 break
             except OSError:
                 time.sleep(0.2)
-        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
-            fh.write(LUA)
+        scripts = {}
+        for kind, values in (("anonymous", [""]), ("doctor", cookies)):
+            with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as fh:
+                fh.write(LUA.replace("__COOKIES__", ", ".join(f'"{v}"' for v in values)))
+            scripts[kind] = fh.name
         urls = {
             "floor (1 PK query + small template)": f"{base}/bench/floor/{facility_pk}/",
+            "floor, signed in (same view + session, MFA and user-session middleware)":
+                f"{base}/bench/floor/{facility_pk}/?signed-in",
             "book page (500 visits)": f"{base}/doctor/books/{book}/",
             "timeline page (500 visits, first 25)": f"{base}/doctor/books/{book}/timeline/",
             "timeline htmx partial": f"{base}/doctor/books/{book}/timeline/?kind=visit&kind=lab",
         }
-        for url in urls.values():  # warm caches (code names, connections)
-            wrk(url, cookie, 2, fh.name)
-        results = {name: wrk(url, cookie, args.seconds, fh.name) for name, url in urls.items()}
+        def script(name):
+            return scripts["anonymous" if name.startswith("floor (") else "doctor"]
+
+        for name, url in urls.items():  # warm caches (code names, connections)
+            wrk(url, 2, script(name))
+        results = {name: wrk(url, args.seconds, script(name)) for name, url in urls.items()}
     finally:
         server.terminate()
         server.wait(timeout=20)

@@ -332,6 +332,9 @@ SSKDT_EMERGENCY_ACCESS_MINUTES = env_int("SSKDT_EMERGENCY_ACCESS_MINUTES", 60)
 # External anchor of the access-log hash chain (a copy should also leave the machine).
 SSKDT_ACCESS_LOG_CHECKPOINT = env_str("SSKDT_ACCESS_LOG_CHECKPOINT", "") or str(VAR_DIR / "access-log-checkpoint.json")
 SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS = env_int("SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS", 3600)
+# Commit access-log appends without waiting for the disk flush (the chain head is locked until
+# the commit returns); 0 = wait for every flush (at most one append per flush, portal-wide).
+SSKDT_ACCESS_LOG_ASYNC_COMMIT = env_bool("SSKDT_ACCESS_LOG_ASYNC_COMMIT", True)
 CELERY_BEAT_SCHEDULE.update(
     {
         "accesslog-checkpoint": {

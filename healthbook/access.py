@@ -183,6 +183,9 @@ def book_get_for_user(
     anyone who may not read books and for unknown books, BookAccessDenied for a doctor without
     a relationship. One query decides (book, citizen, card, relationship and emergency grant).
     """
+    from healthbook.history import tune_connection_for_pages
+
+    tune_connection_for_pages()
     actor = actor or Actor.for_user(user)
     qs = _book_lookup(public_id)
     reader = can_read_books(user)

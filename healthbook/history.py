@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 
 from django.db import connection
+from django.db.models import OuterRef, Subquery
 from django.utils import timezone
 
 from facilities.models import Facility
@@ -64,6 +65,24 @@ CHRONIC_PREFIXES = (
 ALLERGY_PREFIXES = ("Z88", "Z91.0", "T78.4", "T88.7", "L23", "J30")
 
 
+def tune_connection_for_pages() -> None:
+    """Switch off parallel workers and JIT on this database connection (once per connection).
+
+    A citizen's rows are scattered over large tables, so the planner's estimates for "all rows
+    of one book" look expensive enough to start parallel workers and JIT compilation, which
+    cost far more than the few hundred index lookups they are meant to speed up (measured:
+    10–30 ms per query on the 5-million-visit benchmark). Web requests never need either, so
+    the setting stays on the (persistent) connection and costs one round trip per connection.
+    """
+    connection.ensure_connection()
+    raw = connection.connection
+    if getattr(raw, "_sskdt_pages_tuned", False):
+        return
+    with connection.cursor() as cur:
+        cur.execute("SET max_parallel_workers_per_gather = 0; SET jit = off")
+    raw._sskdt_pages_tuned = True
+
+
 # ---------------------------------------------------------------- header
 
 
@@ -76,6 +95,25 @@ class Header:
     allergies: list[tuple[str, str]] = field(default_factory=list)
     missed_follow_ups: int = 0
     overdue_vaccines: list[str] = field(default_factory=list)
+
+
+_FACILITY_TTL = 300.0
+_facilities: dict[str, tuple[float, Facility | None]] = {}
+
+
+def facility_by_code(code: str) -> Facility | None:
+    """The facility with this code (name and code only), remembered for five minutes."""
+    import time
+
+    now = time.monotonic()
+    cached = _facilities.get(code)
+    if cached and now - cached[0] < _FACILITY_TTL:
+        return cached[1]
+    facility = Facility.objects.filter(code=code).only("code", "name").first()
+    if len(_facilities) > 50_000:
+        _facilities.clear()
+    _facilities[code] = (now, facility)
+    return facility
 
 
 def age_on(birth_date: dt.date | None, today: dt.date) -> int | None:
@@ -95,7 +133,7 @@ def book_header(access) -> Header:
         status = (
             "valid" if card.valid_from <= today and (card.valid_to is None or card.valid_to >= today) else "expired"
         )
-        primary = Facility.objects.filter(code=card.primary_care_facility_code).only("code", "name").first()
+        primary = facility_by_code(card.primary_care_facility_code)
     codes = _diagnosis_codes(access.book.pk)
     names = codenames.names("icd10", codes)
     chronic = sorted((c, names.get(c, "")) for c in codes if c.startswith(CHRONIC_PREFIXES))
@@ -126,29 +164,35 @@ def _diagnosis_codes(book_id: int) -> set[str]:
 
 # ---------------------------------------------------------------- timeline
 
-_TIMELINE_SQL = """
-WITH items AS (
+# One SELECT per kind of item; only the kinds asked for are put into the query.
+_TIMELINE_BRANCHES = {
+    "visit": """
   SELECT 'visit' AS kind, e.occurred_at AS at, e.id AS ref, e.facility_id, e.main_diagnosis AS code,
          e.visit_type AS extra, 0 AS n, 0 AS flagged
     FROM healthbook_encounter e WHERE e.book_id = %(book)s
-  UNION ALL
+""",
+    "lab": """
   SELECT 'lab', max(l.occurred_at), min(l.id), l.facility_id, '', coalesce(min(l.encounter_id)::text, ''),
          count(*), count(*) FILTER (WHERE l.abnormal_flag <> '')
     FROM healthbook_lab_observation l WHERE l.book_id = %(book)s AND l.occurred_at IS NOT NULL
     GROUP BY l.facility_id, l.encounter_id, (l.occurred_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date
-  UNION ALL
+""",
+    "prescription": """
   SELECT 'prescription', max(m.occurred_at), min(m.id), m.facility_id, max(m.prescription_code),
          coalesce(min(m.encounter_id)::text, ''), count(*), 0
     FROM healthbook_medication m WHERE m.book_id = %(book)s AND m.occurred_at IS NOT NULL
     GROUP BY m.facility_id, m.encounter_id, CASE WHEN m.encounter_id IS NULL THEN m.prescription_code END
-  UNION ALL
+""",
+    "vaccination": """
   SELECT 'vaccination', i.occurred_at, i.id, i.facility_id, i.vaccine_code, i.dose_number, 0, 0
     FROM healthbook_immunization i WHERE i.book_id = %(book)s AND i.occurred_at IS NOT NULL
-  UNION ALL
+""",
+    "pregnancy": """
   SELECT 'pregnancy', p.occurred_at, p.id, p.facility_id, p.pregnancy_key,
          coalesce(p.gestational_age_weeks::text, ''), 0, 0
     FROM healthbook_pregnancy_checkup p WHERE p.book_id = %(book)s AND p.occurred_at IS NOT NULL
-  UNION ALL
+""",
+    "certificate": """
   SELECT 'certificate', c.occurred_at, c.id, c.facility_id, c.paper, c.number, 0, 0 FROM (
       SELECT occurred_at, id, facility_id, 'birth' AS paper, number
         FROM healthbook_birth_certificate WHERE book_id = %(book)s
@@ -161,7 +205,9 @@ WITH items AS (
       UNION ALL SELECT occurred_at, id, facility_id, kind, number
         FROM healthbook_document WHERE book_id = %(book)s
   ) c WHERE c.occurred_at IS NOT NULL
-)
+""",
+}
+_TIMELINE_TAIL = """
 SELECT i.kind, i.at, i.ref, i.facility_id, f.code, f.name, i.code, i.extra, i.n, i.flagged
   FROM items i JOIN facilities_facility f ON f.id = i.facility_id
  WHERE i.kind = ANY(%(kinds)s)
@@ -229,7 +275,14 @@ def timeline(access, flt: TimelineFilter, *, before: tuple | None = None, limit:
         "limit": limit + 1,
     }
     with connection.cursor() as cur:
-        cur.execute(_TIMELINE_SQL, params)
+        branches = "\n  UNION ALL\n".join(_TIMELINE_BRANCHES[k] for k in TIMELINE_KINDS if k in flt.kinds)
+        cur.execute(
+            "WITH items (kind, at, ref, facility_id, code, extra, n, flagged) AS (\n"
+            + branches
+            + "\n)"
+            + _TIMELINE_TAIL,
+            params,
+        )
         rows = cur.fetchall()
     items = [TimelineItem(*row[:2], row[2], *row[4:]) for row in rows[:limit]]
     _name_items(items)
@@ -425,15 +478,14 @@ def follow_ups(access) -> dict:
     """Upcoming and missed follow-up appointments (one query). Missed: the date has passed by
     more than MISSED_GRACE_DAYS and no visit was recorded from the day before it on."""
     today = timezone.localdate()
+    newest_visit = Encounter.objects.filter(book_id=OuterRef("book_id")).order_by("-occurred_at").values("occurred_at")
     rows = list(
         FollowUpAppointment.objects.filter(book=access.book, appointment_date__isnull=False)
         .select_related("facility")
+        .annotate(last_visit_at=Subquery(newest_visit[:1]))
         .order_by("-appointment_date")[:200]
     )
-    visits = list(
-        Encounter.objects.filter(book=access.book).order_by("-occurred_at").values_list("occurred_at", flat=True)[:1]
-    )
-    last_visit = timezone.localtime(visits[0]).date() if visits else None
+    last_visit = timezone.localtime(rows[0].last_visit_at).date() if rows and rows[0].last_visit_at else None
     upcoming, missed, kept = [], [], []
     for row in rows:
         if row.appointment_date >= today:

@@ -14,9 +14,13 @@ from tests.factories import province
 
 @pytest.fixture(autouse=True)
 def _fresh_code_names():
+    from healthbook import history
+
     codenames.clear()
+    history._facilities.clear()
     yield
     codenames.clear()
+    history._facilities.clear()
 
 
 @pytest.fixture
