@@ -22,6 +22,7 @@ NAV_ITEMS: list[NavItem] = [
         _("Staff"), "staff-list", frozenset({Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN})
     ),
     NavItem(_("API"), "api-docs", frozenset(Role.values)),
+    NavItem(_("Card imports"), "card-batch-list", frozenset({Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER})),
 ]
 
 # Code lists: ministry editors and administrators.

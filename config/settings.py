@@ -296,3 +296,28 @@ SSKDT_SILENT_AFTER_DAYS = env_int("SSKDT_SILENT_AFTER_DAYS", 7)
 # codes (mã cơ sở KCB) — set it to the national naming system's URI once it is confirmed.
 SSKDT_FHIR_BASE_URL = env_str("SSKDT_FHIR_BASE_URL", "http://localhost:8000/fhir")
 SSKDT_FHIR_FACILITY_CODE_SYSTEM = env_str("SSKDT_FHIR_FACILITY_CODE_SYSTEM", "")
+
+# --- healthbook: citizen books and insurance-card imports -------------------------------
+# Rows per chunk: one transaction (COPY + merge + progress) each.
+CARD_IMPORT_CHUNK_ROWS = env_int("CARD_IMPORT_CHUNK_ROWS", 10000)
+# A running batch whose heartbeat (one per chunk) is older than this is presumed dead; the
+# sweeper re-queues it. Must exceed the longest chunk by a wide margin.
+CARD_IMPORT_STALE_SECONDS = env_int("CARD_IMPORT_STALE_SECONDS", 120)
+CARD_IMPORT_SWEEP_SECONDS = env_int("CARD_IMPORT_SWEEP_SECONDS", 60)
+# One task runs a batch for at most this long, then queues the next run (far below the
+# Celery time limit and the Redis visibility timeout).
+CARD_IMPORT_TASK_BUDGET_SECONDS = env_int("CARD_IMPORT_TASK_BUDGET_SECONDS", 240)
+CARD_IMPORT_MAX_BYTES = env_int("CARD_IMPORT_MAX_BYTES", 2 * 1024**3)
+CARD_IMPORT_XLSX_MAX_UNCOMPRESSED = env_int("CARD_IMPORT_XLSX_MAX_UNCOMPRESSED", 1024**3)
+CARD_IMPORT_XLSX_MAX_RATIO = env_int("CARD_IMPORT_XLSX_MAX_RATIO", 100)
+CARD_IMPORT_XLSX_MAX_SHARED_STRINGS = env_int("CARD_IMPORT_XLSX_MAX_SHARED_STRINGS", 48 * 1024**2)
+# Uploads larger than this are streamed to a temporary file, not held in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("SSKDT_FILE_UPLOAD_MAX_MEMORY_BYTES", 2_621_440)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "healthbook-card-batches-sweep": {
+            "task": "healthbook.tasks.card_batches_sweep_task",
+            "schedule": float(CARD_IMPORT_SWEEP_SECONDS),
+        },
+    }
+)

@@ -9,6 +9,7 @@ api_v1 = [
     path("", include("provinces.api_urls")),
     path("", include("codelists.api_urls")),
     path("", include("facilities.api_urls")),
+    path("", include("healthbook.api_urls")),
 ]
 
 urlpatterns = [
@@ -16,6 +17,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("staff/", include("accounts.urls")),
     path("codelists/", include("codelists.urls")),
+    path("books/", include("healthbook.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("language/", account_views.language_set_view, name="language-set"),
     path("facilities/", include("facilities.urls")),

@@ -41,6 +41,10 @@ DEMO_STEPS.append(("facilities_demo", []))  # facilities: ~300 generated facilit
 # Code lists: the national lists shipped in codelists/seed/ (idempotent).
 DEMO_STEPS.append(("load_codelists", []))
 
+# Citizen books: a generated batch of about 20,000 insurance cards through the real import
+# pipeline (idempotent: the same file is recognised by its checksum).
+DEMO_STEPS.append(("seed_demo_cards", []))
+
 
 class Command(BaseCommand):
     help = "Load reference and demo data (idempotent)."

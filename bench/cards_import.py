@@ -1,0 +1,119 @@
+#!/usr/bin/env python
+"""Benchmark: import a card batch into a database that already holds citizens, against a plain
+COPY of the same file into an empty unindexed table, in the same run on the same server.
+
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/sskdt_books \\
+        python bench/cards_import.py --rows 1000000 [--bad-share 0.01] [--workdir var/bench]
+
+Steps: generate (bench/gen_cards.py) a base file of N people and a batch file of N rows of
+which half re-use base people with a renewed card (updates) and half are new; wipe the health
+book tables; import the base file (reported too); VACUUM ANALYZE; COPY the batch file into an
+empty all-text table (baseline); import the batch file through the real pipeline
+(card_batch_create + card_batch_run, in this process, as the worker runs it). Prints figures
+and the peak RSS of this process. It wipes citizens, books, cards and batches: never point it
+at a database you care about.
+"""
+
+import argparse
+import os
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
+
+
+def gen(args, out: Path, *extra: str) -> None:
+    if out.exists():
+        return
+    cmd = [sys.executable, str(ROOT / "bench" / "gen_cards.py"), "--out", str(out), *extra]
+    subprocess.run(cmd, check=True)
+
+
+def main() -> int:
+    p = argparse.ArgumentParser()
+    p.add_argument("--rows", type=int, default=1_000_000)
+    p.add_argument("--bad-share", type=float, default=0.01)
+    p.add_argument("--workdir", default=str(ROOT / "var" / "bench"))
+    p.add_argument("--chunk-rows", type=int, default=None)
+    args = p.parse_args()
+    work = Path(args.workdir)
+    work.mkdir(parents=True, exist_ok=True)
+    n = args.rows
+    base = work / f"base-{n}.csv"
+    batch_file = work / f"batch-{n}-{args.bad_share}.csv"
+    gen(args, base, "--rows", str(n), "--seed", "11")
+    gen(args, batch_file, "--rows", str(n), "--seed", "12", "--bad-share", str(args.bad_share),
+        "--existing-share", "0.5", "--existing-seed", "11", "--existing-rows", str(n),
+        "--existing-change-share", "1.0")
+
+    import django
+
+    django.setup()
+    from django.conf import settings
+    from django.core.management import call_command
+    from django.db import connection
+
+    if args.chunk_rows:
+        settings.CARD_IMPORT_CHUNK_ROWS = args.chunk_rows
+    settings.MEDIA_ROOT = str(work / "media")
+    from healthbook.cards.services import card_batch_create
+
+    call_command("load_codelists", "beneficiary-group", "ethnicity", verbosity=0)
+    with connection.cursor() as cur:
+        cur.execute(
+            "TRUNCATE healthbook_card_history, healthbook_card, healthbook_book, healthbook_citizen, "
+            "healthbook_card_batch_problem, healthbook_card_batch_person, healthbook_card_batch CASCADE"
+        )
+    for f in (work / "media").rglob("*.csv"):
+        f.unlink()
+
+    def run_import(path: Path):
+        t = time.perf_counter()
+        with open(path, "rb") as fh:
+            batch = card_batch_create(acting_user=None, fh=fh, name=path.name, run_now=True).batch
+        return batch, time.perf_counter() - t
+
+    b0, t_base = run_import(base)
+    print(f"base import into empty DB: {b0.rows_read} rows in {t_base:.1f} s = {b0.rows_read / t_base:,.0f} rows/s "
+          f"(accepted {b0.rows_accepted}, rejected {b0.rows_rejected})")
+    with connection.cursor() as cur:
+        cur.execute("VACUUM ANALYZE healthbook_citizen")
+        cur.execute("VACUUM ANALYZE healthbook_card")
+        cur.execute("VACUUM ANALYZE healthbook_book")
+        cur.execute("SELECT count(*) FROM healthbook_citizen")
+        print(f"citizens before the measured import: {cur.fetchone()[0]}")
+
+        cur.execute("DROP TABLE IF EXISTS bench_plain_copy")
+        cur.execute(
+            "CREATE TABLE bench_plain_copy (ma_the_bhyt text, ma_so_bhxh text, so_cccd text, ho_ten text, "
+            "ngay_sinh text, gioi_tinh text, ma_dkbd text, gt_the_tu text, gt_the_den text, matinh_cu_tru text, "
+            "dia_chi text)"
+        )
+        t = time.perf_counter()
+        with open(batch_file, "rb") as fh, cur.copy("COPY bench_plain_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+            while block := fh.read(1 << 20):
+                copy.write(block)
+        t_copy = time.perf_counter() - t
+        cur.execute("DROP TABLE bench_plain_copy")
+    print(f"plain COPY baseline: {n} rows in {t_copy:.2f} s = {n / t_copy:,.0f} rows/s")
+
+    b1, t_import = run_import(batch_file)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"import into DB with {b0.rows_accepted} citizens: {b1.rows_read} rows in {t_import:.1f} s = "
+        f"{b1.rows_read / t_import:,.0f} rows/s; accepted {b1.rows_accepted}, rejected {b1.rows_rejected}, "
+        f"citizens_created {b1.citizens_created}, books_created {b1.books_created}, cards_created {b1.cards_created}, "
+        f"cards_updated {b1.cards_updated}"
+    )
+    print(f"ratio import / plain COPY = {t_import / t_copy:.2f}")
+    print(f"peak RSS of this process (file streamed, chunk {settings.CARD_IMPORT_CHUNK_ROWS}): {rss:.0f} MB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,294 @@
+"""Open a stored card file: check it, detect its layout, then stream its rows.
+
+Everything that can make a whole file unusable is found by `inspect_file` before a single
+row is loaded: a format we do not read, an XLSX that would inflate too far, an encoding we
+cannot convert without mojibake, or missing required columns. `iter_rows` then streams the
+rows with bounded memory (csv module over a decoding wrapper; openpyxl read-only mode).
+
+Line numbers are record numbers as a spreadsheet shows them: the header is line 1.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.conf import settings
+from django.utils.translation import gettext_lazy as _
+
+from healthbook.cards.columns import map_header
+
+ZIP_MAGIC = b"PK\x03\x04"
+SAMPLE_BYTES = 256 * 1024
+SCAN_BLOCK = 1024 * 1024
+# A valid multi-byte UTF-8 sequence (2 or 3 bytes) — Vietnamese letters in UTF-8 look like this.
+_UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
+
+
+class FileRefused(Exception):
+    """The whole file cannot be imported; `code` is stable, `message` says why in words."""
+
+    def __init__(self, code: str, message, **details: Any):
+        super().__init__(code)
+        self.code = code
+        self.message = message
+        self.details = details
+
+
+@dataclass
+class FileLayout:
+    file_format: str
+    encoding: str = ""
+    delimiter: str = ""
+    columns: dict[int, str] = field(default_factory=dict)
+    header_width: int = 0
+    rows_estimated: int | None = None
+
+
+def _setting(name: str, default: int) -> int:
+    return int(getattr(settings, name, default))
+
+
+def inspect_file(fh: IO[bytes], *, size: int) -> FileLayout:
+    """Check the whole file and return its layout, or raise FileRefused."""
+    if size == 0:
+        raise FileRefused("file_empty", _("The file is empty."))
+    if size > _setting("CARD_IMPORT_MAX_BYTES", 2 * 1024**3):
+        raise FileRefused("file_too_large", _("The file is larger than the import limit."), size=size)
+    fh.seek(0)
+    head = fh.read(4)
+    fh.seek(0)
+    if head == ZIP_MAGIC:
+        return _inspect_xlsx(fh)
+    if head[:2] in (b"\xd0\xcf",):
+        raise FileRefused("xls_not_supported", _("Old Excel files (.xls) are not read: save the file as .xlsx or CSV."))
+    return _inspect_csv(fh, size=size)
+
+
+# ---------------------------------------------------------------- CSV
+
+
+def _detect_encoding(fh: IO[bytes]) -> str:
+    """Return a Python codec for the file, or refuse. UTF-8 (with or without BOM) and UTF-16
+    with BOM are read as they are; Windows-1258 (Vietnamese) is converted if charset-normalizer
+    recognises it; anything else, and a mix of UTF-8 and another encoding, is refused."""
+    fh.seek(0)
+    head = fh.read(4)
+    if head.startswith(codecs.BOM_UTF8):
+        encoding = "utf-8-sig"
+    elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "utf-16"
+    else:
+        encoding = "utf-8"
+    fh.seek(0)
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    utf8_sequences = 0
+    try:
+        while block := fh.read(SCAN_BLOCK):
+            decoder.decode(block)
+            if encoding == "utf-8" and utf8_sequences == 0:
+                utf8_sequences = len(_UTF8_SEQ.findall(block))
+        decoder.decode(b"", final=True)
+        return encoding
+    except UnicodeDecodeError as exc:
+        if encoding != "utf-8":
+            raise FileRefused(
+                "encoding_invalid", _("The file starts with a Unicode byte-order mark but is not valid Unicode.")
+            ) from exc
+        failure = exc
+    fh.seek(0)
+    # Any valid UTF-8 letter next to invalid bytes means two encodings were mixed.
+    while block := fh.read(SCAN_BLOCK):
+        utf8_sequences += len(_UTF8_SEQ.findall(block))
+        if utf8_sequences:
+            raise FileRefused(
+                "encoding_mixed",
+                _("The file mixes UTF-8 with another encoding; save it again as UTF-8 (CSV UTF-8 in Excel)."),
+                position=failure.start,
+            )
+    from charset_normalizer import from_bytes
+
+    fh.seek(0)
+    sample = fh.read(SAMPLE_BYTES)
+    guess = from_bytes(sample, cp_isolation=["cp1258", "cp1252", "latin_1", "utf_16"]).best()
+    name = (guess.encoding if guess else "") or ""
+    if name not in ("cp1258", "cp1252", "latin_1"):
+        raise FileRefused(
+            "encoding_unknown",
+            _("The file is not in UTF-8 and its encoding could not be recognised; save it again as UTF-8."),
+            detected=name,
+        )
+    # Vietnamese single-byte text is Windows-1258; its byte range overlaps 1252/Latin-1, whose
+    # letters 1258 maps the same way, so 1258 is the conversion that cannot produce mojibake
+    # for Vietnamese and changes nothing for Western text.
+    fh.seek(0)
+    decoder = codecs.getincrementaldecoder("cp1258")("strict")
+    try:
+        while block := fh.read(SCAN_BLOCK):
+            decoder.decode(block)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise FileRefused(
+            "encoding_unknown",
+            _("The file is not in UTF-8 and its encoding could not be recognised; save it again as UTF-8."),
+            detected=name,
+        ) from exc
+    return "cp1258"
+
+
+def _text_stream(fh: IO[bytes], encoding: str) -> io.TextIOWrapper:
+    fh.seek(0)
+    return io.TextIOWrapper(fh, encoding=encoding, errors="strict", newline="")
+
+
+def _inspect_csv(fh: IO[bytes], *, size: int) -> FileLayout:
+    encoding = _detect_encoding(fh)
+    text = _text_stream(fh, encoding)
+    try:
+        header_line = text.readline()
+        sample = text.read(SAMPLE_BYTES)
+    finally:
+        text.detach()
+    counts = {d: header_line.count(d) for d in (",", ";", "\t")}
+    delimiter = max(counts, key=counts.get)
+    if counts[delimiter] == 0:
+        delimiter = ","
+    header = next(csv.reader([header_line], delimiter=delimiter), [])
+    columns, missing, duplicated = map_header(header)
+    _check_columns(missing, duplicated)
+    sample_records = sample.count("\n")
+    estimate = None
+    if sample_records:
+        header_bytes = len(header_line.encode(encoding, errors="replace"))
+        per_record = max(1, len(sample.encode(encoding, errors="replace")) / sample_records)
+        estimate = max(sample_records, round((size - header_bytes) / per_record))
+    return FileLayout(
+        file_format="csv", encoding=encoding, delimiter=delimiter, columns=columns,
+        header_width=len(header), rows_estimated=estimate,
+    )
+
+
+def _check_columns(missing: list[str], duplicated: list[str]) -> None:
+    if missing:
+        raise FileRefused(
+            "columns_missing", _("Required columns are missing: %(columns)s.") % {"columns": ", ".join(missing)},
+            missing=missing,
+        )
+    if duplicated:
+        raise FileRefused(
+            "columns_duplicated",
+            _("These columns appear more than once: %(columns)s.") % {"columns": ", ".join(duplicated)},
+            duplicated=duplicated,
+        )
+
+
+# ---------------------------------------------------------------- XLSX
+
+
+def _check_zip(fh: IO[bytes]) -> None:
+    """Refuse a zip that would inflate too far before any XML is parsed (XLSX bombs)."""
+    max_total = _setting("CARD_IMPORT_XLSX_MAX_UNCOMPRESSED", 1024**3)
+    max_ratio = _setting("CARD_IMPORT_XLSX_MAX_RATIO", 100)
+    max_strings = _setting("CARD_IMPORT_XLSX_MAX_SHARED_STRINGS", 48 * 1024**2)
+    try:
+        with zipfile.ZipFile(fh) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+        raise FileRefused("xlsx_invalid", _("The file is not a readable XLSX workbook.")) from exc
+    if len(infos) > 10_000:
+        raise FileRefused("xlsx_bomb", _("The workbook has too many parts to be a card file."))
+    total = 0
+    for info in infos:
+        total += info.file_size
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > 1024 * 1024 and ratio > max_ratio:
+            raise FileRefused(
+                "xlsx_bomb", _("The workbook inflates far more than a real spreadsheet does; it was not opened."),
+                part=info.filename, ratio=round(ratio),
+            )
+        if info.filename.lower().endswith("sharedstrings.xml") and info.file_size > max_strings:
+            raise FileRefused(
+                "xlsx_too_many_strings",
+                _("The workbook's text table is too large to read safely; export the sheet as CSV UTF-8 instead."),
+            )
+    if total > max_total:
+        raise FileRefused(
+            "xlsx_bomb", _("The workbook inflates far more than a real spreadsheet does; it was not opened."),
+            uncompressed=total,
+        )
+
+
+def _open_sheet(fh: IO[bytes]):
+    import openpyxl  # openpyxl parses with defusedxml when it is installed (it is: requirements.txt)
+
+    fh.seek(0)
+    try:
+        workbook = openpyxl.load_workbook(fh, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 — openpyxl raises many types for a broken file
+        raise FileRefused("xlsx_invalid", _("The file is not a readable XLSX workbook.")) from exc
+    return workbook, workbook.worksheets[0]
+
+
+def _inspect_xlsx(fh: IO[bytes]) -> FileLayout:
+    _check_zip(fh)
+    workbook, sheet = _open_sheet(fh)
+    try:
+        header = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
+        columns, missing, duplicated = map_header(list(header))
+        _check_columns(missing, duplicated)
+        max_row = sheet.max_row
+    finally:
+        workbook.close()
+    return FileLayout(
+        file_format="xlsx", columns=columns, header_width=len(header),
+        rows_estimated=(max_row - 1) if max_row and max_row > 1 else None,
+    )
+
+
+# ---------------------------------------------------------------- rows
+
+ROW_WIDTH = "ROW_WIDTH"
+
+
+def iter_rows(fh: IO[bytes], layout: FileLayout, *, skip: int = 0) -> Iterator[tuple[int, dict | None]]:
+    """Yield (line, row) for each non-empty data record after the first `skip` ones.
+
+    `row` maps the internal keys (MA_THE_BHYT, …) to cell values; it is None when the record
+    has more non-empty cells than the header (misaligned data, reported as ROW_WIDTH).
+    """
+    records = _csv_records(fh, layout) if layout.file_format == "csv" else _xlsx_records(fh)
+    columns = [(int(i), key) for i, key in layout.columns.items()]
+    width = layout.header_width
+    seen = 0
+    for line, cells in records:
+        if not any(c not in (None, "") for c in cells):
+            continue
+        seen += 1
+        if seen <= skip:
+            continue
+        if len(cells) > width and any(c not in (None, "") for c in cells[width:]):
+            yield line, None
+            continue
+        n = len(cells)
+        yield line, {key: (cells[i] if i < n else None) for i, key in columns}
+
+
+def _csv_records(fh: IO[bytes], layout: FileLayout) -> Iterator[tuple[int, list]]:
+    text = _text_stream(fh, layout.encoding)
+    reader = csv.reader(text, delimiter=layout.delimiter)
+    next(reader, None)
+    yield from enumerate(reader, start=2)
+
+
+def _xlsx_records(fh: IO[bytes]) -> Iterator[tuple[int, tuple]]:
+    workbook, sheet = _open_sheet(fh)
+    try:
+        yield from enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2)
+    finally:
+        workbook.close()

@@ -1,0 +1,310 @@
+"""Run a card batch: claim it under a lease, then import it chunk by chunk.
+
+Each chunk is one transaction that (a) locks the batch row and checks that this run still
+holds the lease and that nobody advanced the batch meanwhile, (b) merges the chunk's valid
+rows, (c) stores its rejected rows and (d) advances the counters and the heartbeat. A run
+killed at any point leaves the batch exactly at its last committed chunk; the next run (the
+redelivered task, or the sweeper's) skips that many rows of the file and carries on.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import Counter
+from datetime import timedelta
+from itertools import islice
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from healthbook import identifiers as ids
+from healthbook.cards import files, merge
+from healthbook.cards.rows import RowContext, StagedRow, validate_row
+from healthbook.models import CardBatch
+
+logger = logging.getLogger(__name__)
+
+DONE, FAILED, YIELDED, BUSY, LOST = "done", "failed", "yielded", "busy", "lost"
+
+
+class LeaseLost(Exception):
+    """Another run took the batch over (this run was presumed dead): stop without writing."""
+
+
+class BatchFailure(Exception):
+    def __init__(self, code: str, message):
+        super().__init__(code)
+        self.code = code
+        self.message = message
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "CARD_IMPORT_STALE_SECONDS", 120)))
+
+
+def worker_label() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def batch_claim(*, batch_id: int, lease: uuid.UUID) -> bool:
+    """Take the batch if it is queued, or running with a heartbeat older than the stale limit."""
+    now = timezone.now()
+    return bool(
+        CardBatch.objects.filter(pk=batch_id)
+        .filter(
+            Q(status=CardBatch.Status.QUEUED)
+            | Q(status=CardBatch.Status.RUNNING, heartbeat_at__lt=now - stale_after())
+        )
+        .update(
+            status=CardBatch.Status.RUNNING, lease=lease, worker=worker_label(), heartbeat_at=now,
+            runs=F("runs") + 1, run_started_at=now, run_started_rows=F("rows_read"),
+            started_at=Coalesce(F("started_at"), now),
+        )
+    )
+
+
+def _locked(batch_id: int, lease: uuid.UUID) -> CardBatch:
+    batch = CardBatch.objects.select_for_update().filter(pk=batch_id, lease=lease).first()
+    if batch is None:
+        raise LeaseLost(batch_id)
+    return batch
+
+
+def _fail(batch_id: int, lease: uuid.UUID, code: str, message) -> None:
+    with transaction.atomic():
+        batch = _locked(batch_id, lease)
+        batch.status = CardBatch.Status.FAILED
+        batch.failure_code = code
+        batch.failure_message = str(message)
+        batch.finished_at = timezone.now()
+        batch.lease = None
+        batch.save(update_fields=["status", "failure_code", "failure_message", "finished_at", "lease"])
+        with connection.cursor() as cursor:
+            merge.forget_people(cursor, batch_id=batch_id)
+
+
+def _finish(batch_id: int, lease: uuid.UUID) -> None:
+    with transaction.atomic():
+        batch = _locked(batch_id, lease)
+        with connection.cursor() as cursor:
+            merge.forget_people(cursor, batch_id=batch_id)
+        batch.status = CardBatch.Status.DONE
+        batch.finished_at = timezone.now()
+        batch.rows_estimated = batch.rows_read
+        batch.lease = None
+        batch.save(update_fields=["status", "finished_at", "rows_estimated", "lease"])
+
+
+def _release(batch_id: int, lease: uuid.UUID) -> None:
+    """Hand the batch back to the queue (time budget used); the caller enqueues the next run."""
+    CardBatch.objects.filter(pk=batch_id, lease=lease).update(
+        status=CardBatch.Status.QUEUED, lease=None, heartbeat_at=timezone.now()
+    )
+
+
+def row_context_for(batch: CardBatch, layout: files.FileLayout) -> RowContext:
+    """Load the reference sets once per run: provinces, code lists in force, facility registry."""
+    from codelists.validation import codes_in_force
+
+    from facilities.models import Facility
+    from provinces.models import OldProvinceCode, Province
+
+    today = timezone.localtime(batch.created_at).date()
+    old_to_new = dict(OldProvinceCode.objects.values_list("code", "province__code"))
+    province_ids = dict(Province.objects.values_list("code", "pk"))
+    groups = codes_in_force("beneficiary-group", today)
+    if not groups:
+        raise BatchFailure(
+            "codelist_missing",
+            _("No beneficiary group code list is in force; publish the \"beneficiary-group\" list first."),
+        )
+    ethnicity = None
+    if "MA_DANTOC" in layout.columns.values():
+        ethnicity = codes_in_force("ethnicity", today)
+        if not ethnicity:
+            raise BatchFailure(
+                "codelist_missing", _("No ethnicity code list is in force; publish the \"ethnicity\" list first.")
+            )
+    old_codes = frozenset(old_to_new)
+    refs = ids.ReferenceSets(
+        pid_provinces=ids.pid_province_codes(old_codes),
+        card_groups=frozenset(groups),
+        card_provinces=old_codes,
+        facility_provinces=old_codes,
+        residence_provinces=frozenset(province_ids),
+    )
+    return RowContext(
+        refs=refs,
+        today=today,
+        province_ids=province_ids,
+        old_to_new=old_to_new,
+        known_facilities=frozenset(Facility.objects.values_list("code", flat=True)),
+        ethnicity_codes=frozenset(ethnicity) if ethnicity is not None else None,
+        scope_province_code=batch.scope_province.code if batch.scope_province_id else None,
+    )
+
+
+def _layout(batch: CardBatch, fh, lease: uuid.UUID) -> files.FileLayout:
+    """The file's layout: inspected on the first run and stored; later runs reuse it."""
+    if batch.columns:
+        return files.FileLayout(
+            file_format=batch.file_format, encoding=batch.encoding, delimiter=batch.delimiter,
+            columns={int(k): v for k, v in batch.columns["positions"].items()},
+            header_width=batch.columns["width"], rows_estimated=batch.rows_estimated,
+        )
+    layout = files.inspect_file(fh, size=batch.size_bytes)
+    with transaction.atomic():
+        locked = _locked(batch.pk, lease)
+        locked.file_format = layout.file_format
+        locked.encoding = layout.encoding
+        locked.delimiter = layout.delimiter
+        locked.columns = {"positions": {str(k): v for k, v in layout.columns.items()}, "width": layout.header_width}
+        locked.rows_estimated = layout.rows_estimated
+        locked.save(update_fields=["file_format", "encoding", "delimiter", "columns", "rows_estimated"])
+    return layout
+
+
+def _value_text(value) -> str:
+    if value is None:
+        return ""
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return str(value)[:1000]
+
+
+def validate_chunk(chunk: list[tuple[int, dict | None]], ctx: RowContext):
+    """Validate a chunk: (valid rows, rejected problems [(line, field, value, code)], counts by code,
+    rows with warnings). Within the chunk the last valid row of a person wins."""
+    valid: dict[int, StagedRow] = {}
+    by_sin: dict[str, int] = {}
+    by_pid: dict[str, int] = {}
+    rejected: list[tuple[int, str, str, str]] = []
+    counts: Counter = Counter()
+    warned = 0
+    for line, row in chunk:
+        staged, problems = validate_row(line, row, ctx)
+        for p in problems:
+            counts[p.code] += 1
+        if staged is None:
+            rejected.extend(
+                (line, p.field or "", _value_text(p.value), p.code) for p in problems if p.severity == ids.ERROR
+            )
+            continue
+        if problems:
+            warned += 1
+        owner = by_pid.get(staged.personal_id) if staged.personal_id else None
+        if owner is not None and owner in valid and valid[owner].sin != staged.sin:
+            rejected.append((line, "SO_CCCD", staged.personal_id, "PID_CONFLICT"))
+            counts["PID_CONFLICT"] += 1
+            continue
+        earlier = by_sin.get(staged.sin)
+        if earlier is not None and earlier in valid:
+            old = valid.pop(earlier)
+            rejected.append((old.line, "MA_SO_BHXH", old.sin, "DUPLICATE_PERSON"))
+            counts["DUPLICATE_PERSON"] += 1
+            if old.personal_id and by_pid.get(old.personal_id) == earlier:
+                del by_pid[old.personal_id]
+        valid[line] = staged
+        by_sin[staged.sin] = line
+        if staged.personal_id:
+            by_pid[staged.personal_id] = line
+    return list(valid.values()), rejected, counts, warned
+
+
+def _copy_problems(cursor, batch_id: int, rejected: list[tuple[int, str, str, str]]) -> None:
+    if not rejected:
+        return
+    with cursor.copy("COPY healthbook_card_batch_problem (batch_id, line, \"column\", value, code) FROM STDIN") as copy:
+        for line, column, value, code in rejected:
+            copy.write_row((batch_id, line, column, value, code))
+
+
+def chunk_commit(*, batch_id: int, lease: uuid.UUID, expected_read: int, chunk, ctx: RowContext) -> int:
+    """Validate and merge one chunk in one transaction; return the new rows_read."""
+    valid, rejected, counts, warned = validate_chunk(chunk, ctx)
+    with transaction.atomic():
+        batch = _locked(batch_id, lease)
+        if batch.rows_read != expected_read:
+            raise LeaseLost(batch_id)
+        with connection.cursor() as cursor:
+            result = merge.merge_chunk(cursor, batch_id=batch_id, rows=valid)
+            for line, pid in result.conflicts:
+                rejected.append((line, "SO_CCCD", pid, "PID_CONFLICT"))
+            for line, sin in result.superseded:
+                rejected.append((line, "MA_SO_BHXH", sin, "DUPLICATE_PERSON"))
+            counts["PID_CONFLICT"] += len(result.conflicts)
+            counts["DUPLICATE_PERSON"] += len(result.superseded)
+            _copy_problems(cursor, batch_id, rejected)
+        rejected_rows = len(chunk) - len(valid) + len(result.conflicts)
+        accepted = len(valid) - len(result.conflicts)
+        # Earlier chunks' rows superseded by this chunk move from accepted to rejected.
+        accepted -= len(result.superseded)
+        rejected_rows += len(result.superseded)
+        merged_counts = Counter(batch.problem_counts)
+        merged_counts.update({k: v for k, v in counts.items() if v})
+        CardBatch.objects.filter(pk=batch_id).update(
+            rows_read=F("rows_read") + len(chunk),
+            rows_accepted=F("rows_accepted") + accepted,
+            rows_rejected=F("rows_rejected") + rejected_rows,
+            rows_warned=F("rows_warned") + warned,
+            problem_counts=dict(merged_counts),
+            citizens_created=F("citizens_created") + result.citizens_created,
+            books_created=F("books_created") + result.books_created,
+            cards_created=F("cards_created") + result.cards_created,
+            cards_updated=F("cards_updated") + result.cards_updated,
+            chunks_done=F("chunks_done") + 1,
+            heartbeat_at=timezone.now(),
+        )
+    return expected_read + len(chunk)
+
+
+def card_batch_run(*, batch_id: int, budget_seconds: float | None = None) -> str:
+    """Import a batch from where it stands. Returns DONE, FAILED, YIELDED (budget used: enqueue
+    another run), BUSY (another live run holds it) or LOST (taken over while running)."""
+    lease = uuid.uuid4()
+    if not batch_claim(batch_id=batch_id, lease=lease):
+        return BUSY
+    started = time.monotonic()
+    chunk_rows = int(getattr(settings, "CARD_IMPORT_CHUNK_ROWS", 5000))
+    batch = CardBatch.objects.select_related("scope_province").get(pk=batch_id)
+    try:
+        with batch.file.open("rb") as fh:
+            layout = _layout(batch, fh, lease)
+            ctx = row_context_for(batch, layout)
+            done = batch.rows_read
+            rows = files.iter_rows(fh, layout, skip=done)
+            while chunk := list(islice(rows, chunk_rows)):
+                done = chunk_commit(batch_id=batch_id, lease=lease, expected_read=done, chunk=chunk, ctx=ctx)
+                if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+                    _release(batch_id, lease)
+                    return YIELDED
+    except files.FileRefused as exc:
+        _fail(batch_id, lease, exc.code, exc.message)
+        return FAILED
+    except BatchFailure as exc:
+        _fail(batch_id, lease, exc.code, exc.message)
+        return FAILED
+    except LeaseLost:
+        logger.warning("card batch %s: lease lost, another run continues it", batch_id)
+        return LOST
+    except UnicodeDecodeError:
+        _fail(batch_id, lease, "encoding_invalid", _("The file is not valid text in the encoding found at upload."))
+        return FAILED
+    _finish(batch_id, lease)
+    return DONE
+
+
+def batch_fail_unexpected(*, batch_id: int, message: str) -> None:
+    """Mark a batch failed after an unexpected error (a bug, not a crash): do not retry forever."""
+    CardBatch.objects.filter(pk=batch_id).exclude(status=CardBatch.Status.DONE).update(
+        status=CardBatch.Status.FAILED, failure_code="internal_error", failure_message=message[:2000],
+        finished_at=timezone.now(), lease=None,
+    )

@@ -1,0 +1,116 @@
+"""Writes on card batches: create one from a file (checksum, storage, layout, task on commit)
+and sweep batches whose run died."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from typing import IO
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.core.files import File
+from django.core.files.storage import default_storage
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import Role, User
+from accounts.services import audit_record
+from healthbook.access import can_import_cards
+from healthbook.cards import files
+from healthbook.cards.pipeline import stale_after
+from healthbook.models import CardBatch
+
+HASH_BLOCK = 1024 * 1024
+
+
+@dataclass
+class BatchCreated:
+    batch: CardBatch
+    created: bool  # False: the same file was imported before; `batch` is that batch
+
+
+def _sha256(fh: IO[bytes]) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    fh.seek(0)
+    while block := fh.read(HASH_BLOCK):
+        digest.update(block)
+        size += len(block)
+    fh.seek(0)
+    return digest.hexdigest(), size
+
+
+def _enqueue(batch_id: int) -> None:
+    from healthbook.tasks import card_batch_import_task
+
+    card_batch_import_task.delay(batch_id)
+
+
+def card_batch_create(*, acting_user: User | None, fh: IO[bytes], name: str, run_now: bool = False) -> BatchCreated:
+    """Store an uploaded card file and queue its import, or return the batch of the same file.
+
+    The whole file is checked first (format, size, zip inflation, encoding, required columns):
+    a refused file raises files.FileRefused and leaves nothing behind. `acting_user` None is
+    the command line (national scope). With `run_now` the import runs in this process after
+    commit instead of in a worker (command line `--sync`, demo data).
+    """
+    if acting_user is not None and not can_import_cards(acting_user):
+        raise PermissionDenied
+    sha, size = _sha256(fh)
+    existing = CardBatch.objects.filter(sha256=sha).first()
+    if existing is not None:
+        return BatchCreated(existing, False)
+    layout = files.inspect_file(fh, size=size)
+    extension = "xlsx" if layout.file_format == "xlsx" else "csv"
+    fh.seek(0)
+    stored = default_storage.save(f"card-batches/{sha[:2]}/{sha}.{extension}", File(fh))
+    scope = acting_user.province if acting_user is not None and acting_user.role == Role.PROVINCE_OFFICER else None
+    try:
+        with transaction.atomic():
+            batch = CardBatch.objects.create(
+                sha256=sha, file=stored, original_name=(name or stored)[-255:], size_bytes=size,
+                file_format=layout.file_format, encoding=layout.encoding, delimiter=layout.delimiter,
+                columns={"positions": {str(k): v for k, v in layout.columns.items()}, "width": layout.header_width},
+                rows_estimated=layout.rows_estimated, uploaded_by=acting_user, scope_province=scope,
+                heartbeat_at=timezone.now(),
+            )
+            audit_record(
+                actor=acting_user, action="card_batch_create", target=batch,
+                details={"sha256": sha, "size": size, "name": batch.original_name},
+            )
+            if not run_now:
+                transaction.on_commit(lambda: _enqueue(batch.pk))
+    except IntegrityError:
+        default_storage.delete(stored)
+        return BatchCreated(CardBatch.objects.get(sha256=sha), False)
+    if run_now:
+        from healthbook.cards.pipeline import card_batch_run
+
+        card_batch_run(batch_id=batch.pk)
+        batch.refresh_from_db()
+    return BatchCreated(batch, True)
+
+
+def card_batches_sweep() -> list[int]:
+    """Re-queue batches whose run stopped sending heartbeats (worker killed, broker lost the
+    message) and queued batches whose message may be lost; return their ids."""
+    cutoff = timezone.now() - stale_after()
+    ids = []
+    with transaction.atomic():
+        stuck = CardBatch.objects.select_for_update(skip_locked=True).filter(
+            status__in=[CardBatch.Status.RUNNING, CardBatch.Status.QUEUED], heartbeat_at__lt=cutoff
+        )
+        for batch_id in stuck.values_list("pk", flat=True)[:100]:
+            ids.append(batch_id)
+        if ids:
+            CardBatch.objects.filter(pk__in=ids).update(
+                status=CardBatch.Status.QUEUED, lease=None, heartbeat_at=timezone.now()
+            )
+            for batch_id in ids:
+                transaction.on_commit(lambda batch_id=batch_id: _enqueue(batch_id))
+    return ids
+
+
+def task_budget_seconds() -> float:
+    return float(getattr(settings, "CARD_IMPORT_TASK_BUDGET_SECONDS", 240))

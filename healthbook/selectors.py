@@ -1,0 +1,143 @@
+"""Reads with rules: card batch progress and rejected rows, and finding a citizen.
+
+The citizen finder is the service the doctor pages will use. It decides nothing about access:
+callers (doctor views, the API) apply the care-relationship rules of healthbook.access.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from healthbook import identifiers as ids
+from healthbook.cards.problems import message_for
+from healthbook.models import CardBatch, CardBatchProblem, Citizen
+from healthbook.names import search_name
+
+# ---------------------------------------------------------------- card batches
+
+
+@dataclass(frozen=True)
+class BatchProgress:
+    percent: int | None
+    rate: float | None  # rows per second in the current (or last) run
+    seconds_left: int | None
+
+
+def card_batch_progress(batch: CardBatch) -> BatchProgress:
+    """Percentage, rate and time left from the counters (no query)."""
+    total = batch.rows_estimated
+    if batch.status == CardBatch.Status.DONE:
+        return BatchProgress(100, None, 0)
+    percent = min(99, int(100 * batch.rows_read / total)) if total else None
+    rate = None
+    left = None
+    if batch.status == CardBatch.Status.RUNNING and batch.run_started_at and batch.heartbeat_at:
+        elapsed = (batch.heartbeat_at - batch.run_started_at).total_seconds()
+        done = batch.rows_read - batch.run_started_rows
+        if elapsed > 0 and done > 0:
+            rate = done / elapsed
+            if total and total > batch.rows_read:
+                left = int((total - batch.rows_read) / rate)
+    return BatchProgress(percent, rate, left)
+
+
+def card_batch_is_stalled(batch: CardBatch) -> bool:
+    return bool(
+        batch.status == CardBatch.Status.RUNNING
+        and batch.heartbeat_at
+        and timezone.now() - batch.heartbeat_at > timedelta(seconds=60)
+    )
+
+
+REJECTED_CSV_HEADER = ["line", "column", "value", "code", "reason"]
+
+
+def card_batch_rejected_csv(batch: CardBatch) -> Iterator[str]:
+    """Stream the rejected rows as CSV (UTF-8 with BOM so that Excel shows Vietnamese)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(REJECTED_CSV_HEADER)
+    yield "\ufeff" + buffer.getvalue()
+    rows = (
+        CardBatchProblem.objects.filter(batch=batch)
+        .order_by("line", "id")
+        .values_list("line", "column", "value", "code")
+        .iterator(chunk_size=5000)
+    )
+    for line, column, value, code in rows:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerow([line, column, value, code, str(message_for(code))])
+        yield buffer.getvalue()
+
+
+# ---------------------------------------------------------------- finding a citizen
+
+NAME_SIMILARITY_THRESHOLD = 0.45
+
+
+def citizen_find_exact(*, identifier: str) -> Citizen | None:
+    """By personal ID (12 digits), social insurance number (10 digits) or card number (15
+    characters; its last ten digits are the insurance number). One indexed lookup."""
+    value = ids.normalize_code(identifier)
+    qs = Citizen.objects.select_related("card", "book", "residence_province")
+    if len(value) == 12 and value.isdigit():
+        return qs.filter(personal_id=value).first()
+    if len(value) == 10 and value.isdigit():
+        return qs.filter(social_insurance_number=value).first()
+    if len(value) == 15 and value[5:].isdigit():
+        return qs.filter(card__card_number=value).first() or qs.filter(social_insurance_number=value[5:]).first()
+    return None
+
+
+@dataclass(frozen=True)
+class CitizenMatch:
+    citizen: Citizen
+    score: float
+
+
+def citizens_find_by_name(
+    *, name: str, birth_year: int | None = None, province_id: int | None = None, limit: int = 20
+) -> list[CitizenMatch]:
+    """Rank citizens by trigram similarity of the name typed without diacritics ("nguyen van an"
+    finds "Nguyễn Văn An"), optionally within a birth year and a province of residence."""
+    wanted = search_name(name)
+    if len(wanted) < 3:
+        return []
+    filters = ["search_name %% %(q)s"]
+    params: dict = {"q": wanted, "limit": limit}
+    if birth_year:
+        filters.append("birth_year = %(year)s")
+        params["year"] = birth_year
+    if province_id:
+        filters.append("residence_province_id = %(province)s")
+        params["province"] = province_id
+    sql = (
+        "SELECT id, similarity(search_name, %(q)s) AS score FROM healthbook_citizen WHERE "  # noqa: S608 — fixed SQL parts
+        + " AND ".join(filters)
+        + " ORDER BY score DESC, search_name = %(q)s DESC, id LIMIT %(limit)s"
+    )
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(NAME_SIMILARITY_THRESHOLD)])
+        cursor.execute(sql, params)
+        ranked = cursor.fetchall()
+    citizens = Citizen.objects.select_related("residence_province").in_bulk([pk for pk, _ in ranked])
+    return [CitizenMatch(citizens[pk], score) for pk, score in ranked if pk in citizens]
+
+
+def citizens_find(
+    *, query: str, birth_year: int | None = None, province_id: int | None = None, limit: int = 20
+) -> list[CitizenMatch]:
+    """One search box: an identifier finds exactly one citizen, anything else searches by name."""
+    digits = ids.normalize_code(query)
+    if digits[-10:].isdigit() and len(digits) in (10, 12, 15):
+        found = citizen_find_exact(identifier=digits)
+        return [CitizenMatch(found, 1.0)] if found else []
+    return citizens_find_by_name(name=query, birth_year=birth_year, province_id=province_id, limit=limit)

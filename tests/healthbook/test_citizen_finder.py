@@ -1,0 +1,57 @@
+"""Finding a citizen: exact by personal ID, insurance number or card number; by name without
+diacritics, ranked, optionally by birth year and province."""
+
+import pytest
+
+from healthbook.selectors import citizen_find_exact, citizens_find, citizens_find_by_name
+from tests.healthbook.conftest import card_csv, person
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(import_file):
+    import_file(card_csv([
+        person(1, HO_TEN="Nguyễn Văn An", NGAY_SINH="19850312"),
+        person(2, HO_TEN="Nguyễn Văn Anh", NGAY_SINH="19900101", SO_CCCD="079090200002"),
+        person(3, HO_TEN="Trần Thị Bình", NGAY_SINH="19850312", SO_CCCD="079185200003", GIOI_TINH="2"),
+        person(4, HO_TEN="Nguyễn Văn An", NGAY_SINH="19700505", SO_CCCD="001070200004", MATINH_CU_TRU="01"),
+        person(5, HO_TEN="Đặng Đức Đạt", NGAY_SINH="19850312"),
+    ]))
+
+
+def test_name_without_diacritics_finds_the_citizen(people):
+    names = [m.citizen.full_name for m in citizens_find_by_name(name="nguyen van an")]
+    assert names[:2] == ["Nguyễn Văn An", "Nguyễn Văn An"]
+    assert "Nguyễn Văn Anh" in names
+    assert "Trần Thị Bình" not in names
+
+
+def test_d_with_stroke_is_searched_as_d(people):
+    assert [m.citizen.full_name for m in citizens_find_by_name(name="dang duc dat")] == ["Đặng Đức Đạt"]
+
+
+def test_birth_year_and_province_narrow_the_search(people):
+    by_year = citizens_find_by_name(name="Nguyen Van An", birth_year=1970)
+    assert [m.citizen.personal_id for m in by_year] == ["001070200004"]
+    in_hanoi = citizens_find_by_name(name="nguyen van an", province_id=by_year[0].citizen.residence_province_id)
+    assert [m.citizen.personal_id for m in in_hanoi] == ["001070200004"]
+
+
+def test_exact_lookups(people):
+    assert citizen_find_exact(identifier="079085200001").full_name == "Nguyễn Văn An"
+    assert citizen_find_exact(identifier="7900000003").full_name == "Trần Thị Bình"
+    assert citizen_find_exact(identifier="dn4797900000005").full_name == "Đặng Đức Đạt"
+    assert citizen_find_exact(identifier="079 085 200 001").personal_id == "079085200001"
+    assert citizen_find_exact(identifier="999999999999") is None
+
+
+def test_one_search_box(people):
+    assert [m.citizen.full_name for m in citizens_find(query="7900000002")] == ["Nguyễn Văn Anh"]
+    assert citizens_find(query="tran thi binh")[0].citizen.full_name == "Trần Thị Bình"
+    assert citizens_find(query="ab") == []
+
+
+def test_search_uses_bounded_queries(people, django_assert_max_num_queries):
+    with django_assert_max_num_queries(5):
+        citizens_find_by_name(name="nguyen van an")
