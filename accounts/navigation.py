@@ -52,3 +52,9 @@ NAV_ITEMS += [
     NavItem(_("Approval queue"), "facility-queue", frozenset({Role.PROVINCE_OFFICER})),
     NavItem(_("API credentials"), "facility-my-credentials", frozenset({Role.FACILITY_ADMIN})),
 ]
+
+# Rollout dashboards: provincial officers (their province) and ministry staff (national).
+NAV_ITEMS.append(
+    NavItem(_("Dashboards"), "dashboard-mine",
+            frozenset({Role.PROVINCE_OFFICER, Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN}))
+)

@@ -38,6 +38,8 @@ CHUNK_DAYS = 31
 # 7 days before the last 7, and the day before for "went silent").
 LOOKBACK_DAYS = 31
 _LOCK_KEY = 80_208_001  # advisory lock id of the rollup runs
+# Card-batch findings that are warnings (the row was still loaded): not rejection reasons.
+CARD_WARNING_CODES = ["BIRTH_TOO_OLD", "FACILITY_UNKNOWN"]
 
 _FACILITY_SQL = """
 INSERT INTO provinces_facility_day (
@@ -244,6 +246,19 @@ ON CONFLICT (province_id, day) DO UPDATE SET
     followups_missed = EXCLUDED.followups_missed, computed_at = EXCLUDED.computed_at
 """
 
+# Card-batch rejection reasons by the day the batch finished. (Data-submission reasons join
+# here once the intake records them per submission.)
+_REASONS_SQL = """
+INSERT INTO provinces_rejection_reason_day (province_id, day, source, code, count, computed_at)
+SELECT b.scope_province_id, (b.finished_at AT TIME ZONE %(tz)s)::date, 'card_batch', r.key,
+       SUM(r.value::bigint), %(now)s
+FROM healthbook_card_batch b CROSS JOIN LATERAL jsonb_each_text(b.problem_counts) AS r
+WHERE b.finished_at >= %(start_ts)s AND b.finished_at < %(end_ts)s AND r.key <> ALL(%(warning_codes)s)
+GROUP BY 1, 2, 4
+ON CONFLICT (province_id, day, source, code) DO UPDATE SET
+    count = EXCLUDED.count, computed_at = EXCLUDED.computed_at
+"""
+
 
 @dataclass(frozen=True)
 class RollupRun:
@@ -286,6 +301,7 @@ def rollups_compute(*, start: dt.date, end: dt.date) -> RollupRun:
             "jump_min_rate": float(getattr(settings, "ROLLUP_JUMP_MIN_RATE", 0.2)),
             "jump_delta": float(getattr(settings, "ROLLUP_JUMP_DELTA", 0.15)),
             "now": timezone.now(),
+            "warning_codes": CARD_WARNING_CODES,
         }
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
@@ -295,6 +311,7 @@ def rollups_compute(*, start: dt.date, end: dt.date) -> RollupRun:
             facility_rows += cursor.rowcount
             cursor.execute(_PROVINCE_SQL, params)
             province_rows += cursor.rowcount
+            cursor.execute(_REASONS_SQL, params)
     return RollupRun(start=start, end=end, facility_rows=facility_rows, province_rows=province_rows)
 
 
