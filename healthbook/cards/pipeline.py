@@ -113,7 +113,6 @@ def _release(batch_id: int, lease: uuid.UUID) -> None:
 def row_context_for(batch: CardBatch, layout: files.FileLayout) -> RowContext:
     """Load the reference sets once per run: provinces, code lists in force, facility registry."""
     from codelists.validation import codes_in_force
-
     from facilities.models import Facility
     from provinces.models import OldProvinceCode, Province
 

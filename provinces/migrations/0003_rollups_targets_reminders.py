@@ -139,7 +139,7 @@ class Migration(migrations.Migration):
                 ('vaccine_code', models.CharField(blank=True, max_length=40, verbose_name='vaccine')),
                 ('dose', models.PositiveSmallIntegerField(blank=True, null=True, verbose_name='dose')),
                 ('channel', models.CharField(blank=True, max_length=32, verbose_name='channel')),
-                ('status', models.CharField(choices=[('pending', 'To send'), ('sent', 'Sent'), ('failed', 'Failed')], default='pending', max_length=8, verbose_name='status')),
+                ('status', models.CharField(choices=[('pending', 'To send'), ('sending', 'Being sent'), ('sent', 'Sent'), ('failed', 'Failed')], default='pending', max_length=8, verbose_name='status')),
                 ('attempts', models.PositiveSmallIntegerField(default=0)),
                 ('last_error', models.CharField(blank=True, max_length=300)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
