@@ -68,6 +68,10 @@ class Facility(models.Model):
     )
     level = models.CharField(_("level"), max_length=32, choices=Level.choices, default=Level.OTHER)
     has_insurance_contract = models.BooleanField(_("health-insurance contract"), default=False)
+    signature_required = models.BooleanField(
+        _("signature required"), default=True,
+        help_text=_("Submissions must be signed with a registered certificate. Turn off only for a pilot."),
+    )
     contact_name = models.CharField(_("contact person"), max_length=150, blank=True, default="")
     contact_phone = models.CharField(_("contact phone"), max_length=32, blank=True, default="")
     contact_email = models.EmailField(_("contact email"), blank=True, default="")

@@ -1,14 +1,53 @@
 """Models of the health book app, one module per area.
 
 citizens: the people, their books and insurance cards. card_batches: the insurance-card
-import batches and their rejected rows. Clinical records, intake and the access log will
-get their own modules here.
+import batches and their rejected rows. intake: submissions from facility software (raw
+bytes, status, problems). clinical: the history merged from them (encounters and their
+detail, immunizations, pregnancy check-ups, papers, documents). See docs/intake.md.
 """
 
 from healthbook.models.card_batches import CardBatch, CardBatchPerson, CardBatchProblem
 from healthbook.models.citizens import BirthPrecision, Citizen, HealthBook, InsuranceCard, InsuranceCardHistory, Sex
+from healthbook.models.clinical import (
+    BirthCertificate,
+    ClinicalNote,
+    DischargePaper,
+    Document,
+    Encounter,
+    EncounterHistory,
+    FollowUpAppointment,
+    Immunization,
+    LabObservation,
+    Medication,
+    PregnancyCheckup,
+    ReceivedTable,
+    RecordSummary,
+    Referral,
+    ServiceItem,
+    SickLeaveCertificate,
+)
+from healthbook.models.intake import Submission, SubmissionPayload, SubmissionProblem
 
 __all__ = [
+    "BirthCertificate",
+    "ClinicalNote",
+    "DischargePaper",
+    "Document",
+    "Encounter",
+    "EncounterHistory",
+    "FollowUpAppointment",
+    "Immunization",
+    "LabObservation",
+    "Medication",
+    "PregnancyCheckup",
+    "ReceivedTable",
+    "RecordSummary",
+    "Referral",
+    "ServiceItem",
+    "SickLeaveCertificate",
+    "Submission",
+    "SubmissionPayload",
+    "SubmissionProblem",
     "BirthPrecision",
     "CardBatch",
     "CardBatchPerson",

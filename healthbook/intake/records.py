@@ -1,0 +1,200 @@
+"""Plain records produced by both readers (XML 130 and FHIR), consumed by one merge step.
+
+No Django models here: the merge step (stage 2) maps these onto the book.  Codes are always
+strings; dates carry their precision (XML 130 allows "00" for an unknown day or month);
+times are aware datetimes in Asia/Ho_Chi_Minh (XML 130 times are local wall-clock times).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from .problems import Problem
+
+
+@dataclass(frozen=True, slots=True)
+class PartialDate:
+    """A date with precision "day", "month" or "year" (day/month set to 1 when unknown)."""
+
+    value: date
+    precision: str = "day"
+
+
+@dataclass
+class PatientData:
+    facility_patient_id: str | None = None
+    full_name: str | None = None
+    personal_id: str | None = None  # SO_CCCD / số định danh cá nhân (or passport)
+    social_insurance_number: str | None = None  # mã số BHXH (last 10 chars of the card)
+    card_numbers: list[str] = field(default_factory=list)
+    birth_date: PartialDate | None = None
+    birth_time: str | None = None  # "HHmm" when given
+    sex: str | None = None  # GIOI_TINH code: 1 male, 2 female, 3 undetermined
+    address: str | None = None
+    phone: str | None = None
+    nationality: str | None = None
+    ethnicity: str | None = None
+    occupation: str | None = None
+    province_code: str | None = None
+    commune_code: str | None = None
+
+
+@dataclass
+class EncounterData:
+    source: str  # "xml130" | "fhir"
+    facility_code: str | None
+    key: str  # MA_LK, or the FHIR Encounter id
+    visit_type: str | None = None  # MA_LOAI_KCB
+    admitted_at: datetime | None = None
+    inpatient_at: datetime | None = None
+    discharged_at: datetime | None = None
+    main_diagnosis: str | None = None  # ICD-10, as sent
+    secondary_diagnoses: list[str] = field(default_factory=list)
+    traditional_diagnoses: list[str] = field(default_factory=list)
+    procedures: list[str] = field(default_factory=list)  # ICD-9-CM
+    diagnosis_text_admission: str | None = None
+    diagnosis_text_discharge: str | None = None
+    result: str | None = None  # KET_QUA_DTRI
+    discharge_type: str | None = None  # MA_LOAI_RV
+    departments: list[str] = field(default_factory=list)
+    follow_up_dates: list[PartialDate] = field(default_factory=list)
+    referred_from: str | None = None
+    referred_to: str | None = None
+    record_number: str | None = None
+    visit_object: str | None = None  # MA_DOITUONG_KCB
+    weight_kg: str | None = None
+    treatment_days: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class MedicationData:
+    seq: str | None
+    code: str | None  # MA_THUOC (active-ingredient code) or a FHIR medication code
+    name: str | None
+    unit: str | None = None
+    strength: str | None = None
+    route: str | None = None
+    form: str | None = None
+    dosage: str | None = None
+    usage: str | None = None
+    quantity: str | None = None
+    registration_no: str | None = None
+    ordered_at: datetime | None = None
+    executed_at: datetime | None = None
+    prescriber: str | None = None
+    prescription_code: str | None = None  # national e-prescription code (FHIR only)
+
+
+@dataclass
+class ServiceData:
+    seq: str | None
+    code: str | None
+    name: str | None
+    group: str | None = None
+    procedure_code: str | None = None
+    supply_code: str | None = None
+    quantity: str | None = None
+    ordered_at: datetime | None = None
+    performed_at: datetime | None = None
+    resulted_at: datetime | None = None
+    department: str | None = None
+
+
+@dataclass
+class LabResultData:
+    seq: str | None
+    service_code: str | None
+    indicator_code: str | None
+    indicator_name: str | None
+    value: str | None
+    unit: str | None = None
+    description: str | None = None
+    conclusion: str | None = None
+    resulted_at: datetime | None = None
+    reader: str | None = None
+
+
+@dataclass
+class ClinicalNoteData:
+    seq: str | None
+    text: str | None
+    stage: str | None = None
+    consultation: str | None = None
+    surgery: str | None = None
+    at: datetime | None = None
+    author: str | None = None
+
+
+@dataclass
+class FollowUpData:
+    """XML14 follow-up slip, or a FHIR Appointment."""
+
+    slip_number: str | None
+    appointment_at: datetime | None
+    appointment_date: PartialDate | None
+    diagnosis: str | None = None
+    main_diagnosis: str | None = None
+    doctor: str | None = None
+    issued_on: PartialDate | None = None
+    facility_code: str | None = None
+    description: str | None = None
+
+
+@dataclass
+class DocumentData:
+    """A certificate or paper: XML7 discharge, XML8 summary, XML9 birth, XML11 sick leave,
+    XML13 referral, or a FHIR DocumentReference (death notice, driver certificate).
+    ``fields`` holds every value as received."""
+
+    kind: str  # discharge | record_summary | birth | sick_leave | referral | death_notice | driver_health
+    number: str | None = None
+    issued_on: PartialDate | None = None
+    fields: dict = field(default_factory=dict)
+    content_type: str | None = None
+    content: bytes | None = None
+
+
+@dataclass
+class ImmunizationData:
+    key: str
+    vaccine_code: str | None
+    vaccine_system: str | None
+    vaccine_name: str | None
+    occurred_at: datetime | None
+    occurred_date: PartialDate | None
+    dose_number: str | None = None
+    lot_number: str | None = None
+    status: str | None = None
+
+
+@dataclass
+class PregnancyCheckupData:
+    key: str  # the Encounter id
+    at: datetime | None
+    gestational_age_weeks: str | None = None
+    weight_kg: str | None = None
+    systolic_mmhg: str | None = None
+    diastolic_mmhg: str | None = None
+    fundal_height_cm: str | None = None
+    fetal_heart_rate_bpm: str | None = None
+    expected_delivery_date: PartialDate | None = None
+
+
+@dataclass
+class VisitData:
+    """Everything one submission says about one visit (XML: one HOSO = one MA_LK)."""
+
+    encounter: EncounterData | None  # None: FHIR items not tied to an Encounter
+    patient: PatientData
+    medications: list[MedicationData] = field(default_factory=list)
+    services: list[ServiceData] = field(default_factory=list)
+    lab_results: list[LabResultData] = field(default_factory=list)
+    notes: list[ClinicalNoteData] = field(default_factory=list)
+    follow_ups: list[FollowUpData] = field(default_factory=list)
+    documents: list[DocumentData] = field(default_factory=list)
+    immunizations: list[ImmunizationData] = field(default_factory=list)
+    pregnancy_checkups: list[PregnancyCheckupData] = field(default_factory=list)
+    other_tables: dict[str, list[dict]] = field(default_factory=dict)  # kept and shown as received
+    problems: list[Problem] = field(default_factory=list)
