@@ -254,12 +254,18 @@ def rejection_reasons(*, start: dt.date, end: dt.date, province: Province | None
     rows = qs.values("source", "code").annotate(n=Sum("count")).order_by("-n", "code")[:LIST_LIMIT]
     labels = dict(RejectionReasonDay.Source.choices)
     from healthbook.cards.problems import message_for
+    from healthbook.intake.problems import MESSAGES as SUBMISSION_MESSAGES
+
+    def reason(source: str, code: str) -> str:
+        if source == RejectionReasonDay.Source.SUBMISSION:
+            return str(SUBMISSION_MESSAGES.get(code, code))
+        return str(message_for(code))
 
     return Table(
         "rejections", _("Top rejection reasons"),
         [("source", _("Source")), ("code", _("Reason code")), ("reason", _("Reason")), ("count", _("Count"))],
-        [[labels.get(r["source"], r["source"]), r["code"], str(message_for(r["code"])), r["n"]] for r in rows],
-        note=_("From insurance card imports until data submissions record their reasons."),
+        [[labels.get(r["source"], r["source"]), r["code"], reason(r["source"], r["code"]), r["n"]] for r in rows],
+        note=_("Errors of rejected data submissions and rejected rows of insurance card imports."),
     )
 
 

@@ -9,11 +9,11 @@ The reminder service (provinces.reminders) asks only these selectors:
   due_date`;
 - `doses_given()`: vaccinations given (FHIR Immunization), as a queryset of rows
   `citizen_id, vaccine_code, dose`;
-- `visits_since()`: for missed follow-ups, whether a visit happened after an appointment.
 
-The last three need the intake's clinical tables. Until they exist the `*_available()`
-checks say so, and the daily job creates no reminder of that kind (it reports "waiting for
-clinical records") instead of guessing which doses a child already had.
+The last two read the intake's clinical tables (healthbook.FollowUpAppointment,
+healthbook.Immunization). Should a deployment run without them, the `*_available()` checks
+say so and the daily job creates no reminder of that kind instead of guessing which doses a
+child already had.
 """
 
 import datetime as dt
@@ -21,7 +21,8 @@ from dataclasses import dataclass
 
 from django.apps import apps
 from django.db import connection
-from django.db.models import QuerySet
+from django.db.models import CharField, F, QuerySet, Value, Window
+from django.db.models.functions import Cast, Concat, RowNumber
 
 from codelists.validation import UnknownCodeSystem, version_ref_in_force
 
@@ -73,7 +74,7 @@ def _model(label: str):
         return None
 
 
-# The intake's clinical models, by the names the intake branch gives them (set when it lands).
+# The intake's clinical models.
 APPOINTMENT_MODEL = "healthbook.FollowUpAppointment"
 IMMUNIZATION_MODEL = "healthbook.Immunization"
 
@@ -87,10 +88,33 @@ def immunizations_available() -> bool:
 
 
 def appointments_due_between(start: dt.date, end: dt.date) -> QuerySet:
-    """Follow-up appointments due in [start, end], one row per appointment."""
-    raise NotImplementedError("follow-up appointments arrive with the intake of clinical records")
+    """Follow-up appointments due in [start, end], one row per appointment (XML14 slips and
+    FHIR Appointments alike: both land in healthbook.FollowUpAppointment)."""
+    from healthbook.models import FollowUpAppointment
+
+    return (
+        FollowUpAppointment.objects.filter(appointment_date__gte=start, appointment_date__lte=end)
+        .annotate(subject_key=Concat(Value("appointment:"), Cast("id", CharField())),
+                  citizen_id=F("book__citizen_id"), due_date=F("appointment_date"))
+        .values("subject_key", "citizen_id", "facility_id", "due_date")
+    )
 
 
 def doses_given() -> QuerySet:
-    """Vaccinations given, one row per (citizen, vaccine code, dose)."""
-    raise NotImplementedError("immunizations arrive with the intake of clinical records")
+    """Vaccinations given, one row per (citizen, vaccine code, dose).
+
+    The k-th recorded immunization of a vaccine for a citizen (by date) counts as dose k:
+    facilities do not always send a dose number, and a dose given counts whatever number
+    was written on it. Records marked not done or entered in error do not count.
+    """
+    from healthbook.models import Immunization
+
+    return (
+        Immunization.objects.exclude(status__in=["not-done", "entered-in-error"])
+        .annotate(
+            citizen_id=F("book__citizen_id"),
+            dose=Window(RowNumber(), partition_by=[F("book__citizen_id"), F("vaccine_code")],
+                        order_by=[F("occurred_on").asc(nulls_last=True), F("id").asc()]),
+        )
+        .values("citizen_id", "vaccine_code", "dose")
+    )

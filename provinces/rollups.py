@@ -38,6 +38,11 @@ CHUNK_DAYS = 31
 # 7 days before the last 7, and the day before for "went silent").
 LOOKBACK_DAYS = 31
 _LOCK_KEY = 80_208_001  # advisory lock id of the rollup runs
+# "People using the book": citizens with a visit in their book in the last USING_DAYS days.
+USING_DAYS = 365
+# "Missed follow-ups": appointments of the last MISSED_FOLLOW_UP_DAYS days whose date passed
+# with no visit (at any facility) since.
+MISSED_FOLLOW_UP_DAYS = 90
 # Card-batch findings that are warnings (the row was still loaded): not rejection reasons.
 CARD_WARNING_CODES = ["BIRTH_TOO_OLD", "FACILITY_UNKNOWN"]
 
@@ -57,6 +62,12 @@ changes AS (
     FROM facilities_facilitystatuschange
 ),
 with_history AS (SELECT DISTINCT facility_id FROM facilities_facilitystatuschange),
+visits AS (
+    SELECT facility_id, (created_at AT TIME ZONE %(tz)s)::date AS day, COUNT(*) AS n
+    FROM healthbook_encounter
+    WHERE created_at >= %(start_ts)s AND created_at < %(end_ts)s
+    GROUP BY 1, 2
+),
 seed AS (
     SELECT f.id AS facility_id,
         (SELECT h.last_contact_at FROM facilities_facilitydailyhealth h
@@ -74,7 +85,7 @@ grid AS (
            COALESCE(c.to_status, CASE WHEN wh.facility_id IS NULL THEN f.status END) AS status,
            COALESCE(h.received, 0) AS received, COALESCE(h.accepted, 0) AS accepted,
            COALESCE(h.rejected, 0) AS rejected, h.last_contact_at, h.last_accepted_at,
-           s.contact0, s.accepted0
+           s.contact0, s.accepted0, COALESCE(v.n, 0) AS visits
     FROM facilities_facility f
     CROSS JOIN days
     JOIN seed s ON s.facility_id = f.id
@@ -83,6 +94,7 @@ grid AS (
         AND c.at < ((days.day + 1)::timestamp AT TIME ZONE %(tz)s)
         AND (c.next_at IS NULL OR c.next_at >= ((days.day + 1)::timestamp AT TIME ZONE %(tz)s))
     LEFT JOIN facilities_facilitydailyhealth h ON h.facility_id = f.id AND h.day = days.day
+    LEFT JOIN visits v ON v.facility_id = f.id AND v.day = days.day
 ),
 win AS (
     SELECT g.*,
@@ -120,7 +132,7 @@ final AS (
     FROM flags f
 )
 SELECT facility_id, province_id, day, status, ownership, level,
-    received, accepted, rejected, NULL,
+    received, accepted, rejected, visits,
     last_contact, last_accepted, received_7d, rejected_7d, received_prev_7d, rejected_prev_7d,
     accepted_30d, days_30, expected_monthly_visits, accepted_7d > 0,
     accepted_30d > 0, silent, silent AND NOT COALESCE(silent_before, FALSE),
@@ -173,7 +185,7 @@ fac AS (
         COUNT(*) FILTER (WHERE sent_7d AND ownership = 'private') AS private_sending_7d,
         COUNT(*) FILTER (WHERE is_silent) AS silent,
         SUM(submissions_received) AS received, SUM(submissions_accepted) AS accepted,
-        SUM(submissions_rejected) AS rejected_subs
+        SUM(submissions_rejected) AS rejected_subs, SUM(visits_received) AS visits
     FROM provinces_facility_day
     WHERE day BETWEEN %(start)s AND %(end)s
     GROUP BY province_id, day
@@ -206,6 +218,49 @@ valid AS (
     WHERE c.residence_province_id IS NOT NULL
     GROUP BY 1, 2
 ),
+encounter_days AS (
+    SELECT book_id, (occurred_at AT TIME ZONE %(tz)s)::date AS day
+    FROM healthbook_encounter
+    WHERE occurred_at >= %(using_from_ts)s AND occurred_at < %(end_ts)s
+    GROUP BY 1, 2
+),
+marked AS (
+    SELECT book_id, day,
+        CASE WHEN lag(day) OVER (PARTITION BY book_id ORDER BY day) >= day - %(using_days)s + 1 THEN 0 ELSE 1 END
+            AS new_island
+    FROM encounter_days
+),
+numbered AS (
+    SELECT book_id, day, SUM(new_island) OVER (PARTITION BY book_id ORDER BY day) AS island FROM marked
+),
+islands AS (
+    SELECT book_id, MIN(day) AS first_day, MAX(day) + %(using_days)s - 1 AS last_day
+    FROM numbered GROUP BY book_id, island
+),
+using_book AS (
+    SELECT c.residence_province_id AS province_id, days.day, COUNT(*) AS n
+    FROM days
+    JOIN islands i ON i.first_day <= days.day AND i.last_day >= days.day
+    JOIN healthbook_book b ON b.id = i.book_id
+    JOIN healthbook_citizen c ON c.id = b.citizen_id
+    WHERE c.residence_province_id IS NOT NULL
+    GROUP BY 1, 2
+),
+appointments AS (
+    SELECT f.province_id, a.appointment_date,
+        (SELECT MIN((e.occurred_at AT TIME ZONE %(tz)s)::date) FROM healthbook_encounter e
+         WHERE e.book_id = a.book_id
+           AND e.occurred_at >= (a.appointment_date::timestamp AT TIME ZONE %(tz)s)) AS visited_on
+    FROM healthbook_follow_up a JOIN facilities_facility f ON f.id = a.facility_id
+    WHERE a.appointment_date >= %(missed_from)s AND a.appointment_date < %(end)s
+),
+missed AS (
+    SELECT a.province_id, days.day, COUNT(*) AS n
+    FROM days JOIN appointments a
+        ON a.appointment_date < days.day AND a.appointment_date >= days.day - %(missed_days)s
+       AND (a.visited_on IS NULL OR a.visited_on > days.day)
+    GROUP BY 1, 2
+),
 imported AS (
     SELECT c.residence_province_id AS province_id, (k.updated_at AT TIME ZONE %(tz)s)::date AS day,
            COUNT(*) AS n
@@ -220,12 +275,15 @@ SELECT p.id, days.day, b.total, b.new, COALESCE(v.n, 0), COALESCE(i.n, 0),
     COALESCE(f.private_active, 0), COALESCE(f.public_connected, 0), COALESCE(f.private_connected, 0),
     COALESCE(f.sending_7d, 0), COALESCE(f.sending_30d, 0), COALESCE(f.public_sending_7d, 0),
     COALESCE(f.private_sending_7d, 0), COALESCE(f.silent, 0), COALESCE(f.received, 0),
-    COALESCE(f.accepted, 0), COALESCE(f.rejected_subs, 0), NULL, NULL, NULL, %(now)s
+    COALESCE(f.accepted, 0), COALESCE(f.rejected_subs, 0), COALESCE(f.visits, 0), COALESCE(u.n, 0),
+    COALESCE(m.n, 0), %(now)s
 FROM provinces_province p CROSS JOIN days
 JOIN books b ON b.province_id = p.id AND b.day = days.day
 LEFT JOIN fac f ON f.province_id = p.id AND f.day = days.day
 LEFT JOIN valid v ON v.province_id = p.id AND v.day = days.day
 LEFT JOIN imported i ON i.province_id = p.id AND i.day = days.day
+LEFT JOIN using_book u ON u.province_id = p.id AND u.day = days.day
+LEFT JOIN missed m ON m.province_id = p.id AND m.day = days.day
 ON CONFLICT (province_id, day) DO UPDATE SET
     books_total = EXCLUDED.books_total, books_new = EXCLUDED.books_new,
     citizens_valid_card = EXCLUDED.citizens_valid_card, cards_imported = EXCLUDED.cards_imported,
@@ -254,6 +312,19 @@ SELECT b.scope_province_id, (b.finished_at AT TIME ZONE %(tz)s)::date, 'card_bat
        SUM(r.value::bigint), %(now)s
 FROM healthbook_card_batch b CROSS JOIN LATERAL jsonb_each_text(b.problem_counts) AS r
 WHERE b.finished_at >= %(start_ts)s AND b.finished_at < %(end_ts)s AND r.key <> ALL(%(warning_codes)s)
+GROUP BY 1, 2, 4
+ON CONFLICT (province_id, day, source, code) DO UPDATE SET
+    count = EXCLUDED.count, computed_at = EXCLUDED.computed_at
+"""
+
+# Data-submission rejection reasons (errors of rejected submissions), by the day received.
+_SUBMISSION_REASONS_SQL = """
+INSERT INTO provinces_rejection_reason_day (province_id, day, source, code, count, computed_at)
+SELECT f.province_id, (s.received_at AT TIME ZONE %(tz)s)::date, 'submission', p.code, COUNT(*), %(now)s
+FROM healthbook_submission s
+JOIN healthbook_submission_problem p ON p.submission_id = s.id AND p.severity = 'error'
+JOIN facilities_facility f ON f.id = s.facility_id
+WHERE s.received_at >= %(start_ts)s AND s.received_at < %(end_ts)s AND s.status = 'rejected'
 GROUP BY 1, 2, 4
 ON CONFLICT (province_id, day, source, code) DO UPDATE SET
     count = EXCLUDED.count, computed_at = EXCLUDED.computed_at
@@ -302,6 +373,10 @@ def rollups_compute(*, start: dt.date, end: dt.date) -> RollupRun:
             "jump_delta": float(getattr(settings, "ROLLUP_JUMP_DELTA", 0.15)),
             "now": timezone.now(),
             "warning_codes": CARD_WARNING_CODES,
+            "using_days": USING_DAYS,
+            "using_from_ts": _day_start(chunk_start - dt.timedelta(days=USING_DAYS - 1)),
+            "missed_days": MISSED_FOLLOW_UP_DAYS,
+            "missed_from": chunk_start - dt.timedelta(days=MISSED_FOLLOW_UP_DAYS),
         }
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
@@ -312,6 +387,7 @@ def rollups_compute(*, start: dt.date, end: dt.date) -> RollupRun:
             cursor.execute(_PROVINCE_SQL, params)
             province_rows += cursor.rowcount
             cursor.execute(_REASONS_SQL, params)
+            cursor.execute(_SUBMISSION_REASONS_SQL, params)
     return RollupRun(start=start, end=end, facility_rows=facility_rows, province_rows=province_rows)
 
 

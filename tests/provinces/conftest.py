@@ -112,3 +112,61 @@ def hanoi_network(db):
     citizen("79", book_day=d, card=(d, None))
     citizen(None, book_day=d)
     return {"busy": busy, "quiet": quiet, "pending": pending, "south": south}
+
+
+# --- clinical records (the intake's tables, written directly: the intake pipeline owns them) ---
+
+def submission(fac: Facility, *, received_at: dt.datetime | None = None, status: str = "accepted"):
+    from healthbook.models import Submission
+
+    n = next(_numbers)
+    return Submission.objects.create(
+        facility=fac, received_at=received_at or timezone.now(), kind="xml130", content_type="application/xml",
+        size_bytes=100, sha256=f"{n:064d}", request_hash=f"{n:064d}", status=status,
+    )
+
+
+def encounter(person: Citizen, fac: Facility, occurred: dt.date):
+    from healthbook.models import Encounter
+
+    n = next(_numbers)
+    return Encounter.objects.create(
+        book=person.book, facility=fac, submission=submission(fac), key=f"LK{n}", source="xml130",
+        content_hash=f"{n:064d}", occurred_at=at(occurred),
+    )
+
+
+def appointment(person: Citizen, fac: Facility, on: dt.date):
+    from healthbook.models import FollowUpAppointment
+
+    n = next(_numbers)
+    return FollowUpAppointment.objects.create(
+        book=person.book, facility=fac, submission=submission(fac), source_key=f"Appointment/{n}",
+        appointment_date=on, occurred_at=at(on),
+    )
+
+
+def immunization(person: Citizen, fac: Facility, code: str, on: dt.date, *, status: str = "completed"):
+    from healthbook.models import Immunization
+
+    n = next(_numbers)
+    return Immunization.objects.create(
+        book=person.book, facility=fac, submission=submission(fac), source_key=f"Immunization/{n}",
+        vaccine_code=code, occurred_on=on, occurred_at=at(on), status=status,
+    )
+
+
+@pytest.fixture
+def vaccine_list(db):
+    """The `vaccine` code list as seeded (codelists/seed/vaccine.csv), published and in force."""
+    import csv
+    import json
+    from pathlib import Path
+
+    from tests.codelists import factories as cf
+
+    seed = Path(__file__).resolve().parents[2] / "codelists" / "seed" / "vaccine.csv"
+    with seed.open(encoding="utf-8") as handle:
+        rows = [(r["code"], r["display_vi"], r["active"] == "1", json.loads(r["properties"] or "{}"))
+                for r in csv.DictReader(handle)]
+    return cf.version(cf.system("vaccine", max_code_length=40), "seed", rows, effective_from=dt.date(2020, 1, 1))

@@ -53,13 +53,32 @@ def _direct(day: dt.date, province=None) -> dict:
         .values("facility").distinct().count(),
         "silent": facilities.silent(cutoff=cutoff).count(),
         "pending": facilities.filter(status=FacilityStatus.PENDING).count(),
+        "users": books.filter(encounters__occurred_at__gte=timezone.make_aware(
+            dt.datetime.combine(day - dt.timedelta(days=364), dt.time.min))).distinct().count(),
+        "followups_missed": _missed(day, province),
     }
+
+
+def _missed(day: dt.date, province) -> int:
+    from healthbook.models import Encounter, FollowUpAppointment
+
+    appointments = FollowUpAppointment.objects.filter(
+        appointment_date__lt=day, appointment_date__gte=day - dt.timedelta(days=90))
+    if province is not None:
+        appointments = appointments.filter(facility__province=province)
+    missed = 0
+    for a in appointments:
+        start = timezone.make_aware(dt.datetime.combine(a.appointment_date, dt.time.min))
+        end = timezone.make_aware(dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min))
+        if not Encounter.objects.filter(book=a.book, occurred_at__gte=start, occurred_at__lt=end).exists():
+            missed += 1
+    return missed
 
 
 def _shown(kpis: dict) -> dict:
     return {key: kpis[key] for key in ("books", "valid_card", "public_connected", "private_connected",
                                         "public_active", "private_active", "sending_7d", "sending_30d", "silent",
-                                        "pending")}
+                                        "pending", "users", "followups_missed")}
 
 
 def test_every_kpi_equals_a_direct_query_on_the_demo_data(demo, login, ministry_admin, officer_hanoi):

@@ -28,10 +28,14 @@ def test_population_note_is_visible_with_its_source(login, ministry_admin, hanoi
     assert "113,6" in html or "113.6" in html
 
 
-def test_people_using_is_shown_as_not_measured(login, officer_hanoi, hanoi_network):
+def test_people_using_is_shown_against_the_target(login, officer_hanoi, hanoi_network):
+    from tests.provinces.conftest import citizen, encounter, today
+
+    encounter(citizen("01"), hanoi_network["busy"], today())
     compute()
-    html = login(officer_hanoi).get("/dashboards/province/01/").content.decode()
-    assert 'data-kpi="users">—' in html
+    response = login(officer_hanoi).get("/dashboards/province/01/")
+    assert response.context["data"]["kpis"]["users"] == 1
+    assert 'data-kpi="users">1<' in response.content.decode()
 
 
 def test_invalid_range_shows_an_error_and_the_default_range(login, ministry_admin, hanoi_network):

@@ -145,3 +145,66 @@ def test_backfill_refuses_bad_dates(db, args):
 def test_citizen_helper_builds_a_book(db):
     person = citizen("01")
     assert person.book.created_at.date() <= timezone.now().date()
+
+
+def test_visits_received_count_new_encounters_of_the_day(db):
+    from tests.provinces.conftest import encounter
+
+    fac = facility("01501", "01")
+    person = citizen("01")
+    encounter(person, fac, today() - dt.timedelta(days=20))  # recorded today, whatever the visit date
+    encounter(person, fac, today())
+    compute()
+    assert _fac(fac).visits_received == 2
+    assert _row("01").visits_received == 2
+
+
+def test_people_using_count_visits_in_the_last_365_days(db):
+    from tests.provinces.conftest import encounter
+
+    fac = facility("01502", "01")
+    recent, old, never = citizen("01"), citizen("01"), citizen("01")
+    encounter(recent, fac, today() - dt.timedelta(days=100))
+    encounter(old, fac, today() - dt.timedelta(days=400))
+    compute(today() - dt.timedelta(days=1))
+    assert _row("01").people_using == 1
+    assert never.book and _row("79").people_using == 0
+
+
+def test_people_using_on_a_past_day(db):
+    from tests.provinces.conftest import encounter
+
+    fac = facility("01503", "01")
+    person = citizen("01")
+    encounter(person, fac, today() - dt.timedelta(days=5))
+    compute(today() - dt.timedelta(days=7))
+    assert _row("01", today() - dt.timedelta(days=6)).people_using == 0
+    assert _row("01", today() - dt.timedelta(days=5)).people_using == 1
+
+
+def test_missed_follow_ups(db):
+    from tests.provinces.conftest import appointment, encounter
+
+    fac = facility("01504", "01")
+    missed, kept, upcoming = citizen("01"), citizen("01"), citizen("01")
+    appointment(missed, fac, today() - dt.timedelta(days=10))
+    appointment(kept, fac, today() - dt.timedelta(days=10))
+    encounter(kept, fac, today() - dt.timedelta(days=9))
+    appointment(upcoming, fac, today() + dt.timedelta(days=2))
+    compute(today() - dt.timedelta(days=10))
+    assert _row("01").followups_missed == 1
+    assert _row("01", today() - dt.timedelta(days=9)).followups_missed == 1  # kept came back that very day
+    assert _row("01", today() - dt.timedelta(days=10)).followups_missed == 0  # not passed yet
+
+
+def test_submission_rejection_reasons(db):
+    from healthbook.models import SubmissionProblem
+    from tests.provinces.conftest import submission
+
+    fac = facility("01505", "01")
+    sub = submission(fac, status="rejected")
+    for code, severity in (("XML_SCHEMA", "error"), ("XML_SCHEMA", "error"), ("ICD_UNKNOWN", "warning")):
+        SubmissionProblem.objects.create(submission=sub, severity=severity, code=code, message="m")
+    compute()
+    rows = list(RejectionReasonDay.objects.filter(source="submission").values_list("province__code", "code", "count"))
+    assert rows == [("01", "XML_SCHEMA", 2)]
