@@ -25,7 +25,7 @@ def _grow(n_facilities: int, days: int, start_number: int):
                        ownership=[Ownership.PUBLIC, Ownership.PRIVATE][i % 2])
         for back in range(0, days, 1 + i % 3):
             health(fac, d - dt.timedelta(days=back), received=5, rejected=i % 2)
-    for i in range(n_facilities):
+    for _ in range(n_facilities):
         citizen("01", card=(d - dt.timedelta(days=10), None))
     compute(d - dt.timedelta(days=days))
 

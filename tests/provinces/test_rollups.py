@@ -135,8 +135,11 @@ def test_backfill_command(hanoi_network, capsys):
     assert "province-days" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args", [["--backfill", "31/02/2025", "01/03/2025"], ["--backfill", "02/03/2025", "01/03/2025"],
-                                  ["--backfill", "01/01/2025", "01/01/2999"]])
+@pytest.mark.parametrize("args", [
+    ["--backfill", "31/02/2025", "01/03/2025"],
+    ["--backfill", "02/03/2025", "01/03/2025"],
+    ["--backfill", "01/01/2025", "01/01/2999"],
+])
 def test_backfill_refuses_bad_dates(db, args):
     with pytest.raises(CommandError):
         call_command("rollups", *args)
