@@ -16,18 +16,19 @@ from django.db import migrations
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "provinces.csv"
 
+# Sources are shown on the dashboards as written here, so they are in Vietnamese.
 POPULATION_SOURCE = (
-    "provinces.csv (ThienFakeVN/countries_dictionary, from Wikipedia / the NQ 202/2025 dossier) — approximate"
+    "provinces.csv (ThienFakeVN/countries_dictionary, theo Wikipedia / hồ sơ Nghị quyết 202/2025/QH15) — số ước tính"
 )
 POPULATION_AS_OF = dt.date(2025, 7, 1)
 NATIONAL_POPULATION = 101_000_000
-NATIONAL_POPULATION_SOURCE = "About 101 million people nationally (approximate; GSO average population preferred)"
+NATIONAL_POPULATION_SOURCE = "Khoảng 101 triệu người trên cả nước (số ước tính; nên thay bằng dân số trung bình của GSO)"
 TARGET_2025_SOURCE = (
-    "Target set October 2024: every facility connected and 40 million people using the book "
+    "Mục tiêu đặt ra tháng 10/2024: 100% cơ sở khám chữa bệnh kết nối và 40 triệu người sử dụng sổ "
     "(sggp.org.vn; hanoitimes.vn)"
 )
 TARGET_2025_AS_OF = dt.date(2024, 10, 1)
-TARGET_2030_SOURCE = "National Assembly resolution of 11/12/2025: a book for 100% of people by 2030 (vietnamnet.vn)"
+TARGET_2030_SOURCE = "Nghị quyết của Quốc hội ngày 11/12/2025: 100% người dân có sổ sức khỏe điện tử vào năm 2030 (vietnamnet.vn)"
 TARGET_2030_AS_OF = dt.date(2025, 12, 11)
 USERS_TARGET = 40_000_000
 
@@ -50,7 +51,7 @@ def seed(apps, schema_editor):
                 "users_target": round(USERS_TARGET * population / total),
                 "facilities_connected_target_pct": 100,
                 "target_source": TARGET_2025_SOURCE, "target_as_of": TARGET_2025_AS_OF,
-                "note": "People-using target derived: 40 million shared by approximate population.",
+                "note": "Mục tiêu số người sử dụng của tỉnh được suy ra: 40 triệu chia theo tỷ lệ dân số ước tính.",
             },
         )
         RolloutTarget.objects.get_or_create(
@@ -60,7 +61,7 @@ def seed(apps, schema_editor):
                 "population_as_of": POPULATION_AS_OF, "books_target": population,
                 "facilities_connected_target_pct": 100,
                 "target_source": TARGET_2030_SOURCE, "target_as_of": TARGET_2030_AS_OF,
-                "note": "Books target: one book per person of the approximate population.",
+                "note": "Mục tiêu số sổ: mỗi người trong dân số ước tính một sổ.",
             },
         )
     RolloutTarget.objects.get_or_create(
