@@ -21,7 +21,12 @@ Definitions (docs/dashboards.md explains them for readers of the dashboards):
 - books and cards count citizens by province of residence; "books total" counts books
   created up to the end of the day; "citizens with a valid card" counts citizens with a
   card (current or earlier) whose validity covers the day; "cards imported" counts current
-  cards last written by a card batch that day.
+  cards last written by a card batch that day;
+- "visits received": encounters first recorded that day; "people using the book": citizens
+  with a visit dated in the USING_DAYS days ending that day (runs of visits less than a
+  year apart are merged into islands, so one pass counts every day of a chunk); "missed
+  follow-ups": appointments of the last MISSED_FOLLOW_UP_DAYS days whose date has passed with
+  no visit of the citizen since, by the province of the facility that booked them.
 """
 
 import datetime as dt
