@@ -141,3 +141,15 @@ def test_reminders_are_visible_for_the_book(clinic):
     appointment(other, clinic, today() + dt.timedelta(days=1))
     reminders_create(today=today())
     assert [r.citizen for r in reminders_for_citizen(person)] == [person]
+
+
+def test_book_partial_lists_the_reminders(clinic):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    person = citizen("01")
+    appointment(person, clinic, today() + dt.timedelta(days=1))
+    reminders_create(today=today())
+    with translation.override("vi"):
+        html = render_to_string("provinces/_book_reminders.html", {"reminders": reminders_for_citizen(person)})
+    assert "Trạm Y tế Nhắc Lịch" in html and "Lịch tái khám" in html
