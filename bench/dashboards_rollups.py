@@ -31,7 +31,7 @@ def _count(table: str) -> int:
 
 
 def health_fill(facilities, today):
-    if _count("facilities_facilitydailyhealth") >= len(facilities) * DAYS:
+    if _count("facilities_facilitydailyhealth") > 0:  # filled by an earlier run
         return
     with Timer(f"COPY {len(facilities) * DAYS:,} facility-days of connection health"):
         rng = random.Random(3)
@@ -150,7 +150,7 @@ def main():
     with connection.cursor() as cursor:
         cursor.execute("SET jit = off")
         for name, sql in (("facility rollup statement", rollups._FACILITY_SQL.format(silent_back=6)),
-                          ("province rollup statement", rollups._PROVINCE_SQL),
+                          ("province rollup statement", rollups.province_sql(one_day=True)),
                           ("card-batch reasons statement", rollups._REASONS_SQL),
                           ("submission reasons statement", rollups._SUBMISSION_REASONS_SQL)):
             with Timer(f"  {name}"):

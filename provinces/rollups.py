@@ -67,6 +67,9 @@ changes AS (
     FROM facilities_facilitystatuschange
 ),
 with_history AS (SELECT DISTINCT facility_id FROM facilities_facilitystatuschange),
+health AS (
+    SELECT * FROM facilities_facilitydailyhealth WHERE day BETWEEN %(grid_start)s AND %(end)s
+),
 visits AS (
     SELECT facility_id, (created_at AT TIME ZONE %(tz)s)::date AS day, COUNT(*) AS n
     FROM healthbook_encounter
@@ -98,7 +101,7 @@ grid AS (
     LEFT JOIN changes c ON c.facility_id = f.id
         AND c.at < ((days.day + 1)::timestamp AT TIME ZONE %(tz)s)
         AND (c.next_at IS NULL OR c.next_at >= ((days.day + 1)::timestamp AT TIME ZONE %(tz)s))
-    LEFT JOIN facilities_facilitydailyhealth h ON h.facility_id = f.id AND h.day = days.day
+    LEFT JOIN health h ON h.facility_id = f.id AND h.day = days.day
     LEFT JOIN visits v ON v.facility_id = f.id AND v.day = days.day
 ),
 win AS (
@@ -108,7 +111,7 @@ win AS (
         COALESCE(SUM(received) OVER wp7, 0) AS received_prev_7d,
         COALESCE(SUM(rejected) OVER wp7, 0) AS rejected_prev_7d,
         SUM(accepted) OVER w30 AS accepted_30d,
-        COUNT(*) FILTER (WHERE accepted > 0) OVER w30 AS days_30,
+        SUM((accepted > 0)::int) OVER w30 AS days_30,
         SUM(accepted) OVER wn AS accepted_n,
         GREATEST(contact0, MAX(last_contact_at) OVER wall) AS last_contact,
         GREATEST(accepted0, MAX(last_accepted_at) OVER wall) AS last_accepted
@@ -158,7 +161,7 @@ ON CONFLICT (facility_id, day) DO UPDATE SET
     computed_at = EXCLUDED.computed_at
 """
 
-_PROVINCE_SQL = """
+_PROVINCE_SQL_TEMPLATE = """
 INSERT INTO provinces_province_day (
     province_id, day, books_total, books_new, citizens_valid_card, cards_imported,
     facilities_pending, facilities_rejected, facilities_approved, facilities_connected,
@@ -223,35 +226,7 @@ valid AS (
     WHERE c.residence_province_id IS NOT NULL
     GROUP BY 1, 2
 ),
-encounter_days AS (
-    SELECT book_id, (occurred_at AT TIME ZONE %(tz)s)::date AS day
-    FROM healthbook_encounter
-    WHERE occurred_at >= %(using_from_ts)s AND occurred_at < %(end_ts)s
-    GROUP BY 1, 2
-),
-marked AS (
-    SELECT book_id, day,
-        CASE WHEN lag(day) OVER (PARTITION BY book_id ORDER BY day) >= day - %(using_days)s + 1 THEN 0 ELSE 1 END
-            AS new_island
-    FROM encounter_days
-),
-numbered AS (
-    SELECT book_id, day, SUM(new_island) OVER (PARTITION BY book_id ORDER BY day) AS island FROM marked
-),
-islands AS (
-    SELECT book_id, MIN(day) AS first_day, MAX(day) + %(using_days)s - 1 AS last_day
-    FROM numbered GROUP BY book_id, island
-),
-using_book AS (
-    SELECT c.residence_province_id AS province_id, days.day, COUNT(*) AS n
-    FROM days
-    JOIN islands i ON i.first_day <= days.day AND i.last_day >= days.day
-    JOIN healthbook_book b ON b.id = i.book_id
-    JOIN healthbook_citizen c ON c.id = b.citizen_id
-    WHERE c.residence_province_id IS NOT NULL
-    GROUP BY 1, 2
-),
-appointments AS (
+{using_ctes}appointments AS (
     SELECT f.province_id, a.appointment_date,
         (SELECT MIN((e.occurred_at AT TIME ZONE %(tz)s)::date) FROM healthbook_encounter e
          WHERE e.book_id = a.book_id
@@ -309,6 +284,51 @@ ON CONFLICT (province_id, day) DO UPDATE SET
     followups_missed = EXCLUDED.followups_missed, computed_at = EXCLUDED.computed_at
 """
 
+# People using the book over a range of days: runs of visit days less than USING_DAYS apart
+# are merged into islands [first visit, last visit + USING_DAYS - 1]; a citizen counts on
+# every day an island covers (one sort of the visits, whatever the number of days).
+_USING_RANGE = """encounter_days AS (
+    SELECT book_id, (occurred_at AT TIME ZONE %(tz)s)::date AS day
+    FROM healthbook_encounter
+    WHERE occurred_at >= %(using_from_ts)s AND occurred_at < %(end_ts)s
+    GROUP BY 1, 2
+),
+marked AS (
+    SELECT book_id, day,
+        CASE WHEN lag(day) OVER (PARTITION BY book_id ORDER BY day) >= day - %(using_days)s + 1 THEN 0 ELSE 1 END
+            AS new_island
+    FROM encounter_days
+),
+numbered AS (
+    SELECT book_id, day, SUM(new_island) OVER (PARTITION BY book_id ORDER BY day) AS island FROM marked
+),
+islands AS (
+    SELECT book_id, MIN(day) AS first_day, MAX(day) + %(using_days)s - 1 AS last_day
+    FROM numbered GROUP BY book_id, island
+),
+using_book AS (
+    SELECT c.residence_province_id AS province_id, days.day, COUNT(*) AS n
+    FROM days
+    JOIN islands i ON i.first_day <= days.day AND i.last_day >= days.day
+    JOIN healthbook_book b ON b.id = i.book_id
+    JOIN healthbook_citizen c ON c.id = b.citizen_id
+    WHERE c.residence_province_id IS NOT NULL
+    GROUP BY 1, 2
+),
+"""
+
+# People using the book on one day (the 15-minute and nightly jobs): one distinct scan.
+_USING_ONE_DAY = """using_book AS (
+    SELECT c.residence_province_id AS province_id, %(end)s::date AS day, COUNT(*) AS n
+    FROM (SELECT DISTINCT book_id FROM healthbook_encounter
+          WHERE occurred_at >= %(using_from_ts)s AND occurred_at < %(end_ts)s) AS e
+    JOIN healthbook_book b ON b.id = e.book_id
+    JOIN healthbook_citizen c ON c.id = b.citizen_id
+    WHERE c.residence_province_id IS NOT NULL
+    GROUP BY 1
+),
+"""
+
 # Card-batch rejection reasons by the day the batch finished. (Data-submission reasons join
 # here once the intake records them per submission.)
 _REASONS_SQL = """
@@ -334,6 +354,10 @@ GROUP BY 1, 2, 4
 ON CONFLICT (province_id, day, source, code) DO UPDATE SET
     count = EXCLUDED.count, computed_at = EXCLUDED.computed_at
 """
+
+
+def province_sql(*, one_day: bool) -> str:
+    return _PROVINCE_SQL_TEMPLATE.replace("{using_ctes}", _USING_ONE_DAY if one_day else _USING_RANGE)
 
 
 @dataclass(frozen=True)
@@ -389,7 +413,7 @@ def rollups_compute(*, start: dt.date, end: dt.date) -> RollupRun:
             cursor.execute("SET LOCAL jit = off")
             cursor.execute(facility_sql, params)
             facility_rows += cursor.rowcount
-            cursor.execute(_PROVINCE_SQL, params)
+            cursor.execute(province_sql(one_day=chunk_start == chunk_end), params)
             province_rows += cursor.rowcount
             cursor.execute(_REASONS_SQL, params)
             cursor.execute(_SUBMISSION_REASONS_SQL, params)
