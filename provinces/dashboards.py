@@ -22,6 +22,8 @@ from provinces.models import (
 )
 
 TARGET_YEAR_END = dt.date(2030, 12, 31)
+# The trend table on a page shows the last days of the range (the chart and the export: all).
+PAGE_TREND_ROWS = 31
 # Coverage classes of the map (books / population, in %), lower bounds.
 COVERAGE_CLASSES = [0, 10, 25, 50, 75]
 LIST_LIMIT = 50
@@ -224,6 +226,14 @@ def trend(*, start: dt.date, end: dt.date, province: Province | None = None) -> 
     )
 
 
+def page_table(table: Table) -> Table:
+    """The trend table as a page shows it: the last PAGE_TREND_ROWS days, newest first."""
+    if len(table.rows) <= PAGE_TREND_ROWS:
+        return Table(table.key, table.title, table.columns, table.rows[::-1], table.note)
+    return Table(table.key, table.title, table.columns, table.rows[: -PAGE_TREND_ROWS - 1: -1],
+                 _("The last 31 days, newest first; the chart and the export cover the whole range."))
+
+
 def chart_series(table: Table, *, books_target: int | None, as_of: dt.date | None) -> dict:
     """Series for the trend charts, with the straight path from the last day to the 2030 target."""
     days = [row[0] for row in table.rows]
@@ -304,6 +314,7 @@ def national(*, start: dt.date, end: dt.date) -> dict:
     return {
         "as_of": as_of, "kpis": k, "tiles": tiles, "ranking": ranking_table, "trend": trend_table,
         "kpi_table": kpi_table(k), "rejections": rejection_reasons(start=start, end=end, province=None),
+        "trend_page": page_table(trend_table),
         "chart": chart_series(trend_table, books_target=k["books_target"], as_of=as_of),
     }
 
@@ -326,8 +337,9 @@ def province(*, province: Province, start: dt.date, end: dt.date, full: bool = F
     trend_table = trend(start=start, end=end, province=province)
     return {
         "as_of": as_of, "kpis": k, "kpi_table": kpi_table(k), "trend": trend_table,
+        "trend_page": page_table(trend_table),
         "breakdown": _breakdown(day_rows),
-        "completeness": _completeness(day_rows, limit=None if full else LIST_LIMIT * 4),
+        "completeness": _completeness(day_rows, limit=limit),
         "silent": _silent(day_rows, limit=limit),
         "connectivity": _connectivity(province=province, as_of=as_of, limit=limit),
         "pending": _pending(day_rows, limit=limit),
@@ -376,7 +388,7 @@ def _completeness(day_rows, *, limit: int | None) -> Table:
         [_facility_label(r) + [status_labels.get(r.status, r.status), r.days_with_data_30d,
                                round(r.completeness_pct, 1), r.accepted_30d, r.expected_30d or "",
                                "" if r.volume_pct is None else round(r.volume_pct, 1)] for r in rows],
-        note=_("Facilities approved, connected or suspended; the worst first; at most 200 rows here."),
+        note=_("Facilities approved, connected or suspended; the worst first; 50 here, all in the export."),
     )
 
 
