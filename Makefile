@@ -5,7 +5,7 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCALDEV := $(VPY) -m config.localdev
 
-.PHONY: setup run worker test test-in-db lint fmt migrations-check messages proof clean
+.PHONY: setup run worker test test-in-db lint fmt migrations-check messages proof proof-in-db clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ test: setup lint
 test-in-db:
 	DJANGO_SETTINGS_MODULE=config.test_settings $(VPY) manage.py makemigrations --check --dry-run
 	DJANGO_SETTINGS_MODULE=config.test_settings $(VPY) -m pytest $(PYTEST_ARGS)
+
+## Every security and reliability check, fast and long (proof_long); writes docs/RELIABILITY.md.
+proof: setup lint
+	$(LOCALDEV) test -- $(MAKE) --no-print-directory proof-in-db
+
+proof-in-db:
+	DJANGO_SETTINGS_MODULE=config.test_settings $(VPY) -m pytest --proof-long --proof-report=docs/RELIABILITY.md $(PYTEST_ARGS)
 
 lint: setup
 	$(VPY) -m ruff check .

@@ -4,6 +4,8 @@ from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.internal.flows.login import get_authentication_records
 from allauth.core import context
+from django.contrib.auth.signals import user_login_failed
+from django.core.exceptions import ValidationError
 
 
 class PortalAccountAdapter(DefaultAccountAdapter):
@@ -11,6 +13,20 @@ class PortalAccountAdapter(DefaultAccountAdapter):
 
     def is_open_for_signup(self, request) -> bool:
         return False
+
+    def pre_authenticate(self, request, **credentials) -> None:
+        """Refused by the rate limit is a failed login too: put it on record like the others.
+
+        allauth stops before authenticate() once the limit is reached, so Django's
+        user_login_failed signal (which writes the AuthEvent) would never fire for the
+        attempts that matter most during an attack.
+        """
+        try:
+            super().pre_authenticate(request, **credentials)
+        except ValidationError:
+            login = credentials.get("username") or credentials.get("email") or ""
+            user_login_failed.send(sender=__name__, credentials={"username": login}, request=request)
+            raise
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         """Let a user who has just signed in with their password enrol their first authenticator.

@@ -53,6 +53,14 @@ NAV_ITEMS += [
     NavItem(_("API credentials"), "facility-my-credentials", frozenset({Role.FACILITY_ADMIN})),
 ]
 
+# Examination data intake: submissions from facility software (status and problems).
+NAV_ITEMS.append(
+    NavItem(
+        _("Submissions"), "submission-list",
+        frozenset({Role.MINISTRY_ADMIN, Role.MINISTRY_EDITOR, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN}),
+    )
+)
+
 # Rollout dashboards: provincial officers (their province) and ministry staff (national).
 NAV_ITEMS.append(
     NavItem(_("Dashboards"), "dashboard-mine",

@@ -4,8 +4,9 @@ from accounts.models import User
 
 
 class StaffSerializer(serializers.ModelSerializer):
-    province = serializers.SlugRelatedField(read_only=True, slug_field="code")
-    facility = serializers.SlugRelatedField(read_only=True, slug_field="code")
+    # Null for national staff (no province) and for provincial staff (no facility): say so in the schema.
+    province = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
+    facility = serializers.SlugRelatedField(read_only=True, slug_field="code", allow_null=True)
 
     class Meta:
         model = User

@@ -5,6 +5,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from accounts.models import AuthEvent
+from config.logsafe import escape_controls
 
 
 def _client(request) -> tuple[str | None, str]:
@@ -14,7 +15,7 @@ def _client(request) -> tuple[str | None, str]:
         ip = get_adapter(request).get_client_ip(request)
     except Exception:  # noqa: BLE001 — no address must never block the record
         ip = None
-    return ip, request.META.get("HTTP_USER_AGENT", "")[:300]
+    return ip, escape_controls(request.META.get("HTTP_USER_AGENT", ""))[:300]
 
 
 @receiver(user_logged_in)
@@ -36,5 +37,5 @@ def _record_logout(sender, request, user, **kwargs):
 @receiver(user_login_failed)
 def _record_login_failed(sender, credentials, request=None, **kwargs):
     ip, agent = _client(request)
-    tried = str(credentials.get("username") or credentials.get("email") or "")[:254]
+    tried = escape_controls(str(credentials.get("username") or credentials.get("email") or ""))[:254]
     AuthEvent.objects.create(kind=AuthEvent.Kind.LOGIN_FAILED, username_tried=tried, ip_address=ip, user_agent=agent)

@@ -2,6 +2,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -129,13 +130,36 @@ def language_set_view(request):
     return redirect(next_url)
 
 
+def _api_error(request, code: str, message: str, status: int):
+    """Machines get the API's JSON error shape, even for URLs no view matched."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"code": code, "message": message, "details": {}}, status=status)
+    return None
+
+
 def error_403(request, exception=None):
-    return render(request, "errors/403.html", status=403)
+    return _api_error(request, "permission_denied", _("Access denied"), 403) or render(
+        request, "errors/403.html", status=403
+    )
 
 
 def error_404(request, exception=None):
-    return render(request, "errors/404.html", status=404)
+    return _api_error(request, "not_found", _("Not found"), 404) or render(request, "errors/404.html", status=404)
+
+
+def error_429(request, exception=None):
+    """allauth's "too many requests" answer; a login refused this way is a failed login on record."""
+    from allauth.core.internal.ratelimit import handler429
+    from django.contrib.auth.signals import user_login_failed
+    from django.urls import reverse
+
+    if request.method == "POST" and request.path == reverse("account_login"):
+        user_login_failed.send(sender=__name__, credentials={"username": request.POST.get("login", "")},
+                               request=request)
+    return handler429(request)
 
 
 def error_500(request):
-    return render(request, "errors/500.html", status=500)
+    return _api_error(request, "server_error", _("Server error"), 500) or render(
+        request, "errors/500.html", status=500
+    )

@@ -82,6 +82,11 @@ def main() -> int:
         "name + birth year": lambda p: top_hit(citizens_find_by_name(name=p[3], birth_year=p[4]), p),
         "name + birth year + province": lambda p: top_hit(
             citizens_find_by_name(name=p[3], birth_year=p[4], province_id=p[5]), p),
+        # A typo (last letter doubled) takes the trigram path.
+        "typo: name only": lambda p: citizens_find_by_name(name=p[3] + p[3][-1]) or [None],
+        "typo: name + birth year": lambda p: citizens_find_by_name(name=p[3] + p[3][-1], birth_year=p[4]) or [None],
+        "typo: name + birth year + province": lambda p: citizens_find_by_name(
+            name=p[3] + p[3][-1], birth_year=p[4], province_id=p[5]) or [None],
     }
     for label, fn in runs.items():
         fn(people[0])  # warm

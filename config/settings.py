@@ -321,6 +321,35 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# --- proof (security suite) ---
+# The language cookie gets the same flags as the session cookie (S16 found it without any).
+LANGUAGE_COOKIE_SECURE = not DEBUG
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+# One event per line whatever a username or file name contains (S25).
+LOGGING["formatters"]["plain"]["()"] = "config.logsafe.SingleLineFormatter"
+
+# --- healthbook: examination data intake (issue 6) ---------------------------------------
+# Largest accepted submission body (413 above it, checked from Content-Length and while reading).
+INTAKE_MAX_BYTES = env_int("INTAKE_MAX_BYTES", 20 * 1024 * 1024)
+# A submission still received/processing after this long is re-queued by the sweeper.
+INTAKE_STALE_SECONDS = env_int("INTAKE_STALE_SECONDS", 300)
+INTAKE_SWEEP_SECONDS = env_int("INTAKE_SWEEP_SECONDS", 60)
+# Where the XML 130 signing time comes from: "NGAYLAP" (the signed envelope date) or "RECEIVED".
+INTAKE_SIGNING_TIME_SOURCE = env_str("INTAKE_SIGNING_TIME_SOURCE", "NGAYLAP")
+# Severity overrides for problem codes: {"CODE" or "CODE:TABLE:FIELD": "error"|"warning"}
+# (defaults in healthbook/intake/validate.py and problems.py; documented in docs/intake.md).
+INTAKE_SEVERITY_OVERRIDES: dict[str, str] = {}
+# Process submissions in the web process right after commit (demo/tests only; Celery otherwise).
+INTAKE_PROCESS_INLINE = env_bool("INTAKE_PROCESS_INLINE", False)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "healthbook-submissions-sweep": {
+            "task": "healthbook.tasks.submissions_sweep_task",
+            "schedule": float(INTAKE_SWEEP_SECONDS),
+        },
+    }
+)
 
 # --- provinces: rollout dashboards, connectivity monitor, reminders ---------------------
 # Links in e-mails (the connectivity digest) start with this.

@@ -19,6 +19,7 @@ from config.settings import *  # noqa: E402,F403
 # The live-server browser tests talk plain HTTP on loopback.
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
+LANGUAGE_COOKIE_SECURE = False
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}  # noqa: F405
 # Serve static files from the app folders (no collectstatic in tests; the browser test loads them).
 WHITENOISE_USE_FINDERS = True

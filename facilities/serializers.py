@@ -19,6 +19,8 @@ class FacilitySerializer(serializers.ModelSerializer):
     province = serializers.SlugRelatedField(read_only=True, slug_field="code")
     province_name = serializers.CharField(source="province.name_vi", read_only=True)
     is_silent = serializers.SerializerMethodField()
+    # Often unknown: an empty string, which the "email" format of the schema would not allow.
+    contact_email = serializers.CharField(read_only=True, help_text="Email address, or an empty string when unknown.")
 
     class Meta:
         model = Facility

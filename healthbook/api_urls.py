@@ -1,6 +1,7 @@
 from django.urls import path
 
 from healthbook.api import CardBatchCreateApi, CardBatchDetailApi, CardBatchRejectedApi
+from healthbook.intake.api import SubmissionCreateApi, SubmissionDetailApi
 
 urlpatterns = [
     path("card-batches/", CardBatchCreateApi.as_view(), name="api-card-batches"),
@@ -9,4 +10,6 @@ urlpatterns = [
         "card-batches/<uuid:public_id>/rejected-rows.csv", CardBatchRejectedApi.as_view(),
         name="api-card-batch-rejected",
     ),
+    path("submissions/", SubmissionCreateApi.as_view(), name="api-submissions"),
+    path("submissions/<uuid:public_id>/", SubmissionDetailApi.as_view(), name="api-submission"),
 ]

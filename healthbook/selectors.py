@@ -103,33 +103,65 @@ class CitizenMatch:
     score: float
 
 
+def _ranked(sql: str, params: dict, *, threshold: float | None = None) -> list[tuple[int, float]]:
+    with transaction.atomic(), connection.cursor() as cursor:
+        if threshold is not None:
+            cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(threshold)])
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+
+
+_FILTERS = {"year": "birth_year = %(year)s", "province": "residence_province_id = %(province)s"}
+
+
 def citizens_find_by_name(
     *, name: str, birth_year: int | None = None, province_id: int | None = None, limit: int = 20
 ) -> list[CitizenMatch]:
-    """Rank citizens by trigram similarity of the name typed without diacritics ("nguyen van an"
-    finds "Nguyễn Văn An"), optionally within a birth year and a province of residence."""
+    """Rank citizens by the name typed without diacritics ("nguyen van an" finds "Nguyễn Văn
+    An"), optionally within a birth year and a province of residence.
+
+    1. The exact name, then names that start with it ("nguyen van an" → "nguyen van anh"):
+       a B-tree range scan, score 1.0 for the exact name.
+    2. Only if nothing matched so (a typo, a missing word): names similar by trigrams (pg_trgm),
+       within the birth year when one is given (an index-only scan over that year's names), else
+       through the trigram GIN index. Ranked by similarity.
+    """
     wanted = search_name(name)
     if len(wanted) < 3:
         return []
-    filters = ["search_name %% %(q)s"]
-    params: dict = {"q": wanted, "limit": limit}
+    params: dict = {"q": wanted, "prefix": _like_prefix(wanted), "limit": limit}
+    filters = []
     if birth_year:
-        filters.append("birth_year = %(year)s")
+        filters.append(_FILTERS["year"])
         params["year"] = birth_year
     if province_id:
-        filters.append("residence_province_id = %(province)s")
+        filters.append(_FILTERS["province"])
         params["province"] = province_id
-    sql = (
-        "SELECT id, similarity(search_name, %(q)s) AS score FROM healthbook_citizen WHERE "  # noqa: S608 — fixed SQL parts
-        + " AND ".join(filters)
-        + " ORDER BY score DESC, search_name = %(q)s DESC, id LIMIT %(limit)s"
+    extra = "".join(f" AND {f}" for f in filters)
+    ranked = _ranked(
+        "SELECT id, CASE WHEN search_name = %(q)s THEN 1.0 ELSE similarity(search_name, %(q)s) END AS score "  # noqa: S608
+        f"FROM healthbook_citizen WHERE search_name LIKE %(prefix)s{extra} "
+        "ORDER BY search_name = %(q)s DESC, search_name, id LIMIT %(limit)s",
+        params,
     )
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(NAME_SIMILARITY_THRESHOLD)])
-        cursor.execute(sql, params)
-        ranked = cursor.fetchall()
+    if not ranked:
+        seen = [0]
+        params |= {"seen": seen, "rest": limit - len(ranked), "threshold": NAME_SIMILARITY_THRESHOLD}
+        # Within a birth year the similarity function is computed over that year's names from the
+        # covering index; without one, the % operator lets the trigram GIN index find candidates.
+        match = "similarity(search_name, %(q)s) >= %(threshold)s" if birth_year else "search_name %% %(q)s"
+        ranked += _ranked(
+            "SELECT id, similarity(search_name, %(q)s) AS score FROM healthbook_citizen "  # noqa: S608
+            f"WHERE {match}{extra} AND NOT (id = ANY(%(seen)s)) "
+            "ORDER BY score DESC, id LIMIT %(rest)s",
+            params, threshold=NAME_SIMILARITY_THRESHOLD,
+        )
     citizens = Citizen.objects.select_related("residence_province").in_bulk([pk for pk, _ in ranked])
-    return [CitizenMatch(citizens[pk], score) for pk, score in ranked if pk in citizens]
+    return [CitizenMatch(citizens[pk], float(score)) for pk, score in ranked if pk in citizens]
+
+
+def _like_prefix(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
 def citizens_find(

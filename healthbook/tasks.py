@@ -40,3 +40,28 @@ def card_batch_import_task(batch_id: int) -> str:
 @shared_task
 def card_batches_sweep_task() -> int:
     return len(card_batches_sweep())
+
+
+@shared_task(
+    acks_late=True,
+    reject_on_worker_lost=True,
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=60,
+    max_retries=10,
+    time_limit=300,
+    soft_time_limit=280,
+)
+def submission_process_task(submission_id: int) -> str | None:
+    """Process one submission. Safe to run twice: the claim lets one run in, and the merge is
+    keyed by (facility, MA_LK) with a content hash."""
+    from healthbook.intake.services import submission_process
+
+    return submission_process(submission_id=submission_id)
+
+
+@shared_task
+def submissions_sweep_task() -> int:
+    from healthbook.intake.services import submissions_sweep
+
+    return len(submissions_sweep())

@@ -1,6 +1,6 @@
 from rest_framework import generics
 
-from accounts.access import provinces_visible_to
+from accounts.access import IsStaffMember, provinces_visible_to
 from provinces.serializers import ProvinceSerializer
 
 
@@ -8,6 +8,7 @@ class ProvinceListApi(generics.ListAPIView):
     """The provinces the caller may see (all 34 for national roles, their own for others)."""
 
     serializer_class = ProvinceSerializer
+    permission_classes = [IsStaffMember]  # like every portal API: an account without a role gets 403
     pagination_class = None
 
     def get_queryset(self):

@@ -15,6 +15,8 @@ from tests import factories as f
 # flush, and mixing it with plain transaction=True tests would duplicate content types.
 TRANSACTIONAL = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
+pytest_plugins = ["tests.proof.plugin"]
+
 
 @pytest.fixture
 def facility_a(db):

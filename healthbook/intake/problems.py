@@ -3,7 +3,7 @@
 Every finding is a :class:`Problem` with a stable ``code`` (the API and tests use it), the
 place it was found (``table`` = LOAIHOSO or FHIR resource type, ``record_key`` = MA_LK or
 "MA_LK/STT" or the FHIR resource id, ``field``), an English msgid marked for translation
-(Vietnamese in ``messages_vi.txt``, ``msgid<TAB>msgstr``) and a severity.
+(Vietnamese in the healthbook catalog, ``healthbook/locale/vi``) and a severity.
 
 Severities come from :data:`DEFAULT_SEVERITY`; a deployment may override them with a
 :class:`SeverityPolicy` (by code, or by code + table + field) -- this is the "documented,
@@ -130,6 +130,37 @@ CATALOG: dict[str, tuple[Any, str]] = {
     "JWS_KEY_UNKNOWN": (_("No key registered to this facility verifies the signature."), ERROR),
     "JWS_PAYLOAD_MISMATCH": (_("The signed payload is not the body that was sent."), ERROR),
     "JWS_CERT_EXPIRED": (_("The signing certificate is not valid at the signing time."), ERROR),
+    # stage 2: certificates, code lists, citizen matching, merge (severities of the CODE_*
+    # rules per table and field: healthbook.intake.validate.DEFAULT_OVERRIDES)
+    "SIG_CERT_REVOKED": (_("The signing certificate had been revoked before the signing time."), ERROR),
+    "CODE_UNKNOWN": (_("The code is not in the national code list."), WARNING),
+    "CODE_RETIRED": (_("The code was withdrawn from the code list in force on the visit date."), WARNING),
+    "CODE_NOT_IN_FORCE": (
+        _("The code only exists in a code-list version that was not yet in force on the visit date."),
+        WARNING,
+    ),
+    "CODE_INACTIVE": (_("The code is marked inactive in the code list in force on the visit date."), WARNING),
+    "CODE_LIST_MISSING": (
+        _("No version of this code list was in force on the visit date; the code was not checked."),
+        WARNING,
+    ),
+    "PATIENT_NOT_IDENTIFIED": (
+        _("The patient has neither a personal ID number (SO_CCCD) nor a health-insurance card number."),
+        ERROR,
+    ),
+    "PATIENT_NAME_MISMATCH": (
+        _("The patient's name differs from the name in the health book; the book was not changed."),
+        WARNING,
+    ),
+    "PATIENT_BIRTH_DATE_MISMATCH": (
+        _("The patient's date of birth differs from the health book; the book was not changed."),
+        WARNING,
+    ),
+    "ENCOUNTER_OTHER_PATIENT": (
+        _("This treatment key (MA_LK) was already sent by this facility for another patient."),
+        ERROR,
+    ),
+    "SUBMISSION_DUPLICATE": (_("The same file was already received and accepted; nothing changed."), WARNING),
 }
 
 MESSAGES: dict[str, Any] = {code: msg for code, (msg, _sev) in CATALOG.items()}

@@ -73,7 +73,16 @@ class Citizen(models.Model):
         verbose_name_plural = _("citizens")
         indexes = [
             GinIndex(fields=["search_name"], name="citizen_search_name_trgm", opclasses=["gin_trgm_ops"]),
-            models.Index(fields=["birth_year", "residence_province"], name="citizen_birth_year_province"),
+            # Exact and prefix name search (LIKE 'q%'), optionally with the birth year.
+            models.Index(
+                fields=["search_name", "birth_year"], name="citizen_name_year",
+                opclasses=["text_pattern_ops", "int2_ops"],
+            ),
+            # Fuzzy search within a birth year (and province): an index-only scan over one year's names.
+            models.Index(
+                fields=["birth_year", "residence_province", "search_name"], name="citizen_year_province_name",
+                include=["id"],
+            ),
         ]
         constraints = [
             models.CheckConstraint(

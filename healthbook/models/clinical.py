@@ -12,12 +12,12 @@ papers, follow-ups, pregnancy check-ups) belong to the current version of the en
 a changed resubmission moves the previous version to `EncounterHistory` (with all of its
 detail as JSON) and replaces the detail rows. FHIR items not tied to an encounter
 (immunizations, e-prescriptions, appointments, documents) have `encounter` empty and are
-keyed by (facility, source_key) instead.
+upserted by (facility, source_key), source_key = "<ResourceType>/<id>"; detail rows of an
+encounter have source_key = "<MA_LK>/<position>" (unique too, as those tables need one key).
 """
 
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -147,8 +147,7 @@ class Medication(ClinicalRecord):
         verbose_name = _("medication")
         verbose_name_plural = _("medications")
         constraints = [
-            models.UniqueConstraint(fields=["facility", "source_key"], condition=Q(encounter__isnull=True),
-                                    name="medication_loose_unique"),
+            models.UniqueConstraint(fields=["facility", "source_key"], name="medication_source_unique"),
         ]
 
     def __str__(self) -> str:
@@ -246,8 +245,7 @@ class FollowUpAppointment(ClinicalRecord):
             models.Index(fields=["facility", "appointment_date"], name="follow_up_facility_date"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["facility", "source_key"], condition=Q(encounter__isnull=True),
-                                    name="follow_up_loose_unique"),
+            models.UniqueConstraint(fields=["facility", "source_key"], name="follow_up_source_unique"),
         ]
 
     def __str__(self) -> str:
@@ -274,8 +272,7 @@ class Immunization(ClinicalRecord):
             models.Index(fields=["facility", "occurred_on"], name="immunization_facility_date"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["facility", "source_key"], condition=Q(encounter__isnull=True),
-                                    name="immunization_loose_unique"),
+            models.UniqueConstraint(fields=["facility", "source_key"], name="immunization_source_unique"),
         ]
 
     def __str__(self) -> str:
@@ -393,8 +390,7 @@ class Document(PaperRecord):
             models.Index(fields=["facility", "issued_on"], name="document_facility_date"),
         ]
         constraints = [
-            models.UniqueConstraint(fields=["facility", "source_key"], condition=Q(encounter__isnull=True),
-                                    name="document_loose_unique"),
+            models.UniqueConstraint(fields=["facility", "source_key"], name="document_source_unique"),
         ]
 
 

@@ -30,3 +30,9 @@ def test_schema_and_docs_are_served(login, doctor_a):
 
 def test_unknown_api_url_is_404_not_500(login, doctor_a):
     assert login(doctor_a).get("/api/v1/nope/").status_code == 404
+
+
+def test_unmatched_api_url_answers_json_404(login, doctor_a):
+    response = login(doctor_a).get("/api/v1/codelists/systems/:bad:/")
+    assert response.status_code == 404
+    assert response.json()["code"] == "not_found"

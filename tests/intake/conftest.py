@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -95,3 +96,93 @@ def envelope_with(files: list[tuple[str, str]], *, facility: str = FACILITY, nga
 
 def codes(problems) -> list[str]:
     return [p.code for p in problems]
+
+
+# --- stage 2: the endpoint, the database and the book ---------------------------------------
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "codelists" / "seed"
+ICD_USED = ("E11", "I10", "J06", "K29", "A09", "J18", "N39", "M54", "E78", "K21", "J20", "I25")
+SMALL_LISTS = ("visit-type", "treatment-result", "discharge-type", "lab-indicator", "vaccine")
+
+
+def load_intake_codelists(effective_from=date(2020, 1, 1)):
+    """The seed lists the intake checks, published and in force (ICD-10 limited to the
+    chapters the generators use, to stay fast)."""
+    import csv
+    import json
+
+    from healthbook.intake.validate import versions_cache_clear
+    from tests.codelists import factories as cf
+
+    versions_cache_clear()
+    for key in ("icd10",) + SMALL_LISTS:
+        with open(SEED_DIR / f"{key}.csv", encoding="utf-8") as fh:
+            rows = [
+                (r["code"], r["display_vi"], r["active"] == "1", json.loads(r["properties"] or "{}"))
+                for r in csv.DictReader(fh)
+                if key != "icd10" or r["code"].startswith(ICD_USED)
+            ]
+        cf.version(cf.system(key, max_code_length=20), "seed", rows, effective_from=effective_from)
+
+
+@pytest.fixture
+def intake_codelists(db):
+    load_intake_codelists()
+    yield
+    from healthbook.intake.validate import versions_cache_clear
+
+    versions_cache_clear()
+
+
+@dataclass
+class Sender:
+    """Facility software: a facility with an API key and registered certificates."""
+
+    facility: object
+    key: str
+    client: object
+
+    def post(self, body: bytes, content_type: str = "application/xml", **headers):
+        extra = {f"HTTP_{k.upper().replace('-', '_')}": v for k, v in headers.items()}
+        return self.client.post(
+            "/api/v1/submissions/",
+            data=body,
+            content_type=content_type,
+            HTTP_AUTHORIZATION=f"Api-Key {self.key}",
+            **extra,
+        )
+
+    def get(self, public_id):
+        return self.client.get(f"/api/v1/submissions/{public_id}/", HTTP_AUTHORIZATION=f"Api-Key {self.key}")
+
+
+def make_sender(facility, pki_leaves, client_cls=None):
+    from django.test import Client
+
+    from facilities.credentials import api_key_create, certificate_add
+    from facilities.models import FacilityStatus
+
+    facility.status = FacilityStatus.APPROVED
+    facility.save(update_fields=["status"])
+    for name in ("valid", "valid_ec", "expired"):
+        if name in pki_leaves:
+            certificate_add(facility=facility, pem=pki_leaves[name].cert_path.read_bytes(), acting_user=None)
+    new = api_key_create(facility=facility, name="HIS test", acting_user=None)
+    return Sender(facility, new.key, (client_cls or Client)())
+
+
+@pytest.fixture
+def sender(facility_a, pki):
+    return make_sender(facility_a, pki)
+
+
+def process(response):
+    """Run the processing of the submission a 202 answer names (what the worker does)."""
+    from healthbook.intake.services import submission_process
+    from healthbook.models import Submission
+
+    assert response.status_code == 202, response.content
+    sub = Submission.objects.get(public_id=response.json()["id"])
+    submission_process(submission_id=sub.pk)
+    sub.refresh_from_db()
+    return sub

@@ -45,9 +45,6 @@ DEMO_STEPS.append(("load_codelists", []))
 # pipeline (idempotent: the same file is recognised by its checksum).
 DEMO_STEPS.append(("seed_demo_cards", []))
 
-# Dashboards: backfill the rollups over the demo data (120 days; idempotent).
-DEMO_STEPS.append(("rollups", ["--days", "120"]))
-
 
 class Command(BaseCommand):
     help = "Load reference and demo data (idempotent)."
@@ -79,3 +76,10 @@ class Command(BaseCommand):
         for command, command_args in DEMO_STEPS:
             call_command(command, *command_args)
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {len(DEMO_USERS)} demo accounts."))
+
+# Examination data intake: about 200 demo citizens' visits, labs, drugs, follow-ups,
+# vaccinations and pregnancy check-ups sent as signed submissions through the real API.
+DEMO_STEPS.append(("seed_demo_submissions", []))
+
+# Dashboards: backfill the rollups over all the demo data above (120 days; idempotent). Last.
+DEMO_STEPS.append(("rollups", ["--days", "120"]))

@@ -1,0 +1,164 @@
+"""Find (or open) the health book of each patient of a submission, set-wise.
+
+Rule: the personal ID number (SO_CCCD, 12 digits) first; else the social insurance number
+(the last 10 digits of MA_THE_BHYT, or the FHIR bhxh identifier). An unknown person gets a
+new citizen and book marked `created_via=facility_data`. A name or birth date that differs
+from the book is reported as a warning and never written over the book.
+
+Two queries to match, and for new people one INSERT … ON CONFLICT DO NOTHING per table plus
+a re-read (so two workers creating the same person at once end with one citizen).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from healthbook.models import BirthPrecision, Citizen, HealthBook
+from healthbook.names import normalize_name, search_name
+
+from .problems import Problem, SeverityPolicy, problem
+from .records import PatientData, VisitData
+
+
+@dataclass
+class Match:
+    book: HealthBook | None
+    created: bool = False
+
+
+def _pid(p: PatientData) -> str | None:
+    v = (p.personal_id or "").strip()
+    return v if len(v) == 12 and v.isdigit() else None
+
+
+def _sin(p: PatientData) -> str | None:
+    v = (p.social_insurance_number or "").strip()
+    return v if len(v) == 10 and v.isdigit() else None
+
+
+def _new_citizen(p: PatientData) -> Citizen:
+    name = normalize_name(p.full_name) or "?"
+    birth = p.birth_date
+    sex = int(p.sex) if p.sex in ("1", "2", "3") else None
+    legacy = (p.personal_id or "").strip()
+    return Citizen(
+        personal_id=_pid(p),
+        social_insurance_number=_sin(p),
+        legacy_id_number=legacy[:12] if legacy and _pid(p) is None else "",
+        full_name=name[:255],
+        search_name=search_name(name)[:255],
+        birth_date=birth.value if birth else None,
+        birth_date_precision=birth.precision if birth else BirthPrecision.DAY,
+        birth_year=birth.value.year if birth else None,
+        sex=sex,
+        ethnicity_code=(p.ethnicity or "")[:8],
+        nationality_code=(p.nationality or "")[:8],
+        address=(p.address or "")[:500],
+        phone=(p.phone or "")[:20],
+    )
+
+
+def _disagreements(c: Citizen, p: PatientData, key: str, table: str, policy) -> list[Problem]:
+    out = []
+    if p.full_name and c.search_name and search_name(p.full_name) != c.search_name:
+        out.append(
+            problem(
+                "PATIENT_NAME_MISMATCH",
+                table=table,
+                record_key=key,
+                field="HO_TEN",
+                value=normalize_name(p.full_name)[:200],
+                policy=policy,
+            )
+        )
+    b = p.birth_date
+    if b is not None and c.birth_date is not None:
+        same = (
+            (b.value.year == c.birth_date.year)
+            if "year" in (b.precision, c.birth_date_precision)
+            else (
+                (b.value.year, b.value.month) == (c.birth_date.year, c.birth_date.month)
+                if "month" in (b.precision, c.birth_date_precision)
+                else b.value == c.birth_date
+            )
+        )
+        if not same:
+            out.append(
+                problem(
+                    "PATIENT_BIRTH_DATE_MISMATCH",
+                    table=table,
+                    record_key=key,
+                    field="NGAY_SINH",
+                    value=b.value.isoformat(),
+                    policy=policy,
+                )
+            )
+    return out
+
+
+def books_match(visits: list[VisitData], *, policy: SeverityPolicy) -> tuple[list[Match], list[Problem]]:
+    """Return one Match per visit (same order) and the problems found."""
+    problems: list[Problem] = []
+    pids = {x for v in visits if (x := _pid(v.patient))}
+    sins = {x for v in visits if (x := _sin(v.patient))}
+
+    def load() -> tuple[dict, dict]:
+        if not pids and not sins:
+            return {}, {}
+        rows = Citizen.objects.filter(Q(personal_id__in=pids) | Q(social_insurance_number__in=sins))
+        return (
+            {c.personal_id: c for c in rows if c.personal_id},
+            {c.social_insurance_number: c for c in rows if c.social_insurance_number},
+        )
+
+    by_pid, by_sin = load()
+
+    def find(p: PatientData) -> Citizen | None:
+        pid, sin = _pid(p), _sin(p)
+        return (by_pid.get(pid) if pid else None) or (by_sin.get(sin) if sin else None)
+
+    existing_ids: set[int] = set()
+    missing: dict[tuple, Citizen] = {}
+    for v in visits:
+        p = v.patient
+        if _pid(p) is None and _sin(p) is None:
+            continue
+        c = find(p)
+        if c is not None:
+            existing_ids.add(c.pk)
+        else:
+            missing.setdefault((_pid(p), _sin(p)), _new_citizen(p))
+    if missing:
+        Citizen.objects.bulk_create(list(missing.values()), ignore_conflicts=True)
+        by_pid, by_sin = load()
+    citizens = {c.pk: c for c in list(by_pid.values()) + list(by_sin.values())}
+    created_citizens = {c.pk for c in citizens.values() if c.pk not in existing_ids}
+    books = {b.citizen_id: b for b in HealthBook.objects.filter(citizen_id__in=citizens)}
+    lacking = [cid for cid in citizens if cid not in books]
+    if lacking:
+        HealthBook.objects.bulk_create(
+            [HealthBook(citizen_id=cid, created_via=HealthBook.CreatedVia.FACILITY_DATA) for cid in lacking],
+            ignore_conflicts=True,
+        )
+        books = {b.citizen_id: b for b in HealthBook.objects.filter(citizen_id__in=citizens)}
+    matches: list[Match] = []
+    for v in visits:
+        p = v.patient
+        key = v.encounter.key if v.encounter else ""
+        table = "XML1" if v.encounter is None or v.encounter.source == "xml130" else "Patient"
+        c = find(p)
+        if c is None:
+            problems.append(
+                problem("PATIENT_NOT_IDENTIFIED", table=table, record_key=key, field="SO_CCCD", policy=policy)
+            )
+            matches.append(Match(None))
+            continue
+        book = books.get(c.pk)
+        if book is not None:
+            book.citizen = c
+        if c.pk not in created_citizens:
+            problems.extend(_disagreements(c, p, key, table, policy))
+        matches.append(Match(book, created=c.pk in created_citizens))
+    return matches, problems

@@ -1,0 +1,206 @@
+"""Validate the codes of a submission against the national code lists in force on the visit date.
+
+Set-based: the codes of every visit are gathered per code system, and each system is checked
+with **one** `codelists.validation.codes_validate` call per submission (three queries at
+most, whatever the number of rows). When the visits of one submission fall under different
+versions of a list (a new ICD-10 edition took effect between two visits), there is one call
+per version instead; the version in force on each visit date is found from the list's
+published versions, read once per system and cached for `VERSION_CACHE_SECONDS`.
+
+Whether a code that fails is an error (the submission is rejected) or a warning (the data is
+kept and the finding reported) is the severity table below, overridable per deployment with
+the `INTAKE_SEVERITY_OVERRIDES` setting (same keys: `CODE`, `CODE:TABLE:FIELD`, `*`).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+
+from django.conf import settings
+from django.db import connection
+
+from codelists.validation import CodeCheck, codes_validate
+
+from .problems import Problem, SeverityPolicy, problem
+from .records import VisitData
+
+# The documented default table: a code failing its list is a warning except for the main
+# diagnosis of a visit, without which the visit cannot be classified.
+DEFAULT_OVERRIDES: dict[str, str] = {
+    "CODE_UNKNOWN:XML1:MA_BENH_CHINH": "error",
+    "CODE_RETIRED:XML1:MA_BENH_CHINH": "error",
+    "CODE_NOT_IN_FORCE:XML1:MA_BENH_CHINH": "error",
+    "CODE_UNKNOWN:Encounter:reasonCode": "error",
+}
+
+REASON_CODES = {
+    "unknown": "CODE_UNKNOWN",
+    "retired": "CODE_RETIRED",
+    "not_in_force": "CODE_NOT_IN_FORCE",
+    "inactive": "CODE_INACTIVE",
+}
+VERSION_CACHE_SECONDS = 30
+
+
+def severity_policy() -> SeverityPolicy:
+    """The policy in force: stage-1 defaults, this module's table, then the setting."""
+    return SeverityPolicy(overrides={**DEFAULT_OVERRIDES, **getattr(settings, "INTAKE_SEVERITY_OVERRIDES", {})})
+
+
+@dataclass
+class CodeUse:
+    """Where one code occurs: (visit index, table, record key, field)."""
+
+    code: str
+    visit: int
+    table: str
+    record_key: str
+    field: str
+
+
+@dataclass
+class Validation:
+    problems: list[Problem] = field(default_factory=list)
+    # (system, code) -> CodeCheck for every code checked (the lab reference ranges use it)
+    checks: dict[tuple[str, str], CodeCheck] = field(default_factory=dict)
+    # visit index -> {system: version id}
+    versions: dict[int, dict[str, int]] = field(default_factory=lambda: defaultdict(dict))
+    rejected_visits: set[int] = field(default_factory=set)
+
+
+def visit_date(visit: VisitData, fallback: date) -> date:
+    """The date whose code lists apply: admission, else discharge, else receipt."""
+    e = visit.encounter
+    for at in (e.admitted_at, e.discharged_at) if e else ():
+        if at is not None:
+            return at.date()
+    for items in (visit.immunizations, visit.pregnancy_checkups):
+        for item in items:
+            at = getattr(item, "occurred_at", None) or getattr(item, "at", None)
+            if at is not None:
+                return at.date()
+    return fallback
+
+
+def code_uses(visits: list[VisitData]) -> dict[str, list[CodeUse]]:
+    """Gather every coded value per code system."""
+    uses: dict[str, list[CodeUse]] = defaultdict(list)
+    for i, v in enumerate(visits):
+        e = v.encounter
+        if e is not None:
+            t, f_main, f_sec = (
+                ("XML1", "MA_BENH_CHINH", "MA_BENH_KT")
+                if e.source == "xml130"
+                else ("Encounter", "reasonCode", "reasonCode")
+            )
+            if e.main_diagnosis:
+                uses["icd10"].append(CodeUse(e.main_diagnosis, i, t, e.key, f_main))
+            for code in e.secondary_diagnoses:
+                uses["icd10"].append(CodeUse(code, i, t, e.key, f_sec))
+            if e.source == "xml130":
+                for system, fld, value in (
+                    ("visit-type", "MA_LOAI_KCB", e.visit_type),
+                    ("treatment-result", "KET_QUA_DTRI", e.result),
+                    ("discharge-type", "MA_LOAI_RV", e.discharge_type),
+                ):
+                    if value:
+                        uses[system].append(CodeUse(value, i, "XML1", e.key, fld))
+        key = e.key if e else ""
+        for lab in v.lab_results:
+            if lab.indicator_code:
+                uses["lab-indicator"].append(CodeUse(lab.indicator_code, i, "XML4", f"{key}/{lab.seq}", "MA_CHI_SO"))
+        for fu in v.follow_ups:
+            if fu.main_diagnosis:
+                uses["icd10"].append(CodeUse(fu.main_diagnosis, i, "XML14", key, "MA_BENH_CHINH"))
+        for imm in v.immunizations:
+            if imm.vaccine_code:
+                uses["vaccine"].append(CodeUse(imm.vaccine_code, i, "Immunization", imm.key, "vaccineCode"))
+    return uses
+
+
+_versions_lock = threading.Lock()
+_versions_cache: dict[str, tuple[float, list[tuple[int, date | None, date | None]]]] = {}
+
+
+def _versions_of(system: str) -> list[tuple[int, date | None, date | None]]:
+    now = time.monotonic()
+    hit = _versions_cache.get(system)
+    if hit and now - hit[0] < VERSION_CACHE_SECONDS:
+        return hit[1]
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT v.id, v.effective_from, v.effective_to FROM codelists_codesystemversion v "
+            "JOIN codelists_codesystem s ON s.id = v.system_id "
+            "WHERE s.key = %s AND v.status IN ('published', 'retired') ORDER BY v.effective_from DESC",
+            [system],
+        )
+        rows = cur.fetchall()
+    with _versions_lock:
+        _versions_cache[system] = (now, rows)
+    return rows
+
+
+def versions_cache_clear() -> None:
+    with _versions_lock:
+        _versions_cache.clear()
+
+
+def _version_on(rows, on: date) -> int | None:
+    """Same rule as codelists.validation.version_ref_in_force."""
+    for vid, start, end in rows:
+        if start is not None and start <= on and (end is None or on < end):
+            return vid
+    return None
+
+
+def codes_check(visits: list[VisitData], *, received_on: date, policy: SeverityPolicy) -> Validation:
+    """Check every code of the submission; one codes_validate call per system and version."""
+    out = Validation()
+    dates = [visit_date(v, received_on) for v in visits]
+    for system, uses in code_uses(visits).items():
+        rows = _versions_of(system)
+        groups: dict[int | None, list[CodeUse]] = defaultdict(list)
+        for use in uses:
+            vid = _version_on(rows, dates[use.visit])
+            groups[vid].append(use)
+            if vid is not None:
+                out.versions[use.visit][system] = vid
+        for vid, group in groups.items():
+            if vid is None:
+                for use in group:
+                    out.problems.append(
+                        problem(
+                            "CODE_LIST_MISSING",
+                            table=use.table,
+                            record_key=use.record_key,
+                            field=use.field,
+                            value=use.code,
+                            detail=system,
+                            policy=policy,
+                        )
+                    )
+                continue
+            on = dates[group[0].visit]
+            checks = codes_validate(system, [u.code for u in group], on)
+            for use in group:
+                check = checks[use.code]
+                out.checks[(system, use.code)] = check
+                if check.ok:
+                    continue
+                p = problem(
+                    REASON_CODES[check.reason],
+                    table=use.table,
+                    record_key=use.record_key,
+                    field=use.field,
+                    value=use.code,
+                    detail=system,
+                    policy=policy,
+                )
+                out.problems.append(p)
+                if p.severity == "error":
+                    out.rejected_visits.add(use.visit)
+    return out

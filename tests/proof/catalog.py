@@ -1,0 +1,107 @@
+"""Every check of the security plan (`../shared/domain/security-plan.md` §3), and the report's fixed text.
+
+PLAN maps a check id to (attack or fault, why it has no row yet). A check with a row in the run
+is reported with its figure; one without is listed with the reason below, so nothing is silently
+missing. When a capability lands, its check gets a test that records a row, and the reason here
+becomes moot (keep it accurate anyway: it is what the report prints when the test is deselected).
+"""
+
+LATER_BOOKS = "needs the citizen health books (issue: citizen books); the test comes with them"
+LATER_INTAKE = "needs the signed XML 130 intake; fixtures go to tests/fixtures/hostile/ with it"
+LATER_IMPORT = "needs the card-batch import jobs (chunks, sweeper); harness starts its own worker/Redis/PostgreSQL"
+
+PLAN: dict[str, tuple[str, str]] = {
+    "S1": ("Brute force one account", ""),
+    "S2": ("Brute force with rotating X-Forwarded-For", ""),
+    "S3": ("Brute force the Django admin login", ""),
+    "S4": ("MFA abuse: TOTP/recovery-code reuse, skipping the MFA step", ""),
+    "S5": ("Session fixation, logout, deactivation, idle timeout", ""),
+    "S6": ("IDOR/BOLA across provinces on every URL", ""),
+    "S7": ("Search inference on another province's data", ""),
+    "S8": ("Doctor without a care relationship opens a record", LATER_BOOKS + " (care relationship rule undecided)"),
+    "S9": ("Break-the-glass", LATER_BOOKS + " (break-the-glass flow and TTL undecided)"),
+    "S10": ("Mass assignment / field-level authorization", ""),
+    "S11": ("CSRF on every unsafe view", ""),
+    "S12": ("Stored XSS in names, notes and code-list labels", ""),
+    "S13": ("CSV/XLSX formula injection in exports", ""),
+    "S14": ("Odd and SQL-ish input in search", ""),
+    "S15": ("API fuzzing over the whole OpenAPI schema", ""),
+    "S16": ("Deploy checks, security headers and cookie flags", ""),
+    "S17": ("Oversized uploads", LATER_IMPORT),
+    "S18": ("CSV encodings, delimiters, columns", LATER_IMPORT),
+    "S19": ("XLSX bombs", LATER_IMPORT),
+    "S20": ("XML external entities, billion laughs, XInclude", LATER_INTAKE),
+    "S21": ("Tampered signed XML 130", LATER_INTAKE),
+    "S22": ("XML signature wrapping", LATER_INTAKE),
+    "S23": ("Bad certificates", LATER_INTAKE),
+    "S24": ("Replays with and without Idempotency-Key", LATER_INTAKE),
+    "S25": ("Log injection", ""),
+    "S26": ("Audit completeness of citizen-data views", LATER_BOOKS + " (citizen access log with hash chain)"),
+    "R1": ("Celery worker SIGKILL mid-batch", LATER_IMPORT + "; a first R1 test lives with the card batches"),
+    "R2": ("Redis killed and restarted mid-import", LATER_IMPORT),
+    "R3": ("PostgreSQL immediate restart under load", LATER_IMPORT + " and the intake API"),
+    "R4": ("Duplicate and reordered batches", LATER_IMPORT),
+    "R5": ("Chunk outliving the broker's visibility timeout", LATER_IMPORT),
+    "R6": ("20 concurrent code-list editors", "needs the code-list editorial services (optimistic locking)"),
+    "R7": ("Connection dropped after commit, client retries", LATER_INTAKE + " (Idempotency-Key store)"),
+    "R8": ("Access-log tampering, tail deletion", LATER_BOOKS + " (hash-chained access log, verify_chain, checkpoint)"),
+    "R9": ("Backup and point-in-time restore drill",
+           "not built yet: a proof_long check (throwaway cluster, base backup + WAL archive, PITR) that waits "
+           "for the access-log chain, which must verify after the restore"),
+    "R10": ("Disk full on the upload area", LATER_IMPORT),
+    "R11": ("Import throughput and soak", LATER_IMPORT + "; figures belong in bench/RESULTS.md"),
+}
+
+
+def order(check: str) -> tuple[int, int]:
+    """S before R, then numerically (S2 before S10)."""
+    kind = 0 if check.startswith("S") else 1
+    digits = "".join(ch for ch in check[1:] if ch.isdigit())
+    return (kind, int(digits) if digits else 999)
+
+
+REPORT_HEADER = """
+# Reliability and security: the proof table
+
+This file is written by `make proof` (`pytest --proof-long --proof-report docs/RELIABILITY.md`);
+do not edit it by hand. The fast part of the same checks runs in `make test` and CI on every
+change; `make proof` adds the long ones (marker `proof_long`).
+
+How to read it:
+
+- **Check** is the id in the security plan (`../shared/domain/security-plan.md` §3: S = attack,
+  R = fault). One id may have several rows (one per variant tried).
+- **What was tried** is the attack or fault exactly as the test performed it.
+- **Times** counts the attempts (requests, logins, pages × payloads …).
+- **Figure** is the measured outcome the plan asks for, e.g. "200 attempts, 0 succeeded".
+  Figures are measured in the run, never typed in.
+- **Result** comes from the test's own assertions: PASS means every figure met its target.
+  A FAIL row names a regression to fix before merging.
+
+The generated checks (S6, S7, S10–S13, S16) enumerate what exists at run time — every URL
+pattern from the resolver, every operation of the OpenAPI schema, every HTML page reachable per
+role — so a view added later is covered without touching the tests. A URL that nobody has
+classified makes `tests/security/test_url_access.py` fail until it is added to
+`tests/security/url_rules.py`.
+"""
+
+# (what, why not here, what stands in for it)
+CANNOT_RUN = [
+    ("OWASP ZAP baseline / active scan", "not installable (not in Debian 12, no Docker pull, no network)",
+     "the header/cookie crawler (S16) checks the passive rules 10010, 10011, 10020, 10021, 10035, 10054, 10023"),
+    ("External penetration test", "needs people and a networked target", "schedule before go-live (plan §4.4)"),
+    ("HSTS/TLS as a real browser sees it over the network", "TLS ends at the reverse proxy, absent here",
+     "S16 checks HSTS on requests marked secure, under the production settings"),
+    ("OCSP/CRL fetched from the licensed Vietnamese CAs", "no network",
+     "S23 (with the intake) uses a test CA and a CRL file"),
+    ("WebAuthn with hardware keys", "no authenticator device here", "TOTP and recovery codes are tested (S4)"),
+    ("Restore drill on the production backup store", "production storage is not reachable",
+     "R9 (long) restores a throwaway cluster with WAL archiving"),
+]
+
+
+def report_footer() -> str:
+    lines = ["## What cannot be run on this machine, and why", "",
+             "| What | Why not here | What stands in for it |", "|---|---|---|"]
+    lines += [f"| {what} | {why} | {instead} |" for what, why, instead in CANNOT_RUN]
+    return "\n".join(lines)
