@@ -10,8 +10,8 @@ commit). With SSKDT_ACCESS_LOG_ASYNC_COMMIT (default) that commit does not wait 
 flush, so the head is held for about a millisecond instead of a flush; the entry is on disk
 within the WAL writer's delay or at the next synchronous commit of any session (the request's
 own session save, usually), and a database crash can lose only the newest entries together
-with their chain head — never leave a gap. The verifier walks the chain in seq order and names the first entry that does not
-fit; the chain head and an external checkpoint file catch the deletion of the newest
+with their chain head — never leave a gap. The verifier walks the chain in seq order and
+names the first entry that does not fit; the chain head and an external checkpoint file catch the deletion of the newest
 entries, which the chain alone cannot show.
 """
 

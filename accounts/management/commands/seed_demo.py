@@ -80,3 +80,6 @@ class Command(BaseCommand):
 # Examination data intake: about 200 demo citizens' visits, labs, drugs, follow-ups,
 # vaccinations and pregnancy check-ups sent as signed submissions through the real API.
 DEMO_STEPS.append(("seed_demo_submissions", []))
+
+# Dashboards: backfill the rollups over all the demo data above (120 days; idempotent). Last.
+DEMO_STEPS.append(("rollups", ["--days", "120"]))
