@@ -1,7 +1,7 @@
 """Intake stage-2 benchmarks (run by hand; figures in bench/RESULTS.md "Intake: accept path and worker").
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/<bench db>   # migrated; its intake tables are emptied
-    python bench/bench_submissions.py accept [--seconds 15] [--clients 16] [--workers 2]
+    python bench/bench_submissions.py accept [--seconds 15] [--clients 16] [--workers 2] [--threads 1]
     python bench/bench_submissions.py worker [--citizens 100] [--visits-per-citizen 4] [--labs 20] [--drugs 5]
 
 accept: gunicorn (sync workers) serving bench/bench_urls.py; the same client threads POST the same
@@ -98,6 +98,21 @@ def load(port: int, path: str, body: bytes, headers: dict, seconds: float, clien
     return sum(counts) / elapsed
 
 
+def _wait_ready(port: int, timeout: float = 60) -> None:
+    """Wait until every gunicorn worker has loaded Django (a loaded machine may take > 3 s)."""
+    stop = time.monotonic() + timeout
+    while time.monotonic() < stop:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/bench/bare/")
+            conn.getresponse().read()
+            conn.close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    time.sleep(2)
+
+
 def accept(a) -> None:
     setup_django()
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,9 +123,10 @@ def accept(a) -> None:
                             "SSKDT_VAR_DIR": tmp}
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "bench.bench_wsgi:application", "-b", f"127.0.0.1:{port}",
-             "-w", str(a.workers), "--log-level", "warning"], cwd=REPO, env=env)
+             "-w", str(a.workers), *(["--threads", str(a.threads)] if a.threads > 1 else []),
+             "--log-level", "warning"], cwd=REPO, env=env)
         try:
-            time.sleep(3)
+            _wait_ready(port)
             headers = {"Content-Type": "application/xml", "Authorization": f"Api-Key {key}", "Host": "localhost"}
             load(port, "/bench/bare/", body, headers, 3, a.clients)  # warm-up
             bare = load(port, "/bench/bare/", body, headers, a.seconds, a.clients)
@@ -118,7 +134,7 @@ def accept(a) -> None:
         finally:
             server.terminate()
             server.wait(10)
-    print(f"body {len(body)} bytes, {a.clients} client threads, gunicorn -w {a.workers}")
+    print(f"body {len(body)} bytes, {a.clients} client threads, gunicorn -w {a.workers} --threads {a.threads}")
     print(f"bare DRF 202: {bare:.0f} req/s; POST /api/v1/submissions/ (stored, task queued): {full:.0f} req/s; "
           f"ratio {full / bare:.2f}")
 
@@ -165,6 +181,7 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=15)
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1, help=">1: gthread workers (overlap the commit flush waits)")
     w = sub.add_parser("worker")
     w.add_argument("--citizens", type=int, default=100)
     w.add_argument("--visits-per-citizen", type=int, default=4)
