@@ -3,6 +3,7 @@
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/<bench db>   # migrated; its intake tables are emptied
     python bench/bench_submissions.py accept [--seconds 15] [--clients 16] [--workers 2] [--threads 1]
     python bench/bench_submissions.py worker [--citizens 100] [--visits-per-citizen 4] [--labs 20] [--drugs 5]
+                                          [--citizens-per-envelope 1]
 
 accept: gunicorn (sync workers) serving bench/bench_urls.py; the same client threads POST the same
 signed envelope first to a bare DRF view answering 202 without storing (baseline), then to
@@ -38,7 +39,7 @@ def setup_django():
     django.setup()
 
 
-def prepare(tmp: Path, *, citizens=1, visits=3, labs=20, drugs=5):
+def prepare(tmp: Path, *, citizens=1, visits=3, labs=20, drugs=5, per_envelope=1):
     """Empty the intake tables, make facility 01001 with a key and certificate, generate envelopes."""
     from django.core.management import call_command
     from django.db import connection
@@ -68,6 +69,7 @@ def prepare(tmp: Path, *, citizens=1, visits=3, labs=20, drugs=5):
     manifest = generate(
         facility=FACILITY, key_pem=leaf.key_path.read_bytes(), cert_pem=leaf.cert_path.read_bytes(),
         citizens=citizens, visits_per_citizen=visits, labs=labs, drugs=drugs, out=tmp / "subs", fmt="xml", seed=5,
+        per_envelope=per_envelope,
     )
     bodies = [(tmp / "subs" / m["file"]).read_bytes() for m in manifest["xml"]]
     return facility, key, bodies, sum(m["visits"] for m in manifest["xml"])
@@ -146,7 +148,7 @@ def worker(a) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         facility, _key, bodies, visits = prepare(Path(tmp), citizens=a.citizens, visits=a.visits_per_citizen,
-                                                 labs=a.labs, drugs=a.drugs)
+                                                 labs=a.labs, drugs=a.drugs, per_envelope=a.citizens_per_envelope)
         from django.test.utils import override_settings
 
         with override_settings(CELERY_BROKER_URL="memory://", INTAKE_PROCESS_INLINE=False):
@@ -187,6 +189,8 @@ def main(argv=None) -> int:
     w.add_argument("--visits-per-citizen", type=int, default=4)
     w.add_argument("--labs", type=int, default=20)
     w.add_argument("--drugs", type=int, default=5)
+    w.add_argument("--citizens-per-envelope", type=int, default=1,
+                   help="1: one envelope per citizen; e.g. 25: a facility's day file of 100 visits")
     a = ap.parse_args(argv)
     accept(a) if a.cmd == "accept" else worker(a)
     return 0
