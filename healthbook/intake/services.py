@@ -5,10 +5,9 @@ Receive: the Submission row and the exact body bytes are written by one statemen
 transaction, one round trip) before anything reads them; the processing task is queued on
 commit. Process: the submission is claimed with a conditional UPDATE (received → processing,
 or a stale processing claim); the reading and signature check run outside any transaction;
-then one transaction locks the row,
-checks the claim is still ours, merges, writes problems and the final status, and records the
-connection-health event. Any failure before that commit leaves the submission in processing,
-where the retry or the sweeper finds it.
+then one transaction locks the row, checks the claim is still ours, merges, writes problems
+and the final status, and records the connection-health event. Any failure before that
+commit leaves the submission in processing, where the retry or the sweeper finds it.
 """
 
 from __future__ import annotations
