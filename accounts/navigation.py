@@ -66,3 +66,9 @@ NAV_ITEMS.append(
         frozenset({Role.MINISTRY_ADMIN, Role.MINISTRY_EDITOR, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN}),
     )
 )
+
+# Rollout dashboards: provincial officers (their province) and ministry staff (national).
+NAV_ITEMS.append(
+    NavItem(_("Dashboards"), "dashboard-mine",
+            frozenset({Role.PROVINCE_OFFICER, Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN}))
+)

@@ -369,3 +369,32 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- provinces: rollout dashboards, connectivity monitor, reminders ---------------------
+# Links in e-mails (the connectivity digest) start with this.
+SSKDT_PORTAL_BASE_URL = env_str("SSKDT_PORTAL_BASE_URL", "http://localhost:8000")
+# "Rejection rate jumped": at least this many submissions over 7 days, a rate of at least
+# ROLLUP_JUMP_MIN_RATE and ROLLUP_JUMP_DELTA above the 7 days before.
+ROLLUP_JUMP_MIN_RECEIVED = env_int("SSKDT_ROLLUP_JUMP_MIN_RECEIVED", 10)
+ROLLUP_JUMP_MIN_RATE = float(env_str("SSKDT_ROLLUP_JUMP_MIN_RATE", "0.2"))
+ROLLUP_JUMP_DELTA = float(env_str("SSKDT_ROLLUP_JUMP_DELTA", "0.15"))
+# Reminders: days ahead of a follow-up appointment or a vaccination dose, and the sender
+# (a dotted path to a provinces.reminders.ReminderSender; e-mail in development).
+REMINDER_DAYS_AHEAD = env_int("SSKDT_REMINDER_DAYS_AHEAD", 3)
+REMINDER_SENDER = env_str("SSKDT_REMINDER_SENDER", "provinces.reminders.EmailReminderSender")
+# Where the development e-mail sender delivers reminders (citizens have no e-mail on file).
+REMINDER_EMAIL_TO = env_str("SSKDT_REMINDER_EMAIL_TO", "nhac-lich@localhost")
+from celery.schedules import crontab  # noqa: E402
+
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "provinces-rollups-today": {"task": "provinces.tasks.rollups_today_task", "schedule": 15 * 60.0},
+        # 00:30 and 07:00 Vietnam time (UTC+7; the beat runs in UTC).
+        "provinces-rollups-yesterday": {
+            "task": "provinces.tasks.rollups_yesterday_task", "schedule": crontab(hour=17, minute=30),
+        },
+        "provinces-reminders-daily": {
+            "task": "provinces.tasks.reminders_daily_task", "schedule": crontab(hour=0, minute=0),
+        },
+    }
+)

@@ -45,6 +45,9 @@ DEMO_STEPS.append(("load_codelists", []))
 # pipeline (idempotent: the same file is recognised by its checksum).
 DEMO_STEPS.append(("seed_demo_cards", []))
 
+# Dashboards: backfill the rollups over the demo data (120 days; idempotent).
+DEMO_STEPS.append(("rollups", ["--days", "120"]))
+
 
 class Command(BaseCommand):
     help = "Load reference and demo data (idempotent)."

@@ -1,0 +1,440 @@
+"""Reads for the national and province dashboards: rollup tables only, a fixed number of
+queries whatever the number of books, facilities or days.
+
+Every figure the pages show is built here as a `Table` (title, columns, rows), so the page
+and its CSV / XLSX exports show the same numbers.
+"""
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Max, Q, Sum
+from django.utils.translation import gettext_lazy as _
+
+from facilities.models import FacilityStatus, Level, Ownership
+from provinces.models import (
+    FacilityDayRollup,
+    Province,
+    ProvinceDayRollup,
+    RejectionReasonDay,
+    RolloutTarget,
+)
+
+TARGET_YEAR_END = dt.date(2030, 12, 31)
+# The trend table on a page shows the last days of the range (the chart and the export: all).
+PAGE_TREND_ROWS = 31
+# Coverage classes of the map (books / population, in %), lower bounds.
+COVERAGE_CLASSES = [0, 10, 25, 50, 75]
+LIST_LIMIT = 50
+
+_SUM_FIELDS = (
+    "books_total", "books_new", "citizens_valid_card", "cards_imported", "facilities_pending",
+    "facilities_rejected", "facilities_approved", "facilities_connected", "facilities_suspended",
+    "facilities_closed", "facilities_public_active", "facilities_private_active",
+    "facilities_public_connected", "facilities_private_connected", "facilities_sending_7d",
+    "facilities_sending_30d", "facilities_public_sending_7d", "facilities_private_sending_7d",
+    "facilities_silent", "submissions_received", "submissions_accepted", "submissions_rejected",
+    "visits_received", "people_using", "followups_missed",
+)
+
+
+@dataclass
+class Table:
+    key: str
+    title: str
+    columns: list[tuple[str, str]]
+    rows: list[list] = field(default_factory=list)
+    note: str = ""
+
+
+def pct(part, whole) -> float | None:
+    if part is None or not whole:
+        return None
+    return round(100.0 * part / whole, 1)
+
+
+def coverage_class(value: float | None) -> int:
+    """Index of the map colour class of a coverage percentage (0 for no data)."""
+    if value is None:
+        return 0
+    return max(i for i, low in enumerate(COVERAGE_CLASSES) if value >= low)
+
+
+def latest_day(*, end: dt.date, province: Province | None = None) -> dt.date | None:
+    """Return the last day on or before `end` that has rollups (one indexed query)."""
+    qs = ProvinceDayRollup.objects.filter(day__lte=end)
+    if province is not None:
+        qs = qs.filter(province=province)
+    return qs.aggregate(day=Max("day"))["day"]
+
+
+def _pick(rows: list[RolloutTarget], attr: str, year: int) -> RolloutTarget | None:
+    """The row that sets `attr` for `year`: the first year at or after it, else the latest."""
+    having = sorted((r for r in rows if getattr(r, attr) is not None), key=lambda r: r.year)
+    if not having:
+        return None
+    for row in having:
+        if row.year >= year:
+            return row
+    return having[-1]
+
+
+@dataclass
+class Targets:
+    population: RolloutTarget | None
+    books: RolloutTarget | None
+    users: RolloutTarget | None
+    facilities: RolloutTarget | None
+
+
+def targets_by_province(year: int) -> tuple[Targets, dict[int, Targets]]:
+    """Return the national targets and the targets of each province (one query)."""
+    rows: dict[int | None, list[RolloutTarget]] = defaultdict(list)
+    for row in RolloutTarget.objects.all():
+        rows[row.province_id].append(row)
+
+    def build(items):
+        population = [r for r in items if r.year <= year] or items
+        return Targets(
+            population=max(population, key=lambda r: r.year) if population else None,
+            books=_pick(items, "books_target", year),
+            users=_pick(items, "users_target", year),
+            facilities=_pick(items, "facilities_connected_target_pct", year),
+        )
+
+    national = build(rows.pop(None, []))
+    return national, {pid: build(items) for pid, items in rows.items()}
+
+
+def _totals(rows) -> dict:
+    totals = {name: 0 for name in _SUM_FIELDS}
+    for name in ("visits_received", "people_using", "followups_missed"):
+        totals[name] = None
+    for row in rows:
+        for name in _SUM_FIELDS:
+            value = getattr(row, name)
+            if value is None:
+                continue
+            totals[name] = (totals[name] or 0) + value
+    return totals
+
+
+def _pace(province: Province | None, as_of: dt.date) -> float:
+    """Average books created per day over the 30 days ending `as_of` (one query)."""
+    qs = ProvinceDayRollup.objects.filter(day__gt=as_of - dt.timedelta(days=30), day__lte=as_of)
+    if province is not None:
+        qs = qs.filter(province=province)
+    return (qs.aggregate(n=Sum("books_new"))["n"] or 0) / 30
+
+
+def kpis(totals: dict, targets: Targets, *, as_of: dt.date, pace: float) -> dict:
+    """The KPI tiles: each value with its target, the share reached and where both come from."""
+    population = targets.population.population if targets.population else None
+    books_target = targets.books.books_target if targets.books else None
+    days_left = max((TARGET_YEAR_END - as_of).days, 0)
+    needed = max((books_target or 0) - totals["books_total"], 0)
+    public_active, private_active = totals["facilities_public_active"], totals["facilities_private_active"]
+    return {
+        "books": totals["books_total"],
+        "books_new": totals["books_new"],
+        "population": population,
+        "population_row": targets.population,
+        "coverage_pct": pct(totals["books_total"], population),
+        "coverage_class": coverage_class(pct(totals["books_total"], population)),
+        "books_target": books_target,
+        "books_target_row": targets.books,
+        "books_target_pct": pct(totals["books_total"], books_target),
+        "valid_card": totals["citizens_valid_card"],
+        "valid_card_pct": pct(totals["citizens_valid_card"], population),
+        "users": totals["people_using"],
+        "users_target": targets.users.users_target if targets.users else None,
+        "users_target_row": targets.users,
+        "users_pct": pct(totals["people_using"], targets.users.users_target if targets.users else None),
+        "public_connected": totals["facilities_public_connected"],
+        "public_active": public_active,
+        "public_connected_pct": pct(totals["facilities_public_connected"], public_active),
+        "private_connected": totals["facilities_private_connected"],
+        "private_active": private_active,
+        "private_connected_pct": pct(totals["facilities_private_connected"], private_active),
+        "facilities_target_pct": targets.facilities.facilities_connected_target_pct if targets.facilities else None,
+        "facilities_target_row": targets.facilities,
+        "public_sending_7d": totals["facilities_public_sending_7d"],
+        "private_sending_7d": totals["facilities_private_sending_7d"],
+        "sending_7d": totals["facilities_sending_7d"],
+        "sending_30d": totals["facilities_sending_30d"],
+        "silent": totals["facilities_silent"],
+        "pending": totals["facilities_pending"],
+        "followups_missed": totals["followups_missed"],
+        "pace_per_day": round(pace, 1),
+        "days_left": days_left,
+        "needed_per_day": round(needed / days_left, 1) if days_left else None,
+        "projected_2030": totals["books_total"] + round(pace * days_left),
+        "projected_2030_pct": pct(totals["books_total"] + pace * days_left, books_target),
+    }
+
+
+def kpi_table(k: dict) -> Table:
+    def val(v):
+        return "" if v is None else v
+
+    rows = [
+        [_("Books created"), k["books"], val(k["population"]), val(k["coverage_pct"])],
+        [_("Books vs the 2030 target"), k["books"], val(k["books_target"]), val(k["books_target_pct"])],
+        [_("Citizens with a valid insurance card"), k["valid_card"], val(k["population"]), val(k["valid_card_pct"])],
+        [_("People using the book"), val(k["users"]), val(k["users_target"]), val(k["users_pct"])],
+        [_("Public facilities connected"), k["public_connected"], k["public_active"], val(k["public_connected_pct"])],
+        [_("Private facilities connected"), k["private_connected"], k["private_active"],
+         val(k["private_connected_pct"])],
+        [_("Facilities sending data in the last 7 days"), k["sending_7d"], k["public_active"] + k["private_active"],
+         val(pct(k["sending_7d"], k["public_active"] + k["private_active"]))],
+        [_("Silent facilities"), k["silent"], "", ""],
+        [_("Pending registrations"), k["pending"], "", ""],
+        [_("Missed follow-ups"), val(k["followups_missed"]), "", ""],
+        [_("Books per day (last 30 days)"), k["pace_per_day"], val(k["needed_per_day"]), ""],
+        [_("Books projected by end of 2030 at this pace"), k["projected_2030"], val(k["books_target"]),
+         val(k["projected_2030_pct"])],
+    ]
+    return Table("kpis", _("Key figures"), [("indicator", _("Indicator")), ("value", _("Value")),
+                                            ("against", _("Target or denominator")), ("pct", _("%"))], rows)
+
+
+def trend(*, start: dt.date, end: dt.date, province: Province | None = None) -> Table:
+    """One row per day in the range: the national (or one province's) sums (one query)."""
+    qs = ProvinceDayRollup.objects.filter(day__gte=start, day__lte=end)
+    if province is not None:
+        qs = qs.filter(province=province)
+    rows = (
+        qs.values("day")
+        .annotate(
+            books=Sum("books_total"), books_new=Sum("books_new"), valid_card=Sum("citizens_valid_card"),
+            connected=Sum("facilities_connected"), sending_7d=Sum("facilities_sending_7d"),
+            silent=Sum("facilities_silent"), received=Sum("submissions_received"),
+            accepted=Sum("submissions_accepted"), rejected=Sum("submissions_rejected"),
+        )
+        .order_by("day")
+    )
+    keys = ["books", "books_new", "valid_card", "connected", "sending_7d", "silent", "received", "accepted",
+            "rejected"]
+    return Table(
+        "trend", _("Trend over time"),
+        [("day", _("Day")), ("books", _("Books created")), ("books_new", _("New books")),
+         ("valid_card", _("Citizens with a valid card")), ("connected", _("Facilities connected")),
+         ("sending_7d", _("Facilities sending data in the last 7 days")), ("silent", _("Silent facilities")),
+         ("received", _("Submissions received")), ("accepted", _("Accepted")), ("rejected", _("Rejected"))],
+        [[r["day"]] + [r[k] for k in keys] for r in rows],
+    )
+
+
+def page_table(table: Table) -> Table:
+    """The trend table as a page shows it: the last PAGE_TREND_ROWS days, newest first."""
+    if len(table.rows) <= PAGE_TREND_ROWS:
+        return Table(table.key, table.title, table.columns, table.rows[::-1], table.note)
+    return Table(table.key, table.title, table.columns, table.rows[: -PAGE_TREND_ROWS - 1: -1],
+                 _("The last 31 days, newest first; the chart and the export cover the whole range."))
+
+
+def chart_series(table: Table, *, books_target: int | None, as_of: dt.date | None) -> dict:
+    """Series for the trend charts, with the straight path from the last day to the 2030 target."""
+    days = [row[0] for row in table.rows]
+    series = {
+        "labels": [d.strftime("%d/%m/%Y") for d in days],
+        "books": [row[1] for row in table.rows],
+        "sending_7d": [row[5] for row in table.rows],
+        "silent": [row[6] for row in table.rows],
+        "accepted": [row[8] for row in table.rows],
+        "rejected": [row[9] for row in table.rows],
+        "trajectory": [],
+    }
+    if books_target and days and as_of:
+        last = table.rows[-1][1]
+        span = max((TARGET_YEAR_END - days[-1]).days, 1)
+        series["trajectory"] = [
+            round(last + (books_target - last) * max((d - days[-1]).days, 0) / span) if d >= days[-1] else None
+            for d in days
+        ]
+    return series
+
+
+def rejection_reasons(*, start: dt.date, end: dt.date, province: Province | None) -> Table:
+    """Top rejection reasons in the range (one query); national view includes national batches."""
+    qs = RejectionReasonDay.objects.filter(day__gte=start, day__lte=end)
+    if province is not None:
+        qs = qs.filter(province=province)
+    rows = qs.values("source", "code").annotate(n=Sum("count")).order_by("-n", "code")[:LIST_LIMIT]
+    labels = dict(RejectionReasonDay.Source.choices)
+    from healthbook.cards.problems import message_for
+    from healthbook.intake.problems import MESSAGES as SUBMISSION_MESSAGES
+
+    def reason(source: str, code: str) -> str:
+        if source == RejectionReasonDay.Source.SUBMISSION:
+            return str(SUBMISSION_MESSAGES.get(code, code))
+        return str(message_for(code))
+
+    return Table(
+        "rejections", _("Top rejection reasons"),
+        [("source", _("Source")), ("code", _("Reason code")), ("reason", _("Reason")), ("count", _("Count"))],
+        [[labels.get(r["source"], r["source"]), r["code"], reason(r["source"], r["code"]), r["n"]] for r in rows],
+        note=_("Errors of rejected data submissions and rejected rows of insurance card imports."),
+    )
+
+
+def national(*, start: dt.date, end: dt.date) -> dict:
+    """Everything on the national dashboard (five queries)."""
+    as_of = latest_day(end=end)
+    national_targets, province_targets = targets_by_province(end.year)
+    rows = list(ProvinceDayRollup.objects.filter(day=as_of).select_related("province").order_by("province__code"))
+    totals = _totals(rows)
+    k = kpis(totals, national_targets, as_of=as_of or end, pace=_pace(None, as_of) if as_of else 0)
+    ranking, tiles = [], {}
+    for row in rows:
+        t = province_targets.get(row.province_id)
+        population = t.population.population if t and t.population else None
+        coverage = pct(row.books_total, population)
+        connected = row.facilities_public_connected + row.facilities_private_connected
+        ranking.append([row.province.code, row.province.name_vi, row.books_total, population or "", coverage,
+                        row.citizens_valid_card, connected, row.facilities_active,
+                        pct(connected, row.facilities_active), row.facilities_sending_7d, row.facilities_silent,
+                        row.facilities_pending])
+        tiles[row.province.code] = {"coverage": coverage, "class": coverage_class(coverage),
+                                    "name": row.province.name_vi, "books": row.books_total}
+    ranking.sort(key=lambda r: (-(r[4] or 0), r[0]))
+    ranking_table = Table(
+        "ranking", _("Provinces ranked by coverage"),
+        [("code", _("Code")), ("province", _("Province")), ("books", _("Books created")),
+         ("population", _("Approximate population")), ("coverage", _("Coverage (%)")),
+         ("valid_card", _("Citizens with a valid card")), ("connected", _("Facilities connected")),
+         ("active", _("Facilities approved")), ("connected_pct", _("Connected (%)")),
+         ("sending_7d", _("Sending data in the last 7 days")), ("silent", _("Silent")),
+         ("pending", _("Pending registrations"))],
+        [[i + 1] + r for i, r in enumerate(ranking)],
+    )
+    ranking_table.columns.insert(0, ("rank", _("Rank")))
+    trend_table = trend(start=start, end=end)
+    return {
+        "as_of": as_of, "kpis": k, "tiles": tiles, "ranking": ranking_table, "trend": trend_table,
+        "kpi_table": kpi_table(k), "rejections": rejection_reasons(start=start, end=end, province=None),
+        "trend_page": page_table(trend_table),
+        "chart": chart_series(trend_table, books_target=k["books_target"], as_of=as_of),
+    }
+
+
+def _facility_label(row: FacilityDayRollup) -> list:
+    return [row.facility.code, row.facility.name]
+
+
+def province(*, province: Province, start: dt.date, end: dt.date, full: bool = False) -> dict:
+    """Everything on one province's dashboard (about ten queries). Lists are capped on the
+    page; exports pass `full` for every row."""
+    limit = None if full else LIST_LIMIT
+    as_of = latest_day(end=end, province=province)
+    national_targets, province_targets = targets_by_province(end.year)
+    targets = province_targets.get(province.pk) or Targets(None, None, None, None)
+    row = ProvinceDayRollup.objects.filter(province=province, day=as_of).first()
+    totals = _totals([row] if row else [])
+    k = kpis(totals, targets, as_of=as_of or end, pace=_pace(province, as_of) if as_of else 0)
+    day_rows = FacilityDayRollup.objects.filter(province=province, day=as_of)
+    trend_table = trend(start=start, end=end, province=province)
+    return {
+        "as_of": as_of, "kpis": k, "kpi_table": kpi_table(k), "trend": trend_table,
+        "trend_page": page_table(trend_table),
+        "breakdown": _breakdown(day_rows),
+        "completeness": _completeness(day_rows, limit=limit),
+        "silent": _silent(day_rows, limit=limit),
+        "connectivity": _connectivity(province=province, as_of=as_of, limit=limit),
+        "pending": _pending(day_rows, limit=limit),
+        "rejections": rejection_reasons(start=start, end=end, province=province),
+        "chart": chart_series(trend_table, books_target=k["books_target"], as_of=as_of),
+    }
+
+
+def _breakdown(day_rows) -> Table:
+    """Facilities by status, ownership and level on the day (one grouped query)."""
+    counts = day_rows.values("status", "ownership", "level").annotate(n=Count("id")).order_by(
+        "level", "ownership", "status")
+    status_labels, own_labels, level_labels = (dict(FacilityStatus.choices), dict(Ownership.choices),
+                                              dict(Level.choices))
+    grid: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for c in counts:
+        grid[(c["level"], c["ownership"])][c["status"]] += c["n"]
+    statuses = list(FacilityStatus.values)
+    rows = [
+        [level_labels.get(level, level), own_labels.get(own, own)] + [cells.get(s, 0) for s in statuses]
+        + [sum(cells.values())]
+        for (level, own), cells in sorted(grid.items())
+    ]
+    return Table(
+        "facilities", _("Facilities by status, ownership and level"),
+        [("level", _("Level")), ("ownership", _("Ownership"))]
+        + [(s, status_labels[s]) for s in statuses] + [("total", _("Total"))],
+        rows,
+    )
+
+
+def _completeness(day_rows, *, limit: int | None) -> Table:
+    """Completeness per facility expected to send (DHIS2-style reporting rate), worst first."""
+    rows = (
+        day_rows.filter(status__in=[FacilityStatus.APPROVED, FacilityStatus.CONNECTED, FacilityStatus.SUSPENDED])
+        .select_related("facility")
+        .order_by("days_with_data_30d", "facility__code")[:limit]
+    )
+    status_labels = dict(FacilityStatus.choices)
+    return Table(
+        "completeness", _("Completeness per facility (last 30 days)"),
+        [("code", _("Code")), ("facility", _("Facility")), ("status", _("Status")),
+         ("days", _("Days with data (of 30)")), ("completeness", _("Completeness (%)")),
+         ("accepted", _("Accepted submissions")), ("expected", _("Expected per month")),
+         ("volume", _("Accepted vs expected (%)"))],
+        [_facility_label(r) + [status_labels.get(r.status, r.status), r.days_with_data_30d,
+                               round(r.completeness_pct, 1), r.accepted_30d, r.expected_30d or "",
+                               "" if r.volume_pct is None else round(r.volume_pct, 1)] for r in rows],
+        note=_("Facilities approved, connected or suspended; the worst first; 50 here, all in the export."),
+    )
+
+
+def _rate(rejected: int, received: int):
+    return round(100.0 * rejected / received, 1) if received else ""
+
+
+def _silent(day_rows, *, limit: int | None) -> Table:
+    rows = day_rows.filter(is_silent=True).select_related("facility").order_by(
+        "last_accepted_at", "facility__code")[:limit]
+    return Table(
+        "silent", _("Silent facilities"),
+        [("code", _("Code")), ("facility", _("Facility")), ("last_contact", _("Last contact")),
+         ("last_accepted", _("Last accepted submission")), ("rejection_rate", _("Rejection rate, 7 days (%)"))],
+        [_facility_label(r) + [r.last_contact_at, r.last_accepted_at, _rate(r.rejected_7d, r.received_7d)]
+         for r in rows],
+    )
+
+
+def _pending(day_rows, *, limit: int | None) -> Table:
+    rows = day_rows.filter(status=FacilityStatus.PENDING).select_related("facility").order_by(
+        "facility__registered_at", "facility__code")[:limit]
+    return Table(
+        "pending", _("Pending registrations"),
+        [("code", _("Code")), ("facility", _("Facility")), ("registered", _("Registered at"))],
+        [_facility_label(r) + [r.facility.registered_at] for r in rows],
+    )
+
+
+def _connectivity(*, province: Province, as_of: dt.date | None, limit: int | None) -> Table:
+    """Facilities that went silent or whose rejection rate jumped in the 7 days ending `as_of`."""
+    rows = []
+    if as_of is not None:
+        rows = list(
+            FacilityDayRollup.objects.filter(province=province, day__gt=as_of - dt.timedelta(days=7), day__lte=as_of)
+            .filter(Q(went_silent=True) | Q(rejection_jumped=True))
+            .select_related("facility")
+            .order_by("-day", "facility__code")[:limit]
+        )
+    return Table(
+        "connectivity", _("Connectivity alerts (last 7 days)"),
+        [("day", _("Day")), ("code", _("Code")), ("facility", _("Facility")), ("event", _("Event")),
+         ("last_contact", _("Last contact")), ("last_accepted", _("Last accepted submission")),
+         ("rate", _("Rejection rate, 7 days (%)")), ("rate_before", _("The 7 days before (%)"))],
+        [[r.day] + _facility_label(r)
+         + [_("Went silent") if r.went_silent else _("Rejection rate jumped"), r.last_contact_at,
+            r.last_accepted_at, _rate(r.rejected_7d, r.received_7d), _rate(r.rejected_prev_7d, r.received_prev_7d)]
+         for r in rows],
+    )

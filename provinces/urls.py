@@ -1,0 +1,12 @@
+from django.urls import path
+
+from provinces import views
+
+urlpatterns = [
+    path("", views.dashboard_mine_view, name="dashboard-mine"),
+    path("national/", views.national_dashboard_view, name="dashboard-national"),
+    path("national/export/<slug:table>.<slug:fmt>", views.national_export_view, name="dashboard-national-export"),
+    path("province/<str:code>/", views.province_dashboard_view, name="dashboard-province"),
+    path("province/<str:code>/export/<slug:table>.<slug:fmt>", views.province_export_view,
+         name="dashboard-province-export"),
+]

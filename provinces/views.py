@@ -1,0 +1,87 @@
+"""Dashboard pages and their exports. Thin: access from provinces.access, figures from
+provinces.dashboards (rollup tables only)."""
+
+import json
+from functools import lru_cache
+from pathlib import Path
+
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from accounts.access import has_role, role_required
+from accounts.models import Role
+from provinces import dashboards
+from provinces.access import NATIONAL_ROLES, PROVINCE_ROLES, province_get_for_dashboard
+from provinces.dashboards import COVERAGE_CLASSES
+from provinces.exports import csv_response, xlsx_response
+from provinces.forms import date_range
+
+TILES = Path(__file__).resolve().parent / "data" / "province_tiles.json"
+NATIONAL_TABLES = ("kpis", "ranking", "trend", "rejections")
+PROVINCE_TABLES = ("kpis", "facilities", "completeness", "silent", "connectivity", "pending", "rejections",
+                   "trend")
+FORMATS = {"csv": csv_response, "xlsx": xlsx_response}
+TABLE_KEYS = {"kpis": "kpi_table", "facilities": "breakdown"}
+
+
+@lru_cache(maxsize=1)
+def tile_layout() -> dict:
+    return json.loads(TILES.read_text(encoding="utf-8"))
+
+
+def _legend() -> list[dict]:
+    bounds = COVERAGE_CLASSES + [None]
+    return [{"index": i, "low": low, "high": bounds[i + 1]} for i, low in enumerate(COVERAGE_CLASSES)]
+
+
+@role_required(*PROVINCE_ROLES)
+def dashboard_mine_view(request):
+    """The navigation entry: ministry staff land on the national dashboard, officers on theirs."""
+    if has_role(request.user, Role.PROVINCE_OFFICER):
+        return redirect("dashboard-province", code=request.user.province.code)
+    return redirect("dashboard-national")
+
+
+@role_required(*NATIONAL_ROLES)
+def national_dashboard_view(request):
+    form, start, end = date_range(request.GET)
+    data = dashboards.national(start=start, end=end)
+    map_data = {"layout": tile_layout(), "values": data["tiles"], "classes": len(COVERAGE_CLASSES)}
+    return render(request, "provinces/dashboard_national.html", {
+        "form": form, "start": start, "end": end, "data": data, "map_data": map_data, "legend": _legend(),
+        "query": request.GET.urlencode(), "export_tables": NATIONAL_TABLES,
+    })
+
+
+@role_required(*PROVINCE_ROLES)
+def province_dashboard_view(request, code: str):
+    province = province_get_for_dashboard(request.user, code)
+    form, start, end = date_range(request.GET)
+    data = dashboards.province(province=province, start=start, end=end)
+    return render(request, "provinces/dashboard_province.html", {
+        "province": province, "form": form, "start": start, "end": end, "data": data,
+        "query": request.GET.urlencode(), "is_national_user": has_role(request.user, *NATIONAL_ROLES),
+    })
+
+
+def _export(table_key: str, fmt: str, data: dict, prefix: str):
+    table = data[TABLE_KEYS.get(table_key, table_key)]
+    return FORMATS[fmt](table, prefix)
+
+
+@role_required(*NATIONAL_ROLES)
+def national_export_view(request, table: str, fmt: str):
+    if table not in NATIONAL_TABLES or fmt not in FORMATS:
+        raise Http404
+    _form, start, end = date_range(request.GET)
+    return _export(table, fmt, dashboards.national(start=start, end=end), "toan-quoc")
+
+
+@role_required(*PROVINCE_ROLES)
+def province_export_view(request, code: str, table: str, fmt: str):
+    province = province_get_for_dashboard(request.user, code)
+    if table not in PROVINCE_TABLES or fmt not in FORMATS:
+        raise Http404
+    _form, start, end = date_range(request.GET)
+    data = dashboards.province(province=province, start=start, end=end, full=True)
+    return _export(table, fmt, data, f"tinh-{province.code}")
