@@ -136,9 +136,15 @@ def test_s13_exports_neutralise_formula_cells(world, clients, proof):
         ctype = visit.response.get("Content-Type", "")
         if ctype.startswith(SPREADSHEET_TYPES):
             responses.append((f"{visit.path} as {visit.actor}", visit.response, ctype))
+    not_exports = []
     for label, actor, fetch in EXPORTS:
         response = fetch(clients[actor], world)
-        responses.append((label, response, response.get("Content-Type", "")))
+        ctype = response.get("Content-Type", "")
+        if response.status_code != 200 or not ctype.startswith(SPREADSHEET_TYPES):
+            not_exports.append(f"{label}: {response.status_code} {ctype}")  # a check on nothing proves nothing
+            continue
+        responses.append((label, response, ctype))
+    assert not not_exports, not_exports
     bad = []
     for label, response, ctype in responses:
         content = b"".join(response.streaming_content) if response.streaming else response.content
