@@ -119,6 +119,12 @@ def test_every_role_is_refused_outside_its_scope(endpoint, world, clients, proof
 # --- S7: responses must not depend on data the caller cannot see --------------------------------
 
 _LISTS = [e for e in ENDPOINTS if not e.params and isinstance(e.rule, Roles | SignedIn)]
+# Pages whose scope is national for a role by design, with the reason. Only that role is skipped.
+NATIONAL_BY_DESIGN = {
+    ("citizen-search", "doctor"): "issue 7 §1: a doctor finds any citizen in the country; results show only a "
+    "minimal identity (name, birth year, sex, masked ID) and opening a book goes through the care-relationship "
+    "rule and the access log (tests/doctor)",
+}
 _NOISE = [
     re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"'),
     re.compile(r"\b[A-Za-z0-9]{64}\b"),  # masked CSRF tokens (hx-headers, forms), new on every response
@@ -152,6 +158,8 @@ def test_filters_on_another_provinces_data_answer_as_if_it_did_not_exist(endpoin
         actor = world.actors[name]
         if actor is None or actor.role in ("ministry_admin", "ministry_editor"):
             continue  # national roles may see province 79
+        if (endpoint.name, actor.role) in NATIONAL_BY_DESIGN:
+            continue
         for real, none in probes:
             r1 = clients[name].get(endpoint.path(), real)
             r2 = clients[name].get(endpoint.path(), none)
