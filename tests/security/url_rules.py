@@ -61,9 +61,21 @@ def _foreign_staff(world, actor):
     return world.objects["doctor_a2"].public_id  # doctor of another facility, same province
 
 
+def _foreign_province(world, actor):
+    """A province code outside the actor's dashboard scope (None: the actor sees every province)."""
+    if actor is not None and actor.role in (Role.MINISTRY_ADMIN, Role.MINISTRY_EDITOR):
+        return None
+    own = actor.province.code if actor is not None and actor.province_id else None
+    return "01" if own == "79" else "79"
+
+
 PARAMS = {
     "staff_member": _foreign_staff,
+    "province_code": _foreign_province,
 }
+
+MINISTRY = (Role.MINISTRY_ADMIN, Role.MINISTRY_EDITOR)
+DASHBOARD_ROLES = (*MINISTRY, Role.PROVINCE_OFFICER)
 
 
 RULES = {
@@ -108,6 +120,12 @@ RULES = {
     "mfa_generate_recovery_codes": SignedIn("own recovery codes"),
     "mfa_download_recovery_codes": SignedIn("own recovery codes"),
     "usersessions_list": SignedIn("own sessions"),
+    # --- provinces: rollout dashboards ---
+    "dashboard-mine": Roles(DASHBOARD_ROLES),
+    "dashboard-national": Roles(MINISTRY),
+    "dashboard-national-export": Roles(MINISTRY),
+    "dashboard-province": Roles(DASHBOARD_ROLES, obj="province_code"),
+    "dashboard-province-export": Roles(DASHBOARD_ROLES, obj="province_code"),
 }
 
 # (prefix of the URL name or of the route, rule). Only for URL families guarded as a whole.
