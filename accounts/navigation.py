@@ -53,6 +53,12 @@ NAV_ITEMS += [
     NavItem(_("API credentials"), "facility-my-credentials", frozenset({Role.FACILITY_ADMIN})),
 ]
 
+# Doctor book pages and the emergency-access review queue (accesslog).
+NAV_ITEMS += [
+    NavItem(_("Find a citizen"), "citizen-search", frozenset({Role.DOCTOR})),
+    NavItem(_("Emergency reviews"), "emergency-review-list", frozenset({Role.FACILITY_ADMIN})),
+]
+
 # Examination data intake: submissions from facility software (status and problems).
 NAV_ITEMS.append(
     NavItem(

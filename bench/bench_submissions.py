@@ -1,8 +1,9 @@
 """Intake stage-2 benchmarks (run by hand; figures in bench/RESULTS.md "Intake: accept path and worker").
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/<bench db>   # migrated; its intake tables are emptied
-    python bench/bench_submissions.py accept [--seconds 15] [--clients 16] [--workers 2]
+    python bench/bench_submissions.py accept [--seconds 15] [--clients 16] [--workers 2] [--threads 1]
     python bench/bench_submissions.py worker [--citizens 100] [--visits-per-citizen 4] [--labs 20] [--drugs 5]
+                                          [--citizens-per-envelope 1]
 
 accept: gunicorn (sync workers) serving bench/bench_urls.py; the same client threads POST the same
 signed envelope first to a bare DRF view answering 202 without storing (baseline), then to
@@ -38,7 +39,7 @@ def setup_django():
     django.setup()
 
 
-def prepare(tmp: Path, *, citizens=1, visits=3, labs=20, drugs=5):
+def prepare(tmp: Path, *, citizens=1, visits=3, labs=20, drugs=5, per_envelope=1):
     """Empty the intake tables, make facility 01001 with a key and certificate, generate envelopes."""
     from django.core.management import call_command
     from django.db import connection
@@ -68,6 +69,7 @@ def prepare(tmp: Path, *, citizens=1, visits=3, labs=20, drugs=5):
     manifest = generate(
         facility=FACILITY, key_pem=leaf.key_path.read_bytes(), cert_pem=leaf.cert_path.read_bytes(),
         citizens=citizens, visits_per_citizen=visits, labs=labs, drugs=drugs, out=tmp / "subs", fmt="xml", seed=5,
+        per_envelope=per_envelope,
     )
     bodies = [(tmp / "subs" / m["file"]).read_bytes() for m in manifest["xml"]]
     return facility, key, bodies, sum(m["visits"] for m in manifest["xml"])
@@ -98,6 +100,21 @@ def load(port: int, path: str, body: bytes, headers: dict, seconds: float, clien
     return sum(counts) / elapsed
 
 
+def _wait_ready(port: int, timeout: float = 60) -> None:
+    """Wait until every gunicorn worker has loaded Django (a loaded machine may take > 3 s)."""
+    stop = time.monotonic() + timeout
+    while time.monotonic() < stop:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", "/bench/bare/")
+            conn.getresponse().read()
+            conn.close()
+            break
+        except OSError:
+            time.sleep(0.5)
+    time.sleep(2)
+
+
 def accept(a) -> None:
     setup_django()
     with tempfile.TemporaryDirectory() as tmp:
@@ -108,9 +125,10 @@ def accept(a) -> None:
                             "SSKDT_VAR_DIR": tmp}
         server = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "bench.bench_wsgi:application", "-b", f"127.0.0.1:{port}",
-             "-w", str(a.workers), "--log-level", "warning"], cwd=REPO, env=env)
+             "-w", str(a.workers), *(["--threads", str(a.threads)] if a.threads > 1 else []),
+             "--log-level", "warning"], cwd=REPO, env=env)
         try:
-            time.sleep(3)
+            _wait_ready(port)
             headers = {"Content-Type": "application/xml", "Authorization": f"Api-Key {key}", "Host": "localhost"}
             load(port, "/bench/bare/", body, headers, 3, a.clients)  # warm-up
             bare = load(port, "/bench/bare/", body, headers, a.seconds, a.clients)
@@ -118,7 +136,7 @@ def accept(a) -> None:
         finally:
             server.terminate()
             server.wait(10)
-    print(f"body {len(body)} bytes, {a.clients} client threads, gunicorn -w {a.workers}")
+    print(f"body {len(body)} bytes, {a.clients} client threads, gunicorn -w {a.workers} --threads {a.threads}")
     print(f"bare DRF 202: {bare:.0f} req/s; POST /api/v1/submissions/ (stored, task queued): {full:.0f} req/s; "
           f"ratio {full / bare:.2f}")
 
@@ -130,7 +148,7 @@ def worker(a) -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         facility, _key, bodies, visits = prepare(Path(tmp), citizens=a.citizens, visits=a.visits_per_citizen,
-                                                 labs=a.labs, drugs=a.drugs)
+                                                 labs=a.labs, drugs=a.drugs, per_envelope=a.citizens_per_envelope)
         from django.test.utils import override_settings
 
         with override_settings(CELERY_BROKER_URL="memory://", INTAKE_PROCESS_INLINE=False):
@@ -165,11 +183,14 @@ def main(argv=None) -> int:
     p.add_argument("--seconds", type=float, default=15)
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--workers", type=int, default=2)
+    p.add_argument("--threads", type=int, default=1, help=">1: gthread workers (overlap the commit flush waits)")
     w = sub.add_parser("worker")
     w.add_argument("--citizens", type=int, default=100)
     w.add_argument("--visits-per-citizen", type=int, default=4)
     w.add_argument("--labs", type=int, default=20)
     w.add_argument("--drugs", type=int, default=5)
+    w.add_argument("--citizens-per-envelope", type=int, default=1,
+                   help="1: one envelope per citizen; e.g. 25: a facility's day file of 100 visits")
     a = ap.parse_args(argv)
     accept(a) if a.cmd == "accept" else worker(a)
     return 0

@@ -17,4 +17,21 @@ class BareAccept(APIView):
         return Response({"id": "bare", "status": "received"}, status=202)
 
 
-urlpatterns = [path("bench/bare/", BareAccept.as_view()), *project_urls]
+def floor_view(request, pk):
+    """The doctor-page benchmark's floor: one primary-key query and a small template."""
+    from django.http import HttpResponse
+    from django.shortcuts import get_object_or_404
+    from django.template import engines
+
+    from facilities.models import Facility
+
+    facility = get_object_or_404(Facility, pk=pk)
+    template = engines["django"].from_string("<html><body><h1>{{ f.name }}</h1><p>{{ f.code }}</p></body></html>")
+    return HttpResponse(template.render({"f": facility}))
+
+
+urlpatterns = [
+    path("bench/bare/", BareAccept.as_view()),
+    path("bench/floor/<int:pk>/", floor_view),
+    *project_urls,
+]

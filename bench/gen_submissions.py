@@ -504,8 +504,10 @@ def generate(
     fmt="both",
     seed=1,
     today: date | None = None,
+    per_envelope: int = 1,
 ) -> dict:
-    """Write the files; return the manifest."""
+    """Write the files; return the manifest. `per_envelope` citizens share one XML envelope
+    (1: one envelope per citizen; more: a facility's day file with many people's visits)."""
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
@@ -521,26 +523,28 @@ def generate(
     manifest = {"facility": facility, "xml": [], "fhir": []}
     (out / "xml").mkdir(parents=True, exist_ok=True)
     (out / "fhir").mkdir(parents=True, exist_ok=True)
+    pending: list = []
     for n in range(1, citizens + 1):
         c = make_citizen(rng, n)
         if fmt in ("xml", "both"):
-            visits = []
             for k in range(1, visits_per_citizen + 1):
                 when = datetime.combine(
                     today - timedelta(days=rng.randrange(1, 20) + 20 * (visits_per_citizen - k)), datetime.min.time()
                 ).replace(hour=rng.randrange(7, 16), minute=rng.randrange(60))
-                visits.append(make_visit(rng, c, facility, k, when, icd, lab_list, labs, drugs))
-            body = sign_envelope(build_envelope(facility, visits, today, spec), key_pem, cert_pem)
-            path = out / "xml" / f"{n:06d}.xml"
-            path.write_bytes(body)
-            manifest["xml"].append(
-                {
-                    "file": str(path.relative_to(out)),
-                    "visits": len(visits),
-                    "ma_lk": [v["XML1"][0]["MA_LK"] for v in visits],
-                    "follow_ups": sum("XML14" in v for v in visits),
-                }
-            )
+                pending.append(make_visit(rng, c, facility, k, when, icd, lab_list, labs, drugs))
+            if n % per_envelope == 0 or n == citizens:
+                visits, pending = pending, []
+                body = sign_envelope(build_envelope(facility, visits, today, spec), key_pem, cert_pem)
+                path = out / "xml" / f"{n:06d}.xml"
+                path.write_bytes(body)
+                manifest["xml"].append(
+                    {
+                        "file": str(path.relative_to(out)),
+                        "visits": len(visits),
+                        "ma_lk": [v["XML1"][0]["MA_LK"] for v in visits],
+                        "follow_ups": sum("XML14" in v for v in visits),
+                    }
+                )
         if fmt in ("fhir", "both"):
             when = datetime.combine(today - timedelta(days=1), datetime.min.time()).replace(hour=9)
             body, expected = build_fhir_bundle(rng, c, facility, when)

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from codelists.models import CodeSystemVersion, Concept, concept_search_text
+from config.spreadsheet import neutralise_formula, unquote_formula
 
 _INSERT_SQL = """
 INSERT INTO codelists_concept
@@ -58,7 +59,8 @@ def cell_text(value) -> str:
         return ""
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
-    return str(value).strip()
+    return unquote_formula(str(value).strip())  # our exports prefix formula-like text with '
+
 
 
 class ConceptResource(resources.ModelResource):
@@ -95,6 +97,10 @@ class ConceptResource(resources.ModelResource):
 
     def get_queryset(self):
         return Concept.objects.filter(version=self.version).order_by("code")
+
+    def export_field(self, field, instance, **kwargs):
+        """Formula-like text is exported with a leading ' (cell_text strips it on import)."""
+        return neutralise_formula(super().export_field(field, instance, **kwargs))
 
     def before_import(self, dataset, **kwargs):
         self.existing = {c.code: c for c in self.get_queryset()}

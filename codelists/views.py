@@ -16,6 +16,7 @@ from codelists import imports, selectors, services
 from codelists.access import MINISTRY, can_edit, can_review, system_get, version_get_for_user
 from codelists.forms import ConceptForm, DraftStartForm, ImportForm, SearchForm, SendBackForm
 from codelists.models import Concept, ImportJob, VersionStatus
+from config.spreadsheet import neutralise_formula
 
 PAGE_SIZE = 50
 ministry_only = role_required(*MINISTRY)
@@ -367,11 +368,11 @@ def compare_view(request, key):
                 for diff in selectors.version_compare(a, b, change=change):
                     fields = diff.changed_fields or ["display_vi"]
                     for f in fields:
-                        yield writer.writerow([
+                        yield writer.writerow([neutralise_formula(cell) for cell in (
                             diff.code, diff.change, f,
                             _display(diff.before.get(f)) if diff.before else "",
                             _display(diff.after.get(f)) if diff.after else "",
-                        ])
+                        )])
 
             response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="{system.key}-{a.pk}-{b.pk}.csv"'

@@ -329,6 +329,28 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 # One event per line whatever a username or file name contains (S25).
 LOGGING["formatters"]["plain"]["()"] = "config.logsafe.SingleLineFormatter"
 
+# --- accesslog / doctor book pages --------------------------------------------------
+INSTALLED_APPS += ["accesslog"]
+# A doctor may open a book when the citizen visited, was referred to or has an appointment at
+# the doctor's facility within this many months, or the facility is the card's primary-care one.
+SSKDT_CARE_RELATIONSHIP_MONTHS = env_int("SSKDT_CARE_RELATIONSHIP_MONTHS", 24)
+# Lifetime of an emergency ("break-the-glass") access.
+SSKDT_EMERGENCY_ACCESS_MINUTES = env_int("SSKDT_EMERGENCY_ACCESS_MINUTES", 60)
+# External anchor of the access-log hash chain (a copy should also leave the machine).
+SSKDT_ACCESS_LOG_CHECKPOINT = env_str("SSKDT_ACCESS_LOG_CHECKPOINT", "") or str(VAR_DIR / "access-log-checkpoint.json")
+SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS = env_int("SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS", 3600)
+# Commit access-log appends without waiting for the disk flush (the chain head is locked until
+# the commit returns); 0 = wait for every flush (at most one append per flush, portal-wide).
+SSKDT_ACCESS_LOG_ASYNC_COMMIT = env_bool("SSKDT_ACCESS_LOG_ASYNC_COMMIT", True)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "accesslog-checkpoint": {
+            "task": "accesslog.tasks.access_log_checkpoint_task",
+            "schedule": float(SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS),
+        },
+    }
+)
+
 # --- healthbook: examination data intake (issue 6) ---------------------------------------
 # Largest accepted submission body (413 above it, checked from Content-Length and while reading).
 INTAKE_MAX_BYTES = env_int("INTAKE_MAX_BYTES", 20 * 1024 * 1024)

@@ -10,6 +10,7 @@ api_v1 = [
     path("", include("codelists.api_urls")),
     path("", include("facilities.api_urls")),
     path("", include("healthbook.api_urls")),
+    path("", include("healthbook.book_api_urls")),
 ]
 
 urlpatterns = [
@@ -25,6 +26,9 @@ urlpatterns = [
     # FHIR R4: terminology (code lists) and the facility directory share one base.
     path("fhir/", include("codelists.fhir_urls")),
     path("fhir/", include("facilities.fhir_urls")),
+    path("fhir/", include("healthbook.fhir_urls")),
+    path("doctor/", include("healthbook.book_urls")),
+    path("access-log/", include("accesslog.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

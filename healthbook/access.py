@@ -1,5 +1,9 @@
 """Who may see and change what in the health book app, built on accounts.access.
 
+Books (the doctor-facing reads) are at the end of this module: every page, API and export
+that shows a citizen's history asks `book_get_for_user`, which decides and writes the one
+access-log entry of the request.
+
 Card batches: ministry administrators import national batches and see all of them. A
 provincial officer imports batches for their own province and sees the batches limited to
 it: in such a batch, a row is theirs when the person's province of residence (MATINH_CU_TRU)
@@ -8,12 +12,21 @@ code (old numbering) belongs to their province today. Other rows are rejected wi
 OUTSIDE_PROVINCE. Anyone else gets a 404 for a batch.
 """
 
-from django.db.models import QuerySet
-from django.http import Http404
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+
+from accesslog.models import EmergencyAccess, Outcome, Purpose
+from accesslog.services import Actor, access_log_record
 from accounts.access import has_role
 from accounts.models import Role
-from healthbook.models import CardBatch, Submission
+from healthbook.models import CardBatch, Citizen, Encounter, FollowUpAppointment, HealthBook, InsuranceCard, Submission
 
 CARD_IMPORT_ROLES = (Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER)
 
@@ -37,6 +50,198 @@ def card_batch_get_for_user(user, public_id) -> CardBatch:
     except (CardBatch.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 
+
+# ====================================================================== health books
+#
+# A doctor may open a book when the citizen has a care relationship with the doctor's
+# facility — a visit, referral or appointment there within SSKDT_CARE_RELATIONSHIP_MONTHS, or
+# the facility is the primary-care facility (MA_DKBD) of the citizen's current, valid card —
+# or holds an unexpired emergency access to it. Nobody else reads clinical detail: province
+# officers, ministry staff and facility administrators get the same 404 as for a book that
+# does not exist. A doctor (who can find any citizen in the search) gets a 403 with the
+# emergency form instead, showing only the minimal identity of the search results.
+
+BOOK_READER_ROLES = (Role.DOCTOR,)
+
+
+def can_read_books(user) -> bool:
+    """Doctors at a facility (the only role that reads clinical detail)."""
+    return has_role(user, *BOOK_READER_ROLES) and bool(getattr(user, "facility_id", None))
+
+
+# Each source returns an Exists() over rows linking a HealthBook row (OuterRef "pk" or
+# "citizen_id") to the facility since the given time; each probes an index led by the book.
+CareSource = Callable[[object, object], Exists]
+
+
+def _primary_care_card(facility, since) -> Exists:
+    today = timezone.localdate()
+    return Exists(
+        InsuranceCard.objects.filter(
+            citizen_id=OuterRef("citizen_id"), primary_care_facility_code=facility.code, valid_from__lte=today
+        ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+    )
+
+
+def _visit_at_facility(facility, since) -> Exists:
+    return Exists(Encounter.objects.filter(book_id=OuterRef("pk"), facility_id=facility.pk, occurred_at__gte=since))
+
+
+def _referred_to_facility(facility, since) -> Exists:
+    return Exists(Encounter.objects.filter(book_id=OuterRef("pk"), referred_to=facility.code, occurred_at__gte=since))
+
+
+def _appointment_at_facility(facility, since) -> Exists:
+    return Exists(
+        FollowUpAppointment.objects.filter(book_id=OuterRef("pk"), occurred_at__gte=since).filter(
+            Q(facility_id=facility.pk) | Q(at_facility_code=facility.code)
+        )
+    )
+
+
+CARE_SOURCES: list[CareSource] = [
+    _primary_care_card,
+    _visit_at_facility,
+    _referred_to_facility,
+    _appointment_at_facility,
+]
+
+
+def care_relationship_since():
+    return timezone.now() - relativedelta(months=settings.SSKDT_CARE_RELATIONSHIP_MONTHS)
+
+
+def care_relationship_expr(facility) -> ExpressionWrapper:
+    """A boolean SQL expression over HealthBook rows: a care relationship with the facility."""
+    since = care_relationship_since()
+    condition = Q()
+    for source in CARE_SOURCES:
+        condition |= Q(source(facility, since))
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def _emergency_until(user) -> Subquery:
+    return Subquery(
+        EmergencyAccess.objects.filter(user=user, citizen_id=OuterRef("citizen_id"), expires_at__gt=timezone.now())
+        .order_by("-expires_at")
+        .values("expires_at")[:1]
+    )
+
+
+def books_visible_to(user) -> QuerySet[HealthBook]:
+    """Return the books whose clinical detail the user may read now."""
+    if not can_read_books(user):
+        return HealthBook.objects.none()
+    return HealthBook.objects.annotate(
+        care=care_relationship_expr(user.facility), emergency_until=_emergency_until(user)
+    ).filter(Q(care=True) | Q(emergency_until__isnull=False))
+
+
+@dataclass(frozen=True)
+class BookAccess:
+    """The outcome of an allowed open: the book, its citizen, and why it is open."""
+
+    book: HealthBook
+    citizen: Citizen
+    purpose: str  # Purpose.TREAT or Purpose.ETREAT
+    emergency_until: object | None
+
+
+class BookAccessDenied(PermissionDenied):
+    """A doctor without a care relationship or emergency access (403, emergency form offered)."""
+
+    def __init__(self, book: HealthBook):
+        super().__init__("no care relationship")
+        self.book = book
+
+
+def _book_lookup(public_id):
+    """Find the book by its public id (or a citizen's 12-digit personal ID)."""
+    qs = HealthBook.objects.select_related("citizen", "citizen__card", "citizen__residence_province")
+    value = str(public_id)
+    if len(value) == 12 and value.isdigit():
+        return qs.filter(citizen__personal_id=value)
+    try:
+        return qs.filter(public_id=value) if len(value) == 36 else qs.none()
+    except (ValueError, TypeError):
+        return qs.none()
+
+
+def book_get_for_user(
+    user,
+    public_id,
+    *,
+    viewed: str,
+    request=None,
+    event: str = "view",
+    actor: Actor | None = None,
+) -> BookAccess:
+    """Return the access to one book or raise, writing exactly one access-log entry.
+
+    `user` is the person whose rights apply (for facility software: the named practitioner);
+    `actor` describes who is reading for the log (defaults to that person). Raises Http404 for
+    anyone who may not read books and for unknown books, BookAccessDenied for a doctor without
+    a relationship. One query decides (book, citizen, card, relationship and emergency grant).
+    """
+    from healthbook.history import tune_connection_for_pages
+
+    tune_connection_for_pages()
+    actor = actor or Actor.for_user(user)
+    qs = _book_lookup(public_id)
+    reader = can_read_books(user)
+    if reader:
+        qs = qs.annotate(care=care_relationship_expr(user.facility), emergency_until=_emergency_until(user))
+    book = qs.first()
+
+    def log(outcome, purpose="", reason=""):
+        access_log_record(
+            actor=actor,
+            event=event,
+            viewed=viewed,
+            outcome=outcome,
+            purpose=purpose,
+            citizen=book.citizen if book else None,
+            book=book,
+            request=request,
+            details={"refused": reason} if reason else None,
+        )
+
+    if book is None:
+        log(Outcome.DENIED, reason="not_found")
+        raise Http404
+    if not reader:
+        log(Outcome.DENIED, reason="role")
+        raise Http404
+    if book.care:
+        purpose = Purpose.TREAT
+    elif book.emergency_until:
+        purpose = Purpose.ETREAT
+    else:
+        log(Outcome.DENIED, reason="no_care_relationship")
+        raise BookAccessDenied(book)
+    log(Outcome.SUCCESS, purpose)
+    return BookAccess(book=book, citizen=book.citizen, purpose=purpose, emergency_until=book.emergency_until)
+
+
+# ---------------------------------------------------------------- the book-view registry
+#
+# Every URL under BOOK_URL_PREFIXES must resolve to a view that declares itself here; the
+# generated test (tests/healthbook/test_every_book_url.py) walks the resolver and calls
+# each one, checking the access rule and the single log entry.
+
+BOOK_URL_PREFIXES = ("doctor/", "api/v1/citizens/", "fhir/Patient")
+BOOK_VIEWS: dict[str, str] = {}  # "module.qualname" → kind ("book", "search", "emergency", "citizen_log")
+
+
+def book_view_register(kind: str):
+    """Mark a view (function or DRF class) as one that checks access and logs (`kind`)."""
+
+    def mark(view):
+        view.book_access = kind
+        BOOK_VIEWS[f"{view.__module__}.{view.__qualname__}"] = kind
+        return view
+
+    return mark
 
 # Submissions from facility software (issue 6). Ministry staff see all; a provincial officer
 # sees the submissions of facilities in their province; a facility administrator those of

@@ -15,6 +15,7 @@ from datetime import timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from config.spreadsheet import neutralise_formula
 from healthbook import identifiers as ids
 from healthbook.cards.problems import message_for
 from healthbook.models import CardBatch, CardBatchProblem, Citizen
@@ -74,7 +75,7 @@ def card_batch_rejected_csv(batch: CardBatch) -> Iterator[str]:
     for line, column, value, code in rows:
         buffer.seek(0)
         buffer.truncate()
-        writer.writerow([line, column, value, code, str(message_for(code))])
+        writer.writerow([line, neutralise_formula(column), neutralise_formula(value), code, str(message_for(code))])
         yield buffer.getvalue()
 
 

@@ -3,16 +3,23 @@
 Runs inside the chunk's transaction (pipeline.py): nothing here commits. Steps, all SQL:
 
 1. COPY the rows into a temporary staging table (private to the connection, emptied on commit).
-2. Match each row to a citizen by social insurance number, else by personal ID (a citizen
-   known without insurance number, e.g. from facility data).
-3. Reject rows whose personal ID already belongs to a different insured person (PID_CONFLICT).
-4. Find rows of earlier chunks of this batch for the same person: they are superseded
-   (DUPLICATE_PERSON); remember this chunk's line per person.
-5. Copy cards that are about to change into the history table.
-6. Insert new citizens; update changed ones (blank optional cells never erase known values).
-7. Open a book for every citizen without one.
-8. Insert new cards and update changed ones (INSERT … ON CONFLICT … DO UPDATE).
+2. One matching pass (`_WORK`) copies them, sorted by insurance number, into a work table
+   with what each row's probes of the big tables' unique indexes found: its citizen (by social
+   insurance number, else by personal ID — a citizen known without insurance number, e.g. from
+   facility data), a personal-ID conflict with another insured person, whether the citizen has
+   a book, the state of its current card, and the line of an earlier chunk of this batch that
+   carried the same person. New citizens get their id from the sequence here.
+3. Reject the conflicting rows (PID_CONFLICT); report the earlier lines (DUPLICATE_PERSON)
+   and remember this chunk's line per person.
+4. Copy cards that are about to change into the history table (IS DISTINCT FROM: only real
+   changes).
+5. Insert new citizens; update changed ones (blank optional cells never erase known values).
+6. Open a book for every citizen without one.
+7. Insert new cards and update changed ones (INSERT … ON CONFLICT … DO UPDATE).
 
+Every statement touches each target table once, set-wise; hash and merge joins are switched
+off for the chunk's transaction, so each join is the chunk probing an index and the cost of a
+chunk does not grow with the size of the tables (and no ANALYZE of the staging table is needed).
 Merges of concurrent batches are serialised by a transaction-level advisory lock, so two
 batches carrying the same new person cannot both insert them.
 """
@@ -26,8 +33,7 @@ from healthbook.cards.rows import StagedRow
 STAGE_COLUMNS = StagedRow._fields
 _MERGE_LOCK = 0x6862_6361_7264  # "hbcard"
 
-_CREATE_STAGE = """
-CREATE TEMP TABLE IF NOT EXISTS healthbook_card_stage (
+_STAGE_DDL = """
     line bigint NOT NULL, sin text NOT NULL, personal_id text, legacy_id text NOT NULL,
     full_name text NOT NULL, search_name text NOT NULL, birth_date date NOT NULL,
     birth_precision text NOT NULL, birth_year int NOT NULL, sex int NOT NULL,
@@ -35,40 +41,17 @@ CREATE TEMP TABLE IF NOT EXISTS healthbook_card_stage (
     commune_code text NOT NULL, address text NOT NULL, phone text NOT NULL,
     card_number text NOT NULL, beneficiary_group text NOT NULL, benefit_level int,
     issuing_province_code text NOT NULL, facility_code text NOT NULL,
-    valid_from date NOT NULL, valid_to date,
-    citizen_id bigint, pid_owner bigint, new_citizen boolean NOT NULL DEFAULT false,
-    card_state text
+    valid_from date NOT NULL, valid_to date"""
+# The COPY target, and the work table: the same rows sorted by insurance number with what
+# the one matching pass found out about each (both private to the connection).
+_CREATE_STAGE = f"""
+CREATE TEMP TABLE IF NOT EXISTS healthbook_card_stage ({_STAGE_DDL}) ON COMMIT DELETE ROWS;
+CREATE TEMP TABLE IF NOT EXISTS healthbook_card_work ({_STAGE_DDL},
+    citizen_id bigint, new_citizen boolean NOT NULL, conflict boolean NOT NULL, has_book boolean NOT NULL,
+    card_state text, earlier_line bigint
 ) ON COMMIT DELETE ROWS
 """
-
-_MATCH = """
-UPDATE healthbook_card_stage s SET
-    citizen_id = (SELECT c.id FROM healthbook_citizen c WHERE c.social_insurance_number = s.sin),
-    pid_owner = (SELECT c.id FROM healthbook_citizen c WHERE c.personal_id = s.personal_id)
-"""
-
-_CONFLICTS = """
-DELETE FROM healthbook_card_stage s USING healthbook_citizen o
-WHERE o.id = s.pid_owner AND s.pid_owner IS DISTINCT FROM s.citizen_id
-  AND (s.citizen_id IS NOT NULL OR o.social_insurance_number IS NOT NULL)
-RETURNING s.line, s.personal_id
-"""
-
-_ADOPT = """
-UPDATE healthbook_card_stage SET citizen_id = pid_owner WHERE citizen_id IS NULL AND pid_owner IS NOT NULL
-"""
-
-_SUPERSEDED = """
-SELECT p.line, p.social_insurance_number FROM healthbook_card_stage s
-JOIN healthbook_card_batch_person p ON p.batch_id = %(batch)s AND p.social_insurance_number = s.sin
-"""
-
-_REMEMBER = """
-INSERT INTO healthbook_card_batch_person (batch_id, social_insurance_number, line)
-SELECT %(batch)s, sin, line FROM healthbook_card_stage
-ON CONFLICT (batch_id, social_insurance_number) DO UPDATE SET line = EXCLUDED.line
-"""
-
+_STAGE_LIST = ", ".join(STAGE_COLUMNS)
 _CARD_FIELDS = (
     ("card_number", "card_number"),
     ("beneficiary_group", "beneficiary_group"),
@@ -81,37 +64,68 @@ _CARD_FIELDS = (
 _CARD_OLD = ", ".join(f"k.{col}" for col, _ in _CARD_FIELDS)
 _CARD_NEW = ", ".join(f"s.{src}" for _, src in _CARD_FIELDS)
 
-_CARD_STATE = f"""
-UPDATE healthbook_card_stage s SET card_state = CASE
-    WHEN ({_CARD_OLD}) IS NOT DISTINCT FROM ({_CARD_NEW}) THEN 'same'
-    WHEN k.source_batch_id = %(batch)s THEN 'rebatch'
-    ELSE 'changed' END
-FROM healthbook_card k WHERE k.social_insurance_number = s.sin
+# One pass over the chunk, sorted by insurance number, each row probing the big tables' unique
+# indexes once: its citizen by insurance number, else by personal ID; the owner of its personal
+# ID (a conflict when that is another insured person); its book; its current card (unchanged,
+# changed by an earlier batch, or already written by an earlier chunk of this batch); the line
+# of an earlier chunk that carried the same person. New citizens get their id here.
+_WORK = f"""
+INSERT INTO healthbook_card_work ({_STAGE_LIST}, citizen_id, new_citizen, conflict, has_book, card_state, earlier_line)
+SELECT {_STAGE_LIST},
+    CASE WHEN conflict THEN NULL
+         ELSE COALESCE(matched, nextval(pg_get_serial_sequence('healthbook_citizen', 'id'))) END,
+    matched IS NULL AND NOT conflict, conflict, has_book, card_state, earlier_line
+FROM (
+    SELECT s.*, COALESCE(c.id, p.id) AS matched,
+        (p.id IS NOT NULL AND p.id IS DISTINCT FROM c.id
+         AND (c.id IS NOT NULL OR p.social_insurance_number IS NOT NULL)) AS conflict,
+        EXISTS (SELECT 1 FROM healthbook_book b WHERE b.citizen_id = COALESCE(c.id, p.id)) AS has_book,
+        CASE WHEN k.id IS NULL THEN NULL
+             WHEN ({_CARD_OLD}) IS NOT DISTINCT FROM ({_CARD_NEW}) THEN 'same'
+             WHEN k.source_batch_id = %(batch)s THEN 'rebatch'
+             ELSE 'changed' END AS card_state,
+        bp.line AS earlier_line
+    FROM healthbook_card_stage s
+    LEFT JOIN healthbook_citizen c ON c.social_insurance_number = s.sin
+    LEFT JOIN healthbook_citizen p ON p.personal_id = s.personal_id
+    LEFT JOIN healthbook_card k ON k.social_insurance_number = s.sin
+    LEFT JOIN healthbook_card_batch_person bp ON bp.batch_id = %(batch)s AND bp.social_insurance_number = s.sin
+    ORDER BY s.sin
+) m
 """  # noqa: S608 — only constant column names are interpolated
+
+_CONFLICTS = """
+DELETE FROM healthbook_card_work WHERE conflict RETURNING line, personal_id
+"""
+
+_SUPERSEDED = """
+SELECT earlier_line, sin FROM healthbook_card_work WHERE earlier_line IS NOT NULL
+"""
+
+_REMEMBER = """
+INSERT INTO healthbook_card_batch_person (batch_id, social_insurance_number, line)
+SELECT %(batch)s, sin, line FROM healthbook_card_work
+ON CONFLICT (batch_id, social_insurance_number) DO UPDATE SET line = EXCLUDED.line
+"""
 
 _HISTORY = f"""
 INSERT INTO healthbook_card_history (
     citizen_id, social_insurance_number, {", ".join(col for col, _ in _CARD_FIELDS)},
     source_batch_id, source_line, replaced_at, replaced_by_batch_id)
 SELECT k.citizen_id, k.social_insurance_number, {_CARD_OLD}, k.source_batch_id, k.source_line, now(), %(batch)s
-FROM healthbook_card k JOIN healthbook_card_stage s ON s.sin = k.social_insurance_number
+FROM healthbook_card k JOIN healthbook_card_work s ON s.sin = k.social_insurance_number
 WHERE s.card_state = 'changed'
 """  # noqa: S608 — only constant column names are interpolated
 
 _CITIZEN_INSERT = """
-WITH ins AS (
-    INSERT INTO healthbook_citizen (
-        public_id, personal_id, social_insurance_number, legacy_id_number, full_name, search_name,
-        birth_date, birth_date_precision, birth_year, sex, ethnicity_code, nationality_code,
-        residence_province_id, residence_commune_code, address, phone, created_at, updated_at)
-    SELECT gen_random_uuid(), personal_id, sin, legacy_id, full_name, search_name,
-        birth_date, birth_precision, birth_year, sex, ethnicity_code, nationality_code,
-        province_id, commune_code, address, phone, now(), now()
-    FROM healthbook_card_stage WHERE citizen_id IS NULL
-    RETURNING id, social_insurance_number
-)
-UPDATE healthbook_card_stage s SET citizen_id = ins.id, new_citizen = true
-FROM ins WHERE ins.social_insurance_number = s.sin
+INSERT INTO healthbook_citizen (
+    id, public_id, personal_id, social_insurance_number, legacy_id_number, full_name, search_name,
+    birth_date, birth_date_precision, birth_year, sex, ethnicity_code, nationality_code,
+    residence_province_id, residence_commune_code, address, phone, created_at, updated_at)
+SELECT citizen_id, gen_random_uuid(), personal_id, sin, legacy_id, full_name, search_name,
+    birth_date, birth_precision, birth_year, sex, ethnicity_code, nationality_code,
+    province_id, commune_code, address, phone, now(), now()
+FROM healthbook_card_work WHERE new_citizen ORDER BY citizen_id
 """
 
 # Target column -> new value. Optional cells left blank keep what is known.
@@ -134,7 +148,7 @@ _CITIZEN_SET = (
 )
 _CITIZEN_UPDATE = f"""
 UPDATE healthbook_citizen c SET {", ".join(f"{col} = {expr}" for col, expr in _CITIZEN_SET)}, updated_at = now()
-FROM healthbook_card_stage s
+FROM healthbook_card_work s
 WHERE c.id = s.citizen_id AND NOT s.new_citizen
   AND ({", ".join(f"c.{col}" for col, _ in _CITIZEN_SET)})
       IS DISTINCT FROM ({", ".join(expr for _, expr in _CITIZEN_SET)})
@@ -142,8 +156,8 @@ WHERE c.id = s.citizen_id AND NOT s.new_citizen
 
 _BOOKS = """
 INSERT INTO healthbook_book (public_id, citizen_id, created_via, created_by_batch_id, created_at)
-SELECT gen_random_uuid(), s.citizen_id, 'card_import', %(batch)s, now() FROM healthbook_card_stage s
-WHERE s.new_citizen OR NOT EXISTS (SELECT 1 FROM healthbook_book b WHERE b.citizen_id = s.citizen_id)
+SELECT gen_random_uuid(), citizen_id, 'card_import', %(batch)s, now() FROM healthbook_card_work
+WHERE new_citizen OR NOT has_book ORDER BY citizen_id
 ON CONFLICT (citizen_id) DO NOTHING
 """
 
@@ -152,7 +166,7 @@ INSERT INTO healthbook_card (
     citizen_id, social_insurance_number, {", ".join(col for col, _ in _CARD_FIELDS)},
     source_batch_id, source_line, updated_at)
 SELECT s.citizen_id, s.sin, {_CARD_NEW}, %(batch)s, s.line, now()
-FROM healthbook_card_stage s WHERE s.card_state IS DISTINCT FROM 'same'
+FROM healthbook_card_work s WHERE s.card_state IS DISTINCT FROM 'same'
 ON CONFLICT (social_insurance_number) DO UPDATE SET
     citizen_id = EXCLUDED.citizen_id,
     {", ".join(f"{col} = EXCLUDED.{col}" for col, _ in _CARD_FIELDS)},
@@ -163,7 +177,7 @@ _COUNTS = """
 SELECT count(*) FILTER (WHERE new_citizen),
        count(*) FILTER (WHERE card_state IS NULL),
        count(*) FILTER (WHERE card_state = 'changed')
-FROM healthbook_card_stage
+FROM healthbook_card_work
 """
 
 
@@ -190,24 +204,23 @@ def merge_chunk(cursor, *, batch_id: int, rows: list[StagedRow]) -> MergeResult:
         return result
     params = {"batch": batch_id}
     cursor.execute(_CREATE_STAGE)
-    cursor.execute("TRUNCATE healthbook_card_stage")  # emptied on commit anyway; not inside one outer transaction
-    # Losing the last chunks' commits in a database crash is harmless: the batch counters are in
-    # the same transactions, so the import resumes from what is durable.
-    cursor.execute("SET LOCAL synchronous_commit = off")
+    # Emptied on commit anyway; emptied here too when chunks share one outer transaction (tests).
+    cursor.execute("TRUNCATE healthbook_card_stage, healthbook_card_work")
     cursor.execute("SET LOCAL gin_pending_list_limit = '32MB'")
+    # The chunk is small next to the tables: every join below is the chunk's rows probing a
+    # unique index. Hash and merge joins would scan the whole table on every chunk (cost
+    # growing with the table); without them no statistics of the staging table are needed.
+    cursor.execute("SET LOCAL enable_hashjoin = off")
+    cursor.execute("SET LOCAL enable_mergejoin = off")
+    cursor.execute("SET LOCAL jit = off")
     _copy_rows(cursor, rows)
-    # Statistics on the staging table make the planner probe the big tables' indexes instead of
-    # scanning them (without them each chunk's cost grows with the size of the tables).
-    cursor.execute("ANALYZE healthbook_card_stage")
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_MERGE_LOCK])
-    cursor.execute(_MATCH)
+    cursor.execute(_WORK, params)
     cursor.execute(_CONFLICTS)
     result.conflicts = cursor.fetchall()
-    cursor.execute(_ADOPT)
-    cursor.execute(_SUPERSEDED, params)
+    cursor.execute(_SUPERSEDED)
     result.superseded = cursor.fetchall()
     cursor.execute(_REMEMBER, params)
-    cursor.execute(_CARD_STATE, params)
     cursor.execute(_HISTORY, params)
     cursor.execute(_CITIZEN_INSERT)
     cursor.execute(_CITIZEN_UPDATE)
@@ -216,6 +229,8 @@ def merge_chunk(cursor, *, batch_id: int, rows: list[StagedRow]) -> MergeResult:
     cursor.execute(_CARDS, params)
     cursor.execute(_COUNTS)
     result.citizens_created, result.cards_created, result.cards_updated = cursor.fetchone()
+    cursor.execute("SET LOCAL enable_hashjoin = on")
+    cursor.execute("SET LOCAL enable_mergejoin = on")
     return result
 
 

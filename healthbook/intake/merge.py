@@ -24,6 +24,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
 
+from django.db import models
 from django.forms.models import model_to_dict
 
 from healthbook.models import (
@@ -106,11 +107,27 @@ def _plain(o):
     return o
 
 
+_field_names: dict[type, tuple[str, ...]] = {}
+
+
+def _hash_default(o):
+    """json default: a dataclass → its fields as a dict (the C encoder walks the rest)."""
+    if dataclasses.is_dataclass(o):
+        names = _field_names.get(type(o))
+        if names is None:
+            names = _field_names[type(o)] = tuple(f.name for f in dataclasses.fields(o))
+        return {n: getattr(o, n) for n in names}
+    return _json_default(o)
+
+
 def visit_hash(v: VisitData) -> str:
-    """SHA-256 of the visit's canonical JSON (its problems left out)."""
-    data = _plain(v)
+    """SHA-256 of the visit's canonical JSON (its problems left out).
+
+    Same bytes as `json.dumps(_plain(v))` (so stored content hashes stay valid), without the
+    Python-level recursive copy first."""
+    data = _hash_default(v)
     data.pop("problems", None)
-    raw = json.dumps(data, sort_keys=True, default=_json_default, ensure_ascii=False, separators=(",", ":"))
+    raw = json.dumps(data, sort_keys=True, default=_hash_default, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
@@ -186,6 +203,40 @@ def _lab_range(props: dict, sex: str | None) -> tuple[Decimal | None, Decimal | 
     return (Decimal(str(low)) if low is not None else None, Decimal(str(high)) if high is not None else None)
 
 
+class CopyRow:
+    """A detail row bound for `copy_rows`: its attribute values by attname, nothing else.
+
+    Much cheaper to build than a model instance (no descriptors, no signals); used for the
+    rows of encounters, which are only ever COPYed."""
+
+    def __init__(self, values: dict):
+        self.__dict__ = values
+
+
+_row_fields: dict[type, list] = {}
+
+
+def _model(model, **kw):
+    return model(**kw)
+
+
+def copy_row(model, **kw) -> CopyRow:
+    """Like `model(**kw)` for `copy_rows`: related objects become ids, missing fields defaults."""
+    fields = _row_fields.get(model)
+    if fields is None:
+        fields = _row_fields[model] = [f for f in model._meta.concrete_fields if not f.primary_key]
+    d = {}
+    for f in fields:
+        if f.name in kw:
+            v = kw[f.name]
+            d[f.attname] = (v.pk if v is not None else None) if f.is_relation else v
+        elif f.attname in kw:
+            d[f.attname] = kw[f.attname]
+        else:
+            d[f.attname] = f.get_default()
+    return CopyRow(d)
+
+
 class DetailBuilder:
     """Builds the unsaved detail rows of a submission."""
 
@@ -219,7 +270,8 @@ class DetailBuilder:
         target = self.rows if enc is not None else self.loose
         for m in v.medications:
             target[Medication].append(
-                Medication(
+                (copy_row if enc is not None else _model)(
+                    Medication,
                     **self._base(book, enc, m.ordered_at or at0, key("MedicationRequest", m.seq)),
                     code=_s(m.code, 255),
                     name=_s(m.name, 1024),
@@ -239,7 +291,8 @@ class DetailBuilder:
             )
         for s in v.services:
             self.rows[ServiceItem].append(
-                ServiceItem(
+                copy_row(
+                    ServiceItem,
                     **self._base(book, enc, s.performed_at or s.ordered_at or at0, key("", s.seq)),
                     code=_s(s.code, 50),
                     name=_s(s.name, 1024),
@@ -265,7 +318,8 @@ class DetailBuilder:
                 flag = "H"
             rng = f"{low if low is not None else ''}–{high if high is not None else ''}" if (low or high) else ""
             self.rows[LabObservation].append(
-                LabObservation(
+                copy_row(
+                    LabObservation,
                     **self._base(book, enc, lab.resulted_at or at0, key("", lab.seq)),
                     service_code=_s(lab.service_code, 50),
                     indicator_code=_s(lab.indicator_code, 255),
@@ -282,7 +336,8 @@ class DetailBuilder:
             )
         for note in v.notes:
             self.rows[ClinicalNote].append(
-                ClinicalNote(
+                copy_row(
+                    ClinicalNote,
                     **self._base(book, enc, note.at or at0, key("", note.seq)),
                     text=note.text or "",
                     stage=note.stage or "",
@@ -394,16 +449,61 @@ def _history_data(encounters: list[Encounter]) -> dict[int, dict]:
     return out
 
 
+# Field classes whose Python value psycopg adapts exactly as Django's get_db_prep_save would
+# (no conversion): COPY rows take the attribute as is, skipping Django's per-value prep.
+_PLAIN_FIELDS = (
+    models.CharField,
+    models.TextField,
+    models.IntegerField,
+    models.BooleanField,
+    models.DecimalField,
+    models.DateField,
+    models.UUIDField,
+)
+_PLAIN, _AWARE_DATETIME, _DJANGO = 0, 1, 2
+_copy_plans: dict[type, tuple[str, list]] = {}
+
+
+def _prep_kind(f) -> int:
+    if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) or f.choices:
+        return _DJANGO
+    if isinstance(f, models.ForeignKey):
+        return _PLAIN if isinstance(f.target_field, models.AutoField) else _DJANGO  # integer ids
+    if type(f).get_db_prep_save is not models.Field.get_db_prep_save or not isinstance(f, _PLAIN_FIELDS):
+        return _DJANGO
+    # a naive datetime would be read in TIME_ZONE by Django but in UTC by PostgreSQL: let Django do those
+    return _AWARE_DATETIME if isinstance(f, models.DateTimeField) else _PLAIN
+
+
+def _copy_plan(model):
+    """(column list, [(attname, field, how)]) for COPY rows of `model`."""
+    plan = _copy_plans.get(model)
+    if plan is None:
+        from django.db import connection
+
+        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+        plan = _copy_plans[model] = (columns, [(f.attname, f, _prep_kind(f)) for f in fields])
+    return plan
+
+
 def copy_rows(model, rows: list) -> None:
     """Insert unsaved model instances with one COPY (the detail rows of a whole submission)."""
     from django.db import connection
 
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    columns, getters = _copy_plan(model)
     with connection.cursor() as cur:
         with cur.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
             for obj in rows:
-                copy.write_row([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
+                d = obj.__dict__
+                out = []
+                for a, f, how in getters:
+                    v = d[a]
+                    if how == _PLAIN or (how == _AWARE_DATETIME and (v is None or v.tzinfo is not None)):
+                        out.append(v)
+                    else:
+                        out.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
+                copy.write_row(out)
 
 
 def visits_merge(

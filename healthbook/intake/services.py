@@ -1,13 +1,13 @@
 """Submission services: receive (store the bytes), process (verify, read, validate, match,
 merge), reprocess, sweep. The Celery tasks and the API call these.
 
-Receive: the Submission row and the exact body bytes are written in one transaction before
-anything reads them; the processing task is queued on commit. Process: the submission is
-claimed with a conditional UPDATE (received → processing, or a stale processing claim); the
-reading and signature check run outside any transaction; then one transaction locks the row,
-checks the claim is still ours, merges, writes problems and the final status, and records the
-connection-health event. Any failure before that commit leaves the submission in processing,
-where the retry or the sweeper finds it.
+Receive: the Submission row and the exact body bytes are written by one statement (so in one
+transaction, one round trip) before anything reads them; the processing task is queued on
+commit. Process: the submission is claimed with a conditional UPDATE (received → processing,
+or a stale processing claim); the reading and signature check run outside any transaction;
+then one transaction locks the row, checks the claim is still ours, merges, writes problems
+and the final status, and records the connection-health event. Any failure before that
+commit leaves the submission in processing, where the retry or the sweeper finds it.
 """
 
 from __future__ import annotations
@@ -86,28 +86,54 @@ def submission_receive(
         first = Submission.objects.filter(facility=facility, idempotency_key=idempotency_key).first()
         if first is not None:
             return _replay(first, request_hash)
+    sub = Submission(
+        facility=facility,
+        api_key=api_key,
+        received_at=timezone.now(),
+        kind=kind,
+        content_type=content_type[:100],
+        size_bytes=len(body),
+        sha256=sha,
+        signature_header=signature,
+        idempotency_key=idempotency_key,
+        request_hash=request_hash,
+    )
     try:
-        with transaction.atomic():
-            sub = Submission.objects.create(
-                facility=facility,
-                api_key=api_key,
-                received_at=timezone.now(),
-                kind=kind,
-                content_type=content_type[:100],
-                size_bytes=len(body),
-                sha256=sha,
-                signature_header=signature,
-                idempotency_key=idempotency_key,
-                request_hash=request_hash,
-            )
-            SubmissionPayload.objects.create(submission=sub, body=body)
-            transaction.on_commit(lambda: _enqueue(sub.pk))
+        sub.pk = _insert_with_payload(sub, body)
     except IntegrityError:
         if idempotency_key is None:
             raise
         first = Submission.objects.get(facility=facility, idempotency_key=idempotency_key)
         return _replay(first, request_hash)
+    sub._state.adding = False
+    transaction.on_commit(lambda: _enqueue(sub.pk))
     return Received(sub, replayed=False)
+
+
+_SUBMISSION_FIELDS = [f for f in Submission._meta.concrete_fields if not f.primary_key]
+_INSERT_WITH_PAYLOAD = (  # noqa: S608 — column names from the model, values bound as parameters
+    "WITH s AS (INSERT INTO healthbook_submission ({cols}) VALUES ({vals}) RETURNING id) "
+    "INSERT INTO healthbook_submission_payload (submission_id, body) SELECT id, %s FROM s RETURNING submission_id"
+).format(
+    cols=", ".join(connection.ops.quote_name(f.column) for f in _SUBMISSION_FIELDS),
+    vals=", ".join(["%s"] * len(_SUBMISSION_FIELDS)),
+)
+
+
+def _insert_with_payload(sub: Submission, body: bytes) -> int:
+    """Write the submission row and its bytes with ONE statement (one round trip).
+
+    Outside a transaction the statement is its own transaction: both rows are committed
+    together (synchronously — that is what the 202 promises) or neither is. Inside an outer
+    atomic block (tests, reprocessing tools) it simply joins it."""
+    params = [f.get_db_prep_save(f.pre_save(sub, True), connection) for f in _SUBMISSION_FIELDS]
+    if connection.in_atomic_block:  # a savepoint, so a duplicate Idempotency-Key leaves the outer block usable
+        with transaction.atomic(), connection.cursor() as cur:
+            cur.execute(_INSERT_WITH_PAYLOAD, [*params, body])
+            return cur.fetchone()[0]
+    with connection.cursor() as cur:
+        cur.execute(_INSERT_WITH_PAYLOAD, [*params, body])
+        return cur.fetchone()[0]
 
 
 def _replay(first: Submission, request_hash: str) -> Received:

@@ -1,11 +1,14 @@
 """Validate the codes of a submission against the national code lists in force on the visit date.
 
 Set-based: the codes of every visit are gathered per code system, and each system is checked
-with **one** `codelists.validation.codes_validate` call per submission (three queries at
-most, whatever the number of rows). When the visits of one submission fall under different
-versions of a list (a new ICD-10 edition took effect between two visits), there is one call
-per version instead; the version in force on each visit date is found from the list's
-published versions, read once per system and cached for `VERSION_CACHE_SECONDS`.
+with **one** `codelists.validation.codes_validate` call per submission (three queries at most,
+whatever the number of rows). Codes found active in a published version (which never changes)
+are remembered per process by (version, code), so a submission whose codes were all seen before
+needs no query for them; a code that fails is always checked again. When the visits of one
+submission fall under different versions of a list (a new ICD-10 edition took effect between
+two visits), there is one call per version instead; the version in force on each visit date is
+found from the list's published versions, read once per system and cached for
+`VERSION_CACHE_SECONDS`.
 
 Whether a code that fails is an error (the submission is rejected) or a warning (the data is
 kept and the finding reported) is the severity table below, overridable per deployment with
@@ -23,7 +26,7 @@ from datetime import date
 from django.conf import settings
 from django.db import connection
 
-from codelists.validation import CodeCheck, codes_validate
+from codelists.validation import CodeCheck, _concepts_in_version, codes_validate
 
 from .problems import Problem, SeverityPolicy, problem
 from .records import VisitData
@@ -147,6 +150,43 @@ def _versions_of(system: str) -> list[tuple[int, date | None, date | None]]:
 def versions_cache_clear() -> None:
     with _versions_lock:
         _versions_cache.clear()
+        _found_cache.clear()
+
+
+# (version id, code) -> CodeCheck of a code ACTIVE in that version. A published version never
+# changes, so these need no expiry; only successes are kept — every code that fails is checked
+# again by codes_validate (history, retirement) on each submission.
+_found_cache: dict[tuple[int, str], CodeCheck] = {}
+_FOUND_CACHE_MAX = 200_000
+
+
+def _validate(system: str, vid: int, codes: list[str], on: date) -> dict[str, CodeCheck]:
+    """codes_validate for the version `vid` in force on `on`, with active codes served from the
+    process cache: a submission whose codes were all seen before costs no query here."""
+    out: dict[str, CodeCheck] = {}
+    missing = []
+    for code in dict.fromkeys(codes):
+        hit = _found_cache.get((vid, code))
+        if hit is None:
+            missing.append(code)
+        else:
+            out[code] = hit
+    if not missing:
+        return out
+    found = _concepts_in_version(vid, missing)
+    doubtful = []
+    with _versions_lock:
+        if len(_found_cache) > _FOUND_CACHE_MAX:
+            _found_cache.clear()
+        for code in missing:
+            row = found.get(code)
+            if row is not None and row[1]:
+                out[code] = _found_cache[(vid, code)] = CodeCheck(code, True, None, row[0], row[2], row[3] or {})
+            else:
+                doubtful.append(code)
+    if doubtful:
+        out.update(codes_validate(system, doubtful, on))
+    return out
 
 
 def _version_on(rows, on: date) -> int | None:
@@ -185,7 +225,7 @@ def codes_check(visits: list[VisitData], *, received_on: date, policy: SeverityP
                     )
                 continue
             on = dates[group[0].visit]
-            checks = codes_validate(system, [u.code for u in group], on)
+            checks = _validate(system, vid, [u.code for u in group], on)
             for use in group:
                 check = checks[use.code]
                 out.checks[(system, use.code)] = check

@@ -59,13 +59,48 @@ class TableSpec:
 
 
 def _checker(fs: FieldSpec):
-    """A fast check for one non-empty value (None when the field has nothing to check)."""
-    if fs.type == "string" and fs.rule is None and fs.gateway is None:
-        if fs.max_size is None:
+    """A fast check for one non-empty value (None when the field has nothing to check).
+
+    Same answers as `check_value` (for a non-empty value), with the spec's choices resolved
+    once here instead of on every value (≈ 220 checked fields per visit)."""
+    rule, g = fs.rule, fs.gateway
+    rkind = rule["kind"] if rule is not None and rule["kind"] in ("date", "enum") else None
+    gkind = g["kind"] if g is not None and g["kind"] in ("regex", "not_all_zero", "enum") else None
+    n = fs.max_size
+    if fs.type == "string" and rkind is None and gkind is None:
+        if n is None:
             return None
-        n = fs.max_size
         return lambda v: "FIELD_TOO_LONG" if len(v) > n else None
-    return lambda v: check_value(fs, v)
+    if gkind is not None:
+        return lambda v: check_value(fs, v)  # rare (≈ 10 fields): keep the general path
+    number = fs.type == "number"
+    full = _NUMBER.fullmatch
+    lengths = tuple(rule["lengths"]) if rkind == "date" else ()
+    partial = bool(rule.get("partial", False)) if rkind == "date" else False
+    multi = bool(rule.get("multi")) if rkind == "date" else False
+    values = rule["values"] if rkind == "enum" else ()
+
+    def check(v: str) -> str | None:
+        if number:
+            if not full(v):
+                return "FIELD_NOT_NUMBER"
+            if n is not None and len(v) - v.count(".") - v.startswith("-") > n:
+                return "FIELD_TOO_LONG"
+        elif n is not None and len(v) > n:
+            return "FIELD_TOO_LONG"
+        if rkind == "date":
+            if multi:
+                if not _date_ok(v, rule):
+                    return "FIELD_DATE"
+            else:
+                part = v.strip()
+                if len(part) not in lengths or not _date_part_ok(part, partial):
+                    return "FIELD_DATE"
+        elif rkind == "enum" and v not in values:
+            return "FIELD_ENUM"
+        return None
+
+    return check
 
 
 def _table(key: str, t: dict) -> TableSpec:

@@ -119,7 +119,8 @@ class CardBatchPerson(models.Model):
     superseded, so that it is reported and counted exactly once. Deleted when the batch ends.
     """
 
-    batch = models.ForeignKey(CardBatch, on_delete=models.CASCADE, related_name="+")
+    # db_index=False: the unique (batch, insurance number) index serves lookups by batch.
+    batch = models.ForeignKey(CardBatch, on_delete=models.CASCADE, related_name="+", db_index=False)
     social_insurance_number = models.CharField(max_length=10)
     line = models.PositiveBigIntegerField()
 

@@ -60,6 +60,7 @@ class Citizen(models.Model):
     residence_province = models.ForeignKey(
         "provinces.Province", verbose_name=_("province of residence"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="+",
+        db_index=False,  # searches filter by province only with a name (citizen_year_province_name)
     )
     residence_commune_code = models.CharField(_("commune of residence"), max_length=5, blank=True)
     address = models.CharField(_("address"), max_length=500, blank=True)
@@ -181,7 +182,8 @@ class InsuranceCard(CardFields):
 class InsuranceCardHistory(CardFields):
     """An earlier state of a citizen's card, kept when a batch renewed or changed it."""
 
-    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="card_history")
+    # db_index=False: card_history_citizen (citizen, replaced_at) serves every lookup by citizen.
+    citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="card_history", db_index=False)
     replaced_at = models.DateTimeField(auto_now_add=True)
     replaced_by_batch = models.ForeignKey(
         "healthbook.CardBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

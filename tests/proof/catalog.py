@@ -36,7 +36,7 @@ PLAN: dict[str, tuple[str, str]] = {
     "S23": ("Bad certificates", LATER_INTAKE),
     "S24": ("Replays with and without Idempotency-Key", LATER_INTAKE),
     "S25": ("Log injection", ""),
-    "S26": ("Audit completeness of citizen-data views", LATER_BOOKS + " (citizen access log with hash chain)"),
+    "S26": ("Audit completeness of citizen-data views", ""),
     "R1": ("Celery worker SIGKILL mid-batch", LATER_IMPORT + "; a first R1 test lives with the card batches"),
     "R2": ("Redis killed and restarted mid-import", LATER_IMPORT),
     "R3": ("PostgreSQL immediate restart under load", LATER_IMPORT + " and the intake API"),

@@ -111,7 +111,8 @@ def _part(pattern) -> tuple[str, str]:
 
 
 def is_api(endpoint: Endpoint) -> bool:
-    return endpoint.route.startswith("api/")
+    """JSON endpoints: the REST API and FHIR (anonymous callers get 401/403, not the login page)."""
+    return endpoint.route.startswith(("api/", "fhir/"))
 
 
 # --- crawling: every page reachable per role ---------------------------------------------------

@@ -13,11 +13,12 @@ from provinces.models import Province
 from tests.security import url_rules
 from tests.security.conftest import body_text
 from tests.security.crawl import endpoints, is_api
-from tests.security.url_rules import Admin, Public, Roles, SignedIn
+from tests.security.url_rules import Admin, Machine, Public, Roles, SignedIn
 from tests.security.world import ACTOR_NAMES
 
 ENDPOINTS = endpoints()
 DENIED = (403, 404, 405)  # 405: the method is refused before the object is even looked up
+MACHINE_REFUSED = (401, 403, 405)  # key-only endpoints: no session is a credential
 
 
 def test_every_url_is_classified(proof):
@@ -37,6 +38,8 @@ def _login_redirect(response) -> bool:
 
 
 def _anonymous_refused(endpoint, response) -> bool:
+    if response.status_code == 405:  # a method the view does not have: refused before sign-in is asked
+        return True
     if is_api(endpoint):
         return response.status_code in (401, 403)
     return _login_redirect(response)
@@ -50,7 +53,13 @@ def _check(endpoint, actor_name, actor, response, *, foreign: bool, world) -> li
     leaks = world.leaks_for(actor, body_text(response))
     if leaks:
         problems.append(f"leaks {[c.what for c in leaks]}")
+    if isinstance(rule, Machine):
+        if status not in MACHINE_REFUSED:
+            problems.append(f"key-only endpoint answered {status} to a session ({actor_name})")
+        return problems
     if isinstance(rule, Public):
+        if foreign and status not in DENIED:
+            problems.append(f"object hidden from {actor_name} answered {status}")
         return problems
     if actor is None:
         to_admin = isinstance(rule, Admin) and status == 302 and response["Location"].startswith("/django-admin/")
@@ -79,14 +88,15 @@ def test_every_role_is_refused_outside_its_scope(endpoint, world, clients, proof
     for name in ACTOR_NAMES:
         actor = world.actors[name]
         values, foreign = {}, False
-        if isinstance(rule, Roles) and rule.obj:
+        if isinstance(rule, Roles | Public) and rule.obj:
             value = url_rules.PARAMS[rule.obj](world, actor)
-            param = endpoint.params[0][0]
-            if value is not None:
-                values, foreign = {param: value}, True
+            if isinstance(value, dict):
+                values, foreign = value, True
+            elif value is not None:
+                values, foreign = {endpoint.params[0][0]: value}, True
         path = endpoint.path(values)
         methods = ["get"]
-        if isinstance(rule, Roles):
+        if isinstance(rule, Roles | Machine):
             methods.append("post")  # writes on the same URL must be refused just the same
         for method in methods:
             response = getattr(clients[name], method)(path)

@@ -14,6 +14,15 @@ Kinds of rule:
   parameters with an object OUTSIDE the caller's scope (PARAMS[name] gives it per actor; None
   when the actor's scope is national) and expect 403/404 with no canary in the body.
 - ``Admin``: the Django admin: staff (is_staff) accounts only, behind the portal's login + MFA.
+- ``Public(why, obj="name")``: anyone may call it, but the URL names an object some callers must
+  not know (a draft code-list version): PARAMS[name] gives it per actor (None when the actor may
+  see it) and the answer must be 403/404 with no canary.
+- ``Machine(why)``: an endpoint for software, authenticated by an API key (facility or citizen
+  app), never by the portal session. Every session, whatever its role, and anonymous callers get
+  401/403 (405 for a method it does not have): a signed-in browser must not reach it.
+
+A PARAMS provider returns one value (for the first path parameter) or a dict of values by
+parameter name (URLs naming an object with more than one parameter, e.g. key + version).
 
 Path parameters of patterns without ``obj`` are filled with values that match nothing
 (random UUID, large integer, "zz-none").
@@ -32,6 +41,7 @@ STAFF_MANAGERS = (Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER, Role.FACILITY_ADMI
 @dataclass(frozen=True)
 class Public:
     why: str
+    obj: str | None = None
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,11 @@ class SignedIn:
 class Roles:
     roles: tuple
     obj: str | None = None
+
+
+@dataclass(frozen=True)
+class Machine:
+    why: str
 
 
 @dataclass(frozen=True)
@@ -61,21 +76,90 @@ def _foreign_staff(world, actor):
     return world.objects["doctor_a2"].public_id  # doctor of another facility, same province
 
 
-def _foreign_province(world, actor):
-    """A province code outside the actor's dashboard scope (None: the actor sees every province)."""
-    if actor is not None and actor.role in (Role.MINISTRY_ADMIN, Role.MINISTRY_EDITOR):
+def _national(actor) -> bool:
+    return actor is not None and actor.role in (Role.MINISTRY_ADMIN, Role.MINISTRY_EDITOR)
+
+
+def _facility_scoped(actor) -> bool:
+    return actor is not None and actor.role in (Role.DOCTOR, Role.FACILITY_ADMIN)
+
+
+def _foreign_facility(world, actor):
+    """Province 79 for a Hà Nội officer (and callers without a role); facility A3 (same province,
+    another facility) for a facility's staff; None for ministry staff."""
+    if _national(actor):
         return None
-    own = actor.province.code if actor is not None and actor.province_id else None
-    return "01" if own == "79" else "79"
+    if _facility_scoped(actor):
+        return world.objects["facility_a3"].code
+    return world.objects["facility_c"].code
+
+
+def _foreign_facility_decision(world, actor):
+    code = _foreign_facility(world, actor)
+    return None if code is None else {"code": code, "action": "approve"}
+
+
+def _foreign_card_batch(world, actor):
+    """A batch of province 79 (a ministry administrator sees every batch)."""
+    if actor is not None and actor.role == Role.MINISTRY_ADMIN:
+        return None
+    return world.objects["card_batch_79"].public_id
+
+
+def _foreign_submission(world, actor):
+    if _national(actor):
+        return None
+    if actor is not None and actor.role == Role.FACILITY_ADMIN:
+        return world.objects["submission_a3"].public_id
+    return world.objects["submission_79"].public_id
+
+
+def _foreign_book(world, actor):
+    """A book with clinical data at facility B: no doctor of facility A has a care relationship.
+    Books are for doctors only, so every other role must be refused it as well."""
+    return world.objects["book_b"].public_id
+
+
+def _draft_version(world, actor):
+    """A draft code-list version: it exists only for ministry staff."""
+    if _national(actor):
+        return None
+    draft = world.objects["codelist_draft"]
+    return {"key": draft.system.key, "version_id": draft.pk}
+
+
+def _foreign_province(world, actor):
+    """Dashboard of province 79 (only ministry staff see every province)."""
+    return None if _national(actor) else "79"
+
+
+def _foreign_province_export(world, actor):
+    return None if _national(actor) else {"code": "79", "table": "facilities", "fmt": "csv"}
+
+
+def _foreign_emergency_grant(world, actor):
+    """An emergency access granted at facility A2: only A2's administrator reviews it."""
+    return world.objects["emergency_grant_a2"].public_id
 
 
 PARAMS = {
     "staff_member": _foreign_staff,
-    "province_code": _foreign_province,
+    "facility": _foreign_facility,
+    "facility_decision": _foreign_facility_decision,
+    "card_batch": _foreign_card_batch,
+    "submission": _foreign_submission,
+    "book": _foreign_book,
+    "draft_version": _draft_version,
+    "province": _foreign_province,
+    "province_export": _foreign_province_export,
+    "emergency_grant": _foreign_emergency_grant,
 }
 
-MINISTRY = (Role.MINISTRY_ADMIN, Role.MINISTRY_EDITOR)
-DASHBOARD_ROLES = (*MINISTRY, Role.PROVINCE_OFFICER)
+MINISTRY = (Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN)
+CARD_IMPORT = (Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER)
+SUBMISSION_READERS = (Role.MINISTRY_ADMIN, Role.MINISTRY_EDITOR, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN)
+PROVINCE_DASHBOARD = (*MINISTRY, Role.PROVINCE_OFFICER)
+DOCTOR = (Role.DOCTOR,)
 
 
 RULES = {
@@ -120,12 +204,99 @@ RULES = {
     "mfa_generate_recovery_codes": SignedIn("own recovery codes"),
     "mfa_download_recovery_codes": SignedIn("own recovery codes"),
     "usersessions_list": SignedIn("own sessions"),
-    # --- provinces: rollout dashboards ---
-    "dashboard-mine": Roles(DASHBOARD_ROLES),
+    # --- code lists (codelists/views.py: every page is ministry_only; access.py hides drafts) ---
+    "codelists:system-list": Roles(MINISTRY),
+    "codelists:system-detail": Roles(MINISTRY),
+    "codelists:compare": Roles(MINISTRY),
+    "codelists:history": Roles(MINISTRY),
+    "codelists:version-detail": Roles(MINISTRY, obj="draft_version"),
+    "codelists:draft-update": Roles(MINISTRY, obj="draft_version"),
+    "codelists:version-submit": Roles(MINISTRY, obj="draft_version"),
+    "codelists:version-publish": Roles(MINISTRY, obj="draft_version"),  # + can_review: another admin
+    "codelists:version-send-back": Roles(MINISTRY, obj="draft_version"),
+    "codelists:draft-discard": Roles(MINISTRY, obj="draft_version"),
+    "codelists:version-export": Roles(MINISTRY, obj="draft_version"),
+    "codelists:import-upload": Roles(MINISTRY, obj="draft_version"),
+    "codelists:import-preview": Roles(MINISTRY, obj="draft_version"),  # job: the uploader's own only
+    "codelists:import-confirm": Roles(MINISTRY, obj="draft_version"),
+    "codelists:concept-add": Roles(MINISTRY, obj="draft_version"),
+    "codelists:concept-edit": Roles(MINISTRY, obj="draft_version"),
+    "codelists:concept-retire": Roles(MINISTRY, obj="draft_version"),
+    "api-codelists-systems": Public("published code lists are public data (codelists/access.py)"),
+    "api-codelists-system": Public("published code lists are public data"),
+    "api-codelists-versions": Public("published/retired versions are public; drafts listed for ministry only"),
+    "api-codelists-concepts": Public("concepts of a published version are public; a draft is 404 for others",
+                                     obj="draft_version"),
+    "api-codelists-validate": Public("validation against the published version"),
+    "fhir-metadata": Public("FHIR CapabilityStatement: describes the server, no data"),
+    "fhir-codesystem-search": Public("FHIR terminology: published code systems only"),
+    "fhir-codesystem-lookup": Public("FHIR terminology: published code systems only"),
+    "fhir-codesystem-validate-code": Public("FHIR terminology: published code systems only"),
+    "fhir-codesystem-read": Public("FHIR terminology: published code systems only"),
+    "fhir-valueset-expand": Public("FHIR terminology: published code systems only"),
+    # --- facilities (facilities/views*.py, access.py: any staff member reads within scope) ---
+    "facility-list": Roles(ALL_ROLES),
+    "facility-export": Roles(ALL_ROLES),
+    "facility-register": Roles((Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN)),
+    "facility-queue": Roles((*MINISTRY, Role.PROVINCE_OFFICER)),
+    "facility-import": Roles((Role.PROVINCE_OFFICER,)),
+    "facility-import-confirm": Roles((Role.PROVINCE_OFFICER,)),  # upload: the importer's own only
+    "facility-my-credentials": Roles((Role.FACILITY_ADMIN,)),
+    "facility-detail": Roles(ALL_ROLES, obj="facility"),
+    "facility-edit": Roles((Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN), obj="facility"),
+    "facility-decide": Roles((Role.PROVINCE_OFFICER,), obj="facility_decision"),
+    "facility-credentials": Roles((Role.FACILITY_ADMIN,), obj="facility"),
+    "facility-key-create": Roles((Role.FACILITY_ADMIN,), obj="facility"),
+    "facility-key-revoke": Roles((Role.FACILITY_ADMIN,), obj="facility"),
+    "facility-cert-add": Roles((Role.FACILITY_ADMIN,), obj="facility"),
+    "facility-cert-revoke": Roles((Role.FACILITY_ADMIN,), obj="facility"),
+    "api-facility-list": Roles(ALL_ROLES),
+    "api-facility-detail": Roles(ALL_ROLES, obj="facility"),
+    # Directory reads over FHIR: staff sessions within their scope, or a facility's software.
+    "fhir-organization-read": Roles(ALL_ROLES, obj="facility"),
+    "fhir-location-read": Roles(ALL_ROLES, obj="facility"),
+    # --- insurance-card batches (healthbook/access.py: CARD_IMPORT_ROLES, officer: own province) ---
+    "card-batch-list": Roles(CARD_IMPORT),
+    "card-batch-detail": Roles(CARD_IMPORT, obj="card_batch"),
+    "card-batch-progress": Roles(CARD_IMPORT, obj="card_batch"),
+    "card-batch-rejected": Roles(CARD_IMPORT, obj="card_batch"),
+    "api-card-batches": Roles(CARD_IMPORT),
+    "api-card-batch": Roles(CARD_IMPORT, obj="card_batch"),
+    "api-card-batch-rejected": Roles(CARD_IMPORT, obj="card_batch"),
+    # --- intake: submissions (status and problems only; reprocess: ministry) ---
+    "submission-list": Roles(SUBMISSION_READERS),
+    "submission-detail": Roles(SUBMISSION_READERS, obj="submission"),
+    "submission-reprocess": Roles(MINISTRY, obj="submission"),
+    "api-submissions": Machine("facility software posts XML 130 with its API key"),
+    "api-submission": Machine("facility software reads its own submission with its API key"),
+    # --- doctor book pages (healthbook/book_views.py: doctors with a care relationship or an
+    # emergency grant; any other role 404; a doctor without relationship 403 + emergency form) ---
+    "citizen-search": Roles(DOCTOR),
+    # Break-the-glass: by design any doctor may open any book with a reason (reviewed afterwards),
+    # so no object is out of scope for it; other roles get 404.
+    "book-emergency": Roles(DOCTOR),
+    "book-detail": Roles(DOCTOR, obj="book"),
+    "book-timeline": Roles(DOCTOR, obj="book"),
+    "book-visit": Roles(DOCTOR, obj="book"),
+    "book-labs": Roles(DOCTOR, obj="book"),
+    "book-lab-chart": Roles(DOCTOR, obj="book"),
+    "book-vaccinations": Roles(DOCTOR, obj="book"),
+    "book-pregnancies": Roles(DOCTOR, obj="book"),
+    "book-prescriptions": Roles(DOCTOR, obj="book"),
+    "book-follow-ups": Roles(DOCTOR, obj="book"),
+    "book-certificates": Roles(DOCTOR, obj="book"),
+    "book-access-log": Roles(DOCTOR, obj="book"),
+    "emergency-review-list": Roles((Role.FACILITY_ADMIN,)),
+    "emergency-review": Roles((Role.FACILITY_ADMIN,), obj="emergency_grant"),
+    "api-citizen-history": Machine("facility software (API key) with a named practitioner"),
+    "api-citizen-access-log": Machine("the citizen app (its own key): who looked at a citizen's book"),
+    "fhir-patient-everything": Machine("facility software (API key) with a named practitioner"),
+    # --- dashboards (provinces/views.py, access.py: officer own province, ministry national) ---
+    "dashboard-mine": Roles(PROVINCE_DASHBOARD),
     "dashboard-national": Roles(MINISTRY),
     "dashboard-national-export": Roles(MINISTRY),
-    "dashboard-province": Roles(DASHBOARD_ROLES, obj="province_code"),
-    "dashboard-province-export": Roles(DASHBOARD_ROLES, obj="province_code"),
+    "dashboard-province": Roles(PROVINCE_DASHBOARD, obj="province"),
+    "dashboard-province-export": Roles(PROVINCE_DASHBOARD, obj="province_export"),
 }
 
 # (prefix of the URL name or of the route, rule). Only for URL families guarded as a whole.

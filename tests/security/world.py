@@ -118,3 +118,94 @@ def build_world() -> World:
     for seed in SEEDERS:
         seed(world)
     return world
+
+
+# --- capabilities merged after the suite was written (facilities, code lists, card batches,
+# intake, doctor book pages, access log, dashboards). Objects the actors must not reach carry
+# canaries; objects inside their scope carry the hostile names. url_rules.PARAMS reads the
+# `world.objects` entries named here.
+
+NATIONAL_ONLY = "national"  # canary "province" of data only ministry staff may see (code-list drafts)
+
+
+def _seed_facilities(world: World) -> None:
+    from facilities.models import FacilityStatus
+
+    def facility(code, province, secret):
+        token = world.canary(f"facility {code}", province, code) if secret else ""
+        return f.FacilityFactory(code=code, name=f"Phòng khám Bí Mật {token}" if secret else f"Cơ sở {code}",
+                                 province=f.province(province), status=FacilityStatus.APPROVED,
+                                 address=f"Số 1 {token}" if secret else "")
+
+    world.objects["facility_c"] = facility("79002", "79", True)  # another province
+    world.objects["facility_a3"] = facility("01003", "01", True)  # same province, another facility
+    for n, payload in enumerate(XSS_PAYLOADS + FORMULA_PAYLOADS):  # inside officer_hanoi's scope
+        f.FacilityFactory(code=f"01{200 + n}", name=payload[:200], province=f.province("01"),
+                          status=FacilityStatus.APPROVED, address=payload[:200], contact_name=payload[:150])
+
+
+def _seed_code_lists(world: World) -> None:
+    from codelists.models import VersionStatus
+    from tests.codelists import factories as cl
+
+    system = cl.system("zzsec", name_vi="Danh mục kiểm thử bảo mật")
+    hostile = [(f"H{n:02d}", p[:200]) for n, p in enumerate(XSS_PAYLOADS + FORMULA_PAYLOADS)]
+    v1 = cl.version(system, "2024", hostile[:3])
+    v2 = cl.version(system, "2025", hostile, based_on=v1)
+    token = world.canary("code-list draft", NATIONAL_ONLY)
+    draft = cl.version(system, f"nhap-{token}", [("S01", f"Khái niệm nháp {token}")],
+                       status=VersionStatus.DRAFT, based_on=v2)
+    world.objects.update(codelist_system=system, codelist_v1=v1, codelist_v2=v2, codelist_draft=draft)
+    world.hostile.extend(p for _, p in hostile)
+
+
+def _card_batch(world, province, name, problems=()):
+    from healthbook.models import CardBatch, CardBatchProblem
+
+    batch = CardBatch.objects.create(
+        sha256=uuid.uuid4().hex * 2, file=f"card-batches/{name}", original_name=name, size_bytes=1,
+        file_format="csv", status=CardBatch.Status.DONE, scope_province=f.province(province),
+        rows_read=len(problems), rows_rejected=len(problems),
+    )
+    CardBatchProblem.objects.bulk_create(
+        CardBatchProblem(batch=batch, line=n + 2, column="ho_ten", value=v, code="REQUIRED")
+        for n, v in enumerate(problems)
+    )
+    return batch
+
+
+def _seed_card_batches(world: World) -> None:
+    token = world.canary("card batch of province 79", "79")
+    world.objects["card_batch_79"] = _card_batch(world, "79", f"the-{token}.csv", [f"Nguyễn {token}"])
+    world.objects["card_batch_01"] = _card_batch(world, "01", "the-hn.csv", XSS_PAYLOADS + FORMULA_PAYLOADS)
+
+
+def _seed_clinical(world: World) -> None:
+    """Submissions, a citizen's book with clinical data at another province's facility, and an
+    emergency access granted at facility A2."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from accesslog.models import EmergencyAccess, EmergencyReason
+    from tests.doctor import factories as d
+
+    world.objects["submission_79"] = d.submission(world.objects["facility_c"])
+    world.objects["submission_a3"] = d.submission(world.objects["facility_a3"])
+
+    token = world.canary("clinical note at facility 79002", "79", "79002")
+    person = d.citizen(name="Trần Thị Thử", province=f.province("79"))
+    d.visit(person.book, world.objects["facility_c"], note=f"Ghi chú lâm sàng {token}", labs=2, drugs=1,
+            dx="E11")
+    world.objects["book_b"] = person.book
+
+    token = world.canary("emergency access at facility 01002", "01", "01002")
+    now = timezone.now()
+    world.objects["emergency_grant_a2"] = EmergencyAccess.objects.create(
+        user=world.objects["doctor_a2"], facility=world.objects["facility_a2"], citizen=person,
+        reason=EmergencyReason.OTHER, reason_text=f"Cấp cứu {token}", started_at=now,
+        expires_at=now + dt.timedelta(hours=1),
+    )
+
+
+SEEDERS += [_seed_facilities, _seed_code_lists, _seed_card_batches, _seed_clinical]

@@ -1,0 +1,249 @@
+"""The hash chain of the access log: append, verify, checkpoint.
+
+Each entry stores `row_hash = SHA-256(prev_hash || "\\n" || canonical JSON of the entry)`;
+the canonical JSON holds every column but `id` and `row_hash` (so `seq` and `prev_hash`
+are covered: moving, editing or dropping an entry breaks the chain at that entry).
+
+Appends are serialised by locking the one chain-head row FOR UPDATE: three round trips in
+a short transaction of their own (lock and read the head; insert and advance the head;
+commit). With SSKDT_ACCESS_LOG_ASYNC_COMMIT (default) that commit does not wait for the disk
+flush, so the head is held for about a millisecond instead of a flush; the entry is on disk
+within the WAL writer's delay or at the next synchronous commit of any session (the request's
+own session save, usually), and a database crash can lose only the newest entries together
+with their chain head — never leave a gap. The verifier walks the chain in seq order and
+names the first entry that does not fit; the chain head and an external checkpoint file catch the deletion of the newest
+entries, which the chain alone cannot show.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.utils import timezone
+
+GENESIS = "0" * 64
+
+# Column order of the table (id excluded); the canonical form uses these names.
+FIELDS = (
+    "seq",
+    "recorded_at",
+    "actor_kind",
+    "actor_user_id",
+    "actor_username",
+    "actor_name",
+    "actor_role",
+    "facility_id",
+    "facility_code",
+    "facility_name",
+    "client_ref",
+    "citizen_id",
+    "book_public_id",
+    "event",
+    "viewed",
+    "purpose",
+    "outcome",
+    "source_ip",
+    "request_id",
+    "details",
+    "prev_hash",
+)
+_INSERT_FIELDS = FIELDS + ("row_hash",)
+_INSERT_SQL = (  # noqa: S608 — constant column names
+    "INSERT INTO accesslog_entry ({cols}) VALUES ({vals});"
+    " UPDATE accesslog_chain_head SET seq = %s, row_hash = %s, updated_at = %s WHERE id = 1"
+).format(cols=", ".join(_INSERT_FIELDS), vals=", ".join(["%s"] * len(_INSERT_FIELDS)))
+
+
+def _norm(name: str, value):
+    if value is None:
+        return None
+    if name == "recorded_at":
+        return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    if name == "book_public_id":
+        return str(value)
+    if name == "source_ip":
+        return str(value)
+    if name == "details" and isinstance(value, str):
+        return json.loads(value)
+    if name in ("prev_hash", "row_hash"):
+        return value.strip()
+    return value
+
+
+def canonical(entry: dict) -> bytes:
+    """The bytes that are hashed for one entry (sorted keys, no spaces, UTF-8)."""
+    data = {name: _norm(name, entry.get(name)) for name in FIELDS}
+    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+def entry_hash(prev_hash: str, entry: dict) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canonical(entry)).hexdigest()
+
+
+def entry_append(fields: dict) -> dict:
+    """Append one entry to the chain and return it (with seq, prev_hash, row_hash).
+
+    `fields` holds the columns of FIELDS except seq, recorded_at and prev_hash. Runs in its
+    own transaction (a savepoint when called inside one: then the chain head stays locked
+    until the caller commits, so callers keep such transactions short).
+    """
+    entry = {name: fields.get(name) for name in FIELDS}
+    entry["details"] = fields.get("details") or {}
+    for text in (
+        "actor_username",
+        "actor_name",
+        "actor_role",
+        "facility_code",
+        "facility_name",
+        "client_ref",
+        "viewed",
+        "purpose",
+        "request_id",
+    ):
+        entry[text] = (entry[text] or "")[: _MAX.get(text, 200)]
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("SELECT seq, row_hash FROM accesslog_chain_head WHERE id = 1 FOR UPDATE")
+        head_seq, head_hash = cur.fetchone()
+        entry["seq"] = head_seq + 1
+        entry["prev_hash"] = head_hash.strip()
+        entry["recorded_at"] = timezone.now()
+        entry["row_hash"] = entry_hash(entry["prev_hash"], entry)
+        values = [json.dumps(entry[n], ensure_ascii=False) if n == "details" else entry[n] for n in _INSERT_FIELDS]
+        sql = _INSERT_SQL
+        if settings.SSKDT_ACCESS_LOG_ASYNC_COMMIT:
+            # The chain head stays locked until COMMIT returns; waiting for the WAL flush there
+            # would cap the whole portal at one append per disk flush (see docs/doctor-book.md).
+            sql = "SET LOCAL synchronous_commit = off; " + sql
+        cur.execute(sql, [*values, entry["seq"], entry["row_hash"], entry["recorded_at"]])
+    return entry
+
+
+_MAX = {
+    "actor_username": 150,
+    "actor_name": 150,
+    "actor_role": 32,
+    "facility_code": 16,
+    "facility_name": 255,
+    "client_ref": 64,
+    "viewed": 200,
+    "purpose": 8,
+    "request_id": 64,
+}
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    ok: bool
+    entries: int
+    head_seq: int
+    head_hash: str
+    broken_seq: int | None = None
+    broken_id: int | None = None
+    reason: str = ""
+
+    def line(self) -> str:
+        if self.ok:
+            return f"OK: {self.entries} entries verified, head seq {self.head_seq} hash {self.head_hash}"
+        where = f"entry seq {self.broken_seq}" + (f" (id {self.broken_id})" if self.broken_id else "")
+        return f"BROKEN at {where}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    row_hash: str
+    written_at: str = ""
+
+
+def checkpoint_read(path: str | os.PathLike | None = None) -> Checkpoint | None:
+    path = Path(path or settings.SSKDT_ACCESS_LOG_CHECKPOINT)
+    if not path.exists():
+        return None
+    data = json.loads(path.read_text())
+    return Checkpoint(int(data["seq"]), str(data["row_hash"]), str(data.get("written_at", "")))
+
+
+def checkpoint_write(result: VerifyResult, path: str | os.PathLike | None = None) -> Checkpoint:
+    """Record the verified head outside the database (atomic rename)."""
+    path = Path(path or settings.SSKDT_ACCESS_LOG_CHECKPOINT)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cp = Checkpoint(result.head_seq, result.head_hash, timezone.now().isoformat())
+    tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
+    tmp.write_text(json.dumps({"seq": cp.seq, "row_hash": cp.row_hash, "written_at": cp.written_at}) + "\n")
+    os.replace(tmp, path)
+    return cp
+
+
+_SELECT = "SELECT id, {cols}, row_hash FROM accesslog_entry WHERE seq > %s ORDER BY seq".format(  # noqa: S608
+    cols=", ".join(FIELDS)  # constant column names
+)
+
+
+def chain_verify(*, checkpoint: Checkpoint | None = None, since: Checkpoint | None = None) -> VerifyResult:
+    """Walk the chain in order and return OK or the first entry that does not fit.
+
+    `checkpoint`: an externally kept (seq, hash) that must still be in the chain. `since`:
+    start after a trusted checkpoint instead of the genesis (incremental verification).
+    """
+    with connection.cursor() as cur:
+        cur.execute("SELECT seq, row_hash FROM accesslog_chain_head WHERE id = 1")
+        head_seq, head_hash = cur.fetchone()
+    head_hash = head_hash.strip()
+    prev_seq, prev_hash = (since.seq, since.row_hash) if since else (0, GENESIS)
+    count = 0
+    found_checkpoint = checkpoint is None or checkpoint.seq == 0 or (since is not None and since == checkpoint)
+    names = ("id",) + FIELDS + ("row_hash",)
+    # A named (server-side) cursor streams the chain without loading it into memory.
+    connection.ensure_connection()
+    with transaction.atomic(), connection.connection.cursor(name="accesslog_verify") as cur:
+        cur.itersize = 5000
+        cur.execute(_SELECT, [prev_seq])
+        for row in cur:
+            entry = dict(zip(names, row, strict=True))
+            seq, stored = entry["seq"], entry["row_hash"].strip()
+
+            def broken(reason: str, entry=entry, seq=seq, count=count) -> VerifyResult:
+                return VerifyResult(False, count, head_seq, head_hash, seq, entry["id"], reason)
+
+            if seq != prev_seq + 1:
+                return broken(f"expected seq {prev_seq + 1}: entries are missing or moved")
+            if entry["prev_hash"].strip() != prev_hash:
+                return broken("prev_hash does not match the previous entry (deleted, reordered or edited)")
+            if entry_hash(prev_hash, entry) != stored:
+                return broken("content does not match its hash (edited)")
+            if checkpoint and seq == checkpoint.seq:
+                if stored != checkpoint.row_hash:
+                    return broken("differs from the external checkpoint")
+                found_checkpoint = True
+            prev_seq, prev_hash = seq, stored
+            count += 1
+    if (prev_seq, prev_hash) != (head_seq, head_hash):
+        return VerifyResult(
+            False,
+            count,
+            head_seq,
+            head_hash,
+            prev_seq + 1,
+            None,
+            f"the chain head says seq {head_seq} but the last entry is seq {prev_seq} (newest entries deleted)",
+        )
+    if not found_checkpoint:
+        return VerifyResult(
+            False,
+            count,
+            head_seq,
+            head_hash,
+            checkpoint.seq,
+            None,
+            f"the external checkpoint names seq {checkpoint.seq}, which is no longer in the "
+            "chain (newest entries deleted and the head rewritten)",
+        )
+    return VerifyResult(True, count, head_seq, head_hash)

@@ -1,0 +1,93 @@
+"""Reads of the access log: the "who viewed this book" panel, the citizen's own list in
+plain words, and the facility administrator's emergency review queue."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accesslog.models import AccessLogEntry, ActorKind, EmergencyAccess, Outcome
+
+CITIZEN_APP_ACTOR = "citizen-app:"
+
+
+def viewed_label(viewed: str) -> str:
+    """Plain Vietnamese for what was viewed ("visit:123" → "một lần khám")."""
+    labels = {
+        "book": _("the health book"),
+        "timeline": _("the history"),
+        "labs": _("lab results"),
+        "lab": _("lab results"),
+        "visit": _("a visit"),
+        "vaccinations": _("vaccinations"),
+        "pregnancies": _("pregnancy check-ups"),
+        "prescriptions": _("prescriptions"),
+        "follow-ups": _("follow-up appointments"),
+        "certificates": _("certificates"),
+        "access-log": _("who viewed the book"),
+        "history": _("the whole history"),
+        "fhir-everything": _("the whole history"),
+        "search": _("a search"),
+    }
+    return labels.get((viewed or "").split(":", 1)[0], viewed)
+
+
+def book_viewers(citizen_id: int, *, limit: int = 10) -> list[AccessLogEntry]:
+    """The newest entries about this citizen, people and software, allowed or refused."""
+    return list(AccessLogEntry.objects.filter(citizen_id=citizen_id).order_by("-recorded_at", "-seq")[:limit])
+
+
+def _sentence(entry: AccessLogEntry) -> str:
+    when = timezone.localtime(entry.recorded_at).strftime("%d/%m/%Y %H:%M")
+    what = viewed_label(entry.viewed)
+    who = entry.actor_name or entry.actor_username
+    if entry.event == "emergency_start":
+        text = _("%(who)s at %(facility)s opened your book in an emergency on %(when)s")
+    elif entry.event == "search":
+        text = _("%(who)s at %(facility)s looked you up on %(when)s")
+    elif entry.outcome != Outcome.SUCCESS:
+        text = _("%(who)s at %(facility)s tried to view %(what)s on %(when)s and was refused")
+    elif entry.actor_kind == ActorKind.MACHINE:
+        text = _("The software of %(facility)s read %(what)s for %(who)s on %(when)s")
+    else:
+        text = _("%(who)s at %(facility)s viewed %(what)s on %(when)s")
+    return text % {
+        "who": who or _("someone"),
+        "facility": entry.facility_name or _("the portal"),
+        "what": what,
+        "when": when,
+    }
+
+
+def citizen_access_log(citizen_id: int, *, limit: int = 200) -> dict:
+    """The citizen's own list in plain words, people and software apart (one query). The
+    citizen app's own reads of this list are logged but not listed (it is the citizen looking)."""
+    entries = (
+        AccessLogEntry.objects.filter(citizen_id=citizen_id)
+        .exclude(actor_username__startswith=CITIZEN_APP_ACTOR)
+        .order_by("-recorded_at", "-seq")[:limit]
+    )
+    people, machines = [], []
+    for entry in entries:
+        item = {
+            "at": entry.recorded_at.isoformat(),
+            "text": _sentence(entry),
+            "who": entry.actor_name or entry.actor_username,
+            "role": entry.actor_role,
+            "facility": entry.facility_name,
+            "facility_code": entry.facility_code,
+            "viewed": viewed_label(entry.viewed),
+            "purpose": entry.purpose,
+            "emergency": entry.purpose == "ETREAT",
+            "allowed": entry.outcome == Outcome.SUCCESS,
+        }
+        (people if entry.actor_kind == ActorKind.PERSON else machines).append(item)
+    return {"people": people, "machines": machines}
+
+
+def emergency_queue(facility_id: int, *, pending_only: bool = True) -> QuerySet[EmergencyAccess]:
+    qs = EmergencyAccess.objects.filter(facility_id=facility_id).select_related("user", "citizen", "reviewed_by")
+    if pending_only:
+        qs = qs.filter(review_status=EmergencyAccess.Review.PENDING)
+    return qs.order_by("-started_at")

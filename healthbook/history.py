@@ -1,0 +1,524 @@
+"""Reads behind the doctor's book pages (the access decision is made before, in
+healthbook.access). Each function makes a fixed number of queries whatever the length of
+the history: lists are paged in SQL, detail rows are fetched per table, names of codes come
+from healthbook.codenames.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import OuterRef, Subquery
+from django.utils import timezone
+
+from facilities.models import Facility
+from healthbook import codenames
+from healthbook.models import (
+    BirthCertificate,
+    ClinicalNote,
+    DischargePaper,
+    Document,
+    Encounter,
+    FollowUpAppointment,
+    Immunization,
+    LabObservation,
+    Medication,
+    PregnancyCheckup,
+    Referral,
+    ServiceItem,
+    SickLeaveCertificate,
+)
+
+TIMELINE_KINDS = ("visit", "lab", "prescription", "vaccination", "pregnancy", "certificate")
+PAGE_SIZE = 25
+
+# Chronic conditions and recorded allergies are read from the diagnoses (ICD-10 prefixes):
+# the intake has no allergy list of its own yet.
+CHRONIC_PREFIXES = (
+    "E10",
+    "E11",
+    "E12",
+    "E13",
+    "E14",
+    "I10",
+    "I11",
+    "I12",
+    "I13",
+    "I15",
+    "I20",
+    "I25",
+    "I50",
+    "J44",
+    "J45",
+    "N18",
+    "B18",
+    "K74",
+    "C",
+    "F20",
+    "G40",
+    "E03",
+    "E05",
+    "M05",
+)
+ALLERGY_PREFIXES = ("Z88", "Z91.0", "T78.4", "T88.7", "L23", "J30")
+
+
+def tune_connection_for_pages() -> None:
+    """Switch off parallel workers and JIT on this database connection (once per connection).
+
+    A citizen's rows are scattered over large tables, so the planner's estimates for "all rows
+    of one book" look expensive enough to start parallel workers and JIT compilation, which
+    cost far more than the few hundred index lookups they are meant to speed up (measured:
+    10–30 ms per query on the 5-million-visit benchmark). Web requests never need either, so
+    the setting stays on the (persistent) connection and costs one round trip per connection.
+    """
+    connection.ensure_connection()
+    raw = connection.connection
+    if getattr(raw, "_sskdt_pages_tuned", False):
+        return
+    with connection.cursor() as cur:
+        cur.execute("SET max_parallel_workers_per_gather = 0; SET jit = off")
+    raw._sskdt_pages_tuned = True
+
+
+# ---------------------------------------------------------------- header
+
+
+@dataclass
+class Header:
+    age: int | None
+    card_status: str  # "valid" | "expired" | "none"
+    primary_care: Facility | None
+    chronic: list[tuple[str, str]] = field(default_factory=list)
+    allergies: list[tuple[str, str]] = field(default_factory=list)
+    missed_follow_ups: int = 0
+    overdue_vaccines: list[str] = field(default_factory=list)
+
+
+_FACILITY_TTL = 300.0
+_facilities: dict[str, tuple[float, Facility | None]] = {}
+
+
+def facility_by_code(code: str) -> Facility | None:
+    """The facility with this code (name and code only), remembered for five minutes."""
+    import time
+
+    now = time.monotonic()
+    cached = _facilities.get(code)
+    if cached and now - cached[0] < _FACILITY_TTL:
+        return cached[1]
+    facility = Facility.objects.filter(code=code).only("code", "name").first()
+    if len(_facilities) > 50_000:
+        _facilities.clear()
+    _facilities[code] = (now, facility)
+    return facility
+
+
+def age_on(birth_date: dt.date | None, today: dt.date) -> int | None:
+    if birth_date is None:
+        return None
+    return today.year - birth_date.year - ((today.month, today.day) < (birth_date.month, birth_date.day))
+
+
+def book_header(access) -> Header:
+    """Identity facts, card status, chronic conditions, allergies and alerts (4–6 queries)."""
+    citizen = access.citizen
+    today = timezone.localdate()
+    card = getattr(citizen, "card", None) if _has_card(citizen) else None
+    status = "none"
+    primary = None
+    if card is not None:
+        status = (
+            "valid" if card.valid_from <= today and (card.valid_to is None or card.valid_to >= today) else "expired"
+        )
+        primary = facility_by_code(card.primary_care_facility_code)
+    codes = _diagnosis_codes(access.book.pk)
+    names = codenames.names("icd10", codes)
+    chronic = sorted((c, names.get(c, "")) for c in codes if c.startswith(CHRONIC_PREFIXES))
+    allergies = sorted((c, names.get(c, "")) for c in codes if c.startswith(ALLERGY_PREFIXES))
+    header = Header(age_on(citizen.birth_date, today), status, primary, chronic, allergies)
+    header.missed_follow_ups = len(follow_ups(access)["missed"])
+    header.overdue_vaccines = [row["name"] for row in vaccination_schedule(access)["rows"] if row["state"] == "overdue"]
+    return header
+
+
+def _has_card(citizen) -> bool:
+    try:
+        return citizen.card is not None
+    except Exception:  # noqa: BLE001 — RelatedObjectDoesNotExist: no card on file
+        return False
+
+
+def _diagnosis_codes(book_id: int) -> set[str]:
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT DISTINCT code FROM (SELECT main_diagnosis AS code FROM healthbook_encounter WHERE book_id = %s"
+            " UNION ALL SELECT unnest(secondary_diagnoses) FROM healthbook_encounter WHERE book_id = %s) d"
+            " WHERE code <> ''",
+            [book_id, book_id],
+        )
+        return {row[0] for row in cur.fetchall()}
+
+
+# ---------------------------------------------------------------- timeline
+
+# One SELECT per kind of item; only the kinds asked for are put into the query.
+_TIMELINE_BRANCHES = {
+    "visit": """
+  SELECT 'visit' AS kind, e.occurred_at AS at, e.id AS ref, e.facility_id, e.main_diagnosis AS code,
+         e.visit_type AS extra, 0 AS n, 0 AS flagged
+    FROM healthbook_encounter e WHERE e.book_id = %(book)s
+""",
+    "lab": """
+  SELECT 'lab', max(l.occurred_at), min(l.id), l.facility_id, '', coalesce(min(l.encounter_id)::text, ''),
+         count(*), count(*) FILTER (WHERE l.abnormal_flag <> '')
+    FROM healthbook_lab_observation l WHERE l.book_id = %(book)s AND l.occurred_at IS NOT NULL
+    GROUP BY l.facility_id, l.encounter_id, (l.occurred_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date
+""",
+    "prescription": """
+  SELECT 'prescription', max(m.occurred_at), min(m.id), m.facility_id, max(m.prescription_code),
+         coalesce(min(m.encounter_id)::text, ''), count(*), 0
+    FROM healthbook_medication m WHERE m.book_id = %(book)s AND m.occurred_at IS NOT NULL
+    GROUP BY m.facility_id, m.encounter_id, CASE WHEN m.encounter_id IS NULL THEN m.prescription_code END
+""",
+    "vaccination": """
+  SELECT 'vaccination', i.occurred_at, i.id, i.facility_id, i.vaccine_code, i.dose_number, 0, 0
+    FROM healthbook_immunization i WHERE i.book_id = %(book)s AND i.occurred_at IS NOT NULL
+""",
+    "pregnancy": """
+  SELECT 'pregnancy', p.occurred_at, p.id, p.facility_id, p.pregnancy_key,
+         coalesce(p.gestational_age_weeks::text, ''), 0, 0
+    FROM healthbook_pregnancy_checkup p WHERE p.book_id = %(book)s AND p.occurred_at IS NOT NULL
+""",
+    "certificate": """
+  SELECT 'certificate', c.occurred_at, c.id, c.facility_id, c.paper, c.number, 0, 0 FROM (
+      SELECT occurred_at, id, facility_id, 'birth' AS paper, number
+        FROM healthbook_birth_certificate WHERE book_id = %(book)s
+      UNION ALL SELECT occurred_at, id, facility_id, 'sick_leave', number
+        FROM healthbook_sick_leave WHERE book_id = %(book)s
+      UNION ALL SELECT occurred_at, id, facility_id, 'discharge', number
+        FROM healthbook_discharge_paper WHERE book_id = %(book)s
+      UNION ALL SELECT occurred_at, id, facility_id, 'referral', number
+        FROM healthbook_referral WHERE book_id = %(book)s
+      UNION ALL SELECT occurred_at, id, facility_id, kind, number
+        FROM healthbook_document WHERE book_id = %(book)s
+  ) c WHERE c.occurred_at IS NOT NULL
+""",
+}
+_TIMELINE_TAIL = """
+SELECT i.kind, i.at, i.ref, i.facility_id, f.code, f.name, i.code, i.extra, i.n, i.flagged
+  FROM items i JOIN facilities_facility f ON f.id = i.facility_id
+ WHERE i.kind = ANY(%(kinds)s)
+   AND (%(facility)s::text IS NULL OR f.code = %(facility)s)
+   AND (%(since)s::timestamptz IS NULL OR i.at >= %(since)s)
+   AND (%(until)s::timestamptz IS NULL OR i.at < %(until)s)
+   AND (%(before_at)s::timestamptz IS NULL OR (i.at, i.kind, i.ref) < (%(before_at)s, %(before_kind)s, %(before_ref)s))
+ ORDER BY i.at DESC, i.kind DESC, i.ref DESC
+ LIMIT %(limit)s
+"""
+
+
+@dataclass(frozen=True)
+class TimelineFilter:
+    kinds: tuple[str, ...] = TIMELINE_KINDS
+    facility_code: str | None = None
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+
+@dataclass
+class TimelineItem:
+    kind: str
+    at: dt.datetime
+    ref: int
+    facility_code: str
+    facility_name: str
+    code: str
+    extra: str
+    count: int
+    flagged: int
+    name: str = ""
+
+    @property
+    def cursor(self) -> str:
+        return f"{self.at.isoformat()}|{self.kind}|{self.ref}"
+
+
+def _day_start(day: dt.date | None) -> dt.datetime | None:
+    if day is None:
+        return None
+    return timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+
+
+def parse_cursor(value: str | None) -> tuple | None:
+    try:
+        at, kind, ref = (value or "").split("|")
+        return dt.datetime.fromisoformat(at), kind, int(ref)
+    except ValueError:
+        return None
+
+
+def timeline(access, flt: TimelineFilter, *, before: tuple | None = None, limit: int = PAGE_SIZE):
+    """One page of the timeline, newest first (one query, plus code names): (items, next cursor)."""
+    until = _day_start(flt.date_to + dt.timedelta(days=1)) if flt.date_to else None
+    params = {
+        "book": access.book.pk,
+        "kinds": list(flt.kinds),
+        "facility": flt.facility_code or None,
+        "since": _day_start(flt.date_from),
+        "until": until,
+        "before_at": before[0] if before else None,
+        "before_kind": before[1] if before else None,
+        "before_ref": before[2] if before else None,
+        "limit": limit + 1,
+    }
+    with connection.cursor() as cur:
+        branches = "\n  UNION ALL\n".join(_TIMELINE_BRANCHES[k] for k in TIMELINE_KINDS if k in flt.kinds)
+        cur.execute(
+            "WITH items (kind, at, ref, facility_id, code, extra, n, flagged) AS (\n"
+            + branches
+            + "\n)"
+            + _TIMELINE_TAIL,
+            params,
+        )
+        rows = cur.fetchall()
+    items = [TimelineItem(*row[:2], row[2], *row[4:]) for row in rows[:limit]]
+    _name_items(items)
+    return items, (items[-1].cursor if len(rows) > limit else None)
+
+
+def _name_items(items: list[TimelineItem]) -> None:
+    icd = codenames.names("icd10", {i.code for i in items if i.kind == "visit"})
+    vaccines = codenames.names("vaccine", {i.code for i in items if i.kind == "vaccination"})
+    visit_types = codenames.names("visit-type", {i.extra for i in items if i.kind == "visit"})
+    for item in items:
+        if item.kind == "visit":
+            item.name = icd.get(item.code, "")
+            item.extra = visit_types.get(item.extra, item.extra)
+        elif item.kind == "vaccination":
+            item.name = vaccines.get(item.code, "")
+
+
+def facilities_in_book(access) -> list[tuple[str, str]]:
+    """(code, name) of the facilities that sent visits, for the timeline filter (one query)."""
+    return list(
+        Facility.objects.filter(id__in=Encounter.objects.filter(book=access.book).values("facility_id"))
+        .order_by("name")
+        .values_list("code", "name")
+    )
+
+
+# ---------------------------------------------------------------- one visit
+
+
+def visit_detail(access, visit_id: int) -> dict | None:
+    """The visit with diagnoses (named), services, drugs, labs, notes and discharge papers."""
+    visit = Encounter.objects.select_related("facility").filter(book=access.book, pk=visit_id).first()
+    if visit is None:
+        return None
+    labs = list(LabObservation.objects.filter(encounter=visit).order_by("occurred_at", "id"))
+    icd_codes = [visit.main_diagnosis, *visit.secondary_diagnoses]
+    icd = codenames.names("icd10", icd_codes)
+    indicator_names = codenames.names("lab-indicator", {lab.indicator_code for lab in labs})
+    for lab in labs:
+        lab.display_name = indicator_names.get(lab.indicator_code) or lab.indicator_name or lab.indicator_code
+    return {
+        "visit": visit,
+        "visit_type": codenames.names("visit-type", [visit.visit_type]).get(visit.visit_type, visit.visit_type),
+        "diagnoses": [(c, icd.get(c, ""), i == 0) for i, c in enumerate(icd_codes) if c],
+        "services": list(ServiceItem.objects.filter(encounter=visit).order_by("id")),
+        "medications": list(Medication.objects.filter(encounter=visit).order_by("id")),
+        "labs": labs,
+        "notes": list(ClinicalNote.objects.filter(encounter=visit).order_by("occurred_at", "id")),
+        "discharge_papers": list(DischargePaper.objects.filter(encounter=visit).order_by("id")),
+    }
+
+
+# ---------------------------------------------------------------- labs
+
+
+def lab_indicators(access) -> list[dict]:
+    """Indicators measured in this book: code, name, count, last date (one query)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT indicator_code, max(indicator_name), count(*), max(occurred_at),"
+            " count(*) FILTER (WHERE abnormal_flag <> '') FROM healthbook_lab_observation"
+            " WHERE book_id = %s AND indicator_code <> '' GROUP BY indicator_code ORDER BY max(occurred_at) DESC",
+            [access.book.pk],
+        )
+        rows = cur.fetchall()
+    names = codenames.names("lab-indicator", {r[0] for r in rows})
+    return [
+        {"code": r[0], "name": names.get(r[0]) or r[1] or r[0], "count": r[2], "last": r[3], "flagged": r[4]}
+        for r in rows
+    ]
+
+
+MAX_LAB_POINTS = 500
+
+
+def lab_series(access, code: str) -> dict:
+    """One indicator over time: the newest MAX_LAB_POINTS results, oldest first (one query)."""
+    rows = list(
+        LabObservation.objects.filter(book=access.book, indicator_code=code, occurred_at__isnull=False)
+        .select_related("facility")
+        .order_by("-occurred_at", "-id")[:MAX_LAB_POINTS]
+    )
+    rows.reverse()
+    name = codenames.names("lab-indicator", [code]).get(code) or (rows[0].indicator_name if rows else code)
+    points = [
+        {
+            "t": timezone.localtime(r.occurred_at).strftime("%Y-%m-%d"),
+            "y": float(r.value_number) if r.value_number is not None else None,
+            "flag": r.abnormal_flag,
+        }
+        for r in rows
+    ]
+    return {"code": code, "name": name, "rows": rows, "points": points, "unit": rows[-1].unit if rows else ""}
+
+
+# ---------------------------------------------------------------- vaccinations
+
+
+def _add_age(birth: dt.date, age: dict) -> dt.date:
+    from dateutil.relativedelta import relativedelta
+
+    unit, value = age.get("unit"), int(age.get("value", 0))
+    delta = {
+        "day": relativedelta(days=value),
+        "week": relativedelta(weeks=value),
+        "month": relativedelta(months=value),
+        "year": relativedelta(years=value),
+    }.get(unit, relativedelta())
+    return birth + delta
+
+
+SCHEDULE_AGE_LIMIT_YEARS = 6
+
+
+def vaccination_schedule(access) -> dict:
+    """Given doses, and the expanded-immunisation schedule (code list `vaccine`, property
+    `schedule`) for children: each scheduled dose given, due (within a month) or overdue."""
+    given = list(
+        Immunization.objects.filter(book=access.book).select_related("facility").order_by("-occurred_on", "-id")
+    )
+    schedule = codenames.all_concepts("vaccine")
+    for row in given:
+        row.display_name = (
+            schedule.get(row.vaccine_code, (row.vaccine_name,))[0] or row.vaccine_name or row.vaccine_code
+        )
+    birth = access.citizen.birth_date
+    today = timezone.localdate()
+    rows = []
+    age = age_on(birth, today)
+    if birth and age is not None and age < SCHEDULE_AGE_LIMIT_YEARS:
+        counts: dict[str, int] = {}
+        for row in given:
+            counts[row.vaccine_code] = counts.get(row.vaccine_code, 0) + 1
+        for code, (name, props) in sorted(schedule.items()):
+            for n, dose in enumerate(props.get("schedule") or [], start=1):
+                due = _add_age(birth, dose.get("age") or {})
+                if counts.get(code, 0) >= n:
+                    state = "given"
+                elif due < today - dt.timedelta(days=30):
+                    state = "overdue"
+                elif due <= today + dt.timedelta(days=30):
+                    state = "due"
+                else:
+                    state = "later"
+                rows.append(
+                    {
+                        "code": code,
+                        "name": name,
+                        "dose": dose.get("dose", n),
+                        "due": due,
+                        "state": state,
+                        "note": dose.get("note", ""),
+                    }
+                )
+        rows.sort(key=lambda r: (r["due"], r["code"]))
+    return {"given": given, "rows": rows, "child": bool(rows)}
+
+
+# ---------------------------------------------------------------- pregnancy, prescriptions, follow-ups
+
+
+def pregnancies(access) -> list[dict]:
+    """Check-ups grouped into one timeline per pregnancy, newest pregnancy first (one query)."""
+    groups: dict[str, list] = {}
+    for row in (
+        PregnancyCheckup.objects.filter(book=access.book).select_related("facility").order_by("occurred_at", "id")
+    ):
+        groups.setdefault(row.pregnancy_key or "?", []).append(row)
+    result = [
+        {
+            "key": key,
+            "checkups": rows,
+            "edd": next((r.expected_delivery_date for r in reversed(rows) if r.expected_delivery_date), None),
+        }
+        for key, rows in groups.items()
+    ]
+    result.sort(key=lambda g: g["checkups"][-1].occurred_at or timezone.now(), reverse=True)
+    return result
+
+
+def prescriptions(access, *, limit: int = 200) -> list[Medication]:
+    """Drugs given or prescribed, newest first (one query)."""
+    return list(
+        Medication.objects.filter(book=access.book).select_related("facility").order_by("-occurred_at", "-id")[:limit]
+    )
+
+
+MISSED_GRACE_DAYS = 7
+
+
+def follow_ups(access) -> dict:
+    """Upcoming and missed follow-up appointments (one query). Missed: the date has passed by
+    more than MISSED_GRACE_DAYS and no visit was recorded from the day before it on."""
+    today = timezone.localdate()
+    newest_visit = Encounter.objects.filter(book_id=OuterRef("book_id")).order_by("-occurred_at").values("occurred_at")
+    rows = list(
+        FollowUpAppointment.objects.filter(book=access.book, appointment_date__isnull=False)
+        .select_related("facility")
+        .annotate(last_visit_at=Subquery(newest_visit[:1]))
+        .order_by("-appointment_date")[:200]
+    )
+    last_visit = timezone.localtime(rows[0].last_visit_at).date() if rows and rows[0].last_visit_at else None
+    upcoming, missed, kept = [], [], []
+    for row in rows:
+        if row.appointment_date >= today:
+            upcoming.append(row)
+        elif row.appointment_date < today - dt.timedelta(days=MISSED_GRACE_DAYS) and (
+            last_visit is None or last_visit < row.appointment_date - dt.timedelta(days=1)
+        ):
+            missed.append(row)
+        else:
+            kept.append(row)
+    upcoming.reverse()
+    return {"upcoming": upcoming, "missed": missed, "past": kept}
+
+
+# ---------------------------------------------------------------- certificates
+
+CERTIFICATE_MODELS = (
+    ("birth", BirthCertificate),
+    ("sick_leave", SickLeaveCertificate),
+    ("discharge", DischargePaper),
+    ("referral", Referral),
+)
+
+
+def certificates(access) -> list[dict]:
+    """Birth, sick-leave, discharge, referral papers and signed documents (death notices…),
+    with their signature status (five queries)."""
+    result = []
+    for kind, model in CERTIFICATE_MODELS:
+        for row in model.objects.filter(book=access.book).select_related("facility", "submission"):
+            verified = row.submission.signature_verified
+            result.append({"kind": kind, "row": row, "verified": verified})
+    for row in Document.objects.filter(book=access.book).select_related("facility").defer("content"):
+        result.append({"kind": row.kind, "row": row, "verified": row.signature_status == "verified"})
+    result.sort(key=lambda r: (r["row"].issued_on or dt.date.min, r["row"].pk), reverse=True)
+    return result
