@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.http import require_safe
 
 from accounts.access import has_role, role_required
 from accounts.models import Role
@@ -35,6 +36,7 @@ def _legend() -> list[dict]:
 
 
 @role_required(*PROVINCE_ROLES)
+@require_safe
 def dashboard_mine_view(request):
     """The navigation entry: ministry staff land on the national dashboard, officers on theirs."""
     if has_role(request.user, Role.PROVINCE_OFFICER):
@@ -43,6 +45,7 @@ def dashboard_mine_view(request):
 
 
 @role_required(*NATIONAL_ROLES)
+@require_safe
 def national_dashboard_view(request):
     form, start, end = date_range(request.GET)
     data = dashboards.national(start=start, end=end)
@@ -54,6 +57,7 @@ def national_dashboard_view(request):
 
 
 @role_required(*PROVINCE_ROLES)
+@require_safe
 def province_dashboard_view(request, code: str):
     province = province_get_for_dashboard(request.user, code)
     form, start, end = date_range(request.GET)
@@ -70,6 +74,7 @@ def _export(table_key: str, fmt: str, data: dict, prefix: str):
 
 
 @role_required(*NATIONAL_ROLES)
+@require_safe
 def national_export_view(request, table: str, fmt: str):
     if table not in NATIONAL_TABLES or fmt not in FORMATS:
         raise Http404
@@ -78,6 +83,7 @@ def national_export_view(request, table: str, fmt: str):
 
 
 @role_required(*PROVINCE_ROLES)
+@require_safe
 def province_export_view(request, code: str, table: str, fmt: str):
     province = province_get_for_dashboard(request.user, code)
     if table not in PROVINCE_TABLES or fmt not in FORMATS:
