@@ -154,7 +154,9 @@ ACCOUNT_RATE_LIMITS = {
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 MFA_TOTP_ISSUER = env_str("SSKDT_TOTP_ISSUER", "So suc khoe dien tu")
-USERSESSIONS_TRACK_ACTIVITY = True
+# Sessions are registered at login (allauth signal), which is all deactivation needs; tracking
+# activity would add a database write to every signed-in request.
+USERSESSIONS_TRACK_ACTIVITY = False
 # Demo accounts may skip MFA enrolment only while DEBUG is on (see RequireMFAMiddleware).
 SSKDT_DEMO_SKIPS_MFA = DEBUG
 
