@@ -194,11 +194,12 @@ def concept_edit_view(request, key, version_id, code):
              conflict.current[name] != conflict.submitted[name])
             for name in services.EDITABLE_FIELDS
         ]
+    # 409 Conflict when someone else saved first: the page shows both values side by side.
     return render(request, "codelists/concept_form.html", {
         "system": system, "version": version, "form": form, "concept": concept,
         "conflict": conflict, "conflict_rows": conflict_rows,
         "history": selectors.change_history(system, code=concept.code)[:20],
-    })
+    }, status=409 if conflict else 200)
 
 
 def _display(value) -> str:

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.bodylimit.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -313,6 +314,9 @@ CARD_IMPORT_MAX_BYTES = env_int("CARD_IMPORT_MAX_BYTES", 2 * 1024**3)
 CARD_IMPORT_XLSX_MAX_UNCOMPRESSED = env_int("CARD_IMPORT_XLSX_MAX_UNCOMPRESSED", 1024**3)
 CARD_IMPORT_XLSX_MAX_RATIO = env_int("CARD_IMPORT_XLSX_MAX_RATIO", 100)
 CARD_IMPORT_XLSX_MAX_SHARED_STRINGS = env_int("CARD_IMPORT_XLSX_MAX_SHARED_STRINGS", 48 * 1024**2)
+# Any request body declaring more than this gets 413 before it is read (0: the larger of the card
+# import and intake limits plus 1 MB of multipart framing; config/bodylimit.py).
+SSKDT_MAX_REQUEST_BYTES = env_int("SSKDT_MAX_REQUEST_BYTES", 0)
 # Uploads larger than this are streamed to a temporary file, not held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("SSKDT_FILE_UPLOAD_MAX_MEMORY_BYTES", 2_621_440)
 CELERY_BEAT_SCHEDULE.update(

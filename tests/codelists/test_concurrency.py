@@ -82,7 +82,7 @@ def test_stale_form_shows_both_values_on_the_page(client, login, labs, ministry_
     c = login(ministry_editor)
     url = f"/codelists/lab-indicator/versions/{draft.pk}/concepts/GLU/"
     r = c.post(url, {"display_vi": "Glucose của biên tập", "active": "on", "properties": "{}", "revision": "1"})
-    assert r.status_code == 200
+    assert r.status_code == 409
     body = r.content.decode()
     assert "Glucose của quản trị" in body and "Glucose của biên tập" in body
     assert 'name="revision" value="2"' in body

@@ -77,10 +77,10 @@ def xml_read(body, pki, **kw):
 def make(name: str, pki, signed: bytes, listener) -> tuple[str, bytes]:
     """Return ("xml"|"fhir", body) for a README row."""
     path = HOSTILE / name
-    if name.endswith(".tmpl"):
-        return "xml", path.read_text().replace("{PORT}", str(listener.port)).encode()
     if path.exists():
         data = path.read_bytes()
+        if name.endswith(".tmpl"):  # templates get the listener's port (signed ones are signed below)
+            data = data.replace(b"{PORT}", str(listener.port).encode())
         if name.endswith(".json"):
             return "fhir", data
         if b'Id="placeholder"' in data:

@@ -99,8 +99,10 @@ def _wait_final(expected: int, timeout=120):
     raise AssertionError(list(Submission.objects.values_list("status", flat=True)))
 
 
-def test_fifty_identical_parallel_posts_leave_one_encounter_per_visit(worker, sender, signed, intake_codelists):
+def test_fifty_identical_parallel_posts_leave_one_encounter_per_visit(proof, worker, sender, signed, intake_codelists):
     from django.test import Client
+
+    row = proof.row("S24", "50 identical signed POSTs in parallel, no Idempotency-Key, real Celery worker and Redis")
 
     responses = _parallel(
         50,
@@ -113,14 +115,22 @@ def test_fifty_identical_parallel_posts_leave_one_encounter_per_visit(worker, se
     )
     assert [r.status_code for r in responses] == [202] * 50
     _wait_final(50)
+    encounters = Encounter.objects.count()
+    row.set(times=50, figure=f"{sum(r.status_code == 202 for r in responses)}/50 answered 202; encounters stored "
+            f"{encounters} for 2 visits (duplicates {encounters - 2}); "
+            f"{Submission.objects.filter(duplicate_of__isnull=False).count()} flagged duplicate")
     assert Encounter.objects.count() == 2 and LabObservation.objects.count() == 40
     assert Submission.objects.filter(status="rejected").count() == 0
     assert sum(Submission.objects.values_list("encounters_created", flat=True)) == 2
     assert Submission.objects.filter(duplicate_of__isnull=False).count() == 49
 
 
-def test_fifty_parallel_posts_with_one_idempotency_key_store_one_submission(worker, sender, signed, intake_codelists):
+def test_fifty_parallel_posts_with_one_idempotency_key_store_one_submission(
+    proof, worker, sender, signed, intake_codelists
+):
     from django.test import Client
+
+    row = proof.row("S24", "50 identical signed POSTs in parallel with one Idempotency-Key, real worker and Redis")
 
     responses = _parallel(
         50,
@@ -135,6 +145,8 @@ def test_fifty_parallel_posts_with_one_idempotency_key_store_one_submission(work
     assert {r.status_code for r in responses} == {202}
     assert len({r.json()["id"] for r in responses}) == 1
     _wait_final(1)
+    row.set(times=50, figure=f"submissions stored {Submission.objects.count()}, distinct ids answered "
+            f"{len({r.json()['id'] for r in responses})}, encounters {Encounter.objects.count()} for 2 visits")
     assert Submission.objects.count() == 1 and Encounter.objects.count() == 2
 
 
