@@ -228,3 +228,28 @@ def manage(env: dict, *args: str, timeout: float = 300) -> str:
     if done.returncode:
         raise AssertionError(f"manage.py {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
     return done.stdout
+
+
+# --- a small disk ---------------------------------------------------------------------------------
+
+@contextlib.contextmanager
+def small_tmpfs(size_kb: int):
+    """A tmpfs of `size_kb` mounted on a temporary directory (root only); yields its path, or None
+    when mounting is not allowed here. `remount(path, kb)` resizes it."""
+    path = Path(tempfile.mkdtemp(prefix="sskdt-faults-disk-"))
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k,mode=0755", "tmpfs", str(path)],
+                          capture_output=True, text=True)
+    try:
+        yield path if done.returncode == 0 else None
+    finally:
+        if done.returncode == 0:
+            subprocess.run(["umount", "-l", str(path)], check=False, capture_output=True)
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def remount(path: Path, size_kb: int) -> None:
+    subprocess.run(["mount", "-o", f"remount,size={size_kb}k", str(path)], check=True, capture_output=True)
+
+
+def files_under(path: Path) -> list[Path]:
+    return [p for p in path.rglob("*") if p.is_file()]
