@@ -253,3 +253,45 @@ def remount(path: Path, size_kb: int) -> None:
 
 def files_under(path: Path) -> list[Path]:
     return [p for p in path.rglob("*") if p.is_file()]
+
+
+# --- card files and what a finished import must hold ---------------------------------------------
+
+def gen_cards(workdir: Path, rows: int, seed: int, bad_share: float = 0.05) -> tuple[Path, dict]:
+    """A generated card file and the generator's expected outcome (counts, rejected lines)."""
+    import json
+
+    data, expected = workdir / f"cards-{rows}-{seed}.csv", workdir / f"cards-{rows}-{seed}.expected.json"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "gen_cards.py"), "--rows", str(rows), "--seed", str(seed),
+                    "--bad-share", str(bad_share), "--out", str(data), "--emit-expected", str(expected), "--quiet"],
+                   check=True, stdout=subprocess.DEVNULL)
+    return data, json.loads(expected.read_text())
+
+
+def import_outcome(cursor, expected: dict) -> dict:
+    """What the database holds after the import of the only batch, against the generator's count:
+    rows lost (never read or never stored), duplicates (people stored more than once, rows read
+    twice), and whether the rejected rows are exactly the generated bad ones."""
+    cursor.execute("SELECT id, status, rows_read, rows_accepted, rows_rejected, runs, chunks_done "
+                   "FROM healthbook_card_batch")
+    (batch_id, status, read, accepted, rejected, runs, chunks), = cursor.fetchall()
+    cursor.execute("SELECT count(*), count(DISTINCT social_insurance_number) FROM healthbook_citizen")
+    citizens, distinct = cursor.fetchone()
+    cursor.execute("SELECT count(*) FROM healthbook_card")
+    (cards,) = cursor.fetchone()
+    cursor.execute("SELECT count(*) FROM healthbook_book")
+    (books,) = cursor.fetchone()
+    cursor.execute('SELECT line, "column", code FROM healthbook_card_batch_problem WHERE batch_id = %s', [batch_id])
+    found = sorted(cursor.fetchall())
+    wanted = sorted((r["line"], e["column"], e["code"]) for r in expected["rejected"] for e in r["errors"])
+    want_accepted = expected["counts"]["accepted"]
+    return {
+        "status": status, "runs": runs, "chunks": chunks, "rows_read": read, "accepted": accepted,
+        "rejected": rejected, "citizens": citizens, "cards": cards, "books": books,
+        "lost": max(0, expected["counts"]["rows"] - read) + max(0, want_accepted - min(citizens, cards, books)),
+        "duplicates": (citizens - distinct) + max(0, citizens - want_accepted) + max(0, len(found) - len(wanted)),
+        "problems_exact": found == wanted,
+        "exact": (accepted, rejected, citizens, cards, books) == (
+            want_accepted, expected["counts"]["rejected"], want_accepted, want_accepted, want_accepted)
+        and found == wanted,
+    }
