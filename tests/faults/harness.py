@@ -24,6 +24,10 @@ ROOT = Path(__file__).resolve().parents[2]
 PG_BIN_DIRS = ("/usr/lib/postgresql/15/bin", "/usr/lib/postgresql/16/bin", "/usr/lib/postgresql/17/bin")
 
 
+def redis_missing() -> str:
+    return "" if shutil.which("redis-server") else "redis-server is not installed here"
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

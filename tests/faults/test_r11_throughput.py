@@ -19,7 +19,8 @@ from healthbook.models import CardBatch
 from tests.conftest import TRANSACTIONAL
 from tests.faults import harness as h
 
-pytestmark = [pytest.mark.worker, pytest.mark.proof_long, TRANSACTIONAL]
+pytestmark = [pytest.mark.worker, pytest.mark.proof_long, TRANSACTIONAL,
+              pytest.mark.skipif(bool(h.redis_missing()), reason=h.redis_missing() or "-")]
 
 ROWS = int(os.environ.get("PROOF_R11_ROWS", "1000000"))
 

@@ -16,7 +16,8 @@ from healthbook.models import CardBatch
 from tests.conftest import TRANSACTIONAL
 from tests.faults import harness as h
 
-pytestmark = [pytest.mark.worker, TRANSACTIONAL]
+pytestmark = [pytest.mark.worker, TRANSACTIONAL,
+              pytest.mark.skipif(bool(h.redis_missing()), reason=h.redis_missing() or "-")]
 
 ROWS, CHUNK, DOWN_SECONDS = 20000, 100, 2.0
 

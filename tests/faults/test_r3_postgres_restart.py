@@ -27,7 +27,8 @@ from tests.conftest import TRANSACTIONAL
 from tests.faults import harness as h
 
 pytestmark = [pytest.mark.worker, TRANSACTIONAL,
-              pytest.mark.skipif(bool(h.pg_available()), reason=h.pg_available() or "-")]
+              pytest.mark.skipif(bool(h.pg_available()), reason=h.pg_available() or "-"),
+              pytest.mark.skipif(bool(h.redis_missing()), reason=h.redis_missing() or "-")]
 
 CLIENTS = 4
 
