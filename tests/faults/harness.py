@@ -205,10 +205,11 @@ def app_env(*, database_url: str, broker_url: str, workdir: Path, **extra: str) 
     } | {k: str(v) for k, v in extra.items()}
 
 
-def celery_worker(env: dict, workdir: Path, name: str, *, pool: str = "solo", beat: bool = True) -> subprocess.Popen:
+def celery_worker(env: dict, workdir: Path, name: str, *, pool: str = "solo", beat: bool = True,
+                  loglevel: str = "WARNING") -> subprocess.Popen:
     (workdir / "var").mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", pool, "--concurrency", "1",
-           "--hostname", f"{name}@%h", "--without-mingle", "--without-gossip", "--loglevel", "WARNING"]
+           "--hostname", f"{name}@%h", "--without-mingle", "--without-gossip", "--loglevel", loglevel]
     if beat:
         cmd += ["-B", "--schedule", str(workdir / "var" / f"beat-{name}")]
     log = open(workdir / f"{name}.log", "ab")  # noqa: SIM115 — the child keeps it; closed with the process

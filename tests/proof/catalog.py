@@ -46,7 +46,8 @@ PLAN: dict[str, tuple[str, str]] = {
            "throwaway cluster (tests/faults/test_r3_postgres_restart.py)"),
     "R4": ("Duplicate and reordered batches", "always runs (tests/faults/test_r4_duplicate_batches.py)"),
     "R5": ("Chunk outliving the broker's visibility timeout",
-           "always runs: the batch lease (tests/healthbook/test_card_batch_lease.py)"),
+           "the lease always runs (tests/healthbook/test_card_batch_lease.py); the real redelivery needs "
+           "redis-server (tests/faults/test_r5_visibility_timeout.py)"),
     "R6": ("20 concurrent code-list editors", "needs the code-list editorial services (optimistic locking)"),
     "R7": ("Connection dropped after commit, client retries",
            "always runs: live server, raw sockets (tests/faults/test_r7_dropped_connection.py)"),
