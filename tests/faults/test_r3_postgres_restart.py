@@ -109,7 +109,7 @@ def _crash_under_load(proof, tmp_path, sender, *, rows: int, crashes: int, down_
             p.start()
         for k in range(crashes):
             mark = (k + 1) * rows // (crashes + 2)
-            h.wait_for(lambda mark=mark: _batch_rows(url) >= mark, 120, f"the import to pass row {mark}")
+            h.wait_for(lambda mark=mark: _batch_rows(url) >= mark, 120 + rows / 200, f"the import to pass row {mark}")
             at = _batch_rows(url)
             down = time.monotonic()
             cluster.stop_immediate()
@@ -121,7 +121,7 @@ def _crash_under_load(proof, tmp_path, sender, *, rows: int, crashes: int, down_
         stop.set()
         for p in pushers:
             p.join(30)
-        h.wait_for(lambda: _batch_rows(url) >= 10**12, 180, "the batch to finish", every=0.5)
+        h.wait_for(lambda: _batch_rows(url) >= 10**12, 180 + rows / 100, "the batch to finish", every=0.5)
 
         answers = [a for p in pushers for a in p.answers]
         with psycopg.connect(url) as conn, conn.cursor() as cur:
