@@ -159,7 +159,24 @@ def error_429(request, exception=None):
     return handler429(request)
 
 
+def _database_unavailable() -> bool:
+    """Is the exception being handled the database going away (restart, failover, network)?"""
+    import sys
+
+    from django.db import InterfaceError, OperationalError
+
+    return isinstance(sys.exc_info()[1], OperationalError | InterfaceError)
+
+
 def error_500(request):
+    if _database_unavailable():
+        # A database restart is an outage, not a bug: 503 so that clients retry; the page and
+        # the JSON use nothing that needs the database.
+        response = _api_error(
+            request, "unavailable", _("The service is temporarily unavailable; send again later."), 503
+        ) or render(request, "errors/503.html", status=503)
+        response["Retry-After"] = "5"
+        return response
     return _api_error(request, "server_error", _("Server error"), 500) or render(
         request, "errors/500.html", status=500
     )

@@ -258,6 +258,10 @@ else:
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         # A task not acknowledged within this many seconds is handed to another worker.
         "visibility_timeout": env_int("CELERY_VISIBILITY_TIMEOUT", 3600),
+        # How often an idle worker looks for messages past that timeout: every interval x
+        # throttle seconds (kombu's defaults, 10 x 10). Only worth lowering with a low timeout.
+        "unacked_restore_interval": env_int("CELERY_UNACKED_RESTORE_INTERVAL", 10),
+        "unacked_restore_throttle": env_int("CELERY_UNACKED_RESTORE_THROTTLE", 10),
     }
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_SERIALIZER = "json"

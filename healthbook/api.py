@@ -13,7 +13,7 @@ from accounts.access import HasRole
 from config.api import error_response
 from healthbook.access import CARD_IMPORT_ROLES, card_batch_get_for_user, card_batches_visible_to
 from healthbook.cards.files import FileRefused
-from healthbook.cards.services import card_batch_create
+from healthbook.cards.services import UploadNotStored, card_batch_create
 from healthbook.selectors import card_batch_rejected_csv
 from healthbook.serializers import CardBatchSerializer, CardBatchUploadSerializer
 
@@ -27,7 +27,8 @@ class CardBatchCreateApi(APIView):
 
     @extend_schema(
         request={"multipart/form-data": CardBatchUploadSerializer},
-        responses={202: CardBatchSerializer, 200: CardBatchSerializer, 400: OpenApiResponse(description="refused")},
+        responses={202: CardBatchSerializer, 200: CardBatchSerializer, 400: OpenApiResponse(description="refused"),
+                   503: OpenApiResponse(description="upload area full or unavailable; nothing stored")},
     )
     def post(self, request):
         serializer = CardBatchUploadSerializer(data=request.data)
@@ -37,6 +38,8 @@ class CardBatchCreateApi(APIView):
             result = card_batch_create(acting_user=request.user, fh=upload, name=upload.name)
         except FileRefused as exc:
             return error_response(exc.code, str(exc.message), status_code=400, details=exc.details)
+        except UploadNotStored as exc:
+            return error_response(exc.code, str(exc.message), status_code=status.HTTP_503_SERVICE_UNAVAILABLE)
         except PermissionDenied:
             raise
         if not result.created:

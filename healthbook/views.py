@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 from accounts.access import role_required
 from healthbook.access import CARD_IMPORT_ROLES, card_batch_get_for_user, card_batches_visible_to
 from healthbook.cards.files import FileRefused
-from healthbook.cards.services import card_batch_create
+from healthbook.cards.services import UploadNotStored, card_batch_create
 from healthbook.forms import CardBatchUploadForm
 from healthbook.selectors import card_batch_is_stalled, card_batch_progress, card_batch_rejected_csv
 
@@ -21,12 +21,16 @@ from healthbook.selectors import card_batch_is_stalled, card_batch_progress, car
 @role_required(*CARD_IMPORT_ROLES)
 def card_batch_list_view(request):
     form = CardBatchUploadForm(request.POST or None, request.FILES or None)
+    unavailable = False
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
             result = card_batch_create(acting_user=request.user, fh=upload, name=upload.name)
         except FileRefused as exc:
             form.add_error("file", str(exc.message))
+        except UploadNotStored as exc:
+            form.add_error("file", str(exc.message))
+            unavailable = True
         except PermissionDenied:
             raise
         else:
@@ -38,7 +42,7 @@ def card_batch_list_view(request):
             return redirect("card-batch-detail", public_id=result.batch.public_id)
     batches = card_batches_visible_to(request.user).select_related("uploaded_by", "scope_province")
     page = Paginator(batches, 25).get_page(request.GET.get("page"))
-    status = 400 if form.errors else 200
+    status = 503 if unavailable else 400 if form.errors else 200
     return render(request, "healthbook/card_batch_list.html", {"form": form, "page": page}, status=status)
 
 

@@ -4,6 +4,7 @@ and sweep batches whose run died."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from dataclasses import dataclass
 from typing import IO
 
@@ -13,6 +14,7 @@ from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from accounts.models import Role, User
 from accounts.services import audit_record
@@ -22,6 +24,17 @@ from healthbook.cards.pipeline import stale_after
 from healthbook.models import CardBatch
 
 HASH_BLOCK = 1024 * 1024
+logger = logging.getLogger(__name__)
+
+
+class UploadNotStored(Exception):
+    """The upload area could not take the file (disk full, quota, I/O error): nothing was kept."""
+
+    code = "storage_unavailable"
+    message = _(
+        "The server could not store the file: its upload area is full or unavailable. Nothing was imported; "
+        "try again later or tell the system administrator."
+    )
 
 
 @dataclass
@@ -64,7 +77,7 @@ def card_batch_create(*, acting_user: User | None, fh: IO[bytes], name: str, run
     layout = files.inspect_file(fh, size=size)
     extension = "xlsx" if layout.file_format == "xlsx" else "csv"
     fh.seek(0)
-    stored = default_storage.save(f"card-batches/{sha[:2]}/{sha}.{extension}", File(fh))
+    stored = _store(f"card-batches/{sha[:2]}/{sha}.{extension}", fh)
     scope = acting_user.province if acting_user is not None and acting_user.role == Role.PROVINCE_OFFICER else None
     try:
         with transaction.atomic():
@@ -90,6 +103,22 @@ def card_batch_create(*, acting_user: User | None, fh: IO[bytes], name: str, run
         card_batch_run(batch_id=batch.pk)
         batch.refresh_from_db()
     return BatchCreated(batch, True)
+
+
+def _store(target: str, fh: IO[bytes]) -> str:
+    """Save the file under `target` (or a free variant of it). On a full or failing disk remove
+    whatever part was written and raise UploadNotStored: no half file is left for a batch."""
+    name = default_storage.get_available_name(target)
+    try:
+        return default_storage.save(name, File(fh))
+    except OSError as exc:
+        logger.error("card file not stored (%s): %s", name, exc)
+        try:
+            if default_storage.exists(name) and not CardBatch.objects.filter(file=name).exists():
+                default_storage.delete(name)
+        except OSError:
+            logger.exception("could not remove the partial card file %s", name)
+        raise UploadNotStored from exc
 
 
 def card_batches_sweep() -> list[int]:

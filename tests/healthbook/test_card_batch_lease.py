@@ -32,13 +32,20 @@ def _chunk(batch, start, size):
     return rows, pipeline.row_context_for(batch, layout)
 
 
-def test_a_live_run_keeps_the_batch(queued):
+def test_a_live_run_keeps_the_batch(proof, queued):
+    row = proof.row("R5", "a redelivered task (visibility timeout passed) meets a batch whose run is alive")
     assert pipeline.batch_claim(batch_id=queued.pk, lease=uuid.uuid4())
-    assert not pipeline.batch_claim(batch_id=queued.pk, lease=uuid.uuid4())
-    assert pipeline.card_batch_run(batch_id=queued.pk) == pipeline.BUSY
+    second_claim = pipeline.batch_claim(batch_id=queued.pk, lease=uuid.uuid4())
+    outcome = pipeline.card_batch_run(batch_id=queued.pk)
+    row.set(times=2, figure=f"second claim granted: {int(second_claim)}; redelivered run: {outcome} "
+            f"(concurrent executions of the batch: {int(second_claim) + int(outcome != pipeline.BUSY)})")
+    assert not second_claim
+    assert outcome == pipeline.BUSY
 
 
-def test_run_presumed_dead_cannot_commit_after_takeover(queued):
+def test_run_presumed_dead_cannot_commit_after_takeover(proof, queued):
+    row = proof.row("R5", "a run presumed dead (heartbeat stale) tries to commit after another run took over; "
+                          "the same chunk committed twice")
     first, second = uuid.uuid4(), uuid.uuid4()
     assert pipeline.batch_claim(batch_id=queued.pk, lease=first)
     rows, ctx = _chunk(queued, 0, 2)
@@ -52,6 +59,8 @@ def test_run_presumed_dead_cannot_commit_after_takeover(queued):
     with pytest.raises(pipeline.LeaseLost):  # the same chunk twice: the counter moved
         pipeline.chunk_commit(batch_id=queued.pk, lease=second, expected_read=2, chunk=more, ctx=ctx)
     batch = CardBatch.objects.get(pk=queued.pk)
+    row.set(times=2, figure=f"late commits refused 2/2 (LeaseLost); chunks applied twice 0: rows read "
+            f"{batch.rows_read}/4, citizens {Citizen.objects.count()}/4")
     assert (batch.rows_read, batch.rows_accepted, Citizen.objects.count()) == (4, 4, 4)
 
 

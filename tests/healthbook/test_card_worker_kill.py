@@ -72,7 +72,7 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(10)
 
 
-def test_killed_worker_batch_resumes_with_exact_counts(tmp_path, card_codelists, settings):
+def test_killed_worker_batch_resumes_with_exact_counts(proof, tmp_path, card_codelists, settings):
     import redis
 
     redis.Redis.from_url(BROKER).flushdb()
@@ -85,6 +85,8 @@ def test_killed_worker_batch_resumes_with_exact_counts(tmp_path, card_codelists,
         check=True, stdout=subprocess.DEVNULL,
     )
     expected = json.loads(expected_file.read_text())
+    row = proof.row("R1", f"SIGKILL of the Celery worker mid-batch ({rows} rows, 400-row chunks): the pool child, "
+                          "then the whole worker with its beat; a new worker started")
     workers = [_worker(tmp_path, "prefork", "first")]
     try:
         from healthbook.cards.services import card_batch_create
@@ -115,13 +117,18 @@ def test_killed_worker_batch_resumes_with_exact_counts(tmp_path, card_codelists,
             _stop(proc)
 
     counts = expected["counts"]
+    found = sorted(CardBatchProblem.objects.values_list("line", "column", "code"))
+    wanted = sorted((r["line"], e["column"], e["code"]) for r in expected["rejected"] for e in r["errors"])
+    citizens = Citizen.objects.count()
+    row.set(times=2, figure=f"2 kills (at rows {killed_at[0]} and {killed_at[1]}), {done.runs} runs; "
+            f"rows lost {rows - done.rows_read}, accepted {done.rows_accepted}/{counts['accepted']} expected, "
+            f"rejected {done.rows_rejected}/{counts['rejected']}; duplicates {citizens - counts['accepted']} "
+            f"(citizens {citizens}); rejected-row reasons as generated: {found == wanted}; status {done.status}")
     assert done.status == CardBatch.Status.DONE, done.failure_message
     assert done.runs >= 3
     assert (done.rows_read, done.rows_accepted, done.rows_rejected) == (rows, counts["accepted"], counts["rejected"])
     assert Citizen.objects.count() == HealthBook.objects.count() == InsuranceCard.objects.count() == counts["accepted"]
     assert (done.citizens_created, done.books_created, done.cards_created) == (counts["accepted"],) * 3
-    found = sorted(CardBatchProblem.objects.values_list("line", "column", "code"))
-    wanted = sorted((r["line"], e["column"], e["code"]) for r in expected["rejected"] for e in r["errors"])
     assert found == wanted
     print(f"\nR1: killed at rows {killed_at}; runs {done.runs}; {rows} rows read, {done.rows_accepted} accepted, "
           f"{done.rows_rejected} rejected; duplicates 0")

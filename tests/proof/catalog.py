@@ -44,19 +44,29 @@ PLAN: dict[str, tuple[str, str]] = {
             "(tests/intake/test_worker.py, skipped without a real broker)"),
     "S25": ("Log injection", ""),
     "S26": ("Audit completeness of citizen-data views", ""),
-    "R1": ("Celery worker SIGKILL mid-batch", LATER_IMPORT + "; a first R1 test lives with the card batches"),
-    "R2": ("Redis killed and restarted mid-import", LATER_IMPORT),
-    "R3": ("PostgreSQL immediate restart under load", LATER_IMPORT + " and the intake API"),
-    "R4": ("Duplicate and reordered batches", LATER_IMPORT),
-    "R5": ("Chunk outliving the broker's visibility timeout", LATER_IMPORT),
+    "R1": ("Celery worker SIGKILL mid-batch",
+           "needs a real broker: runs when CELERY_BROKER_URL=redis://… (tests/healthbook/test_card_worker_kill.py)"),
+    "R2": ("Redis killed and restarted mid-import",
+           "needs redis-server on the PATH and a Celery worker (tests/faults/test_r2_redis_restart.py)"),
+    "R3": ("PostgreSQL immediate restart under load",
+           "needs PostgreSQL server binaries (initdb, pg_ctl) and, as root, a `postgres` system user for the "
+           "throwaway cluster (tests/faults/test_r3_postgres_restart.py)"),
+    "R4": ("Duplicate and reordered batches", "always runs (tests/faults/test_r4_duplicate_batches.py)"),
+    "R5": ("Chunk outliving the broker's visibility timeout",
+           "the lease always runs (tests/healthbook/test_card_batch_lease.py); the real redelivery needs "
+           "redis-server (tests/faults/test_r5_visibility_timeout.py)"),
     "R6": ("20 concurrent code-list editors", "tests/codelists/test_proof_concurrent_editors.py (transactional)"),
-    "R7": ("Connection dropped after commit, client retries", LATER_INTAKE + " (Idempotency-Key store)"),
+    "R7": ("Connection dropped after commit, client retries",
+           "always runs: live server, raw sockets (tests/faults/test_r7_dropped_connection.py)"),
     "R8": ("Access-log tampering, tail deletion", "tests/doctor/test_proof_access.py"),
     "R9": ("Backup and point-in-time restore drill",
            "long check (make proof only): tests/proof/test_restore_drill.py starts a throwaway PostgreSQL 15 "
            "cluster from /usr/lib/postgresql/15/bin (skipped when absent)"),
-    "R10": ("Disk full on the upload area", LATER_IMPORT),
-    "R11": ("Import throughput and soak", LATER_IMPORT + "; figures belong in bench/RESULTS.md"),
+    "R10": ("Disk full on the upload area",
+            "always runs: a 256 KiB tmpfs, or a storage failing with ENOSPC (tests/faults/test_r10_disk_full.py)"),
+    "R11": ("Import throughput and soak",
+            "long check (proof_long): only `make proof` runs it (tests/faults/test_r11_throughput.py); "
+            "bench/cards_worker_rss.py measures the same for bench/RESULTS.md"),
 }
 
 

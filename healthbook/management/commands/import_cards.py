@@ -17,7 +17,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from healthbook.cards.files import FileRefused
-from healthbook.cards.services import card_batch_create
+from healthbook.cards.services import UploadNotStored, card_batch_create
 from healthbook.models import CardBatch
 from healthbook.selectors import card_batch_progress
 
@@ -76,6 +76,8 @@ class Command(BaseCommand):
             if json:
                 self.stdout.write(_dumps(batch_summary(None)))
             raise CommandError(f"File refused ({exc.code}): {exc.message}") from exc
+        except UploadNotStored as exc:
+            raise CommandError(f"File not stored ({exc.code}): {exc.message}") from exc
         batch = result.batch
         if not result.created:
             self.stderr.write(f"This file was imported before: batch {batch.public_id} ({batch.status}).")
