@@ -1,5 +1,6 @@
 """R11 (long, `make proof` only): import throughput and memory of a real Celery worker over a
-large card file (1,000,000 rows unless PROOF_R11_ROWS says otherwise), queued through the
+large card file (1,000,000 rows unless PROOF_R11_ROWS says otherwise; PROOF_R11_WORKDIR keeps the
+generated file between runs), queued through the
 upload service to a Redis of our own. Figures: rows/s from the batch's own start and finish
 times, the worker's peak RSS (VmHWM) and its RSS at a quarter, half and the end of the file
 (flat: the file is streamed, one chunk held at a time). Rows/s is reported, never asserted;
@@ -41,7 +42,9 @@ def test_import_throughput_and_memory(proof, tmp_path, monkeypatch, settings, ca
     from config.celery import app
     from healthbook.tasks import card_batch_import_task
 
-    data, expected = h.gen_cards(tmp_path, ROWS, seed=13, bad_share=0.01)
+    files = Path(os.environ.get("PROOF_R11_WORKDIR", str(tmp_path)))  # reuse a file generated beforehand
+    files.mkdir(parents=True, exist_ok=True)
+    data, expected = h.gen_cards(files, ROWS, seed=13, bad_share=0.01)
     redis = h.RedisServer(tmp_path / "redis", aof=False).start()
     settings.MEDIA_ROOT = str(tmp_path / "media")
     env = h.app_env(database_url=_db_url(), broker_url=redis.url, workdir=tmp_path)

@@ -2,7 +2,8 @@
 hands its unacknowledged message to a second, idle worker while the first is still importing.
 The second run must find the batch held by a live run (BUSY) and write nothing; the batch ends
 with exactly the generated counts, imported by one run. A redis-server of our own, two workers
-(solo pool, no beat), a visibility timeout of 2 s against a task of several seconds, and the
+(solo pool, no beat), a visibility timeout of 1 s against a task of several seconds (50-row
+chunks, so that even a fast machine takes a while), and the
 idle worker scanning for overdue messages every second (CELERY_UNACKED_RESTORE_INTERVAL=1,
 THROTTLE=1; kombu's default is every 100 s).
 """
@@ -21,7 +22,7 @@ from tests.faults import harness as h
 pytestmark = [pytest.mark.worker, TRANSACTIONAL,
               pytest.mark.skipif(bool(h.redis_missing()), reason=h.redis_missing() or "-")]
 
-ROWS, VISIBILITY = 12000, 2
+ROWS, CHUNK, VISIBILITY = 12000, 50, 1
 
 
 def _db_url() -> str:
@@ -36,7 +37,7 @@ def test_task_outliving_the_visibility_timeout(proof, tmp_path, monkeypatch, set
     data, expected = h.gen_cards(tmp_path, ROWS, seed=55)
     redis = h.RedisServer(tmp_path / "redis", aof=False).start()
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    env = h.app_env(database_url=_db_url(), broker_url=redis.url, workdir=tmp_path, CARD_IMPORT_CHUNK_ROWS=100,
+    env = h.app_env(database_url=_db_url(), broker_url=redis.url, workdir=tmp_path, CARD_IMPORT_CHUNK_ROWS=CHUNK,
                     CARD_IMPORT_TASK_BUDGET_SECONDS=600, CARD_IMPORT_STALE_SECONDS=60,
                     CELERY_VISIBILITY_TIMEOUT=VISIBILITY, CELERY_UNACKED_RESTORE_INTERVAL=1,
                     CELERY_UNACKED_RESTORE_THROTTLE=1)
