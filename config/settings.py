@@ -63,7 +63,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.sessions.IdleSessionMiddleware",  # Django's, renewing the idle timeout once a minute
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -161,7 +161,13 @@ USERSESSIONS_TRACK_ACTIVITY = False
 SSKDT_DEMO_SKIPS_MFA = DEBUG
 
 SESSION_COOKIE_AGE = env_int("SSKDT_SESSION_IDLE_SECONDS", 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True  # the age is an idle timeout, renewed on each request
+# The age is an idle timeout. It is renewed when the row's expiry was last pushed forward this
+# many seconds ago or more (accounts/sessions.py), not on every request: a session ends between
+# SESSION_COOKIE_AGE - SSKDT_SESSION_RENEW_SECONDS and SESSION_COOKIE_AGE after its last request,
+# and a signed-in request writes the session row at most once a minute instead of every time.
+SESSION_ENGINE = "accounts.sessions"
+SESSION_SAVE_EVERY_REQUEST = False
+SSKDT_SESSION_RENEW_SECONDS = min(env_int("SSKDT_SESSION_RENEW_SECONDS", 60), SESSION_COOKIE_AGE // 2)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
