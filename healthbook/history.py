@@ -123,7 +123,11 @@ def age_on(birth_date: dt.date | None, today: dt.date) -> int | None:
 
 
 def book_header(access) -> Header:
-    """Identity facts, card status, chronic conditions, allergies and alerts (4–6 queries)."""
+    """Identity facts, card status, chronic conditions, allergies and alerts.
+
+    One query (diagnosis codes, the newest follow-up dates and the last visit, see
+    _HEADER_SQL), plus the given vaccinations for a child under SCHEDULE_AGE_LIMIT_YEARS;
+    facility and code names come from the process caches."""
     citizen = access.citizen
     today = timezone.localdate()
     card = getattr(citizen, "card", None) if _has_card(citizen) else None
@@ -134,14 +138,36 @@ def book_header(access) -> Header:
             "valid" if card.valid_from <= today and (card.valid_to is None or card.valid_to >= today) else "expired"
         )
         primary = facility_by_code(card.primary_care_facility_code)
-    codes = _diagnosis_codes(access.book.pk)
+    with connection.cursor() as cur:
+        cur.execute(_HEADER_SQL, {"book": access.book.pk, "limit": FOLLOW_UP_LIMIT})
+        codes, appointment_dates, last_visit_at = cur.fetchone()
+    codes = set(codes)
     names = codenames.names("icd10", codes)
     chronic = sorted((c, names.get(c, "")) for c in codes if c.startswith(CHRONIC_PREFIXES))
     allergies = sorted((c, names.get(c, "")) for c in codes if c.startswith(ALLERGY_PREFIXES))
-    header = Header(age_on(citizen.birth_date, today), status, primary, chronic, allergies)
-    header.missed_follow_ups = len(follow_ups(access)["missed"])
-    header.overdue_vaccines = [row["name"] for row in vaccination_schedule(access)["rows"] if row["state"] == "overdue"]
+    age = age_on(citizen.birth_date, today)
+    header = Header(age, status, primary, chronic, allergies)
+    last_visit = timezone.localtime(last_visit_at).date() if last_visit_at else None
+    header.missed_follow_ups = sum(1 for day in appointment_dates if follow_up_missed(day, last_visit, today))
+    if age is not None and age < SCHEDULE_AGE_LIMIT_YEARS:  # adults have no schedule (no overdue doses)
+        header.overdue_vaccines = [
+            row["name"] for row in vaccination_schedule(access)["rows"] if row["state"] == "overdue"
+        ]
     return header
+
+
+# The header's facts in one round trip: the distinct diagnosis codes, the dates of the newest
+# follow-up appointments and the newest visit (the same rows follow_ups() reads).
+_HEADER_SQL = """
+SELECT ARRAY(SELECT DISTINCT code FROM (
+           SELECT main_diagnosis AS code FROM healthbook_encounter WHERE book_id = %(book)s
+           UNION ALL SELECT unnest(secondary_diagnoses) FROM healthbook_encounter WHERE book_id = %(book)s
+       ) d WHERE code <> ''),
+       ARRAY(SELECT appointment_date FROM healthbook_follow_up
+              WHERE book_id = %(book)s AND appointment_date IS NOT NULL
+              ORDER BY appointment_date DESC LIMIT %(limit)s),
+       (SELECT occurred_at FROM healthbook_encounter WHERE book_id = %(book)s ORDER BY occurred_at DESC LIMIT 1)
+"""
 
 
 def _has_card(citizen) -> bool:
@@ -149,17 +175,6 @@ def _has_card(citizen) -> bool:
         return citizen.card is not None
     except Exception:  # noqa: BLE001 — RelatedObjectDoesNotExist: no card on file
         return False
-
-
-def _diagnosis_codes(book_id: int) -> set[str]:
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT DISTINCT code FROM (SELECT main_diagnosis AS code FROM healthbook_encounter WHERE book_id = %s"
-            " UNION ALL SELECT unnest(secondary_diagnoses) FROM healthbook_encounter WHERE book_id = %s) d"
-            " WHERE code <> ''",
-            [book_id, book_id],
-        )
-        return {row[0] for row in cur.fetchall()}
 
 
 # ---------------------------------------------------------------- timeline
@@ -472,6 +487,15 @@ def prescriptions(access, *, limit: int = 200) -> list[Medication]:
 
 
 MISSED_GRACE_DAYS = 7
+FOLLOW_UP_LIMIT = 200
+
+
+def follow_up_missed(day: dt.date, last_visit: dt.date | None, today: dt.date) -> bool:
+    """An appointment is missed when its date passed more than MISSED_GRACE_DAYS ago and no
+    visit was recorded from the day before it on."""
+    return day < today - dt.timedelta(days=MISSED_GRACE_DAYS) and (
+        last_visit is None or last_visit < day - dt.timedelta(days=1)
+    )
 
 
 def follow_ups(access) -> dict:
@@ -483,16 +507,14 @@ def follow_ups(access) -> dict:
         FollowUpAppointment.objects.filter(book=access.book, appointment_date__isnull=False)
         .select_related("facility")
         .annotate(last_visit_at=Subquery(newest_visit[:1]))
-        .order_by("-appointment_date")[:200]
+        .order_by("-appointment_date")[:FOLLOW_UP_LIMIT]
     )
     last_visit = timezone.localtime(rows[0].last_visit_at).date() if rows and rows[0].last_visit_at else None
     upcoming, missed, kept = [], [], []
     for row in rows:
         if row.appointment_date >= today:
             upcoming.append(row)
-        elif row.appointment_date < today - dt.timedelta(days=MISSED_GRACE_DAYS) and (
-            last_visit is None or last_visit < row.appointment_date - dt.timedelta(days=1)
-        ):
+        elif follow_up_missed(row.appointment_date, last_visit, today):
             missed.append(row)
         else:
             kept.append(row)
