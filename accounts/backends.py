@@ -13,17 +13,28 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Exists, OuterRef
 
+from config.compiled import CompiledQuery
 
-def user_for_request(user_id):
-    """The active-or-not user with `facility` joined and `mfa_totp_enrolled` set, or None."""
+
+def _request_user_queryset(s: dict):
     User = get_user_model()  # noqa: N806
     totp = Authenticator.objects.filter(user_id=OuterRef("pk"), type=Authenticator.Type.TOTP)
     return (
         User._default_manager.select_related("facility")
         .annotate(mfa_totp_enrolled=Exists(totp))
-        .filter(pk=user_id)
-        .first()
+        .filter(pk=s["user_pk"])
+        .order_by("pk")[:1]
     )
+
+
+# Compiled once per thread (config.compiled): the ORM's SQL, run with the session's user id.
+_REQUEST_USER = CompiledQuery(_request_user_queryset, {"user_pk": -730_100_999_201})
+
+
+def user_for_request(user_id):
+    """The active-or-not user with `facility` joined and `mfa_totp_enrolled` set, or None."""
+    rows = _REQUEST_USER.run({"user_pk": int(user_id)})
+    return rows[0] if rows else None
 
 
 class _RequestUserMixin:

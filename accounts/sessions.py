@@ -17,6 +17,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.middleware import SessionMiddleware
+from django.db import connections, router
 from django.utils import timezone
 
 
@@ -26,9 +27,22 @@ class SessionStore(db.SessionStore):
     loaded_expire_date = None
 
     def load(self):
-        s = self._get_session_from_db()
-        self.loaded_expire_date = s.expire_date if s else None
-        return self.decode(s.session_data) if s else {}
+        # Django's _get_session_from_db as one plain statement (the ORM's compilation cost more
+        # than the query on every signed-in request).
+        row = None
+        if self.session_key is not None:
+            with connections[router.db_for_read(self.model)].cursor() as cur:
+                cur.execute(
+                    "SELECT session_data, expire_date FROM django_session WHERE session_key = %s AND expire_date > %s",
+                    [self.session_key, timezone.now()],
+                )
+                row = cur.fetchone()
+        if row is None:
+            self._session_key = None
+            self.loaded_expire_date = None
+            return {}
+        self.loaded_expire_date = row[1]
+        return self.decode(row[0])
 
     def renewal_due(self) -> bool:
         """True when the stored expiry was last renewed SSKDT_SESSION_RENEW_SECONDS ago or more
