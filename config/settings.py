@@ -348,9 +348,14 @@ SSKDT_EMERGENCY_ACCESS_MINUTES = env_int("SSKDT_EMERGENCY_ACCESS_MINUTES", 60)
 # External anchor of the access-log hash chain (a copy should also leave the machine).
 SSKDT_ACCESS_LOG_CHECKPOINT = env_str("SSKDT_ACCESS_LOG_CHECKPOINT", "") or str(VAR_DIR / "access-log-checkpoint.json")
 SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS = env_int("SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS", 3600)
-# Commit access-log appends without waiting for the disk flush (the chain head is locked until
-# the commit returns); 0 = wait for every flush (at most one append per flush, portal-wide).
-SSKDT_ACCESS_LOG_ASYNC_COMMIT = env_bool("SSKDT_ACCESS_LOG_ASYNC_COMMIT", True)
+# How an access-log append reaches the disk (accesslog/chain.py, docs/doctor-book.md):
+# "group" = commit without holding the chain head during the flush, then wait for the flush
+# (durable before the page is shown; concurrent appends share flushes); "sync" = wait while
+# holding the head (at most one append per flush, portal-wide); "async" = do not wait (a crash
+# can lose the newest entries of pages already shown).
+SSKDT_ACCESS_LOG_COMMIT = env_str("SSKDT_ACCESS_LOG_COMMIT", "group")
+if SSKDT_ACCESS_LOG_COMMIT not in ("group", "sync", "async"):
+    raise ImproperlyConfigured("SSKDT_ACCESS_LOG_COMMIT must be group, sync or async.")
 CELERY_BEAT_SCHEDULE.update(
     {
         "accesslog-checkpoint": {
