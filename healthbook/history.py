@@ -260,6 +260,11 @@ class TimelineItem:
     def cursor(self) -> str:
         return f"{self.at.isoformat()}|{self.kind}|{self.ref}"
 
+    @property
+    def at_text(self) -> str:
+        """dd/mm/yyyy hh:mm in local time (what the template's date filter printed, cheaper)."""
+        return timezone.localtime(self.at).strftime("%d/%m/%Y %H:%M") if self.at else ""
+
 
 def _day_start(day: dt.date | None) -> dt.datetime | None:
     if day is None:

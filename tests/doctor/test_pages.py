@@ -231,3 +231,17 @@ def test_book_page_query_budget(login, doctor_a, patient_a, django_assert_max_nu
     # timeline, viewers, header: 8 + 2. The session row is not rewritten within the minute.
     with django_assert_max_num_queries(10):
         client.get(url("book-detail", patient_a))
+
+
+def test_book_urls_are_the_url_confs(patient_a):
+    from django.urls import reverse
+
+    from healthbook.book_views import BOOK_TAB_URL_NAMES, book_urls
+
+    pid = patient_a.book.public_id
+    urls = book_urls(pid)
+    for name in BOOK_TAB_URL_NAMES:
+        assert urls[name.replace("-", "_")] == reverse(name, kwargs={"public_id": pid})
+    assert urls["visit_prefix"] + "42" + urls["visit_suffix"] == reverse(
+        "book-visit", kwargs={"public_id": pid, "visit_id": 42}
+    )
