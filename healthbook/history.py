@@ -182,14 +182,13 @@ def _has_card(citizen) -> bool:
 # One SELECT per kind of item; only the kinds asked for are put into the query.
 _TIMELINE_BRANCHES = {
     "visit": """
-  SELECT 'visit' AS kind, e.occurred_at AS at, e.id AS ref, e.facility_id, e.main_diagnosis AS code,
-         e.visit_type AS extra, 0 AS n, 0 AS flagged
-    FROM healthbook_encounter e WHERE e.book_id = %(book)s
+  SELECT * FROM visits
 """,
     "lab": """
   SELECT 'lab', max(l.occurred_at), min(l.id), l.facility_id, '', coalesce(min(l.encounter_id)::text, ''),
          count(*), count(*) FILTER (WHERE l.abnormal_flag <> '')
     FROM healthbook_lab_observation l WHERE l.book_id = %(book)s AND l.occurred_at IS NOT NULL
+     AND l.occurred_at >= (SELECT since FROM lab_cut)
     GROUP BY l.facility_id, l.encounter_id, (l.occurred_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date
 """,
     "prescription": """
@@ -222,6 +221,31 @@ _TIMELINE_BRANCHES = {
   ) c WHERE c.occurred_at IS NOT NULL
 """,
 }
+# The newest visits of the page, filtered and limited in the branch (index encounter_book_time),
+# and from them a lower bound for the lab groups: when limit visits are already newer than a
+# time T, no older item can be on the page, so only lab groups at T or later matter. A lab
+# group is the results of one visit (or facility) on one local day, so every row of such a
+# group is on or after the start of T's day: the rows before it are skipped, whole groups only.
+_TIMELINE_HEAD = """
+WITH visits AS (
+  SELECT 'visit'::text AS kind, e.occurred_at AS at, e.id AS ref, e.facility_id, e.main_diagnosis AS code,
+         e.visit_type AS extra, 0 AS n, 0 AS flagged
+    FROM healthbook_encounter e
+   WHERE e.book_id = %(book)s
+     AND (%(facility)s::text IS NULL OR e.facility_id IN (SELECT id FROM facilities_facility WHERE code = %(facility)s))
+     AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s)
+     AND (%(until)s::timestamptz IS NULL OR e.occurred_at < %(until)s)
+     AND (%(before_at)s::timestamptz IS NULL
+          OR (e.occurred_at, 'visit'::text, e.id) < (%(before_at)s, %(before_kind)s, %(before_ref)s))
+   ORDER BY e.occurred_at DESC NULLS FIRST, e.id DESC
+   LIMIT CASE WHEN %(with_visits)s THEN %(limit)s ELSE 0 END
+), lab_cut AS (
+  SELECT coalesce(CASE WHEN count(at) >= %(limit)s
+           THEN ((min(at) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh' END,
+         '-infinity'::timestamptz) AS since
+    FROM visits
+), items (kind, at, ref, facility_id, code, extra, n, flagged) AS (
+"""
 _TIMELINE_TAIL = """
 SELECT i.kind, i.at, i.ref, i.facility_id, f.code, f.name, i.code, i.extra, i.n, i.flagged
   FROM items i JOIN facilities_facility f ON f.id = i.facility_id
@@ -293,16 +317,11 @@ def timeline(access, flt: TimelineFilter, *, before: tuple | None = None, limit:
         "before_kind": before[1] if before else None,
         "before_ref": before[2] if before else None,
         "limit": limit + 1,
+        "with_visits": "visit" in flt.kinds,
     }
     with connection.cursor() as cur:
         branches = "\n  UNION ALL\n".join(_TIMELINE_BRANCHES[k] for k in TIMELINE_KINDS if k in flt.kinds)
-        cur.execute(
-            "WITH items (kind, at, ref, facility_id, code, extra, n, flagged) AS (\n"
-            + branches
-            + "\n)"
-            + _TIMELINE_TAIL,
-            params,
-        )
+        cur.execute(_TIMELINE_HEAD + branches + "\n)" + _TIMELINE_TAIL, params)
         rows = cur.fetchall()
     items = [TimelineItem(*row[:2], row[2], *row[4:]) for row in rows[:limit]]
     _name_items(items)
