@@ -6,31 +6,36 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accesslog.models import AccessLogEntry, ActorKind, EmergencyAccess, Outcome
 
 CITIZEN_APP_ACTOR = "citizen-app:"
 
 
+_VIEWED_LABELS = {
+    "book": gettext_lazy("the health book"),
+    "timeline": gettext_lazy("the history"),
+    "labs": gettext_lazy("lab results"),
+    "lab": gettext_lazy("lab results"),
+    "visit": gettext_lazy("a visit"),
+    "vaccinations": gettext_lazy("vaccinations"),
+    "pregnancies": gettext_lazy("pregnancy check-ups"),
+    "prescriptions": gettext_lazy("prescriptions"),
+    "follow-ups": gettext_lazy("follow-up appointments"),
+    "certificates": gettext_lazy("certificates"),
+    "access-log": gettext_lazy("who viewed the book"),
+    "history": gettext_lazy("the whole history"),
+    "fhir-everything": gettext_lazy("the whole history"),
+    "search": gettext_lazy("a search"),
+}
+
+
 def viewed_label(viewed: str) -> str:
-    """Plain Vietnamese for what was viewed ("visit:123" → "một lần khám")."""
-    labels = {
-        "book": _("the health book"),
-        "timeline": _("the history"),
-        "labs": _("lab results"),
-        "lab": _("lab results"),
-        "visit": _("a visit"),
-        "vaccinations": _("vaccinations"),
-        "pregnancies": _("pregnancy check-ups"),
-        "prescriptions": _("prescriptions"),
-        "follow-ups": _("follow-up appointments"),
-        "certificates": _("certificates"),
-        "access-log": _("who viewed the book"),
-        "history": _("the whole history"),
-        "fhir-everything": _("the whole history"),
-        "search": _("a search"),
-    }
-    return labels.get((viewed or "").split(":", 1)[0], viewed)
+    """Plain Vietnamese for what was viewed ("visit:123" → "một lần khám"); one translation
+    lookup per call (the panel calls it for every row)."""
+    label = _VIEWED_LABELS.get((viewed or "").split(":", 1)[0])
+    return str(label) if label is not None else viewed
 
 
 def book_viewers(citizen_id: int, *, limit: int = 10) -> list[AccessLogEntry]:
