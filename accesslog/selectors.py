@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accesslog.models import AccessLogEntry, ActorKind, EmergencyAccess, Outcome
+from config.compiled import CompiledQuery
 
 CITIZEN_APP_ACTOR = "citizen-app:"
 
@@ -38,9 +39,31 @@ def viewed_label(viewed: str) -> str:
     return str(label) if label is not None else viewed
 
 
+# What the "who viewed" panels show (partials/viewers.html); the rest of a row is not read.
+VIEWER_FIELDS = (
+    "seq", "recorded_at", "actor_kind", "actor_username", "actor_name", "facility_name",
+    "event", "viewed", "purpose", "outcome",
+)
+_VIEWERS: dict[int, CompiledQuery] = {}
+
+
+def _viewers_query(limit: int) -> CompiledQuery:
+    """The panel's query for `limit` rows, compiled once per thread (config.compiled): every
+    book page asks it."""
+    query = _VIEWERS.get(limit)
+    if query is None:
+        query = _VIEWERS[limit] = CompiledQuery(
+            lambda s: AccessLogEntry.objects.filter(citizen_id=s["citizen_id"])
+            .only(*VIEWER_FIELDS)
+            .order_by("-recorded_at", "-seq")[:limit],
+            {"citizen_id": -730_999_301},
+        )
+    return query
+
+
 def book_viewers(citizen_id: int, *, limit: int = 10) -> list[AccessLogEntry]:
     """The newest entries about this citizen, people and software, allowed or refused."""
-    return list(AccessLogEntry.objects.filter(citizen_id=citizen_id).order_by("-recorded_at", "-seq")[:limit])
+    return _viewers_query(limit).run({"citizen_id": citizen_id})
 
 
 def _sentence(entry: AccessLogEntry) -> str:

@@ -28,7 +28,7 @@ def _request_user_queryset(s: dict):
 
 
 # Compiled once per thread (config.compiled): the ORM's SQL, run with the session's user id.
-_REQUEST_USER = CompiledQuery(_request_user_queryset, {"user_pk": -730_100_999_201})
+_REQUEST_USER = CompiledQuery(_request_user_queryset, {"user_pk": -730_999_201})
 
 
 def user_for_request(user_id):

@@ -24,7 +24,7 @@ from django.db.models.query import get_related_populators
 @dataclass(frozen=True)
 class _Compiled:
     sql: str
-    slots: tuple  # per parameter: ("v", sentinel name) or ("c", constant)
+    slots: tuple  # per parameter: ("v", (sentinel name, type to pass)) or ("c", constant)
     model: type
     start: int
     end: int
@@ -37,8 +37,9 @@ class _Compiled:
 
 class CompiledQuery:
     """`build(sentinels)` returns the queryset for the values in `sentinels` (a dict of
-    distinctive values that appear nowhere else in the query); `run(values)` returns the model
-    instances for the same keys' real values."""
+    distinctive values that appear nowhere else in the query, and valid for their columns: a
+    negative id within 32 bits, since the ORM turns an out-of-range integer into an empty
+    query); `run(values)` returns the model instances for the same keys' real values."""
 
     def __init__(self, build: Callable[[dict], QuerySet], sentinels: dict, *, using: str = "default"):
         self.build = build
@@ -57,13 +58,15 @@ class CompiledQuery:
         slots = []
         used = set()
         for param in params:
+            # The backend may wrap a value in a subclass of its type (psycopg's Int4 for an
+            # IntegerField): the real value is wrapped the same way.
             name = next(
-                (k for k, v in self.sentinels.items() if type(v) is type(param) and v == param), None
+                (k for k, v in self.sentinels.items() if isinstance(param, type(v)) and v == param), None
             )
             if name is None:
                 slots.append(("c", param))
             else:
-                slots.append(("v", name))
+                slots.append(("v", (name, type(param))))
                 used.add(name)
         missing = set(self.sentinels) - used
         if missing:  # a value the query does not use could not be told from a constant
@@ -88,7 +91,8 @@ class CompiledQuery:
 
     def run(self, values: dict) -> list:
         c = self._compile()
-        params = [values[v] if kind == "v" else v for kind, v in c.slots]
+        params = [(v[1](values[v[0]]) if v[1] is not type(values[v[0]]) else values[v[0]]) if kind == "v" else v
+                  for kind, v in c.slots]
         with connections[self.using].cursor() as cur:
             cur.execute(c.sql, params)
             rows = cur.fetchall()

@@ -181,11 +181,11 @@ def _book_lookup(public_id):
 # The decision for a reader (a doctor at a facility), compiled once per thread and run with the
 # request's values (config.compiled): the same queryset as _book_lookup + the annotations.
 _S = {
-    "facility_pk": -730_100_999_101,
+    "facility_pk": -730_999_101,
     "facility_code": "\x1fsskdt:facility-code\x1f",
     "since": dt.datetime(1901, 1, 1, 1, 1, 1, 101, tzinfo=dt.UTC),
     "today": dt.date(1901, 1, 2),
-    "user_pk": -730_100_999_102,
+    "user_pk": -730_999_102,
     "now": dt.datetime(1901, 1, 3, 3, 3, 3, 303, tzinfo=dt.UTC),
 }
 
