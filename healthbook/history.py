@@ -342,11 +342,13 @@ def _name_items(items: list[TimelineItem]) -> None:
 
 def facilities_in_book(access) -> list[tuple[str, str]]:
     """(code, name) of the facilities that sent visits, for the timeline filter (one query)."""
-    return list(
-        Facility.objects.filter(id__in=Encounter.objects.filter(book=access.book).values("facility_id"))
-        .order_by("name")
-        .values_list("code", "name")
-    )
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT f.code, f.name FROM facilities_facility f WHERE f.id IN"
+            " (SELECT e.facility_id FROM healthbook_encounter e WHERE e.book_id = %s) ORDER BY f.name, f.id",
+            [access.book.pk],
+        )
+        return cur.fetchall()
 
 
 # ---------------------------------------------------------------- one visit
