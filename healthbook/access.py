@@ -180,6 +180,7 @@ def _book_lookup(public_id):
 
 # The decision for a reader (a doctor at a facility), compiled once per thread and run with the
 # request's values (config.compiled): the same queryset as _book_lookup + the annotations.
+# CARE_SOURCES is read when a thread first decides: extend it at import time, not later.
 _S = {
     "facility_pk": -730_999_101,
     "facility_code": "\x1fsskdt:facility-code\x1f",
