@@ -6,11 +6,20 @@ are covered: moving, editing or dropping an entry breaks the chain at that entry
 
 Appends are serialised by locking the one chain-head row FOR UPDATE: three round trips in
 a short transaction of their own (lock and read the head; insert and advance the head;
-commit). With SSKDT_ACCESS_LOG_ASYNC_COMMIT (default) that commit does not wait for the disk
-flush, so the head is held for about a millisecond instead of a flush; the entry is on disk
-within the WAL writer's delay or at the next synchronous commit of any session (the request's
-own session save, usually), and a database crash can lose only the newest entries together
-with their chain head — never leave a gap. The verifier walks the chain in seq order and
+commit). How the commit reaches the disk is SSKDT_ACCESS_LOG_COMMIT:
+
+- "group" (default): the transaction commits without waiting for the WAL flush, so the head
+  is held for about a millisecond instead of a flush; then, with the head released, the
+  caller waits until the WAL is flushed past its entry (a one-statement synchronous commit of
+  a WAL message, `pg_logical_emit_message`). Concurrent appenders share their flushes (group
+  commit), and no caller returns — no page is shown — before its entry is on disk.
+- "sync": the commit waits for the flush while holding the head: the same guarantee, at most
+  one append per disk flush portal-wide.
+- "async": nobody waits; a database crash can lose the entries of the last WAL-writer delay
+  (up to ~600 ms) after their pages were shown. Never a gap: WAL is sequential, so lost
+  entries are always the newest ones, together with their chain head.
+
+The verifier walks the chain in seq order and
 names the first entry that does not fit; the chain head and an external checkpoint file catch the deletion of the newest
 entries, which the chain alone cannot show.
 """
@@ -109,6 +118,10 @@ def entry_append(fields: dict) -> dict:
         "request_id",
     ):
         entry[text] = (entry[text] or "")[: _MAX.get(text, 200)]
+    mode = settings.SSKDT_ACCESS_LOG_COMMIT
+    # Inside a caller's transaction the entry commits with it (and SET LOCAL would change how
+    # the caller's whole transaction commits): only an append of its own chooses.
+    own = not connection.in_atomic_block
     with transaction.atomic(), connection.cursor() as cur:
         cur.execute("SELECT seq, row_hash FROM accesslog_chain_head WHERE id = 1 FOR UPDATE")
         head_seq, head_hash = cur.fetchone()
@@ -118,12 +131,28 @@ def entry_append(fields: dict) -> dict:
         entry["row_hash"] = entry_hash(entry["prev_hash"], entry)
         values = [json.dumps(entry[n], ensure_ascii=False) if n == "details" else entry[n] for n in _INSERT_FIELDS]
         sql = _INSERT_SQL
-        if settings.SSKDT_ACCESS_LOG_ASYNC_COMMIT:
+        if own and mode != "sync":
             # The chain head stays locked until COMMIT returns; waiting for the WAL flush there
             # would cap the whole portal at one append per disk flush (see docs/doctor-book.md).
             sql = "SET LOCAL synchronous_commit = off; " + sql
         cur.execute(sql, [*values, entry["seq"], entry["row_hash"], entry["recorded_at"]])
+    if own and mode == "group":
+        wait_for_disk()
     return entry
+
+
+def wait_for_disk() -> None:
+    """Return once the WAL is flushed to disk up to now (this session's earlier commits included).
+
+    A synchronous commit waits for the flush of everything written before it, but PostgreSQL
+    skips the wait for a transaction that wrote no WAL; a transactional logical-decoding message
+    is the smallest WAL write any role may make (no table, no lock). Concurrent callers are
+    flushed together.
+    """
+    with connection.cursor() as cur:
+        cur.execute(
+            "SET LOCAL synchronous_commit = on; SELECT pg_logical_emit_message(true, 'sskdt.accesslog.flush', '')"
+        )
 
 
 _MAX = {

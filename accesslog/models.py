@@ -10,6 +10,7 @@ import uuid
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -73,6 +74,11 @@ class AccessLogEntry(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.actor_username} {self.event} {self.viewed}"
+
+    @property
+    def recorded_at_text(self) -> str:
+        """dd/mm/yyyy hh:mm in local time (the panels' format, without the template date filter)."""
+        return timezone.localtime(self.recorded_at).strftime("%d/%m/%Y %H:%M")
 
 
 class ChainHead(models.Model):

@@ -6,36 +6,64 @@ from __future__ import annotations
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from accesslog.models import AccessLogEntry, ActorKind, EmergencyAccess, Outcome
+from config.compiled import CompiledQuery
 
 CITIZEN_APP_ACTOR = "citizen-app:"
 
 
+_VIEWED_LABELS = {
+    "book": gettext_lazy("the health book"),
+    "timeline": gettext_lazy("the history"),
+    "labs": gettext_lazy("lab results"),
+    "lab": gettext_lazy("lab results"),
+    "visit": gettext_lazy("a visit"),
+    "vaccinations": gettext_lazy("vaccinations"),
+    "pregnancies": gettext_lazy("pregnancy check-ups"),
+    "prescriptions": gettext_lazy("prescriptions"),
+    "follow-ups": gettext_lazy("follow-up appointments"),
+    "certificates": gettext_lazy("certificates"),
+    "access-log": gettext_lazy("who viewed the book"),
+    "history": gettext_lazy("the whole history"),
+    "fhir-everything": gettext_lazy("the whole history"),
+    "search": gettext_lazy("a search"),
+}
+
+
 def viewed_label(viewed: str) -> str:
-    """Plain Vietnamese for what was viewed ("visit:123" → "một lần khám")."""
-    labels = {
-        "book": _("the health book"),
-        "timeline": _("the history"),
-        "labs": _("lab results"),
-        "lab": _("lab results"),
-        "visit": _("a visit"),
-        "vaccinations": _("vaccinations"),
-        "pregnancies": _("pregnancy check-ups"),
-        "prescriptions": _("prescriptions"),
-        "follow-ups": _("follow-up appointments"),
-        "certificates": _("certificates"),
-        "access-log": _("who viewed the book"),
-        "history": _("the whole history"),
-        "fhir-everything": _("the whole history"),
-        "search": _("a search"),
-    }
-    return labels.get((viewed or "").split(":", 1)[0], viewed)
+    """Plain Vietnamese for what was viewed ("visit:123" → "một lần khám"); one translation
+    lookup per call (the panel calls it for every row)."""
+    label = _VIEWED_LABELS.get((viewed or "").split(":", 1)[0])
+    return str(label) if label is not None else viewed
+
+
+# What the "who viewed" panels show (partials/viewers.html); the rest of a row is not read.
+VIEWER_FIELDS = (
+    "seq", "recorded_at", "actor_kind", "actor_username", "actor_name", "facility_name",
+    "event", "viewed", "purpose", "outcome",
+)
+_VIEWERS: dict[int, CompiledQuery] = {}
+
+
+def _viewers_query(limit: int) -> CompiledQuery:
+    """The panel's query for `limit` rows, compiled once per thread (config.compiled): every
+    book page asks it."""
+    query = _VIEWERS.get(limit)
+    if query is None:
+        query = _VIEWERS[limit] = CompiledQuery(
+            lambda s: AccessLogEntry.objects.filter(citizen_id=s["citizen_id"])
+            .only(*VIEWER_FIELDS)
+            .order_by("-recorded_at", "-seq")[:limit],
+            {"citizen_id": -730_999_301},
+        )
+    return query
 
 
 def book_viewers(citizen_id: int, *, limit: int = 10) -> list[AccessLogEntry]:
     """The newest entries about this citizen, people and software, allowed or refused."""
-    return list(AccessLogEntry.objects.filter(citizen_id=citizen_id).order_by("-recorded_at", "-seq")[:limit])
+    return _viewers_query(limit).run({"citizen_id": citizen_id})
 
 
 def _sentence(entry: AccessLogEntry) -> str:

@@ -26,7 +26,15 @@ class UserLanguageMiddleware:
 
 
 def user_has_mfa(user) -> bool:
+    """Whether the user has a TOTP authenticator now (always asks the database)."""
     return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+
+
+def _enrolled_for_request(user) -> bool:
+    """The enrolment read with the user at the start of this request (accounts.backends), or a
+    query when the user was loaded some other way."""
+    enrolled = getattr(user, "mfa_totp_enrolled", None)
+    return user_has_mfa(user) if enrolled is None else enrolled
 
 
 class RequireMFAMiddleware:
@@ -45,7 +53,7 @@ class RequireMFAMiddleware:
             or not user.is_authenticated
             or request.path.startswith(MFA_EXEMPT_PREFIXES)
             or (settings.SSKDT_DEMO_SKIPS_MFA and getattr(user, "is_demo", False))
-            or user_has_mfa(user)
+            or _enrolled_for_request(user)
         ):
             return self.get_response(request)
         if request.path.startswith("/api/"):

@@ -1,8 +1,9 @@
 """The navigation each role sees. Later capabilities add their entries here."""
 
+import functools
 from dataclasses import dataclass
 
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import can_manage_staff, is_staff_member
@@ -31,6 +32,12 @@ NAV_ITEMS.append(
 )
 
 
+@functools.lru_cache(maxsize=256)
+def _reverse(script_prefix: str, url_name: str) -> str:
+    """The URL of a named view without arguments (the same for every request of a process)."""
+    return reverse(url_name)
+
+
 def nav_for(user) -> list[dict]:
     if not is_staff_member(user):
         return []
@@ -41,7 +48,8 @@ def nav_for(user) -> list[dict]:
         if item.url_name == "staff-list" and not can_manage_staff(user):
             continue
         try:
-            items.append({"label": item.label, "url": reverse(item.url_name), "name": item.url_name})
+            url = _reverse(get_script_prefix(), item.url_name)
+            items.append({"label": item.label, "url": url, "name": item.url_name})
         except NoReverseMatch:
             continue
     return items

@@ -1,5 +1,6 @@
 """How fast the hash-chained access log appends, alone and with 16 threads contending for the
-chain head, against plain INSERTs into an unchained copy of the table (same run).
+chain head, in each SSKDT_ACCESS_LOG_COMMIT mode (group, sync, async), against plain INSERTs
+into an unchained copy of the table (same run, autocommit: each waits for its disk flush).
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sskdt_doctor_bench python bench/access_log_append.py
 """
@@ -16,6 +17,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from accesslog.services import Actor, access_log_record  # noqa: E402
@@ -67,7 +69,9 @@ def main():
     print("| --- | ---: | ---: |")
     for threads in (1, 16):
         print(f"| plain INSERT (baseline) | {threads} | {run(plain, threads):.0f} |")
-        print(f"| chained append | {threads} | {run(chained, threads):.0f} |")
+        for mode in ("group", "sync", "async"):
+            settings.SSKDT_ACCESS_LOG_COMMIT = mode
+            print(f"| chained append, {mode} | {threads} | {run(chained, threads):.0f} |")
     with connection.cursor() as cur:
         cur.execute("DROP TABLE bench_plain_log")
 

@@ -64,7 +64,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "config.bodylimit.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    "accounts.sessions.IdleSessionMiddleware",  # Django's, renewing the idle timeout once a minute
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -125,8 +125,9 @@ else:
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    # Django's and allauth's backends, loading the user, facility and TOTP enrolment in one query.
+    "accounts.backends.PortalModelBackend",
+    "accounts.backends.PortalAuthenticationBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -162,7 +163,13 @@ USERSESSIONS_TRACK_ACTIVITY = False
 SSKDT_DEMO_SKIPS_MFA = DEBUG
 
 SESSION_COOKIE_AGE = env_int("SSKDT_SESSION_IDLE_SECONDS", 30 * 60)
-SESSION_SAVE_EVERY_REQUEST = True  # the age is an idle timeout, renewed on each request
+# The age is an idle timeout. It is renewed when the row's expiry was last pushed forward this
+# many seconds ago or more (accounts/sessions.py), not on every request: a session ends between
+# SESSION_COOKIE_AGE - SSKDT_SESSION_RENEW_SECONDS and SESSION_COOKIE_AGE after its last request,
+# and a signed-in request writes the session row at most once a minute instead of every time.
+SESSION_ENGINE = "accounts.sessions"
+SESSION_SAVE_EVERY_REQUEST = False
+SSKDT_SESSION_RENEW_SECONDS = min(env_int("SSKDT_SESSION_RENEW_SECONDS", 60), SESSION_COOKIE_AGE // 2)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
@@ -349,9 +356,14 @@ SSKDT_EMERGENCY_ACCESS_MINUTES = env_int("SSKDT_EMERGENCY_ACCESS_MINUTES", 60)
 # External anchor of the access-log hash chain (a copy should also leave the machine).
 SSKDT_ACCESS_LOG_CHECKPOINT = env_str("SSKDT_ACCESS_LOG_CHECKPOINT", "") or str(VAR_DIR / "access-log-checkpoint.json")
 SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS = env_int("SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS", 3600)
-# Commit access-log appends without waiting for the disk flush (the chain head is locked until
-# the commit returns); 0 = wait for every flush (at most one append per flush, portal-wide).
-SSKDT_ACCESS_LOG_ASYNC_COMMIT = env_bool("SSKDT_ACCESS_LOG_ASYNC_COMMIT", True)
+# How an access-log append reaches the disk (accesslog/chain.py, docs/doctor-book.md):
+# "group" = commit without holding the chain head during the flush, then wait for the flush
+# (durable before the page is shown; concurrent appends share flushes); "sync" = wait while
+# holding the head (at most one append per flush, portal-wide); "async" = do not wait (a crash
+# can lose the newest entries of pages already shown).
+SSKDT_ACCESS_LOG_COMMIT = env_str("SSKDT_ACCESS_LOG_COMMIT", "group")
+if SSKDT_ACCESS_LOG_COMMIT not in ("group", "sync", "async"):
+    raise ImproperlyConfigured("SSKDT_ACCESS_LOG_COMMIT must be group, sync or async.")
 CELERY_BEAT_SCHEDULE.update(
     {
         "accesslog-checkpoint": {

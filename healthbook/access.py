@@ -12,6 +12,8 @@ code (old numbering) belongs to their province today. Other rows are rejected wi
 OUTSIDE_PROVINCE. Anyone else gets a 404 for a batch.
 """
 
+import datetime as dt
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -26,6 +28,8 @@ from accesslog.models import EmergencyAccess, Outcome, Purpose
 from accesslog.services import Actor, access_log_record
 from accounts.access import has_role
 from accounts.models import Role
+from config.compiled import CompiledQuery
+from facilities.models import Facility
 from healthbook.models import CardBatch, Citizen, Encounter, FollowUpAppointment, HealthBook, InsuranceCard, Submission
 
 CARD_IMPORT_ROLES = (Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER)
@@ -70,12 +74,12 @@ def can_read_books(user) -> bool:
 
 
 # Each source returns an Exists() over rows linking a HealthBook row (OuterRef "pk" or
-# "citizen_id") to the facility since the given time; each probes an index led by the book.
-CareSource = Callable[[object, object], Exists]
+# "citizen_id") to the facility since the given time (`today`: the local date of the decision);
+# each probes an index led by the book.
+CareSource = Callable[[object, object, object], Exists]
 
 
-def _primary_care_card(facility, since) -> Exists:
-    today = timezone.localdate()
+def _primary_care_card(facility, since, today) -> Exists:
     return Exists(
         InsuranceCard.objects.filter(
             citizen_id=OuterRef("citizen_id"), primary_care_facility_code=facility.code, valid_from__lte=today
@@ -83,15 +87,15 @@ def _primary_care_card(facility, since) -> Exists:
     )
 
 
-def _visit_at_facility(facility, since) -> Exists:
+def _visit_at_facility(facility, since, today) -> Exists:
     return Exists(Encounter.objects.filter(book_id=OuterRef("pk"), facility_id=facility.pk, occurred_at__gte=since))
 
 
-def _referred_to_facility(facility, since) -> Exists:
+def _referred_to_facility(facility, since, today) -> Exists:
     return Exists(Encounter.objects.filter(book_id=OuterRef("pk"), referred_to=facility.code, occurred_at__gte=since))
 
 
-def _appointment_at_facility(facility, since) -> Exists:
+def _appointment_at_facility(facility, since, today) -> Exists:
     return Exists(
         FollowUpAppointment.objects.filter(book_id=OuterRef("pk"), occurred_at__gte=since).filter(
             Q(facility_id=facility.pk) | Q(at_facility_code=facility.code)
@@ -107,22 +111,26 @@ CARE_SOURCES: list[CareSource] = [
 ]
 
 
-def care_relationship_since():
-    return timezone.now() - relativedelta(months=settings.SSKDT_CARE_RELATIONSHIP_MONTHS)
+def care_relationship_since(now=None):
+    return (now or timezone.now()) - relativedelta(months=settings.SSKDT_CARE_RELATIONSHIP_MONTHS)
 
 
-def care_relationship_expr(facility) -> ExpressionWrapper:
-    """A boolean SQL expression over HealthBook rows: a care relationship with the facility."""
-    since = care_relationship_since()
+def care_relationship_expr(facility, *, since=None, today=None) -> ExpressionWrapper:
+    """A boolean SQL expression over HealthBook rows: a care relationship with the facility
+    (since/today default to the window ending now and the local date)."""
+    since = care_relationship_since() if since is None else since
+    today = timezone.localdate() if today is None else today
     condition = Q()
     for source in CARE_SOURCES:
-        condition |= Q(source(facility, since))
+        condition |= Q(source(facility, since, today))
     return ExpressionWrapper(condition, output_field=BooleanField())
 
 
-def _emergency_until(user) -> Subquery:
+def _emergency_until(user_id, now=None) -> Subquery:
     return Subquery(
-        EmergencyAccess.objects.filter(user=user, citizen_id=OuterRef("citizen_id"), expires_at__gt=timezone.now())
+        EmergencyAccess.objects.filter(
+            user_id=user_id, citizen_id=OuterRef("citizen_id"), expires_at__gt=now or timezone.now()
+        )
         .order_by("-expires_at")
         .values("expires_at")[:1]
     )
@@ -133,7 +141,7 @@ def books_visible_to(user) -> QuerySet[HealthBook]:
     if not can_read_books(user):
         return HealthBook.objects.none()
     return HealthBook.objects.annotate(
-        care=care_relationship_expr(user.facility), emergency_until=_emergency_until(user)
+        care=care_relationship_expr(user.facility), emergency_until=_emergency_until(user.pk)
     ).filter(Q(care=True) | Q(emergency_until__isnull=False))
 
 
@@ -155,9 +163,12 @@ class BookAccessDenied(PermissionDenied):
         self.book = book
 
 
+BOOK_RELATED = ("citizen", "citizen__card", "citizen__residence_province")
+
+
 def _book_lookup(public_id):
     """Find the book by its public id (or a citizen's 12-digit personal ID)."""
-    qs = HealthBook.objects.select_related("citizen", "citizen__card", "citizen__residence_province")
+    qs = HealthBook.objects.select_related(*BOOK_RELATED)
     value = str(public_id)
     if len(value) == 12 and value.isdigit():
         return qs.filter(citizen__personal_id=value)
@@ -165,6 +176,72 @@ def _book_lookup(public_id):
         return qs.filter(public_id=value) if len(value) == 36 else qs.none()
     except (ValueError, TypeError):
         return qs.none()
+
+
+# The decision for a reader (a doctor at a facility), compiled once per thread and run with the
+# request's values (config.compiled): the same queryset as _book_lookup + the annotations.
+# CARE_SOURCES is read when a thread first decides: extend it at import time, not later.
+_S = {
+    "facility_pk": -730_999_101,
+    "facility_code": "\x1fsskdt:facility-code\x1f",
+    "since": dt.datetime(1901, 1, 1, 1, 1, 1, 101, tzinfo=dt.UTC),
+    "today": dt.date(1901, 1, 2),
+    "user_pk": -730_999_102,
+    "now": dt.datetime(1901, 1, 3, 3, 3, 3, 303, tzinfo=dt.UTC),
+}
+
+
+def _decision_queryset(by: str, s: dict):
+    facility = Facility(pk=s["facility_pk"], code=s["facility_code"])
+    return (
+        HealthBook.objects.select_related(*BOOK_RELATED)
+        .filter(**{by: s["lookup"]})
+        .annotate(
+            care=care_relationship_expr(facility, since=s["since"], today=s["today"]),
+            emergency_until=_emergency_until(s["user_pk"], s["now"]),
+        )
+        .order_by("pk")[:1]
+    )
+
+
+_DECISIONS = {
+    "public_id": CompiledQuery(
+        lambda s: _decision_queryset("public_id", s),
+        {**_S, "lookup": uuid.UUID("5e5e5e5e-0000-4000-8000-5e5e5e5e5e5e")},
+    ),
+    "personal_id": CompiledQuery(
+        lambda s: _decision_queryset("citizen__personal_id", s), {**_S, "lookup": "\x1fsskdt:personal-id\x1f"}
+    ),
+}
+
+
+def _decide(user, public_id) -> HealthBook | None:
+    """The book with `care` and `emergency_until` for a reader, or None (one query)."""
+    value = str(public_id)
+    if len(value) == 12 and value.isdigit():
+        by, lookup = "personal_id", value
+    elif len(value) == 36:
+        by = "public_id"
+        try:
+            lookup = uuid.UUID(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    now = timezone.now()
+    facility = user.facility
+    rows = _DECISIONS[by].run(
+        {
+            "lookup": lookup,
+            "facility_pk": facility.pk,
+            "facility_code": facility.code,
+            "since": care_relationship_since(now),
+            "today": timezone.localdate(now),
+            "user_pk": user.pk,
+            "now": now,
+        }
+    )
+    return rows[0] if rows else None
 
 
 def book_get_for_user(
@@ -187,11 +264,8 @@ def book_get_for_user(
 
     tune_connection_for_pages()
     actor = actor or Actor.for_user(user)
-    qs = _book_lookup(public_id)
     reader = can_read_books(user)
-    if reader:
-        qs = qs.annotate(care=care_relationship_expr(user.facility), emergency_until=_emergency_until(user))
-    book = qs.first()
+    book = _decide(user, public_id) if reader else _book_lookup(public_id).first()
 
     def log(outcome, purpose="", reason=""):
         access_log_record(

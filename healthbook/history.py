@@ -123,7 +123,11 @@ def age_on(birth_date: dt.date | None, today: dt.date) -> int | None:
 
 
 def book_header(access) -> Header:
-    """Identity facts, card status, chronic conditions, allergies and alerts (4–6 queries)."""
+    """Identity facts, card status, chronic conditions, allergies and alerts.
+
+    One query (diagnosis codes, the newest follow-up dates and the last visit, see
+    _HEADER_SQL), plus the given vaccinations for a child under SCHEDULE_AGE_LIMIT_YEARS;
+    facility and code names come from the process caches."""
     citizen = access.citizen
     today = timezone.localdate()
     card = getattr(citizen, "card", None) if _has_card(citizen) else None
@@ -134,14 +138,36 @@ def book_header(access) -> Header:
             "valid" if card.valid_from <= today and (card.valid_to is None or card.valid_to >= today) else "expired"
         )
         primary = facility_by_code(card.primary_care_facility_code)
-    codes = _diagnosis_codes(access.book.pk)
+    with connection.cursor() as cur:
+        cur.execute(_HEADER_SQL, {"book": access.book.pk, "limit": FOLLOW_UP_LIMIT})
+        codes, appointment_dates, last_visit_at = cur.fetchone()
+    codes = set(codes)
     names = codenames.names("icd10", codes)
     chronic = sorted((c, names.get(c, "")) for c in codes if c.startswith(CHRONIC_PREFIXES))
     allergies = sorted((c, names.get(c, "")) for c in codes if c.startswith(ALLERGY_PREFIXES))
-    header = Header(age_on(citizen.birth_date, today), status, primary, chronic, allergies)
-    header.missed_follow_ups = len(follow_ups(access)["missed"])
-    header.overdue_vaccines = [row["name"] for row in vaccination_schedule(access)["rows"] if row["state"] == "overdue"]
+    age = age_on(citizen.birth_date, today)
+    header = Header(age, status, primary, chronic, allergies)
+    last_visit = timezone.localtime(last_visit_at).date() if last_visit_at else None
+    header.missed_follow_ups = sum(1 for day in appointment_dates if follow_up_missed(day, last_visit, today))
+    if age is not None and age < SCHEDULE_AGE_LIMIT_YEARS:  # adults have no schedule (no overdue doses)
+        header.overdue_vaccines = [
+            row["name"] for row in vaccination_schedule(access)["rows"] if row["state"] == "overdue"
+        ]
     return header
+
+
+# The header's facts in one round trip: the distinct diagnosis codes, the dates of the newest
+# follow-up appointments and the newest visit (the same rows follow_ups() reads).
+_HEADER_SQL = """
+SELECT ARRAY(SELECT DISTINCT code FROM (
+           SELECT main_diagnosis AS code FROM healthbook_encounter WHERE book_id = %(book)s
+           UNION ALL SELECT unnest(secondary_diagnoses) FROM healthbook_encounter WHERE book_id = %(book)s
+       ) d WHERE code <> ''),
+       ARRAY(SELECT appointment_date FROM healthbook_follow_up
+              WHERE book_id = %(book)s AND appointment_date IS NOT NULL
+              ORDER BY appointment_date DESC LIMIT %(limit)s),
+       (SELECT occurred_at FROM healthbook_encounter WHERE book_id = %(book)s ORDER BY occurred_at DESC LIMIT 1)
+"""
 
 
 def _has_card(citizen) -> bool:
@@ -151,30 +177,18 @@ def _has_card(citizen) -> bool:
         return False
 
 
-def _diagnosis_codes(book_id: int) -> set[str]:
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT DISTINCT code FROM (SELECT main_diagnosis AS code FROM healthbook_encounter WHERE book_id = %s"
-            " UNION ALL SELECT unnest(secondary_diagnoses) FROM healthbook_encounter WHERE book_id = %s) d"
-            " WHERE code <> ''",
-            [book_id, book_id],
-        )
-        return {row[0] for row in cur.fetchall()}
-
-
 # ---------------------------------------------------------------- timeline
 
 # One SELECT per kind of item; only the kinds asked for are put into the query.
 _TIMELINE_BRANCHES = {
     "visit": """
-  SELECT 'visit' AS kind, e.occurred_at AS at, e.id AS ref, e.facility_id, e.main_diagnosis AS code,
-         e.visit_type AS extra, 0 AS n, 0 AS flagged
-    FROM healthbook_encounter e WHERE e.book_id = %(book)s
+  SELECT * FROM visits
 """,
     "lab": """
   SELECT 'lab', max(l.occurred_at), min(l.id), l.facility_id, '', coalesce(min(l.encounter_id)::text, ''),
          count(*), count(*) FILTER (WHERE l.abnormal_flag <> '')
     FROM healthbook_lab_observation l WHERE l.book_id = %(book)s AND l.occurred_at IS NOT NULL
+     AND l.occurred_at >= (SELECT since FROM lab_cut)
     GROUP BY l.facility_id, l.encounter_id, (l.occurred_at AT TIME ZONE 'Asia/Ho_Chi_Minh')::date
 """,
     "prescription": """
@@ -207,6 +221,31 @@ _TIMELINE_BRANCHES = {
   ) c WHERE c.occurred_at IS NOT NULL
 """,
 }
+# The newest visits of the page, filtered and limited in the branch (index encounter_book_time),
+# and from them a lower bound for the lab groups: when limit visits are already newer than a
+# time T, no older item can be on the page, so only lab groups at T or later matter. A lab
+# group is the results of one visit (or facility) on one local day, so every row of such a
+# group is on or after the start of T's day: the rows before it are skipped, whole groups only.
+_TIMELINE_HEAD = """
+WITH visits AS (
+  SELECT 'visit'::text AS kind, e.occurred_at AS at, e.id AS ref, e.facility_id, e.main_diagnosis AS code,
+         e.visit_type AS extra, 0 AS n, 0 AS flagged
+    FROM healthbook_encounter e
+   WHERE e.book_id = %(book)s
+     AND (%(facility)s::text IS NULL OR e.facility_id IN (SELECT id FROM facilities_facility WHERE code = %(facility)s))
+     AND (%(since)s::timestamptz IS NULL OR e.occurred_at >= %(since)s)
+     AND (%(until)s::timestamptz IS NULL OR e.occurred_at < %(until)s)
+     AND (%(before_at)s::timestamptz IS NULL
+          OR (e.occurred_at, 'visit'::text, e.id) < (%(before_at)s, %(before_kind)s, %(before_ref)s))
+   ORDER BY e.occurred_at DESC NULLS FIRST, e.id DESC
+   LIMIT CASE WHEN %(with_visits)s THEN %(limit)s ELSE 0 END
+), lab_cut AS (
+  SELECT coalesce(CASE WHEN count(at) >= %(limit)s
+           THEN ((min(at) AT TIME ZONE 'Asia/Ho_Chi_Minh')::date)::timestamp AT TIME ZONE 'Asia/Ho_Chi_Minh' END,
+         '-infinity'::timestamptz) AS since
+    FROM visits
+), items (kind, at, ref, facility_id, code, extra, n, flagged) AS (
+"""
 _TIMELINE_TAIL = """
 SELECT i.kind, i.at, i.ref, i.facility_id, f.code, f.name, i.code, i.extra, i.n, i.flagged
   FROM items i JOIN facilities_facility f ON f.id = i.facility_id
@@ -245,6 +284,11 @@ class TimelineItem:
     def cursor(self) -> str:
         return f"{self.at.isoformat()}|{self.kind}|{self.ref}"
 
+    @property
+    def at_text(self) -> str:
+        """dd/mm/yyyy hh:mm in local time (what the template's date filter printed, cheaper)."""
+        return timezone.localtime(self.at).strftime("%d/%m/%Y %H:%M") if self.at else ""
+
 
 def _day_start(day: dt.date | None) -> dt.datetime | None:
     if day is None:
@@ -273,16 +317,11 @@ def timeline(access, flt: TimelineFilter, *, before: tuple | None = None, limit:
         "before_kind": before[1] if before else None,
         "before_ref": before[2] if before else None,
         "limit": limit + 1,
+        "with_visits": "visit" in flt.kinds,
     }
     with connection.cursor() as cur:
         branches = "\n  UNION ALL\n".join(_TIMELINE_BRANCHES[k] for k in TIMELINE_KINDS if k in flt.kinds)
-        cur.execute(
-            "WITH items (kind, at, ref, facility_id, code, extra, n, flagged) AS (\n"
-            + branches
-            + "\n)"
-            + _TIMELINE_TAIL,
-            params,
-        )
+        cur.execute(_TIMELINE_HEAD + branches + "\n)" + _TIMELINE_TAIL, params)
         rows = cur.fetchall()
     items = [TimelineItem(*row[:2], row[2], *row[4:]) for row in rows[:limit]]
     _name_items(items)
@@ -303,11 +342,13 @@ def _name_items(items: list[TimelineItem]) -> None:
 
 def facilities_in_book(access) -> list[tuple[str, str]]:
     """(code, name) of the facilities that sent visits, for the timeline filter (one query)."""
-    return list(
-        Facility.objects.filter(id__in=Encounter.objects.filter(book=access.book).values("facility_id"))
-        .order_by("name")
-        .values_list("code", "name")
-    )
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT f.code, f.name FROM facilities_facility f WHERE f.id IN"
+            " (SELECT e.facility_id FROM healthbook_encounter e WHERE e.book_id = %s) ORDER BY f.name, f.id",
+            [access.book.pk],
+        )
+        return cur.fetchall()
 
 
 # ---------------------------------------------------------------- one visit
@@ -472,6 +513,15 @@ def prescriptions(access, *, limit: int = 200) -> list[Medication]:
 
 
 MISSED_GRACE_DAYS = 7
+FOLLOW_UP_LIMIT = 200
+
+
+def follow_up_missed(day: dt.date, last_visit: dt.date | None, today: dt.date) -> bool:
+    """An appointment is missed when its date passed more than MISSED_GRACE_DAYS ago and no
+    visit was recorded from the day before it on."""
+    return day < today - dt.timedelta(days=MISSED_GRACE_DAYS) and (
+        last_visit is None or last_visit < day - dt.timedelta(days=1)
+    )
 
 
 def follow_ups(access) -> dict:
@@ -483,16 +533,14 @@ def follow_ups(access) -> dict:
         FollowUpAppointment.objects.filter(book=access.book, appointment_date__isnull=False)
         .select_related("facility")
         .annotate(last_visit_at=Subquery(newest_visit[:1]))
-        .order_by("-appointment_date")[:200]
+        .order_by("-appointment_date")[:FOLLOW_UP_LIMIT]
     )
     last_visit = timezone.localtime(rows[0].last_visit_at).date() if rows and rows[0].last_visit_at else None
     upcoming, missed, kept = [], [], []
     for row in rows:
         if row.appointment_date >= today:
             upcoming.append(row)
-        elif row.appointment_date < today - dt.timedelta(days=MISSED_GRACE_DAYS) and (
-            last_visit is None or last_visit < row.appointment_date - dt.timedelta(days=1)
-        ):
+        elif follow_up_missed(row.appointment_date, last_visit, today):
             missed.append(row)
         else:
             kept.append(row)

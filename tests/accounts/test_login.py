@@ -113,6 +113,45 @@ def test_expired_idle_session_signs_out(login, doctor_a):
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
 
 
+def _session_row(client):
+    from django.contrib.sessions.models import Session
+
+    return Session.objects.get(session_key=client.session.session_key)
+
+
+def test_signed_in_request_does_not_rewrite_a_session_renewed_within_the_minute(login, doctor_a):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils import timezone
+
+    client = login(doctor_a)
+    client.get(reverse("home"))
+    before = _session_row(client).expire_date
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("home")).status_code == 200
+    assert not [q for q in queries.captured_queries if "UPDATE" in q["sql"] and "django_session" in q["sql"]]
+    assert _session_row(client).expire_date == before
+    # Never later than 30 minutes after the last request, at most a minute earlier.
+    remaining = (before - timezone.now()).total_seconds()
+    assert 1800 - 60 - 5 <= remaining <= 1800
+
+
+def test_idle_timeout_is_renewed_once_the_last_renewal_is_a_minute_old(login, doctor_a):
+    from datetime import timedelta
+
+    from django.contrib.sessions.models import Session
+    from django.utils import timezone
+
+    client = login(doctor_a)
+    client.get(reverse("home"))
+    key = client.session.session_key
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() + timedelta(seconds=1800 - 61))
+    assert client.get(reverse("home")).status_code == 200
+    remaining = (_session_row(client).expire_date - timezone.now()).total_seconds()
+    assert 1790 <= remaining <= 1800
+    assert client.session.session_key == key  # renewed, not a new session
+
+
 def test_no_public_sign_up(client, db):
     response = client.get("/accounts/signup/")
     assert response.status_code in (403, 404) or "signup" not in response.get("Location", "")

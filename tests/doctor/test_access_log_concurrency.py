@@ -37,3 +37,44 @@ def test_parallel_appends_form_one_verified_chain():
     result = chain_verify()
     assert result.ok, result.line()
     assert result.head_seq == start + 200
+
+
+def _append_statements(settings, mode: str, *, inside_transaction: bool = False) -> list[str]:
+    from django.db import transaction
+    from django.test.utils import CaptureQueriesContext
+
+    settings.SSKDT_ACCESS_LOG_COMMIT = mode
+    with CaptureQueriesContext(connection) as queries:
+        if inside_transaction:
+            with transaction.atomic():
+                access_log_record(actor=Actor(kind="person", username="d"), event="view", viewed="book", outcome=0)
+        else:
+            access_log_record(actor=Actor(kind="person", username="d"), event="view", viewed="book", outcome=0)
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def test_group_commit_waits_for_the_disk_after_releasing_the_chain_head(settings):
+    sql = _append_statements(settings, "group")
+    insert = next(i for i, s in enumerate(sql) if "INSERT INTO accesslog_entry" in s)
+    commit = next(i for i, s in enumerate(sql) if s == "COMMIT" and i > insert)
+    barrier = [i for i, s in enumerate(sql) if "pg_logical_emit_message" in s]
+    # The head is held without a flush (async commit), then the caller waits for the WAL flush
+    # in a synchronous commit of its own, once the head is released.
+    assert "synchronous_commit = off" in sql[insert]
+    assert barrier and barrier[0] > commit and "synchronous_commit = on" in sql[barrier[0]]
+    assert chain_verify().ok
+
+
+def test_sync_and_async_modes(settings):
+    sync = _append_statements(settings, "sync")
+    assert not any("synchronous_commit" in s or "pg_logical_emit_message" in s for s in sync)
+    unsafe = _append_statements(settings, "async")
+    assert any("synchronous_commit = off" in s for s in unsafe)
+    assert not any("pg_logical_emit_message" in s for s in unsafe)
+
+
+def test_an_append_inside_a_callers_transaction_commits_with_it_synchronously(settings):
+    # SET LOCAL would make the caller's whole transaction commit without waiting for the disk.
+    for mode in ("group", "async"):
+        sql = _append_statements(settings, mode, inside_transaction=True)
+        assert not any("synchronous_commit" in s or "pg_logical_emit_message" in s for s in sql)

@@ -152,3 +152,38 @@ def test_the_decision_is_one_query(doctor_a, patient_a, django_assert_num_querie
     with django_assert_num_queries(5):
         open_book(doctor_a, patient_a)
     assert AccessLogEntry.objects.filter(citizen_id=patient_a.pk).count() == 2
+
+
+def test_the_compiled_decision_is_the_querysets_decision(doctor_a, patient_a, stranger, facility_a, code_lists):
+    """book_get_for_user runs the ORM's decision SQL compiled once with sentinel values
+    (config.compiled); it must give what the queryset gives, case by case."""
+    from healthbook.access import _book_lookup, _decide, _emergency_until, care_relationship_expr
+
+    carded = df.citizen(card_facility="01001")
+    appointed = df.citizen()
+    df.follow_up(appointed.book, facility_a, on=timezone.localdate() + dt.timedelta(days=10))
+    emergency_access_start(user=doctor_a, citizen=stranger, reason="transfer")
+    cases = [patient_a, stranger, carded, appointed, df.citizen()]
+
+    def orm(public_id):
+        qs = _book_lookup(public_id).annotate(
+            care=care_relationship_expr(doctor_a.facility), emergency_until=_emergency_until(doctor_a.pk)
+        )
+        book = qs.first()
+        return book and (book.pk, book.citizen.pk, bool(book.care), book.emergency_until is not None)
+
+    def fast(public_id):
+        book = _decide(doctor_a, public_id)
+        return book and (book.pk, book.citizen.pk, bool(book.care), book.emergency_until is not None)
+
+    for person in cases:
+        for key in (person.book.public_id, person.personal_id):
+            if key:
+                assert fast(key) == orm(key), person
+    assert [fast(p.book.public_id)[2:] for p in cases] == [
+        (True, False), (False, True), (True, False), (True, False), (False, False)
+    ]
+    assert fast("00000000-0000-0000-0000-000000000000") is None and fast("not-a-book") is None
+    # select_related objects come back as with the ORM (the header reads them without a query).
+    book = _decide(doctor_a, carded.book.public_id)
+    assert book.citizen.card.primary_care_facility_code == "01001"
