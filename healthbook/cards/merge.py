@@ -84,7 +84,7 @@ FROM (
              WHEN ({_CARD_OLD}) IS NOT DISTINCT FROM ({_CARD_NEW}) THEN 'same'
              WHEN k.source_batch_id = %(batch)s THEN 'rebatch'
              ELSE 'changed' END AS card_state,
-        bp.line AS earlier_line
+        GREATEST(bp.line, CASE WHEN k.source_batch_id = %(batch)s THEN k.source_line END) AS earlier_line
     FROM healthbook_card_stage s
     LEFT JOIN healthbook_citizen c ON c.social_insurance_number = s.sin
     LEFT JOIN healthbook_citizen p ON p.personal_id = s.personal_id
@@ -102,10 +102,26 @@ _SUPERSEDED = """
 SELECT earlier_line, sin FROM healthbook_card_work WHERE earlier_line IS NOT NULL
 """
 
+# Which line of a batch last carried a person is known from the card itself while the card
+# row says it came from that batch (source_batch_id, source_line). The per-person memory table
+# is written only where the card does not say it: the row left the card as it was ('same'), or
+# this chunk overwrites a card written by another batch still in progress (its line is kept
+# for that batch). A later line of the same batch is always the greater one.
 _REMEMBER = """
 INSERT INTO healthbook_card_batch_person (batch_id, social_insurance_number, line)
-SELECT %(batch)s, sin, line FROM healthbook_card_work
+SELECT %(batch)s, sin, line FROM healthbook_card_work WHERE card_state = 'same'
 ON CONFLICT (batch_id, social_insurance_number) DO UPDATE SET line = EXCLUDED.line
+"""
+_OTHERS_IN_PROGRESS = """
+SELECT array_agg(id) FROM healthbook_card_batch WHERE status IN ('queued', 'running') AND id <> %(batch)s
+"""
+_REMEMBER_FOR_OTHERS = """
+INSERT INTO healthbook_card_batch_person (batch_id, social_insurance_number, line)
+SELECT k.source_batch_id, k.social_insurance_number, k.source_line
+FROM healthbook_card_work s JOIN healthbook_card k ON k.social_insurance_number = s.sin
+WHERE s.card_state = 'changed' AND k.source_batch_id = ANY(%(others)s)
+ON CONFLICT (batch_id, social_insurance_number) DO UPDATE
+SET line = GREATEST(healthbook_card_batch_person.line, EXCLUDED.line)
 """
 
 _HISTORY = f"""
@@ -191,9 +207,14 @@ class MergeResult:
     cards_updated: int = 0
 
 
+def _by_sin(row: StagedRow) -> str:
+    return row.sin
+
+
 def _copy_rows(cursor, rows: list[StagedRow]) -> None:
+    # In insurance-number order: the matching pass then walks the unique indexes on it in order.
     with cursor.copy(f"COPY healthbook_card_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
-        for row in rows:
+        for row in sorted(rows, key=_by_sin):
             copy.write_row(row)
 
 
@@ -221,6 +242,10 @@ def merge_chunk(cursor, *, batch_id: int, rows: list[StagedRow]) -> MergeResult:
     cursor.execute(_SUPERSEDED)
     result.superseded = cursor.fetchall()
     cursor.execute(_REMEMBER, params)
+    cursor.execute(_OTHERS_IN_PROGRESS, params)
+    others = cursor.fetchone()[0]
+    if others:
+        cursor.execute(_REMEMBER_FOR_OTHERS, {"others": others})
     cursor.execute(_HISTORY, params)
     cursor.execute(_CITIZEN_INSERT)
     cursor.execute(_CITIZEN_UPDATE)
