@@ -2,15 +2,17 @@
 
 Runs inside the chunk's transaction (pipeline.py): nothing here commits. Steps, all SQL:
 
-1. COPY the rows into a temporary staging table (private to the connection, emptied on commit).
+1. COPY the rows, in insurance-number order, into a temporary staging table (private to the
+   connection, emptied on commit).
 2. One matching pass (`_WORK`) copies them, sorted by insurance number, into a work table
    with what each row's probes of the big tables' unique indexes found: its citizen (by social
    insurance number, else by personal ID — a citizen known without insurance number, e.g. from
    facility data), a personal-ID conflict with another insured person, whether the citizen has
    a book, the state of its current card, and the line of an earlier chunk of this batch that
    carried the same person. New citizens get their id from the sequence here.
-3. Reject the conflicting rows (PID_CONFLICT); report the earlier lines (DUPLICATE_PERSON)
-   and remember this chunk's line per person.
+3. Reject the conflicting rows (PID_CONFLICT); report the earlier lines (DUPLICATE_PERSON).
+   The line that last carried a person is read from their card (source batch and line); the
+   per-person memory table is written only where the card will not say it (see _REMEMBER).
 4. Copy cards that are about to change into the history table (IS DISTINCT FROM: only real
    changes).
 5. Insert new citizens; update changed ones (blank optional cells never erase known values).
