@@ -49,7 +49,8 @@ _STAGE_DDL = """
 _CREATE_STAGE = f"""
 CREATE TEMP TABLE IF NOT EXISTS healthbook_card_stage ({_STAGE_DDL}) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS healthbook_card_work ({_STAGE_DDL},
-    citizen_id bigint, new_citizen boolean NOT NULL, conflict boolean NOT NULL, has_book boolean NOT NULL,
+    citizen_id bigint, new_citizen boolean NOT NULL, citizen_changed boolean NOT NULL, conflict boolean NOT NULL,
+    has_book boolean NOT NULL,
     card_state text, earlier_line bigint
 ) ON COMMIT DELETE ROWS
 """
@@ -66,19 +67,40 @@ _CARD_FIELDS = (
 _CARD_OLD = ", ".join(f"k.{col}" for col, _ in _CARD_FIELDS)
 _CARD_NEW = ", ".join(f"s.{src}" for _, src in _CARD_FIELDS)
 
+# Target column -> new value. Optional cells left blank keep what is known.
+_CITIZEN_SET = (
+    ("personal_id", "COALESCE(s.personal_id, c.personal_id)"),
+    ("social_insurance_number", "s.sin"),
+    ("legacy_id_number", "COALESCE(NULLIF(s.legacy_id, ''), c.legacy_id_number)"),
+    ("full_name", "s.full_name"),
+    ("search_name", "s.search_name"),
+    ("birth_date", "s.birth_date"),
+    ("birth_date_precision", "s.birth_precision"),
+    ("birth_year", "s.birth_year"),
+    ("sex", "s.sex"),
+    ("ethnicity_code", "COALESCE(NULLIF(s.ethnicity_code, ''), c.ethnicity_code)"),
+    ("nationality_code", "COALESCE(NULLIF(s.nationality_code, ''), c.nationality_code)"),
+    ("residence_province_id", "COALESCE(s.province_id, c.residence_province_id)"),
+    ("residence_commune_code", "COALESCE(NULLIF(s.commune_code, ''), c.residence_commune_code)"),
+    ("address", "COALESCE(NULLIF(s.address, ''), c.address)"),
+    ("phone", "COALESCE(NULLIF(s.phone, ''), c.phone)"),
+)
 # One pass over the chunk, sorted by insurance number, each row probing the big tables' unique
 # indexes once: its citizen by insurance number, else by personal ID; the owner of its personal
 # ID (a conflict when that is another insured person); its book; its current card (unchanged,
 # changed by an earlier batch, or already written by an earlier chunk of this batch); the line
 # of an earlier chunk that carried the same person. New citizens get their id here.
 _WORK = f"""
-INSERT INTO healthbook_card_work ({_STAGE_LIST}, citizen_id, new_citizen, conflict, has_book, card_state, earlier_line)
+INSERT INTO healthbook_card_work ({_STAGE_LIST}, citizen_id, new_citizen, citizen_changed, conflict, has_book,
+    card_state, earlier_line)
 SELECT {_STAGE_LIST},
     CASE WHEN conflict THEN NULL
          ELSE COALESCE(matched, nextval(pg_get_serial_sequence('healthbook_citizen', 'id'))) END,
-    matched IS NULL AND NOT conflict, conflict, has_book, card_state, earlier_line
+    matched IS NULL AND NOT conflict, citizen_changed, conflict, has_book, card_state, earlier_line
 FROM (
     SELECT s.*, COALESCE(c.id, p.id) AS matched,
+        (c.id IS NULL OR ({", ".join(f"c.{col}" for col, _ in _CITIZEN_SET)})
+            IS DISTINCT FROM ({", ".join(expr for _, expr in _CITIZEN_SET)})) AS citizen_changed,
         (p.id IS NOT NULL AND p.id IS DISTINCT FROM c.id
          AND (c.id IS NOT NULL OR p.social_insurance_number IS NOT NULL)) AS conflict,
         EXISTS (SELECT 1 FROM healthbook_book b WHERE b.citizen_id = COALESCE(c.id, p.id)) AS has_book,
@@ -89,7 +111,13 @@ FROM (
         GREATEST(bp.line, CASE WHEN k.source_batch_id = %(batch)s THEN k.source_line END) AS earlier_line
     FROM healthbook_card_stage s
     LEFT JOIN healthbook_citizen c ON c.social_insurance_number = s.sin
-    LEFT JOIN healthbook_citizen p ON p.personal_id = s.personal_id
+    -- The owner of the personal ID, looked up only when the citizen found by insurance number
+    -- does not already carry it (a one-time filter: no index probe for most updates).
+    LEFT JOIN LATERAL (
+        SELECT p.id, p.social_insurance_number FROM healthbook_citizen p
+        WHERE p.personal_id = s.personal_id AND (c.id IS NULL OR c.personal_id IS DISTINCT FROM s.personal_id)
+        OFFSET 0  -- keeps the subquery (and its one-time filter) from being flattened into a join
+    ) p ON true
     LEFT JOIN healthbook_card k ON k.social_insurance_number = s.sin
     LEFT JOIN healthbook_card_batch_person bp ON bp.batch_id = %(batch)s AND bp.social_insurance_number = s.sin
     ORDER BY s.sin
@@ -140,41 +168,23 @@ INSERT INTO healthbook_citizen (
     id, public_id, personal_id, social_insurance_number, legacy_id_number, full_name, search_name,
     birth_date, birth_date_precision, birth_year, sex, ethnicity_code, nationality_code,
     residence_province_id, residence_commune_code, address, phone, created_at, updated_at)
-SELECT citizen_id, gen_random_uuid(), personal_id, sin, legacy_id, full_name, search_name,
+SELECT citizen_id, healthbook_uuid7(), personal_id, sin, legacy_id, full_name, search_name,
     birth_date, birth_precision, birth_year, sex, ethnicity_code, nationality_code,
     province_id, commune_code, address, phone, now(), now()
 FROM healthbook_card_work WHERE new_citizen ORDER BY citizen_id
 """
 
-# Target column -> new value. Optional cells left blank keep what is known.
-_CITIZEN_SET = (
-    ("personal_id", "COALESCE(s.personal_id, c.personal_id)"),
-    ("social_insurance_number", "s.sin"),
-    ("legacy_id_number", "COALESCE(NULLIF(s.legacy_id, ''), c.legacy_id_number)"),
-    ("full_name", "s.full_name"),
-    ("search_name", "s.search_name"),
-    ("birth_date", "s.birth_date"),
-    ("birth_date_precision", "s.birth_precision"),
-    ("birth_year", "s.birth_year"),
-    ("sex", "s.sex"),
-    ("ethnicity_code", "COALESCE(NULLIF(s.ethnicity_code, ''), c.ethnicity_code)"),
-    ("nationality_code", "COALESCE(NULLIF(s.nationality_code, ''), c.nationality_code)"),
-    ("residence_province_id", "COALESCE(s.province_id, c.residence_province_id)"),
-    ("residence_commune_code", "COALESCE(NULLIF(s.commune_code, ''), c.residence_commune_code)"),
-    ("address", "COALESCE(NULLIF(s.address, ''), c.address)"),
-    ("phone", "COALESCE(NULLIF(s.phone, ''), c.phone)"),
-)
 _CITIZEN_UPDATE = f"""
 UPDATE healthbook_citizen c SET {", ".join(f"{col} = {expr}" for col, expr in _CITIZEN_SET)}, updated_at = now()
 FROM healthbook_card_work s
-WHERE c.id = s.citizen_id AND NOT s.new_citizen
+WHERE c.id = s.citizen_id AND NOT s.new_citizen AND s.citizen_changed
   AND ({", ".join(f"c.{col}" for col, _ in _CITIZEN_SET)})
       IS DISTINCT FROM ({", ".join(expr for _, expr in _CITIZEN_SET)})
 """  # noqa: S608 — only constant column names are interpolated
 
 _BOOKS = """
 INSERT INTO healthbook_book (public_id, citizen_id, created_via, created_by_batch_id, created_at)
-SELECT gen_random_uuid(), citizen_id, 'card_import', %(batch)s, now() FROM healthbook_card_work
+SELECT healthbook_uuid7(), citizen_id, 'card_import', %(batch)s, now() FROM healthbook_card_work
 WHERE new_citizen OR NOT has_book ORDER BY citizen_id
 ON CONFLICT (citizen_id) DO NOTHING
 """
