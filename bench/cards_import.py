@@ -133,6 +133,16 @@ def measured(args, n, batch_file, work, b0) -> int:
                 totals["(merge_chunk total)"] = totals.get("(merge_chunk total)", 0.0) + time.perf_counter() - t
 
         pipeline.merge.merge_chunk = timed_merge
+        real_commit = pipeline.chunk_commit_validated
+
+        def timed_commit(**kwargs):
+            t = time.perf_counter()
+            try:
+                return real_commit(**kwargs)
+            finally:
+                totals["(chunk commit total)"] = totals.get("(chunk commit total)", 0.0) + time.perf_counter() - t
+
+        pipeline.chunk_commit_validated = timed_commit
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE healthbook_citizen")
         cur.execute("VACUUM ANALYZE healthbook_card")

@@ -125,8 +125,9 @@ def citizens_find_by_name(
        a B-tree range scan, score 1.0 for the exact name.
     2. Only if nothing matched so (a typo, a missing word): names similar by trigrams (pg_trgm),
        within the birth year when one is given (an index-only scan over that year's names);
-       without one, first among the names sharing the longest prefix with the typed name
-       (_near_prefix, B-tree), then through the trigram GIN index. Ranked by similarity.
+       without one, first among the names sharing the longest prefix with the typed name (a
+       typo in the last word: _near_prefix, B-tree), then through the trigram GIN index.
+       Ranked by similarity.
     """
     wanted = search_name(name)
     if len(wanted) < 3:
@@ -164,16 +165,17 @@ def citizens_find_by_name(
     return [CitizenMatch(citizens[pk], float(score)) for pk, score in ranked if pk in citizens]
 
 
-# A typo seldom sits in the first letters: before the trigram index (which, without a birth
-# year, must recheck every "nguyen van …" for a misspelt "nguyen van ann"), look at the names
-# sharing the longest prefix with the typed one, down to half of it, through the B-tree; at
-# most NEAR_PREFIX_CANDIDATES names are ranked per step, each step one index range scan.
+# Before the trigram index (which, without a birth year, must recheck every "nguyen van …" for
+# a misspelt "nguyen van ann"), a typo in the last word (the given name) is looked for among
+# the names sharing the longest prefix with the typed one — the earlier words whole and at
+# least the first letter of the last — through the B-tree; at most NEAR_PREFIX_CANDIDATES names
+# are ranked per step, each step one index range scan.
 NEAR_PREFIX_CANDIDATES = 200
 NEAR_PREFIX_STEPS = 4
 
 
 def _near_prefix(wanted: str, params: dict, extra: str) -> list[tuple[int, float]]:
-    shortest = max(5, len(wanted) // 2)
+    shortest = max(5, wanted.rfind(" ") + 2)
     for cut in range(1, NEAR_PREFIX_STEPS + 1):
         if len(wanted) - cut < shortest:
             break
