@@ -29,6 +29,7 @@ batches carrying the same new person cannot both insert them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from healthbook.cards.rows import StagedRow
 
@@ -223,15 +224,35 @@ def _by_sin(row: StagedRow) -> str:
     return row.sin
 
 
-def _copy_rows(cursor, rows: list[StagedRow]) -> None:
-    # In insurance-number order: the matching pass then walks the unique indexes on it in order.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def copy_payload(rows: list[StagedRow]) -> bytes:
+    """The rows as COPY text data, in insurance-number order (the matching pass then walks the
+    unique indexes on it in order). Built by the validating thread, off the merge's path."""
+    lines = ["\t".join(map(_copy_text, row)) for row in sorted(rows, key=_by_sin)]
+    lines.append("")
+    return "\n".join(lines).encode() if rows else b""
+
+
+def _copy_rows(cursor, payload: bytes) -> None:
     with cursor.copy(f"COPY healthbook_card_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
-        for row in sorted(rows, key=_by_sin):
-            copy.write_row(row)
+        copy.write(payload)
 
 
-def merge_chunk(cursor, *, batch_id: int, rows: list[StagedRow]) -> MergeResult:
-    """Merge the valid rows of one chunk (no two share a social insurance number or personal ID)."""
+def merge_chunk(cursor, *, batch_id: int, rows: list[StagedRow], payload: bytes | None = None) -> MergeResult:
+    """Merge the valid rows of one chunk (no two share a social insurance number or personal ID);
+    `payload`: copy_payload(rows) when already built."""
     result = MergeResult()
     if not rows:
         return result
@@ -246,7 +267,7 @@ def merge_chunk(cursor, *, batch_id: int, rows: list[StagedRow]) -> MergeResult:
     cursor.execute("SET LOCAL enable_hashjoin = off")
     cursor.execute("SET LOCAL enable_mergejoin = off")
     cursor.execute("SET LOCAL jit = off")
-    _copy_rows(cursor, rows)
+    _copy_rows(cursor, copy_payload(rows) if payload is None else payload)
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_MERGE_LOCK])
     cursor.execute(_WORK, params)
     cursor.execute(_CONFLICTS)

@@ -311,16 +311,19 @@ def chunk_commit(*, batch_id: int, lease: uuid.UUID, expected_read: int, chunk, 
     )
 
 
-def chunk_commit_validated(*, batch_id: int, lease: uuid.UUID, expected_read: int, size: int, validated) -> int:
-    """Merge one validated chunk of `size` records (validate_chunk's result) in one transaction
-    that also records the progress; return the new rows_read."""
+def chunk_commit_validated(
+    *, batch_id: int, lease: uuid.UUID, expected_read: int, size: int, validated, payload: bytes | None = None
+) -> int:
+    """Merge one validated chunk of `size` records (validate_chunk's result; `payload` its valid
+    rows as merge.copy_payload built them) in one transaction that also records the progress;
+    return the new rows_read."""
     valid, rejected, counts, warned = validated
     with transaction.atomic():
         batch = _locked(batch_id, lease)
         if batch.rows_read != expected_read:
             raise LeaseLost(batch_id)
         with connection.cursor() as cursor:
-            result = merge.merge_chunk(cursor, batch_id=batch_id, rows=valid)
+            result = merge.merge_chunk(cursor, batch_id=batch_id, rows=valid, payload=payload)
             for line, pid in result.conflicts:
                 rejected.append((line, "SO_CCCD", pid, "PID_CONFLICT"))
             for line, sin in result.superseded:
@@ -370,14 +373,16 @@ def card_batch_run(*, batch_id: int, budget_seconds: float | None = None) -> str
             def validated_chunks(skip=done):
                 records = files.iter_cells(fh, layout, skip=skip)
                 while chunk := list(islice(records, chunk_rows)):
-                    yield len(chunk), validate_chunk(chunk, ctx, validator)
+                    validated = validate_chunk(chunk, ctx, validator)
+                    yield len(chunk), validated, merge.copy_payload(validated[0])
 
             # The next chunk is read and validated in a thread while this one merges (the merge
             # waits on the database, releasing the GIL); the file is closed only after it stopped.
             with Prefetch(validated_chunks) as chunks:
-                for size, validated in chunks:
+                for size, validated, payload in chunks:
                     done = chunk_commit_validated(
-                        batch_id=batch_id, lease=lease, expected_read=done, size=size, validated=validated
+                        batch_id=batch_id, lease=lease, expected_read=done, size=size, validated=validated,
+                        payload=payload,
                     )
                     if budget_seconds is not None and time.monotonic() - started > budget_seconds:
                         _release(batch_id, lease)

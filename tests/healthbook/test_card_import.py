@@ -142,3 +142,11 @@ def test_duplicates_across_three_chunks_with_changed_cards(import_file, settings
     assert _problems(batch) == [(2, "MA_SO_BHXH", "DUPLICATE_PERSON"), (4, "MA_SO_BHXH", "DUPLICATE_PERSON")]
     assert str(InsuranceCard.objects.get(social_insurance_number="7900000001").valid_from) == "2025-03-01"
     assert InsuranceCardHistory.objects.count() == 0
+
+
+def test_free_text_reaches_the_tables_as_read(import_file):
+    # The staged rows travel as COPY text: backslashes and "\N" must arrive as typed.
+    address = "Số 1 \\ ngõ \\N, Lê Lợi"
+    import_file(card_csv([person(1, DIA_CHI=address, HO_TEN="Nguyễn \\ An")]))
+    citizen = Citizen.objects.get(social_insurance_number="7900000001")
+    assert (citizen.address, citizen.full_name, citizen.legacy_id_number) == (address, "Nguyễn \\ An", "")
