@@ -261,6 +261,11 @@ def merge_chunk(cursor, *, batch_id: int, rows: list[StagedRow], payload: bytes 
     # Emptied on commit anyway; emptied here too when chunks share one outer transaction (tests).
     cursor.execute("TRUNCATE healthbook_card_stage, healthbook_card_work")
     cursor.execute("SET LOCAL gin_pending_list_limit = '32MB'")
+    # The chunk's data and the batch's progress commit together, so a commit lost in a server
+    # crash (asynchronous commit: the last fraction of a second) only sends the batch back to an
+    # earlier chunk, which the next run imports again. Waiting for each chunk's WAL flush cost
+    # about a fifth of the import time at a million rows.
+    cursor.execute("SET LOCAL synchronous_commit = off")
     # The chunk is small next to the tables: every join below is the chunk's rows probing a
     # unique index. Hash and merge joins would scan the whole table on every chunk (cost
     # growing with the table); without them no statistics of the staging table are needed.

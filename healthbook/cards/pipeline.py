@@ -373,8 +373,10 @@ def card_batch_run(*, batch_id: int, budget_seconds: float | None = None) -> str
             def validated_chunks(skip=done):
                 records = files.iter_cells(fh, layout, skip=skip)
                 while chunk := list(islice(records, chunk_rows)):
+                    size = len(chunk)
                     validated = validate_chunk(chunk, ctx, validator)
-                    yield len(chunk), validated, merge.copy_payload(validated[0])
+                    del chunk  # the raw records are not kept while the chunk waits to be merged
+                    yield size, validated, merge.copy_payload(validated[0])
 
             # The next chunk is read and validated in a thread while this one merges (the merge
             # waits on the database, releasing the GIL); the file is closed only after it stopped.
