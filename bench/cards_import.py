@@ -40,6 +40,9 @@ def main() -> int:
     p.add_argument("--bad-share", type=float, default=0.01)
     p.add_argument("--workdir", default=str(ROOT / "var" / "bench"))
     p.add_argument("--chunk-rows", type=int, default=None)
+    p.add_argument("--profile", action="store_true", help="time each merge statement of the measured import")
+    p.add_argument("--base-only", action="store_true", help="only wipe the tables and import the base file")
+    p.add_argument("--skip-base", action="store_true", help="keep the database as it is (base already imported)")
     args = p.parse_args()
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
@@ -61,9 +64,9 @@ def main() -> int:
     if args.chunk_rows:
         settings.CARD_IMPORT_CHUNK_ROWS = args.chunk_rows
     settings.MEDIA_ROOT = str(work / "media")
-    from healthbook.cards.services import card_batch_create
-
     call_command("load_codelists", "beneficiary-group", "ethnicity", verbosity=0)
+    if args.skip_base:
+        return measured(args, n, batch_file, work, None)
     with connection.cursor() as cur:
         cur.execute(
             "TRUNCATE healthbook_card_history, healthbook_card, healthbook_book, healthbook_citizen, "
@@ -72,21 +75,81 @@ def main() -> int:
     for f in (work / "media").rglob("*.csv"):
         f.unlink()
 
-    def run_import(path: Path):
-        t = time.perf_counter()
-        with open(path, "rb") as fh:
-            batch = card_batch_create(acting_user=None, fh=fh, name=path.name, run_now=True).batch
-        return batch, time.perf_counter() - t
-
     b0, t_base = run_import(base)
     print(f"base import into empty DB: {b0.rows_read} rows in {t_base:.1f} s = {b0.rows_read / t_base:,.0f} rows/s "
           f"(accepted {b0.rows_accepted}, rejected {b0.rows_rejected})")
+    if args.base_only:
+        with connection.cursor() as cur:
+            cur.execute("VACUUM ANALYZE healthbook_citizen")
+            cur.execute("VACUUM ANALYZE healthbook_card")
+            cur.execute("VACUUM ANALYZE healthbook_book")
+        return 0
+    return measured(args, n, batch_file, work, b0)
+
+
+def run_import(path: Path):
+    from healthbook.cards.services import card_batch_create
+
+    t = time.perf_counter()
+    with open(path, "rb") as fh:
+        batch = card_batch_create(acting_user=None, fh=fh, name=path.name, run_now=True).batch
+    return batch, time.perf_counter() - t
+
+
+class TimedCursor:
+    """Cursor proxy adding each statement's time to `totals` (keyed by its first words)."""
+
+    def __init__(self, cursor, totals):
+        self._cursor = cursor
+        self._totals = totals
+
+    def execute(self, sql, params=None):
+        t = time.perf_counter()
+        try:
+            return self._cursor.execute(sql, params)
+        finally:
+            key = " ".join(sql.split()[:6])[:60]
+            self._totals[key] = self._totals.get(key, 0.0) + time.perf_counter() - t
+
+    def __getattr__(self, name):
+        return getattr(self._cursor, name)
+
+
+def measured(args, n, batch_file, work, b0) -> int:
+    from django.conf import settings
+    from django.db import connection
+
+    from healthbook.cards import merge, pipeline
+
+    totals: dict[str, float] = {}
+    if args.profile:
+        real_merge = merge.merge_chunk
+
+        def timed_merge(cursor, **kwargs):
+            t = time.perf_counter()
+            try:
+                return real_merge(TimedCursor(cursor, totals), **kwargs)
+            finally:
+                totals["(merge_chunk total)"] = totals.get("(merge_chunk total)", 0.0) + time.perf_counter() - t
+
+        pipeline.merge.merge_chunk = timed_merge
+        real_commit = pipeline.chunk_commit_validated
+
+        def timed_commit(**kwargs):
+            t = time.perf_counter()
+            try:
+                return real_commit(**kwargs)
+            finally:
+                totals["(chunk commit total)"] = totals.get("(chunk commit total)", 0.0) + time.perf_counter() - t
+
+        pipeline.chunk_commit_validated = timed_commit
     with connection.cursor() as cur:
         cur.execute("VACUUM ANALYZE healthbook_citizen")
         cur.execute("VACUUM ANALYZE healthbook_card")
         cur.execute("VACUUM ANALYZE healthbook_book")
         cur.execute("SELECT count(*) FROM healthbook_citizen")
-        print(f"citizens before the measured import: {cur.fetchone()[0]}")
+        citizens = cur.fetchone()[0]
+        print(f"citizens before the measured import: {citizens}")
 
         cur.execute("DROP TABLE IF EXISTS bench_plain_copy")
         cur.execute(
@@ -105,13 +168,15 @@ def main() -> int:
     b1, t_import = run_import(batch_file)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
-        f"import into DB with {b0.rows_accepted} citizens: {b1.rows_read} rows in {t_import:.1f} s = "
+        f"import into DB with {citizens} citizens: {b1.rows_read} rows in {t_import:.1f} s = "
         f"{b1.rows_read / t_import:,.0f} rows/s; accepted {b1.rows_accepted}, rejected {b1.rows_rejected}, "
         f"citizens_created {b1.citizens_created}, books_created {b1.books_created}, cards_created {b1.cards_created}, "
         f"cards_updated {b1.cards_updated}"
     )
     print(f"ratio import / plain COPY = {t_import / t_copy:.2f}")
     print(f"peak RSS of this process (file streamed, chunk {settings.CARD_IMPORT_CHUNK_ROWS}): {rss:.0f} MB")
+    for key, value in sorted(totals.items(), key=lambda kv: -kv[1]):
+        print(f"  {value:7.2f} s  {key}")
     return 0
 
 

@@ -312,8 +312,10 @@ SSKDT_FHIR_BASE_URL = env_str("SSKDT_FHIR_BASE_URL", "http://localhost:8000/fhir
 SSKDT_FHIR_FACILITY_CODE_SYSTEM = env_str("SSKDT_FHIR_FACILITY_CODE_SYSTEM", "")
 
 # --- healthbook: citizen books and insurance-card imports -------------------------------
-# Rows per chunk: one transaction (COPY + merge + progress) each.
-CARD_IMPORT_CHUNK_ROWS = env_int("CARD_IMPORT_CHUNK_ROWS", 10000)
+# Rows per chunk: one transaction (COPY + merge + progress) each. Bigger chunks touch fewer index
+# pages per row (the probes are sorted); memory grows with them (bench/RESULTS.md: 203 MB peak at
+# 20,000, with one chunk validated ahead).
+CARD_IMPORT_CHUNK_ROWS = env_int("CARD_IMPORT_CHUNK_ROWS", 20000)
 # A running batch whose heartbeat (one per chunk) is older than this is presumed dead; the
 # sweeper re-queues it. Must exceed the longest chunk by a wide margin.
 CARD_IMPORT_STALE_SECONDS = env_int("CARD_IMPORT_STALE_SECONDS", 120)

@@ -124,8 +124,10 @@ def citizens_find_by_name(
     1. The exact name, then names that start with it ("nguyen van an" → "nguyen van anh"):
        a B-tree range scan, score 1.0 for the exact name.
     2. Only if nothing matched so (a typo, a missing word): names similar by trigrams (pg_trgm),
-       within the birth year when one is given (an index-only scan over that year's names), else
-       through the trigram GIN index. Ranked by similarity.
+       within the birth year when one is given (an index-only scan over that year's names);
+       without one, first among the names sharing the longest prefix with the typed name (a
+       typo in the last word: _near_prefix, B-tree), then through the trigram GIN index.
+       Ranked by similarity.
     """
     wanted = search_name(name)
     if len(wanted) < 3:
@@ -145,6 +147,8 @@ def citizens_find_by_name(
         "ORDER BY search_name = %(q)s DESC, search_name, id LIMIT %(limit)s",
         params,
     )
+    if not ranked and not birth_year:
+        ranked = _near_prefix(wanted, params, extra)
     if not ranked:
         seen = [0]
         params |= {"seen": seen, "rest": limit - len(ranked), "threshold": NAME_SIMILARITY_THRESHOLD}
@@ -159,6 +163,36 @@ def citizens_find_by_name(
         )
     citizens = Citizen.objects.select_related("residence_province").in_bulk([pk for pk, _ in ranked])
     return [CitizenMatch(citizens[pk], float(score)) for pk, score in ranked if pk in citizens]
+
+
+# Before the trigram index (which, without a birth year, must recheck every "nguyen van …" for
+# a misspelt "nguyen van ann"), a typo in the last word (the given name) is looked for among
+# the names sharing the longest prefix with the typed one — the earlier words whole and at
+# least the first letter of the last — through the B-tree; at most NEAR_PREFIX_CANDIDATES names
+# are ranked per step, each step one index range scan.
+NEAR_PREFIX_CANDIDATES = 200
+NEAR_PREFIX_STEPS = 4
+
+
+def _near_prefix(wanted: str, params: dict, extra: str) -> list[tuple[int, float]]:
+    shortest = max(5, wanted.rfind(" ") + 2)
+    for cut in range(1, NEAR_PREFIX_STEPS + 1):
+        if len(wanted) - cut < shortest:
+            break
+        step = params | {
+            "prefix": _like_prefix(wanted[:-cut]), "threshold": NAME_SIMILARITY_THRESHOLD,
+            "candidates": NEAR_PREFIX_CANDIDATES,
+        }
+        ranked = _ranked(
+            "SELECT id, score FROM (SELECT id, similarity(search_name, %(q)s) AS score "  # noqa: S608
+            f"FROM healthbook_citizen WHERE search_name LIKE %(prefix)s{extra} "
+            "ORDER BY search_name USING ~<~ LIMIT %(candidates)s) near "
+            "WHERE score >= %(threshold)s ORDER BY score DESC, id LIMIT %(limit)s",
+            step,
+        )
+        if ranked:
+            return ranked
+    return []
 
 
 def _like_prefix(value: str) -> str:

@@ -256,27 +256,47 @@ def _inspect_xlsx(fh: IO[bytes]) -> FileLayout:
 ROW_WIDTH = "ROW_WIDTH"
 
 
-def iter_rows(fh: IO[bytes], layout: FileLayout, *, skip: int = 0) -> Iterator[tuple[int, dict | None]]:
-    """Yield (line, row) for each non-empty data record after the first `skip` ones.
+def iter_cells(fh: IO[bytes], layout: FileLayout, *, skip: int = 0) -> Iterator[tuple[int, list | tuple | None]]:
+    """Yield (line, cells) for each non-empty data record after the first `skip` ones.
 
-    `row` maps the internal keys (MA_THE_BHYT, …) to cell values; it is None when the record
-    has more non-empty cells than the header (misaligned data, reported as ROW_WIDTH).
+    `cells` is the record as read (positions as in `layout.columns`); it is None when the
+    record has more non-empty cells than the header (misaligned data, reported as ROW_WIDTH).
     """
     records = _csv_records(fh, layout) if layout.file_format == "csv" else _xlsx_records(fh)
-    columns = [(int(i), key) for i, key in layout.columns.items()]
     width = layout.header_width
     seen = 0
     for line, cells in records:
-        if not any(c not in (None, "") for c in cells):
-            continue
+        if not any(cells):
+            # Fast test first: every cell is falsy (an empty string, None, 0…); a record counts
+            # as empty only when all cells are None or "".
+            if not any(c not in (None, "") for c in cells):
+                continue
         seen += 1
         if seen <= skip:
             continue
         if len(cells) > width and any(c not in (None, "") for c in cells[width:]):
             yield line, None
             continue
-        n = len(cells)
-        yield line, {key: (cells[i] if i < n else None) for i, key in columns}
+        yield line, cells
+
+
+def cells_to_row(cells: list | tuple | None, columns: list[tuple[int, str]]) -> dict | None:
+    """The record as the row validator reads it: internal key -> cell value (None past the end)."""
+    if cells is None:
+        return None
+    n = len(cells)
+    return {key: (cells[i] if i < n else None) for i, key in columns}
+
+
+def iter_rows(fh: IO[bytes], layout: FileLayout, *, skip: int = 0) -> Iterator[tuple[int, dict | None]]:
+    """Yield (line, row) for each non-empty data record after the first `skip` ones.
+
+    `row` maps the internal keys (MA_THE_BHYT, …) to cell values; it is None when the record
+    has more non-empty cells than the header (misaligned data, reported as ROW_WIDTH).
+    """
+    columns = [(int(i), key) for i, key in layout.columns.items()]
+    for line, cells in iter_cells(fh, layout, skip=skip):
+        yield line, cells_to_row(cells, columns)
 
 
 def _csv_records(fh: IO[bytes], layout: FileLayout) -> Iterator[tuple[int, list]]:

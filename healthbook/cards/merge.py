@@ -2,15 +2,17 @@
 
 Runs inside the chunk's transaction (pipeline.py): nothing here commits. Steps, all SQL:
 
-1. COPY the rows into a temporary staging table (private to the connection, emptied on commit).
+1. COPY the rows, in insurance-number order, into a temporary staging table (private to the
+   connection, emptied on commit).
 2. One matching pass (`_WORK`) copies them, sorted by insurance number, into a work table
    with what each row's probes of the big tables' unique indexes found: its citizen (by social
    insurance number, else by personal ID — a citizen known without insurance number, e.g. from
    facility data), a personal-ID conflict with another insured person, whether the citizen has
    a book, the state of its current card, and the line of an earlier chunk of this batch that
    carried the same person. New citizens get their id from the sequence here.
-3. Reject the conflicting rows (PID_CONFLICT); report the earlier lines (DUPLICATE_PERSON)
-   and remember this chunk's line per person.
+3. Reject the conflicting rows (PID_CONFLICT); report the earlier lines (DUPLICATE_PERSON).
+   The line that last carried a person is read from their card (source batch and line); the
+   per-person memory table is written only where the card will not say it (see _REMEMBER).
 4. Copy cards that are about to change into the history table (IS DISTINCT FROM: only real
    changes).
 5. Insert new citizens; update changed ones (blank optional cells never erase known values).
@@ -27,6 +29,7 @@ batches carrying the same new person cannot both insert them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from healthbook.cards.rows import StagedRow
 
@@ -47,7 +50,8 @@ _STAGE_DDL = """
 _CREATE_STAGE = f"""
 CREATE TEMP TABLE IF NOT EXISTS healthbook_card_stage ({_STAGE_DDL}) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS healthbook_card_work ({_STAGE_DDL},
-    citizen_id bigint, new_citizen boolean NOT NULL, conflict boolean NOT NULL, has_book boolean NOT NULL,
+    citizen_id bigint, new_citizen boolean NOT NULL, citizen_changed boolean NOT NULL, conflict boolean NOT NULL,
+    has_book boolean NOT NULL,
     card_state text, earlier_line bigint
 ) ON COMMIT DELETE ROWS
 """
@@ -63,70 +67,6 @@ _CARD_FIELDS = (
 )
 _CARD_OLD = ", ".join(f"k.{col}" for col, _ in _CARD_FIELDS)
 _CARD_NEW = ", ".join(f"s.{src}" for _, src in _CARD_FIELDS)
-
-# One pass over the chunk, sorted by insurance number, each row probing the big tables' unique
-# indexes once: its citizen by insurance number, else by personal ID; the owner of its personal
-# ID (a conflict when that is another insured person); its book; its current card (unchanged,
-# changed by an earlier batch, or already written by an earlier chunk of this batch); the line
-# of an earlier chunk that carried the same person. New citizens get their id here.
-_WORK = f"""
-INSERT INTO healthbook_card_work ({_STAGE_LIST}, citizen_id, new_citizen, conflict, has_book, card_state, earlier_line)
-SELECT {_STAGE_LIST},
-    CASE WHEN conflict THEN NULL
-         ELSE COALESCE(matched, nextval(pg_get_serial_sequence('healthbook_citizen', 'id'))) END,
-    matched IS NULL AND NOT conflict, conflict, has_book, card_state, earlier_line
-FROM (
-    SELECT s.*, COALESCE(c.id, p.id) AS matched,
-        (p.id IS NOT NULL AND p.id IS DISTINCT FROM c.id
-         AND (c.id IS NOT NULL OR p.social_insurance_number IS NOT NULL)) AS conflict,
-        EXISTS (SELECT 1 FROM healthbook_book b WHERE b.citizen_id = COALESCE(c.id, p.id)) AS has_book,
-        CASE WHEN k.id IS NULL THEN NULL
-             WHEN ({_CARD_OLD}) IS NOT DISTINCT FROM ({_CARD_NEW}) THEN 'same'
-             WHEN k.source_batch_id = %(batch)s THEN 'rebatch'
-             ELSE 'changed' END AS card_state,
-        bp.line AS earlier_line
-    FROM healthbook_card_stage s
-    LEFT JOIN healthbook_citizen c ON c.social_insurance_number = s.sin
-    LEFT JOIN healthbook_citizen p ON p.personal_id = s.personal_id
-    LEFT JOIN healthbook_card k ON k.social_insurance_number = s.sin
-    LEFT JOIN healthbook_card_batch_person bp ON bp.batch_id = %(batch)s AND bp.social_insurance_number = s.sin
-    ORDER BY s.sin
-) m
-"""  # noqa: S608 — only constant column names are interpolated
-
-_CONFLICTS = """
-DELETE FROM healthbook_card_work WHERE conflict RETURNING line, personal_id
-"""
-
-_SUPERSEDED = """
-SELECT earlier_line, sin FROM healthbook_card_work WHERE earlier_line IS NOT NULL
-"""
-
-_REMEMBER = """
-INSERT INTO healthbook_card_batch_person (batch_id, social_insurance_number, line)
-SELECT %(batch)s, sin, line FROM healthbook_card_work
-ON CONFLICT (batch_id, social_insurance_number) DO UPDATE SET line = EXCLUDED.line
-"""
-
-_HISTORY = f"""
-INSERT INTO healthbook_card_history (
-    citizen_id, social_insurance_number, {", ".join(col for col, _ in _CARD_FIELDS)},
-    source_batch_id, source_line, replaced_at, replaced_by_batch_id)
-SELECT k.citizen_id, k.social_insurance_number, {_CARD_OLD}, k.source_batch_id, k.source_line, now(), %(batch)s
-FROM healthbook_card k JOIN healthbook_card_work s ON s.sin = k.social_insurance_number
-WHERE s.card_state = 'changed'
-"""  # noqa: S608 — only constant column names are interpolated
-
-_CITIZEN_INSERT = """
-INSERT INTO healthbook_citizen (
-    id, public_id, personal_id, social_insurance_number, legacy_id_number, full_name, search_name,
-    birth_date, birth_date_precision, birth_year, sex, ethnicity_code, nationality_code,
-    residence_province_id, residence_commune_code, address, phone, created_at, updated_at)
-SELECT citizen_id, gen_random_uuid(), personal_id, sin, legacy_id, full_name, search_name,
-    birth_date, birth_precision, birth_year, sex, ethnicity_code, nationality_code,
-    province_id, commune_code, address, phone, now(), now()
-FROM healthbook_card_work WHERE new_citizen ORDER BY citizen_id
-"""
 
 # Target column -> new value. Optional cells left blank keep what is known.
 _CITIZEN_SET = (
@@ -146,17 +86,106 @@ _CITIZEN_SET = (
     ("address", "COALESCE(NULLIF(s.address, ''), c.address)"),
     ("phone", "COALESCE(NULLIF(s.phone, ''), c.phone)"),
 )
+# One pass over the chunk, sorted by insurance number, each row probing the big tables' unique
+# indexes once: its citizen by insurance number, else by personal ID; the owner of its personal
+# ID (a conflict when that is another insured person); its book; its current card (unchanged,
+# changed by an earlier batch, or already written by an earlier chunk of this batch); the line
+# of an earlier chunk that carried the same person. New citizens get their id here.
+_WORK = f"""
+INSERT INTO healthbook_card_work ({_STAGE_LIST}, citizen_id, new_citizen, citizen_changed, conflict, has_book,
+    card_state, earlier_line)
+SELECT {_STAGE_LIST},
+    CASE WHEN conflict THEN NULL
+         ELSE COALESCE(matched, nextval(pg_get_serial_sequence('healthbook_citizen', 'id'))) END,
+    matched IS NULL AND NOT conflict, citizen_changed, conflict, has_book, card_state, earlier_line
+FROM (
+    SELECT s.*, COALESCE(c.id, p.id) AS matched,
+        (c.id IS NULL OR ({", ".join(f"c.{col}" for col, _ in _CITIZEN_SET)})
+            IS DISTINCT FROM ({", ".join(expr for _, expr in _CITIZEN_SET)})) AS citizen_changed,
+        (p.id IS NOT NULL AND p.id IS DISTINCT FROM c.id
+         AND (c.id IS NOT NULL OR p.social_insurance_number IS NOT NULL)) AS conflict,
+        EXISTS (SELECT 1 FROM healthbook_book b WHERE b.citizen_id = COALESCE(c.id, p.id)) AS has_book,
+        CASE WHEN k.id IS NULL THEN NULL
+             WHEN ({_CARD_OLD}) IS NOT DISTINCT FROM ({_CARD_NEW}) THEN 'same'
+             WHEN k.source_batch_id = %(batch)s THEN 'rebatch'
+             ELSE 'changed' END AS card_state,
+        GREATEST(bp.line, CASE WHEN k.source_batch_id = %(batch)s THEN k.source_line END) AS earlier_line
+    FROM healthbook_card_stage s
+    LEFT JOIN healthbook_citizen c ON c.social_insurance_number = s.sin
+    -- The owner of the personal ID, looked up only when the citizen found by insurance number
+    -- does not already carry it (a one-time filter: no index probe for most updates).
+    LEFT JOIN LATERAL (
+        SELECT p.id, p.social_insurance_number FROM healthbook_citizen p
+        WHERE p.personal_id = s.personal_id AND (c.id IS NULL OR c.personal_id IS DISTINCT FROM s.personal_id)
+        OFFSET 0  -- keeps the subquery (and its one-time filter) from being flattened into a join
+    ) p ON true
+    LEFT JOIN healthbook_card k ON k.social_insurance_number = s.sin
+    LEFT JOIN healthbook_card_batch_person bp ON bp.batch_id = %(batch)s AND bp.social_insurance_number = s.sin
+    ORDER BY s.sin
+) m
+"""  # noqa: S608 — only constant column names are interpolated
+
+_CONFLICTS = """
+DELETE FROM healthbook_card_work WHERE conflict RETURNING line, personal_id
+"""
+
+_SUPERSEDED = """
+SELECT earlier_line, sin FROM healthbook_card_work WHERE earlier_line IS NOT NULL
+"""
+
+# Which line of a batch last carried a person is known from the card itself while the card
+# row says it came from that batch (source_batch_id, source_line). The per-person memory table
+# is written only where the card does not say it: the row left the card as it was ('same'), or
+# this chunk overwrites a card written by another batch still in progress (its line is kept
+# for that batch). A later line of the same batch is always the greater one.
+_REMEMBER = """
+INSERT INTO healthbook_card_batch_person (batch_id, social_insurance_number, line)
+SELECT %(batch)s, sin, line FROM healthbook_card_work WHERE card_state = 'same'
+ON CONFLICT (batch_id, social_insurance_number) DO UPDATE SET line = EXCLUDED.line
+"""
+_OTHERS_IN_PROGRESS = """
+SELECT array_agg(id) FROM healthbook_card_batch WHERE status IN ('queued', 'running') AND id <> %(batch)s
+"""
+_REMEMBER_FOR_OTHERS = """
+INSERT INTO healthbook_card_batch_person (batch_id, social_insurance_number, line)
+SELECT k.source_batch_id, k.social_insurance_number, k.source_line
+FROM healthbook_card_work s JOIN healthbook_card k ON k.social_insurance_number = s.sin
+WHERE s.card_state = 'changed' AND k.source_batch_id = ANY(%(others)s)
+ON CONFLICT (batch_id, social_insurance_number) DO UPDATE
+SET line = GREATEST(healthbook_card_batch_person.line, EXCLUDED.line)
+"""
+
+_HISTORY = f"""
+INSERT INTO healthbook_card_history (
+    citizen_id, social_insurance_number, {", ".join(col for col, _ in _CARD_FIELDS)},
+    source_batch_id, source_line, replaced_at, replaced_by_batch_id)
+SELECT k.citizen_id, k.social_insurance_number, {_CARD_OLD}, k.source_batch_id, k.source_line, now(), %(batch)s
+FROM healthbook_card k JOIN healthbook_card_work s ON s.sin = k.social_insurance_number
+WHERE s.card_state = 'changed'
+"""  # noqa: S608 — only constant column names are interpolated
+
+_CITIZEN_INSERT = """
+INSERT INTO healthbook_citizen (
+    id, public_id, personal_id, social_insurance_number, legacy_id_number, full_name, search_name,
+    birth_date, birth_date_precision, birth_year, sex, ethnicity_code, nationality_code,
+    residence_province_id, residence_commune_code, address, phone, created_at, updated_at)
+SELECT citizen_id, healthbook_uuid7(), personal_id, sin, legacy_id, full_name, search_name,
+    birth_date, birth_precision, birth_year, sex, ethnicity_code, nationality_code,
+    province_id, commune_code, address, phone, now(), now()
+FROM healthbook_card_work WHERE new_citizen ORDER BY citizen_id
+"""
+
 _CITIZEN_UPDATE = f"""
 UPDATE healthbook_citizen c SET {", ".join(f"{col} = {expr}" for col, expr in _CITIZEN_SET)}, updated_at = now()
 FROM healthbook_card_work s
-WHERE c.id = s.citizen_id AND NOT s.new_citizen
+WHERE c.id = s.citizen_id AND NOT s.new_citizen AND s.citizen_changed
   AND ({", ".join(f"c.{col}" for col, _ in _CITIZEN_SET)})
       IS DISTINCT FROM ({", ".join(expr for _, expr in _CITIZEN_SET)})
 """  # noqa: S608 — only constant column names are interpolated
 
 _BOOKS = """
 INSERT INTO healthbook_book (public_id, citizen_id, created_via, created_by_batch_id, created_at)
-SELECT gen_random_uuid(), citizen_id, 'card_import', %(batch)s, now() FROM healthbook_card_work
+SELECT healthbook_uuid7(), citizen_id, 'card_import', %(batch)s, now() FROM healthbook_card_work
 WHERE new_citizen OR NOT has_book ORDER BY citizen_id
 ON CONFLICT (citizen_id) DO NOTHING
 """
@@ -191,14 +220,39 @@ class MergeResult:
     cards_updated: int = 0
 
 
-def _copy_rows(cursor, rows: list[StagedRow]) -> None:
+def _by_sin(row: StagedRow) -> str:
+    return row.sin
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def copy_payload(rows: list[StagedRow]) -> bytes:
+    """The rows as COPY text data, in insurance-number order (the matching pass then walks the
+    unique indexes on it in order). Built by the validating thread, off the merge's path."""
+    lines = ["\t".join(map(_copy_text, row)) for row in sorted(rows, key=_by_sin)]
+    lines.append("")
+    return "\n".join(lines).encode() if rows else b""
+
+
+def _copy_rows(cursor, payload: bytes) -> None:
     with cursor.copy(f"COPY healthbook_card_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+        copy.write(payload)
 
 
-def merge_chunk(cursor, *, batch_id: int, rows: list[StagedRow]) -> MergeResult:
-    """Merge the valid rows of one chunk (no two share a social insurance number or personal ID)."""
+def merge_chunk(cursor, *, batch_id: int, rows: list[StagedRow], payload: bytes | None = None) -> MergeResult:
+    """Merge the valid rows of one chunk (no two share a social insurance number or personal ID);
+    `payload`: copy_payload(rows) when already built."""
     result = MergeResult()
     if not rows:
         return result
@@ -207,13 +261,18 @@ def merge_chunk(cursor, *, batch_id: int, rows: list[StagedRow]) -> MergeResult:
     # Emptied on commit anyway; emptied here too when chunks share one outer transaction (tests).
     cursor.execute("TRUNCATE healthbook_card_stage, healthbook_card_work")
     cursor.execute("SET LOCAL gin_pending_list_limit = '32MB'")
+    # The chunk's data and the batch's progress commit together, so a commit lost in a server
+    # crash (asynchronous commit: the last fraction of a second) only sends the batch back to an
+    # earlier chunk, which the next run imports again. Waiting for each chunk's WAL flush cost
+    # about a fifth of the import time at a million rows.
+    cursor.execute("SET LOCAL synchronous_commit = off")
     # The chunk is small next to the tables: every join below is the chunk's rows probing a
     # unique index. Hash and merge joins would scan the whole table on every chunk (cost
     # growing with the table); without them no statistics of the staging table are needed.
     cursor.execute("SET LOCAL enable_hashjoin = off")
     cursor.execute("SET LOCAL enable_mergejoin = off")
     cursor.execute("SET LOCAL jit = off")
-    _copy_rows(cursor, rows)
+    _copy_rows(cursor, copy_payload(rows) if payload is None else payload)
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_MERGE_LOCK])
     cursor.execute(_WORK, params)
     cursor.execute(_CONFLICTS)
@@ -221,6 +280,10 @@ def merge_chunk(cursor, *, batch_id: int, rows: list[StagedRow]) -> MergeResult:
     cursor.execute(_SUPERSEDED)
     result.superseded = cursor.fetchall()
     cursor.execute(_REMEMBER, params)
+    cursor.execute(_OTHERS_IN_PROGRESS, params)
+    others = cursor.fetchone()[0]
+    if others:
+        cursor.execute(_REMEMBER_FOR_OTHERS, {"others": others})
     cursor.execute(_HISTORY, params)
     cursor.execute(_CITIZEN_INSERT)
     cursor.execute(_CITIZEN_UPDATE)

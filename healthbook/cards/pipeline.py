@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import logging
 import os
+import queue
 import socket
+import threading
 import time
 import uuid
 from collections import Counter
@@ -27,6 +29,7 @@ from django.utils.translation import gettext_lazy as _
 
 from healthbook import identifiers as ids
 from healthbook.cards import files, merge
+from healthbook.cards.fastrows import FastValidator
 from healthbook.cards.rows import RowContext, StagedRow, validate_row
 from healthbook.models import CardBatch
 
@@ -179,9 +182,83 @@ def _value_text(value) -> str:
     return str(value)[:1000]
 
 
-def validate_chunk(chunk: list[tuple[int, dict | None]], ctx: RowContext):
+class Prefetch:
+    """Run a generator in a thread, one item ahead of the consumer (bounded: one item waits).
+
+    Exceptions of the generator are raised in the consumer. Leaving the `with` block stops the
+    thread and waits for it, so whatever the generator reads may be closed afterwards.
+    """
+
+    _END = object()
+
+    def __init__(self, produce):
+        self._queue: queue.Queue = queue.Queue(maxsize=1)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(produce,), name="card-validate", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return iter(self)
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join()
+        return False
+
+    def _put(self, item) -> bool:
+        while not self._stop.is_set():
+            try:
+                self._queue.put(item, timeout=0.2)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def _run(self, produce) -> None:
+        try:
+            for item in produce():
+                if not self._put(item):
+                    return
+            self._put(self._END)
+        except BaseException as exc:  # noqa: BLE001 — handed to the consumer, raised there
+            self._put(exc)
+
+    def __iter__(self):
+        while True:
+            item = self._queue.get()
+            if item is self._END:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+
+class ChunkValidator:
+    """Validates records of one file layout: the fast path for plainly valid CSV records
+    (fastrows), the full rules (rows.validate_row) for every other record."""
+
+    def __init__(self, ctx: RowContext, layout: files.FileLayout | None = None):
+        self.ctx = ctx
+        self.columns = [(int(i), key) for i, key in layout.columns.items()] if layout is not None else []
+        csv_layout = layout is not None and layout.file_format == "csv"
+        self.fast = FastValidator(ctx, layout.columns) if csv_layout else None
+
+    def row(self, line: int, record) -> tuple[StagedRow | None, list]:
+        """`record`: the cells as read (files.iter_cells), a row dict (files.iter_rows) or None."""
+        if record is None or isinstance(record, dict):
+            return validate_row(line, record, self.ctx)
+        if self.fast is not None:
+            result = self.fast(line, record)
+            if result is not None:
+                return result
+        return validate_row(line, files.cells_to_row(record, self.columns), self.ctx)
+
+
+def validate_chunk(chunk: list[tuple[int, dict | list | None]], ctx: RowContext,
+                   validator: ChunkValidator | None = None):
     """Validate a chunk: (valid rows, rejected problems [(line, field, value, code)], counts by code,
     rows with warnings). Within the chunk the last valid row of a person wins."""
+    check = (validator or ChunkValidator(ctx)).row
     valid: dict[int, StagedRow] = {}
     by_sin: dict[str, int] = {}
     by_pid: dict[str, int] = {}
@@ -189,15 +266,15 @@ def validate_chunk(chunk: list[tuple[int, dict | None]], ctx: RowContext):
     counts: Counter = Counter()
     warned = 0
     for line, row in chunk:
-        staged, problems = validate_row(line, row, ctx)
-        for p in problems:
-            counts[p.code] += 1
-        if staged is None:
-            rejected.extend(
-                (line, p.field or "", _value_text(p.value), p.code) for p in problems if p.severity == ids.ERROR
-            )
-            continue
+        staged, problems = check(line, row)
         if problems:
+            for p in problems:
+                counts[p.code] += 1
+            if staged is None:
+                rejected.extend(
+                    (line, p.field or "", _value_text(p.value), p.code) for p in problems if p.severity == ids.ERROR
+                )
+                continue
             warned += 1
         owner = by_pid.get(staged.personal_id) if staged.personal_id else None
         if owner is not None and owner in valid and valid[owner].sin != staged.sin:
@@ -228,13 +305,25 @@ def _copy_problems(cursor, batch_id: int, rejected: list[tuple[int, str, str, st
 
 def chunk_commit(*, batch_id: int, lease: uuid.UUID, expected_read: int, chunk, ctx: RowContext) -> int:
     """Validate and merge one chunk in one transaction; return the new rows_read."""
-    valid, rejected, counts, warned = validate_chunk(chunk, ctx)
+    return chunk_commit_validated(
+        batch_id=batch_id, lease=lease, expected_read=expected_read, size=len(chunk),
+        validated=validate_chunk(chunk, ctx),
+    )
+
+
+def chunk_commit_validated(
+    *, batch_id: int, lease: uuid.UUID, expected_read: int, size: int, validated, payload: bytes | None = None
+) -> int:
+    """Merge one validated chunk of `size` records (validate_chunk's result; `payload` its valid
+    rows as merge.copy_payload built them) in one transaction that also records the progress;
+    return the new rows_read."""
+    valid, rejected, counts, warned = validated
     with transaction.atomic():
         batch = _locked(batch_id, lease)
         if batch.rows_read != expected_read:
             raise LeaseLost(batch_id)
         with connection.cursor() as cursor:
-            result = merge.merge_chunk(cursor, batch_id=batch_id, rows=valid)
+            result = merge.merge_chunk(cursor, batch_id=batch_id, rows=valid, payload=payload)
             for line, pid in result.conflicts:
                 rejected.append((line, "SO_CCCD", pid, "PID_CONFLICT"))
             for line, sin in result.superseded:
@@ -242,7 +331,7 @@ def chunk_commit(*, batch_id: int, lease: uuid.UUID, expected_read: int, chunk, 
             counts["PID_CONFLICT"] += len(result.conflicts)
             counts["DUPLICATE_PERSON"] += len(result.superseded)
             _copy_problems(cursor, batch_id, rejected)
-        rejected_rows = len(chunk) - len(valid) + len(result.conflicts)
+        rejected_rows = size - len(valid) + len(result.conflicts)
         accepted = len(valid) - len(result.conflicts)
         # Earlier chunks' rows superseded by this chunk move from accepted to rejected.
         accepted -= len(result.superseded)
@@ -250,7 +339,7 @@ def chunk_commit(*, batch_id: int, lease: uuid.UUID, expected_read: int, chunk, 
         merged_counts = Counter(batch.problem_counts)
         merged_counts.update({k: v for k, v in counts.items() if v})
         CardBatch.objects.filter(pk=batch_id).update(
-            rows_read=F("rows_read") + len(chunk),
+            rows_read=F("rows_read") + size,
             rows_accepted=F("rows_accepted") + accepted,
             rows_rejected=F("rows_rejected") + rejected_rows,
             rows_warned=F("rows_warned") + warned,
@@ -262,7 +351,7 @@ def chunk_commit(*, batch_id: int, lease: uuid.UUID, expected_read: int, chunk, 
             chunks_done=F("chunks_done") + 1,
             heartbeat_at=timezone.now(),
         )
-    return expected_read + len(chunk)
+    return expected_read + size
 
 
 def card_batch_run(*, batch_id: int, budget_seconds: float | None = None) -> str:
@@ -279,12 +368,27 @@ def card_batch_run(*, batch_id: int, budget_seconds: float | None = None) -> str
             layout = _layout(batch, fh, lease)
             ctx = row_context_for(batch, layout)
             done = batch.rows_read
-            rows = files.iter_rows(fh, layout, skip=done)
-            while chunk := list(islice(rows, chunk_rows)):
-                done = chunk_commit(batch_id=batch_id, lease=lease, expected_read=done, chunk=chunk, ctx=ctx)
-                if budget_seconds is not None and time.monotonic() - started > budget_seconds:
-                    _release(batch_id, lease)
-                    return YIELDED
+            validator = ChunkValidator(ctx, layout)
+
+            def validated_chunks(skip=done):
+                records = files.iter_cells(fh, layout, skip=skip)
+                while chunk := list(islice(records, chunk_rows)):
+                    size = len(chunk)
+                    validated = validate_chunk(chunk, ctx, validator)
+                    del chunk  # the raw records are not kept while the chunk waits to be merged
+                    yield size, validated, merge.copy_payload(validated[0])
+
+            # The next chunk is read and validated in a thread while this one merges (the merge
+            # waits on the database, releasing the GIL); the file is closed only after it stopped.
+            with Prefetch(validated_chunks) as chunks:
+                for size, validated, payload in chunks:
+                    done = chunk_commit_validated(
+                        batch_id=batch_id, lease=lease, expected_read=done, size=size, validated=validated,
+                        payload=payload,
+                    )
+                    if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+                        _release(batch_id, lease)
+                        return YIELDED
     except files.FileRefused as exc:
         _fail(batch_id, lease, exc.code, exc.message)
         return FAILED

@@ -164,6 +164,12 @@ class InsuranceCard(CardFields):
     renewed or changed card replaces this row; the old values go to InsuranceCardHistory."""
 
     citizen = models.OneToOneField(Citizen, on_delete=models.PROTECT, related_name="card")
+    # No index: nothing looks cards up by batch, and an indexed column that changes on every
+    # renewal would make each renewal a non-HOT update (new entries in all four indexes).
+    source_batch = models.ForeignKey(
+        "healthbook.CardBatch", verbose_name=_("source batch"), on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", db_index=False,
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:

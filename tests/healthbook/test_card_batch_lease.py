@@ -83,3 +83,32 @@ def test_time_budget_hands_the_batch_over(queued, settings):
     assert (batch.status, batch.rows_read, batch.lease) == (CardBatch.Status.QUEUED, 2, None)
     assert pipeline.card_batch_run(batch_id=queued.pk) == pipeline.DONE
     assert CardBatch.objects.get(pk=queued.pk).rows_read == 6
+
+
+def test_a_batch_remembers_its_lines_when_another_batch_rewrote_the_card(card_codelists, settings, tmp_path):
+    # Batch A merges its first chunk, batch B then renews the same person's card, then A's
+    # second chunk carries the person again: A must still report its own earlier line.
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    a = card_batch_create(
+        acting_user=None, name="a.csv",
+        fh=io.BytesIO(card_csv([person(1), person(2), person(1, HO_TEN="Lê Thị Bốn"), person(3)])),
+    ).batch
+    lease = uuid.uuid4()
+    assert pipeline.batch_claim(batch_id=a.pk, lease=lease)
+    a = CardBatch.objects.get(pk=a.pk)
+    if not a.columns:
+        with a.file.open("rb") as fh:
+            pipeline._layout(a, fh, lease)
+        a = CardBatch.objects.get(pk=a.pk)
+    rows, ctx = _chunk(a, 0, 2)
+    pipeline.chunk_commit(batch_id=a.pk, lease=lease, expected_read=0, chunk=rows, ctx=ctx)
+    b = card_batch_create(
+        acting_user=None, name="b.csv", run_now=True,
+        fh=io.BytesIO(card_csv([person(1, GT_THE_TU="20250601", GT_THE_DEN="20260531")])),
+    ).batch
+    assert CardBatch.objects.get(pk=b.pk).status == CardBatch.Status.DONE
+    more, _ = _chunk(a, 2, 2)
+    pipeline.chunk_commit(batch_id=a.pk, lease=lease, expected_read=2, chunk=more, ctx=ctx)
+    problems = sorted((p.line, p.code) for p in a.problems.all())
+    assert problems == [(2, "DUPLICATE_PERSON")]
+    assert Citizen.objects.get(social_insurance_number="7900000001").full_name == "Lê Thị Bốn"

@@ -116,3 +116,37 @@ def test_unknown_ethnicity_code_is_rejected(import_file):
     batch = import_file(card_csv([person(1, MA_DANTOC="01"), person(2, MA_DANTOC="99")], header=header))
     assert _problems(batch) == [(3, "MA_DANTOC", "ETHNICITY_CODE")]
     assert Citizen.objects.get().ethnicity_code == "01"
+
+
+def test_duplicates_across_chunks_when_the_card_is_unchanged(import_file, settings):
+    # The card of person 1 is left as it was (same card as the first import): the batch must
+    # still remember the line that carried them, each time.
+    import_file(card_csv([person(1)]), name="first.csv")
+    settings.CARD_IMPORT_CHUNK_ROWS = 2
+    rows = [person(1), person(2), person(3), person(1), person(4), person(1, HO_TEN="Trần Văn Ba")]
+    batch = import_file(card_csv(rows), name="second.csv")
+    assert (batch.rows_read, batch.rows_accepted, batch.rows_rejected) == (6, 4, 2)
+    assert _problems(batch) == [(2, "MA_SO_BHXH", "DUPLICATE_PERSON"), (5, "MA_SO_BHXH", "DUPLICATE_PERSON")]
+    assert Citizen.objects.get(social_insurance_number="7900000001").full_name == "Trần Văn Ba"
+    assert InsuranceCardHistory.objects.count() == 0
+
+
+def test_duplicates_across_three_chunks_with_changed_cards(import_file, settings):
+    settings.CARD_IMPORT_CHUNK_ROWS = 2
+    rows = [
+        person(1, GT_THE_TU="20250101"), person(2), person(1, GT_THE_TU="20250201"), person(3),
+        person(1, GT_THE_TU="20250301"),
+    ]
+    batch = import_file(card_csv(rows))
+    assert (batch.rows_read, batch.rows_accepted, batch.rows_rejected) == (5, 3, 2)
+    assert _problems(batch) == [(2, "MA_SO_BHXH", "DUPLICATE_PERSON"), (4, "MA_SO_BHXH", "DUPLICATE_PERSON")]
+    assert str(InsuranceCard.objects.get(social_insurance_number="7900000001").valid_from) == "2025-03-01"
+    assert InsuranceCardHistory.objects.count() == 0
+
+
+def test_free_text_reaches_the_tables_as_read(import_file):
+    # The staged rows travel as COPY text: backslashes and "\N" must arrive as typed.
+    address = "Số 1 \\ ngõ \\N, Lê Lợi"
+    import_file(card_csv([person(1, DIA_CHI=address, HO_TEN="Nguyễn \\ An")]))
+    citizen = Citizen.objects.get(social_insurance_number="7900000001")
+    assert (citizen.address, citizen.full_name, citizen.legacy_id_number) == (address, "Nguyễn \\ An", "")

@@ -55,3 +55,17 @@ def test_one_search_box(people):
 def test_search_uses_bounded_queries(people, django_assert_max_num_queries):
     with django_assert_max_num_queries(10):
         citizens_find_by_name(name="nguyen van an")
+
+
+def test_misspelt_name_is_found_by_similarity(people):
+    # A typo at the end: found among the names sharing the longest prefix (B-tree).
+    near_end = [m.citizen.full_name for m in citizens_find_by_name(name="nguyen van ann")]
+    assert near_end[:2] == ["Nguyễn Văn An", "Nguyễn Văn An"]
+    assert all(0 < m.score < 1 for m in citizens_find_by_name(name="nguyen van ann"))
+    # A typo at the start: found through the trigram index.
+    near_start = [m.citizen.full_name for m in citizens_find_by_name(name="ngyuen van anh")]
+    assert near_start[0] == "Nguyễn Văn Anh"
+    # With a birth year: within that year's names.
+    assert [m.citizen.personal_id for m in citizens_find_by_name(name="tran thi binhh", birth_year=1985)] == [
+        "079185200003"
+    ]

@@ -1,0 +1,190 @@
+"""The fast path of row validation: accept a plainly valid CSV record without the full rules.
+
+Almost every row of a national card file is plain ASCII digits and letters in the expected
+shapes. For such a row this module decides, with a few compiled patterns and set lookups on
+the raw cells, that the full validator (rows.validate_row, i.e. identifiers.check_card_row
+plus the import's own checks) would find no error and no warning except FACILITY_UNKNOWN,
+and builds the same StagedRow it would. Whenever a cell is anything else — surrounding
+spaces, Unicode digits, a partial or odd date, a value the rules would reject or warn about —
+it answers None and the caller runs the full validator. So the full validator stays the only
+source of reason codes; this module can only say "clean", never "rejected", and
+tests/healthbook/test_card_fastrows.py checks on generated files with many defects that both
+paths give the same result for every row.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from healthbook import identifiers as ids
+from healthbook.cards.rows import RowContext, StagedRow, _is_mojibake
+from healthbook.names import normalize_name, search_name
+
+_CARD15 = re.compile(r"[A-Z]{2}[0-9]{13}")
+_DIGITS10 = re.compile(r"[0-9]{10}")
+_DIGITS12 = re.compile(r"[0-9]{12}")
+_DIGITS9 = re.compile(r"[0-9]{9}")
+_PASSPORT = re.compile(r"[A-Z][0-9]{7}")
+_DIGITS8 = re.compile(r"[0-9]{8}")
+_DIGITS5 = re.compile(r"[0-9]{5}")
+_DIGITS_SOME = re.compile(r"[0-9]+")
+_CODE = re.compile(r"[0-9A-Z]+")
+_NATIONALITY = re.compile(r"[0-9A-Z]{1,3}")
+_PHONE = re.compile(r"\+?[0-9]{8,15}")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_ZEROS = "0000000000"
+_SEX = {"1": 1, "2": 2, "3": 3}
+_SEX_CHECKED = {"1": 1, "2": 2}  # identifiers._SEX_ARG for text cells: 3 is not checked
+
+
+def _full_date(s: str) -> date | None:
+    """yyyyMMdd with a real day and month, else None (the full parser decides)."""
+    if _DIGITS8.fullmatch(s) is None:
+        return None
+    try:
+        return date(int(s[:4]), int(s[4:6]), int(s[6:]))
+    except ValueError:
+        return None
+
+
+class FastValidator:
+    """Built once per batch run for a CSV layout; call it with (line, cells)."""
+
+    def __init__(self, ctx: RowContext, columns: dict[int, str]):
+        self.ctx = ctx
+        refs = ctx.refs
+        self.groups = refs.card_groups
+        self.levels = refs.benefit_levels
+        self.card_provinces = refs.card_provinces
+        self.pid_provinces = refs.pid_provinces | refs.pid_countries
+        self.century_sex = refs.century_sex_table
+        self.facility_provinces = refs.facility_provinces
+        self.residence_provinces = refs.residence_provinces
+        self.today = ctx.today
+        self.oldest_year = ctx.today.year - 130  # check_birth_date: older is a warning
+        position = {key: int(i) for i, key in columns.items()}
+        self.keys = (
+            "MA_THE_BHYT", "MA_SO_BHXH", "SO_CCCD", "HO_TEN", "NGAY_SINH", "GIOI_TINH", "MA_DKBD", "GT_THE_TU",
+            "GT_THE_DEN", "MATINH_CU_TRU", "MAXA_CU_TRU", "DIA_CHI", "MA_DANTOC", "MA_QUOCTICH", "DIEN_THOAI",
+        )
+        self.positions = tuple(position.get(key, -1) for key in self.keys)
+        self.facility_warning_field = "MA_DKBD"
+
+    def __call__(self, line: int, cells) -> tuple[StagedRow, list[ids.Problem]] | None:  # noqa: C901, PLR0911, PLR0912
+        n = len(cells)
+        card, sin, doc, name, birth_s, sex_s, fac, from_s, to_s, res, commune, address, eth, nat, phone = (
+            (cells[i] if 0 <= i < n else "") for i in self.positions
+        )
+        # Card number and insurance number (check_card_number, check_social_insurance_number).
+        if sin and (_DIGITS10.fullmatch(sin) is None or sin == _ZEROS):
+            return None
+        if len(card) == 15:
+            if (
+                _CARD15.fullmatch(card) is None or card[:2] not in self.groups or card[2] not in self.levels
+                or card[3:5] not in self.card_provinces or card[5:] == _ZEROS or (sin and sin != card[5:])
+            ):
+                return None
+            issuing = card[3:5]
+        elif len(card) == 10:
+            if _DIGITS10.fullmatch(card) is None or card == _ZEROS or (sin and sin != card):
+                return None
+            issuing = ""
+        else:
+            return None
+        # Name (check_full_name, then the import's NFC form and mojibake test).
+        if not name or len(name) > 255 or _CONTROL.search(name) is not None:
+            return None
+        full_name = normalize_name(name.strip())
+        if not full_name or _is_mojibake(full_name):
+            return None
+        # Birth date: full yyyyMMdd, not in the future, not implausibly old.
+        birth = _full_date(birth_s)
+        if birth is None or birth > self.today or birth.year < self.oldest_year:
+            return None
+        sex = _SEX.get(sex_s)
+        if sex is None:
+            return None
+        # Identity document (check_identity_document / check_personal_id).
+        personal_id = None
+        legacy_id = ""
+        if doc:
+            if len(doc) == 12:
+                if _DIGITS12.fullmatch(doc) is None or doc[:3] not in self.pid_provinces:
+                    return None
+                g = self.century_sex.get(doc[3])
+                if g is None or not 0 <= birth.year - g[0] < 100:
+                    return None
+                checked = _SEX_CHECKED.get(sex_s)
+                if checked is not None and checked != g[1]:
+                    return None
+                if int(doc[4:6]) != birth.year % 100:
+                    return None
+                personal_id = doc
+            elif (len(doc) == 9 and _DIGITS9.fullmatch(doc)) or (len(doc) == 8 and _PASSPORT.fullmatch(doc)):
+                legacy_id = doc
+            else:
+                return None
+        # Facility code, validity dates, residence.
+        if _DIGITS5.fullmatch(fac) is None:
+            return None
+        if self.facility_provinces is not None and fac[:2] not in self.facility_provinces:
+            return None
+        valid_from = _full_date(from_s)
+        if valid_from is None:
+            return None
+        valid_to = None
+        if to_s:
+            valid_to = _full_date(to_s)
+            if valid_to is None or valid_from > valid_to:
+                return None
+        if res:
+            if _DIGITS_SOME.fullmatch(res) is None:
+                return None
+            if self.residence_provinces is not None and res not in self.residence_provinces:
+                return None
+        ctx = self.ctx
+        if ctx.scope_province_code and (res or ctx.old_to_new.get(issuing, "")) != ctx.scope_province_code:
+            return None
+        # The import's own columns.
+        if eth:
+            if _CODE.fullmatch(eth) is None or (ctx.ethnicity_codes is not None and eth not in ctx.ethnicity_codes):
+                return None
+        if nat and _NATIONALITY.fullmatch(nat) is None:
+            return None
+        if commune and _DIGITS5.fullmatch(commune) is None:
+            return None
+        if phone and _PHONE.fullmatch(phone) is None:
+            return None
+        if address:
+            address = normalize_name(address.strip())
+            if len(address) > 500:
+                return None
+        problems = []
+        if ctx.known_facilities is not None and fac not in ctx.known_facilities:
+            problems.append(ids.facility_unknown_warning(fac))
+        return StagedRow(
+            line=line,
+            sin=sin or card[-10:],
+            personal_id=personal_id,
+            legacy_id=legacy_id,
+            full_name=full_name,
+            search_name=search_name(full_name),
+            birth_date=birth,
+            birth_precision=ids.DAY,
+            birth_year=birth.year,
+            sex=sex,
+            ethnicity_code=eth,
+            nationality_code=nat,
+            province_id=ctx.province_ids.get(res) if res else None,
+            commune_code=commune,
+            address=address,
+            phone=phone,
+            card_number=card,
+            beneficiary_group=card[:2] if issuing else "",
+            benefit_level=int(card[2]) if issuing else None,
+            issuing_province_code=issuing,
+            facility_code=fac,
+            valid_from=valid_from,
+            valid_to=valid_to,
+        ), problems
