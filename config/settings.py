@@ -327,6 +327,10 @@ CARD_IMPORT_MAX_BYTES = env_int("CARD_IMPORT_MAX_BYTES", 2 * 1024**3)
 CARD_IMPORT_XLSX_MAX_UNCOMPRESSED = env_int("CARD_IMPORT_XLSX_MAX_UNCOMPRESSED", 1024**3)
 CARD_IMPORT_XLSX_MAX_RATIO = env_int("CARD_IMPORT_XLSX_MAX_RATIO", 100)
 CARD_IMPORT_XLSX_MAX_SHARED_STRINGS = env_int("CARD_IMPORT_XLSX_MAX_SHARED_STRINGS", 48 * 1024**2)
+# A worksheet part larger than this without its <dimension> record has its rows counted (openpyxl
+# keeps one object per row of such a sheet); more than CARD_IMPORT_XLSX_MAX_UNSIZED_ROWS refuses it.
+CARD_IMPORT_XLSX_MAX_UNSIZED_SHEET = env_int("CARD_IMPORT_XLSX_MAX_UNSIZED_SHEET", 16 * 1024**2)
+CARD_IMPORT_XLSX_MAX_UNSIZED_ROWS = env_int("CARD_IMPORT_XLSX_MAX_UNSIZED_ROWS", 2_000_000)
 # Any request body declaring more than this gets 413 before it is read (0: the larger of the card
 # import and intake limits plus 1 MB of multipart framing; config/bodylimit.py).
 SSKDT_MAX_REQUEST_BYTES = env_int("SSKDT_MAX_REQUEST_BYTES", 0)

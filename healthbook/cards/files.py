@@ -222,6 +222,49 @@ def _check_zip(fh: IO[bytes]) -> None:
             "xlsx_bomb", _("The workbook inflates far more than a real spreadsheet does; it was not opened."),
             uncompressed=total,
         )
+    _check_sheet_sizes(fh, infos)
+
+
+_SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.I)
+_DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\b")
+_SHEET_DATA = re.compile(rb"<(?:[\w.-]+:)?sheetData\b")
+_ROW = re.compile(rb"<(?:[\w.-]+:)?row[\s/>]")
+
+
+def _check_sheet_sizes(fh: IO[bytes], infos: list[zipfile.ZipInfo]) -> None:
+    """Refuse a large worksheet without its size record (`<dimension>`) that has more rows than
+    a card file can. openpyxl, opening a sheet without it, walks the sheet to the end and keeps
+    one object per row (about 90 bytes), whatever the row holds: a small upload of millions of
+    empty rows would need gigabytes. Streaming writers (openpyxl's write-only mode) omit the
+    record, so such sheets are not refused outright: their rows are counted while inflating
+    (nothing is parsed), and only more than CARD_IMPORT_XLSX_MAX_UNSIZED_ROWS refuses the file."""
+    limit = _setting("CARD_IMPORT_XLSX_MAX_UNSIZED_SHEET", 16 * 1024**2)
+    max_rows = _setting("CARD_IMPORT_XLSX_MAX_UNSIZED_ROWS", 2_000_000)
+    with zipfile.ZipFile(fh) as zf:
+        for info in infos:
+            if not _SHEET_PART.match(info.filename) or info.file_size <= limit:
+                continue
+            with zf.open(info) as part:
+                head = part.read(SCAN_BLOCK // 16)
+                dimension, data = _DIMENSION.search(head), _SHEET_DATA.search(head)
+                if dimension is not None and (data is None or dimension.start() < data.start()):
+                    continue
+                rows, carry, block = 0, b"", head
+                while True:
+                    text = carry + block
+                    cut = max(len(text) - 64, 0) if block else len(text)  # a tag may straddle two blocks
+                    rows += sum(1 for m in _ROW.finditer(text) if m.start() < cut)
+                    carry = text[cut:]
+                    if rows > max_rows:
+                        raise FileRefused(
+                            "xlsx_unsized_sheet",
+                            _("A sheet of the workbook has far more rows than a card file and no size record, so "
+                              "it cannot be read safely; export the sheet as CSV UTF-8."),
+                            part=info.filename,
+                        )
+                    if not block:
+                        break
+                    block = part.read(SCAN_BLOCK)
 
 
 def _open_sheet(fh: IO[bytes]):
