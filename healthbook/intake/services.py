@@ -14,6 +14,7 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
+import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -104,7 +105,7 @@ def submission_receive(
 _SUBMISSION_FIELDS = [f for f in Submission._meta.concrete_fields if not f.primary_key]
 _INSERT_WITH_PAYLOAD = (  # noqa: S608 — column names from the model, values bound as parameters
     "WITH s AS (INSERT INTO healthbook_submission ({cols}) VALUES ({vals}) RETURNING id) "
-    "INSERT INTO healthbook_submission_payload (submission_id, body) SELECT id, %s FROM s RETURNING submission_id"
+    "INSERT INTO healthbook_submission_payload (submission_id, body) SELECT id, %b FROM s RETURNING submission_id"
 ).format(
     cols=", ".join(connection.ops.quote_name(f.column) for f in _SUBMISSION_FIELDS),
     vals=", ".join(["%s"] * len(_SUBMISSION_FIELDS)),
@@ -119,11 +120,20 @@ def _insert_with_payload(sub: Submission, body: bytes) -> int:
     atomic block (tests, reprocessing tools) it simply joins it."""
     params = [f.get_db_prep_save(f.pre_save(sub, True), connection) for f in _SUBMISSION_FIELDS]
     if connection.in_atomic_block:  # a savepoint, so a duplicate Idempotency-Key leaves the outer block usable
-        with transaction.atomic(), connection.cursor() as cur:
-            cur.execute(_INSERT_WITH_PAYLOAD, [*params, body])
-            return cur.fetchone()[0]
-    with connection.cursor() as cur:
-        cur.execute(_INSERT_WITH_PAYLOAD, [*params, body])
+        with transaction.atomic():
+            return _execute_bound(_INSERT_WITH_PAYLOAD, [*params, body])
+    return _execute_bound(_INSERT_WITH_PAYLOAD, [*params, body])
+
+
+def _execute_bound(sql: str, params: list) -> int:
+    """Run `sql` with server-side parameters on Django's connection; return the first column.
+
+    Django's cursors bind parameters on the client: the body would travel as a hex literal
+    twice its size, quoted in Python and parsed again by PostgreSQL. Here the body goes as one
+    binary parameter (`%b`) of the extended protocol, as is. Errors are Django's (IntegrityError…)."""
+    connection.ensure_connection()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cur:
+        cur.execute(sql, params)
         return cur.fetchone()[0]
 
 
