@@ -35,6 +35,7 @@ from healthbook.models import Encounter, EncounterHistory, PregnancyCheckup
 from .details import DETAIL_MODELS, DetailBuilder, PendingDetails, _s
 from .problems import Problem, problem
 from .records import VisitData
+from .sql import bound_cursor
 
 
 class EncounterConflict(Exception):
@@ -154,7 +155,7 @@ def _encounters_insert(fresh: list[Encounter]) -> dict[str, int]:
         "ON CONFLICT (facility_id, key) DO NOTHING RETURNING id, key"
     )
     params = [f.get_db_prep_save(f.pre_save(e, True), connection) for e in fresh for f in _ENCOUNTER_FIELDS]
-    with connection.cursor() as cur:
+    with bound_cursor() as cur:  # ~35 columns a row: server-side parameters, not quoted into the text
         cur.execute(sql, params)
         return dict((key, pk) for pk, key in cur.fetchall())
 

@@ -14,7 +14,6 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-import psycopg
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Q
@@ -23,6 +22,8 @@ from django.utils import timezone
 from accounts.services import audit_record
 from facilities.models import Facility
 from healthbook.models import Submission
+
+from .sql import bound_cursor
 
 logger = logging.getLogger(__name__)
 
@@ -126,13 +127,9 @@ def _insert_with_payload(sub: Submission, body: bytes) -> int:
 
 
 def _execute_bound(sql: str, params: list) -> int:
-    """Run `sql` with server-side parameters on Django's connection; return the first column.
-
-    Django's cursors bind parameters on the client: the body would travel as a hex literal
-    twice its size, quoted in Python and parsed again by PostgreSQL. Here the body goes as one
-    binary parameter (`%b`) of the extended protocol, as is. Errors are Django's (IntegrityError…)."""
-    connection.ensure_connection()
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cur:
+    """Run `sql` with server-side parameters (the body as one binary parameter, `%b`, instead of
+    a hex literal twice its size); return the first column."""
+    with bound_cursor() as cur:
         cur.execute(sql, params)
         return cur.fetchone()[0]
 
