@@ -206,26 +206,22 @@ class MergeBatch:
             self.looked_up.discard(k)
 
 
-def visits_merge(
-    *,
-    submission,
-    facility,
-    visits: list[VisitData],
-    books: list,
-    checks: dict,
-    versions: dict,
-    policy,
-    signature_verified: bool,
-    batch: MergeBatch | None = None,
-) -> MergeCounts:
-    """Merge accepted visits (books[i] is the HealthBook of visits[i]); see the module docstring.
+@dataclasses.dataclass
+class MergePlan:
+    """A submission's encounters before its insert: locked existing ones, new ones to insert."""
 
-    With `batch`, the encounter detail rows are left pending there for one COPY per table at the
-    end of the batch; without it they are written before returning."""
-    own = batch is None
-    batch = batch if batch is not None else MergeBatch(facility)
+    enc_visits: list
+    hashes: dict[str, str]
+    keys: list[str]
+    locked: dict[str, Encounter]
+    fresh: dict[str, Encounter]
+    icd10: dict[int, int | None]
+
+
+def merge_plan(*, submission, facility, visits, books, versions, policy, batch: MergeBatch) -> MergePlan:
+    """Lock the submission's existing encounters and build its new ones; raise EncounterConflict
+    (before anything is written) when a key belongs to another citizen's book."""
     pending = batch.details
-    counts = MergeCounts()
     received_at = submission.received_at
     enc_visits = [(v, b, i) for i, (v, b) in enumerate(zip(visits, books, strict=True)) if v.encounter is not None]
     hashes = {v.encounter.key: visit_hash(v) for v, _b, _i in enc_visits}
@@ -256,7 +252,52 @@ def visits_merge(
             codelist_versions=versions.get(i, {}),
             **encounter_fields(v, received_at),
         )
-    inserted = _encounters_insert(list(fresh.values()))
+    return MergePlan(enc_visits, hashes, keys, locked, fresh, icd10)
+
+
+def encounters_insert(plans: list[MergePlan]) -> dict[str, int]:
+    """The new encounters of several plans in one statement ({stored key: id} of those inserted).
+
+    Only for plans whose keys no other plan of the list shares (the caller's rule): then one
+    INSERT for all is what one INSERT each would have done."""
+    return _encounters_insert(sorted((e for p in plans for e in p.fresh.values()), key=lambda e: e.key))
+
+
+def visits_merge(
+    *,
+    submission,
+    facility,
+    visits: list[VisitData],
+    books: list,
+    checks: dict,
+    versions: dict,
+    policy,
+    signature_verified: bool,
+    batch: MergeBatch | None = None,
+    planned: tuple[MergePlan, dict[str, int]] | None = None,
+) -> MergeCounts:
+    """Merge accepted visits (books[i] is the HealthBook of visits[i]); see the module docstring.
+
+    With `batch`, the encounter detail rows are left pending there for one COPY per table at the
+    end of the batch; without it they are written before returning. `planned` is this
+    submission's `merge_plan` and the ids of `encounters_insert` when the batch inserted the new
+    encounters of several submissions at once."""
+    own = batch is None
+    batch = batch if batch is not None else MergeBatch(facility)
+    pending = batch.details
+    counts = MergeCounts()
+    received_at = submission.received_at
+    if planned is None:
+        plan = merge_plan(
+            submission=submission, facility=facility, visits=visits, books=books, versions=versions,
+            policy=policy, batch=batch,
+        )
+        inserted = _encounters_insert(list(plan.fresh.values()))
+    else:
+        plan, inserted = planned
+    enc_visits, hashes, keys, locked, fresh, icd10 = (
+        plan.enc_visits, plan.hashes, plan.keys, plan.locked, plan.fresh, plan.icd10
+    )
     created = {key: inserted[e.key] for key, e in fresh.items() if e.key in inserted}
     for key, pk in created.items():
         enc = fresh[key]

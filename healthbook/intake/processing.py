@@ -146,6 +146,8 @@ class _Run:
     checked: validate.Validation | None = None
     matches: list = field(default_factory=list)
     counts: merge.MergeCounts = field(default_factory=merge.MergeCounts)
+    planned: tuple | None = None  # (merge plan, ids of the batch's joint encounter insert)
+    conflicted: bool = False
 
 
 def _load(ids: list[int]) -> tuple[list[Submission], dict[int, bytes]]:
@@ -296,9 +298,10 @@ def _process(ids: list[int], claimed_at) -> dict[int, str]:
         batch = merge.MergeBatch(runs[0].sub.facility) if runs else None
         if batch is not None:  # one SELECT … FOR UPDATE for the encounters of the whole batch
             batch.lock(v.encounter.key for r in to_match for v in r.visits if v.encounter is not None)
+            _insert_ahead([r for r in runs if r.matches and not has_errors(r.problems)], policy, batch)
         accepted: dict[str, list[Submission]] = {}  # sha256 -> submissions of this batch accepted so far
         for r in runs:
-            if r.matches and not has_errors(r.problems):
+            if r.matches and not r.conflicted and not has_errors(r.problems):
                 _merge(r, policy, batch)
             rejected = has_errors(r.problems)
             if not rejected and not r.counts.created and not r.counts.updated:
@@ -326,6 +329,38 @@ def _process(ids: list[int], claimed_at) -> dict[int, str]:
     return {r.sub.pk: r.sub.status for r in runs}
 
 
+def _insert_ahead(runs: list[_Run], policy, batch: merge.MergeBatch) -> None:
+    """Insert the new encounters of the batch's independent submissions with one statement.
+
+    Independent: no encounter key shared with an earlier submission of the batch, and nothing
+    read from rows an earlier one writes (no pregnancy check-ups, no items outside an
+    encounter). For those, inserting first and all at once is what one-by-one merging would
+    have inserted; the others are merged one by one, in order, after them."""
+    seen: set[str] = set()
+    ahead = []
+    for r in runs:
+        keys = {v.encounter.key[:100] for v in r.visits if v.encounter is not None}
+        if not (keys & seen) and all(v.encounter is not None and not v.pregnancy_checkups for v in r.visits):
+            ahead.append(r)
+        seen |= keys
+    plans = []
+    for r in ahead:
+        try:
+            plan = merge.merge_plan(
+                submission=r.sub, facility=r.sub.facility, visits=r.visits, books=[m.book for m in r.matches],
+                versions=r.checked.versions, policy=policy, batch=batch,
+            )
+        except merge.EncounterConflict as exc:  # nothing written for it
+            r.problems.extend(exc.problems)
+            r.conflicted = True
+            continue
+        plans.append((r, plan))
+    if plans:
+        inserted = merge.encounters_insert([plan for _r, plan in plans])
+        for r, plan in plans:
+            r.planned = (plan, inserted)
+
+
 def _merge(r: _Run, policy, batch: merge.MergeBatch) -> None:
     sub = r.sub
     try:
@@ -340,6 +375,7 @@ def _merge(r: _Run, policy, batch: merge.MergeBatch) -> None:
             signature_verified=bool(r.result.signature and r.result.signature.ok)
             or (sub.kind == Submission.Kind.FHIR and sub.facility.signature_required),
             batch=batch,
+            planned=r.planned,
         )
     except merge.EncounterConflict as exc:  # raised before this submission wrote anything
         r.problems.extend(exc.problems)
