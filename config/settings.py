@@ -385,6 +385,10 @@ INTAKE_MAX_BYTES = env_int("INTAKE_MAX_BYTES", 20 * 1024 * 1024)
 # A submission still received/processing after this long is re-queued by the sweeper.
 INTAKE_STALE_SECONDS = env_int("INTAKE_STALE_SECONDS", 300)
 INTAKE_SWEEP_SECONDS = env_int("INTAKE_SWEEP_SECONDS", 60)
+# A worker processes up to this many queued submissions of one facility in one transaction
+# (1 = one at a time), holding at most INTAKE_BATCH_BYTES of their bodies (healthbook/intake/processing.py).
+INTAKE_BATCH_SIZE = env_int("INTAKE_BATCH_SIZE", 20)
+INTAKE_BATCH_BYTES = env_int("INTAKE_BATCH_BYTES", 8 * 1024 * 1024)
 # Where the XML 130 signing time comes from: "NGAYLAP" (the signed envelope date) or "RECEIVED".
 INTAKE_SIGNING_TIME_SOURCE = env_str("INTAKE_SIGNING_TIME_SOURCE", "NGAYLAP")
 # Severity overrides for problem codes: {"CODE" or "CODE:TABLE:FIELD": "error"|"warning"}

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,6 +23,7 @@ from accounts.models import User
 from accounts.services import audit_record
 from facilities import access
 from facilities.models import Facility, FacilityApiKey, FacilityCertificate, FacilityStatus
+from provinces.models import Province
 
 KEY_PREFIX = "sskdt"
 PREFIX_LENGTH = 12
@@ -99,7 +100,7 @@ def api_key_authenticate(key: str) -> FacilityApiKey | None:
     prefix = _split_key(key or "")
     if prefix is None:
         return None
-    row = FacilityApiKey.objects.select_related("facility", "facility__province").filter(prefix=prefix).first()
+    row = _key_with_facility(prefix)
     if row is None or row.revoked_at is not None:
         return None
     if not hmac.compare_digest(row.key_hash, api_key_digest(key)):
@@ -109,6 +110,44 @@ def api_key_authenticate(key: str) -> FacilityApiKey | None:
         FacilityApiKey.objects.filter(pk=row.pk).update(last_used_at=now)
         row.last_used_at = now
     return row
+
+
+_KEY_JOIN_MODELS = (FacilityApiKey, Facility, Province)
+_key_sql: str | None = None
+
+
+def _key_with_facility(prefix: str) -> FacilityApiKey | None:
+    """`FacilityApiKey.objects.select_related("facility", "facility__province").filter(prefix=…)
+    .first()` without compiling that query on every API request (~0.5 ms of CPU a request):
+    the same columns and join written once, rows made into instances with `from_db` (none of
+    these fields has a database converter on PostgreSQL, so the values are the ORM's)."""
+    global _key_sql
+    if _key_sql is None:
+        qn = connection.ops.quote_name
+        cols = ", ".join(
+            f"{alias}.{qn(f.column)}"
+            for model, alias in zip(_KEY_JOIN_MODELS, "kfp", strict=True)
+            for f in model._meta.concrete_fields
+        )
+        _key_sql = (
+            f"SELECT {cols} FROM {qn(FacilityApiKey._meta.db_table)} k "  # noqa: S608 — names from the models
+            f"JOIN {qn(Facility._meta.db_table)} f ON f.id = k.facility_id "
+            f"JOIN {qn(Province._meta.db_table)} p ON p.id = f.province_id WHERE k.prefix = %s"
+        )
+    with connection.cursor() as cur:
+        cur.execute(_key_sql, [prefix])
+        values = cur.fetchone()
+    if values is None:
+        return None
+    objs, start = [], 0
+    for model in _KEY_JOIN_MODELS:
+        fields = model._meta.concrete_fields
+        objs.append(model.from_db(connection.alias, [f.attname for f in fields], values[start : start + len(fields)]))
+        start += len(fields)
+    key_row, facility, province = objs
+    Facility.province.field.set_cached_value(facility, province)
+    FacilityApiKey.facility.field.set_cached_value(key_row, facility)
+    return key_row
 
 
 def _name_text(name: x509.Name) -> str:

@@ -100,7 +100,16 @@ def _disagreements(c: Citizen, p: PatientData, key: str, table: str, policy) -> 
 
 def books_match(visits: list[VisitData], *, policy: SeverityPolicy) -> tuple[list[Match], list[Problem]]:
     """Return one Match per visit (same order) and the problems found."""
-    problems: list[Problem] = []
+    return books_match_many([visits], policy=policy)[0]
+
+
+def books_match_many(
+    groups: list[list[VisitData]], *, policy: SeverityPolicy
+) -> list[tuple[list[Match], list[Problem]]]:
+    """`books_match` for the visits of several submissions at once (a batch), with the same
+    queries as for one: a person first met in group g is created there, and later groups see
+    them as an existing citizen (name and birth date compared), as when run one after another."""
+    visits = [v for g in groups for v in g]
     pids = {x for v in visits if (x := _pid(v.patient))}
     sins = {x for v in visits if (x := _sin(v.patient))}
 
@@ -143,22 +152,28 @@ def books_match(visits: list[VisitData], *, policy: SeverityPolicy) -> tuple[lis
             ignore_conflicts=True,
         )
         books = {b.citizen_id: b for b in HealthBook.objects.filter(citizen_id__in=citizens)}
-    matches: list[Match] = []
-    for v in visits:
-        p = v.patient
-        key = v.encounter.key if v.encounter else ""
-        table = "XML1" if v.encounter is None or v.encounter.source == "xml130" else "Patient"
-        c = find(p)
-        if c is None:
-            problems.append(
-                problem("PATIENT_NOT_IDENTIFIED", table=table, record_key=key, field="SO_CCCD", policy=policy)
-            )
-            matches.append(Match(None))
-            continue
-        book = books.get(c.pk)
-        if book is not None:
-            book.citizen = c
-        if c.pk not in created_citizens:
-            problems.extend(_disagreements(c, p, key, table, policy))
-        matches.append(Match(book, created=c.pk in created_citizens))
-    return matches, problems
+    first_group: dict[int, int] = {}  # citizen id -> the first group that names them
+    out = []
+    for gi, group in enumerate(groups):
+        matches: list[Match] = []
+        problems: list[Problem] = []
+        for v in group:
+            p = v.patient
+            key = v.encounter.key if v.encounter else ""
+            table = "XML1" if v.encounter is None or v.encounter.source == "xml130" else "Patient"
+            c = find(p)
+            if c is None:
+                problems.append(
+                    problem("PATIENT_NOT_IDENTIFIED", table=table, record_key=key, field="SO_CCCD", policy=policy)
+                )
+                matches.append(Match(None))
+                continue
+            book = books.get(c.pk)
+            if book is not None:
+                book.citizen = c
+            created = c.pk in created_citizens and first_group.setdefault(c.pk, gi) == gi
+            if not created:
+                problems.extend(_disagreements(c, p, key, table, policy))
+            matches.append(Match(book, created=created))
+        out.append((matches, problems))
+    return out

@@ -2,17 +2,21 @@
 
 Encounters are keyed by (facility, key). Per submission:
 
-1. `INSERT … ON CONFLICT DO NOTHING` of every encounter (one statement), then
-   `SELECT … FOR UPDATE` of them in key order (one statement; concurrent workers on the same
-   keys queue here instead of deadlocking).
-2. Per encounter: created by this run → insert its detail; same content hash → nothing
+1. `SELECT … FOR UPDATE` of the encounters that already exist, in key order (one statement;
+   concurrent workers on the same keys queue here instead of deadlocking). A key used by the
+   facility for another citizen's book is an error (ENCOUNTER_OTHER_PATIENT): `EncounterConflict`
+   is raised before this submission has written anything.
+2. `INSERT … ON CONFLICT DO NOTHING RETURNING id, key` of the new ones (one statement): the
+   rows it returns are the encounters this run created. A key another worker inserted in
+   between is not returned; it is then locked and compared like an existing one (and if it
+   belongs to another book, the encounters just inserted are deleted again before raising).
+3. Per encounter: created by this run → insert its detail; same content hash → nothing
    changes; other content → the current version and its detail go to EncounterHistory as
    JSON, the encounter is updated (version + 1) and its detail replaced.
-3. Detail rows: one `bulk_create` per table for the whole submission; FHIR items not tied to
-   an encounter are upserted by (facility, source_key) (`ON CONFLICT DO UPDATE`).
-
-An encounter key already used by the facility for another citizen's book is an error
-(ENCOUNTER_OTHER_PATIENT): `EncounterConflict` is raised and the caller rolls back.
+4. Detail rows: one COPY per table for the whole submission -- or for a whole batch of
+   submissions (`details.PendingDetails`, flushed before any submission that must read what an
+   earlier one of the batch wrote); FHIR items not tied to an encounter are upserted by
+   (facility, source_key) (`ON CONFLICT DO UPDATE`).
 """
 
 from __future__ import annotations
@@ -20,60 +24,18 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
-from datetime import date, datetime, time, timedelta
-from decimal import Decimal, InvalidOperation
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
+from decimal import Decimal
 
-from django.db import models
+from django.db import connection
 from django.forms.models import model_to_dict
 
-from healthbook.models import (
-    BirthCertificate,
-    ClinicalNote,
-    DischargePaper,
-    Document,
-    Encounter,
-    EncounterHistory,
-    FollowUpAppointment,
-    Immunization,
-    LabObservation,
-    Medication,
-    PregnancyCheckup,
-    ReceivedTable,
-    RecordSummary,
-    Referral,
-    ServiceItem,
-    SickLeaveCertificate,
-)
+from healthbook.models import Encounter, EncounterHistory, PregnancyCheckup
 
+from .details import DETAIL_MODELS, DetailBuilder, PendingDetails, _s
 from .problems import Problem, problem
-from .records import PartialDate, VisitData
-
-VN_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
-PAPER_MODELS = {
-    "discharge": DischargePaper,
-    "record_summary": RecordSummary,
-    "birth": BirthCertificate,
-    "sick_leave": SickLeaveCertificate,
-    "referral": Referral,
-}
-DETAIL_MODELS = (
-    Medication,
-    ServiceItem,
-    LabObservation,
-    ClinicalNote,
-    FollowUpAppointment,
-    Immunization,
-    PregnancyCheckup,
-    DischargePaper,
-    RecordSummary,
-    BirthCertificate,
-    SickLeaveCertificate,
-    Referral,
-    Document,
-    ReceivedTable,
-)
-SAME_PREGNANCY_DAYS = 28
+from .records import VisitData
+from .sql import bound_cursor
 
 
 class EncounterConflict(Exception):
@@ -131,35 +93,6 @@ def visit_hash(v: VisitData) -> str:
     return hashlib.sha256(raw.encode("utf-8")).hexdigest()
 
 
-def _s(value, n: int) -> str:
-    return (value or "")[:n]
-
-
-def _day(d: PartialDate | None) -> date | None:
-    return d.value if d is not None else None
-
-
-def _midnight(d: date | None) -> datetime | None:
-    return datetime.combine(d, time(0, 0), tzinfo=VN_TZ) if d else None
-
-
-def _decimal(value: str | None, places: int = 6) -> Decimal | None:
-    if not value:
-        return None
-    try:
-        d = Decimal(value.strip().replace(",", "."))
-    except (InvalidOperation, AttributeError):
-        return None
-    if not d.is_finite() or abs(d) >= Decimal(10) ** 11:
-        return None
-    return d.quantize(Decimal(1).scaleb(-places))
-
-
-def _int(value: str | None) -> int | None:
-    d = _decimal(value, 0)
-    return int(d) if d is not None and 0 <= d < 32768 else None
-
-
 def encounter_fields(v: VisitData, received_at: datetime) -> dict:
     e = v.encounter
     return {
@@ -196,248 +129,6 @@ def encounter_fields(v: VisitData, received_at: datetime) -> dict:
     }
 
 
-def _lab_range(props: dict, sex: str | None) -> tuple[Decimal | None, Decimal | None]:
-    by_sex = props.get("ref_by_sex") or {}
-    sub = by_sex.get({"1": "M", "2": "F"}.get(sex or "", ""), {})
-    low, high = sub.get("ref_low", props.get("ref_low")), sub.get("ref_high", props.get("ref_high"))
-    return (Decimal(str(low)) if low is not None else None, Decimal(str(high)) if high is not None else None)
-
-
-class CopyRow:
-    """A detail row bound for `copy_rows`: its attribute values by attname, nothing else.
-
-    Much cheaper to build than a model instance (no descriptors, no signals); used for the
-    rows of encounters, which are only ever COPYed."""
-
-    def __init__(self, values: dict):
-        self.__dict__ = values
-
-
-_row_fields: dict[type, list] = {}
-
-
-def _model(model, **kw):
-    return model(**kw)
-
-
-def copy_row(model, **kw) -> CopyRow:
-    """Like `model(**kw)` for `copy_rows`: related objects become ids, missing fields defaults."""
-    fields = _row_fields.get(model)
-    if fields is None:
-        fields = _row_fields[model] = [f for f in model._meta.concrete_fields if not f.primary_key]
-    d = {}
-    for f in fields:
-        if f.name in kw:
-            v = kw[f.name]
-            d[f.attname] = (v.pk if v is not None else None) if f.is_relation else v
-        elif f.attname in kw:
-            d[f.attname] = kw[f.attname]
-        else:
-            d[f.attname] = f.get_default()
-    return CopyRow(d)
-
-
-class DetailBuilder:
-    """Builds the unsaved detail rows of a submission."""
-
-    def __init__(self, *, submission, facility, checks, pregnancy_keys, signature_verified: bool):
-        self.submission, self.facility, self.checks = submission, facility, checks
-        self.pregnancy_keys = pregnancy_keys
-        self.doc_status = (
-            Document.SignatureStatus.VERIFIED if signature_verified else (Document.SignatureStatus.NOT_REQUIRED)
-        )
-        self.rows: dict[type, list] = {m: [] for m in DETAIL_MODELS}
-        self.loose: dict[type, list] = {Medication: [], FollowUpAppointment: [], Immunization: [], Document: []}
-
-    def _base(self, book, enc, at, key):
-        return {
-            "book": book,
-            "facility": self.facility,
-            "submission": self.submission,
-            "encounter": enc,
-            "occurred_at": at,
-            "source_key": key[:120],
-        }
-
-    def add(self, v: VisitData, book, enc: Encounter | None) -> None:
-        at0 = enc.occurred_at if enc is not None else self.submission.received_at
-        prefix = f"{enc.key}/" if enc is not None else ""
-        n = iter(range(1, 1_000_000))
-
-        def key(kind: str, rid: str | None) -> str:
-            return f"{prefix}{next(n)}" if enc is not None else f"{kind}/{rid or next(n)}"
-
-        target = self.rows if enc is not None else self.loose
-        for m in v.medications:
-            target[Medication].append(
-                (copy_row if enc is not None else _model)(
-                    Medication,
-                    **self._base(book, enc, m.ordered_at or at0, key("MedicationRequest", m.seq)),
-                    code=_s(m.code, 255),
-                    name=_s(m.name, 1024),
-                    unit=_s(m.unit, 50),
-                    strength=_s(m.strength, 1024),
-                    route=_s(m.route, 10),
-                    form=_s(m.form, 1024),
-                    dosage=m.dosage or "",
-                    usage=m.usage or "",
-                    quantity=_s(m.quantity, 20),
-                    registration_no=_s(m.registration_no, 255),
-                    ordered_at=m.ordered_at,
-                    executed_at=m.executed_at,
-                    prescriber=_s(m.prescriber, 255),
-                    prescription_code=_s(m.prescription_code, 50),
-                )
-            )
-        for s in v.services:
-            self.rows[ServiceItem].append(
-                copy_row(
-                    ServiceItem,
-                    **self._base(book, enc, s.performed_at or s.ordered_at or at0, key("", s.seq)),
-                    code=_s(s.code, 50),
-                    name=_s(s.name, 1024),
-                    group=_s(s.group, 4),
-                    procedure_code=_s(s.procedure_code, 255),
-                    supply_code=_s(s.supply_code, 255),
-                    quantity=_s(s.quantity, 20),
-                    ordered_at=s.ordered_at,
-                    performed_at=s.performed_at,
-                    resulted_at=s.resulted_at,
-                    department=_s(s.department, 50),
-                )
-            )
-        sex = v.patient.sex
-        for lab in v.lab_results:
-            number = _decimal(lab.value)
-            check = self.checks.get(("lab-indicator", lab.indicator_code))
-            low, high = _lab_range(check.properties, sex) if check is not None and check.ok else (None, None)
-            flag = ""
-            if number is not None and low is not None and number < low:
-                flag = "L"
-            elif number is not None and high is not None and number > high:
-                flag = "H"
-            rng = f"{low if low is not None else ''}–{high if high is not None else ''}" if (low or high) else ""
-            self.rows[LabObservation].append(
-                copy_row(
-                    LabObservation,
-                    **self._base(book, enc, lab.resulted_at or at0, key("", lab.seq)),
-                    service_code=_s(lab.service_code, 50),
-                    indicator_code=_s(lab.indicator_code, 255),
-                    indicator_name=_s(lab.indicator_name, 255),
-                    value=lab.value or "",
-                    value_number=number,
-                    unit=_s(lab.unit, 50),
-                    reference_range=rng[:100],
-                    abnormal_flag=flag,
-                    description=lab.description or "",
-                    conclusion=lab.conclusion or "",
-                    reader=_s(lab.reader, 255),
-                )
-            )
-        for note in v.notes:
-            self.rows[ClinicalNote].append(
-                copy_row(
-                    ClinicalNote,
-                    **self._base(book, enc, note.at or at0, key("", note.seq)),
-                    text=note.text or "",
-                    stage=note.stage or "",
-                    consultation=note.consultation or "",
-                    surgery=note.surgery or "",
-                    author=_s(note.author, 255),
-                )
-            )
-        for fu in v.follow_ups:
-            target[FollowUpAppointment].append(
-                FollowUpAppointment(
-                    **self._base(
-                        book,
-                        enc,
-                        at0 if enc is not None else (fu.appointment_at or at0),
-                        key("Appointment", fu.slip_number),
-                    ),
-                    slip_number=_s(fu.slip_number, 200),
-                    appointment_at=fu.appointment_at,
-                    appointment_date=_day(fu.appointment_date),
-                    diagnosis=fu.diagnosis or "",
-                    main_diagnosis=_s(fu.main_diagnosis, 20),
-                    doctor=_s(fu.doctor, 255),
-                    issued_on=_day(fu.issued_on),
-                    at_facility_code=_s(fu.facility_code, 5),
-                    description=fu.description or "",
-                )
-            )
-        for imm in v.immunizations:
-            target[Immunization].append(
-                Immunization(
-                    **self._base(
-                        book,
-                        enc,
-                        imm.occurred_at or _midnight(_day(imm.occurred_date)) or at0,
-                        key("Immunization", imm.key),
-                    ),
-                    vaccine_code=_s(imm.vaccine_code, 100),
-                    vaccine_system=_s(imm.vaccine_system, 255),
-                    vaccine_name=_s(imm.vaccine_name, 255),
-                    occurred_on=_day(imm.occurred_date),
-                    dose_number=_s(imm.dose_number, 10),
-                    lot_number=_s(imm.lot_number, 100),
-                    status=_s(imm.status, 20),
-                )
-            )
-        for ck in v.pregnancy_checkups:
-            edd = _day(ck.expected_delivery_date)
-            self.rows[PregnancyCheckup].append(
-                PregnancyCheckup(
-                    **self._base(book, enc, ck.at or at0, key("", ck.key)),
-                    pregnancy_key=self.pregnancy_key(book, edd, ck.at or at0),
-                    gestational_age_weeks=_decimal(ck.gestational_age_weeks, 1),
-                    weight_kg=_decimal(ck.weight_kg, 2),
-                    systolic_mmhg=_int(ck.systolic_mmhg),
-                    diastolic_mmhg=_int(ck.diastolic_mmhg),
-                    fundal_height_cm=_decimal(ck.fundal_height_cm, 1),
-                    fetal_heart_rate_bpm=_int(ck.fetal_heart_rate_bpm),
-                    expected_delivery_date=edd,
-                )
-            )
-        for doc in v.documents:
-            issued = _day(doc.issued_on)
-            base = self._base(book, enc, _midnight(issued) or at0, key("DocumentReference", doc.number))
-            fields = {
-                k: (v2 if isinstance(v2, (str, int, float, type(None))) else str(v2)) for k, v2 in doc.fields.items()
-            }
-            if doc.kind in PAPER_MODELS:
-                model = PAPER_MODELS[doc.kind]
-                self.rows[model].append(model(**base, number=_s(doc.number, 200), issued_on=issued, fields=fields))
-            else:
-                target[Document].append(
-                    Document(
-                        **base,
-                        number=_s(doc.number, 200),
-                        issued_on=issued,
-                        fields=fields,
-                        kind=doc.kind,
-                        content_type=_s(doc.content_type, 100),
-                        content=doc.content,
-                        signature_status=self.doc_status,
-                    )
-                )
-        for table, rows in v.other_tables.items():
-            self.rows[ReceivedTable].append(
-                ReceivedTable(**self._base(book, enc, at0, key("", table)), table=table[:20], rows=rows)
-            )
-
-    def pregnancy_key(self, book, edd: date | None, at: datetime) -> str:
-        """Group check-ups of one pregnancy: an EDD within four weeks of a known one is the same."""
-        edd = edd or (at.date() + timedelta(days=200))
-        known = self.pregnancy_keys.setdefault(book.pk, [])
-        for other, k in known:
-            if abs((other - edd).days) <= SAME_PREGNANCY_DAYS:
-                return k
-        k = edd.isoformat()
-        known.append((edd, k))
-        return k
-
-
 def _history_data(encounters: list[Encounter]) -> dict[int, dict]:
     """Each encounter's fields and detail rows as JSON-ready dicts (set-wise: one query per table)."""
     ids = [e.pk for e in encounters]
@@ -449,61 +140,138 @@ def _history_data(encounters: list[Encounter]) -> dict[int, dict]:
     return out
 
 
-# Field classes whose Python value psycopg adapts exactly as Django's get_db_prep_save would
-# (no conversion): COPY rows take the attribute as is, skipping Django's per-value prep.
-_PLAIN_FIELDS = (
-    models.CharField,
-    models.TextField,
-    models.IntegerField,
-    models.BooleanField,
-    models.DecimalField,
-    models.DateField,
-    models.UUIDField,
-)
-_PLAIN, _AWARE_DATETIME, _DJANGO = 0, 1, 2
-_copy_plans: dict[type, tuple[str, list]] = {}
+_ENCOUNTER_FIELDS = [f for f in Encounter._meta.concrete_fields if not f.primary_key]
 
 
-def _prep_kind(f) -> int:
-    if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) or f.choices:
-        return _DJANGO
-    if isinstance(f, models.ForeignKey):
-        return _PLAIN if isinstance(f.target_field, models.AutoField) else _DJANGO  # integer ids
-    if type(f).get_db_prep_save is not models.Field.get_db_prep_save or not isinstance(f, _PLAIN_FIELDS):
-        return _DJANGO
-    # a naive datetime would be read in TIME_ZONE by Django but in UTC by PostgreSQL: let Django do those
-    return _AWARE_DATETIME if isinstance(f, models.DateTimeField) else _PLAIN
+def _encounters_insert_sql() -> str:
+    qn = connection.ops.quote_name
+    return (
+        f"INSERT INTO {qn(Encounter._meta.db_table)} ({', '.join(qn(f.column) for f in _ENCOUNTER_FIELDS)}) "  # noqa: S608
+        f"VALUES ({', '.join(['%s'] * len(_ENCOUNTER_FIELDS))}) "
+        "ON CONFLICT (facility_id, key) DO NOTHING RETURNING id, key"
+    )
 
 
-def _copy_plan(model):
-    """(column list, [(attname, field, how)]) for COPY rows of `model`."""
-    plan = _copy_plans.get(model)
-    if plan is None:
-        from django.db import connection
+def _encounters_insert(fresh: list[Encounter]) -> dict[str, int]:
+    """INSERT … ON CONFLICT (facility, key) DO NOTHING RETURNING: {key: id} of the rows inserted.
 
-        fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
-        plan = _copy_plans[model] = (columns, [(f.attname, f, _prep_kind(f)) for f in fields])
-    return plan
+    One short statement per row, sent together (psycopg's executemany pipelines them and
+    prepares the statement once): a single multi-row INSERT of a batch's encounters has a few
+    thousand placeholders, which psycopg re-parses in Python on every call."""
+    if not fresh:
+        return {}
+    params = [[f.get_db_prep_save(f.pre_save(e, True), connection) for f in _ENCOUNTER_FIELDS] for e in fresh]
+    out: dict[str, int] = {}
+    with bound_cursor() as cur:  # ~35 columns a row: server-side parameters, not quoted into the text
+        cur.executemany(_encounters_insert_sql(), params, returning=True)
+        while True:
+            out.update((key, pk) for pk, key in cur.fetchall())
+            if not cur.nextset():
+                break
+    return out
 
 
-def copy_rows(model, rows: list) -> None:
-    """Insert unsaved model instances with one COPY (the detail rows of a whole submission)."""
-    from django.db import connection
+def _conflicts(enc_visits, locked: dict, policy) -> list[Problem]:
+    return [
+        problem(
+            "ENCOUNTER_OTHER_PATIENT",
+            table="XML1" if v.encounter.source == "xml130" else "Encounter",
+            record_key=v.encounter.key,
+            field="MA_LK",
+            policy=policy,
+        )
+        for v, book, _i in enc_visits
+        if v.encounter.key in locked and locked[v.encounter.key].book_id != book.pk
+    ]
 
-    columns, getters = _copy_plan(model)
-    with connection.cursor() as cur:
-        with cur.cursor.copy(f"COPY {model._meta.db_table} ({columns}) FROM STDIN") as copy:
-            for obj in rows:
-                d = obj.__dict__
-                out = []
-                for a, f, how in getters:
-                    v = d[a]
-                    if how == _PLAIN or (how == _AWARE_DATETIME and (v is None or v.tzinfo is not None)):
-                        out.append(v)
-                    else:
-                        out.append(f.get_db_prep_save(f.pre_save(obj, True), connection))
-                copy.write_row(out)
+
+def _locked(facility, keys) -> dict[str, Encounter]:
+    return {
+        e.key: e for e in Encounter.objects.select_for_update().filter(facility=facility, key__in=keys).order_by("key")
+    }
+
+
+class MergeBatch:
+    """What the submissions of one facility merged in one transaction share: their pending
+    detail rows (one COPY per table at the end) and the encounters locked for them (one
+    `SELECT … FOR UPDATE` for the keys of the whole batch, in key order, instead of one per
+    submission). Encounters inserted or updated by the batch are kept here as they are now."""
+
+    def __init__(self, facility):
+        self.facility = facility
+        self.details = PendingDetails()
+        self.encounters: dict[str, Encounter] = {}
+        self.looked_up: set[str] = set()  # keys already locked (or found absent) by this batch
+
+    def lock(self, keys) -> None:
+        """Lock the existing encounters of `keys` not looked up yet (one statement)."""
+        keys = sorted(set(keys) - self.looked_up)
+        if keys:
+            self.encounters.update(_locked(self.facility, keys))
+            self.looked_up.update(keys)
+
+    def forget(self, keys) -> None:
+        """Read these encounters again from the database next time (after a flush)."""
+        for k in keys:
+            self.encounters.pop(k, None)
+            self.looked_up.discard(k)
+
+
+@dataclasses.dataclass
+class MergePlan:
+    """A submission's encounters before its insert: locked existing ones, new ones to insert."""
+
+    enc_visits: list
+    hashes: dict[str, str]
+    keys: list[str]
+    locked: dict[str, Encounter]
+    fresh: dict[str, Encounter]
+    icd10: dict[int, int | None]
+
+
+def merge_plan(*, submission, facility, visits, books, versions, policy, batch: MergeBatch) -> MergePlan:
+    """Lock the submission's existing encounters and build its new ones; raise EncounterConflict
+    (before anything is written) when a key belongs to another citizen's book."""
+    pending = batch.details
+    received_at = submission.received_at
+    enc_visits = [(v, b, i) for i, (v, b) in enumerate(zip(visits, books, strict=True)) if v.encounter is not None]
+    hashes = {v.encounter.key: visit_hash(v) for v, _b, _i in enc_visits}
+    keys = sorted(hashes)
+    touched = pending.touches(facility.pk, keys)
+    if touched or any(v.pregnancy_checkups for v in visits):
+        pending.flush()  # this submission reads rows an earlier one of the batch has pending
+    if touched:
+        batch.forget(keys)  # and reads those encounters as stored, as when merged one by one
+    batch.lock(keys)
+    locked = {k: batch.encounters[k] for k in keys if k in batch.encounters}
+    conflicts = _conflicts(enc_visits, locked, policy)
+    if conflicts:
+        raise EncounterConflict(conflicts)
+    icd10 = {i: versions.get(i, {}).get("icd10") for _v, _b, i in enc_visits}
+    fresh = {}
+    for v, book, i in sorted(enc_visits, key=lambda x: x[0].encounter.key):
+        if v.encounter.key in locked or v.encounter.key in fresh:
+            continue
+        fresh[v.encounter.key] = Encounter(
+            book=book,
+            facility=facility,
+            submission=submission,
+            key=v.encounter.key[:100],
+            version=1,
+            content_hash=hashes[v.encounter.key],
+            icd10_version_id=icd10[i],
+            codelist_versions=versions.get(i, {}),
+            **encounter_fields(v, received_at),
+        )
+    return MergePlan(enc_visits, hashes, keys, locked, fresh, icd10)
+
+
+def encounters_insert(plans: list[MergePlan]) -> dict[str, int]:
+    """The new encounters of several plans in one statement ({stored key: id} of those inserted).
+
+    Only for plans whose keys no other plan of the list shares (the caller's rule): then one
+    INSERT for all is what one INSERT each would have done."""
+    return _encounters_insert(sorted((e for p in plans for e in p.fresh.values()), key=lambda e: e.key))
 
 
 def visits_merge(
@@ -516,50 +284,47 @@ def visits_merge(
     versions: dict,
     policy,
     signature_verified: bool,
+    batch: MergeBatch | None = None,
+    planned: tuple[MergePlan, dict[str, int]] | None = None,
 ) -> MergeCounts:
-    """Merge accepted visits (books[i] is the HealthBook of visits[i]); see the module docstring."""
+    """Merge accepted visits (books[i] is the HealthBook of visits[i]); see the module docstring.
+
+    With `batch`, the encounter detail rows are left pending there for one COPY per table at the
+    end of the batch; without it they are written before returning. `planned` is this
+    submission's `merge_plan` and the ids of `encounters_insert` when the batch inserted the new
+    encounters of several submissions at once."""
+    own = batch is None
+    batch = batch if batch is not None else MergeBatch(facility)
+    pending = batch.details
     counts = MergeCounts()
     received_at = submission.received_at
-    enc_visits = [(v, b, i) for i, (v, b) in enumerate(zip(visits, books, strict=True)) if v.encounter is not None]
-    hashes = {v.encounter.key: visit_hash(v) for v, _b, _i in enc_visits}
-    keys = sorted(hashes)
-    pre_existing = set(Encounter.objects.filter(facility=facility, key__in=keys).values_list("key", flat=True))
-    icd10 = {i: versions.get(i, {}).get("icd10") for _v, _b, i in enc_visits}
-    fresh = []
-    for v, book, i in enc_visits:
-        if v.encounter.key in pre_existing:
-            continue
-        fresh.append(
-            Encounter(
-                book=book,
-                facility=facility,
-                submission=submission,
-                key=v.encounter.key[:100],
-                version=1,
-                content_hash=hashes[v.encounter.key],
-                icd10_version_id=icd10[i],
-                codelist_versions=versions.get(i, {}),
-                **encounter_fields(v, received_at),
-            )
+    if planned is None:
+        plan = merge_plan(
+            submission=submission, facility=facility, visits=visits, books=books, versions=versions,
+            policy=policy, batch=batch,
         )
-    if fresh:
-        Encounter.objects.bulk_create(fresh, ignore_conflicts=True)
-    locked = {
-        e.key: e for e in Encounter.objects.select_for_update().filter(facility=facility, key__in=keys).order_by("key")
-    }
-    conflicts = [
-        problem(
-            "ENCOUNTER_OTHER_PATIENT",
-            table="XML1" if v.encounter.source == "xml130" else "Encounter",
-            record_key=v.encounter.key,
-            field="MA_LK",
-            policy=policy,
-        )
-        for v, book, _i in enc_visits
-        if locked[v.encounter.key].book_id != book.pk
-    ]
-    if conflicts:
-        raise EncounterConflict(conflicts)
+        inserted = _encounters_insert(list(plan.fresh.values()))
+    else:
+        plan, inserted = planned
+    enc_visits, hashes, keys, locked, fresh, icd10 = (
+        plan.enc_visits, plan.hashes, plan.keys, plan.locked, plan.fresh, plan.icd10
+    )
+    created = {key: inserted[e.key] for key, e in fresh.items() if e.key in inserted}
+    for key, pk in created.items():
+        enc = fresh[key]
+        enc.pk = pk
+        enc._state.adding, enc._state.db = False, "default"
+        locked[key] = batch.encounters[key] = enc
+    raced = [key for key in fresh if key not in created]
+    if raced:  # another worker inserted these keys since the SELECT: compare them like existing ones
+        batch.forget(raced)
+        batch.lock(raced)
+        locked.update({k: batch.encounters[k] for k in raced if k in batch.encounters})
+        conflicts = _conflicts(enc_visits, locked, policy)
+        if conflicts:
+            Encounter.objects.filter(pk__in=list(created.values())).delete()
+            batch.forget(list(created))
+            raise EncounterConflict(conflicts)
     pregnancy_keys: dict[int, list] = {}
     book_ids = {b.pk for b in books if b is not None}
     if any(v.pregnancy_checkups for v in visits):
@@ -575,14 +340,16 @@ def visits_merge(
         checks=checks,
         pregnancy_keys=pregnancy_keys,
         signature_verified=signature_verified,
+        rows=pending.rows,
     )
     changed: list[tuple[Encounter, VisitData, int]] = []
     for v, book, i in enc_visits:
-        enc = locked[v.encounter.key]
-        if v.encounter.key not in pre_existing and enc.submission_id == submission.pk:
+        key = v.encounter.key
+        enc = locked[key]
+        if key in created:
             counts.created += 1
             builder.add(v, book, enc)
-        elif enc.content_hash == hashes[v.encounter.key]:
+        elif enc.content_hash == hashes[key]:
             counts.unchanged += 1
         else:
             changed.append((enc, v, i))
@@ -624,12 +391,12 @@ def visits_merge(
             builder.add(v, enc.book, enc)
         Encounter.objects.bulk_update([e for e, _v, _i in changed], update_fields)
         counts.updated = len(changed)
+    pending.keys.update((facility.pk, k) for k in keys)
     for v, book in zip(visits, books, strict=True):
         if v.encounter is None and book is not None:
             builder.add(v, book, None)
-    for model, rows in builder.rows.items():
-        if rows:
-            copy_rows(model, rows)
+    if own:
+        pending.flush()
     for model, rows in builder.loose.items():
         rows = list({r.source_key: r for r in rows}.values())  # one row per key, or ON CONFLICT fails
         if rows:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import re
+import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -56,6 +57,8 @@ class TableSpec:
     # field name -> function(value) -> problem code or None, only for fields with a check
     checks: dict = field(default_factory=dict, compare=False)
     date_order: tuple[tuple[str, str], ...] = ()  # (field, field it must not precede)
+    # field name -> max size, for fields whose only check is `len(value) > max size`
+    limits: dict = field(default_factory=dict, compare=False)
 
 
 def _checker(fs: FieldSpec):
@@ -103,6 +106,14 @@ def _checker(fs: FieldSpec):
     return check
 
 
+def _size_only(fs: FieldSpec) -> bool:
+    """A string field whose only check is its maximum size (same test as `_checker`)."""
+    rule, g = fs.rule, fs.gateway
+    rkind = rule["kind"] if rule is not None and rule["kind"] in ("date", "enum") else None
+    gkind = g["kind"] if g is not None and g["kind"] in ("regex", "not_all_zero", "enum") else None
+    return fs.type == "string" and rkind is None and gkind is None and fs.max_size is not None
+
+
 def _table(key: str, t: dict) -> TableSpec:
     fields = tuple(
         FieldSpec(f["name"], f["type"], f["max_size"], f["required"], f["rule"], f["gateway"], f["description_vi"])
@@ -110,6 +121,7 @@ def _table(key: str, t: dict) -> TableSpec:
     )
     checks = {fs.name: c for fs in fields if (c := _checker(fs)) is not None}
     order = tuple((fs.name, fs.gateway["field"]) for fs in fields if fs.gateway and fs.gateway["kind"] == "gte")
+    limits = {fs.name: fs.max_size for fs in fields if _size_only(fs)}
     return TableSpec(
         key,
         t["root"],
@@ -120,6 +132,7 @@ def _table(key: str, t: dict) -> TableSpec:
         tuple(fs.name for fs in fields if fs.required),
         checks,
         order,
+        limits,
     )
 
 
@@ -182,6 +195,22 @@ def row_key(row: dict, position: int) -> str:
     return f"{ma_lk}/{stt}" if stt else (ma_lk if position == 1 else f"{ma_lk}#{position}")
 
 
+_local = threading.local()
+
+
+def _nested_or_comment(root, single: bool) -> bool:
+    """True when the document has a comment, or an element below field level (one compiled
+    XPath, evaluated in C; ElementPath's ``find`` walks the levels in Python). XPath objects
+    are kept per thread."""
+    xp = getattr(_local, "xpaths", None)
+    if xp is None:
+        xp = _local.xpaths = (
+            etree.XPath("boolean(//comment() | /*/*/*/*/*)"),  # root/list/record/field/child
+            etree.XPath("boolean(//comment() | /*/*/*)"),  # root/field/child
+        )
+    return xp[single](root)
+
+
 def parse_table(
     spec: TableSpec, content: bytes, *, policy: SeverityPolicy = DEFAULT_POLICY, max_bytes: int = DEFAULT_MAX_BYTES
 ) -> tuple[list[dict], list[Problem]]:
@@ -201,55 +230,90 @@ def parse_table(
         records = [c for c in lists[0] if isinstance(c.tag, str)]
         if any(local(c.tag) != spec.record for c in records):
             return [], [problem("FILE_STRUCTURE", table=t, field=spec.record, policy=policy)]
-    names, checks, required, date_order = spec.names, spec.checks, spec.required, spec.date_order
-    depth = "*/*" if spec.list is None else "*/*/*/*"
-    simple = root.find(depth) is None and not root.xpath("boolean(//comment())")
+    simple = not _nested_or_comment(root, spec.list is None)
     rows: list[dict] = []
     for pos, rec in enumerate(records, start=1):
-        row: dict[str, str | None] = {}
-        local_problems: list[tuple[str, str, str | None]] = []
         if simple:
             # No comment and no element below field level anywhere in the document (checked
             # once, in C): every child is a leaf element whose .text is its whole value.
-            items = [(c.tag, c.text) for c in rec]
+            row = {c.tag: (v.strip() or None) if (v := c.text) else None for c in rec}
+            if len(row) == len(rec) and spec.names.issuperset(row):
+                # the usual record: known fields, each once (no FIELD_UNKNOWN / FIELD_REPEATED)
+                local_problems = _checked(spec, row)
+            else:
+                row, local_problems = _row(spec, [(c.tag, c.text) for c in rec], [])
         else:
-            items = []
+            items, local_problems = [], []
             for child in rec.iterchildren(etree.Element):
                 value, ok = leaf_text(child)
                 if not ok:
                     local_problems.append(("XML_MIXED_CONTENT", local(child.tag), None))
                     continue
                 items.append((child.tag, value))
-        for name, value in items:
-            if "}" in name:
-                name = local(name)
-            if value is not None:
-                value = value.strip() or None
-            if name not in names:
-                local_problems.append(("FIELD_UNKNOWN", name[:100], None))
-                continue
-            if name in row:
-                local_problems.append(("FIELD_REPEATED", name, value))
-                continue
-            row[name] = value
-            if value is not None:
-                chk = checks.get(name)
-                if chk is not None:
-                    code = chk(value)
-                    if code is not None:
-                        local_problems.append((code, name, value))
-        for name in required:
-            if row.get(name) is None:
-                local_problems.append(("FIELD_REQUIRED", name, None))
-        for name, before in date_order:
-            value, other = row.get(name), row.get(before)
-            if value and other and len(other) == len(value) and value < other:
-                local_problems.append(("FIELD_DATE_ORDER", name, value))
-        key = row_key(row, pos)
-        for code, name, value in local_problems:
-            problems.append(problem(code, table=t, record_key=key, field=name, value=value, policy=policy))
+            row, local_problems = _row(spec, items, local_problems)
+        if local_problems:
+            key = row_key(row, pos)
+            for code, name, value in local_problems:
+                problems.append(problem(code, table=t, record_key=key, field=name, value=value, policy=policy))
         rows.append(row)
     return rows, problems
+
+
+def _checked(spec: TableSpec, row: dict) -> list[tuple[str, str, str | None]]:
+    """The field checks of a row whose fields are all known and each present once, in the same
+    order as `_row` reports them: per field in document order, then required, then date order."""
+    out = []
+    limits, checks = spec.limits, spec.checks
+    for name, value in row.items():
+        if value is not None:
+            n = limits.get(name)
+            if n is not None:  # a plain string field: its only check is its size, inline
+                if len(value) > n:
+                    out.append(("FIELD_TOO_LONG", name, value))
+                continue
+            chk = checks.get(name)
+            if chk is not None:
+                code = chk(value)
+                if code is not None:
+                    out.append((code, name, value))
+    _record_rules(spec, row, out)
+    return out
+
+
+def _row(spec: TableSpec, items, local_problems: list) -> tuple[dict, list]:
+    """The general path: any tag (namespaced, unknown, repeated) and raw values."""
+    names, checks = spec.names, spec.checks
+    row: dict[str, str | None] = {}
+    for name, value in items:
+        if "}" in name:
+            name = local(name)
+        if value is not None:
+            value = value.strip() or None
+        if name not in names:
+            local_problems.append(("FIELD_UNKNOWN", name[:100], None))
+            continue
+        if name in row:
+            local_problems.append(("FIELD_REPEATED", name, value))
+            continue
+        row[name] = value
+        if value is not None:
+            chk = checks.get(name)
+            if chk is not None:
+                code = chk(value)
+                if code is not None:
+                    local_problems.append((code, name, value))
+    _record_rules(spec, row, local_problems)
+    return row, local_problems
+
+
+def _record_rules(spec: TableSpec, row: dict, out: list) -> None:
+    for name in spec.required:
+        if row.get(name) is None:
+            out.append(("FIELD_REQUIRED", name, None))
+    for name, before in spec.date_order:
+        value, other = row.get(name), row.get(before)
+        if value and other and len(other) == len(value) and value < other:
+            out.append(("FIELD_DATE_ORDER", name, value))
 
 
 @dataclass

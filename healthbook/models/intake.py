@@ -82,6 +82,8 @@ class Submission(models.Model):
             models.Index(fields=["-received_at"], name="submission_time"),
             models.Index(fields=["status", "claimed_at"], name="submission_status_claim"),
             models.Index(fields=["facility", "sha256"], name="submission_facility_sha"),
+            # the worker's batch claim: a facility's queued submissions, oldest first (a small index)
+            models.Index(fields=["facility", "id"], condition=Q(status="received"), name="submission_queued"),
         ]
         constraints = [
             models.UniqueConstraint(

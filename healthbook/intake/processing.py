@@ -1,0 +1,437 @@
+"""Processing of stored submissions: claim, read and verify, validate, match, merge, report.
+
+Several queued submissions of one facility are processed together (a *batch*), which spreads
+the fixed cost of a submission -- claim, loading, certificates, the transaction, problems,
+status, connection health -- over the batch, while each submission keeps its own claim, its
+own problems and status, and its own exactly-once merge:
+
+1. **Claim** (one statement, autocommit): the submission the task names, if it is received
+   (or its processing claim is stale), and with it up to `INTAKE_BATCH_SIZE - 1` other
+   *received* submissions of the same facility, oldest first, within `INTAKE_BATCH_BYTES`
+   (`FOR UPDATE SKIP LOCKED`: two workers never claim the same one). Their own tasks later
+   find them claimed and return. The same statement sets `synchronous_commit` off for itself.
+2. **Read and verify** each one outside any transaction (stage-1 pipeline).
+3. **One transaction** (`synchronous_commit` off, set by its first statement): lock the claimed
+   rows and keep those whose claim is still ours (a run presumed dead cannot write after a
+   takeover, R5); then per submission, in id order: code-list validation, citizen matching
+   (set-wise for the whole batch, with the same outcome as one by one), the merge
+   (`merge.visits_merge`; its detail rows are COPYed once per table for the batch), the
+   duplicate check; then for the batch: problems, statuses, connection health.
+4. If the batch transaction fails for any reason, it is rolled back and each submission of the
+   batch is processed alone (so one bad submission cannot hold back the others); a submission
+   whose own run fails stays in processing, where a retry or the sweeper finds it.
+
+Why `synchronous_commit = off` is safe here, and only here: the bytes were committed
+synchronously at receipt (that is what the 202 promises); a result lost in a database crash
+leaves the submission received/processing and the sweeper runs it again with the same outcome
+(the merge is idempotent). It saves a disk flush per transaction in the worker.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from cryptography import x509
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+from django.utils import timezone, translation
+
+from accounts.services import audit_record
+from facilities.health import ConnectionEvent, facility_connection_events_record
+from facilities.models import FacilityCertificate, FacilityStatus
+from healthbook.models import Submission, SubmissionPayload, SubmissionProblem
+
+from . import matching, merge, validate
+from .pipeline import SubmissionResult, read_fhir_submission, read_xml_submission
+from .problems import ERROR, Problem, has_errors, problem
+from .services import max_body_bytes, stale_after
+from .signature import fingerprint
+
+logger = logging.getLogger(__name__)
+
+
+def batch_size() -> int:
+    return max(1, int(getattr(settings, "INTAKE_BATCH_SIZE", 20)))
+
+
+def batch_bytes() -> int:
+    return int(getattr(settings, "INTAKE_BATCH_BYTES", 8 * 1024 * 1024))
+
+
+# `(SELECT set_config('synchronous_commit', 'off', true))` in a FROM clause: SET LOCAL folded
+# into the statement (no extra round trip); it applies when that transaction commits.
+_CLAIM = """
+WITH mine AS (
+    UPDATE healthbook_submission AS s
+    SET status = 'processing', claimed_at = %(now)s, attempts = s.attempts + 1
+    FROM (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
+    WHERE s.id = %(id)s AND (s.status = 'received' OR (s.status = 'processing' AND s.claimed_at < %(stale)s))
+    RETURNING s.id, s.facility_id, s.size_bytes
+), queued AS (
+    SELECT q.id, q.size_bytes FROM healthbook_submission AS q, mine
+    WHERE q.facility_id = mine.facility_id AND q.status = 'received' AND q.id <> mine.id
+    ORDER BY q.id LIMIT %(more)s
+    FOR UPDATE OF q SKIP LOCKED
+), fitting AS (
+    SELECT r.id FROM (SELECT id, sum(size_bytes) OVER (ORDER BY id) AS running FROM queued) AS r, mine
+    WHERE mine.size_bytes + r.running <= %(budget)s
+), more AS (
+    UPDATE healthbook_submission AS s
+    SET status = 'processing', claimed_at = %(now)s, attempts = s.attempts + 1
+    FROM fitting WHERE s.id = fitting.id AND s.status = 'received'
+    RETURNING s.id
+)
+SELECT id FROM mine UNION ALL SELECT id FROM more
+"""
+
+
+def submissions_claim(*, submission_id: int, batch: int = 1):
+    """Claim the submission (and up to batch - 1 queued ones of its facility) for one run.
+
+    Return (ids in id order, claim time), or None if another run holds the submission."""
+    now = timezone.now()
+    params = {"now": now, "id": submission_id, "stale": now - stale_after(), "more": batch - 1,
+              "budget": batch_bytes()}
+    with connection.cursor() as cur:
+        cur.execute(_CLAIM, params)
+        ids = sorted(row[0] for row in cur.fetchall())
+    return (ids, now) if ids else None
+
+
+_LOCK = """
+SELECT s.id, s.status, s.claimed_at
+FROM healthbook_submission AS s, (SELECT set_config('synchronous_commit', 'off', true)) AS async_commit
+WHERE s.id = ANY(%s) ORDER BY s.id FOR UPDATE OF s
+"""
+
+
+def submission_process(*, submission_id: int) -> str | None:
+    """Process a submission (with up to INTAKE_BATCH_SIZE - 1 queued ones of its facility);
+    return its final status, or None if another run holds it."""
+    claimed = submissions_claim(submission_id=submission_id, batch=batch_size())
+    if claimed is None:
+        return None
+    ids, claimed_at = claimed
+    try:
+        return _process(ids, claimed_at).get(submission_id)
+    except Exception:
+        if len(ids) == 1:
+            raise
+        logger.warning("batch of %d submissions failed; processing them one by one", len(ids), exc_info=True)
+    statuses, failure = {}, None
+    for pk in ids:
+        try:
+            statuses.update(_process([pk], claimed_at))
+        except Exception as exc:
+            if pk == submission_id:
+                failure = exc
+            else:
+                logger.exception("submission %s failed; it stays in processing for the sweeper", pk)
+    if failure is not None:
+        raise failure
+    return statuses.get(submission_id)
+
+
+@dataclass
+class _Run:
+    """One submission of a batch on its way through processing."""
+
+    sub: Submission
+    result: SubmissionResult
+    problems: list[Problem]
+    visits: list = field(default_factory=list)
+    checked: validate.Validation | None = None
+    matches: list = field(default_factory=list)
+    counts: merge.MergeCounts = field(default_factory=merge.MergeCounts)
+    planned: tuple | None = None  # (merge plan, ids of the batch's joint encounter insert)
+    conflicted: bool = False
+
+
+def _load(ids: list[int]) -> tuple[list[Submission], dict[int, bytes]]:
+    subs = list(Submission.objects.select_related("facility").filter(pk__in=ids).order_by("pk"))
+    bodies = dict(SubmissionPayload.objects.filter(submission_id__in=ids).values_list("submission_id", "body"))
+    return subs, {pk: bytes(body) for pk, body in bodies.items()}
+
+
+def _certificates(facility_id: int, received_ats) -> list[tuple[FacilityCertificate, x509.Certificate]]:
+    """The facility's certificates not revoked before the earliest receipt - 31 days, loaded once
+    per batch (expired ones too: the verifier tells "expired" from "unknown")."""
+    rows = FacilityCertificate.objects.filter(facility_id=facility_id).filter(
+        Q(revoked_at__isnull=True) | Q(revoked_at__gt=min(received_ats) - timedelta(days=31))
+    )
+    out = []
+    for c in rows:
+        try:
+            out.append((c, x509.load_pem_x509_certificate(c.pem.encode())))
+        except ValueError:
+            continue
+    return out
+
+
+def _read(sub: Submission, body: bytes, policy, certs) -> SubmissionResult:
+    facility = sub.facility
+    loaded = {
+        c: cert for c, cert in certs if c.revoked_at is None or c.revoked_at > sub.received_at - timedelta(days=31)
+    }
+    kw = {
+        "facility_code": facility.code,
+        "signature_required": facility.signature_required,
+        "policy": policy,
+        "max_bytes": max_body_bytes(),
+    }
+    if sub.kind == Submission.Kind.FHIR:
+        # kid (optional) may name a certificate by its SHA-256 fingerprint; otherwise all are tried
+        keys = {
+            c.fingerprint_sha256.replace(":", "").lower(): cert
+            for c, cert in loaded.items()
+            if c.revoked_at is None or c.revoked_at > sub.received_at
+        }
+        return read_fhir_submission(body, jws=sub.signature_header or None, keys=keys, at=sub.received_at, **kw)
+    result = read_xml_submission(
+        body,
+        certificates=list(loaded.values()),
+        received_at=sub.received_at,
+        signing_time_source=getattr(settings, "INTAKE_SIGNING_TIME_SOURCE", "NGAYLAP"),
+        **kw,
+    )
+    sig = result.signature
+    if sig is not None and sig.ok:
+        row = next((c for c, cert in loaded.items() if fingerprint(cert) == sig.fingerprint), None)
+        if row is not None and row.revoked_at is not None and sig.signing_time and row.revoked_at <= sig.signing_time:
+            result.problems.append(problem("SIG_CERT_REVOKED", table="CHUKYDONVI", policy=policy))
+    return result
+
+
+def _problem_rows(sub: Submission, problems: list[Problem]) -> list[SubmissionProblem]:
+    with translation.override(None):  # store the English msgid; pages translate it
+        return [
+            SubmissionProblem(
+                submission=sub,
+                severity=p.severity,
+                code=p.code,
+                table=(p.table or "")[:50],
+                record_key=(p.record_key or "")[:120],
+                field=(p.field or "")[:60],
+                value="" if p.value is None else str(p.value)[:200],
+                message=str(p.message or ""),
+                detail=(p.detail or "")[:300],
+            )
+            for p in problems
+        ]
+
+
+# (column, SQL type, value) of what processing writes on each submission row, for one
+# UPDATE … FROM (VALUES …) over the batch (Django's bulk_update builds CASE expressions in Python).
+_STATUS_COLUMNS = (
+    ("status", "varchar", lambda s: s.status),
+    ("processed_at", "timestamptz", lambda s: s.processed_at),
+    ("visits_count", "integer", lambda s: s.visits_count),
+    ("encounters_created", "integer", lambda s: s.encounters_created),
+    ("encounters_updated", "integer", lambda s: s.encounters_updated),
+    ("encounters_unchanged", "integer", lambda s: s.encounters_unchanged),
+    ("error_count", "integer", lambda s: s.error_count),
+    ("warning_count", "integer", lambda s: s.warning_count),
+    ("signature_verified", "boolean", lambda s: s.signature_verified),
+    ("signature_fingerprint", "varchar", lambda s: s.signature_fingerprint),
+    ("claimed_at", "timestamptz", lambda s: s.claimed_at),
+    ("duplicate_of_id", "bigint", lambda s: s.duplicate_of_id),
+)
+# column names from the constant above, values bound as parameters
+_STATUS_UPDATE = (
+    "UPDATE healthbook_submission AS s SET "  # noqa: S608
+    + ", ".join(f"{c} = v.{c}" for c, _t, _g in _STATUS_COLUMNS)
+    + " FROM (VALUES {rows}) AS v(id, "
+    + ", ".join(c for c, _t, _g in _STATUS_COLUMNS)
+    + ") WHERE s.id = v.id"
+)
+_STATUS_ROW = "(%s::bigint, " + ", ".join(f"%s::{t}" for _c, t, _g in _STATUS_COLUMNS) + ")"
+
+
+def _statuses_write(runs: list[_Run]) -> None:
+    """The final status and counts of every submission of the batch, in one statement."""
+    if not runs:
+        return
+    params = [x for r in runs for x in (r.sub.pk, *(g(r.sub) for _c, _t, g in _STATUS_COLUMNS))]
+    with connection.cursor() as cur:
+        cur.execute(_STATUS_UPDATE.format(rows=", ".join([_STATUS_ROW] * len(runs))), params)
+
+
+def _process(ids: list[int], claimed_at) -> dict[int, str]:
+    """Process claimed submissions in one transaction; return {id: final status} of those whose
+    claim was still ours."""
+    subs, bodies = _load(ids)
+    if not subs:
+        return {}
+    policy = validate.severity_policy()
+    certs = _certificates(subs[0].facility_id, [s.received_at for s in subs])
+    runs = []
+    for sub in subs:
+        result = _read(sub, bodies[sub.pk], policy, certs)
+        problems = list(result.problems)
+        run = _Run(sub, result, problems, result.visits if not has_errors(problems) else [])
+        for v in run.visits:
+            problems.extend(v.problems)
+        runs.append(run)
+    with transaction.atomic():
+        with connection.cursor() as cur:
+            cur.execute(_LOCK, [[r.sub.pk for r in runs]])
+            rows = cur.fetchall()
+        ours = {pk for pk, status, at in rows if status == Submission.Status.PROCESSING and at == claimed_at}
+        runs = [r for r in runs if r.sub.pk in ours]  # others: a newer run took over (R5); it alone may write
+        now = timezone.now()
+        for r in runs:
+            r.sub.processed_at = now
+            if r.visits and not has_errors(r.problems):
+                r.checked = validate.codes_check(
+                    r.visits, received_on=timezone.localdate(r.sub.received_at), policy=policy
+                )
+                r.problems.extend(r.checked.problems)
+        to_match = [r for r in runs if r.checked is not None]  # as before: also when a code was refused
+        for r, (matches, match_problems) in zip(
+            to_match, matching.books_match_many([r.visits for r in to_match], policy=policy), strict=True
+        ):
+            r.matches = matches
+            r.problems.extend(match_problems)
+        batch = merge.MergeBatch(runs[0].sub.facility) if runs else None
+        if batch is not None:  # one SELECT … FOR UPDATE for the encounters of the whole batch
+            batch.lock(v.encounter.key for r in to_match for v in r.visits if v.encounter is not None)
+            _insert_ahead([r for r in runs if r.matches and not has_errors(r.problems)], policy, batch)
+        accepted: dict[str, list[Submission]] = {}  # sha256 -> submissions of this batch accepted so far
+        for r in runs:
+            if r.matches and not r.conflicted and not has_errors(r.problems):
+                _merge(r, policy, batch)
+            rejected = has_errors(r.problems)
+            if not rejected and not r.counts.created and not r.counts.updated:
+                dup = _duplicate_of(r.sub, accepted.get(r.sub.sha256, []))
+                if dup is not None:
+                    r.sub.duplicate_of = dup
+                    r.problems.append(problem("SUBMISSION_DUPLICATE", policy=policy))
+            if not rejected:
+                accepted.setdefault(r.sub.sha256, []).append(r.sub)
+            _finish(r)
+        if batch is not None:
+            batch.details.flush()
+        SubmissionProblem.objects.filter(submission_id__in=[r.sub.pk for r in runs]).delete()
+        SubmissionProblem.objects.bulk_create([row for r in runs for row in _problem_rows(r.sub, r.problems)])
+        _statuses_write(runs)
+        _health(runs)
+        for r in runs:
+            if any(p.code.startswith(("SIG_", "JWS_")) for p in r.problems):
+                audit_record(
+                    actor=None,
+                    action="sign_verify_fail",
+                    target=r.sub,
+                    details={"codes": sorted({p.code for p in r.problems if p.severity == ERROR})},
+                )
+    return {r.sub.pk: r.sub.status for r in runs}
+
+
+def _insert_ahead(runs: list[_Run], policy, batch: merge.MergeBatch) -> None:
+    """Insert the new encounters of the batch's independent submissions with one statement.
+
+    Independent: no encounter key shared with an earlier submission of the batch, and nothing
+    read from rows an earlier one writes (no pregnancy check-ups, no items outside an
+    encounter). For those, inserting first and all at once is what one-by-one merging would
+    have inserted; the others are merged one by one, in order, after them."""
+    seen: set[str] = set()
+    ahead = []
+    for r in runs:
+        keys = {v.encounter.key[:100] for v in r.visits if v.encounter is not None}
+        if not (keys & seen) and all(v.encounter is not None and not v.pregnancy_checkups for v in r.visits):
+            ahead.append(r)
+        seen |= keys
+    plans = []
+    for r in ahead:
+        try:
+            plan = merge.merge_plan(
+                submission=r.sub, facility=r.sub.facility, visits=r.visits, books=[m.book for m in r.matches],
+                versions=r.checked.versions, policy=policy, batch=batch,
+            )
+        except merge.EncounterConflict as exc:  # nothing written for it
+            r.problems.extend(exc.problems)
+            r.conflicted = True
+            continue
+        plans.append((r, plan))
+    if plans:
+        inserted = merge.encounters_insert([plan for _r, plan in plans])
+        for r, plan in plans:
+            r.planned = (plan, inserted)
+
+
+def _merge(r: _Run, policy, batch: merge.MergeBatch) -> None:
+    sub = r.sub
+    try:
+        r.counts = merge.visits_merge(
+            submission=sub,
+            facility=sub.facility,
+            visits=r.visits,
+            books=[m.book for m in r.matches],
+            checks=r.checked.checks,
+            versions=r.checked.versions,
+            policy=policy,
+            signature_verified=bool(r.result.signature and r.result.signature.ok)
+            or (sub.kind == Submission.Kind.FHIR and sub.facility.signature_required),
+            batch=batch,
+            planned=r.planned,
+        )
+    except merge.EncounterConflict as exc:  # raised before this submission wrote anything
+        r.problems.extend(exc.problems)
+
+
+def _duplicate_of(sub: Submission, earlier_in_batch: list[Submission]) -> Submission | None:
+    """The first accepted submission with the same bytes: stored ones, or earlier ones of this batch."""
+    stored = (
+        Submission.objects.filter(
+            facility=sub.facility,
+            sha256=sub.sha256,
+            status__in=[Submission.Status.ACCEPTED, Submission.Status.ACCEPTED_WITH_WARNINGS],
+        )
+        .exclude(pk=sub.pk)
+        .order_by("received_at")
+        .first()
+    )
+    candidates = [s for s in (stored, *earlier_in_batch) if s is not None]
+    return min(candidates, key=lambda s: s.received_at) if candidates else None
+
+
+def _finish(r: _Run) -> None:
+    sub, problems = r.sub, r.problems
+    rejected = has_errors(problems)
+    sub.status = (
+        Submission.Status.REJECTED
+        if rejected
+        else Submission.Status.ACCEPTED_WITH_WARNINGS
+        if problems
+        else Submission.Status.ACCEPTED
+    )
+    sub.visits_count = len(r.visits)
+    sub.encounters_created, sub.encounters_updated, sub.encounters_unchanged = (
+        r.counts.created,
+        r.counts.updated,
+        r.counts.unchanged,
+    )
+    sub.error_count = sum(p.severity == ERROR for p in problems)
+    sub.warning_count = len(problems) - sub.error_count
+    sub.signature_verified = bool(r.result.signature and r.result.signature.ok)
+    sub.signature_fingerprint = (r.result.signature.fingerprint or "") if r.result.signature else ""
+    sub.claimed_at = None
+
+
+def _health(runs: list[_Run]) -> None:
+    """One connection event per processed submission (a reprocessed one only if now accepted)."""
+    events = [
+        ConnectionEvent(
+            facility_id=r.sub.facility_id,
+            at=r.sub.received_at,
+            accepted=r.sub.status != Submission.Status.REJECTED,
+        )
+        for r in runs
+        if r.sub.attempts <= 1 or r.sub.status != Submission.Status.REJECTED
+    ]
+    for facility_id in facility_connection_events_record(events=events):
+        for r in runs:
+            if r.sub.facility_id == facility_id:
+                r.sub.facility.status = FacilityStatus.CONNECTED
