@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('facilities', '0004_facility_signature_required'),
-        ('healthbook', '0006_card_import_write_path_indexes'),
+        ('healthbook', '0008_time_ordered_public_ids_for_imports'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
