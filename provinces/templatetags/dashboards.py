@@ -7,10 +7,11 @@ gives the same text.
 """
 
 import datetime as dt
+import html
 
 from django import template
 from django.utils import formats, numberformat, timezone
-from django.utils.html import conditional_escape
+from django.utils.functional import Promise
 from django.utils.safestring import mark_safe
 
 register = template.Library()
@@ -64,11 +65,15 @@ def table_rows(table):
     for row in table.rows:
         parts.append("<tr>")
         for value in row:
-            parts.append("<td>")
-            parts.append(conditional_escape(format_cell(value, decimal_sep, thousand_sep)))
-            parts.append("</td>")
+            if isinstance(value, (str, Promise)) and value != "":
+                # Text (names, labels) is escaped, unless already marked safe; numbers, dates
+                # and the dash have no markup characters.
+                text = value if hasattr(value, "__html__") else html.escape(str(value))
+            else:
+                text = format_cell(value, decimal_sep, thousand_sep)
+            parts.append(f"<td>{text}</td>")
         parts.append("</tr>")
-    return mark_safe("".join(parts))  # noqa: S308 — every cell is escaped above
+    return mark_safe("".join(parts))  # noqa: S308 — every text cell is escaped above
 
 
 @register.filter

@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from django.template import engines
 from django.utils import formats, timezone, translation
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from provinces.dashboards import Table
@@ -12,7 +13,7 @@ from provinces.templatetags.dashboards import cell, table_rows
 
 VALUES = [1234567, -4321, 0, 12.345, 99.96, 0.04, 1e-7, Decimal("1234"), dt.date(2025, 7, 1),
           timezone.make_aware(dt.datetime(2025, 7, 1, 23, 30), dt.UTC), None, "", True, False,
-          "Bệnh viện <b>A</b> & \"B\"", _("Went silent")]
+          "Bệnh viện <b>A</b> & \"B\" 'C'", _("Went silent"), mark_safe("<i>safe</i>")]
 
 
 def _reference(value):
