@@ -43,6 +43,9 @@ CHUNK_DAYS = 31
 # 7 days before the last 7, and the day before for "went silent").
 LOOKBACK_DAYS = 31
 _LOCK_KEY = 80_208_001  # advisory lock id of the rollup runs
+# Memory per sort / hash of the rollup statements (the server default, 4 MB, sends the joins of
+# a million books or cards to disk in batches). Runs are serialised, so one statement at a time.
+WORK_MEM = "64MB"
 # "People using the book": citizens with a visit in their book in the last USING_DAYS days.
 USING_DAYS = 365
 # "Missed follow-ups": appointments of the last MISSED_FOLLOW_UP_DAYS days whose date passed
@@ -76,7 +79,7 @@ visits AS (
     WHERE created_at >= %(start_ts)s AND created_at < %(end_ts)s
     GROUP BY 1, 2
 ),
-seed AS (
+seed AS MATERIALIZED (  -- once per facility, not once per facility-day of the grid
     SELECT f.id AS facility_id,
         (SELECT h.last_contact_at FROM facilities_facilitydailyhealth h
          WHERE h.facility_id = f.id AND h.day < %(grid_start)s AND h.last_contact_at IS NOT NULL
@@ -226,7 +229,7 @@ valid AS (
     WHERE c.residence_province_id IS NOT NULL
     GROUP BY 1, 2
 ),
-{using_ctes}appointments AS (
+{using_ctes}appointments AS MATERIALIZED (  -- each appointment's visit looked up once, not per use
     SELECT f.province_id, a.appointment_date,
         (SELECT MIN((e.occurred_at AT TIME ZONE %(tz)s)::date) FROM healthbook_encounter e
          WHERE e.book_id = a.book_id
@@ -411,6 +414,7 @@ def rollups_compute(*, start: dt.date, end: dt.date) -> RollupRun:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
             # JIT compilation costs seconds on these wide plans and saves nothing on a day's rows.
             cursor.execute("SET LOCAL jit = off")
+            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             cursor.execute(facility_sql, params)
             facility_rows += cursor.rowcount
             cursor.execute(province_sql(one_day=chunk_start == chunk_end), params)
