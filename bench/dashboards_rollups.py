@@ -149,7 +149,6 @@ def main():
     params = _params(today)
     with connection.cursor() as cursor:
         cursor.execute("SET jit = off")
-        cursor.execute(f"SET work_mem = '{rollups.WORK_MEM}'")
         for name, sql in (("facility rollup statement", rollups._FACILITY_SQL.format(silent_back=6)),
                           ("province rollup statement", rollups.province_sql(one_day=True)),
                           ("card-batch reasons statement", rollups._REASONS_SQL),

@@ -43,9 +43,6 @@ CHUNK_DAYS = 31
 # 7 days before the last 7, and the day before for "went silent").
 LOOKBACK_DAYS = 31
 _LOCK_KEY = 80_208_001  # advisory lock id of the rollup runs
-# Memory per sort / hash of the rollup statements (the server default, 4 MB, sends the joins of
-# a million books or cards to disk in batches). Runs are serialised, so one statement at a time.
-WORK_MEM = "64MB"
 # "People using the book": citizens with a visit in their book in the last USING_DAYS days.
 USING_DAYS = 365
 # "Missed follow-ups": appointments of the last MISSED_FOLLOW_UP_DAYS days whose date passed
@@ -414,7 +411,6 @@ def rollups_compute(*, start: dt.date, end: dt.date) -> RollupRun:
             cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
             # JIT compilation costs seconds on these wide plans and saves nothing on a day's rows.
             cursor.execute("SET LOCAL jit = off")
-            cursor.execute(f"SET LOCAL work_mem = '{WORK_MEM}'")
             cursor.execute(facility_sql, params)
             facility_rows += cursor.rowcount
             cursor.execute(province_sql(one_day=chunk_start == chunk_end), params)
