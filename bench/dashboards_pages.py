@@ -4,9 +4,12 @@ days of rollups (requirement: p95 under 200 ms).
 Fills the bench database (name ending in "bench") with generated rollup rows (set-based
 INSERT … SELECT generate_series; the rows only have to exist, their values are random), signs
 in a ministry user and the HCMC officer (a fifth of the facilities are in HCMC: the largest
-province page), starts gunicorn (4 sync workers) on 127.0.0.1:8766 and sends requests from
-BENCH_THREADS client threads (default 4) with keep-alive for 10 s per page. Floors, same run: `/fhir/metadata` (a fixed
-response, no database) and the signed-in home page (session, user, MFA check, a count).
+province page), starts gunicorn (4 sync workers, bench/bench_wsgi.py: the test settings with
+database connections kept between requests, as production keeps them) on 127.0.0.1:8766 and
+sends requests from BENCH_THREADS client threads (default 4) with keep-alive for
+BENCH_SECONDS (default 10) per page. Floors, same run: `/fhir/metadata` (a fixed response,
+no database) and the signed-in home page (session, user, MFA check, a count).
+BENCH_ONLY=<substring> runs only the pages whose label contains it (the floors always run).
 Run by hand:
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sskdt_dashboards_bench \\
         /work/main/.venv/bin/python bench/dashboards_pages.py
@@ -28,7 +31,8 @@ from django.utils import timezone
 
 PORT = 8766
 THREADS = int(os.environ.get("BENCH_THREADS", 4))
-SECONDS = 10
+SECONDS = float(os.environ.get("BENCH_SECONDS", 10))
+ONLY = os.environ.get("BENCH_ONLY", "")
 
 _FACILITY_DAYS = """
 INSERT INTO provinces_facility_day (
@@ -150,9 +154,9 @@ def main():
     officer = session_cookie("bench.hcm", Role.PROVINCE_OFFICER, "79")
     today = timezone.localdate()
     full = (today - dt.timedelta(days=DAYS - 1)).strftime("%d/%m/%Y")
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.test_settings"}
+    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.bench_settings"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", "4", "-b", f"127.0.0.1:{PORT}",
+        [sys.executable, "-m", "gunicorn", "bench.bench_wsgi", "-w", "4", "-b", f"127.0.0.1:{PORT}",
          "--log-level", "warning"], cwd=ROOT, env=env,
     )
     try:
@@ -171,10 +175,20 @@ def main():
             ("province 79 (1,000 facilities), officer, 90 days", ["/dashboards/province/79/"], officer),
             ("province 79, 730 days", [f"/dashboards/province/79/?start={full}"], officer),
             ("export: national ranking XLSX", ["/dashboards/national/export/ranking.xlsx"], ministry),
+            ("export: national trend CSV, 730 days", [f"/dashboards/national/export/trend.csv?start={full}"],
+             ministry),
             ("export: province 79 completeness CSV (all rows)",
              ["/dashboards/province/79/export/completeness.csv"], officer),
+            ("export: province 79 completeness XLSX (all rows)",
+             ["/dashboards/province/79/export/completeness.xlsx"], officer),
+            ("export: province 79 connectivity alerts XLSX",
+             ["/dashboards/province/79/export/connectivity.xlsx"], officer),
+            ("export: province 79 trend XLSX, 730 days", [f"/dashboards/province/79/export/trend.xlsx?start={full}"],
+             officer),
         ]
         for name, paths, cookie in cases:
+            if ONLY not in name:
+                continue
             report(name, *hammer(paths, cookie), floor=floor)
     finally:
         server.terminate()

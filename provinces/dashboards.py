@@ -204,6 +204,8 @@ def trend(*, start: dt.date, end: dt.date, province: Province | None = None) -> 
     qs = ProvinceDayRollup.objects.filter(day__gte=start, day__lte=end)
     if province is not None:
         qs = qs.filter(province=province)
+    keys = ["books", "books_new", "valid_card", "connected", "sending_7d", "silent", "received", "accepted",
+            "rejected"]
     rows = (
         qs.values("day")
         .annotate(
@@ -213,16 +215,15 @@ def trend(*, start: dt.date, end: dt.date, province: Province | None = None) -> 
             accepted=Sum("submissions_accepted"), rejected=Sum("submissions_rejected"),
         )
         .order_by("day")
+        .values_list("day", *keys)  # tuples: a 730-day range is 730 rows
     )
-    keys = ["books", "books_new", "valid_card", "connected", "sending_7d", "silent", "received", "accepted",
-            "rejected"]
     return Table(
         "trend", _("Trend over time"),
         [("day", _("Day")), ("books", _("Books created")), ("books_new", _("New books")),
          ("valid_card", _("Citizens with a valid card")), ("connected", _("Facilities connected")),
          ("sending_7d", _("Facilities sending data in the last 7 days")), ("silent", _("Silent facilities")),
          ("received", _("Submissions received")), ("accepted", _("Accepted")), ("rejected", _("Rejected"))],
-        [[r["day"]] + [r[k] for k in keys] for r in rows],
+        [list(r) for r in rows],
     )
 
 
@@ -279,13 +280,8 @@ def rejection_reasons(*, start: dt.date, end: dt.date, province: Province | None
     )
 
 
-def national(*, start: dt.date, end: dt.date) -> dict:
-    """Everything on the national dashboard (five queries)."""
-    as_of = latest_day(end=end)
-    national_targets, province_targets = targets_by_province(end.year)
-    rows = list(ProvinceDayRollup.objects.filter(day=as_of).select_related("province").order_by("province__code"))
-    totals = _totals(rows)
-    k = kpis(totals, national_targets, as_of=as_of or end, pace=_pace(None, as_of) if as_of else 0)
+def _ranking(rows: list[ProvinceDayRollup], province_targets: dict[int, Targets]) -> tuple[Table, dict]:
+    """The ranking table of the provinces and the values of the map's tiles."""
     ranking, tiles = [], {}
     for row in rows:
         t = province_targets.get(row.province_id)
@@ -310,42 +306,72 @@ def national(*, start: dt.date, end: dt.date) -> dict:
         [[i + 1] + r for i, r in enumerate(ranking)],
     )
     ranking_table.columns.insert(0, ("rank", _("Rank")))
-    trend_table = trend(start=start, end=end)
-    return {
-        "as_of": as_of, "kpis": k, "tiles": tiles, "ranking": ranking_table, "trend": trend_table,
-        "kpi_table": kpi_table(k), "rejections": rejection_reasons(start=start, end=end, province=None),
-        "trend_page": page_table(trend_table),
-        "chart": chart_series(trend_table, books_target=k["books_target"], as_of=as_of),
-    }
+    return ranking_table, tiles
 
 
-def _facility_label(row: FacilityDayRollup) -> list:
-    return [row.facility.code, row.facility.name]
+def national(*, start: dt.date, end: dt.date, only: str | None = None) -> dict:
+    """Everything on the national dashboard (seven queries). An export passes `only` (kpis,
+    ranking, trend or rejections) and gets that table alone, without the queries of the others."""
+    data: dict = {}
+    if only in (None, "kpis", "ranking"):
+        as_of = latest_day(end=end)
+        national_targets, province_targets = targets_by_province(end.year)
+        rows = list(ProvinceDayRollup.objects.filter(day=as_of).select_related("province")
+                    .order_by("province__code"))
+        data["as_of"] = as_of
+        if only in (None, "kpis"):
+            k = kpis(_totals(rows), national_targets, as_of=as_of or end, pace=_pace(None, as_of) if as_of else 0)
+            data.update(kpis=k, kpi_table=kpi_table(k))
+        if only in (None, "ranking"):
+            data["ranking"], data["tiles"] = _ranking(rows, province_targets)
+    if only in (None, "trend"):
+        data["trend"] = trend(start=start, end=end)
+    if only in (None, "rejections"):
+        data["rejections"] = rejection_reasons(start=start, end=end, province=None)
+    if only is None:
+        data["trend_page"] = page_table(data["trend"])
+        data["chart"] = chart_series(data["trend"], books_target=data["kpis"]["books_target"], as_of=as_of)
+    return data
 
 
-def province(*, province: Province, start: dt.date, end: dt.date, full: bool = False) -> dict:
-    """Everything on one province's dashboard (about ten queries). Lists are capped on the
-    page; exports pass `full` for every row."""
+def province(*, province: Province, start: dt.date, end: dt.date, full: bool = False,
+             only: str | None = None) -> dict:
+    """Everything on one province's dashboard (eleven queries). Lists are capped on the page;
+    an export passes `full` for every row and `only` (the table's key) to skip the others."""
     limit = None if full else LIST_LIMIT
-    as_of = latest_day(end=end, province=province)
-    national_targets, province_targets = targets_by_province(end.year)
-    targets = province_targets.get(province.pk) or Targets(None, None, None, None)
-    row = ProvinceDayRollup.objects.filter(province=province, day=as_of).first()
-    totals = _totals([row] if row else [])
-    k = kpis(totals, targets, as_of=as_of or end, pace=_pace(province, as_of) if as_of else 0)
+
+    def want(key: str) -> bool:
+        return only is None or only == key
+
+    # The last day with rollups and its row, in one indexed step back from `end`.
+    row = ProvinceDayRollup.objects.filter(province=province, day__lte=end).order_by("-day").first()
+    as_of = row.day if row else None
+    data: dict = {"as_of": as_of}
+    if want("kpis"):
+        _national, province_targets = targets_by_province(end.year)
+        targets = province_targets.get(province.pk) or Targets(None, None, None, None)
+        k = kpis(_totals([row] if row else []), targets, as_of=as_of or end,
+                 pace=_pace(province, as_of) if as_of else 0)
+        data.update(kpis=k, kpi_table=kpi_table(k))
+    if want("trend"):
+        data["trend"] = trend(start=start, end=end, province=province)
     day_rows = FacilityDayRollup.objects.filter(province=province, day=as_of)
-    trend_table = trend(start=start, end=end, province=province)
-    return {
-        "as_of": as_of, "kpis": k, "kpi_table": kpi_table(k), "trend": trend_table,
-        "trend_page": page_table(trend_table),
-        "breakdown": _breakdown(day_rows),
-        "completeness": _completeness(day_rows, limit=limit),
-        "silent": _silent(day_rows, limit=limit),
-        "connectivity": _connectivity(province=province, as_of=as_of, limit=limit),
-        "pending": _pending(day_rows, limit=limit),
-        "rejections": rejection_reasons(start=start, end=end, province=province),
-        "chart": chart_series(trend_table, books_target=k["books_target"], as_of=as_of),
-    }
+    if want("facilities"):
+        data["breakdown"] = _breakdown(day_rows)
+    if want("completeness"):
+        data["completeness"] = _completeness(day_rows, limit=limit)
+    if want("silent"):
+        data["silent"] = _silent(day_rows, limit=limit)
+    if want("connectivity"):
+        data["connectivity"] = _connectivity(province=province, as_of=as_of, limit=limit)
+    if want("pending"):
+        data["pending"] = _pending(day_rows, limit=limit)
+    if want("rejections"):
+        data["rejections"] = rejection_reasons(start=start, end=end, province=province)
+    if only is None:
+        data["trend_page"] = page_table(data["trend"])
+        data["chart"] = chart_series(data["trend"], books_target=data["kpis"]["books_target"], as_of=as_of)
+    return data
 
 
 def _breakdown(day_rows) -> Table:
@@ -375,8 +401,9 @@ def _completeness(day_rows, *, limit: int | None) -> Table:
     """Completeness per facility expected to send (DHIS2-style reporting rate), worst first."""
     rows = (
         day_rows.filter(status__in=[FacilityStatus.APPROVED, FacilityStatus.CONNECTED, FacilityStatus.SUSPENDED])
-        .select_related("facility")
-        .order_by("days_with_data_30d", "facility__code")[:limit]
+        .order_by("days_with_data_30d", "facility__code")
+        .values_list("facility__code", "facility__name", "status", "days_with_data_30d", "accepted_30d",
+                     "expected_30d")[:limit]
     )
     status_labels = dict(FacilityStatus.choices)
     return Table(
@@ -385,9 +412,10 @@ def _completeness(day_rows, *, limit: int | None) -> Table:
          ("days", _("Days with data (of 30)")), ("completeness", _("Completeness (%)")),
          ("accepted", _("Accepted submissions")), ("expected", _("Expected per month")),
          ("volume", _("Accepted vs expected (%)"))],
-        [_facility_label(r) + [status_labels.get(r.status, r.status), r.days_with_data_30d,
-                               round(r.completeness_pct, 1), r.accepted_30d, r.expected_30d or "",
-                               "" if r.volume_pct is None else round(r.volume_pct, 1)] for r in rows],
+        # The percentages are FacilityDayRollup.completeness_pct and .volume_pct.
+        [[code, name, status_labels.get(status, status), days, round(100.0 * days / 30, 1), accepted,
+          expected or "", round(100.0 * accepted / expected, 1) if expected else ""]
+         for code, name, status, days, accepted, expected in rows],
         note=_("Facilities approved, connected or suspended; the worst first; 50 here, all in the export."),
     )
 
@@ -397,24 +425,26 @@ def _rate(rejected: int, received: int):
 
 
 def _silent(day_rows, *, limit: int | None) -> Table:
-    rows = day_rows.filter(is_silent=True).select_related("facility").order_by(
-        "last_accepted_at", "facility__code")[:limit]
+    rows = day_rows.filter(is_silent=True).order_by("last_accepted_at", "facility__code").values_list(
+        "facility__code", "facility__name", "last_contact_at", "last_accepted_at", "rejected_7d",
+        "received_7d")[:limit]
     return Table(
         "silent", _("Silent facilities"),
         [("code", _("Code")), ("facility", _("Facility")), ("last_contact", _("Last contact")),
          ("last_accepted", _("Last accepted submission")), ("rejection_rate", _("Rejection rate, 7 days (%)"))],
-        [_facility_label(r) + [r.last_contact_at, r.last_accepted_at, _rate(r.rejected_7d, r.received_7d)]
-         for r in rows],
+        [[code, name, contact, accepted, _rate(rejected, received)]
+         for code, name, contact, accepted, rejected, received in rows],
     )
 
 
 def _pending(day_rows, *, limit: int | None) -> Table:
-    rows = day_rows.filter(status=FacilityStatus.PENDING).select_related("facility").order_by(
-        "facility__registered_at", "facility__code")[:limit]
+    rows = day_rows.filter(status=FacilityStatus.PENDING).order_by(
+        "facility__registered_at", "facility__code").values_list(
+        "facility__code", "facility__name", "facility__registered_at")[:limit]
     return Table(
         "pending", _("Pending registrations"),
         [("code", _("Code")), ("facility", _("Facility")), ("registered", _("Registered at"))],
-        [_facility_label(r) + [r.facility.registered_at] for r in rows],
+        [list(r) for r in rows],
     )
 
 
@@ -422,19 +452,21 @@ def _connectivity(*, province: Province, as_of: dt.date | None, limit: int | Non
     """Facilities that went silent or whose rejection rate jumped in the 7 days ending `as_of`."""
     rows = []
     if as_of is not None:
-        rows = list(
+        rows = (
             FacilityDayRollup.objects.filter(province=province, day__gt=as_of - dt.timedelta(days=7), day__lte=as_of)
             .filter(Q(went_silent=True) | Q(rejection_jumped=True))
-            .select_related("facility")
-            .order_by("-day", "facility__code")[:limit]
+            .order_by("-day", "facility__code")
+            .values_list("day", "facility__code", "facility__name", "went_silent", "last_contact_at",
+                         "last_accepted_at", "rejected_7d", "received_7d", "rejected_prev_7d",
+                         "received_prev_7d")[:limit]
         )
     return Table(
         "connectivity", _("Connectivity alerts (last 7 days)"),
         [("day", _("Day")), ("code", _("Code")), ("facility", _("Facility")), ("event", _("Event")),
          ("last_contact", _("Last contact")), ("last_accepted", _("Last accepted submission")),
          ("rate", _("Rejection rate, 7 days (%)")), ("rate_before", _("The 7 days before (%)"))],
-        [[r.day] + _facility_label(r)
-         + [_("Went silent") if r.went_silent else _("Rejection rate jumped"), r.last_contact_at,
-            r.last_accepted_at, _rate(r.rejected_7d, r.received_7d), _rate(r.rejected_prev_7d, r.received_prev_7d)]
-         for r in rows],
+        [[day, code, name, _("Went silent") if went_silent else _("Rejection rate jumped"), contact, accepted,
+          _rate(rejected, received), _rate(rejected_prev, received_prev)]
+         for day, code, name, went_silent, contact, accepted, rejected, received, rejected_prev, received_prev
+         in rows],
     )

@@ -1,4 +1,5 @@
 from django.db import models
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 
@@ -129,7 +130,15 @@ class FacilityDayRollup(RollupFields):
         verbose_name = _("facility day rollup")
         verbose_name_plural = _("facility day rollups")
         constraints = [models.UniqueConstraint(fields=["facility", "day"], name="facility_day_unique")]
-        indexes = [models.Index(fields=["province", "day"], name="facility_day_province")]
+        indexes = [
+            models.Index(fields=["province", "day"], name="facility_day_province"),
+            # The province page's short lists read only their few rows of the day (not the
+            # whole province's), so they stay cheap with thousands of facilities in a province.
+            models.Index(fields=["province", "day"], condition=Q(is_silent=True), name="facility_day_silent"),
+            models.Index(fields=["province", "day"], condition=Q(status="pending"), name="facility_day_pending"),
+            models.Index(fields=["province", "day"], condition=Q(went_silent=True) | Q(rejection_jumped=True),
+                         name="facility_day_alerts"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.facility_id} {self.day}"

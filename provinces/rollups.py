@@ -76,7 +76,7 @@ visits AS (
     WHERE created_at >= %(start_ts)s AND created_at < %(end_ts)s
     GROUP BY 1, 2
 ),
-seed AS (
+seed AS MATERIALIZED (  -- once per facility, not once per facility-day of the grid
     SELECT f.id AS facility_id,
         (SELECT h.last_contact_at FROM facilities_facilitydailyhealth h
          WHERE h.facility_id = f.id AND h.day < %(grid_start)s AND h.last_contact_at IS NOT NULL
@@ -198,18 +198,25 @@ fac AS (
     WHERE day BETWEEN %(start)s AND %(end)s
     GROUP BY province_id, day
 ),
-book_days AS (
+book_base AS (  -- books created before the chunk, per province (no per-day sort of every book)
+    SELECT c.residence_province_id AS province_id, COUNT(*) AS n
+    FROM healthbook_book b JOIN healthbook_citizen c ON c.id = b.citizen_id
+    WHERE c.residence_province_id IS NOT NULL AND b.created_at < %(start_ts)s
+    GROUP BY 1
+),
+book_days AS (  -- books created on each day of the chunk
     SELECT c.residence_province_id AS province_id,
            (b.created_at AT TIME ZONE %(tz)s)::date AS day, COUNT(*) AS n
     FROM healthbook_book b JOIN healthbook_citizen c ON c.id = b.citizen_id
-    WHERE c.residence_province_id IS NOT NULL AND b.created_at < %(end_ts)s
+    WHERE c.residence_province_id IS NOT NULL AND b.created_at >= %(start_ts)s AND b.created_at < %(end_ts)s
     GROUP BY 1, 2
 ),
 books AS (
     SELECT p.id AS province_id, days.day,
         COALESCE(SUM(bd.n) FILTER (WHERE bd.day = days.day), 0) AS new,
-        COALESCE(SUM(bd.n) FILTER (WHERE bd.day <= days.day), 0) AS total
+        COALESCE(MAX(bb.n), 0) + COALESCE(SUM(bd.n) FILTER (WHERE bd.day <= days.day), 0) AS total
     FROM provinces_province p CROSS JOIN days
+    LEFT JOIN book_base bb ON bb.province_id = p.id
     LEFT JOIN book_days bd ON bd.province_id = p.id AND bd.day <= days.day
     GROUP BY p.id, days.day
 ),
@@ -226,7 +233,7 @@ valid AS (
     WHERE c.residence_province_id IS NOT NULL
     GROUP BY 1, 2
 ),
-{using_ctes}appointments AS (
+{using_ctes}appointments AS MATERIALIZED (  -- each appointment's visit looked up once, not per use
     SELECT f.province_id, a.appointment_date,
         (SELECT MIN((e.occurred_at AT TIME ZONE %(tz)s)::date) FROM healthbook_encounter e
          WHERE e.book_id = a.book_id

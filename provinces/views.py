@@ -79,7 +79,7 @@ def national_export_view(request, table: str, fmt: str):
     if table not in NATIONAL_TABLES or fmt not in FORMATS:
         raise Http404
     _form, start, end = date_range(request.GET)
-    return _export(table, fmt, dashboards.national(start=start, end=end), "toan-quoc")
+    return _export(table, fmt, dashboards.national(start=start, end=end, only=table), "toan-quoc")
 
 
 @role_required(*PROVINCE_ROLES)
@@ -89,5 +89,5 @@ def province_export_view(request, code: str, table: str, fmt: str):
     if table not in PROVINCE_TABLES or fmt not in FORMATS:
         raise Http404
     _form, start, end = date_range(request.GET)
-    data = dashboards.province(province=province, start=start, end=end, full=True)
+    data = dashboards.province(province=province, start=start, end=end, full=True, only=table)
     return _export(table, fmt, data, f"tinh-{province.code}")

@@ -77,6 +77,9 @@ class Encounter(models.Model):
         indexes = [
             models.Index(fields=["book", "-occurred_at"], name="encounter_book_time"),
             models.Index(fields=["facility", "occurred_at"], name="encounter_facility_time"),
+            # "Visits received" of the rollups (provinces.rollups): the encounters first recorded
+            # on a day, a range scan instead of a scan of every visit.
+            models.Index(fields=["created_at"], name="encounter_created_at"),
         ]
 
     def __str__(self) -> str:
