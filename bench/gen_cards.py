@@ -16,7 +16,7 @@ group is the first two letters of MA_THE_BHYT.
 What is synthetic (no legal source): the group -> benefit-level mapping,
 group choice by age, facility code suffixes, addresses, the family-name
 frequencies (approximate public figures).  Identifier *structure* follows
-healthbook/identifiers.py (see its docstring for sources and [UNVERIFIED]
+healthbook/identifiers/ (see its docstring for sources and [UNVERIFIED]
 points).
 
 Properties:

@@ -614,7 +614,7 @@ def test_duplicate_person_is_a_warning():
 
 
 def _msgids_from_source():
-    tree = ast.parse((REPO / "healthbook" / "identifiers.py").read_text(encoding="utf-8"))
+    tree = ast.parse((REPO / "healthbook" / "identifiers" / "problems.py").read_text(encoding="utf-8"))
     for node in ast.walk(tree):
         if isinstance(node, ast.AnnAssign) and getattr(node.target, "id", "") == "MESSAGES":
             return {k.value: v.args[0].value for k, v in zip(node.value.keys, node.value.values, strict=True)}
@@ -627,8 +627,8 @@ def test_every_code_has_a_literal_english_msgid():
     assert all(m.isascii() and m.endswith(".") for m in msgids.values())
 
 
-def test_every_msgid_has_a_vietnamese_translation_in_identifiers_vi_txt():
-    text = (REPO / "healthbook" / "identifiers_vi.txt").read_text(encoding="utf-8")
+def test_every_msgid_has_a_vietnamese_translation_in_vi_txt():
+    text = (REPO / "healthbook" / "identifiers" / "vi.txt").read_text(encoding="utf-8")
     pairs = dict(line.split("\t") for line in text.splitlines() if line and not line.startswith("#"))
     msgids = set(_msgids_from_source().values())
     assert set(pairs) == msgids
