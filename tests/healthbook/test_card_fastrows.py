@@ -16,7 +16,7 @@ from healthbook.cards.fastrows import FastValidator
 from healthbook.cards.pipeline import ChunkValidator
 from healthbook.cards.rows import RowContext, validate_row
 from tests.healthbook.conftest import person
-from tests.healthbook.test_identifiers import _load_gen
+from tests.healthbook.idrules import load_gen
 
 TODAY = date(2026, 11, 26)
 HEADER = [
@@ -75,7 +75,7 @@ def _same(ctx, layout, records):
 
 
 def test_generated_rows_with_defects_agree():
-    gen = _load_gen()
+    gen = load_gen()
     rows = [row for _i, row, _info in gen.iter_rows(rows=3000, seed=31, as_of=TODAY, bad_share=0.4)]
     layout, records = _records(rows)
     assert _same(_context(), layout, records) > 500  # the fast path did many of the valid rows
