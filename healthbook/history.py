@@ -195,7 +195,11 @@ _TIMELINE_BRANCHES = {
   SELECT 'prescription', max(m.occurred_at), min(m.id), m.facility_id, max(m.prescription_code),
          coalesce(min(m.encounter_id)::text, ''), count(*), 0
     FROM healthbook_medication m WHERE m.book_id = %(book)s AND m.occurred_at IS NOT NULL
+     AND (m.encounter_id IS NULL OR m.encounter_id IN (
+          SELECT r.encounter_id FROM healthbook_medication r
+           WHERE r.book_id = %(book)s AND r.occurred_at >= (SELECT since FROM lab_cut)))
     GROUP BY m.facility_id, m.encounter_id, CASE WHEN m.encounter_id IS NULL THEN m.prescription_code END
+    HAVING max(m.occurred_at) >= (SELECT since FROM lab_cut)
 """,
     "vaccination": """
   SELECT 'vaccination', i.occurred_at, i.id, i.facility_id, i.vaccine_code, i.dose_number, 0, 0
