@@ -245,3 +245,46 @@ def test_book_urls_are_the_url_confs(patient_a):
     assert urls["visit_prefix"] + "42" + urls["visit_suffix"] == reverse(
         "book-visit", kwargs={"public_id": pid, "visit_id": 42}
     )
+
+
+def test_timeline_pages_bound_lab_and_drug_groups_without_cutting_them(patient_a, facility_a, facility_b):
+    """Paged walks (lab and drug groups bounded by the page's oldest visit) list exactly what one
+    unbounded page lists: a group whose rows straddle the bound keeps all of them."""
+    from healthbook import history
+    from healthbook.models import Medication
+
+    book = patient_a.book
+    now = timezone.now()
+    for i in range(12):
+        e = df.visit(book, facility_a if i % 2 else facility_b, when=now - dt.timedelta(days=3 * i), labs=2, drugs=2)
+        # one more drug of the same visit a week older than it: the group straddles any bound
+        Medication.objects.create(
+            book=book, facility=e.facility, submission=e.submission, encounter=e,
+            occurred_at=e.occurred_at - dt.timedelta(days=7), source_key=f"late-{i}", code="40.9", name="Late",
+        )
+    for i in range(3):  # drugs without a visit, grouped by prescription code
+        Medication.objects.create(
+            book=book, facility=facility_a, submission=df.submission(facility_a), encounter=None,
+            occurred_at=now - dt.timedelta(days=5 * i + 1), source_key=f"rx-{i}", code="40.1", name="Rx",
+            prescription_code=f"RX{i % 2}",
+        )
+
+    class Access:
+        pass
+
+    access = Access()
+    access.book = book
+    for kinds in (history.TIMELINE_KINDS, ("visit", "prescription"), ("visit", "lab")):
+        flt = history.TimelineFilter(kinds=kinds)
+        everything, _ = history.timeline(access, flt, limit=1000)
+        for limit in (1, 2, 5):
+            walked, before = [], None
+            while True:
+                items, cursor = history.timeline(access, flt, before=before, limit=limit)
+                walked += items
+                if not cursor:
+                    break
+                before = history.parse_cursor(cursor)
+            assert [vars(i) for i in walked] == [vars(i) for i in everything]
+        if "prescription" in kinds:  # the visits' groups, the late drug included
+            assert sum(1 for i in everything if i.kind == "prescription" and i.count == 3) == 12
