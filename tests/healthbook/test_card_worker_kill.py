@@ -32,14 +32,14 @@ def _db_url() -> str:
     return f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
 
 
-def _worker(tmp_path: Path, pool: str, name: str) -> subprocess.Popen:
+def _worker(tmp_path: Path, pool: str, name: str, chunk: int = 400) -> subprocess.Popen:
     env = os.environ | {
         "DJANGO_SETTINGS_MODULE": "config.test_settings",
         "DATABASE_URL": _db_url(),
         "CELERY_BROKER_URL": BROKER,
         "SSKDT_MEDIA_ROOT": str(tmp_path / "media"),
         "SSKDT_VAR_DIR": str(tmp_path / "var"),
-        "CARD_IMPORT_CHUNK_ROWS": "400",
+        "CARD_IMPORT_CHUNK_ROWS": str(chunk),
         "CARD_IMPORT_STALE_SECONDS": "3",
         "CARD_IMPORT_SWEEP_SECONDS": "1",
         "CELERY_VISIBILITY_TIMEOUT": "30",
@@ -72,46 +72,51 @@ def _stop(proc: subprocess.Popen) -> None:
         proc.wait(10)
 
 
-def test_killed_worker_batch_resumes_with_exact_counts(proof, tmp_path, card_codelists, settings):
+def _kill_three_times(proof, tmp_path, settings, *, rows: int, chunk: int, seed: int) -> None:
+    """Three SIGKILLs at about a quarter, a half and three quarters of the batch: the pool child
+    running the task (its parent re-queues it), then the whole worker with its beat (a new worker's
+    sweeper resumes the stale batch), then that new worker too. The counts must come out exact."""
     import redis
 
     redis.Redis.from_url(BROKER).flushdb()
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    rows = 8000
     data, expected_file = tmp_path / "cards.csv", tmp_path / "expected.json"
     subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "gen_cards.py"), "--rows", str(rows), "--seed", "41", "--bad-share",
+        [sys.executable, str(ROOT / "bench" / "gen_cards.py"), "--rows", str(rows), "--seed", str(seed), "--bad-share",
          "0.05", "--out", str(data), "--emit-expected", str(expected_file)],
         check=True, stdout=subprocess.DEVNULL,
     )
     expected = json.loads(expected_file.read_text())
-    row = proof.row("R1", f"SIGKILL of the Celery worker mid-batch ({rows} rows, 400-row chunks): the pool child, "
-                          "then the whole worker with its beat; a new worker started")
-    workers = [_worker(tmp_path, "prefork", "first")]
+    row = proof.row("R1", f"SIGKILL of the Celery worker at three points of a {rows:,}-row batch ({chunk:,}-row "
+                          "chunks): the pool child, then the whole worker with its beat, then its replacement")
+    points = [rows // 4, rows // 2, rows * 3 // 4]
+    wait = max(60.0, rows / 500)
+    workers = [_worker(tmp_path, "prefork", "first", chunk)]
+    killed_at: list[int] = []
     try:
         from healthbook.cards.services import card_batch_create
 
         with data.open("rb") as fh:
             card_batch_create(acting_user=None, fh=fh, name="cards.csv")  # the task is sent to Redis on commit
 
+        def running_past(n):
+            return _wait_for(lambda: (b := _batch()).rows_read >= n and b.status == "running" and b, wait,
+                             f"progress past row {n}")
+
         # Kill 1: the pool child running the task (the parent re-queues it: reject_on_worker_lost).
-        running = _wait_for(lambda: (b := _batch()).rows_read >= 800 and b.status == "running" and b, 30, "progress")
-        child_pid = int(running.worker.rsplit(":", 1)[1])
-        os.kill(child_pid, signal.SIGKILL)
-        killed_at = [running.rows_read]
-
-        # Kill 2: the whole worker (parent, pool and beat) once the batch moved on after the first kill.
-        after = _wait_for(lambda: (b := _batch()).rows_read >= killed_at[0] + 1600 and b.status == "running" and b,
-                          60, "resume after the first kill")
-        assert after.runs >= 2
-        _stop(workers[0])
-        killed_at.append(_batch().rows_read)
-        assert _batch().status == CardBatch.Status.RUNNING
-        assert killed_at[1] < rows
-
-        # A new worker: its beat sweeper finds the stale batch and the import resumes.
-        workers.append(_worker(tmp_path, "solo", "second"))
-        done = _wait_for(lambda: (b := _batch()).is_finished and b, 120, "the batch to finish")
+        running = running_past(points[0])
+        os.kill(int(running.worker.rsplit(":", 1)[1]), signal.SIGKILL)
+        killed_at.append(running.rows_read)
+        # Kills 2 and 3: the whole worker (parent, pool and beat), each time replaced by a new one
+        # whose beat sweeper finds the stale batch.
+        for n, point in enumerate(points[1:], start=2):
+            running_past(max(point, killed_at[-1] + chunk))
+            _stop(workers[-1])
+            killed_at.append(_batch().rows_read)
+            assert _batch().status == CardBatch.Status.RUNNING
+            workers.append(_worker(tmp_path, "solo" if n == 2 else "prefork", f"worker{n}", chunk))
+        assert killed_at[-1] < rows
+        done = _wait_for(lambda: (b := _batch()).is_finished and b, 2 * wait, "the batch to finish")
     finally:
         for proc in workers:
             _stop(proc)
@@ -120,15 +125,23 @@ def test_killed_worker_batch_resumes_with_exact_counts(proof, tmp_path, card_cod
     found = sorted(CardBatchProblem.objects.values_list("line", "column", "code"))
     wanted = sorted((r["line"], e["column"], e["code"]) for r in expected["rejected"] for e in r["errors"])
     citizens = Citizen.objects.count()
-    row.set(times=2, figure=f"2 kills (at rows {killed_at[0]} and {killed_at[1]}), {done.runs} runs; "
-            f"rows lost {rows - done.rows_read}, accepted {done.rows_accepted}/{counts['accepted']} expected, "
-            f"rejected {done.rows_rejected}/{counts['rejected']}; duplicates {citizens - counts['accepted']} "
-            f"(citizens {citizens}); rejected-row reasons as generated: {found == wanted}; status {done.status}")
+    row.set(times=3, figure=f"3 kills (at rows {', '.join(f'{k:,}' for k in killed_at)}), {done.runs} runs; "
+            f"rows lost {rows - done.rows_read}, accepted {done.rows_accepted:,}/{counts['accepted']:,} expected, "
+            f"rejected {done.rows_rejected:,}/{counts['rejected']:,}; duplicates {citizens - counts['accepted']} "
+            f"(citizens {citizens:,}); rejected-row reasons as generated: {found == wanted}; status {done.status}")
     assert done.status == CardBatch.Status.DONE, done.failure_message
-    assert done.runs >= 3
+    assert done.runs >= 4
     assert (done.rows_read, done.rows_accepted, done.rows_rejected) == (rows, counts["accepted"], counts["rejected"])
     assert Citizen.objects.count() == HealthBook.objects.count() == InsuranceCard.objects.count() == counts["accepted"]
     assert (done.citizens_created, done.books_created, done.cards_created) == (counts["accepted"],) * 3
     assert found == wanted
-    print(f"\nR1: killed at rows {killed_at}; runs {done.runs}; {rows} rows read, {done.rows_accepted} accepted, "
-          f"{done.rows_rejected} rejected; duplicates 0")
+
+
+def test_killed_worker_batch_resumes_with_exact_counts(proof, tmp_path, card_codelists, settings):
+    _kill_three_times(proof, tmp_path, settings, rows=8000, chunk=400, seed=41)
+
+
+@pytest.mark.proof_long
+def test_large_batch_survives_three_worker_kills(proof, tmp_path, card_codelists, settings):
+    rows = int(os.environ.get("PROOF_R1_ROWS", "200000"))
+    _kill_three_times(proof, tmp_path, settings, rows=rows, chunk=5000, seed=43)
