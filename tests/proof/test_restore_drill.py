@@ -1,7 +1,7 @@
 """R9: backup and point-in-time restore drill (long: `make proof` only).
 
 A throwaway PostgreSQL 15 cluster with WAL archiving gets the schema, a base backup, then
-PITR_DRILL_WRITE_SECONDS (default 60; the plan's drill is 600) of writes — rows and access-log
+PITR_DRILL_WRITE_SECONDS (default 600, the plan's ten minutes) of writes — rows and access-log
 entries committed together. A table is dropped; the archive is restored into a new data
 directory up to one second before the drop. Every write acknowledged before the target must be
 there, the dropped table must be back, nothing after the target may be, and the access-log
@@ -29,7 +29,7 @@ def _iso(epoch: float) -> str:
 
 
 def test_r9_point_in_time_restore_loses_nothing_before_the_target(proof):
-    seconds = float(os.environ.get("PITR_DRILL_WRITE_SECONDS", "60"))
+    seconds = float(os.environ.get("PITR_DRILL_WRITE_SECONDS", "600"))
     row = proof.row(
         "R9",
         f"throwaway PostgreSQL 15: schema, pg_basebackup, {seconds:.0f} s of writes (rows + access-log entries), "
