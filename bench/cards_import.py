@@ -41,6 +41,9 @@ def main() -> int:
     p.add_argument("--workdir", default=str(ROOT / "var" / "bench"))
     p.add_argument("--chunk-rows", type=int, default=None)
     p.add_argument("--profile", action="store_true", help="time each merge statement of the measured import")
+    p.add_argument("--prewarm", action="store_true",
+                   help="before the measurement, read the citizen, book and card tables and their indexes into "
+                        "shared_buffers (pg_prewarm), as on a server that has been serving them")
     p.add_argument("--base-only", action="store_true", help="only wipe the tables and import the base file")
     p.add_argument("--skip-base", action="store_true", help="keep the database as it is (base already imported)")
     args = p.parse_args()
@@ -147,6 +150,17 @@ def measured(args, n, batch_file, work, b0) -> int:
         cur.execute("VACUUM ANALYZE healthbook_citizen")
         cur.execute("VACUUM ANALYZE healthbook_card")
         cur.execute("VACUUM ANALYZE healthbook_book")
+        if args.prewarm:
+            cur.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+            cur.execute(
+                "SELECT coalesce(sum(pg_prewarm(c.oid)), 0) FROM pg_class c "
+                "JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = 'public' "
+                "WHERE c.relkind IN ('r', 'i') AND (c.relname IN ('healthbook_citizen', 'healthbook_book', "
+                "'healthbook_card', 'healthbook_card_history') OR c.oid IN (SELECT indexrelid FROM pg_index "
+                "WHERE indrelid IN ('healthbook_citizen'::regclass, 'healthbook_book'::regclass, "
+                "'healthbook_card'::regclass, 'healthbook_card_history'::regclass)))"
+            )
+            print(f"prewarmed {cur.fetchone()[0] * 8 / 1024:,.0f} MB into shared_buffers")
         cur.execute("SELECT count(*) FROM healthbook_citizen")
         citizens = cur.fetchone()[0]
         print(f"citizens before the measured import: {citizens}")
@@ -174,6 +188,11 @@ def measured(args, n, batch_file, work, b0) -> int:
         f"cards_updated {b1.cards_updated}"
     )
     print(f"ratio import / plain COPY = {t_import / t_copy:.2f}")
+    with connection.cursor() as cur:
+        cur.execute("SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', "
+                    "'checkpoint_timeout', 'wal_compression', 'synchronous_commit', 'fsync', 'full_page_writes') "
+                    "ORDER BY name")
+        print("server: " + ", ".join(f"{name}={value}{unit or ''}" for name, value, unit in cur.fetchall()))
     print(f"peak RSS of this process (file streamed, chunk {settings.CARD_IMPORT_CHUNK_ROWS}): {rss:.0f} MB")
     for key, value in sorted(totals.items(), key=lambda kv: -kv[1]):
         print(f"  {value:7.2f} s  {key}")
