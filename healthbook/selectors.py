@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import islice, product
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -19,7 +20,7 @@ from config.spreadsheet import neutralise_formula
 from healthbook import identifiers as ids
 from healthbook.cards.problems import message_for
 from healthbook.models import CardBatch, CardBatchProblem, Citizen
-from healthbook.names import search_name
+from healthbook.names import edit_distance, search_name
 
 # ---------------------------------------------------------------- card batches
 
@@ -105,9 +106,12 @@ class CitizenMatch:
 
 
 def _ranked(sql: str, params: dict, *, threshold: float | None = None) -> list[tuple[int, float]]:
+    if threshold is None:  # one statement: no transaction round trips
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
     with transaction.atomic(), connection.cursor() as cursor:
-        if threshold is not None:
-            cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(threshold)])
+        cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(threshold)])
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -124,10 +128,12 @@ def citizens_find_by_name(
     1. The exact name, then names that start with it ("nguyen van an" → "nguyen van anh"):
        a B-tree range scan, score 1.0 for the exact name.
     2. Only if nothing matched so (a typo, a missing word): names similar by trigrams (pg_trgm),
-       within the birth year when one is given (an index-only scan over that year's names);
-       without one, first among the names sharing the longest prefix with the typed name (a
-       typo in the last word: _near_prefix, B-tree), then through the trigram GIN index.
-       Ranked by similarity.
+       without a birth year first among the names sharing the longest prefix with the typed
+       name (a typo in the last word: _near_prefix, B-tree); then, with or without one, the
+       typed words that occur in no name corrected against the dictionary of name words (a
+       typo in any word: _corrected_words, B-tree); only then within the birth year when one
+       is given (an index-only scan over that year's names), else through the trigram GIN
+       index. Ranked by similarity to the name as typed.
     """
     wanted = search_name(name)
     if len(wanted) < 3:
@@ -147,8 +153,10 @@ def citizens_find_by_name(
         "ORDER BY search_name = %(q)s DESC, search_name, id LIMIT %(limit)s",
         params,
     )
-    if not ranked and not birth_year:
-        ranked = _near_prefix(wanted, params, extra)
+    if not ranked:
+        ranked = (None if birth_year else _near_prefix(wanted, params, extra)) or _corrected_words(
+            wanted, params, extra
+        )
     if not ranked:
         seen = [0]
         params |= {"seen": seen, "rest": limit - len(ranked), "threshold": NAME_SIMILARITY_THRESHOLD}
@@ -193,6 +201,74 @@ def _near_prefix(wanted: str, params: dict, extra: str) -> list[tuple[int, float
         if ranked:
             return ranked
     return []
+
+
+# A typo in an earlier word (the family or middle name) without birth year would otherwise go
+# to the trigram GIN index, which must recheck every name sharing the common trigrams (and with
+# a birth year to a similarity scan of that year's names). Instead, each typed word that occurs
+# in no name (healthbook_name_word; the last word may be the start of one) is replaced by the
+# dictionary words near it — edit distance up to 1 for words of up to four letters, 2 for
+# longer ones, an adjacent swap counting one; the nearest first — and the corrected names are
+# looked up as typed names are (B-tree prefix range scans, at most CORRECTED_NAMES of them),
+# ranked by similarity to the name as typed. Nothing found so: the trigram paths.
+CORRECTION_CANDIDATES = 4  # per misspelt word, the nearest first
+CORRECTED_NAMES = 16
+
+_UNKNOWN_WORDS = """
+WITH typed AS (SELECT w, pos FROM unnest(%(words)s::text[]) WITH ORDINALITY AS t(w, pos)),
+unknown AS (
+    SELECT w, pos FROM typed
+    WHERE NOT EXISTS (SELECT 1 FROM healthbook_name_word d WHERE d.word = typed.w)
+      AND NOT (pos = %(last)s AND EXISTS (SELECT 1 FROM healthbook_name_word d WHERE d.word LIKE %(last_prefix)s))
+)
+SELECT u.pos, u.w, d.word FROM unknown u
+LEFT JOIN healthbook_name_word d ON length(d.word) BETWEEN length(u.w) - 2 AND length(u.w) + 2
+    AND levenshtein_less_equal(d.word, u.w, 2) <= 2
+"""
+
+
+def _word_corrections(words: list[str]) -> dict[int, list[str]] | None:
+    """Position (0-based) -> the nearest dictionary words, for each typed word that occurs in no
+    name; None when a word cannot be corrected so (or every word is known)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_UNKNOWN_WORDS, {
+            "words": words, "last": len(words), "last_prefix": _like_prefix(words[-1]),
+        })
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    near: dict[int, list[tuple[int, str]]] = {}
+    for pos, typed, word in rows:
+        found = near.setdefault(pos - 1, [])
+        if word is not None:
+            distance = edit_distance(typed, word)
+            if distance <= (1 if len(typed) <= 4 else 2):
+                found.append((distance, word))
+    corrections = {}
+    for pos, found in near.items():
+        if not found:
+            return None
+        corrections[pos] = [word for _, word in sorted(found)[:CORRECTION_CANDIDATES]]
+    return corrections
+
+
+def _corrected_words(wanted: str, params: dict, extra: str) -> list[tuple[int, float]]:
+    words = wanted.split()
+    corrections = _word_corrections(words)
+    if not corrections:
+        return []
+    choices = [corrections.get(pos, [word]) for pos, word in enumerate(words)]
+    names = [" ".join(name) for name in islice(product(*choices), CORRECTED_NAMES)]
+    lookups = " UNION ".join(
+        f"(SELECT id, search_name FROM healthbook_citizen WHERE search_name LIKE %(name{i})s{extra} "  # noqa: S608
+        "ORDER BY search_name USING ~<~ LIMIT %(limit)s)"
+        for i in range(len(names))
+    )
+    return _ranked(
+        f"SELECT id, similarity(search_name, %(q)s) AS score FROM ({lookups}) found "  # noqa: S608
+        "ORDER BY score DESC, search_name, id LIMIT %(limit)s",
+        params | {f"name{i}": _like_prefix(name) for i, name in enumerate(names)},
+    )
 
 
 def _like_prefix(value: str) -> str:
