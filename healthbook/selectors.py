@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
-from itertools import islice, product
+from itertools import product
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -204,15 +204,17 @@ def _near_prefix(wanted: str, params: dict, extra: str) -> list[tuple[int, float
 
 
 # A typo in an earlier word (the family or middle name) without birth year would otherwise go
-# to the trigram GIN index, which must recheck every name sharing the common trigrams (and with
-# a birth year to a similarity scan of that year's names). Instead, each typed word that occurs
+# to the trigram GIN index, which must recheck every name sharing the common trigrams; any typo
+# with a birth year to a similarity scan of that year's names. Instead, each typed word that occurs
 # in no name (healthbook_name_word; the last word may be the start of one) is replaced by the
 # dictionary words near it — edit distance up to 1 for words of up to four letters, 2 for
 # longer ones, an adjacent swap counting one; the nearest first — and the corrected names are
 # looked up as typed names are (B-tree prefix range scans, at most CORRECTED_NAMES of them),
-# ranked by similarity to the name as typed. Nothing found so: the trigram paths.
+# ranked by the number of edits, then by similarity to the name as typed. Nothing found so:
+# the trigram paths.
 CORRECTION_CANDIDATES = 4  # per misspelt word, the nearest first
-CORRECTED_NAMES = 16
+CORRECTED_NAMES = 16  # the fewest edits first
+CORRECTED_WORDS = 3  # more misspelt words than that: the trigram paths
 
 _UNKNOWN_WORDS = """
 WITH typed AS (SELECT w, pos FROM unnest(%(words)s::text[]) WITH ORDINALITY AS t(w, pos)),
@@ -227,9 +229,9 @@ LEFT JOIN healthbook_name_word d ON length(d.word) BETWEEN length(u.w) - 2 AND l
 """
 
 
-def _word_corrections(words: list[str]) -> dict[int, list[str]] | None:
-    """Position (0-based) -> the nearest dictionary words, for each typed word that occurs in no
-    name; None when a word cannot be corrected so (or every word is known)."""
+def _word_corrections(words: list[str]) -> dict[int, list[tuple[int, str]]] | None:
+    """Position (0-based) -> [(edit distance, dictionary word)], nearest first, for each typed
+    word that occurs in no name; None when a word cannot be corrected so (or every word is known)."""
     with connection.cursor() as cursor:
         cursor.execute(_UNKNOWN_WORDS, {
             "words": words, "last": len(words), "last_prefix": _like_prefix(words[-1]),
@@ -244,31 +246,34 @@ def _word_corrections(words: list[str]) -> dict[int, list[str]] | None:
             distance = edit_distance(typed, word)
             if distance <= (1 if len(typed) <= 4 else 2):
                 found.append((distance, word))
-    corrections = {}
-    for pos, found in near.items():
-        if not found:
-            return None
-        corrections[pos] = [word for _, word in sorted(found)[:CORRECTION_CANDIDATES]]
-    return corrections
+    if not all(near.values()):
+        return None
+    return {pos: sorted(found)[:CORRECTION_CANDIDATES] for pos, found in near.items()}
 
 
 def _corrected_words(wanted: str, params: dict, extra: str) -> list[tuple[int, float]]:
+    """Names found with the misspelt words corrected: fewest edits first, then by similarity."""
     words = wanted.split()
     corrections = _word_corrections(words)
-    if not corrections:
+    if not corrections or len(corrections) > CORRECTED_WORDS:
         return []
-    choices = [corrections.get(pos, [word]) for pos, word in enumerate(words)]
-    names = [" ".join(name) for name in islice(product(*choices), CORRECTED_NAMES)]
-    lookups = " UNION ".join(
-        f"(SELECT id, search_name FROM healthbook_citizen WHERE search_name LIKE %(name{i})s{extra} "  # noqa: S608
-        "ORDER BY search_name USING ~<~ LIMIT %(limit)s)"
-        for i in range(len(names))
+    choices = [corrections.get(pos, [(0, word)]) for pos, word in enumerate(words)]
+    names = sorted(
+        (sum(distance for distance, _ in name), " ".join(word for _, word in name)) for name in product(*choices)
+    )[:CORRECTED_NAMES]
+    lookups = " UNION ALL ".join(
+        f"(SELECT id, search_name, {distance} AS edits FROM healthbook_citizen "  # noqa: S608
+        f"WHERE search_name LIKE %(name{i})s{extra} ORDER BY search_name USING ~<~ LIMIT %(limit)s)"
+        for i, (distance, _) in enumerate(names)
     )
-    return _ranked(
-        f"SELECT id, similarity(search_name, %(q)s) AS score FROM ({lookups}) found "  # noqa: S608
-        "ORDER BY score DESC, search_name, id LIMIT %(limit)s",
-        params | {f"name{i}": _like_prefix(name) for i, name in enumerate(names)},
-    )
+    return [
+        (pk, score) for pk, score, _ in _ranked(
+            "SELECT id, similarity(search_name, %(q)s) AS score, min(edits) AS edits "  # noqa: S608
+            f"FROM ({lookups}) found GROUP BY id, search_name "
+            "ORDER BY edits, score DESC, search_name, id LIMIT %(limit)s",
+            params | {f"name{i}": _like_prefix(name) for i, (_, name) in enumerate(names)},
+        )
+    ]
 
 
 def _like_prefix(value: str) -> str:
