@@ -127,13 +127,13 @@ def citizens_find_by_name(
 
     1. The exact name, then names that start with it ("nguyen van an" → "nguyen van anh"):
        a B-tree range scan, score 1.0 for the exact name.
-    2. Only if nothing matched so (a typo, a missing word): names similar by trigrams (pg_trgm),
-       without a birth year first among the names sharing the longest prefix with the typed
-       name (a typo in the last word: _near_prefix, B-tree); then, with or without one, the
-       typed words that occur in no name corrected against the dictionary of name words (a
-       typo in any word: _corrected_words, B-tree); only then within the birth year when one
-       is given (an index-only scan over that year's names), else through the trigram GIN
-       index. Ranked by similarity to the name as typed.
+    2. Only if nothing matched so (a typo, a missing word): without a birth year, first among
+       the names sharing the longest prefix with the typed name (a typo in the last word:
+       _near_prefix, B-tree); then, with or without one, with the typed words that occur in no
+       name corrected against the dictionary of name words (a typo in any word:
+       _corrected_words, B-tree; fewest edits first); only then by trigram similarity
+       (pg_trgm): within the birth year when one is given (an index-only scan over that year's
+       names), else through the trigram GIN index. Ranked by similarity to the name as typed.
     """
     wanted = search_name(name)
     if len(wanted) < 3:
@@ -204,9 +204,9 @@ def _near_prefix(wanted: str, params: dict, extra: str) -> list[tuple[int, float
 
 
 # A typo in an earlier word (the family or middle name) without birth year would otherwise go
-# to the trigram GIN index, which must recheck every name sharing the common trigrams; any typo
-# with a birth year to a similarity scan of that year's names. Instead, each typed word that occurs
-# in no name (healthbook_name_word; the last word may be the start of one) is replaced by the
+# to the trigram GIN index, which must recheck every name sharing the common trigrams; any
+# typo with a birth year to a similarity scan of that year's names. Instead, each typed word
+# that occurs in no name (healthbook_name_word; the last word may be the start of one) is replaced by the
 # dictionary words near it — edit distance up to 1 for words of up to four letters, 2 for
 # longer ones, an adjacent swap counting one; the nearest first — and the corrected names are
 # looked up as typed names are (B-tree prefix range scans, at most CORRECTED_NAMES of them),
