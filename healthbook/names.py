@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["normalize_name", "search_name"]
+__all__ = ["edit_distance", "normalize_name", "search_name"]
 
 
 def normalize_name(s: str | None) -> str:
@@ -82,3 +82,21 @@ def search_name(s: str | None) -> str:
     # translate() handles precomposed letters (NFC input) and drops
     # combining marks (NFD input) in one pass.
     return " ".join(s.translate(_FOLD).split())
+
+
+def edit_distance(a: str, b: str) -> int:
+    """Optimal string alignment distance: insertions, deletions, substitutions and swaps of two
+    adjacent letters ("ngyuen" -> "nguyen": 1) each count one. For single words (short)."""
+    if a == b:
+        return 0
+    before: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        current = [i]
+        for j, cb in enumerate(b, 1):
+            cost = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                cost = min(cost, before[j - 2] + 1)
+            current.append(cost)
+        before, previous = previous, current
+    return previous[-1]

@@ -11,6 +11,7 @@ import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from itertools import product
 
 from django.db import connection, transaction
 from django.utils import timezone
@@ -19,7 +20,7 @@ from config.spreadsheet import neutralise_formula
 from healthbook import identifiers as ids
 from healthbook.cards.problems import message_for
 from healthbook.models import CardBatch, CardBatchProblem, Citizen
-from healthbook.names import search_name
+from healthbook.names import edit_distance, search_name
 
 # ---------------------------------------------------------------- card batches
 
@@ -105,9 +106,12 @@ class CitizenMatch:
 
 
 def _ranked(sql: str, params: dict, *, threshold: float | None = None) -> list[tuple[int, float]]:
+    if threshold is None:  # one statement: no transaction round trips
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
     with transaction.atomic(), connection.cursor() as cursor:
-        if threshold is not None:
-            cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(threshold)])
+        cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(threshold)])
         cursor.execute(sql, params)
         return cursor.fetchall()
 
@@ -123,11 +127,13 @@ def citizens_find_by_name(
 
     1. The exact name, then names that start with it ("nguyen van an" → "nguyen van anh"):
        a B-tree range scan, score 1.0 for the exact name.
-    2. Only if nothing matched so (a typo, a missing word): names similar by trigrams (pg_trgm),
-       within the birth year when one is given (an index-only scan over that year's names);
-       without one, first among the names sharing the longest prefix with the typed name (a
-       typo in the last word: _near_prefix, B-tree), then through the trigram GIN index.
-       Ranked by similarity.
+    2. Only if nothing matched so (a typo, a missing word): without a birth year, first among
+       the names sharing the longest prefix with the typed name (a typo in the last word:
+       _near_prefix, B-tree); then, with or without one, with the typed words that occur in no
+       name corrected against the dictionary of name words (a typo in any word:
+       _corrected_words, B-tree; fewest edits first); only then by trigram similarity
+       (pg_trgm): within the birth year when one is given (an index-only scan over that year's
+       names), else through the trigram GIN index. Ranked by similarity to the name as typed.
     """
     wanted = search_name(name)
     if len(wanted) < 3:
@@ -147,8 +153,10 @@ def citizens_find_by_name(
         "ORDER BY search_name = %(q)s DESC, search_name, id LIMIT %(limit)s",
         params,
     )
-    if not ranked and not birth_year:
-        ranked = _near_prefix(wanted, params, extra)
+    if not ranked:
+        ranked = (None if birth_year else _near_prefix(wanted, params, extra)) or _corrected_words(
+            wanted, params, extra
+        )
     if not ranked:
         seen = [0]
         params |= {"seen": seen, "rest": limit - len(ranked), "threshold": NAME_SIMILARITY_THRESHOLD}
@@ -193,6 +201,79 @@ def _near_prefix(wanted: str, params: dict, extra: str) -> list[tuple[int, float
         if ranked:
             return ranked
     return []
+
+
+# A typo in an earlier word (the family or middle name) without birth year would otherwise go
+# to the trigram GIN index, which must recheck every name sharing the common trigrams; any
+# typo with a birth year to a similarity scan of that year's names. Instead, each typed word
+# that occurs in no name (healthbook_name_word; the last word may be the start of one) is replaced by the
+# dictionary words near it — edit distance up to 1 for words of up to four letters, 2 for
+# longer ones, an adjacent swap counting one; the nearest first — and the corrected names are
+# looked up as typed names are (B-tree prefix range scans, at most CORRECTED_NAMES of them),
+# ranked by the number of edits, then by similarity to the name as typed. Nothing found so:
+# the trigram paths.
+CORRECTION_CANDIDATES = 4  # per misspelt word, the nearest first
+CORRECTED_NAMES = 16  # the fewest edits first
+CORRECTED_WORDS = 3  # more misspelt words than that: the trigram paths
+
+_UNKNOWN_WORDS = """
+WITH typed AS (SELECT w, pos FROM unnest(%(words)s::text[]) WITH ORDINALITY AS t(w, pos)),
+unknown AS (
+    SELECT w, pos FROM typed
+    WHERE NOT EXISTS (SELECT 1 FROM healthbook_name_word d WHERE d.word = typed.w)
+      AND NOT (pos = %(last)s AND EXISTS (SELECT 1 FROM healthbook_name_word d WHERE d.word LIKE %(last_prefix)s))
+)
+SELECT u.pos, u.w, d.word FROM unknown u
+LEFT JOIN healthbook_name_word d ON length(d.word) BETWEEN length(u.w) - 2 AND length(u.w) + 2
+    AND levenshtein_less_equal(d.word, u.w, 2) <= 2
+"""
+
+
+def _word_corrections(words: list[str]) -> dict[int, list[tuple[int, str]]] | None:
+    """Position (0-based) -> [(edit distance, dictionary word)], nearest first, for each typed
+    word that occurs in no name; None when a word cannot be corrected so (or every word is known)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_UNKNOWN_WORDS, {
+            "words": words, "last": len(words), "last_prefix": _like_prefix(words[-1]),
+        })
+        rows = cursor.fetchall()
+    if not rows:
+        return None
+    near: dict[int, list[tuple[int, str]]] = {}
+    for pos, typed, word in rows:
+        found = near.setdefault(pos - 1, [])
+        if word is not None:
+            distance = edit_distance(typed, word)
+            if distance <= (1 if len(typed) <= 4 else 2):
+                found.append((distance, word))
+    if not all(near.values()):
+        return None
+    return {pos: sorted(found)[:CORRECTION_CANDIDATES] for pos, found in near.items()}
+
+
+def _corrected_words(wanted: str, params: dict, extra: str) -> list[tuple[int, float]]:
+    """Names found with the misspelt words corrected: fewest edits first, then by similarity."""
+    words = wanted.split()
+    corrections = _word_corrections(words)
+    if not corrections or len(corrections) > CORRECTED_WORDS:
+        return []
+    choices = [corrections.get(pos, [(0, word)]) for pos, word in enumerate(words)]
+    names = sorted(
+        (sum(distance for distance, _ in name), " ".join(word for _, word in name)) for name in product(*choices)
+    )[:CORRECTED_NAMES]
+    lookups = " UNION ALL ".join(
+        f"(SELECT id, search_name, {distance} AS edits FROM healthbook_citizen "  # noqa: S608
+        f"WHERE search_name LIKE %(name{i})s{extra} ORDER BY search_name USING ~<~ LIMIT %(limit)s)"
+        for i, (distance, _) in enumerate(names)
+    )
+    return [
+        (pk, score) for pk, score, _ in _ranked(
+            "SELECT id, similarity(search_name, %(q)s) AS score, min(edits) AS edits "  # noqa: S608
+            f"FROM ({lookups}) found GROUP BY id, search_name "
+            "ORDER BY edits, score DESC, search_name, id LIMIT %(limit)s",
+            params | {f"name{i}": _like_prefix(name) for i, (_, name) in enumerate(names)},
+        )
+    ]
 
 
 def _like_prefix(value: str) -> str:

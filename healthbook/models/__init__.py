@@ -7,7 +7,15 @@ detail, immunizations, pregnancy check-ups, papers, documents). See docs/intake.
 """
 
 from healthbook.models.card_batches import CardBatch, CardBatchPerson, CardBatchProblem
-from healthbook.models.citizens import BirthPrecision, Citizen, HealthBook, InsuranceCard, InsuranceCardHistory, Sex
+from healthbook.models.citizens import (
+    BirthPrecision,
+    Citizen,
+    HealthBook,
+    InsuranceCard,
+    InsuranceCardHistory,
+    NameWord,
+    Sex,
+)
 from healthbook.models.clinical import (
     BirthCertificate,
     ClinicalNote,
@@ -56,5 +64,6 @@ __all__ = [
     "HealthBook",
     "InsuranceCard",
     "InsuranceCardHistory",
+    "NameWord",
     "Sex",
 ]

@@ -203,3 +203,25 @@ class InsuranceCardHistory(CardFields):
 
     def __str__(self) -> str:
         return f"{self.card_number} ({self.valid_from}–{self.valid_to})"
+
+
+class NameWord(models.Model):
+    """A word that occurs in some citizen's search name ("nguyen", "van", "an"): the dictionary
+    the finder corrects a misspelt family or middle name against before it falls back to the
+    trigram index (healthbook.selectors). Vietnamese names use a few thousand distinct words.
+
+    Filled by statement-level triggers on healthbook_citizen (migration 0012), so every way a
+    citizen is created or renamed — the card merge, the intake, the ORM, plain SQL — adds its
+    words, set-wise, once per statement. Words are never removed: a word no longer in any name
+    only costs the finder a query that finds nobody.
+    """
+
+    word = models.CharField(max_length=255, primary_key=True, db_collation="C")
+
+    class Meta:
+        db_table = "healthbook_name_word"
+        verbose_name = _("name word")
+        verbose_name_plural = _("name words")
+
+    def __str__(self) -> str:
+        return self.word

@@ -2,6 +2,8 @@
 diacritics, ranked, optionally by birth year and province."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from healthbook.selectors import citizen_find_exact, citizens_find, citizens_find_by_name
 from tests.healthbook.conftest import card_csv, person
@@ -69,3 +71,38 @@ def test_misspelt_name_is_found_by_similarity(people):
     assert [m.citizen.personal_id for m in citizens_find_by_name(name="tran thi binhh", birth_year=1985)] == [
         "079185200003"
     ]
+
+
+def test_misspelt_family_or_middle_name_is_corrected_against_the_name_words(people):
+    with CaptureQueriesContext(connection) as queries:
+        family = citizens_find_by_name(name="ngyuen van an")
+    assert [m.citizen.full_name for m in family][:2] == ["Nguyễn Văn An", "Nguyễn Văn An"]
+    assert all(0 < m.score < 1 for m in family)
+    assert not any("search_name %" in q["sql"] for q in queries), "took the trigram index"
+    middle = citizens_find_by_name(name="nguyen vna anh")
+    assert middle[0].citizen.full_name == "Nguyễn Văn Anh"
+    assert [m.citizen.full_name for m in citizens_find_by_name(name="tarn thi binh")] == ["Trần Thị Bình"]
+
+
+def test_correction_keeps_the_province_filter(people):
+    hanoi = citizen_find_exact(identifier="001070200004").residence_province_id
+    assert [m.citizen.personal_id for m in citizens_find_by_name(name="nguyne van an", province_id=hanoi)] == [
+        "001070200004"
+    ]
+
+
+def test_known_words_in_another_order_fall_back_to_trigrams(people):
+    # Every word is a name word: nothing to correct, the trigram index still finds the name.
+    assert citizens_find_by_name(name="van nguyen an")[0].citizen.full_name == "Nguyễn Văn An"
+
+
+def test_misspelt_name_search_uses_bounded_queries(people, django_assert_max_num_queries):
+    with django_assert_max_num_queries(10):
+        citizens_find_by_name(name="ngyuen vna an")
+
+
+def test_correction_also_serves_a_birth_year(people):
+    with CaptureQueriesContext(connection) as queries:
+        found = citizens_find_by_name(name="ngyuen van an", birth_year=1970)
+    assert [m.citizen.personal_id for m in found] == ["001070200004"]
+    assert not any(">= 0.45" in q["sql"] for q in queries), "scanned the year's names by similarity"

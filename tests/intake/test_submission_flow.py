@@ -14,6 +14,7 @@ from healthbook.models import (
     HealthBook,
     LabObservation,
     Medication,
+    NameWord,
     Submission,
     SubmissionPayload,
 )
@@ -38,6 +39,14 @@ def test_signed_envelope_is_stored_then_accepted_into_a_new_book(sender, signed,
     assert LabObservation.objects.filter(book=book).count() == 40
     assert Medication.objects.filter(book=book).count() == 10
     assert FollowUpAppointment.objects.filter(book=book).count() == 1
+
+
+def test_citizen_created_from_facility_data_adds_its_name_words(sender, signed, intake_codelists):
+    # The finder corrects misspelt names against these words (healthbook.selectors).
+    process(sender.post(signed))
+    citizen = Citizen.objects.get()
+    assert citizen.search_name
+    assert set(citizen.search_name.split()) <= set(NameWord.objects.values_list("word", flat=True))
 
 
 def test_base64_envelope_is_accepted(sender, signed, intake_codelists):
