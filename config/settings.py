@@ -122,6 +122,17 @@ if CACHE_URL:
 else:
     # Shared between processes (rate limits must hold across gunicorn workers).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache_table"}}
+# Rendered book fragments (header facts, timeline rows), in each process's memory: their keys
+# carry the book's content version (bumped by database triggers), so nothing is ever shown
+# from an older state of the book and no process has to be told to forget. Facility and code
+# names inside them are at most BOOK_FRAGMENT_SECONDS old, as in the name caches they come from.
+BOOK_FRAGMENT_SECONDS = env_int("BOOK_FRAGMENT_SECONDS", 300)
+CACHES["book_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "book-fragments",
+    "TIMEOUT": BOOK_FRAGMENT_SECONDS,
+    "OPTIONS": {"MAX_ENTRIES": env_int("BOOK_FRAGMENT_ENTRIES", 5000)},
+}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
