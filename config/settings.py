@@ -114,6 +114,12 @@ def _database_url() -> str:
 
 DATABASES = {"default": dj_database_url.parse(_database_url(), conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Prepared statements for the compiled hot-path queries only (config.compiled: the access
+# decision, the signed-in user, the viewers panel); every other query binds client-side and is
+# never prepared. Switch off behind a pooler in transaction mode without prepared-statement
+# support (PgBouncer before 1.21).
+if env_bool("DB_PREPARED_STATEMENTS", True):
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = env_str("CACHE_URL", "")
