@@ -35,7 +35,7 @@ from healthbook.models import (
 TIMELINE_KINDS = ("visit", "lab", "prescription", "vaccination", "pregnancy", "certificate")
 # The tables the header's facts and the timeline read. The book pages cache what they render
 # from them under the book's content_version, which database triggers on exactly these tables
-# bump (migration 0012); tests/doctor/test_book_cache.py checks the queries read no other table.
+# bump (migration 0013); tests/doctor/test_book_cache.py checks the queries read no other table.
 CACHED_SOURCES = (
     "healthbook_encounter",
     "healthbook_lab_observation",

@@ -123,7 +123,7 @@ class HealthBook(models.Model):
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # Bumped by database triggers whenever a row the book pages cache is written (migration
-    # 0012, healthbook.history.CACHED_SOURCES): the key of the cached header facts and timeline.
+    # 0013, healthbook.history.CACHED_SOURCES): the key of the cached header facts and timeline.
     content_version = models.BigIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:

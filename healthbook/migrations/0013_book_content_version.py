@@ -65,7 +65,7 @@ def _drop(table: str) -> str:
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("healthbook", "0011_encounter_created_at_index"),
+        ("healthbook", "0012_name_words"),
     ]
 
     operations = [
