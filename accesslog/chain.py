@@ -4,14 +4,15 @@ Each entry stores `row_hash = SHA-256(prev_hash || "\\n" || canonical JSON of th
 the canonical JSON holds every column but `id` and `row_hash` (so `seq` and `prev_hash`
 are covered: moving, editing or dropping an entry breaks the chain at that entry).
 
-Appends are serialised by locking the one chain-head row FOR UPDATE: three round trips in
-a short transaction of their own (lock and read the head; insert and advance the head;
-commit). How the commit reaches the disk is SSKDT_ACCESS_LOG_COMMIT:
+Appends are serialised by locking the one chain-head row FOR UPDATE, in a short transaction
+of their own and two round trips (begin, lock and read the head; insert, advance the head,
+commit and, "group", wait for the flush). How the commit reaches the disk is
+SSKDT_ACCESS_LOG_COMMIT:
 
 - "group" (default): the transaction commits without waiting for the WAL flush, so the head
   is held for about a millisecond instead of a flush; then, with the head released, the
-  caller waits until the WAL is flushed past its entry (a one-statement synchronous commit of
-  a WAL message, `pg_logical_emit_message`). Concurrent appenders share their flushes (group
+  caller waits until the WAL is flushed past its entry (a synchronous commit of a WAL
+  message, `pg_logical_emit_message`, sent with the COMMIT). Concurrent appenders share their flushes (group
   commit), and no caller returns — no page is shown — before its entry is on disk.
 - "sync": the commit waits for the flush while holding the head: the same guarantee, at most
   one append per disk flush portal-wide.
@@ -118,41 +119,69 @@ def entry_append(fields: dict) -> dict:
         "request_id",
     ):
         entry[text] = (entry[text] or "")[: _MAX.get(text, 200)]
-    mode = settings.SSKDT_ACCESS_LOG_COMMIT
-    # Inside a caller's transaction the entry commits with it (and SET LOCAL would change how
-    # the caller's whole transaction commits): only an append of its own chooses.
-    own = not connection.in_atomic_block
+    if not connection.in_atomic_block:
+        return _append_own(entry, settings.SSKDT_ACCESS_LOG_COMMIT)
+    # Inside a caller's transaction the entry commits with it (a savepoint here; SET LOCAL would
+    # change how the caller's whole transaction commits, so the caller's mode applies).
     with transaction.atomic(), connection.cursor() as cur:
-        cur.execute("SELECT seq, row_hash FROM accesslog_chain_head WHERE id = 1 FOR UPDATE")
-        head_seq, head_hash = cur.fetchone()
-        entry["seq"] = head_seq + 1
-        entry["prev_hash"] = head_hash.strip()
-        entry["recorded_at"] = timezone.now()
-        entry["row_hash"] = entry_hash(entry["prev_hash"], entry)
-        values = [json.dumps(entry[n], ensure_ascii=False) if n == "details" else entry[n] for n in _INSERT_FIELDS]
-        sql = _INSERT_SQL
-        if own and mode != "sync":
-            # The chain head stays locked until COMMIT returns; waiting for the WAL flush there
-            # would cap the whole portal at one append per disk flush (see docs/doctor-book.md).
-            sql = "SET LOCAL synchronous_commit = off; " + sql
-        cur.execute(sql, [*values, entry["seq"], entry["row_hash"], entry["recorded_at"]])
-    if own and mode == "group":
-        wait_for_disk()
+        cur.execute(_HEAD_SQL)
+        _chain(entry, *cur.fetchone())
+        cur.execute(_INSERT_SQL, _insert_params(entry))
     return entry
 
 
-def wait_for_disk() -> None:
-    """Return once the WAL is flushed to disk up to now (this session's earlier commits included).
+_HEAD_SQL = "SELECT seq, row_hash FROM accesslog_chain_head WHERE id = 1 FOR UPDATE"
+# Returns once the WAL is flushed to disk up to now (the entry's commit included). A synchronous
+# commit waits for the flush of everything written before it, but PostgreSQL skips the wait for a
+# transaction that wrote no WAL; a transactional logical-decoding message is the smallest WAL
+# write any role may make (no table, no lock). Concurrent appenders are flushed together.
+_FLUSH_SQL = "SET LOCAL synchronous_commit = on; SELECT pg_logical_emit_message(true, 'sskdt.accesslog.flush', '')"
 
-    A synchronous commit waits for the flush of everything written before it, but PostgreSQL
-    skips the wait for a transaction that wrote no WAL; a transactional logical-decoding message
-    is the smallest WAL write any role may make (no table, no lock). Concurrent callers are
-    flushed together.
-    """
+
+def _chain(entry: dict, head_seq: int, head_hash: str) -> None:
+    entry["seq"] = head_seq + 1
+    entry["prev_hash"] = head_hash.strip()
+    entry["recorded_at"] = timezone.now()
+    entry["row_hash"] = entry_hash(entry["prev_hash"], entry)
+
+
+def _insert_params(entry: dict) -> list:
+    values = [json.dumps(entry[n], ensure_ascii=False) if n == "details" else entry[n] for n in _INSERT_FIELDS]
+    return [*values, entry["seq"], entry["row_hash"], entry["recorded_at"]]
+
+
+def _append_own(entry: dict, mode: str) -> dict:
+    """An append in a transaction of its own, in two round trips: BEGIN and lock the chain
+    head; then insert, advance the head, COMMIT and — "group" — wait for the WAL flush with
+    the head released (one message: the statements after COMMIT form a transaction of their
+    own, committed synchronously, see _FLUSH_SQL). The head is held for about a round
+    trip; "sync" holds it through the flush; "async" does not wait."""
+    sql = _INSERT_SQL + "; COMMIT"
+    if mode != "sync":
+        # Waiting for the flush before COMMIT returns, with the head locked, would cap the whole
+        # portal at one append per disk flush (see docs/doctor-book.md).
+        sql = "SET LOCAL synchronous_commit = off; " + sql
+    if mode == "group":
+        sql += "; " + _FLUSH_SQL
     with connection.cursor() as cur:
-        cur.execute(
-            "SET LOCAL synchronous_commit = on; SELECT pg_logical_emit_message(true, 'sskdt.accesslog.flush', '')"
-        )
+        try:
+            cur.execute("BEGIN; " + _HEAD_SQL)
+            cur.nextset()
+            _chain(entry, *cur.fetchone())
+            cur.execute(sql, _insert_params(entry))
+        except BaseException:
+            _rollback_quietly(cur)
+            raise
+    return entry
+
+
+def _rollback_quietly(cur) -> None:
+    """End the transaction BEGIN opened (after COMMIT it is a no-op, after a lost connection
+    impossible: the caller's error is the one that matters)."""
+    try:
+        cur.execute("ROLLBACK")
+    except Exception:  # noqa: BLE001, S110 — the original error is re-raised by the caller
+        pass
 
 
 _MAX = {

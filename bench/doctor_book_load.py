@@ -7,7 +7,11 @@ decides access and appends one hash-chained access-log entry, as in production.
 
     export DATABASE_URL=postgres://postgres@127.0.0.1:5432/sskdt_doctor_bench
     python bench/doctor_gen.py            # once: 1 M citizens, 5 M visits, the 500-visit patient
-    python bench/doctor_book_load.py [--seconds 20]
+    python bench/doctor_book_load.py [--seconds 20] [--cold]
+
+The book's header facts and timeline rows are cached per process under the book's content
+version (docs/doctor-book.md): repeated opens of the patient's book use them, as a doctor's
+repeated opens do; `--cold` switches the cache off to measure every page rendered in full.
 """
 
 import argparse
@@ -107,9 +111,14 @@ def wrk(url: str, seconds: int, lua: str) -> dict:
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=20)
+    parser.add_argument(
+        "--cold", action="store_true", help="no cached book fragments (BOOK_FRAGMENT_SECONDS=0): every page renders all"
+    )
     args = parser.parse_args()
     cookies, book, facility_pk = session_cookies()
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.bench_settings"}
+    if args.cold:
+        env["BOOK_FRAGMENT_SECONDS"] = "0"
     server = subprocess.Popen(
         [
             sys.executable,

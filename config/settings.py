@@ -114,6 +114,12 @@ def _database_url() -> str:
 
 DATABASES = {"default": dj_database_url.parse(_database_url(), conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Prepared statements for the compiled hot-path queries only (config.compiled: the access
+# decision, the signed-in user, the viewers panel); every other query binds client-side and is
+# never prepared. Switch off behind a pooler in transaction mode without prepared-statement
+# support (PgBouncer before 1.21).
+if env_bool("DB_PREPARED_STATEMENTS", True):
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = env_str("CACHE_URL", "")
@@ -122,6 +128,17 @@ if CACHE_URL:
 else:
     # Shared between processes (rate limits must hold across gunicorn workers).
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache", "LOCATION": "cache_table"}}
+# Rendered book fragments (header facts, timeline rows), in each process's memory: their keys
+# carry the book's content version (bumped by database triggers), so nothing is ever shown
+# from an older state of the book and no process has to be told to forget. Facility and code
+# names inside them are at most BOOK_FRAGMENT_SECONDS old, as in the name caches they come from.
+BOOK_FRAGMENT_SECONDS = env_int("BOOK_FRAGMENT_SECONDS", 300)
+CACHES["book_fragments"] = {
+    "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+    "LOCATION": "book-fragments",
+    "TIMEOUT": BOOK_FRAGMENT_SECONDS,
+    "OPTIONS": {"MAX_ENTRIES": env_int("BOOK_FRAGMENT_ENTRIES", 5000)},
+}
 
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [

@@ -8,11 +8,13 @@ writes the request's single access-log entry before the page runs (healthbook.ac
 import functools
 import json
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
 from accesslog.models import Outcome
@@ -115,6 +117,8 @@ def _book_context(request, access, tab: str, **extra) -> dict:
         "masked_id": mask_id(access.citizen.personal_id),
         "header": history.book_header(access),
         "urls": book_urls(access.book.public_id),
+        "today": timezone.localdate(),
+        "fragment_seconds": settings.BOOK_FRAGMENT_SECONDS,
         "tab": tab,
         "printing": request.GET.get("print") == "1",
         **extra,
@@ -224,8 +228,8 @@ def emergency_access_view(request, public_id):
 @require_GET
 @book_view("book")
 def book_detail_view(request, access):
-    items, cursor = history.timeline(access, history.TimelineFilter(), limit=10)
-    ctx = _book_context(request, access, "overview", items=items, viewers=book_viewers(access.citizen.pk))
+    recent = history.TimelinePage(access, history.TimelineFilter(), limit=10, paged=False)
+    ctx = _book_context(request, access, "overview", timeline=recent, viewers=book_viewers(access.citizen.pk))
     return render(request, "healthbook/book_detail.html", ctx)
 
 
@@ -246,22 +250,26 @@ def _timeline_filter(form) -> history.TimelineFilter:
 def book_timeline_view(request, access):
     form = TimelineFilterForm(request.GET)
     flt = _timeline_filter(form)
-    before = history.parse_cursor(request.GET.get("before"))
-    items, cursor = history.timeline(access, flt, before=before)
+    raw_before = request.GET.get("before")
     query = request.GET.copy()
     query.pop("before", None)
+    query = query.urlencode()
+    page = history.TimelinePage(
+        access, flt, before=history.parse_cursor(raw_before), key=f"{query}|{raw_before or ''}"
+    )
     ctx = {
         "access": access,
         "book": access.book,
-        "items": items,
-        "cursor": cursor,
-        "query": query.urlencode(),
+        "timeline": page,
+        "query": query,
         "kind_labels": KIND_LABELS,
         "urls": book_urls(access.book.public_id),
+        "fragment_seconds": settings.BOOK_FRAGMENT_SECONDS,
     }
     if request.headers.get("HX-Request"):
         return render(request, "healthbook/partials/timeline_rows.html", ctx)
-    ctx.update(_book_context(request, access, "timeline", form=form, facilities=history.facilities_in_book(access)))
+    facilities = functools.partial(history.facilities_in_book, access)  # read only when not cached
+    ctx.update(_book_context(request, access, "timeline", form=form, facilities=facilities))
     return render(request, "healthbook/book_timeline.html", ctx)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from django.db import connection
 from django.db.models import OuterRef, Subquery
@@ -32,6 +33,22 @@ from healthbook.models import (
 )
 
 TIMELINE_KINDS = ("visit", "lab", "prescription", "vaccination", "pregnancy", "certificate")
+# The tables the header's facts and the timeline read. The book pages cache what they render
+# from them under the book's content_version, which database triggers on exactly these tables
+# bump (migration 0013); tests/doctor/test_book_cache.py checks the queries read no other table.
+CACHED_SOURCES = (
+    "healthbook_encounter",
+    "healthbook_lab_observation",
+    "healthbook_medication",
+    "healthbook_immunization",
+    "healthbook_pregnancy_checkup",
+    "healthbook_follow_up",
+    "healthbook_birth_certificate",
+    "healthbook_sick_leave",
+    "healthbook_discharge_paper",
+    "healthbook_referral",
+    "healthbook_document",
+)
 PAGE_SIZE = 25
 
 # Chronic conditions and recorded allergies are read from the diagnoses (ICD-10 prefixes):
@@ -87,14 +104,28 @@ def tune_connection_for_pages() -> None:
 
 
 @dataclass
-class Header:
-    age: int | None
-    card_status: str  # "valid" | "expired" | "none"
-    primary_care: Facility | None
+class HeaderFacts:
+    """What the header reads from the clinical records (cached with the book's version)."""
+
     chronic: list[tuple[str, str]] = field(default_factory=list)
     allergies: list[tuple[str, str]] = field(default_factory=list)
     missed_follow_ups: int = 0
     overdue_vaccines: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Header:
+    """Identity facts and card status (from the rows the access decision loaded) and, read
+    only when the page renders them (not when its cached fragment is used), `facts`."""
+
+    age: int | None
+    card_status: str  # "valid" | "expired" | "none"
+    primary_care: Facility | None
+    access: object = None
+
+    @cached_property
+    def facts(self) -> HeaderFacts:
+        return header_facts(self.access) if self.access is not None else HeaderFacts()
 
 
 _FACILITY_TTL = 300.0
@@ -123,11 +154,8 @@ def age_on(birth_date: dt.date | None, today: dt.date) -> int | None:
 
 
 def book_header(access) -> Header:
-    """Identity facts, card status, chronic conditions, allergies and alerts.
-
-    One query (diagnosis codes, the newest follow-up dates and the last visit, see
-    _HEADER_SQL), plus the given vaccinations for a child under SCHEDULE_AGE_LIMIT_YEARS;
-    facility and code names come from the process caches."""
+    """Identity facts and card status, no query (facility names from the process cache);
+    the clinical facts follow in `Header.facts` when they are rendered."""
     citizen = access.citizen
     today = timezone.localdate()
     card = getattr(citizen, "card", None) if _has_card(citizen) else None
@@ -138,22 +166,31 @@ def book_header(access) -> Header:
             "valid" if card.valid_from <= today and (card.valid_to is None or card.valid_to >= today) else "expired"
         )
         primary = facility_by_code(card.primary_care_facility_code)
+    return Header(age_on(citizen.birth_date, today), status, primary, access)
+
+
+def header_facts(access) -> HeaderFacts:
+    """Chronic conditions, allergies and alerts: one query (diagnosis codes, the newest
+    follow-up dates and the last visit, see _HEADER_SQL), plus the given vaccinations for a
+    child under SCHEDULE_AGE_LIMIT_YEARS; code names from the process caches."""
+    today = timezone.localdate()
     with connection.cursor() as cur:
         cur.execute(_HEADER_SQL, {"book": access.book.pk, "limit": FOLLOW_UP_LIMIT})
         codes, appointment_dates, last_visit_at = cur.fetchone()
     codes = set(codes)
     names = codenames.names("icd10", codes)
-    chronic = sorted((c, names.get(c, "")) for c in codes if c.startswith(CHRONIC_PREFIXES))
-    allergies = sorted((c, names.get(c, "")) for c in codes if c.startswith(ALLERGY_PREFIXES))
-    age = age_on(citizen.birth_date, today)
-    header = Header(age, status, primary, chronic, allergies)
+    facts = HeaderFacts(
+        chronic=sorted((c, names.get(c, "")) for c in codes if c.startswith(CHRONIC_PREFIXES)),
+        allergies=sorted((c, names.get(c, "")) for c in codes if c.startswith(ALLERGY_PREFIXES)),
+    )
     last_visit = timezone.localtime(last_visit_at).date() if last_visit_at else None
-    header.missed_follow_ups = sum(1 for day in appointment_dates if follow_up_missed(day, last_visit, today))
+    facts.missed_follow_ups = sum(1 for day in appointment_dates if follow_up_missed(day, last_visit, today))
+    age = age_on(access.citizen.birth_date, today)
     if age is not None and age < SCHEDULE_AGE_LIMIT_YEARS:  # adults have no schedule (no overdue doses)
-        header.overdue_vaccines = [
+        facts.overdue_vaccines = [
             row["name"] for row in vaccination_schedule(access)["rows"] if row["state"] == "overdue"
         ]
-    return header
+    return facts
 
 
 # The header's facts in one round trip: the distinct diagnosis codes, the dates of the newest
@@ -342,6 +379,28 @@ def _name_items(items: list[TimelineItem]) -> None:
             item.extra = visit_types.get(item.extra, item.extra)
         elif item.kind == "vaccination":
             item.name = vaccines.get(item.code, "")
+
+
+class TimelinePage:
+    """One page of the timeline, read when first used: a page shown from its cached fragment
+    (healthbook/partials/timeline_rows.html) asks the database nothing. `key` names the page
+    in that cache (the request's filter and cursor, as sent); `paged=False` shows no "older" link."""
+
+    def __init__(self, access, flt: TimelineFilter, *, before=None, limit: int = PAGE_SIZE, paged=True, key=""):
+        self.access, self.flt, self.before, self.limit, self.paged = access, flt, before, limit, paged
+        self.key = f"{limit}|{int(paged)}|{key}"
+
+    @cached_property
+    def _page(self):
+        return timeline(self.access, self.flt, before=self.before, limit=self.limit)
+
+    @property
+    def items(self) -> list[TimelineItem]:
+        return self._page[0]
+
+    @property
+    def cursor(self) -> str | None:
+        return self._page[1] if self.paged else None
 
 
 def facilities_in_book(access) -> list[tuple[str, str]]:

@@ -97,3 +97,11 @@ def login(client):
         return client
 
     return _login
+
+
+@pytest.fixture(autouse=True)
+def _fresh_book_fragments():
+    """Rendered book fragments live in process memory: no test sees another's."""
+    from django.core.cache import caches
+
+    caches["book_fragments"].clear()

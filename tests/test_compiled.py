@@ -19,3 +19,41 @@ def test_a_sentinel_missing_from_the_sql_is_refused(db):
     query = CompiledQuery(lambda s: User.objects.filter(pk=1)[:1], {"pk": -987654321})
     with pytest.raises(ValueError, match="sentinels not found"):
         query.run({"pk": 1})
+
+
+def _prepared_statements() -> list[str]:
+    from django.db import connection
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT statement FROM pg_prepared_statements")
+        return [row[0] for row in cur.fetchall()]
+
+
+def test_the_statement_is_prepared_once_per_connection(db):
+    a = f.ministry(username="a.user")
+    query = CompiledQuery(lambda s: User.objects.filter(pk=s["pk"]).order_by("pk")[:1], {"pk": -987654321})
+    for _ in range(3):
+        assert [u.username for u in query.run({"pk": a.pk})] == ["a.user"]
+    assert len([s for s in _prepared_statements() if "accounts_user" in s]) == 1
+
+
+def test_without_prepared_statements_the_same_query_runs_unprepared(db):
+    from django.db import connection
+
+    a = f.ministry(username="a.user")
+    query = CompiledQuery(lambda s: User.objects.filter(pk=s["pk"]).order_by("pk")[:1], {"pk": -987654321})
+    connection.ensure_connection()
+    saved, connection.connection.prepare_threshold = connection.connection.prepare_threshold, None
+    try:  # None is what DB_PREPARED_STATEMENTS=0 configures
+        assert [u.username for u in query.run({"pk": a.pk})] == ["a.user"]
+        assert not [s for s in _prepared_statements() if "accounts_user" in s]
+    finally:
+        connection.connection.prepare_threshold = saved
+
+
+def test_a_compiled_query_shows_in_the_query_log(db, django_assert_num_queries):
+    a = f.ministry(username="a.user")
+    query = CompiledQuery(lambda s: User.objects.filter(pk=s["pk"]).order_by("pk")[:1], {"pk": -987654321})
+    with django_assert_num_queries(1) as captured:
+        query.run({"pk": a.pk})
+    assert f'"accounts_user"."id" = {a.pk}' in captured.captured_queries[0]["sql"]

@@ -122,6 +122,9 @@ class HealthBook(models.Model):
         "healthbook.CardBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # Bumped by database triggers whenever a row the book pages cache is written (migration
+    # 0013, healthbook.history.CACHED_SOURCES): the key of the cached header facts and timeline.
+    content_version = models.BigIntegerField(default=0, db_default=0, editable=False)
 
     class Meta:
         db_table = "healthbook_book"

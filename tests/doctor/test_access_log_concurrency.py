@@ -55,13 +55,16 @@ def _append_statements(settings, mode: str, *, inside_transaction: bool = False)
 
 def test_group_commit_waits_for_the_disk_after_releasing_the_chain_head(settings):
     sql = _append_statements(settings, "group")
-    insert = next(i for i, s in enumerate(sql) if "INSERT INTO accesslog_entry" in s)
-    commit = next(i for i, s in enumerate(sql) if s == "COMMIT" and i > insert)
-    barrier = [i for i, s in enumerate(sql) if "pg_logical_emit_message" in s]
+    assert len(sql) == 2 and sql[0].startswith("BEGIN")  # two round trips, the first locks the head
+    parts = [p.strip() for p in sql[1].split(";")]
+    at = {name: next(i for i, p in enumerate(parts) if name in p) for name in (
+        "synchronous_commit = off", "INSERT INTO accesslog_entry", "UPDATE accesslog_chain_head",
+        "synchronous_commit = on", "pg_logical_emit_message")}
+    commit = parts.index("COMMIT")
     # The head is held without a flush (async commit), then the caller waits for the WAL flush
     # in a synchronous commit of its own, once the head is released.
-    assert "synchronous_commit = off" in sql[insert]
-    assert barrier and barrier[0] > commit and "synchronous_commit = on" in sql[barrier[0]]
+    assert at["synchronous_commit = off"] < at["INSERT INTO accesslog_entry"] < at["UPDATE accesslog_chain_head"]
+    assert at["UPDATE accesslog_chain_head"] < commit < at["synchronous_commit = on"] < at["pg_logical_emit_message"]
     assert chain_verify().ok
 
 
@@ -78,3 +81,19 @@ def test_an_append_inside_a_callers_transaction_commits_with_it_synchronously(se
     for mode in ("group", "async"):
         sql = _append_statements(settings, mode, inside_transaction=True)
         assert not any("synchronous_commit" in s or "pg_logical_emit_message" in s for s in sql)
+
+
+def test_a_failed_append_leaves_no_transaction_open_and_no_entry():
+    import pytest
+    from psycopg.pq import TransactionStatus
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT seq FROM accesslog_chain_head")
+        start = cur.fetchone()[0]
+    with pytest.raises(TypeError):  # fails between the two round trips, with the head locked
+        access_log_record(actor=Actor(kind="person", username="d"), event="view", viewed="book", outcome=0,
+                          details={"not json": object()})
+    assert connection.connection.info.transaction_status == TransactionStatus.IDLE
+    access_log_record(actor=Actor(kind="person", username="d"), event="view", viewed="book", outcome=0)
+    result = chain_verify()
+    assert result.ok and result.head_seq == start + 1
