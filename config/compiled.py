@@ -110,6 +110,7 @@ class CompiledQuery:
         params = [(v[1](values[v[0]]) if v[1] is not type(values[v[0]]) else values[v[0]]) if kind == "v" else v
                   for kind, v in c.slots]
         connection = connections[self.using]
+        connection.close_if_health_check_failed()  # as Django's own cursor() does first
         connection.ensure_connection()
         started = time.monotonic()
         # Django's own wrapper: its error translation and execute wrappers still apply. Its debug

@@ -5,6 +5,7 @@ import pytest
 from accounts.models import User
 from config.compiled import CompiledQuery
 from tests import factories as f
+from tests.conftest import TRANSACTIONAL
 
 
 def test_runs_the_compiled_sql_with_the_real_values(db):
@@ -57,3 +58,22 @@ def test_a_compiled_query_shows_in_the_query_log(db, django_assert_num_queries):
     with django_assert_num_queries(1) as captured:
         query.run({"pk": a.pk})
     assert f'"accounts_user"."id" = {a.pk}' in captured.captured_queries[0]["sql"]
+
+
+@TRANSACTIONAL
+def test_a_dropped_connection_is_replaced_before_the_query_as_django_cursors_do():
+    import psycopg
+    from django.db import connection
+
+    a = f.ministry(username="a.user")
+    query = CompiledQuery(lambda s: User.objects.filter(pk=s["pk"]).order_by("pk")[:1], {"pk": -987654321})
+    query.run({"pk": a.pk})
+    pid = connection.connection.info.backend_pid
+    d = connection.settings_dict
+    with psycopg.connect(
+        dbname=d["NAME"], host=d["HOST"], port=d["PORT"], user=d["USER"], password=d["PASSWORD"], autocommit=True
+    ) as admin:
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+    connection.health_check_done = False  # a new request: the first query checks the connection
+    assert [u.username for u in query.run({"pk": a.pk})] == ["a.user"]
+    assert connection.connection.info.backend_pid != pid
