@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import can_manage_staff, is_staff_member
-from accounts.models import Role
+from accounts.access import can_manage_staff
+from core.roles import Role, is_staff_member
 
 
 @dataclass(frozen=True)

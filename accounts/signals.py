@@ -5,7 +5,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from accounts.models import AuthEvent
-from config.logsafe import escape_controls
+from core.logsafe import escape_controls
 
 
 def _client(request) -> tuple[str | None, str]:

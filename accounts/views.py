@@ -9,17 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import services
-from accounts.access import (
-    can_manage_staff,
-    creatable_roles,
-    facilities_visible_to,
-    is_staff_member,
-    provinces_visible_to,
-    staff_get_for_user,
-)
+from accounts.access import can_manage_staff, creatable_roles, staff_get_for_user
 from accounts.forms import LanguageForm, StaffCreateForm, StaffFilterForm
-from accounts.models import Role
 from accounts.selectors import staff_list
+from core.roles import Role, is_staff_member
+from geo.access import provinces_visible_to
 
 HOME_TEMPLATES = {
     Role.DOCTOR: "accounts/home_doctor.html",
@@ -38,7 +32,6 @@ def home(request):
         return render(request, "accounts/home_no_role.html", status=403)
     context = {
         "provinces_count": provinces_visible_to(user).count(),
-        "facilities_count": facilities_visible_to(user).count(),
         "can_manage_staff": can_manage_staff(user),
     }
     return render(request, HOME_TEMPLATES[user.role], context)

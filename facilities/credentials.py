@@ -23,7 +23,7 @@ from accounts.models import User
 from accounts.services import audit_record
 from facilities import access
 from facilities.models import Facility, FacilityApiKey, FacilityCertificate, FacilityStatus
-from provinces.models import Province
+from geo.models import Province
 
 KEY_PREFIX = "sskdt"
 PREFIX_LENGTH = 12

@@ -10,14 +10,17 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from rest_framework import exceptions
-from rest_framework.authentication import SessionAuthentication
-from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.access import facilities_visible_to, is_staff_member
-from facilities.authentication import FacilityApiKeyAuthentication, FacilityPrincipal
+from core.authentication import (
+    STAFF_AUTHENTICATION,
+    FacilityApiKeyAuthentication,
+    FacilityPrincipal,
+    IsStaffOrFacilityClient,
+)
+from facilities.access import facilities_visible_to
 from facilities.models import EXPECTED_TO_SEND, Facility, FacilityStatus
 
 
@@ -120,19 +123,11 @@ def fhir_facilities_for(user) -> QuerySet[Facility]:
     return facilities_visible_to(user)
 
 
-class IsStaffOrFacilityClient(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if isinstance(user, FacilityPrincipal):
-            return user.facility.is_operational
-        return is_staff_member(user)
-
-
 OUTCOME_CODES = {401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported", 406: "not-supported"}
 
 
 class FhirReadView(APIView):
-    authentication_classes = [FacilityApiKeyAuthentication, SessionAuthentication]
+    authentication_classes = [FacilityApiKeyAuthentication, STAFF_AUTHENTICATION]
     permission_classes = [IsStaffOrFacilityClient]
     renderer_classes = [FhirJsonRenderer, JSONRenderer]
     # FHIR resources are described by the FHIR specification, not by our OpenAPI schema.

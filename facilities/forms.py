@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from facilities.models import Facility, FacilityStatus, Level, Ownership
 from facilities.services import PROFILE_FIELDS
-from provinces.models import Province
+from geo.models import Province
 
 
 def _blank(choices, label):

@@ -60,7 +60,7 @@ class Facility(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     code = models.CharField(_("facility code"), max_length=5, unique=True)
     name = models.CharField(_("name"), max_length=255)
-    province = models.ForeignKey("provinces.Province", on_delete=models.PROTECT, related_name="facilities")
+    province = models.ForeignKey("geo.Province", on_delete=models.PROTECT, related_name="facilities")
     commune = models.CharField(_("commune / ward"), max_length=150, blank=True, default="")
     address = models.CharField(_("address"), max_length=300, blank=True, default="")
     ownership = models.CharField(
@@ -131,7 +131,7 @@ class Facility(models.Model):
         issued under the old numbering."""
         from django.core.exceptions import ValidationError
 
-        from provinces.models import OldProvinceCode
+        from geo.models import OldProvinceCode
 
         if not self.code or not self.province_id:
             return

@@ -14,7 +14,7 @@ from import_export import fields, resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader
 
 from facilities.models import Facility, FacilityStatus, Level, Ownership
-from provinces.models import OldProvinceCode, Province
+from geo.models import OldProvinceCode, Province
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 # Words provinces use in their own lists, whatever the interface language.

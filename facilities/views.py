@@ -11,14 +11,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.access import is_staff_member, provinces_visible_to
-from accounts.models import Role
+from core.roles import is_staff_member
 from facilities import access, services
 from facilities.forms import DecisionForm, FacilityFilterForm, FacilityProfileForm, FacilityRegisterForm
 from facilities.health import facility_health_series, facility_is_silent, silent_after_days
 from facilities.models import Facility, FacilityStatus
 from facilities.resources import FacilityExportResource
 from facilities.selectors import approval_queue, facility_history, facility_list
+from geo.access import provinces_visible_to
 
 PAGE_SIZE = 50
 DECISION_ACTIONS = {
@@ -189,12 +189,12 @@ def facility_decide_view(request, code, action):
 def approval_queue_view(request):
     _require_staff(request)
     user = request.user
-    if not (access.is_national(user) or access.has_role(user, Role.PROVINCE_OFFICER)):
+    if not access.can_see_approval_queue(user):
         raise PermissionDenied
     page = Paginator(approval_queue(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "facilities/facility_queue.html", {
         "page": page,
         "decision_form": DecisionForm(),
-        "can_decide": access.has_role(user, Role.PROVINCE_OFFICER),
+        "can_decide": access.can_decide_registrations(user),
         "pending_status": FacilityStatus.PENDING,
     })

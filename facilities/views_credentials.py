@@ -9,8 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.access import has_role
-from accounts.models import Role
+from core.roles import Role, has_role
 from facilities import access, credentials
 from facilities.forms import ApiKeyCreateForm, CertificateUploadForm, DecisionForm
 from facilities.models import FacilityApiKey, FacilityCertificate

@@ -1,5 +1,6 @@
-"""Demo registry: about 300 generated facilities across the 34 provinces, in every status,
-with 90 days of connection health. Idempotent: facilities that exist are left alone.
+"""Demo registry: the three demo facilities with their staff accounts, and about 300 generated
+facilities across the 34 provinces, in every status, with 90 days of connection health.
+Idempotent: facilities and accounts that exist are left alone.
 
 Names are generated from common words and marked "(dữ liệu mẫu)"; no real facility is meant.
 """
@@ -12,6 +13,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.demo import demo_users_ensure
+from core.roles import Role
 from facilities.models import (
     Facility,
     FacilityDailyHealth,
@@ -20,7 +23,7 @@ from facilities.models import (
     Level,
     Ownership,
 )
-from provinces.models import Province
+from geo.models import Province
 
 S = FacilityStatus
 PER_PROVINCE = 9
@@ -40,8 +43,20 @@ KINDS = [
 ]
 STATUS_WEIGHTS = [(S.CONNECTED, 55), (S.APPROVED, 14), (S.PENDING, 12), (S.REJECTED, 5), (S.SUSPENDED, 8),
                   (S.CLOSED, 6)]
-# Demo facilities of accounts.seed_demo: the demo officer of Hà Nội finds 01002 in the queue.
+# (code, name, province code). Generated names: no real facility is implied.
+DEMO_FACILITIES = [
+    ("01001", "Bệnh viện Đa khoa Thử nghiệm Hà Nội", "01"),
+    ("01002", "Trạm Y tế Phường Thử nghiệm, Hà Nội", "01"),
+    ("79001", "Bệnh viện Đa khoa Thử nghiệm TP. Hồ Chí Minh", "79"),
+]
+# Their status, given once: the demo officer of Hà Nội finds 01002 in the queue.
 SEED_DEMO_STATUSES = {"01001": S.CONNECTED, "79001": S.CONNECTED, "01002": S.PENDING}
+# (username, full name, role, facility code)
+DEMO_STAFF = [
+    ("qt.hn001", "Hoàng Văn Quản", Role.FACILITY_ADMIN, "01001"),
+    ("bs.an", "Nguyễn Văn An", Role.DOCTOR, "01001"),
+    ("bs.binh", "Võ Thị Bình", Role.DOCTOR, "79001"),
+]
 
 
 class Command(BaseCommand):
@@ -60,9 +75,23 @@ class Command(BaseCommand):
                 status = rng.choices([s for s, _ in STATUS_WEIGHTS], [w for _, w in STATUS_WEIGHTS])[0]
                 plans.append((province, code, status, rng.random(), rng.randrange(1 << 30)))
         with transaction.atomic():
+            self._demo_facilities(provinces)
             created = self._create(plans, existing, now)
             self._settle_seed_demo(now)
         self.stdout.write(f"Demo facilities: {created} created, {len(plans) - created} already present.")
+
+    def _demo_facilities(self, provinces) -> None:
+        """The three named demo facilities and their staff accounts (created once)."""
+        by_code = {p.code: p for p in provinces}
+        facilities = {}
+        for code, name, province_code in DEMO_FACILITIES:
+            facilities[code], _ = Facility.objects.update_or_create(
+                code=code, defaults={"name": name, "province": by_code[province_code]}
+            )
+        demo_users_ensure(
+            (username, full_name, role, facilities[code].province, facilities[code])
+            for username, full_name, role, code in DEMO_STAFF
+        )
 
     def _create(self, plans, existing, now) -> int:
         facilities, histories, health = [], [], []
