@@ -9,9 +9,8 @@ for a ministry administrator who did not make the last change.
 from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.access import has_role
-from accounts.models import Role
 from codelists.models import FROZEN_STATUSES, CodeSystem, CodeSystemVersion, VersionStatus
+from core.roles import Role, has_role
 
 MINISTRY = (Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN)
 

@@ -16,8 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from codelists import selectors
 from codelists.access import version_by_label_for_user, versions_visible_to
+from codelists.in_force import UnknownCodeSystem, version_in_force
 from codelists.models import CodeSystem, CodeSystemVersion, Concept, VersionStatus
-from codelists.validation import UnknownCodeSystem, code_validate, version_ref_in_force
+from codelists.validation import code_validate
 
 FHIR_JSON = "application/fhir+json"
 EXPAND_MAX_COUNT = 1000
@@ -111,7 +112,7 @@ def _version(request, system: CodeSystem, params: dict) -> CodeSystemVersion:
     if label:
         return version_by_label_for_user(request.user, system, label)
     on = _date(params) or timezone.localdate()
-    ref = version_ref_in_force(system.key, on)
+    ref = version_in_force(system.key, on)
     if ref.version_id is not None:
         return CodeSystemVersion.objects.select_related("system").get(pk=ref.version_id)
     if params.get("date"):
@@ -267,7 +268,7 @@ def validate_code(request):
         except UnknownCodeSystem:
             raise Http404 from None
         ok, reason, display = check.ok, check.reason, check.display_vi
-        label = version_ref_in_force(system.key, on).label
+        label = version_in_force(system.key, on).label
     out = [_param("result", "Boolean", ok), _param("code", "Code", code),
            _param("system", "Uri", system.canonical_url)]
     if label:

@@ -84,6 +84,7 @@ def codelist_load(spec: dict, seed_dir: Path = SEED_DIR) -> LoadResult:
             "description_vi": spec.get("description_vi", ""),
             "source_note": spec.get("source_note", ""),
             "max_code_length": spec["max_code_length"],
+            "groups": spec.get("groups", {}),
         },
     )
     system = CodeSystem.objects.select_for_update().get(pk=system.pk)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from codelists.models import CodeSystemVersion, Concept, concept_search_text
-from config.spreadsheet import neutralise_formula, unquote_formula
+from core.spreadsheet import neutralise_formula, unquote_formula
 
 _INSERT_SQL = """
 INSERT INTO codelists_concept

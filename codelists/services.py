@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import User
 from accounts.services import audit_record
 from codelists.models import (
     ChangeAction,
@@ -25,6 +25,7 @@ from codelists.models import (
     VersionStatus,
     concept_search_text,
 )
+from core.roles import Role
 
 EDITABLE_FIELDS = ("display_vi", "display_en", "parent_code", "active", "properties")
 

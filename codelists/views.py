@@ -11,12 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.access import role_required
 from codelists import imports, selectors, services
 from codelists.access import MINISTRY, can_edit, can_review, system_get, version_get_for_user
 from codelists.forms import ConceptForm, DraftStartForm, ImportForm, SearchForm, SendBackForm
 from codelists.models import Concept, ImportJob, VersionStatus
-from config.spreadsheet import neutralise_formula
+from core.roles import role_required
+from core.spreadsheet import neutralise_formula
 
 PAGE_SIZE = 50
 ministry_only = role_required(*MINISTRY)
