@@ -20,8 +20,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
-from provinces.models import ConnectivityDigest, FacilityDayRollup, Province, ProvinceDayRollup
+from accounts.models import User
+from core.roles import Role
+from geo.models import Province
+from provinces.models import ConnectivityDigest, FacilityDayRollup, ProvinceDayRollup
 
 log = logging.getLogger(__name__)
 

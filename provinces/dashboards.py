@@ -13,13 +13,8 @@ from django.db.models import Count, Max, Q, Sum
 from django.utils.translation import gettext_lazy as _
 
 from facilities.models import FacilityStatus, Level, Ownership
-from provinces.models import (
-    FacilityDayRollup,
-    Province,
-    ProvinceDayRollup,
-    RejectionReasonDay,
-    RolloutTarget,
-)
+from geo.models import Province
+from provinces.models import FacilityDayRollup, ProvinceDayRollup, RejectionReasonDay, RolloutTarget
 
 TARGET_YEAR_END = dt.date(2030, 12, 31)
 # The trend table on a page shows the last days of the range (the chart and the export: all).

@@ -9,10 +9,9 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
-from accounts.access import has_role, role_required
-from accounts.models import Role
+from core.roles import NATIONAL_ROLES, Role, has_role, role_required
 from provinces import dashboards
-from provinces.access import NATIONAL_ROLES, PROVINCE_ROLES, province_get_for_dashboard
+from provinces.access import PROVINCE_ROLES, province_get_for_dashboard
 from provinces.dashboards import COVERAGE_CLASSES
 from provinces.exports import csv_response, xlsx_response
 from provinces.forms import date_range

@@ -8,7 +8,7 @@ and builds the same StagedRow it would. Whenever a cell is anything else — sur
 spaces, Unicode digits, a partial or odd date, a value the rules would reject or warn about —
 it answers None and the caller runs the full validator. So the full validator stays the only
 source of reason codes; this module can only say "clean", never "rejected", and
-tests/healthbook/test_card_fastrows.py checks on generated files with many defects that both
+tests/healthbook/cards/test_card_fastrows.py checks on generated files with many defects that both
 paths give the same result for every row.
 """
 

@@ -53,6 +53,10 @@ def stale_after() -> timedelta:
     return timedelta(seconds=int(getattr(settings, "CARD_IMPORT_STALE_SECONDS", 120)))
 
 
+def task_budget_seconds() -> float:
+    return float(getattr(settings, "CARD_IMPORT_TASK_BUDGET_SECONDS", 240))
+
+
 def worker_label() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -117,7 +121,7 @@ def row_context_for(batch: CardBatch, layout: files.FileLayout) -> RowContext:
     """Load the reference sets once per run: provinces, code lists in force, facility registry."""
     from codelists.validation import codes_in_force
     from facilities.models import Facility
-    from provinces.models import OldProvinceCode, Province
+    from geo.models import OldProvinceCode, Province
 
     today = timezone.localtime(batch.created_at).date()
     old_to_new = dict(OldProvinceCode.objects.values_list("code", "province__code"))
@@ -411,3 +415,22 @@ def batch_fail_unexpected(*, batch_id: int, message: str) -> None:
         status=CardBatch.Status.FAILED, failure_code="internal_error", failure_message=message[:2000],
         finished_at=timezone.now(), lease=None,
     )
+
+
+def card_batches_requeue_stale() -> list[int]:
+    """Hand back to the queue the batches whose run stopped sending heartbeats (worker killed,
+    broker lost the message) and the queued batches whose message may be lost; return their ids
+    (the caller queues a run for each once this commits)."""
+    cutoff = timezone.now() - stale_after()
+    stale = []
+    with transaction.atomic():
+        stuck = CardBatch.objects.select_for_update(skip_locked=True).filter(
+            status__in=[CardBatch.Status.RUNNING, CardBatch.Status.QUEUED], heartbeat_at__lt=cutoff
+        )
+        for batch_id in stuck.values_list("pk", flat=True)[:100]:
+            stale.append(batch_id)
+        if stale:
+            CardBatch.objects.filter(pk__in=stale).update(
+                status=CardBatch.Status.QUEUED, lease=None, heartbeat_at=timezone.now()
+            )
+    return stale

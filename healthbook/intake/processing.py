@@ -47,10 +47,17 @@ from healthbook.models import Submission, SubmissionPayload, SubmissionProblem
 from . import matching, merge, validate
 from .pipeline import SubmissionResult, read_fhir_submission, read_xml_submission
 from .problems import ERROR, Problem, has_errors, problem
-from .services import max_body_bytes, stale_after
 from .signature import fingerprint
 
 logger = logging.getLogger(__name__)
+
+
+def max_body_bytes() -> int:
+    return int(getattr(settings, "INTAKE_MAX_BYTES", 20 * 1024 * 1024))
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "INTAKE_STALE_SECONDS", 300)))
 
 
 def batch_size() -> int:
@@ -435,3 +442,15 @@ def _health(runs: list[_Run]) -> None:
         for r in runs:
             if r.sub.facility_id == facility_id:
                 r.sub.facility.status = FacilityStatus.CONNECTED
+
+
+def submissions_stale() -> list[int]:
+    """Submissions left in received (lost doorbell) or processing (dead run) too long: the
+    sweeper queues them again (at most 1,000 per run)."""
+    cutoff = timezone.now() - stale_after()
+    return list(
+        Submission.objects.filter(
+            Q(status=Submission.Status.RECEIVED, received_at__lt=cutoff)
+            | Q(status=Submission.Status.PROCESSING, claimed_at__lt=cutoff)
+        ).values_list("pk", flat=True)[:1000]
+    )

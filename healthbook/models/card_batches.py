@@ -40,7 +40,7 @@ class CardBatch(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     scope_province = models.ForeignKey(
-        "provinces.Province", verbose_name=_("limited to province"), on_delete=models.PROTECT,
+        "geo.Province", verbose_name=_("limited to province"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="+",
         help_text=_("Set for a provincial officer's batch: rows of other provinces are rejected."),
     )

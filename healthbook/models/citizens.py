@@ -58,7 +58,7 @@ class Citizen(models.Model):
     ethnicity_code = models.CharField(_("ethnicity"), max_length=8, blank=True)
     nationality_code = models.CharField(_("nationality"), max_length=8, blank=True)
     residence_province = models.ForeignKey(
-        "provinces.Province", verbose_name=_("province of residence"), on_delete=models.PROTECT,
+        "geo.Province", verbose_name=_("province of residence"), on_delete=models.PROTECT,
         null=True, blank=True, related_name="+",
         db_index=False,  # searches filter by province only with a name (citizen_year_province_name)
     )

@@ -266,6 +266,10 @@ class Immunization(ClinicalRecord):
     lot_number = models.CharField(_("lot"), max_length=100, blank=True)
     status = models.CharField(max_length=20, blank=True)
 
+    # FHIR Immunization.status of a record whose dose was not given: it does not count on the
+    # schedule (the book's vaccination record, the reminders).
+    NOT_GIVEN_STATUSES = ("not-done", "entered-in-error")
+
     class Meta(ClinicalRecord.Meta):
         db_table = "healthbook_immunization"
         verbose_name = _("immunization")
@@ -280,6 +284,10 @@ class Immunization(ClinicalRecord):
 
     def __str__(self) -> str:
         return self.vaccine_code
+
+    @property
+    def counts_as_given(self) -> bool:
+        return self.status not in self.NOT_GIVEN_STATUSES
 
 
 class PregnancyCheckup(ClinicalRecord):
