@@ -44,11 +44,11 @@ def prepare(tmp: Path, *, citizens=1, visits=3, labs=20, drugs=5, per_envelope=1
     from django.core.management import call_command
     from django.db import connection
 
-    from bench.gen_submissions import generate
-    from bench.make_test_pki import make_pki
     from facilities.credentials import api_key_create, certificate_add
     from facilities.models import Facility, FacilityStatus
-    from provinces.models import Province
+    from geo.models import Province
+    from healthbook.intake.demo.pki import make_pki
+    from healthbook.intake.demo.submissions import generate
 
     call_command("load_codelists", verbosity=0)
     with connection.cursor() as cur:

@@ -39,7 +39,7 @@ def main() -> int:
     django.setup()
     from django.db import connection
 
-    from healthbook.selectors import citizen_find_exact, citizens_find_by_name
+    from healthbook.book.finder import citizen_find_exact, citizens_find_by_name
 
     rng = random.Random(args.seed)
     with connection.cursor() as cur:

@@ -22,9 +22,10 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from accounts.models import Role, User  # noqa: E402
+from accounts.models import User  # noqa: E402
 from codelists import imports, services  # noqa: E402
 from codelists.models import CodeSystem, CodeSystemVersion, VersionStatus  # noqa: E402
+from core.roles import Role  # noqa: E402
 
 ROWS = 15_000
 

@@ -89,7 +89,7 @@ def session_cookie(username: str, role: str, province_code: str | None) -> str:
     from allauth.mfa.models import Authenticator
 
     from accounts.models import User
-    from provinces.models import Province
+    from geo.models import Province
     from tests.conftest import enrol_totp
 
     user, _ = User.objects.get_or_create(
@@ -148,7 +148,7 @@ def main():
     prepare_database()
     facilities_create()
     fill_rollups()
-    from accounts.models import Role
+    from core.roles import Role
 
     ministry = session_cookie("bench.ministry", Role.MINISTRY_ADMIN, None)
     officer = session_cookie("bench.hcm", Role.PROVINCE_OFFICER, "79")

@@ -58,7 +58,8 @@ def session_cookies() -> tuple[list[str], str, str]:
     shared session would serialise on its own row, which no real use does)."""
     from django.test import Client
 
-    from accounts.models import Role, User
+    from accounts.models import User
+    from core.roles import Role
     from facilities.models import Facility
     from healthbook.models import HealthBook
     from tests.conftest import enrol_totp
