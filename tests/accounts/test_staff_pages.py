@@ -2,7 +2,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from accounts.models import AuditEvent, Role, User
+from accounts.models import AuditEvent, User
+from core.roles import Role
 
 
 def test_doctor_gets_403_on_staff_pages(login, doctor_a):

@@ -17,7 +17,7 @@ from tests.codelists import factories as cf
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_second_concurrent_save_gets_a_conflict_with_both_values():
-    from accounts.models import Role
+    from core.roles import Role
 
     editor_1 = f.ministry(Role.MINISTRY_EDITOR, username="editor_1")
     editor_2 = f.ministry(Role.MINISTRY_EDITOR, username="editor_2")

@@ -60,7 +60,7 @@ def test_r6_twenty_concurrent_editors_retrying_in_parallel_lose_no_update(proof)
 def _twenty_editors(proof, *, contended_retries: bool):
     from datetime import date
 
-    from accounts.models import Role
+    from core.roles import Role
 
     retries = "retry all together, round after round" if contended_retries else "retry one after another"
     row = proof.row(

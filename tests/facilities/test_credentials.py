@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
+from core.authentication import FacilityApiKeyAuthentication, FacilityPrincipal, IsFacilityClient
 from facilities import credentials
-from facilities.authentication import FacilityApiKeyAuthentication, FacilityPrincipal, IsFacilityClient
 from facilities.models import FacilityApiKey, FacilityCertificate
 
 from .conftest import make_certificate_pem

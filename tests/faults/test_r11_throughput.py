@@ -40,7 +40,7 @@ def _db_url() -> str:
 
 def test_import_throughput_and_memory(proof, tmp_path, monkeypatch, settings, card_codelists):
     from config.celery import app
-    from healthbook.tasks import card_batch_import_task
+    from healthbook.cards.tasks import card_batch_import_task
 
     files = Path(os.environ.get("PROOF_R11_WORKDIR", str(tmp_path)))  # reuse a file generated beforehand
     files.mkdir(parents=True, exist_ok=True)

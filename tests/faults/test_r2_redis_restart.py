@@ -34,7 +34,7 @@ def _batch() -> CardBatch:
 def _redis_kill_run(proof, tmp_path, monkeypatch, settings, *, aof: bool, rows: int, kills: int,
                     chunk: int = CHUNK, budget: int = 1):
     from config.celery import app
-    from healthbook.tasks import card_batch_import_task
+    from healthbook.cards.tasks import card_batch_import_task
 
     data, expected = h.gen_cards(tmp_path, rows, seed=52 if aof else 53)
     redis = h.RedisServer(tmp_path / "redis", aof=aof).start()

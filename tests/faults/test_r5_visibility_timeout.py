@@ -32,7 +32,7 @@ def _db_url() -> str:
 
 def test_task_outliving_the_visibility_timeout(proof, tmp_path, monkeypatch, settings, card_codelists):
     from config.celery import app
-    from healthbook.tasks import card_batch_import_task
+    from healthbook.cards.tasks import card_batch_import_task
 
     data, expected = h.gen_cards(tmp_path, ROWS, seed=55)
     redis = h.RedisServer(tmp_path / "redis", aof=False).start()

@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.gen_submissions import build_envelope, load_seed, make_citizen, make_visit
+from healthbook.intake.demo.submissions import build_envelope, load_seed, make_citizen, make_visit
 from healthbook.models import Encounter, Submission
 from tests.conftest import TRANSACTIONAL
 from tests.faults.harness import wait_for
-from tests.intake.conftest import FACILITY, sign
+from tests.healthbook.intake.conftest import FACILITY, sign
 
 pytestmark = [TRANSACTIONAL]
 

@@ -154,19 +154,3 @@ def immunization(person: Citizen, fac: Facility, code: str, on: dt.date, *, stat
         book=person.book, facility=fac, submission=submission(fac), source_key=f"Immunization/{n}",
         vaccine_code=code, occurred_on=on, occurred_at=at(on), status=status,
     )
-
-
-@pytest.fixture
-def vaccine_list(db):
-    """The `vaccine` code list as seeded (codelists/seed/vaccine.csv), published and in force."""
-    import csv
-    import json
-    from pathlib import Path
-
-    from tests.codelists import factories as cf
-
-    seed = Path(__file__).resolve().parents[2] / "codelists" / "seed" / "vaccine.csv"
-    with seed.open(encoding="utf-8") as handle:
-        rows = [(r["code"], r["display_vi"], r["active"] == "1", json.loads(r["properties"] or "{}"))
-                for r in csv.DictReader(handle)]
-    return cf.version(cf.system("vaccine", max_code_length=40), "seed", rows, effective_from=dt.date(2020, 1, 1))

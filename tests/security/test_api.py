@@ -103,7 +103,7 @@ def _fuzz(world, actor_name: str, max_examples: int) -> tuple[int, int, list[str
     from config.wsgi import application
 
     # status_code_conformance is replaced by _error_shape below: the schema documents successes; errors
-    # follow the project-wide shape {code, message, details} (config/api.py), which is checked instead.
+    # follow the project-wide shape {code, message, details} (core/api.py), which is checked instead.
     checks = [not_a_server_error, content_type_conformance, response_schema_conformance]
     client = Client()
     client.force_login(world.actors[actor_name])

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from provinces.models import Province
+from geo.models import Province
 from tests.security import url_rules
 from tests.security.conftest import body_text
 from tests.security.crawl import endpoints, is_api
@@ -123,7 +123,7 @@ _LISTS = [e for e in ENDPOINTS if not e.params and isinstance(e.rule, Roles | Si
 NATIONAL_BY_DESIGN = {
     ("citizen-search", "doctor"): "issue 7 §1: a doctor finds any citizen in the country; results show only a "
     "minimal identity (name, birth year, sex, masked ID) and opening a book goes through the care-relationship "
-    "rule and the access log (tests/doctor)",
+    "rule and the access log (tests/healthbook/book)",
 }
 _NOISE = [
     re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"'),

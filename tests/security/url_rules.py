@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accounts.models import Role
+from core.roles import Role
 
 ALL_ROLES = tuple(Role.values)
 STAFF_MANAGERS = (Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN)

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from accounts.models import MINISTRY_ROLES, Role
+from core.roles import MINISTRY_ROLES, Role
 from tests import factories as f
 from tests.conftest import enrol_totp
 
@@ -188,7 +188,7 @@ def _seed_clinical(world: World) -> None:
     from django.utils import timezone
 
     from accesslog.models import EmergencyAccess, EmergencyReason
-    from tests.doctor import factories as d
+    from tests.healthbook.book import factories as d
 
     world.objects["submission_79"] = d.submission(world.objects["facility_c"])
     world.objects["submission_a3"] = d.submission(world.objects["facility_a3"])
