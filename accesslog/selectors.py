@@ -42,8 +42,16 @@ def viewed_label(viewed: str) -> str:
 
 # What the "who viewed" panels show (partials/viewers.html); the rest of a row is not read.
 VIEWER_FIELDS = (
-    "seq", "recorded_at", "actor_kind", "actor_username", "actor_name", "facility_name",
-    "event", "viewed", "purpose", "outcome",
+    "seq",
+    "recorded_at",
+    "actor_kind",
+    "actor_username",
+    "actor_name",
+    "facility_name",
+    "event",
+    "viewed",
+    "purpose",
+    "outcome",
 )
 _VIEWERS: dict[int, CompiledQuery] = {}
 
@@ -54,9 +62,11 @@ def _viewers_query(limit: int) -> CompiledQuery:
     query = _VIEWERS.get(limit)
     if query is None:
         query = _VIEWERS[limit] = CompiledQuery(
-            lambda s: AccessLogEntry.objects.filter(citizen_id=s["citizen_id"])
-            .only(*VIEWER_FIELDS)
-            .order_by("-recorded_at", "-seq")[:limit],
+            lambda s: (
+                AccessLogEntry.objects.filter(citizen_id=s["citizen_id"])
+                .only(*VIEWER_FIELDS)
+                .order_by("-recorded_at", "-seq")[:limit]
+            ),
             {"citizen_id": -730_999_301},
         )
     return query

@@ -74,8 +74,10 @@ def staff_create_view(request):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, _("Account %(name)s created; a link to set the password was emailed.")
-                             % {"name": user.display_name})
+            messages.success(
+                request,
+                _("Account %(name)s created; a link to set the password was emailed.") % {"name": user.display_name},
+            )
             return redirect("staff-detail", public_id=user.public_id)
     return render(request, "accounts/user_create.html", {"form": form, "roles": creatable_roles(request.user)})
 
@@ -147,8 +149,9 @@ def error_429(request, exception=None):
     from django.urls import reverse
 
     if request.method == "POST" and request.path == reverse("account_login"):
-        user_login_failed.send(sender=__name__, credentials={"username": request.POST.get("login", "")},
-                               request=request)
+        user_login_failed.send(
+            sender=__name__, credentials={"username": request.POST.get("login", "")}, request=request
+        )
     return handler429(request)
 
 
@@ -170,6 +173,4 @@ def error_500(request):
         ) or render(request, "errors/503.html", status=503)
         response["Retry-After"] = "5"
         return response
-    return _api_error(request, "server_error", _("Server error"), 500) or render(
-        request, "errors/500.html", status=500
-    )
+    return _api_error(request, "server_error", _("Server error"), 500) or render(request, "errors/500.html", status=500)

@@ -72,7 +72,9 @@ def main():
     services.draft_discard(version=draft, acting_user=editor)
     print(f"rows={s['rows']} new={s['new']} changed={s['changed']} unchanged={s['unchanged']}")
     print(f"baseline plain COPY: {baseline:.3f} s")
-    print(f"preview (dry run):   {preview:.2f} s  ({s['rows'] / preview:,.0f} rows/s, x{preview / baseline:.0f} baseline)")
+    print(
+        f"preview (dry run):   {preview:.2f} s  ({s['rows'] / preview:,.0f} rows/s, x{preview / baseline:.0f} baseline)"
+    )
     print(f"confirm (apply):     {apply:.2f} s  ({s['rows'] / apply:,.0f} rows/s, x{apply / baseline:.0f} baseline)")
     print(f"preview + confirm:   {preview + apply:.2f} s  (limit 30 s)")
 

@@ -1,6 +1,6 @@
 """Make a throwaway test PKI (TEST ONLY): the command line of healthbook/intake/demo/pki.py.
 
-    python bench/make_test_pki.py --out /tmp/pki [--facility 01001] [--other 79001]
+python bench/make_test_pki.py --out /tmp/pki [--facility 01001] [--other 79001]
 """
 
 from __future__ import annotations

@@ -49,9 +49,11 @@ def system_get(key: str) -> CodeSystem:
 def version_get_for_user(user, system: CodeSystem, version_id) -> CodeSystemVersion:
     """Return one version of the system the user may read, or raise Http404."""
     try:
-        return versions_visible_to(user).select_related(
-            "system", "last_edited_by", "submitted_by", "published_by", "created_by", "based_on"
-        ).get(system=system, pk=int(version_id))
+        return (
+            versions_visible_to(user)
+            .select_related("system", "last_edited_by", "submitted_by", "published_by", "created_by", "based_on")
+            .get(system=system, pk=int(version_id))
+        )
     except (CodeSystemVersion.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

@@ -64,6 +64,8 @@ class _Version:
 _lock = threading.Lock()
 _epoch = itertools.count(1)
 _state = {"epoch": next(_epoch)}
+
+
 @dataclass(frozen=True)
 class _System:
     id: int

@@ -26,13 +26,9 @@ if not DEBUG and (
     or SECRET_KEY.startswith(("dev-", "django-insecure"))
     or len(SECRET_KEY) < 50
 ):
-    raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY must be set to a long random value when DJANGO_DEBUG is off."
-    )
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a long random value when DJANGO_DEBUG is off.")
 
-ALLOWED_HOSTS = env_list(
-    "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else []
-)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -446,10 +442,12 @@ CELERY_BEAT_SCHEDULE.update(
         "provinces-rollups-today": {"task": "provinces.tasks.rollups_today_task", "schedule": 15 * 60.0},
         # 00:30 and 07:00 Vietnam time (UTC+7; the beat runs in UTC).
         "provinces-rollups-yesterday": {
-            "task": "provinces.tasks.rollups_yesterday_task", "schedule": crontab(hour=17, minute=30),
+            "task": "provinces.tasks.rollups_yesterday_task",
+            "schedule": crontab(hour=17, minute=30),
         },
         "healthbook-reminders-daily": {
-            "task": "healthbook.reminders.tasks.reminders_daily_task", "schedule": crontab(hour=0, minute=0),
+            "task": "healthbook.reminders.tasks.reminders_daily_task",
+            "schedule": crontab(hour=0, minute=0),
         },
     }
 )

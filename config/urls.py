@@ -41,4 +41,3 @@ handler403 = "accounts.views.error_403"
 handler404 = "accounts.views.error_404"
 handler500 = "accounts.views.error_500"
 handler429 = "accounts.views.error_429"  # read by allauth's rate limits
-

@@ -76,9 +76,7 @@ class CompiledQuery:
         for param in params:
             # The backend may wrap a value in a subclass of its type (psycopg's Int4 for an
             # IntegerField): the real value is wrapped the same way.
-            name = next(
-                (k for k, v in self.sentinels.items() if isinstance(param, type(v)) and v == param), None
-            )
+            name = next((k for k, v in self.sentinels.items() if isinstance(param, type(v)) and v == param), None)
             if name is None:
                 slots.append(("c", param))
             else:
@@ -107,8 +105,10 @@ class CompiledQuery:
 
     def run(self, values: dict) -> list:
         c = self._compile()
-        params = [(v[1](values[v[0]]) if v[1] is not type(values[v[0]]) else values[v[0]]) if kind == "v" else v
-                  for kind, v in c.slots]
+        params = [
+            (v[1](values[v[0]]) if v[1] is not type(values[v[0]]) else values[v[0]]) if kind == "v" else v
+            for kind, v in c.slots
+        ]
         connection = connections[self.using]
         connection.close_if_health_check_failed()  # as Django's own cursor() does first
         connection.ensure_connection()

@@ -13,8 +13,12 @@ _NAMED = {"\r": "\\r", "\n": "\\n", "\t": "\\t"}
 
 
 def escape_controls(text: str) -> str:
-    return _CONTROL.sub(lambda m: _NAMED.get(m.group(), f"\\x{ord(m.group()):02x}"
-                                             if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"), text)
+    return _CONTROL.sub(
+        lambda m: _NAMED.get(
+            m.group(), f"\\x{ord(m.group()):02x}" if ord(m.group()) < 0x100 else f"\\u{ord(m.group()):04x}"
+        ),
+        text,
+    )
 
 
 class SingleLineFormatter(logging.Formatter):

@@ -52,8 +52,13 @@ def _telecom(facility: Facility) -> list[dict]:
 
 def _address(facility: Facility) -> dict:
     parts = [p for p in (facility.address, facility.commune, facility.province.name_vi) if p]
-    address = {"use": "work", "type": "physical", "text": ", ".join(parts), "state": facility.province.name_vi,
-               "country": "VN"}
+    address = {
+        "use": "work",
+        "type": "physical",
+        "text": ", ".join(parts),
+        "state": facility.province.name_vi,
+        "country": "VN",
+    }
     if facility.address:
         address["line"] = [facility.address]
     if facility.commune:
@@ -63,10 +68,24 @@ def _address(facility: Facility) -> dict:
 
 def _type(facility: Facility) -> list[dict]:
     return [
-        {"coding": [{"system": f"{fhir_base()}/CodeSystem/facility-level", "code": facility.level,
-                     "display": str(facility.get_level_display())}]},
-        {"coding": [{"system": f"{fhir_base()}/CodeSystem/facility-ownership", "code": facility.ownership,
-                     "display": str(facility.get_ownership_display())}]},
+        {
+            "coding": [
+                {
+                    "system": f"{fhir_base()}/CodeSystem/facility-level",
+                    "code": facility.level,
+                    "display": str(facility.get_level_display()),
+                }
+            ]
+        },
+        {
+            "coding": [
+                {
+                    "system": f"{fhir_base()}/CodeSystem/facility-ownership",
+                    "code": facility.ownership,
+                    "display": str(facility.get_ownership_display()),
+                }
+            ]
+        },
     ]
 
 
@@ -147,8 +166,13 @@ class FhirReadView(APIView):
             message = response.data.get("message") if isinstance(response.data, dict) else ""
             response.data = {
                 "resourceType": "OperationOutcome",
-                "issue": [{"severity": "error", "code": OUTCOME_CODES.get(response.status_code, "processing"),
-                           "diagnostics": str(message or "")}],
+                "issue": [
+                    {
+                        "severity": "error",
+                        "code": OUTCOME_CODES.get(response.status_code, "processing"),
+                        "diagnostics": str(message or ""),
+                    }
+                ],
             }
         return response
 

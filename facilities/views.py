@@ -53,15 +53,19 @@ def facility_list_view(request):
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     rows = [(facility, facility_is_silent(facility, now)) for facility in page]
-    return render(request, "facilities/facility_list.html", {
-        "form": form,
-        "page": page,
-        "rows": rows,
-        "silent_days": silent_after_days(),
-        "query_string": request.GET.urlencode(),
-        "can_register": access.can_register(request.user),
-        "can_import": access.can_import(request.user),
-    })
+    return render(
+        request,
+        "facilities/facility_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "silent_days": silent_after_days(),
+            "query_string": request.GET.urlencode(),
+            "can_register": access.can_register(request.user),
+            "can_import": access.can_import(request.user),
+        },
+    )
 
 
 @login_required
@@ -124,8 +128,9 @@ def facility_register_view(request):
     if not access.can_register(request.user):
         raise PermissionDenied
     provinces = access.registration_provinces_for(request.user)
-    form = FacilityRegisterForm(request.POST or None, provinces=provinces,
-                                initial={"province": request.user.province_id})
+    form = FacilityRegisterForm(
+        request.POST or None, provinces=provinces, initial={"province": request.user.province_id}
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
@@ -133,8 +138,11 @@ def facility_register_view(request):
         except ValidationError as exc:
             _validation_to_form(form, exc)
         else:
-            messages.success(request, _("Facility %(code)s registered; it now waits for the provincial officer's "
-                                        "approval.") % {"code": facility.code})
+            messages.success(
+                request,
+                _("Facility %(code)s registered; it now waits for the provincial officer's approval.")
+                % {"code": facility.code},
+            )
             if access.facilities_visible_to(request.user).filter(pk=facility.pk).exists():
                 return redirect(facility)
             return redirect("facility-list")
@@ -177,8 +185,9 @@ def facility_decide_view(request, code, action):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("%(action)s: %(code)s — done.") % {"action": DECISION_ACTIONS[action],
-                                                                      "code": facility.code})
+        messages.success(
+            request, _("%(action)s: %(code)s — done.") % {"action": DECISION_ACTIONS[action], "code": facility.code}
+        )
     next_url = request.POST.get("next")
     if next_url == "queue":
         return redirect("facility-queue")
@@ -192,9 +201,13 @@ def approval_queue_view(request):
     if not access.can_see_approval_queue(user):
         raise PermissionDenied
     page = Paginator(approval_queue(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "facilities/facility_queue.html", {
-        "page": page,
-        "decision_form": DecisionForm(),
-        "can_decide": access.can_decide_registrations(user),
-        "pending_status": FacilityStatus.PENDING,
-    })
+    return render(
+        request,
+        "facilities/facility_queue.html",
+        {
+            "page": page,
+            "decision_form": DecisionForm(),
+            "can_decide": access.can_decide_registrations(user),
+            "pending_status": FacilityStatus.PENDING,
+        },
+    )

@@ -10,4 +10,3 @@ from geo.models import Province
 def provinces_visible_to(user) -> QuerySet[Province]:
     """Return the provinces whose figures and staff the user may see."""
     return scope_filter(Province.objects.all(), user, province="pk")
-

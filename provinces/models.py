@@ -16,8 +16,13 @@ class RolloutTarget(models.Model):
     """
 
     province = models.ForeignKey(
-        "geo.Province", verbose_name=_("province"), on_delete=models.CASCADE, null=True, blank=True,
-        related_name="targets", help_text=_("Empty for the national target."),
+        "geo.Province",
+        verbose_name=_("province"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="targets",
+        help_text=_("Empty for the national target."),
     )
     year = models.PositiveSmallIntegerField(_("year"))
     population = models.PositiveBigIntegerField(_("population (denominator)"))
@@ -103,8 +108,11 @@ class FacilityDayRollup(RollupFields):
             # whole province's), so they stay cheap with thousands of facilities in a province.
             models.Index(fields=["province", "day"], condition=Q(is_silent=True), name="facility_day_silent"),
             models.Index(fields=["province", "day"], condition=Q(status="pending"), name="facility_day_pending"),
-            models.Index(fields=["province", "day"], condition=Q(went_silent=True) | Q(rejection_jumped=True),
-                         name="facility_day_alerts"),
+            models.Index(
+                fields=["province", "day"],
+                condition=Q(went_silent=True) | Q(rejection_jumped=True),
+                name="facility_day_alerts",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -18,8 +18,7 @@ from provinces.forms import date_range
 
 TILES = Path(__file__).resolve().parent / "data" / "province_tiles.json"
 NATIONAL_TABLES = ("kpis", "ranking", "trend", "rejections")
-PROVINCE_TABLES = ("kpis", "facilities", "completeness", "silent", "connectivity", "pending", "rejections",
-                   "trend")
+PROVINCE_TABLES = ("kpis", "facilities", "completeness", "silent", "connectivity", "pending", "rejections", "trend")
 FORMATS = {"csv": csv_response, "xlsx": xlsx_response}
 TABLE_KEYS = {"kpis": "kpi_table", "facilities": "breakdown"}
 
@@ -49,10 +48,20 @@ def national_dashboard_view(request):
     form, start, end = date_range(request.GET)
     data = dashboards.national(start=start, end=end)
     map_data = {"layout": tile_layout(), "values": data["tiles"], "classes": len(COVERAGE_CLASSES)}
-    return render(request, "provinces/dashboard_national.html", {
-        "form": form, "start": start, "end": end, "data": data, "map_data": map_data, "legend": _legend(),
-        "query": request.GET.urlencode(), "export_tables": NATIONAL_TABLES,
-    })
+    return render(
+        request,
+        "provinces/dashboard_national.html",
+        {
+            "form": form,
+            "start": start,
+            "end": end,
+            "data": data,
+            "map_data": map_data,
+            "legend": _legend(),
+            "query": request.GET.urlencode(),
+            "export_tables": NATIONAL_TABLES,
+        },
+    )
 
 
 @role_required(*PROVINCE_ROLES)
@@ -61,10 +70,19 @@ def province_dashboard_view(request, code: str):
     province = province_get_for_dashboard(request.user, code)
     form, start, end = date_range(request.GET)
     data = dashboards.province(province=province, start=start, end=end)
-    return render(request, "provinces/dashboard_province.html", {
-        "province": province, "form": form, "start": start, "end": end, "data": data,
-        "query": request.GET.urlencode(), "is_national_user": has_role(request.user, *NATIONAL_ROLES),
-    })
+    return render(
+        request,
+        "provinces/dashboard_province.html",
+        {
+            "province": province,
+            "form": form,
+            "start": start,
+            "end": end,
+            "data": data,
+            "query": request.GET.urlencode(),
+            "is_national_user": has_role(request.user, *NATIONAL_ROLES),
+        },
+    )
 
 
 def _export(table_key: str, fmt: str, data: dict, prefix: str):

@@ -1194,8 +1194,32 @@ def build_vaccine():
 # recorded allergies), as code prefixes. Project-defined: the first release had them as constants
 # in the book's code; no official grouping was found.
 ICD10_GROUPS = {
-    "chronic": ["E10", "E11", "E12", "E13", "E14", "I10", "I11", "I12", "I13", "I15", "I20", "I25", "I50",
-                "J44", "J45", "N18", "B18", "K74", "C", "F20", "G40", "E03", "E05", "M05"],
+    "chronic": [
+        "E10",
+        "E11",
+        "E12",
+        "E13",
+        "E14",
+        "I10",
+        "I11",
+        "I12",
+        "I13",
+        "I15",
+        "I20",
+        "I25",
+        "I50",
+        "J44",
+        "J45",
+        "N18",
+        "B18",
+        "K74",
+        "C",
+        "F20",
+        "G40",
+        "E03",
+        "E05",
+        "M05",
+    ],
     "allergy": ["Z88", "Z91.0", "T78.4", "T88.7", "L23", "J30"],
 }
 

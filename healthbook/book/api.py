@@ -142,6 +142,7 @@ class CitizenHistoryApi(APIView):
 
 # ---------------------------------------------------------------- the citizen app
 
+
 @book_view_register("citizen_log")
 class CitizenAccessLogApi(APIView):
     """Who viewed the citizen's book and when, in plain Vietnamese, people and software apart

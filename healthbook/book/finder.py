@@ -103,7 +103,8 @@ def citizens_find_by_name(
             "SELECT id, similarity(search_name, %(q)s) AS score FROM healthbook_citizen "  # noqa: S608
             f"WHERE {match}{extra} AND NOT (id = ANY(%(seen)s)) "
             "ORDER BY score DESC, id LIMIT %(rest)s",
-            params, threshold=NAME_SIMILARITY_THRESHOLD,
+            params,
+            threshold=NAME_SIMILARITY_THRESHOLD,
         )
     citizens = Citizen.objects.select_related("residence_province").in_bulk([pk for pk, _ in ranked])
     return [CitizenMatch(citizens[pk], float(score)) for pk, score in ranked if pk in citizens]
@@ -124,7 +125,8 @@ def _near_prefix(wanted: str, params: dict, extra: str) -> list[tuple[int, float
         if len(wanted) - cut < shortest:
             break
         step = params | {
-            "prefix": _like_prefix(wanted[:-cut]), "threshold": NAME_SIMILARITY_THRESHOLD,
+            "prefix": _like_prefix(wanted[:-cut]),
+            "threshold": NAME_SIMILARITY_THRESHOLD,
             "candidates": NEAR_PREFIX_CANDIDATES,
         }
         ranked = _ranked(
@@ -169,9 +171,14 @@ def _word_corrections(words: list[str]) -> dict[int, list[tuple[int, str]]] | No
     """Position (0-based) -> [(edit distance, dictionary word)], nearest first, for each typed
     word that occurs in no name; None when a word cannot be corrected so (or every word is known)."""
     with connection.cursor() as cursor:
-        cursor.execute(_UNKNOWN_WORDS, {
-            "words": words, "last": len(words), "last_prefix": _like_prefix(words[-1]),
-        })
+        cursor.execute(
+            _UNKNOWN_WORDS,
+            {
+                "words": words,
+                "last": len(words),
+                "last_prefix": _like_prefix(words[-1]),
+            },
+        )
         rows = cursor.fetchall()
     if not rows:
         return None
@@ -203,7 +210,8 @@ def _corrected_words(wanted: str, params: dict, extra: str) -> list[tuple[int, f
         for i, (distance, _) in enumerate(names)
     )
     return [
-        (pk, score) for pk, score, _ in _ranked(
+        (pk, score)
+        for pk, score, _ in _ranked(
             "SELECT id, similarity(search_name, %(q)s) AS score, min(edits) AS edits "  # noqa: S608
             f"FROM ({lookups}) found GROUP BY id, search_name "
             "ORDER BY edits, score DESC, search_name, id LIMIT %(limit)s",

@@ -27,8 +27,12 @@ class CardBatchCreateApi(APIView):
 
     @extend_schema(
         request={"multipart/form-data": CardBatchUploadSerializer},
-        responses={202: CardBatchSerializer, 200: CardBatchSerializer, 400: OpenApiResponse(description="refused"),
-                   503: OpenApiResponse(description="upload area full or unavailable; nothing stored")},
+        responses={
+            202: CardBatchSerializer,
+            200: CardBatchSerializer,
+            400: OpenApiResponse(description="refused"),
+            503: OpenApiResponse(description="upload area full or unavailable; nothing stored"),
+        },
     )
     def post(self, request):
         serializer = CardBatchUploadSerializer(data=request.data)

@@ -19,11 +19,33 @@ class CardBatchSerializer(serializers.ModelSerializer):
     class Meta:
         model = CardBatch
         fields = [
-            "id", "original_name", "sha256", "size_bytes", "file_format", "encoding", "delimiter",
-            "scope_province", "status", "failure_code", "failure_message",
-            "rows_total", "rows_estimated", "rows_read", "rows_accepted", "rows_rejected", "rows_warned",
-            "problem_counts", "citizens_created", "books_created", "cards_created", "cards_updated",
-            "percent", "created_at", "started_at", "finished_at", "rejected_rows_url",
+            "id",
+            "original_name",
+            "sha256",
+            "size_bytes",
+            "file_format",
+            "encoding",
+            "delimiter",
+            "scope_province",
+            "status",
+            "failure_code",
+            "failure_message",
+            "rows_total",
+            "rows_estimated",
+            "rows_read",
+            "rows_accepted",
+            "rows_rejected",
+            "rows_warned",
+            "problem_counts",
+            "citizens_created",
+            "books_created",
+            "cards_created",
+            "cards_updated",
+            "percent",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "rejected_rows_url",
         ]
 
     def get_rows_total(self, batch) -> int | None:

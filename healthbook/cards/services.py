@@ -80,14 +80,23 @@ def card_batch_create(*, acting_user: User | None, fh: IO[bytes], name: str, run
     try:
         with transaction.atomic():
             batch = CardBatch.objects.create(
-                sha256=sha, file=stored, original_name=(name or stored)[-255:], size_bytes=size,
-                file_format=layout.file_format, encoding=layout.encoding, delimiter=layout.delimiter,
+                sha256=sha,
+                file=stored,
+                original_name=(name or stored)[-255:],
+                size_bytes=size,
+                file_format=layout.file_format,
+                encoding=layout.encoding,
+                delimiter=layout.delimiter,
                 columns={"positions": {str(k): v for k, v in layout.columns.items()}, "width": layout.header_width},
-                rows_estimated=layout.rows_estimated, uploaded_by=acting_user, scope_province=scope,
+                rows_estimated=layout.rows_estimated,
+                uploaded_by=acting_user,
+                scope_province=scope,
                 heartbeat_at=timezone.now(),
             )
             audit_record(
-                actor=acting_user, action="card_batch_create", target=batch,
+                actor=acting_user,
+                action="card_batch_create",
+                target=batch,
                 details={"sha256": sha, "size": size, "name": batch.original_name},
             )
             if not run_now:

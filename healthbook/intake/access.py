@@ -37,7 +37,10 @@ def can_reprocess_submissions(user) -> bool:
 def submission_get_for_facility(facility, public_id) -> Submission:
     """Return a submission of this facility (for its software), or raise Http404."""
     try:
-        return (Submission.objects.select_related("duplicate_of").prefetch_related("problems")
-                .get(facility=facility, public_id=public_id))
+        return (
+            Submission.objects.select_related("duplicate_of")
+            .prefetch_related("problems")
+            .get(facility=facility, public_id=public_id)
+        )
     except (Submission.DoesNotExist, ValueError, TypeError):
         raise Http404 from None

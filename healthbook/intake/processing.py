@@ -100,8 +100,7 @@ def submissions_claim(*, submission_id: int, batch: int = 1):
 
     Return (ids in id order, claim time), or None if another run holds the submission."""
     now = timezone.now()
-    params = {"now": now, "id": submission_id, "stale": now - stale_after(), "more": batch - 1,
-              "budget": batch_bytes()}
+    params = {"now": now, "id": submission_id, "stale": now - stale_after(), "more": batch - 1, "budget": batch_bytes()}
     with connection.cursor() as cur:
         cur.execute(_CLAIM, params)
         ids = sorted(row[0] for row in cur.fetchall())
@@ -354,8 +353,13 @@ def _insert_ahead(runs: list[_Run], policy, batch: merge.MergeBatch) -> None:
     for r in ahead:
         try:
             plan = merge.merge_plan(
-                submission=r.sub, facility=r.sub.facility, visits=r.visits, books=[m.book for m in r.matches],
-                versions=r.checked.versions, policy=policy, batch=batch,
+                submission=r.sub,
+                facility=r.sub.facility,
+                visits=r.visits,
+                books=[m.book for m in r.matches],
+                versions=r.checked.versions,
+                policy=policy,
+                batch=batch,
             )
         except merge.EncounterConflict as exc:  # nothing written for it
             r.problems.extend(exc.problems)

@@ -49,7 +49,8 @@ class Reminder(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["kind", "subject_key"], name="reminder_once_per_subject"),
             models.UniqueConstraint(
-                fields=["citizen", "vaccine_code", "dose"], condition=models.Q(kind="vaccination"),
+                fields=["citizen", "vaccine_code", "dose"],
+                condition=models.Q(kind="vaccination"),
                 name="reminder_once_per_dose",
             ),
         ]

@@ -66,8 +66,7 @@ ON CONFLICT DO NOTHING
 
 
 def _follow_ups_create(*, today: dt.date, until: dt.date, now) -> int:
-    qs = selectors.appointments_due_between(today, until).values(
-        "subject_key", "citizen_id", "facility_id", "due_date")
+    qs = selectors.appointments_due_between(today, until).values("subject_key", "citizen_id", "facility_id", "due_date")
     sql, params = qs.query.sql_with_params()
     statement = _FOLLOW_UP_SQL.format(columns=_INSERT_COLUMNS, appointments=sql)
     with connection.cursor() as cursor:
@@ -86,7 +85,13 @@ def _vaccinations_create(*, today: dt.date, until: dt.date, now) -> int:
         parts[dose.age_unit] = dose.age_value
         values.append("(%s::text, %s::int, %s::int, %s::int, %s::int, %s::int, %s::int)")
         values_params += [
-            dose.vaccine_code, dose.dose, dose.position, parts["year"], parts["month"], parts["week"], parts["day"]
+            dose.vaccine_code,
+            dose.dose,
+            dose.position,
+            parts["year"],
+            parts["month"],
+            parts["week"],
+            parts["day"],
         ]
         oldest_age = max(oldest_age, parts["year"] * 366 + parts["month"] * 31 + parts["week"] * 7 + parts["day"])
     # Children only: nobody older than the latest dose of the schedule can have one falling due.
@@ -138,14 +143,23 @@ def _message(reminder: Reminder) -> ReminderMessage:
             }
         else:
             text = _("Dose %(dose)s of vaccine %(vaccine)s for %(name)s falls due on %(day)s.") % {
-                "dose": reminder.dose, "vaccine": reminder.vaccine_code, "name": reminder.citizen.full_name,
+                "dose": reminder.dose,
+                "vaccine": reminder.vaccine_code,
+                "name": reminder.citizen.full_name,
                 "day": reminder.due_date.strftime("%d/%m/%Y"),
             }
     citizen = reminder.citizen
     return ReminderMessage(
-        reminder_id=reminder.pk, kind=reminder.kind, citizen_public_id=str(citizen.public_id),
-        personal_id=citizen.personal_id or "", phone=citizen.phone, due_date=reminder.due_date,
-        facility_name=facility, vaccine_code=reminder.vaccine_code, dose=reminder.dose, text=text,
+        reminder_id=reminder.pk,
+        kind=reminder.kind,
+        citizen_public_id=str(citizen.public_id),
+        personal_id=citizen.personal_id or "",
+        phone=citizen.phone,
+        due_date=reminder.due_date,
+        facility_name=facility,
+        vaccine_code=reminder.vaccine_code,
+        dose=reminder.dose,
+        text=text,
     )
 
 
@@ -162,11 +176,13 @@ def reminders_send(*, sender: ReminderSender | None = None, limit: int = SEND_BA
             sender.send(_message(reminder))
         except ReminderSendError as exc:
             failed += 1
-            Reminder.objects.filter(pk=reminder.pk).update(status=Reminder.Status.FAILED, last_error=str(exc)[:300],
-                                                           channel=sender.channel)
+            Reminder.objects.filter(pk=reminder.pk).update(
+                status=Reminder.Status.FAILED, last_error=str(exc)[:300], channel=sender.channel
+            )
             log.warning("reminder %s not sent: %s", reminder.pk, exc)
             continue
         sent += 1
-        Reminder.objects.filter(pk=reminder.pk).update(status=Reminder.Status.SENT, sent_at=timezone.now(),
-                                                       channel=sender.channel, last_error="")
+        Reminder.objects.filter(pk=reminder.pk).update(
+            status=Reminder.Status.SENT, sent_at=timezone.now(), channel=sender.channel, last_error=""
+        )
     return {"reminders_sent": sent, "reminders_failed": failed}

@@ -57,9 +57,16 @@ def test_group_commit_waits_for_the_disk_after_releasing_the_chain_head(settings
     sql = _append_statements(settings, "group")
     assert len(sql) == 2 and sql[0].startswith("BEGIN")  # two round trips, the first locks the head
     parts = [p.strip() for p in sql[1].split(";")]
-    at = {name: next(i for i, p in enumerate(parts) if name in p) for name in (
-        "synchronous_commit = off", "INSERT INTO accesslog_entry", "UPDATE accesslog_chain_head",
-        "synchronous_commit = on", "pg_logical_emit_message")}
+    at = {
+        name: next(i for i, p in enumerate(parts) if name in p)
+        for name in (
+            "synchronous_commit = off",
+            "INSERT INTO accesslog_entry",
+            "UPDATE accesslog_chain_head",
+            "synchronous_commit = on",
+            "pg_logical_emit_message",
+        )
+    }
     commit = parts.index("COMMIT")
     # The head is held without a flush (async commit), then the caller waits for the WAL flush
     # in a synchronous commit of its own, once the head is released.
@@ -91,8 +98,13 @@ def test_a_failed_append_leaves_no_transaction_open_and_no_entry():
         cur.execute("SELECT seq FROM accesslog_chain_head")
         start = cur.fetchone()[0]
     with pytest.raises(TypeError):  # fails between the two round trips, with the head locked
-        access_log_record(actor=Actor(kind="person", username="d"), event="view", viewed="book", outcome=0,
-                          details={"not json": object()})
+        access_log_record(
+            actor=Actor(kind="person", username="d"),
+            event="view",
+            viewed="book",
+            outcome=0,
+            details={"not json": object()},
+        )
     assert connection.connection.info.transaction_status == TransactionStatus.IDLE
     access_log_record(actor=Actor(kind="person", username="d"), event="view", viewed="book", outcome=0)
     result = chain_verify()

@@ -65,7 +65,9 @@ def test_a_publish_committed_by_another_process_is_seen_by_the_next_lookup():
     assert in_force.version_in_force("icd10", ON).version_id == first.pk  # cached here now
 
     def publish_a_new_edition():
-        CodeSystemVersion.objects.filter(pk=first.pk).update(status=VersionStatus.RETIRED, effective_to=date(2026, 1, 1))
+        CodeSystemVersion.objects.filter(pk=first.pk).update(
+            status=VersionStatus.RETIRED, effective_to=date(2026, 1, 1)
+        )
         cf.version(system, "v2", [("A00", "Bệnh tả (2026)")], effective_from=date(2026, 1, 1))
 
     _in_another_process_commit(publish_a_new_edition)

@@ -34,7 +34,9 @@ def test_each_role_has_its_part_of_the_country(actors, facility_a, facility_b):
 
 def test_facility_lookups_narrow_facility_staff_to_their_facility(actors, facility_a, facility_a2, facility_b):
     def seen(user, **lookups):
-        return set(scope_filter(Facility.objects.all(), user, province="province", **lookups).values_list("code", flat=True))
+        return set(
+            scope_filter(Facility.objects.all(), user, province="province", **lookups).values_list("code", flat=True)
+        )
 
     assert seen(actors["ministry"], facility="pk") == {"01001", "01002", "79001"}
     assert seen(actors["officer 01"], facility="pk") == {"01001", "01002"}

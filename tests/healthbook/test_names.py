@@ -100,4 +100,3 @@ def test_search_name_round_trip_on_generator_names():
         assert folded == search_name(NFD(name)) == search_name(name.upper())
         assert len(folded.split()) == len(name.split())
         assert normalize_name(NFD(name)) == name
-

@@ -67,6 +67,7 @@ class Admin:
 
 # --- path-parameter providers: actor -> value of an object that actor must not reach ----------
 
+
 def _foreign_staff(world, actor):
     """A staff account outside the actor's management scope (None: the actor manages everyone)."""
     if actor is not None and actor.role == Role.MINISTRY_ADMIN:
@@ -225,8 +226,9 @@ RULES = {
     "api-codelists-systems": Public("published code lists are public data (codelists/access.py)"),
     "api-codelists-system": Public("published code lists are public data"),
     "api-codelists-versions": Public("published/retired versions are public; drafts listed for ministry only"),
-    "api-codelists-concepts": Public("concepts of a published version are public; a draft is 404 for others",
-                                     obj="draft_version"),
+    "api-codelists-concepts": Public(
+        "concepts of a published version are public; a draft is 404 for others", obj="draft_version"
+    ),
     "api-codelists-validate": Public("validation against the published version"),
     "fhir-metadata": Public("FHIR CapabilityStatement: describes the server, no data"),
     "fhir-codesystem-search": Public("FHIR terminology: published code systems only"),

@@ -29,8 +29,24 @@ S = FacilityStatus
 PER_PROVINCE = 9
 FIRST_NUMBER = 500
 SEED = 2025
-PLACES = ["An Phú", "Bình Minh", "Hòa Lạc", "Tân Thành", "Phú Mỹ", "Đông Hưng", "Vĩnh Lợi", "Thạnh Xuân",
-          "Hưng Phát", "Quang Trung", "Long Điền", "Ngọc Sơn", "Đức Hòa", "Hải An", "Kim Liên", "Yên Thế"]
+PLACES = [
+    "An Phú",
+    "Bình Minh",
+    "Hòa Lạc",
+    "Tân Thành",
+    "Phú Mỹ",
+    "Đông Hưng",
+    "Vĩnh Lợi",
+    "Thạnh Xuân",
+    "Hưng Phát",
+    "Quang Trung",
+    "Long Điền",
+    "Ngọc Sơn",
+    "Đức Hòa",
+    "Hải An",
+    "Kim Liên",
+    "Yên Thế",
+]
 KINDS = [
     (Level.COMMUNE_STATION, Ownership.PUBLIC, "Trạm Y tế xã {place}", 600),
     (Level.COMMUNE_STATION, Ownership.PUBLIC, "Trạm Y tế phường {place}", 800),
@@ -41,8 +57,14 @@ KINDS = [
     (Level.PRIVATE_HOSPITAL, Ownership.PRIVATE, "Bệnh viện Tư nhân {place}", 5000),
     (Level.CENTRAL, Ownership.PUBLIC, "Bệnh viện Chuyên khoa {place}", 20000),
 ]
-STATUS_WEIGHTS = [(S.CONNECTED, 55), (S.APPROVED, 14), (S.PENDING, 12), (S.REJECTED, 5), (S.SUSPENDED, 8),
-                  (S.CLOSED, 6)]
+STATUS_WEIGHTS = [
+    (S.CONNECTED, 55),
+    (S.APPROVED, 14),
+    (S.PENDING, 12),
+    (S.REJECTED, 5),
+    (S.SUSPENDED, 8),
+    (S.CLOSED, 6),
+]
 # (code, name, province code). Generated names: no real facility is implied.
 DEMO_FACILITIES = [
     ("01001", "Bệnh viện Đa khoa Thử nghiệm Hà Nội", "01"),
@@ -103,17 +125,22 @@ class Command(BaseCommand):
             place = rng.choice(PLACES)
             registered = now - dt.timedelta(days=rng.randint(120, 400))
             facility = Facility(
-                code=code, province=province, status=status,
+                code=code,
+                province=province,
+                status=status,
                 name=f"{pattern.format(place=place)} (dữ liệu mẫu)",
                 commune=f"Xã {place}" if level == Level.COMMUNE_STATION else f"Phường {place}",
                 address=f"Số {rng.randint(1, 300)} đường {rng.choice(PLACES)}",
-                ownership=ownership, level=level,
+                ownership=ownership,
+                level=level,
                 has_insurance_contract=ownership == Ownership.PUBLIC or rng.random() < 0.6,
-                contact_name="Cán bộ đầu mối (mẫu)", contact_phone=f"0{rng.randint(200000000, 999999999)}",
+                contact_name="Cán bộ đầu mối (mẫu)",
+                contact_phone=f"0{rng.randint(200000000, 999999999)}",
                 contact_email=f"lienhe.{code}@demo.invalid",
                 latitude=Decimal(f"{rng.uniform(9.0, 22.5):.6f}"),
                 longitude=Decimal(f"{rng.uniform(103.0, 109.0):.6f}"),
-                expected_monthly_visits=visits, registered_at=registered,
+                expected_monthly_visits=visits,
+                registered_at=registered,
             )
             steps = [("", S.PENDING, registered, "Đăng ký (dữ liệu mẫu).")]
             if status == S.REJECTED:
@@ -126,8 +153,9 @@ class Command(BaseCommand):
                 health.extend(days)
                 steps.append((S.APPROVED, S.CONNECTED, facility.first_accepted_at, "Lần gửi dữ liệu hợp lệ đầu tiên."))
             if status == S.SUSPENDED:
-                steps.append((S.CONNECTED, S.SUSPENDED, now - dt.timedelta(days=20),
-                              "Gửi dữ liệu sai định dạng kéo dài."))
+                steps.append(
+                    (S.CONNECTED, S.SUSPENDED, now - dt.timedelta(days=20), "Gửi dữ liệu sai định dạng kéo dài.")
+                )
             if status == S.CLOSED:
                 steps.append((S.CONNECTED, S.CLOSED, now - dt.timedelta(days=15), "Cơ sở ngừng hoạt động."))
             facilities.append(facility)
@@ -157,9 +185,17 @@ class Command(BaseCommand):
             received = max(1, int(per_day * rng.uniform(0.5, 1.3)))
             rejected = int(received * rng.uniform(0.0, 0.12))
             at = timezone.make_aware(dt.datetime.combine(day, dt.time(16, rng.randint(0, 59))))
-            rows.append(FacilityDailyHealth(facility=facility, day=day, received=received,
-                                            accepted=received - rejected, rejected=rejected,
-                                            last_contact_at=at, last_accepted_at=at if received > rejected else None))
+            rows.append(
+                FacilityDailyHealth(
+                    facility=facility,
+                    day=day,
+                    received=received,
+                    accepted=received - rejected,
+                    rejected=rejected,
+                    last_contact_at=at,
+                    last_accepted_at=at if received > rejected else None,
+                )
+            )
             first = first or at
             facility.last_contact_at = at
             if received > rejected:
@@ -183,8 +219,10 @@ class Command(BaseCommand):
                 facility.approved_at = registered + dt.timedelta(days=3)
                 rows = self._health(facility, random.Random(code), now, silent=False)
                 FacilityDailyHealth.objects.bulk_create(rows, ignore_conflicts=True)
-                steps += [(S.PENDING, S.APPROVED, facility.approved_at, ""),
-                          (S.APPROVED, S.CONNECTED, facility.first_accepted_at, "Lần gửi dữ liệu hợp lệ đầu tiên.")]
+                steps += [
+                    (S.PENDING, S.APPROVED, facility.approved_at, ""),
+                    (S.APPROVED, S.CONNECTED, facility.first_accepted_at, "Lần gửi dữ liệu hợp lệ đầu tiên."),
+                ]
             facility.save()
             FacilityStatusChange.objects.bulk_create(
                 FacilityStatusChange(facility=facility, from_status=a, to_status=b, at=at, reason=reason)

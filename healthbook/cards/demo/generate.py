@@ -355,16 +355,24 @@ def generate(args) -> dict:
     return {"counts": counts, "seconds": elapsed}
 
 
-
-
 def batch_file_write(path, *, rows: int, seed: int, bad_share: float = 0.0, as_of: str = "2026-01-01") -> dict:
     """Write one generated CSV batch file (the command line's defaults otherwise)."""
     from types import SimpleNamespace
 
     return generate(
         SimpleNamespace(
-            rows=rows, seed=seed, bad_share=bad_share, format="csv", out=str(path), as_of=as_of,
-            existing_share=0.0, existing_seed=None, existing_rows=None, existing_change_share=0.0,
-            delimiter=",", bom=False, emit_expected=None,
+            rows=rows,
+            seed=seed,
+            bad_share=bad_share,
+            format="csv",
+            out=str(path),
+            as_of=as_of,
+            existing_share=0.0,
+            existing_seed=None,
+            existing_rows=None,
+            existing_change_share=0.0,
+            delimiter=",",
+            bom=False,
+            emit_expected=None,
         )
     )

@@ -545,5 +545,3 @@ def good_row(seed: int, index: int, as_of: date) -> tuple[dict[str, str], dict]:
         "valid_to": valid_to,
     }
     return row, meta
-
-

@@ -22,8 +22,15 @@ from healthbook.cards.services import UploadNotStored, card_batch_create
 from healthbook.models import CardBatch
 
 JSON_KEYS = (
-    "batch_id", "status", "rows_total", "rows_accepted", "rows_rejected",
-    "citizens_created", "books_created", "cards_created", "cards_updated",
+    "batch_id",
+    "status",
+    "rows_total",
+    "rows_accepted",
+    "rows_rejected",
+    "citizens_created",
+    "books_created",
+    "cards_created",
+    "cards_updated",
 )
 
 

@@ -181,7 +181,11 @@ def test_the_compiled_decision_is_the_querysets_decision(doctor_a, patient_a, st
             if key:
                 assert fast(key) == orm(key), person
     assert [fast(p.book.public_id)[2:] for p in cases] == [
-        (True, False), (False, True), (True, False), (True, False), (False, False)
+        (True, False),
+        (False, True),
+        (True, False),
+        (True, False),
+        (False, False),
     ]
     assert fast("00000000-0000-0000-0000-000000000000") is None and fast("not-a-book") is None
     # select_related objects come back as with the ORM (the header reads them without a query).

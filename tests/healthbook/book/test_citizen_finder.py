@@ -13,13 +13,17 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def people(import_file):
-    import_file(card_csv([
-        person(1, HO_TEN="Nguyễn Văn An", NGAY_SINH="19850312"),
-        person(2, HO_TEN="Nguyễn Văn Anh", NGAY_SINH="19900101", SO_CCCD="079090200002"),
-        person(3, HO_TEN="Trần Thị Bình", NGAY_SINH="19850312", SO_CCCD="079185200003", GIOI_TINH="2"),
-        person(4, HO_TEN="Nguyễn Văn An", NGAY_SINH="19700505", SO_CCCD="001070200004", MATINH_CU_TRU="01"),
-        person(5, HO_TEN="Đặng Đức Đạt", NGAY_SINH="19850312"),
-    ]))
+    import_file(
+        card_csv(
+            [
+                person(1, HO_TEN="Nguyễn Văn An", NGAY_SINH="19850312"),
+                person(2, HO_TEN="Nguyễn Văn Anh", NGAY_SINH="19900101", SO_CCCD="079090200002"),
+                person(3, HO_TEN="Trần Thị Bình", NGAY_SINH="19850312", SO_CCCD="079185200003", GIOI_TINH="2"),
+                person(4, HO_TEN="Nguyễn Văn An", NGAY_SINH="19700505", SO_CCCD="001070200004", MATINH_CU_TRU="01"),
+                person(5, HO_TEN="Đặng Đức Đạt", NGAY_SINH="19850312"),
+            ]
+        )
+    )
 
 
 def test_name_without_diacritics_finds_the_citizen(people):

@@ -266,13 +266,25 @@ def test_timeline_pages_bound_lab_and_drug_groups_without_cutting_them(patient_a
         e = df.visit(book, facility_a if i % 2 else facility_b, when=now - dt.timedelta(days=3 * i), labs=2, drugs=2)
         # one more drug of the same visit a week older than it: the group straddles any bound
         Medication.objects.create(
-            book=book, facility=e.facility, submission=e.submission, encounter=e,
-            occurred_at=e.occurred_at - dt.timedelta(days=7), source_key=f"late-{i}", code="40.9", name="Late",
+            book=book,
+            facility=e.facility,
+            submission=e.submission,
+            encounter=e,
+            occurred_at=e.occurred_at - dt.timedelta(days=7),
+            source_key=f"late-{i}",
+            code="40.9",
+            name="Late",
         )
     for i in range(3):  # drugs without a visit, grouped by prescription code
         Medication.objects.create(
-            book=book, facility=facility_a, submission=df.submission(facility_a), encounter=None,
-            occurred_at=now - dt.timedelta(days=5 * i + 1), source_key=f"rx-{i}", code="40.1", name="Rx",
+            book=book,
+            facility=facility_a,
+            submission=df.submission(facility_a),
+            encounter=None,
+            occurred_at=now - dt.timedelta(days=5 * i + 1),
+            source_key=f"rx-{i}",
+            code="40.1",
+            name="Rx",
             prescription_code=f"RX{i % 2}",
         )
 

@@ -27,9 +27,7 @@ CLINICAL = ("Huyết áp 150/95", "Tăng huyết áp", "Glucose")
 # --- S8 -------------------------------------------------------------------------------------
 
 
-def test_s8_doctor_without_care_relationship_opens_nothing(
-    proof, client, login, doctor_b, patient_a, key_b
-):
+def test_s8_doctor_without_care_relationship_opens_nothing(proof, client, login, doctor_b, patient_a, key_b):
     book_routes = [(r, p) for r, p in ROUTES if kind_of(p.callback) == "book"]
     row = proof.row(
         "S8",
@@ -191,8 +189,10 @@ def test_r8_every_tampering_is_refused_or_detected(proof, tmp_path):
             cur.execute(f"SELECT {', '.join(FIELDS)} FROM accesslog_entry WHERE seq = %s", [top - 2])  # noqa: S608
             entry = dict(zip(FIELDS, cur.fetchone(), strict=True))
         entry["actor_username"] = "forged"
-        as_attacker("UPDATE accesslog_entry SET actor_username = 'forged', row_hash = %s WHERE seq = %s",
-                    [entry_hash(entry["prev_hash"].strip(), entry), top - 2])
+        as_attacker(
+            "UPDATE accesslog_entry SET actor_username = 'forged', row_hash = %s WHERE seq = %s",
+            [entry_hash(entry["prev_hash"].strip(), entry), top - 2],
+        )
 
     def delete_middle(top):
         as_attacker("DELETE FROM accesslog_entry WHERE seq = %s", [top - 2])
@@ -204,16 +204,22 @@ def test_r8_every_tampering_is_refused_or_detected(proof, tmp_path):
         as_attacker("UPDATE accesslog_entry SET seq = %s WHERE seq = -1", [b])
 
     def swap(top):
-        as_attacker("UPDATE accesslog_entry e SET actor_username = o.actor_username FROM accesslog_entry o"
-                    " WHERE (e.seq, o.seq) IN ((%s, %s), (%s, %s))", [top - 3, top - 2, top - 2, top - 3])
+        as_attacker(
+            "UPDATE accesslog_entry e SET actor_username = o.actor_username FROM accesslog_entry o"
+            " WHERE (e.seq, o.seq) IN ((%s, %s), (%s, %s))",
+            [top - 3, top - 2, top - 2, top - 3],
+        )
 
     def delete_tail(top):
         as_attacker("DELETE FROM accesslog_entry WHERE seq > %s", [top - 2])
 
     def delete_tail_rewrite_head(top):
         delete_tail(top)
-        as_attacker("UPDATE accesslog_chain_head SET seq = e.seq, row_hash = e.row_hash FROM accesslog_entry e"
-                    " WHERE e.seq = %s", [top - 2])
+        as_attacker(
+            "UPDATE accesslog_chain_head SET seq = e.seq, row_hash = e.row_hash FROM accesslog_entry e"
+            " WHERE e.seq = %s",
+            [top - 2],
+        )
 
     cases = [edit, rehash, delete_middle, reorder, swap, delete_tail, delete_tail_rewrite_head]
     detected, named_first_break = 0, 0
@@ -225,8 +231,9 @@ def test_r8_every_tampering_is_refused_or_detected(proof, tmp_path):
         case(top)
         result = chain_verify(checkpoint=checkpoint_read(path))
         detected += not result.ok
-        named_first_break += not result.ok and (result.broken_seq is not None or "checkpoint" in result.reason
-                                                 or "newest" in result.reason)
+        named_first_break += not result.ok and (
+            result.broken_seq is not None or "checkpoint" in result.reason or "newest" in result.reason
+        )
         transaction.savepoint_rollback(sid)
     assert chain_verify().ok  # every case was rolled back
     undetected = len(cases) - detected

@@ -25,9 +25,13 @@ def queued(card_codelists, settings, tmp_path):
 
 
 def _chunk(batch, start, size):
-    layout = files.FileLayout(file_format="csv", encoding="utf-8", delimiter=",",
-                              columns={int(k): v for k, v in batch.columns["positions"].items()},
-                              header_width=batch.columns["width"])
+    layout = files.FileLayout(
+        file_format="csv",
+        encoding="utf-8",
+        delimiter=",",
+        columns={int(k): v for k, v in batch.columns["positions"].items()},
+        header_width=batch.columns["width"],
+    )
     with batch.file.open("rb") as fh:
         rows = list(files.iter_rows(fh, layout, skip=start))[:size]
     return rows, pipeline.row_context_for(batch, layout)
@@ -38,15 +42,21 @@ def test_a_live_run_keeps_the_batch(proof, queued):
     assert pipeline.batch_claim(batch_id=queued.pk, lease=uuid.uuid4())
     second_claim = pipeline.batch_claim(batch_id=queued.pk, lease=uuid.uuid4())
     outcome = pipeline.card_batch_run(batch_id=queued.pk)
-    row.set(times=2, figure=f"second claim granted: {int(second_claim)}; redelivered run: {outcome} "
-            f"(concurrent executions of the batch: {int(second_claim) + int(outcome != pipeline.BUSY)})")
+    row.set(
+        times=2,
+        figure=f"second claim granted: {int(second_claim)}; redelivered run: {outcome} "
+        f"(concurrent executions of the batch: {int(second_claim) + int(outcome != pipeline.BUSY)})",
+    )
     assert not second_claim
     assert outcome == pipeline.BUSY
 
 
 def test_run_presumed_dead_cannot_commit_after_takeover(proof, queued):
-    row = proof.row("R5", "a run presumed dead (heartbeat stale) tries to commit after another run took over; "
-                          "the same chunk committed twice")
+    row = proof.row(
+        "R5",
+        "a run presumed dead (heartbeat stale) tries to commit after another run took over; "
+        "the same chunk committed twice",
+    )
     first, second = uuid.uuid4(), uuid.uuid4()
     assert pipeline.batch_claim(batch_id=queued.pk, lease=first)
     rows, ctx = _chunk(queued, 0, 2)
@@ -60,8 +70,11 @@ def test_run_presumed_dead_cannot_commit_after_takeover(proof, queued):
     with pytest.raises(pipeline.LeaseLost):  # the same chunk twice: the counter moved
         pipeline.chunk_commit(batch_id=queued.pk, lease=second, expected_read=2, chunk=more, ctx=ctx)
     batch = CardBatch.objects.get(pk=queued.pk)
-    row.set(times=2, figure=f"late commits refused 2/2 (LeaseLost); chunks applied twice 0: rows read "
-            f"{batch.rows_read}/4, citizens {Citizen.objects.count()}/4")
+    row.set(
+        times=2,
+        figure=f"late commits refused 2/2 (LeaseLost); chunks applied twice 0: rows read "
+        f"{batch.rows_read}/4, citizens {Citizen.objects.count()}/4",
+    )
     assert (batch.rows_read, batch.rows_accepted, Citizen.objects.count()) == (4, 4, 4)
 
 
@@ -91,7 +104,8 @@ def test_a_batch_remembers_its_lines_when_another_batch_rewrote_the_card(card_co
     # second chunk carries the person again: A must still report its own earlier line.
     settings.MEDIA_ROOT = str(tmp_path / "media")
     a = card_batch_create(
-        acting_user=None, name="a.csv",
+        acting_user=None,
+        name="a.csv",
         fh=io.BytesIO(card_csv([person(1), person(2), person(1, HO_TEN="Lê Thị Bốn"), person(3)])),
     ).batch
     lease = uuid.uuid4()
@@ -104,7 +118,9 @@ def test_a_batch_remembers_its_lines_when_another_batch_rewrote_the_card(card_co
     rows, ctx = _chunk(a, 0, 2)
     pipeline.chunk_commit(batch_id=a.pk, lease=lease, expected_read=0, chunk=rows, ctx=ctx)
     b = card_batch_create(
-        acting_user=None, name="b.csv", run_now=True,
+        acting_user=None,
+        name="b.csv",
+        run_now=True,
         fh=io.BytesIO(card_csv([person(1, GT_THE_TU="20250601", GT_THE_DEN="20260531")])),
     ).batch
     assert CardBatch.objects.get(pk=b.pk).status == CardBatch.Status.DONE

@@ -72,8 +72,10 @@ def test_finished_progress_fragment_stops_polling(login, import_file, ministry_a
 def test_rejected_rows_download_as_csv(login, import_file, ministry_admin):
     batch = import_file(card_csv([person(1), person(2, GIOI_TINH="0")]))
     client = login(ministry_admin)
-    for url in (reverse("card-batch-rejected", args=[batch.public_id]),
-                reverse("api-card-batch-rejected", args=[batch.public_id])):
+    for url in (
+        reverse("card-batch-rejected", args=[batch.public_id]),
+        reverse("api-card-batch-rejected", args=[batch.public_id]),
+    ):
         body = b"".join(client.get(url).streaming_content).decode("utf-8-sig")
         lines = body.strip().split("\r\n")
         assert lines[0] == "line,column,value,code,reason"

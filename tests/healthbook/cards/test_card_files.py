@@ -68,10 +68,30 @@ def test_missing_required_columns_are_refused_before_loading(import_file):
 
 
 def test_canonical_headers_in_any_case_and_order(import_file):
-    canonical = ["full_name", "Birth Date", "SEX", "card_number", "social_insurance_number", "personal_id",
-                 "primary_care_facility", "valid_from", "valid_to", "residence_province"]
-    xml = ["HO_TEN", "NGAY_SINH", "GIOI_TINH", "MA_THE_BHYT", "MA_SO_BHXH", "SO_CCCD", "MA_DKBD",
-           "GT_THE_TU", "GT_THE_DEN", "MATINH_CU_TRU"]
+    canonical = [
+        "full_name",
+        "Birth Date",
+        "SEX",
+        "card_number",
+        "social_insurance_number",
+        "personal_id",
+        "primary_care_facility",
+        "valid_from",
+        "valid_to",
+        "residence_province",
+    ]
+    xml = [
+        "HO_TEN",
+        "NGAY_SINH",
+        "GIOI_TINH",
+        "MA_THE_BHYT",
+        "MA_SO_BHXH",
+        "SO_CCCD",
+        "MA_DKBD",
+        "GT_THE_TU",
+        "GT_THE_DEN",
+        "MATINH_CU_TRU",
+    ]
     row = person(1, NGAY_SINH="12/03/1985", GT_THE_TU="2025-01-01")
     lines = [",".join(canonical)] + [",".join(row[k] for k in xml)]
     batch = import_file("\r\n".join(lines).encode())

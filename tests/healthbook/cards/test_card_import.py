@@ -134,7 +134,10 @@ def test_duplicates_across_chunks_when_the_card_is_unchanged(import_file, settin
 def test_duplicates_across_three_chunks_with_changed_cards(import_file, settings):
     settings.CARD_IMPORT_CHUNK_ROWS = 2
     rows = [
-        person(1, GT_THE_TU="20250101"), person(2), person(1, GT_THE_TU="20250201"), person(3),
+        person(1, GT_THE_TU="20250101"),
+        person(2),
+        person(1, GT_THE_TU="20250201"),
+        person(3),
         person(1, GT_THE_TU="20250301"),
     ]
     batch = import_file(card_csv(rows))

@@ -45,9 +45,27 @@ def _worker(tmp_path: Path, pool: str, name: str, chunk: int = 400) -> subproces
         "CELERY_VISIBILITY_TIMEOUT": "30",
     }
     (tmp_path / "var").mkdir(exist_ok=True)
-    cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-B", "--pool", pool, "--concurrency", "1",
-           "--hostname", f"{name}@%h", "--without-mingle", "--without-gossip", "--loglevel", "WARNING",
-           "--schedule", str(tmp_path / "var" / "beat-schedule")]
+    cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "-B",
+        "--pool",
+        pool,
+        "--concurrency",
+        "1",
+        "--hostname",
+        f"{name}@%h",
+        "--without-mingle",
+        "--without-gossip",
+        "--loglevel",
+        "WARNING",
+        "--schedule",
+        str(tmp_path / "var" / "beat-schedule"),
+    ]
     log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 — closed with the process
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -82,13 +100,29 @@ def _kill_three_times(proof, tmp_path, settings, *, rows: int, chunk: int, seed:
     settings.MEDIA_ROOT = str(tmp_path / "media")
     data, expected_file = tmp_path / "cards.csv", tmp_path / "expected.json"
     subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "gen_cards.py"), "--rows", str(rows), "--seed", str(seed), "--bad-share",
-         "0.05", "--out", str(data), "--emit-expected", str(expected_file)],
-        check=True, stdout=subprocess.DEVNULL,
+        [
+            sys.executable,
+            str(ROOT / "bench" / "gen_cards.py"),
+            "--rows",
+            str(rows),
+            "--seed",
+            str(seed),
+            "--bad-share",
+            "0.05",
+            "--out",
+            str(data),
+            "--emit-expected",
+            str(expected_file),
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     expected = json.loads(expected_file.read_text())
-    row = proof.row("R1", f"SIGKILL of the Celery worker at three points of a {rows:,}-row batch ({chunk:,}-row "
-                          "chunks): the pool child, then the whole worker with its beat, then its replacement")
+    row = proof.row(
+        "R1",
+        f"SIGKILL of the Celery worker at three points of a {rows:,}-row batch ({chunk:,}-row "
+        "chunks): the pool child, then the whole worker with its beat, then its replacement",
+    )
     points = [rows // 4, rows // 2, rows * 3 // 4]
     wait = max(60.0, rows / 500)
     workers = [_worker(tmp_path, "prefork", "first", chunk)]
@@ -100,8 +134,9 @@ def _kill_three_times(proof, tmp_path, settings, *, rows: int, chunk: int, seed:
             card_batch_create(acting_user=None, fh=fh, name="cards.csv")  # the task is sent to Redis on commit
 
         def running_past(n):
-            return _wait_for(lambda: (b := _batch()).rows_read >= n and b.status == "running" and b, wait,
-                             f"progress past row {n}")
+            return _wait_for(
+                lambda: (b := _batch()).rows_read >= n and b.status == "running" and b, wait, f"progress past row {n}"
+            )
 
         # Kill 1: the pool child running the task (the parent re-queues it: reject_on_worker_lost).
         running = running_past(points[0])
@@ -125,10 +160,13 @@ def _kill_three_times(proof, tmp_path, settings, *, rows: int, chunk: int, seed:
     found = sorted(CardBatchProblem.objects.values_list("line", "column", "code"))
     wanted = sorted((r["line"], e["column"], e["code"]) for r in expected["rejected"] for e in r["errors"])
     citizens = Citizen.objects.count()
-    row.set(times=3, figure=f"3 kills (at rows {', '.join(f'{k:,}' for k in killed_at)}), {done.runs} runs; "
-            f"rows lost {rows - done.rows_read}, accepted {done.rows_accepted:,}/{counts['accepted']:,} expected, "
-            f"rejected {done.rows_rejected:,}/{counts['rejected']:,}; duplicates {citizens - counts['accepted']} "
-            f"(citizens {citizens:,}); rejected-row reasons as generated: {found == wanted}; status {done.status}")
+    row.set(
+        times=3,
+        figure=f"3 kills (at rows {', '.join(f'{k:,}' for k in killed_at)}), {done.runs} runs; "
+        f"rows lost {rows - done.rows_read}, accepted {done.rows_accepted:,}/{counts['accepted']:,} expected, "
+        f"rejected {done.rows_rejected:,}/{counts['rejected']:,}; duplicates {citizens - counts['accepted']} "
+        f"(citizens {citizens:,}); rejected-row reasons as generated: {found == wanted}; status {done.status}",
+    )
     assert done.status == CardBatch.Status.DONE, done.failure_message
     assert done.runs >= 4
     assert (done.rows_read, done.rows_accepted, done.rows_rejected) == (rows, counts["accepted"], counts["rejected"])

@@ -33,7 +33,11 @@ def test_json_has_exactly_the_documented_keys(card_file):
     assert result["status"] == "done"
     assert (result["rows_total"], result["rows_accepted"], result["rows_rejected"]) == (3, 2, 1)
     assert (result["citizens_created"], result["books_created"], result["cards_created"], result["cards_updated"]) == (
-        2, 2, 2, 0)
+        2,
+        2,
+        2,
+        0,
+    )
 
 
 def test_second_import_of_the_same_file_creates_nothing(card_file):

@@ -138,8 +138,11 @@ def _encoding_cases():
         ("undecodable single-byte text", card_csv(_rows(NAMES[:1])) + bytes(range(0x80, 0xA0)) * 50, None),
         ("UTF-16 BOM but broken", codecs.BOM_UTF16_LE + b"\x00\xd8" * 10, None),
         ("required columns missing", card_csv(_rows(NAMES), header=[h for h in HEADER if h != "NGAY_SINH"]), None),
-        ("already mojibake in UTF-8 (row rejected)", card_csv(
-            _rows([NAMES[0].encode().decode("cp1252", errors="ignore"), NAMES[1]])), NAMES[1:2]),
+        (
+            "already mojibake in UTF-8 (row rejected)",
+            card_csv(_rows([NAMES[0].encode().decode("cp1252", errors="ignore"), NAMES[1]])),
+            NAMES[1:2],
+        ),
     ]
 
 
@@ -206,9 +209,14 @@ def _n(n: int) -> str:
 
 def _empty_rows_sheet(n: int) -> bytes:
     head = b'<?xml version="1.0"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-    header = b'<row r="1">' + b"".join(
-        b'<c r="%s1" t="inlineStr"><is><t>%s</t></is></c>' % (bytes([65 + i]), h.encode()) for i, h in enumerate(HEADER)
-    ) + b"</row>"
+    header = (
+        b'<row r="1">'
+        + b"".join(
+            b'<c r="%s1" t="inlineStr"><is><t>%s</t></is></c>' % (bytes([65 + i]), h.encode())
+            for i, h in enumerate(HEADER)
+        )
+        + b"</row>"
+    )
     rows = b"".join(b'<row r="%d"/>' % i for i in range(2, n + 2))
     return head + b"<sheetData>" + header + rows + b"</sheetData></worksheet>"
 
@@ -219,9 +227,11 @@ def _bombs(tmp_path: Path, bomb_rows: int, control_rows: int) -> dict[str, Path]
     with zipfile.ZipFile(spaces, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr("[Content_Types].xml", "<Types/>")
         zf.writestr("xl/worksheets/sheet1.xml", b"<a>" + b" " * (100 * MB) + b"</a>")
-    strings = b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">' + (
-        b"<si><t>%d</t></si>" % 7
-    ) * (4 * MB) + b"</sst>"
+    strings = (
+        b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+        + (b"<si><t>%d</t></si>" % 7) * (4 * MB)
+        + b"</sst>"
+    )
     parts = io.BytesIO()
     with zipfile.ZipFile(parts, "w", zipfile.ZIP_STORED) as zf:
         for i in range(10_001):
@@ -229,7 +239,8 @@ def _bombs(tmp_path: Path, bomb_rows: int, control_rows: int) -> dict[str, Path]
     files = {
         "100 MB of spaces zipped to 100 kB": spaces.getvalue(),
         f"a card header then {_n(bomb_rows)} empty rows, no dimension": _workbook_with_sheet_xml(
-            _empty_rows_sheet(bomb_rows)),
+            _empty_rows_sheet(bomb_rows)
+        ),
         "shared-strings bomb (4 M entries)": _workbook_with_sheet_xml(head + b"<sheetData/></worksheet>", strings),
         "10 001 zip parts": parts.getvalue(),
         CONTROL.format(n=_n(control_rows)): _workbook_with_sheet_xml(_empty_rows_sheet(control_rows)),
@@ -279,8 +290,11 @@ print(json.dumps({"results": out, "base_rss_mb": base}))
 @pytest.mark.parametrize(
     ("bomb_rows", "control_rows", "limits"),
     [
-        (300_000, 100_000, {"CARD_IMPORT_XLSX_MAX_UNSIZED_SHEET": str(MB),
-                            "CARD_IMPORT_XLSX_MAX_UNSIZED_ROWS": "200000"}),
+        (
+            300_000,
+            100_000,
+            {"CARD_IMPORT_XLSX_MAX_UNSIZED_SHEET": str(MB), "CARD_IMPORT_XLSX_MAX_UNSIZED_ROWS": "200000"},
+        ),
         pytest.param(3_000_000, 1_000_000, {}, marks=pytest.mark.proof_long),
     ],
     ids=["fast-limits-lowered", "plan-sizes-default-limits"],
@@ -296,7 +310,11 @@ def test_s19_xlsx_bombs_are_refused_before_parsing_in_a_capped_worker(proof, tmp
     env = os.environ | {"DJANGO_SETTINGS_MODULE": "config.test_settings", "PYTHONPATH": str(ROOT)} | limits
     proc = subprocess.run(
         [sys.executable, "-c", CHILD, str(cap), *map(str, bombs.values())],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     report = json.loads(proc.stdout.strip().splitlines()[-1])

@@ -221,9 +221,13 @@ def _self_signed(tmp_path) -> Leaf:
     name = x509.Name([x509.NameAttribute(x509.NameOID.COMMON_NAME, f"TEST facility {FACILITY} (self-signed)")])
     now = dt.datetime.now(dt.UTC)
     cert = (
-        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
-        .not_valid_before(now - dt.timedelta(days=1)).not_valid_after(now + dt.timedelta(days=365))
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=365))
         .sign(key, hashes.SHA256())
     )
     cert_path = tmp_path / "self.pem"
@@ -247,8 +251,11 @@ def test_s23_bad_certificates_are_refused(proof, pki, unsigned, signed, sender, 
         ("other facility", sign(unsigned, pki["other"]), "SIG_CERT_UNKNOWN"),
         ("SHA-1-signed certificate", sign(unsigned, pki["sha1"]), "SIG_WEAK_ALGORITHM"),
         ("RSA-SHA1 signature", sign(unsigned, pki["valid"], sha1=True), "SIG_WEAK_ALGORITHM"),
-        ("other MACSKCB", sign(unsigned.replace(b"<MACSKCB>01001<", b"<MACSKCB>01002<"), pki["valid"]),
-         "ENVELOPE_FACILITY_MISMATCH"),
+        (
+            "other MACSKCB",
+            sign(unsigned.replace(b"<MACSKCB>01001<", b"<MACSKCB>01002<"), pki["valid"]),
+            "ENVELOPE_FACILITY_MISMATCH",
+        ),
     ]
     accepted, wrong_code = [], []
     for what, body, code in cases:
@@ -271,8 +278,11 @@ def test_s23_bad_certificates_are_refused(proof, pki, unsigned, signed, sender, 
         wrong_code.append(("revoked", list(sub.problems.values_list("code", flat=True))))
     n = len(cases) + 1
     own_code = n - len(accepted) - len(wrong_code)
-    row.set(times=n, figure=f"accepted {len(accepted)}/{n}; refused with its own problem code {own_code}/{n}; "
-            "revocation = the portal's certificate register (no CRL: not supported)")
+    row.set(
+        times=n,
+        figure=f"accepted {len(accepted)}/{n}; refused with its own problem code {own_code}/{n}; "
+        "revocation = the portal's certificate register (no CRL: not supported)",
+    )
     assert not accepted and not wrong_code, (accepted, wrong_code)
 
 

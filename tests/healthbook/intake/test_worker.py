@@ -116,9 +116,12 @@ def test_fifty_identical_parallel_posts_leave_one_encounter_per_visit(proof, wor
     assert [r.status_code for r in responses] == [202] * 50
     _wait_final(50)
     encounters = Encounter.objects.count()
-    row.set(times=50, figure=f"{sum(r.status_code == 202 for r in responses)}/50 answered 202; encounters stored "
-            f"{encounters} for 2 visits (duplicates {encounters - 2}); "
-            f"{Submission.objects.filter(duplicate_of__isnull=False).count()} flagged duplicate")
+    row.set(
+        times=50,
+        figure=f"{sum(r.status_code == 202 for r in responses)}/50 answered 202; encounters stored "
+        f"{encounters} for 2 visits (duplicates {encounters - 2}); "
+        f"{Submission.objects.filter(duplicate_of__isnull=False).count()} flagged duplicate",
+    )
     assert Encounter.objects.count() == 2 and LabObservation.objects.count() == 40
     assert Submission.objects.filter(status="rejected").count() == 0
     assert sum(Submission.objects.values_list("encounters_created", flat=True)) == 2
@@ -145,8 +148,11 @@ def test_fifty_parallel_posts_with_one_idempotency_key_store_one_submission(
     assert {r.status_code for r in responses} == {202}
     assert len({r.json()["id"] for r in responses}) == 1
     _wait_final(1)
-    row.set(times=50, figure=f"submissions stored {Submission.objects.count()}, distinct ids answered "
-            f"{len({r.json()['id'] for r in responses})}, encounters {Encounter.objects.count()} for 2 visits")
+    row.set(
+        times=50,
+        figure=f"submissions stored {Submission.objects.count()}, distinct ids answered "
+        f"{len({r.json()['id'] for r in responses})}, encounters {Encounter.objects.count()} for 2 visits",
+    )
     assert Submission.objects.count() == 1 and Encounter.objects.count() == 2
 
 

@@ -16,6 +16,8 @@ def vaccine_list(db):
 
     seed = Path(__file__).resolve().parents[3] / "codelists" / "seed" / "vaccine.csv"
     with seed.open(encoding="utf-8") as handle:
-        rows = [(r["code"], r["display_vi"], r["active"] == "1", json.loads(r["properties"] or "{}"))
-                for r in csv.DictReader(handle)]
+        rows = [
+            (r["code"], r["display_vi"], r["active"] == "1", json.loads(r["properties"] or "{}"))
+            for r in csv.DictReader(handle)
+        ]
     return cf.version(cf.system("vaccine", max_code_length=40), "seed", rows, effective_from=dt.date(2020, 1, 1))

@@ -59,11 +59,13 @@ def test_database_refuses_a_second_reminder_for_the_same_appointment(clinic):
 
 def test_database_refuses_a_second_reminder_for_the_same_dose(clinic):
     person = citizen("01")
-    Reminder.objects.create(kind="vaccination", subject_key="dose:a", citizen=person, due_date=today(),
-                            vaccine_code="TCMR-OPV", dose=1)
+    Reminder.objects.create(
+        kind="vaccination", subject_key="dose:a", citizen=person, due_date=today(), vaccine_code="TCMR-OPV", dose=1
+    )
     with pytest.raises(IntegrityError), transaction.atomic():
-        Reminder.objects.create(kind="vaccination", subject_key="dose:b", citizen=person, due_date=today(),
-                                vaccine_code="TCMR-OPV", dose=1)
+        Reminder.objects.create(
+            kind="vaccination", subject_key="dose:b", citizen=person, due_date=today(), vaccine_code="TCMR-OPV", dose=1
+        )
 
 
 def test_schedule_comes_from_the_vaccine_code_list(vaccine_list):
