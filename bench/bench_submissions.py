@@ -165,7 +165,8 @@ def accept(a) -> None:
 
 def worker(a) -> None:
     setup_django()
-    from healthbook.intake.services import submission_process, submission_receive
+    from healthbook.intake.processing import submission_process
+    from healthbook.intake.services import submission_receive
     from healthbook.models import LabObservation, Submission
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -180,9 +181,9 @@ def worker(a) -> None:
         from django.test.utils import override_settings
 
         with override_settings(CELERY_BROKER_URL="memory://", INTAKE_PROCESS_INLINE=False):
-            import healthbook.intake.services as services
+            import healthbook.intake.tasks as tasks
 
-            services._enqueue = lambda _pk: None  # the bench drives processing itself
+            tasks.submission_enqueue = lambda _pk: None  # the bench drives processing itself
             ids = [
                 submission_receive(
                     facility=facility, api_key=None, body=b, content_type="application/xml"

@@ -8,7 +8,7 @@ published version never changes, so only the set of versions and their periods c
 
 How a process learns of a change, without asking the database on every lookup:
 
-- a statement trigger on the version table (migration 0003) sends a PostgreSQL notification
+- a statement trigger on the version table (migration 0005) sends a PostgreSQL notification
   on channel `sskdt_codelists` with each change, delivered when the change commits;
 - every database connection of the portal LISTENs on that channel from the moment it opens
   (`connection_listen`, connected in CodelistsConfig.ready), and each lookup first reads

@@ -327,6 +327,12 @@ SSKDT_SILENT_AFTER_DAYS = env_int("SSKDT_SILENT_AFTER_DAYS", 7)
 SSKDT_FHIR_BASE_URL = env_str("SSKDT_FHIR_BASE_URL", "http://localhost:8000/fhir")
 SSKDT_FHIR_FACILITY_CODE_SYSTEM = env_str("SSKDT_FHIR_FACILITY_CODE_SYSTEM", "")
 
+# --- codelists ---------------------------------------------------------------------------
+# Every process caches which code-list version is in force and forgets it when a version changes:
+# its database connections LISTEN for the notification a trigger sends on commit. Behind a pooler
+# in transaction mode (no LISTEN), switch this off: the cache is then forgotten per request and task.
+SSKDT_CODELISTS_LISTEN = env_bool("SSKDT_CODELISTS_LISTEN", True)
+
 # --- healthbook: citizen books and insurance-card imports -------------------------------
 # Rows per chunk: one transaction (COPY + merge + progress) each. Bigger chunks touch fewer index
 # pages per row (the probes are sorted); memory grows with them (bench/RESULTS.md: 203 MB peak at
