@@ -363,7 +363,7 @@ def facility_book_access(request, id_value: str, *, viewed: str) -> BookAccess:
 # ---------------------------------------------------------------- the book-view registry
 #
 # Every URL under BOOK_URL_PREFIXES must resolve to a view that declares itself here; the
-# generated test (tests/healthbook/test_every_book_url.py) walks the resolver and calls
+# generated test (tests/healthbook/book/test_every_book_url.py) walks the resolver and calls
 # each one, checking the access rule and the single log entry.
 
 BOOK_URL_PREFIXES = ("doctor/", "api/v1/citizens/", "fhir/Patient")
