@@ -95,44 +95,55 @@ class CitizenAppPrincipal:
         return False
 
 
-class FacilityApiKeyAuthentication(BaseAuthentication):
-    """`Authorization: Api-Key <key>` — facility software; the key row becomes `request.auth`."""
+class _KeyAuthentication(BaseAuthentication):
+    """`Authorization: <keyword> <key>`: the key row its app's verifier returns becomes `request.auth`."""
+
+    keyword = ""
+    malformed = ""
+    invalid = ""
+
+    def principal(self, row):
+        raise NotImplementedError
 
     def authenticate(self, request):
         header = get_authorization_header(request).split()
-        if not header or header[0].lower() != FACILITY_KEYWORD.lower().encode():
+        if not header or header[0].lower() != self.keyword.lower().encode():
             return None
         if len(header) != 2:
-            raise exceptions.AuthenticationFailed(_("Malformed Api-Key header: send `Api-Key <key>`."))
+            raise exceptions.AuthenticationFailed(self.malformed)
         try:
             key = header[1].decode("ascii")
         except UnicodeDecodeError:
-            raise exceptions.AuthenticationFailed(_("Invalid API key.")) from None
-        row = _verify(FACILITY_KEYWORD, key)
+            raise exceptions.AuthenticationFailed(self.invalid) from None
+        row = _verify(self.keyword, key)
         if row is None:
-            raise exceptions.AuthenticationFailed(_("Invalid or revoked API key."))
-        return FacilityPrincipal(row.facility, row), row
+            raise exceptions.AuthenticationFailed(self.invalid)
+        return self.principal(row), row
 
     def authenticate_header(self, request) -> str:
-        return FACILITY_KEYWORD
+        return self.keyword
 
 
-class CitizenAppKeyAuthentication(BaseAuthentication):
+class FacilityApiKeyAuthentication(_KeyAuthentication):
+    """`Authorization: Api-Key <key>` — facility software."""
+
+    keyword = FACILITY_KEYWORD
+    malformed = _("Malformed Api-Key header: send `Api-Key <key>`.")
+    invalid = _("Invalid or revoked API key.")
+
+    def principal(self, row):
+        return FacilityPrincipal(row.facility, row)
+
+
+class CitizenAppKeyAuthentication(_KeyAuthentication):
     """`Authorization: Citizen-App-Key <key>` — the citizen app; it reads access logs only."""
 
-    def authenticate(self, request):
-        header = get_authorization_header(request).split()
-        if not header or header[0].lower() != CITIZEN_APP_KEYWORD.lower().encode():
-            return None
-        if len(header) != 2:
-            raise exceptions.AuthenticationFailed(_("Malformed Citizen-App-Key header."))
-        client = _verify(CITIZEN_APP_KEYWORD, header[1].decode("ascii", "replace"))
-        if client is None:
-            raise exceptions.AuthenticationFailed(_("Invalid or revoked citizen app key."))
-        return CitizenAppPrincipal(client), client
+    keyword = CITIZEN_APP_KEYWORD
+    malformed = _("Malformed Citizen-App-Key header.")
+    invalid = _("Invalid or revoked citizen app key.")
 
-    def authenticate_header(self, request) -> str:
-        return CITIZEN_APP_KEYWORD
+    def principal(self, row):
+        return CitizenAppPrincipal(row)
 
 
 # Staff: Django's session with DRF's CSRF check (the default of every API view, settings.REST_FRAMEWORK).
