@@ -38,8 +38,11 @@ proof: setup lint
 proof-in-db:
 	DJANGO_SETTINGS_MODULE=config.test_settings $(VPY) -m pytest --proof-long --proof-report=docs/RELIABILITY.md $(PYTEST_ARGS)
 
+## Ruff (lint and format) and the architecture contracts of .importlinter.
 lint: setup
 	$(VPY) -m ruff check .
+	$(VPY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
 
 fmt: setup
 	$(VPY) -m ruff format .

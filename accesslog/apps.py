@@ -7,4 +7,7 @@ class AccesslogConfig(AppConfig):
     verbose_name = _("Access log")
 
     def ready(self):
-        from accesslog import schema  # noqa: F401 — registers the OpenAPI scheme of the citizen app key
+        from accesslog.services import citizen_app_client_authenticate
+        from core.authentication import CITIZEN_APP_KEYWORD, register_key_verifier
+
+        register_key_verifier(CITIZEN_APP_KEYWORD, citizen_app_client_authenticate)

@@ -8,8 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from accesslog.access import emergency_grants_visible_to
 from accesslog.models import AccessLogEntry, ActorKind, EmergencyAccess, Outcome
-from config.compiled import CompiledQuery
+from core.compiled import CompiledQuery
 
 CITIZEN_APP_ACTOR = "citizen-app:"
 
@@ -41,21 +42,31 @@ def viewed_label(viewed: str) -> str:
 
 # What the "who viewed" panels show (partials/viewers.html); the rest of a row is not read.
 VIEWER_FIELDS = (
-    "seq", "recorded_at", "actor_kind", "actor_username", "actor_name", "facility_name",
-    "event", "viewed", "purpose", "outcome",
+    "seq",
+    "recorded_at",
+    "actor_kind",
+    "actor_username",
+    "actor_name",
+    "facility_name",
+    "event",
+    "viewed",
+    "purpose",
+    "outcome",
 )
 _VIEWERS: dict[int, CompiledQuery] = {}
 
 
 def _viewers_query(limit: int) -> CompiledQuery:
-    """The panel's query for `limit` rows, compiled once per thread (config.compiled): every
+    """The panel's query for `limit` rows, compiled once per thread (core.compiled): every
     book page asks it."""
     query = _VIEWERS.get(limit)
     if query is None:
         query = _VIEWERS[limit] = CompiledQuery(
-            lambda s: AccessLogEntry.objects.filter(citizen_id=s["citizen_id"])
-            .only(*VIEWER_FIELDS)
-            .order_by("-recorded_at", "-seq")[:limit],
+            lambda s: (
+                AccessLogEntry.objects.filter(citizen_id=s["citizen_id"])
+                .only(*VIEWER_FIELDS)
+                .order_by("-recorded_at", "-seq")[:limit]
+            ),
             {"citizen_id": -730_999_301},
         )
     return query
@@ -114,8 +125,9 @@ def citizen_access_log(citizen_id: int, *, limit: int = 200) -> dict:
     return {"people": people, "machines": machines}
 
 
-def emergency_queue(facility_id: int, *, pending_only: bool = True) -> QuerySet[EmergencyAccess]:
-    qs = EmergencyAccess.objects.filter(facility_id=facility_id).select_related("user", "citizen", "reviewed_by")
+def emergency_queue(user, *, pending_only: bool = True) -> QuerySet[EmergencyAccess]:
+    """The reviewer's queue: the grants of their facility, newest first (pending only by default)."""
+    qs = emergency_grants_visible_to(user).select_related("user", "citizen", "reviewed_by")
     if pending_only:
         qs = qs.filter(review_status=EmergencyAccess.Review.PENDING)
     return qs.order_by("-started_at")

@@ -1,7 +1,8 @@
 from rest_framework import generics
 
-from accounts.access import IsStaffMember, staff_visible_to
+from accounts.access import staff_visible_to
 from accounts.serializers import StaffSerializer
+from core.roles import IsStaffMember
 
 
 class MeApi(generics.RetrieveAPIView):

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
 from django.db.models import Exists, OuterRef
 
-from config.compiled import CompiledQuery
+from core.compiled import CompiledQuery
 
 
 def _request_user_queryset(s: dict):
@@ -27,7 +27,7 @@ def _request_user_queryset(s: dict):
     )
 
 
-# Compiled once per thread (config.compiled): the ORM's SQL, run with the session's user id.
+# Compiled once per thread (core.compiled): the ORM's SQL, run with the session's user id.
 _REQUEST_USER = CompiledQuery(_request_user_queryset, {"user_pk": -730_999_201})
 
 

@@ -1,8 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import creatable_roles, facilities_visible_to, provinces_visible_to
-from accounts.models import Role
+from accounts.access import creatable_roles, staff_facilities_for
+from core.roles import Role
+from geo.access import provinces_visible_to
 
 
 class StaffCreateForm(forms.Form):
@@ -25,7 +26,7 @@ class StaffCreateForm(forms.Form):
         roles = creatable_roles(acting_user)
         self.fields["role"].choices = [(r, Role(r).label) for r in roles]
         self.fields["province"].queryset = provinces_visible_to(acting_user)
-        self.fields["facility"].queryset = facilities_visible_to(acting_user).select_related("province")
+        self.fields["facility"].queryset = staff_facilities_for(acting_user).select_related("province")
         if Role.PROVINCE_OFFICER not in roles:
             del self.fields["province"]
         if acting_user.role != Role.PROVINCE_OFFICER:

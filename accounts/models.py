@@ -30,11 +30,19 @@ class User(AbstractUser):
     full_name = models.CharField(_("full name"), max_length=150, blank=True)
     role = models.CharField(_("role"), max_length=32, choices=Role.choices, blank=True)
     province = models.ForeignKey(
-        "provinces.Province", verbose_name=_("province"), on_delete=models.PROTECT, null=True, blank=True,
+        "geo.Province",
+        verbose_name=_("province"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="staff",
     )
     facility = models.ForeignKey(
-        "facilities.Facility", verbose_name=_("facility"), on_delete=models.PROTECT, null=True, blank=True,
+        "facilities.Facility",
+        verbose_name=_("facility"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="staff",
     )
     language = models.CharField(_("language"), max_length=8, choices=settings.LANGUAGES, default="vi")

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.translation import gettext_lazy as _
 
-from accounts.access import can_manage_staff, is_staff_member
-from accounts.models import Role
+from accounts.access import can_manage_staff
+from core.roles import Role, is_staff_member
 
 
 @dataclass(frozen=True)
@@ -19,9 +19,7 @@ class NavItem:
 
 NAV_ITEMS: list[NavItem] = [
     NavItem(_("Home"), "home", frozenset(Role.values)),
-    NavItem(
-        _("Staff"), "staff-list", frozenset({Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN})
-    ),
+    NavItem(_("Staff"), "staff-list", frozenset({Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN})),
     NavItem(_("API"), "api-docs", frozenset(Role.values)),
     NavItem(_("Card imports"), "card-batch-list", frozenset({Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER})),
 ]
@@ -70,13 +68,15 @@ NAV_ITEMS += [
 # Examination data intake: submissions from facility software (status and problems).
 NAV_ITEMS.append(
     NavItem(
-        _("Submissions"), "submission-list",
+        _("Submissions"),
+        "submission-list",
         frozenset({Role.MINISTRY_ADMIN, Role.MINISTRY_EDITOR, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN}),
     )
 )
 
 # Rollout dashboards: provincial officers (their province) and ministry staff (national).
 NAV_ITEMS.append(
-    NavItem(_("Dashboards"), "dashboard-mine",
-            frozenset({Role.PROVINCE_OFFICER, Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN}))
+    NavItem(
+        _("Dashboards"), "dashboard-mine", frozenset({Role.PROVINCE_OFFICER, Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN})
+    )
 )

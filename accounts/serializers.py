@@ -10,6 +10,15 @@ class StaffSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = User
-        fields = ["public_id", "username", "full_name", "email", "role", "province", "facility", "language",
-                  "is_active"]
+        fields = [
+            "public_id",
+            "username",
+            "full_name",
+            "email",
+            "role",
+            "province",
+            "facility",
+            "language",
+            "is_active",
+        ]
         read_only_fields = fields

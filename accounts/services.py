@@ -7,10 +7,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from accounts.access import creatable_roles, facilities_visible_to, provinces_visible_to
-from accounts.models import AuditEvent, Role, User
-from facilities.models import Facility
-from provinces.models import Province
+from accounts.access import creatable_roles
+from accounts.models import AuditEvent, User
+from core.roles import Role
+from core.scope import in_scope
 
 
 def audit_record(*, actor: User | None, action: str, target, details: dict | None = None) -> AuditEvent:
@@ -31,8 +31,8 @@ def staff_create(
     email: str,
     full_name: str,
     role: str,
-    province: Province | None = None,
-    facility: Facility | None = None,
+    province=None,
+    facility=None,
     request=None,
 ) -> User:
     """Create a staff account within the acting user's scope and mail a set-password link.
@@ -45,12 +45,14 @@ def staff_create(
     if role in (Role.DOCTOR, Role.FACILITY_ADMIN):
         if acting_user.role == Role.FACILITY_ADMIN:
             facility = acting_user.facility
-        if facility is None or not facilities_visible_to(acting_user).filter(pk=facility.pk).exists():
+        if facility is None or not in_scope(
+            acting_user, province_id=facility.province_id, facility_id=facility.pk, by_facility=True
+        ):
             raise ValidationError({"facility": _("Choose a facility within your scope.")})
         province = facility.province
     elif role == Role.PROVINCE_OFFICER:
         facility = None
-        if province is None or not provinces_visible_to(acting_user).filter(pk=province.pk).exists():
+        if province is None or not in_scope(acting_user, province_id=province.pk):
             raise ValidationError({"province": _("Choose a province within your scope.")})
     else:
         province, facility = None, None

@@ -5,7 +5,7 @@ from django.contrib.auth.signals import user_logged_in, user_logged_out, user_lo
 from django.dispatch import receiver
 
 from accounts.models import AuthEvent
-from config.logsafe import escape_controls
+from core.logsafe import escape_controls
 
 
 def _client(request) -> tuple[str | None, str]:
@@ -21,8 +21,9 @@ def _client(request) -> tuple[str | None, str]:
 @receiver(user_logged_in)
 def _record_login(sender, request, user, **kwargs):
     ip, agent = _client(request)
-    AuthEvent.objects.create(kind=AuthEvent.Kind.LOGIN, user=user, username_tried=user.get_username(),
-                             ip_address=ip, user_agent=agent)
+    AuthEvent.objects.create(
+        kind=AuthEvent.Kind.LOGIN, user=user, username_tried=user.get_username(), ip_address=ip, user_agent=agent
+    )
     if request is not None and getattr(user, "language", None):
         request.session["_language"] = user.language
 
@@ -30,8 +31,13 @@ def _record_login(sender, request, user, **kwargs):
 @receiver(user_logged_out)
 def _record_logout(sender, request, user, **kwargs):
     ip, agent = _client(request)
-    AuthEvent.objects.create(kind=AuthEvent.Kind.LOGOUT, user=user if user and user.pk else None,
-                             username_tried=user.get_username() if user else "", ip_address=ip, user_agent=agent)
+    AuthEvent.objects.create(
+        kind=AuthEvent.Kind.LOGOUT,
+        user=user if user and user.pk else None,
+        username_tried=user.get_username() if user else "",
+        ip_address=ip,
+        user_agent=agent,
+    )
 
 
 @receiver(user_login_failed)

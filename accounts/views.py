@@ -9,17 +9,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import services
-from accounts.access import (
-    can_manage_staff,
-    creatable_roles,
-    facilities_visible_to,
-    is_staff_member,
-    provinces_visible_to,
-    staff_get_for_user,
-)
+from accounts.access import can_manage_staff, creatable_roles, staff_get_for_user
 from accounts.forms import LanguageForm, StaffCreateForm, StaffFilterForm
-from accounts.models import Role
 from accounts.selectors import staff_list
+from core.roles import Role, is_staff_member
+from geo.access import provinces_visible_to
 
 HOME_TEMPLATES = {
     Role.DOCTOR: "accounts/home_doctor.html",
@@ -38,7 +32,6 @@ def home(request):
         return render(request, "accounts/home_no_role.html", status=403)
     context = {
         "provinces_count": provinces_visible_to(user).count(),
-        "facilities_count": facilities_visible_to(user).count(),
         "can_manage_staff": can_manage_staff(user),
     }
     return render(request, HOME_TEMPLATES[user.role], context)
@@ -81,8 +74,10 @@ def staff_create_view(request):
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(request, _("Account %(name)s created; a link to set the password was emailed.")
-                             % {"name": user.display_name})
+            messages.success(
+                request,
+                _("Account %(name)s created; a link to set the password was emailed.") % {"name": user.display_name},
+            )
             return redirect("staff-detail", public_id=user.public_id)
     return render(request, "accounts/user_create.html", {"form": form, "roles": creatable_roles(request.user)})
 
@@ -154,8 +149,9 @@ def error_429(request, exception=None):
     from django.urls import reverse
 
     if request.method == "POST" and request.path == reverse("account_login"):
-        user_login_failed.send(sender=__name__, credentials={"username": request.POST.get("login", "")},
-                               request=request)
+        user_login_failed.send(
+            sender=__name__, credentials={"username": request.POST.get("login", "")}, request=request
+        )
     return handler429(request)
 
 
@@ -177,6 +173,4 @@ def error_500(request):
         ) or render(request, "errors/503.html", status=503)
         response["Retry-After"] = "5"
         return response
-    return _api_error(request, "server_error", _("Server error"), 500) or render(
-        request, "errors/500.html", status=500
-    )
+    return _api_error(request, "server_error", _("Server error"), 500) or render(request, "errors/500.html", status=500)

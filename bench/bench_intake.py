@@ -29,9 +29,9 @@ def main(argv=None) -> int:
     ap.add_argument("--drugs", type=int, default=5)
     ap.add_argument("--rounds", type=int, default=3)
     a = ap.parse_args(argv)
-    from bench.gen_submissions import generate
-    from bench.make_test_pki import make_pki
     from healthbook.intake import envelope
+    from healthbook.intake.demo.pki import make_pki
+    from healthbook.intake.demo.submissions import generate
     from healthbook.intake.pipeline import read_xml_submission
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -44,11 +44,11 @@ def prepare(tmp: Path, *, citizens=1, visits=3, labs=20, drugs=5, per_envelope=1
     from django.core.management import call_command
     from django.db import connection
 
-    from bench.gen_submissions import generate
-    from bench.make_test_pki import make_pki
     from facilities.credentials import api_key_create, certificate_add
     from facilities.models import Facility, FacilityStatus
-    from provinces.models import Province
+    from geo.models import Province
+    from healthbook.intake.demo.pki import make_pki
+    from healthbook.intake.demo.submissions import generate
 
     call_command("load_codelists", verbosity=0)
     with connection.cursor() as cur:
@@ -67,8 +67,16 @@ def prepare(tmp: Path, *, citizens=1, visits=3, labs=20, drugs=5, per_envelope=1
     key = api_key_create(facility=facility, name=f"bench {time.time()}", acting_user=None).key
     leaf = pki["valid"]
     manifest = generate(
-        facility=FACILITY, key_pem=leaf.key_path.read_bytes(), cert_pem=leaf.cert_path.read_bytes(),
-        citizens=citizens, visits_per_citizen=visits, labs=labs, drugs=drugs, out=tmp / "subs", fmt="xml", seed=5,
+        facility=FACILITY,
+        key_pem=leaf.key_path.read_bytes(),
+        cert_pem=leaf.cert_path.read_bytes(),
+        citizens=citizens,
+        visits_per_citizen=visits,
+        labs=labs,
+        drugs=drugs,
+        out=tmp / "subs",
+        fmt="xml",
+        seed=5,
         per_envelope=per_envelope,
     )
     bodies = [(tmp / "subs" / m["file"]).read_bytes() for m in manifest["xml"]]
@@ -121,12 +129,24 @@ def accept(a) -> None:
         _facility, key, bodies, _visits = prepare(Path(tmp))
         body = bodies[0]
         port = 8765
-        env = os.environ | {"DJANGO_SETTINGS_MODULE": "bench.bench_settings",
-                            "SSKDT_VAR_DIR": tmp}
+        env = os.environ | {"DJANGO_SETTINGS_MODULE": "bench.bench_settings", "SSKDT_VAR_DIR": tmp}
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "bench.bench_wsgi:application", "-b", f"127.0.0.1:{port}",
-             "-w", str(a.workers), *(["--threads", str(a.threads)] if a.threads > 1 else []),
-             "--log-level", "warning"], cwd=REPO, env=env)
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "bench.bench_wsgi:application",
+                "-b",
+                f"127.0.0.1:{port}",
+                "-w",
+                str(a.workers),
+                *(["--threads", str(a.threads)] if a.threads > 1 else []),
+                "--log-level",
+                "warning",
+            ],
+            cwd=REPO,
+            env=env,
+        )
         try:
             _wait_ready(port)
             headers = {"Content-Type": "application/xml", "Authorization": f"Api-Key {key}", "Host": "localhost"}
@@ -137,26 +157,39 @@ def accept(a) -> None:
             server.terminate()
             server.wait(10)
     print(f"body {len(body)} bytes, {a.clients} client threads, gunicorn -w {a.workers} --threads {a.threads}")
-    print(f"bare DRF 202: {bare:.0f} req/s; POST /api/v1/submissions/ (stored, task queued): {full:.0f} req/s; "
-          f"ratio {full / bare:.2f}")
+    print(
+        f"bare DRF 202: {bare:.0f} req/s; POST /api/v1/submissions/ (stored, task queued): {full:.0f} req/s; "
+        f"ratio {full / bare:.2f}"
+    )
 
 
 def worker(a) -> None:
     setup_django()
-    from healthbook.intake.services import submission_process, submission_receive
+    from healthbook.intake.processing import submission_process
+    from healthbook.intake.services import submission_receive
     from healthbook.models import LabObservation, Submission
 
     with tempfile.TemporaryDirectory() as tmp:
-        facility, _key, bodies, visits = prepare(Path(tmp), citizens=a.citizens, visits=a.visits_per_citizen,
-                                                 labs=a.labs, drugs=a.drugs, per_envelope=a.citizens_per_envelope)
+        facility, _key, bodies, visits = prepare(
+            Path(tmp),
+            citizens=a.citizens,
+            visits=a.visits_per_citizen,
+            labs=a.labs,
+            drugs=a.drugs,
+            per_envelope=a.citizens_per_envelope,
+        )
         from django.test.utils import override_settings
 
         with override_settings(CELERY_BROKER_URL="memory://", INTAKE_PROCESS_INLINE=False):
-            import healthbook.intake.services as services
+            import healthbook.intake.tasks as tasks
 
-            services._enqueue = lambda _pk: None  # the bench drives processing itself
-            ids = [submission_receive(facility=facility, api_key=None, body=b, content_type="application/xml")
-                   .submission.pk for b in bodies]
+            tasks.submission_enqueue = lambda _pk: None  # the bench drives processing itself
+            ids = [
+                submission_receive(
+                    facility=facility, api_key=None, body=b, content_type="application/xml"
+                ).submission.pk
+                for b in bodies
+            ]
         from cryptography import x509
 
         from healthbook.intake.pipeline import read_xml_submission
@@ -172,8 +205,10 @@ def worker(a) -> None:
         elapsed = time.monotonic() - start
     statuses = dict.fromkeys(Submission.objects.values_list("status", flat=True))
     print(f"{len(ids)} submissions, {visits} visits ({a.labs} labs, {a.drugs} drugs each), statuses {list(statuses)}")
-    print(f"labs stored: {LabObservation.objects.count()}; stage-1 read only {parse_only:.0f} visits/s; "
-          f"full processing {visits / elapsed:.0f} visits/s in one process (ratio {visits / elapsed / parse_only:.2f})")
+    print(
+        f"labs stored: {LabObservation.objects.count()}; stage-1 read only {parse_only:.0f} visits/s; "
+        f"full processing {visits / elapsed:.0f} visits/s in one process (ratio {visits / elapsed / parse_only:.2f})"
+    )
 
 
 def main(argv=None) -> int:
@@ -189,8 +224,12 @@ def main(argv=None) -> int:
     w.add_argument("--visits-per-citizen", type=int, default=4)
     w.add_argument("--labs", type=int, default=20)
     w.add_argument("--drugs", type=int, default=5)
-    w.add_argument("--citizens-per-envelope", type=int, default=1,
-                   help="1: one envelope per citizen; e.g. 25: a facility's day file of 100 visits")
+    w.add_argument(
+        "--citizens-per-envelope",
+        type=int,
+        default=1,
+        help="1: one envelope per citizen; e.g. 25: a facility's day file of 100 visits",
+    )
     a = ap.parse_args(argv)
     accept(a) if a.cmd == "accept" else worker(a)
     return 0

@@ -58,51 +58,84 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
 
 from healthbook.cards.merge import _STAGE_DDL, STAGE_COLUMNS  # noqa: E402
 
-PLAIN_COLUMNS = ("ma_the_bhyt", "ma_so_bhxh", "so_cccd", "ho_ten", "ngay_sinh", "gioi_tinh", "ma_dkbd",
-                 "gt_the_tu", "gt_the_den", "matinh_cu_tru", "dia_chi")
+PLAIN_COLUMNS = (
+    "ma_the_bhyt",
+    "ma_so_bhxh",
+    "so_cccd",
+    "ho_ten",
+    "ngay_sinh",
+    "gioi_tinh",
+    "ma_dkbd",
+    "gt_the_tu",
+    "gt_the_den",
+    "matinh_cu_tru",
+    "dia_chi",
+)
 PLAIN_DDL = ", ".join(f"{c} text" for c in PLAIN_COLUMNS)
 BIG_TABLES = ("healthbook_citizen", "healthbook_book", "healthbook_card", "healthbook_card_history")
 TRGM = "citizen_search_name_trgm"
 
-NEW_ROWS = ("SELECT s.* FROM floor_stage s WHERE NOT EXISTS "
-            "(SELECT 1 FROM healthbook_citizen c WHERE c.social_insurance_number = s.sin)")
-CITIZEN_COLUMNS = ("public_id, personal_id, social_insurance_number, legacy_id_number, full_name, search_name, "
-                   "birth_date, birth_date_precision, birth_year, sex, ethnicity_code, nationality_code, "
-                   "residence_province_id, residence_commune_code, address, phone, created_at, updated_at")
-CITIZEN_VALUES = ("healthbook_uuid7(), personal_id, sin, legacy_id, full_name, search_name, birth_date, "
-                  "birth_precision, birth_year, sex, ethnicity_code, nationality_code, province_id, "
-                  "commune_code, address, phone, now(), now()")
+NEW_ROWS = (
+    "SELECT s.* FROM floor_stage s WHERE NOT EXISTS "
+    "(SELECT 1 FROM healthbook_citizen c WHERE c.social_insurance_number = s.sin)"
+)
+CITIZEN_COLUMNS = (
+    "public_id, personal_id, social_insurance_number, legacy_id_number, full_name, search_name, "
+    "birth_date, birth_date_precision, birth_year, sex, ethnicity_code, nationality_code, "
+    "residence_province_id, residence_commune_code, address, phone, created_at, updated_at"
+)
+CITIZEN_VALUES = (
+    "healthbook_uuid7(), personal_id, sin, legacy_id, full_name, search_name, birth_date, "
+    "birth_precision, birth_year, sex, ethnicity_code, nationality_code, province_id, "
+    "commune_code, address, phone, now(), now()"
+)
 CITIZENS_NEW = f"INSERT INTO healthbook_citizen ({CITIZEN_COLUMNS}) SELECT {CITIZEN_VALUES} FROM ({NEW_ROWS}) s"  # noqa: S608
 CITIZENS_PRESELECTED = f"INSERT INTO healthbook_citizen ({CITIZEN_COLUMNS}) SELECT {CITIZEN_VALUES} FROM floor_new"  # noqa: S608
-CARD_COLUMNS = ("card_number, beneficiary_group, benefit_level, issuing_province_code, primary_care_facility_code, "
-                "valid_from, valid_to")
-CARD_VALUES = "s.card_number, s.beneficiary_group, s.benefit_level, s.issuing_province_code, s.facility_code, " \
-              "s.valid_from, s.valid_to"
+CARD_COLUMNS = (
+    "card_number, beneficiary_group, benefit_level, issuing_province_code, primary_care_facility_code, "
+    "valid_from, valid_to"
+)
+CARD_VALUES = (
+    "s.card_number, s.beneficiary_group, s.benefit_level, s.issuing_province_code, s.facility_code, "
+    "s.valid_from, s.valid_to"
+)
 FULL_WRITES = (
-    ("new people: select them, ids from the sequence",
-     "CREATE UNLOGGED TABLE floor_work AS SELECT s.*, nextval(pg_get_serial_sequence('healthbook_citizen', 'id')) "
-     f"AS citizen_id FROM ({NEW_ROWS}) s"),
-    ("new people: citizens",
-     f"INSERT INTO healthbook_citizen (id, {CITIZEN_COLUMNS}) SELECT citizen_id, {CITIZEN_VALUES} "
-     "FROM floor_work ORDER BY citizen_id"),
-    ("new people: books",
-     "INSERT INTO healthbook_book (public_id, citizen_id, created_via, created_at) "
-     "SELECT healthbook_uuid7(), citizen_id, 'card_import', now() FROM floor_work ORDER BY citizen_id"),
-    ("new people: cards",
-     f"INSERT INTO healthbook_card (citizen_id, social_insurance_number, {CARD_COLUMNS}, source_line, updated_at) "
-     f"SELECT s.citizen_id, s.sin, {CARD_VALUES}, s.line, now() FROM floor_work s"),
-    ("renewals: card history",
-     f"INSERT INTO healthbook_card_history (citizen_id, social_insurance_number, {CARD_COLUMNS}, source_batch_id, "
-     f"source_line, replaced_at) SELECT k.citizen_id, k.social_insurance_number, "
-     f"{', '.join('k.' + c.strip() for c in CARD_COLUMNS.split(','))}, k.source_batch_id, k.source_line, now() "
-     "FROM floor_stage s JOIN healthbook_card k ON k.social_insurance_number = s.sin "
-     "WHERE NOT EXISTS (SELECT 1 FROM floor_work w WHERE w.sin = s.sin)"),
-    ("renewals: card update",
-     "UPDATE healthbook_card k SET card_number = s.card_number, beneficiary_group = s.beneficiary_group, "
-     "benefit_level = s.benefit_level, issuing_province_code = s.issuing_province_code, "
-     "primary_care_facility_code = s.facility_code, valid_from = s.valid_from, valid_to = s.valid_to, "
-     "source_line = s.line, updated_at = now() FROM floor_stage s WHERE k.social_insurance_number = s.sin "
-     "AND NOT EXISTS (SELECT 1 FROM floor_work w WHERE w.sin = s.sin)"),
+    (
+        "new people: select them, ids from the sequence",
+        "CREATE UNLOGGED TABLE floor_work AS SELECT s.*, nextval(pg_get_serial_sequence('healthbook_citizen', 'id')) "
+        f"AS citizen_id FROM ({NEW_ROWS}) s",
+    ),
+    (
+        "new people: citizens",
+        f"INSERT INTO healthbook_citizen (id, {CITIZEN_COLUMNS}) SELECT citizen_id, {CITIZEN_VALUES} "
+        "FROM floor_work ORDER BY citizen_id",
+    ),
+    (
+        "new people: books",
+        "INSERT INTO healthbook_book (public_id, citizen_id, created_via, created_at) "
+        "SELECT healthbook_uuid7(), citizen_id, 'card_import', now() FROM floor_work ORDER BY citizen_id",
+    ),
+    (
+        "new people: cards",
+        f"INSERT INTO healthbook_card (citizen_id, social_insurance_number, {CARD_COLUMNS}, source_line, updated_at) "
+        f"SELECT s.citizen_id, s.sin, {CARD_VALUES}, s.line, now() FROM floor_work s",
+    ),
+    (
+        "renewals: card history",
+        f"INSERT INTO healthbook_card_history (citizen_id, social_insurance_number, {CARD_COLUMNS}, source_batch_id, "
+        f"source_line, replaced_at) SELECT k.citizen_id, k.social_insurance_number, "
+        f"{', '.join('k.' + c.strip() for c in CARD_COLUMNS.split(','))}, k.source_batch_id, k.source_line, now() "
+        "FROM floor_stage s JOIN healthbook_card k ON k.social_insurance_number = s.sin "
+        "WHERE NOT EXISTS (SELECT 1 FROM floor_work w WHERE w.sin = s.sin)",
+    ),
+    (
+        "renewals: card update",
+        "UPDATE healthbook_card k SET card_number = s.card_number, beneficiary_group = s.beneficiary_group, "
+        "benefit_level = s.benefit_level, issuing_province_code = s.issuing_province_code, "
+        "primary_care_facility_code = s.facility_code, valid_from = s.valid_from, valid_to = s.valid_to, "
+        "source_line = s.line, updated_at = now() FROM floor_stage s WHERE k.social_insurance_number = s.sin "
+        "AND NOT EXISTS (SELECT 1 FROM floor_work w WHERE w.sin = s.sin)",
+    ),
 )
 
 
@@ -181,8 +214,11 @@ class Server:
         with self.connect("postgres", autocommit=True) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {}").format(sql.Identifier(self.step_db)))
             admin.execute("CHECKPOINT")
-            admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY {}").format(
-                sql.Identifier(self.step_db), sql.Identifier(self.base), sql.SQL(strategy)))
+            admin.execute(
+                sql.SQL("CREATE DATABASE {} TEMPLATE {} STRATEGY {}").format(
+                    sql.Identifier(self.step_db), sql.Identifier(self.base), sql.SQL(strategy)
+                )
+            )
         conn = self.connect(self.step_db, autocommit=True)
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_prewarm")
         for table in BIG_TABLES:
@@ -253,11 +289,15 @@ def main() -> int:  # noqa: PLR0915 — one straight script, step after step
     p.add_argument("--workdir", default=str(ROOT / "var" / "bench"))
     p.add_argument("--lock", default=None, help="flock file: exclusive while timing, shared while preparing")
     p.add_argument("--baseline-runs", type=int, default=3)
-    p.add_argument("--copy-strategy", choices=("wal_log", "file_copy"), default="wal_log",
-                   help="wal_log (PostgreSQL's default, as createdb -T): the copied pages are in the WAL, so the "
-                        "step writes no full-page images; file_copy: the copy ends with a checkpoint and a "
-                        "CHECKPOINT precedes the step, so the first change of each page writes its full image "
-                        "(the cost after every checkpoint of a serving database)")
+    p.add_argument(
+        "--copy-strategy",
+        choices=("wal_log", "file_copy"),
+        default="wal_log",
+        help="wal_log (PostgreSQL's default, as createdb -T): the copied pages are in the WAL, so the "
+        "step writes no full-page images; file_copy: the copy ends with a checkpoint and a "
+        "CHECKPOINT precedes the step, so the first change of each page writes its full image "
+        "(the cost after every checkpoint of a serving database)",
+    )
     args = p.parse_args()
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
@@ -269,9 +309,23 @@ def main() -> int:  # noqa: PLR0915 — one straight script, step after step
     server = Server(os.environ["DATABASE_URL"])
     with lock.shared():
         gen(base_file, "--rows", str(n), "--seed", "11")
-        gen(batch_file, "--rows", str(n), "--seed", "12", "--bad-share", str(args.bad_share),
-            "--existing-share", "0.5", "--existing-seed", "11", "--existing-rows", str(n),
-            "--existing-change-share", "1.0")
+        gen(
+            batch_file,
+            "--rows",
+            str(n),
+            "--seed",
+            "12",
+            "--bad-share",
+            str(args.bad_share),
+            "--existing-share",
+            "0.5",
+            "--existing-seed",
+            "11",
+            "--existing-rows",
+            str(n),
+            "--existing-change-share",
+            "1.0",
+        )
         if not stage_file.exists():
             build_stage(batch_file, stage_file)
     checkpoint = args.copy_strategy == "file_copy"
@@ -294,8 +348,9 @@ def main() -> int:  # noqa: PLR0915 — one straight script, step after step
         conn.execute(f"CREATE UNLOGGED TABLE naive_load ({PLAIN_DDL})")
         copy_file(conn, "naive_load", base_file, csv=True)
         conn.execute(f"CREATE TABLE naive ({PLAIN_DDL})")
-        conn.execute("INSERT INTO naive SELECT DISTINCT ON (so_cccd) * FROM naive_load WHERE so_cccd <> '' "
-                     "ORDER BY so_cccd")
+        conn.execute(
+            "INSERT INTO naive SELECT DISTINCT ON (so_cccd) * FROM naive_load WHERE so_cccd <> '' ORDER BY so_cccd"
+        )
         conn.execute("CREATE UNIQUE INDEX naive_so_cccd ON naive (so_cccd)")
         conn.execute("DROP TABLE naive_load")
         conn.execute("VACUUM ANALYZE naive")
@@ -327,13 +382,21 @@ def main() -> int:  # noqa: PLR0915 — one straight script, step after step
             t = time.perf_counter()
             upserted = conn.execute(
                 "INSERT INTO naive SELECT DISTINCT ON (so_cccd) * FROM naive_stage WHERE so_cccd <> '' "  # noqa: S608
-                f"ORDER BY so_cccd ON CONFLICT (so_cccd) DO UPDATE SET {update_set}").rowcount
+                f"ORDER BY so_cccd ON CONFLICT (so_cccd) DO UPDATE SET {update_set}"
+            ).rowcount
             t_upsert = time.perf_counter() - t
     wal = float(conn.execute("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), %s)", [start_lsn]).fetchone()[0]) / 2**20
-    print(f"  2. naive upsert: COPY into staging {t_copy:.2f} s + INSERT … ON CONFLICT DO UPDATE "
-          f"{t_upsert:.2f} s ({upserted:,} rows, commit included)")
-    results.append(("2. naive staging upsert into one table (one unique index)", t_copy + t_upsert,
-                    f"WAL {wal:,.0f} MB; COPY {t_copy:.2f} s + upsert {t_upsert:.2f} s, {upserted:,} rows"))
+    print(
+        f"  2. naive upsert: COPY into staging {t_copy:.2f} s + INSERT … ON CONFLICT DO UPDATE "
+        f"{t_upsert:.2f} s ({upserted:,} rows, commit included)"
+    )
+    results.append(
+        (
+            "2. naive staging upsert into one table (one unique index)",
+            t_copy + t_upsert,
+            f"WAL {wal:,.0f} MB; COPY {t_copy:.2f} s + upsert {t_upsert:.2f} s, {upserted:,} rows",
+        )
+    )
     conn.close()
 
     gin_32mb = ("SET LOCAL gin_pending_list_limit = '32MB'",)
@@ -341,8 +404,12 @@ def main() -> int:  # noqa: PLR0915 — one straight script, step after step
         ("3. new citizens, all indexes as migrated", [], gin_32mb, False),
         ("3b. the same rows pre-selected (no probe)", [], gin_32mb, True),
         ("4a. step 3 without the trigram GIN index", [f"DROP INDEX {TRGM}"], gin_32mb, False),
-        ("4b. step 3, GIN pending list holding the whole insert", [],
-         ("SET LOCAL gin_pending_list_limit = '2000MB'",), False),
+        (
+            "4b. step 3, GIN pending list holding the whole insert",
+            [],
+            ("SET LOCAL gin_pending_list_limit = '2000MB'",),
+            False,
+        ),
         ("4c. step 3, GIN fastupdate off", [f"ALTER INDEX {TRGM} SET (fastupdate = off)"], (), False),
     ]
     for label, setup, settings, preselect in steps:
@@ -354,8 +421,9 @@ def main() -> int:  # noqa: PLR0915 — one straight script, step after step
             mb = prewarm(conn, "healthbook_citizen", "floor_stage", *(["floor_new"] if preselect else []))
         with lock.exclusive():
             statement = CITIZENS_PRESELECTED if preselect else CITIZENS_NEW
-            parts, commit, wal = timed_transaction(conn, [("INSERT new citizens", statement)], settings=settings,
-                                                   checkpoint=checkpoint)
+            parts, commit, wal = timed_transaction(
+                conn, [("INSERT new citizens", statement)], settings=settings, checkpoint=checkpoint
+            )
             extra = ""
             if label.startswith("4b"):
                 t = time.perf_counter()
@@ -370,8 +438,13 @@ def main() -> int:  # noqa: PLR0915 — one straight script, step after step
         mb = prewarm(conn, *BIG_TABLES, "floor_stage")
     with lock.exclusive():
         parts, commit, wal = timed_transaction(conn, FULL_WRITES, settings=gin_32mb, checkpoint=checkpoint)
-    report("5. required writes: new people (3 tables) + renewals (history, card)", parts, commit, wal,
-           f" (prewarmed {mb:,.0f} MB)")
+    report(
+        "5. required writes: new people (3 tables) + renewals (history, card)",
+        parts,
+        commit,
+        wal,
+        f" (prewarmed {mb:,.0f} MB)",
+    )
     new_part = sum(s for label, s, _ in parts if label.startswith("new people"))
     results.append(("5'. of which new people (select, citizens, books, cards)", new_part, "commit not included"))
     conn.close()
@@ -379,16 +452,21 @@ def main() -> int:  # noqa: PLR0915 — one straight script, step after step
 
     load_after = loadavg()
     with psycopg.connect(server.url) as c:
-        settings = c.execute("SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) "
-                             "FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', 'wal_compression', "
-                             "'synchronous_commit', 'fsync', 'full_page_writes', 'gin_pending_list_limit')"
-                             ).fetchone()[0]
+        settings = c.execute(
+            "SELECT string_agg(name || '=' || current_setting(name), ', ' ORDER BY name) "
+            "FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', 'wal_compression', "
+            "'synchronous_commit', 'fsync', 'full_page_writes', 'gin_pending_list_limit')"
+        ).fetchone()[0]
     print(f"\nserver: {settings}")
     print(f"load average: {load_before} -> {load_after}")
-    print(f"baseline plain COPY (median of {len(copies)}): {baseline:.2f} s = {n / baseline:,.0f} rows/s "
-          f"(runs: {', '.join(f'{c:.2f}' for c in copies)})\n")
-    print(f"| step | seconds | ratio to COPY | notes |\n|---|---|---|---|\n| 1. plain COPY (baseline) | "
-          f"{baseline:.2f} | 1.0 | median of {len(copies)} |")
+    print(
+        f"baseline plain COPY (median of {len(copies)}): {baseline:.2f} s = {n / baseline:,.0f} rows/s "
+        f"(runs: {', '.join(f'{c:.2f}' for c in copies)})\n"
+    )
+    print(
+        f"| step | seconds | ratio to COPY | notes |\n|---|---|---|---|\n| 1. plain COPY (baseline) | "
+        f"{baseline:.2f} | 1.0 | median of {len(copies)} |"
+    )
     for label, seconds, detail in results:
         print(f"| {label} | {seconds:.2f} | {seconds / baseline:.1f} | {detail} |")
     return 0

@@ -41,9 +41,12 @@ def main() -> int:
     p.add_argument("--workdir", default=str(ROOT / "var" / "bench"))
     p.add_argument("--chunk-rows", type=int, default=None)
     p.add_argument("--profile", action="store_true", help="time each merge statement of the measured import")
-    p.add_argument("--prewarm", action="store_true",
-                   help="before the measurement, read the citizen, book and card tables and their indexes into "
-                        "shared_buffers (pg_prewarm), as on a server that has been serving them")
+    p.add_argument(
+        "--prewarm",
+        action="store_true",
+        help="before the measurement, read the citizen, book and card tables and their indexes into "
+        "shared_buffers (pg_prewarm), as on a server that has been serving them",
+    )
     p.add_argument("--base-only", action="store_true", help="only wipe the tables and import the base file")
     p.add_argument("--skip-base", action="store_true", help="keep the database as it is (base already imported)")
     args = p.parse_args()
@@ -53,9 +56,24 @@ def main() -> int:
     base = work / f"base-{n}.csv"
     batch_file = work / f"batch-{n}-{args.bad_share}.csv"
     gen(args, base, "--rows", str(n), "--seed", "11")
-    gen(args, batch_file, "--rows", str(n), "--seed", "12", "--bad-share", str(args.bad_share),
-        "--existing-share", "0.5", "--existing-seed", "11", "--existing-rows", str(n),
-        "--existing-change-share", "1.0")
+    gen(
+        args,
+        batch_file,
+        "--rows",
+        str(n),
+        "--seed",
+        "12",
+        "--bad-share",
+        str(args.bad_share),
+        "--existing-share",
+        "0.5",
+        "--existing-seed",
+        "11",
+        "--existing-rows",
+        str(n),
+        "--existing-change-share",
+        "1.0",
+    )
 
     import django
 
@@ -79,8 +97,10 @@ def main() -> int:
         f.unlink()
 
     b0, t_base = run_import(base)
-    print(f"base import into empty DB: {b0.rows_read} rows in {t_base:.1f} s = {b0.rows_read / t_base:,.0f} rows/s "
-          f"(accepted {b0.rows_accepted}, rejected {b0.rows_rejected})")
+    print(
+        f"base import into empty DB: {b0.rows_read} rows in {t_base:.1f} s = {b0.rows_read / t_base:,.0f} rows/s "
+        f"(accepted {b0.rows_accepted}, rejected {b0.rows_rejected})"
+    )
     if args.base_only:
         with connection.cursor() as cur:
             cur.execute("VACUUM ANALYZE healthbook_citizen")
@@ -172,7 +192,10 @@ def measured(args, n, batch_file, work, b0) -> int:
             "dia_chi text)"
         )
         t = time.perf_counter()
-        with open(batch_file, "rb") as fh, cur.copy("COPY bench_plain_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy:
+        with (
+            open(batch_file, "rb") as fh,
+            cur.copy("COPY bench_plain_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+        ):
             while block := fh.read(1 << 20):
                 copy.write(block)
         t_copy = time.perf_counter() - t
@@ -189,9 +212,11 @@ def measured(args, n, batch_file, work, b0) -> int:
     )
     print(f"ratio import / plain COPY = {t_import / t_copy:.2f}")
     with connection.cursor() as cur:
-        cur.execute("SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', "
-                    "'checkpoint_timeout', 'wal_compression', 'synchronous_commit', 'fsync', 'full_page_writes') "
-                    "ORDER BY name")
+        cur.execute(
+            "SELECT name, setting, unit FROM pg_settings WHERE name IN ('shared_buffers', 'max_wal_size', "
+            "'checkpoint_timeout', 'wal_compression', 'synchronous_commit', 'fsync', 'full_page_writes') "
+            "ORDER BY name"
+        )
         print("server: " + ", ".join(f"{name}={value}{unit or ''}" for name, value, unit in cur.fetchall()))
     print(f"peak RSS of this process (file streamed, chunk {settings.CARD_IMPORT_CHUNK_ROWS}): {rss:.0f} MB")
     for key, value in sorted(totals.items(), key=lambda kv: -kv[1]):

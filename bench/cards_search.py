@@ -39,7 +39,7 @@ def main() -> int:
     django.setup()
     from django.db import connection
 
-    from healthbook.selectors import citizen_find_exact, citizens_find_by_name
+    from healthbook.book.finder import citizen_find_exact, citizens_find_by_name
 
     rng = random.Random(args.seed)
     with connection.cursor() as cur:
@@ -84,13 +84,16 @@ def main() -> int:
         "name only": lambda p: citizens_find_by_name(name=p[3]),
         "name + birth year": lambda p: top_hit(citizens_find_by_name(name=p[3], birth_year=p[4]), p),
         "name + birth year + province": lambda p: top_hit(
-            citizens_find_by_name(name=p[3], birth_year=p[4], province_id=p[5]), p),
+            citizens_find_by_name(name=p[3], birth_year=p[4], province_id=p[5]), p
+        ),
         # A typo (last letter doubled) takes the trigram path.
         "typo: name only": lambda p: citizens_find_by_name(name=p[3] + p[3][-1]) or [None],
         "typo: name + birth year": lambda p: citizens_find_by_name(name=p[3] + p[3][-1], birth_year=p[4]) or [None],
-        "typo: name + birth year + province": lambda p: citizens_find_by_name(
-            name=p[3] + p[3][-1], birth_year=p[4], province_id=p[5]) or [None],
+        "typo: name + birth year + province": lambda p: (
+            citizens_find_by_name(name=p[3] + p[3][-1], birth_year=p[4], province_id=p[5]) or [None]
+        ),
     }
+
     def first_word_typo(name: str) -> str:
         # Two letters of the family name swapped ("nguyen" -> "ngyuen"): the near-prefix step
         # cannot help, the trigram GIN index does the work.
@@ -106,15 +109,16 @@ def main() -> int:
 
     slow = {
         "typo in the first word: name only": lambda p: citizens_find_by_name(name=first_word_typo(p[3])) or [None],
-        "typo in the first word: name + birth year": lambda p: citizens_find_by_name(
-            name=first_word_typo(p[3]), birth_year=p[4]) or [None],
+        "typo in the first word: name + birth year": lambda p: (
+            citizens_find_by_name(name=first_word_typo(p[3]), birth_year=p[4]) or [None]
+        ),
         "typo in the middle word: name only": lambda p: citizens_find_by_name(name=middle_word_typo(p[3])) or [None],
     }
     for label, fn in [*runs.items(), *slow.items()]:
         fn(people[0])  # warm
         saved = people[:]
         if label in slow:  # seconds a query at national scale: a smaller sample
-            people[:] = people[:args.slow_samples]
+            people[:] = people[: args.slow_samples]
         results: list = []
         t = timed(fn, results)
         quality = ""
@@ -125,8 +129,10 @@ def main() -> int:
             person = sum(any(m and m.citizen.personal_id == p[0] for m in r) for r, p in pairs)
             quality = f"   right name first {right_name}/{len(people)}, person among results {person}/{len(people)}"
         people[:] = saved
-        print(f"{label:32s} p50 {pct(t, 50):7.2f} ms   p95 {pct(t, 95):7.2f} ms   max {max(t) * 1000:7.2f} ms"
-              f"   mean {statistics.mean(t) * 1000:6.2f} ms{quality}")
+        print(
+            f"{label:32s} p50 {pct(t, 50):7.2f} ms   p95 {pct(t, 95):7.2f} ms   max {max(t) * 1000:7.2f} ms"
+            f"   mean {statistics.mean(t) * 1000:6.2f} ms{quality}"
+        )
     found_in_top = sum(
         any(m.citizen.personal_id == p[0] for m in citizens_find_by_name(name=p[3], birth_year=p[4])) for p in people
     )

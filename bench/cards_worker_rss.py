@@ -40,15 +40,49 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     path = work / f"rss-{args.rows}-{args.seed}.{args.format}"
     if not path.exists():
-        subprocess.run([sys.executable, str(ROOT / "bench" / "gen_cards.py"), "--rows", str(args.rows), "--seed",
-                        str(args.seed), "--bad-share", "0.01", "--format", args.format, "--out", str(path)], check=True)
-    env = os.environ | {"SSKDT_MEDIA_ROOT": str(work / "media"), "SSKDT_VAR_DIR": str(work / "var"),
-                        "DJANGO_SETTINGS_MODULE": "config.test_settings"}
+        subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "bench" / "gen_cards.py"),
+                "--rows",
+                str(args.rows),
+                "--seed",
+                str(args.seed),
+                "--bad-share",
+                "0.01",
+                "--format",
+                args.format,
+                "--out",
+                str(path),
+            ],
+            check=True,
+        )
+    env = os.environ | {
+        "SSKDT_MEDIA_ROOT": str(work / "media"),
+        "SSKDT_VAR_DIR": str(work / "var"),
+        "DJANGO_SETTINGS_MODULE": "config.test_settings",
+    }
     (work / "var").mkdir(exist_ok=True)
     worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--without-mingle",
-         "--without-gossip", "--loglevel", "WARNING", "--hostname", "rss@%h"],
-        cwd=ROOT, env=env, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "WARNING",
+            "--hostname",
+            "rss@%h",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
     )
     try:
         time.sleep(6)
@@ -76,9 +110,13 @@ def main() -> int:
     finally:
         os.killpg(worker.pid, signal.SIGTERM)
         worker.wait(30)
-    print(f"{args.format} file {path.name}: {path.stat().st_size / 1e6:.0f} MB, {batch.rows_read} rows, "
-          f"status {batch.status}, {secs:.0f} s, runs {batch.runs}")
-    print(f"worker RSS idle {idle / 1024:.0f} MB; peak (VmHWM) {hwm / 1024:.0f} MB; peak sampled {peak_sampled / 1024:.0f} MB")
+    print(
+        f"{args.format} file {path.name}: {path.stat().st_size / 1e6:.0f} MB, {batch.rows_read} rows, "
+        f"status {batch.status}, {secs:.0f} s, runs {batch.runs}"
+    )
+    print(
+        f"worker RSS idle {idle / 1024:.0f} MB; peak (VmHWM) {hwm / 1024:.0f} MB; peak sampled {peak_sampled / 1024:.0f} MB"
+    )
     return 0
 
 

@@ -22,9 +22,10 @@ django.setup()
 
 from django.db import connection  # noqa: E402
 
-from accounts.models import Role, User  # noqa: E402
+from accounts.models import User  # noqa: E402
 from codelists import imports, services  # noqa: E402
 from codelists.models import CodeSystem, CodeSystemVersion, VersionStatus  # noqa: E402
+from core.roles import Role  # noqa: E402
 
 ROWS = 15_000
 
@@ -71,7 +72,9 @@ def main():
     services.draft_discard(version=draft, acting_user=editor)
     print(f"rows={s['rows']} new={s['new']} changed={s['changed']} unchanged={s['unchanged']}")
     print(f"baseline plain COPY: {baseline:.3f} s")
-    print(f"preview (dry run):   {preview:.2f} s  ({s['rows'] / preview:,.0f} rows/s, x{preview / baseline:.0f} baseline)")
+    print(
+        f"preview (dry run):   {preview:.2f} s  ({s['rows'] / preview:,.0f} rows/s, x{preview / baseline:.0f} baseline)"
+    )
     print(f"confirm (apply):     {apply:.2f} s  ({s['rows'] / apply:,.0f} rows/s, x{apply / baseline:.0f} baseline)")
     print(f"preview + confirm:   {preview + apply:.2f} s  (limit 30 s)")
 

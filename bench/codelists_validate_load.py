@@ -81,8 +81,8 @@ def main():
     sample = [rnd.choice(codes) for _ in range(2000)] + [f"ZZ{n:03d}" for n in range(500)]
     dates = ["2021-03-01", "2023-07-15", "2025-10-01"]
     paths = [
-        "/fhir/CodeSystem/$validate-code?" + urllib.parse.urlencode(
-            {"url": icd.canonical_url, "code": c, "date": rnd.choice(dates)})
+        "/fhir/CodeSystem/$validate-code?"
+        + urllib.parse.urlencode({"url": icd.canonical_url, "code": c, "date": rnd.choice(dates)})
         for c in sample
     ]
 
@@ -92,8 +92,20 @@ def main():
 
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.test_settings"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "config.wsgi", "-w", "4", "-b", f"127.0.0.1:{PORT}",
-         "--log-level", "warning"], cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "config.wsgi",
+            "-w",
+            "4",
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         for _ in range(100):

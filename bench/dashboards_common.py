@@ -46,8 +46,9 @@ def prepare_database():
 
 
 def _empty(data_type: str):
-    return {"ARRAY": "{}", "jsonb": "{}", "json": "{}", "boolean": False, "integer": 0, "bigint": 0,
-            "smallint": 0}.get(data_type, "")
+    return {"ARRAY": "{}", "jsonb": "{}", "json": "{}", "boolean": False, "integer": 0, "bigint": 0, "smallint": 0}.get(
+        data_type, ""
+    )
 
 
 def copy_rows(table: str, columns: list[str], rows) -> int:
@@ -55,9 +56,14 @@ def copy_rows(table: str, columns: list[str], rows) -> int:
     with connection.cursor() as cursor:
         cursor.execute(
             "SELECT column_name, data_type, is_nullable, column_default, is_identity "
-            "FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position", [table])
-        extra = [(name, kind) for name, kind, nullable, default, identity in cursor.fetchall()
-                 if nullable == "NO" and default is None and identity == "NO" and name not in columns]
+            "FROM information_schema.columns WHERE table_name = %s ORDER BY ordinal_position",
+            [table],
+        )
+        extra = [
+            (name, kind)
+            for name, kind, nullable, default, identity in cursor.fetchall()
+            if nullable == "NO" and default is None and identity == "NO" and name not in columns
+        ]
         names = columns + [name for name, _ in extra]
         uuids = [name for name, kind in extra if kind == "uuid"]
         fill = tuple(_empty(kind) for _, kind in extra if kind != "uuid")
@@ -83,19 +89,43 @@ def facilities_create(n: int = FACILITIES) -> list[tuple[int, int]]:
     hcm = next(pid for pid, code in provinces if code == "79")
     rng = random.Random(8)
     registered = timezone.now() - dt.timedelta(days=DAYS + 30)
-    statuses = ["connected"] * 70 + ["approved"] * 10 + ["pending"] * 8 + ["suspended"] * 6 + ["closed"] * 3 + \
-        ["rejected"] * 3
+    statuses = (
+        ["connected"] * 70 + ["approved"] * 10 + ["pending"] * 8 + ["suspended"] * 6 + ["closed"] * 3 + ["rejected"] * 3
+    )
     rows = []
     for i in range(n):
         province = hcm if i % 5 == 0 else provinces[i % len(provinces)][0]
         status = rng.choice(statuses)
-        rows.append((f"{80 + i // 500}{i % 500:03d}", f"Bench {i}", province, "public" if i % 3 else "private",
-                     "commune_station", status, rng.choice([300, 600, 900, 3000]), registered,
-                     registered + dt.timedelta(days=2) if status not in ("pending", "rejected") else None,
-                     False))
-    copy_rows("facilities_facility",
-              ["code", "name", "province_id", "ownership", "level", "status", "expected_monthly_visits",
-               "registered_at", "approved_at", "has_insurance_contract"], rows)
+        rows.append(
+            (
+                f"{80 + i // 500}{i % 500:03d}",
+                f"Bench {i}",
+                province,
+                "public" if i % 3 else "private",
+                "commune_station",
+                status,
+                rng.choice([300, 600, 900, 3000]),
+                registered,
+                registered + dt.timedelta(days=2) if status not in ("pending", "rejected") else None,
+                False,
+            )
+        )
+    copy_rows(
+        "facilities_facility",
+        [
+            "code",
+            "name",
+            "province_id",
+            "ownership",
+            "level",
+            "status",
+            "expected_monthly_visits",
+            "registered_at",
+            "approved_at",
+            "has_insurance_contract",
+        ],
+        rows,
+    )
     with connection.cursor() as cursor:
         cursor.execute(
             """INSERT INTO facilities_facilitystatuschange (facility_id, from_status, to_status, at, reason)
@@ -105,6 +135,7 @@ def facilities_create(n: int = FACILITIES) -> list[tuple[int, int]]:
                WHERE name LIKE 'Bench %%' AND approved_at IS NOT NULL
                UNION ALL
                SELECT id, 'approved', status, approved_at + interval '2 days', '' FROM facilities_facility
-               WHERE name LIKE 'Bench %%' AND status IN ('connected', 'suspended', 'closed')""")
+               WHERE name LIKE 'Bench %%' AND status IN ('connected', 'suspended', 'closed')"""
+        )
         cursor.execute("SELECT id, province_id FROM facilities_facility WHERE name LIKE 'Bench %%' ORDER BY id")
         return cursor.fetchall()

@@ -89,13 +89,17 @@ def session_cookie(username: str, role: str, province_code: str | None) -> str:
     from allauth.mfa.models import Authenticator
 
     from accounts.models import User
-    from provinces.models import Province
+    from geo.models import Province
     from tests.conftest import enrol_totp
 
     user, _ = User.objects.get_or_create(
         username=username,
-        defaults={"role": role, "email": f"{username}@bench.invalid",
-                  "province": Province.objects.get(code=province_code) if province_code else None})
+        defaults={
+            "role": role,
+            "email": f"{username}@bench.invalid",
+            "province": Province.objects.get(code=province_code) if province_code else None,
+        },
+    )
     if not Authenticator.objects.filter(user=user).exists():
         enrol_totp(user)
     client = Client()
@@ -148,7 +152,7 @@ def main():
     prepare_database()
     facilities_create()
     fill_rollups()
-    from accounts.models import Role
+    from core.roles import Role
 
     ministry = session_cookie("bench.ministry", Role.MINISTRY_ADMIN, None)
     officer = session_cookie("bench.hcm", Role.PROVINCE_OFFICER, "79")
@@ -156,8 +160,20 @@ def main():
     full = (today - dt.timedelta(days=DAYS - 1)).strftime("%d/%m/%Y")
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.bench_settings"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "bench.bench_wsgi", "-w", "4", "-b", f"127.0.0.1:{PORT}",
-         "--log-level", "warning"], cwd=ROOT, env=env,
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "bench.bench_wsgi",
+            "-w",
+            "4",
+            "-b",
+            f"127.0.0.1:{PORT}",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
     )
     try:
         for _ in range(100):
@@ -175,16 +191,27 @@ def main():
             ("province 79 (1,000 facilities), officer, 90 days", ["/dashboards/province/79/"], officer),
             ("province 79, 730 days", [f"/dashboards/province/79/?start={full}"], officer),
             ("export: national ranking XLSX", ["/dashboards/national/export/ranking.xlsx"], ministry),
-            ("export: national trend CSV, 730 days", [f"/dashboards/national/export/trend.csv?start={full}"],
-             ministry),
-            ("export: province 79 completeness CSV (all rows)",
-             ["/dashboards/province/79/export/completeness.csv"], officer),
-            ("export: province 79 completeness XLSX (all rows)",
-             ["/dashboards/province/79/export/completeness.xlsx"], officer),
-            ("export: province 79 connectivity alerts XLSX",
-             ["/dashboards/province/79/export/connectivity.xlsx"], officer),
-            ("export: province 79 trend XLSX, 730 days", [f"/dashboards/province/79/export/trend.xlsx?start={full}"],
-             officer),
+            ("export: national trend CSV, 730 days", [f"/dashboards/national/export/trend.csv?start={full}"], ministry),
+            (
+                "export: province 79 completeness CSV (all rows)",
+                ["/dashboards/province/79/export/completeness.csv"],
+                officer,
+            ),
+            (
+                "export: province 79 completeness XLSX (all rows)",
+                ["/dashboards/province/79/export/completeness.xlsx"],
+                officer,
+            ),
+            (
+                "export: province 79 connectivity alerts XLSX",
+                ["/dashboards/province/79/export/connectivity.xlsx"],
+                officer,
+            ),
+            (
+                "export: province 79 trend XLSX, 730 days",
+                [f"/dashboards/province/79/export/trend.xlsx?start={full}"],
+                officer,
+            ),
         ]
         for name, paths, cookie in cases:
             if ONLY not in name:

@@ -58,7 +58,8 @@ def session_cookies() -> tuple[list[str], str, str]:
     shared session would serialise on its own row, which no real use does)."""
     from django.test import Client
 
-    from accounts.models import Role, User
+    from accounts.models import User
+    from core.roles import Role
     from facilities.models import Facility
     from healthbook.models import HealthBook
     from tests.conftest import enrol_totp
@@ -152,12 +153,12 @@ def main():
             scripts[kind] = fh.name
         urls = {
             "floor (1 PK query + small template)": f"{base}/bench/floor/{facility_pk}/",
-            "floor, signed in (same view + session, MFA and user-session middleware)":
-                f"{base}/bench/floor/{facility_pk}/?signed-in",
+            "floor, signed in (same view + session, MFA and user-session middleware)": f"{base}/bench/floor/{facility_pk}/?signed-in",
             "book page (500 visits)": f"{base}/doctor/books/{book}/",
             "timeline page (500 visits, first 25)": f"{base}/doctor/books/{book}/timeline/",
             "timeline htmx partial": f"{base}/doctor/books/{book}/timeline/?kind=visit&kind=lab",
         }
+
         def script(name):
             return scripts["anonymous" if name.startswith("floor (") else "doctor"]
 

@@ -9,9 +9,8 @@ for a ministry administrator who did not make the last change.
 from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.access import has_role
-from accounts.models import Role
 from codelists.models import FROZEN_STATUSES, CodeSystem, CodeSystemVersion, VersionStatus
+from core.roles import Role, has_role
 
 MINISTRY = (Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN)
 
@@ -50,9 +49,11 @@ def system_get(key: str) -> CodeSystem:
 def version_get_for_user(user, system: CodeSystem, version_id) -> CodeSystemVersion:
     """Return one version of the system the user may read, or raise Http404."""
     try:
-        return versions_visible_to(user).select_related(
-            "system", "last_edited_by", "submitted_by", "published_by", "created_by", "based_on"
-        ).get(system=system, pk=int(version_id))
+        return (
+            versions_visible_to(user)
+            .select_related("system", "last_edited_by", "submitted_by", "published_by", "created_by", "based_on")
+            .get(system=system, pk=int(version_id))
+        )
     except (CodeSystemVersion.DoesNotExist, ValueError, TypeError):
         raise Http404 from None
 

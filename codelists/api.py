@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 
 from codelists import selectors
 from codelists.access import system_get, version_get_for_user
+from codelists.in_force import version_in_force
 from codelists.models import CodeSystem
 from codelists.serializers import (
     CodeCheckSerializer,
@@ -21,8 +22,8 @@ from codelists.serializers import (
     ValidateQuerySerializer,
     VersionSerializer,
 )
-from codelists.validation import code_validate, version_ref_in_force
-from config.api import ApiError
+from codelists.validation import code_validate
+from core.api import ApiError
 
 
 class SystemListApi(generics.ListAPIView):
@@ -67,8 +68,9 @@ class ConceptListApi(generics.ListAPIView):
         query.is_valid(raise_exception=True)
         system = system_get(self.kwargs["key"])
         version = version_get_for_user(self.request.user, system, self.kwargs["version_id"])
-        return selectors.concept_search(version, query.validated_data.get("q", ""),
-                                        active=query.validated_data.get("active", ""))
+        return selectors.concept_search(
+            version, query.validated_data.get("q", ""), active=query.validated_data.get("active", "")
+        )
 
 
 class ValidateApi(APIView):
@@ -83,8 +85,11 @@ class ValidateApi(APIView):
         query.is_valid(raise_exception=True)
         on = query.validated_data.get("date") or timezone.localdate()
         if len(query.validated_data["code"]) > system.max_code_length:
-            raise ApiError("code_too_long", "The code is longer than this list allows.",
-                           details={"max_code_length": system.max_code_length})
+            raise ApiError(
+                "code_too_long",
+                "The code is longer than this list allows.",
+                details={"max_code_length": system.max_code_length},
+            )
         check = code_validate(system.key, query.validated_data["code"], on)
-        label = version_ref_in_force(system.key, on).label
+        label = version_in_force(system.key, on).label
         return Response(CodeCheckSerializer({**check.__dict__, "version": label}).data)

@@ -16,8 +16,9 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from codelists import selectors
 from codelists.access import version_by_label_for_user, versions_visible_to
+from codelists.in_force import UnknownCodeSystem, version_in_force
 from codelists.models import CodeSystem, CodeSystemVersion, Concept, VersionStatus
-from codelists.validation import UnknownCodeSystem, code_validate, version_ref_in_force
+from codelists.validation import code_validate
 
 FHIR_JSON = "application/fhir+json"
 EXPAND_MAX_COUNT = 1000
@@ -42,8 +43,7 @@ def _response(body: dict, status: int = 200) -> JsonResponse:
 
 def outcome(status: int, code: str, text: str) -> JsonResponse:
     return _response(
-        {"resourceType": "OperationOutcome",
-         "issue": [{"severity": "error", "code": code, "diagnostics": text}]},
+        {"resourceType": "OperationOutcome", "issue": [{"severity": "error", "code": code, "diagnostics": text}]},
         status,
     )
 
@@ -111,7 +111,7 @@ def _version(request, system: CodeSystem, params: dict) -> CodeSystemVersion:
     if label:
         return version_by_label_for_user(request.user, system, label)
     on = _date(params) or timezone.localdate()
-    ref = version_ref_in_force(system.key, on)
+    ref = version_in_force(system.key, on)
     if ref.version_id is not None:
         return CodeSystemVersion.objects.select_related("system").get(pk=ref.version_id)
     if params.get("date"):
@@ -145,12 +145,19 @@ def code_system_resource(system: CodeSystem, version: CodeSystemVersion | None, 
         if version.published_at:
             body["date"] = version.published_at.isoformat()
         if version.effective_from:
-            body["extension"] = [{
-                "url": "http://hl7.org/fhir/StructureDefinition/resource-effectivePeriod",
-                "valuePeriod": {k: v for k, v in (("start", version.effective_from.isoformat()),
-                                                  ("end", version.effective_to.isoformat()
-                                                   if version.effective_to else None)) if v},
-            }]
+            body["extension"] = [
+                {
+                    "url": "http://hl7.org/fhir/StructureDefinition/resource-effectivePeriod",
+                    "valuePeriod": {
+                        k: v
+                        for k, v in (
+                            ("start", version.effective_from.isoformat()),
+                            ("end", version.effective_to.isoformat() if version.effective_to else None),
+                        )
+                        if v
+                    },
+                }
+            ]
     if count is not None:
         body["count"] = count
     return body
@@ -168,8 +175,11 @@ def code_system_search(request):
     for v in versions_visible_to(None).filter(system__in=systems, status=VersionStatus.PUBLISHED):
         latest[v.system_id] = v
     entries = [
-        {"fullUrl": request.build_absolute_uri(f"/fhir/CodeSystem/{s.key}"),
-         "resource": code_system_resource(s, latest.get(s.pk)), "search": {"mode": "match"}}
+        {
+            "fullUrl": request.build_absolute_uri(f"/fhir/CodeSystem/{s.key}"),
+            "resource": code_system_resource(s, latest.get(s.pk)),
+            "search": {"mode": "match"},
+        }
         for s in systems
     ]
     return _response({"resourceType": "Bundle", "type": "searchset", "total": len(entries), "entry": entries})
@@ -207,22 +217,46 @@ def lookup(request):
         _param("display", "String", concept.display_vi),
     ]
     if concept.display_en:
-        out.append({"name": "designation", "part": [
-            _param("language", "Code", "en"), _param("value", "String", concept.display_en)]})
-    out.append({"name": "property", "part": [_param("code", "Code", "inactive"),
-                                             _param("value", "Boolean", not concept.active)]})
+        out.append(
+            {
+                "name": "designation",
+                "part": [_param("language", "Code", "en"), _param("value", "String", concept.display_en)],
+            }
+        )
+    out.append(
+        {
+            "name": "property",
+            "part": [_param("code", "Code", "inactive"), _param("value", "Boolean", not concept.active)],
+        }
+    )
     if concept.parent_code:
-        out.append({"name": "property", "part": [_param("code", "Code", "parent"),
-                                                 _param("value", "Code", concept.parent_code)]})
+        out.append(
+            {
+                "name": "property",
+                "part": [_param("code", "Code", "parent"), _param("value", "Code", concept.parent_code)],
+            }
+        )
     for key, value in sorted(concept.properties.items()):
         out.append({"name": "property", "part": [_param("code", "Code", key), _property_value(value)]})
     for m in concept.mappings.all():
-        out.append({"name": "property", "part": [
-            _param("code", "Code", "mapping"),
-            _param("value", "Coding", {"system": m.target_system, "code": m.target_code,
-                                       **({"display": m.target_display} if m.target_display else {})}),
-            _param("description", "String", m.relationship),
-        ]})
+        out.append(
+            {
+                "name": "property",
+                "part": [
+                    _param("code", "Code", "mapping"),
+                    _param(
+                        "value",
+                        "Coding",
+                        {
+                            "system": m.target_system,
+                            "code": m.target_code,
+                            **({"display": m.target_display} if m.target_display else {}),
+                        },
+                    ),
+                    _param("description", "String", m.relationship),
+                ],
+            }
+        )
     return _response({"resourceType": "Parameters", "parameter": out})
 
 
@@ -267,9 +301,8 @@ def validate_code(request):
         except UnknownCodeSystem:
             raise Http404 from None
         ok, reason, display = check.ok, check.reason, check.display_vi
-        label = version_ref_in_force(system.key, on).label
-    out = [_param("result", "Boolean", ok), _param("code", "Code", code),
-           _param("system", "Uri", system.canonical_url)]
+        label = version_in_force(system.key, on).label
+    out = [_param("result", "Boolean", ok), _param("code", "Code", code), _param("system", "Uri", system.canonical_url)]
     if label:
         out.append(_param("version", "String", label))
     if display:
@@ -305,7 +338,7 @@ def value_set_expand(request):
     if params.get("activeOnly", "").lower() == "true":
         concepts = concepts.filter(active=True)
     total = concepts.count()
-    rows = concepts.values_list("code", "display_vi", "active")[offset:offset + count]
+    rows = concepts.values_list("code", "display_vi", "active")[offset : offset + count]
     contains = []
     for code, display, active in rows:
         item = {"system": system.canonical_url, "version": version.label, "code": code, "display": display}
@@ -317,43 +350,68 @@ def value_set_expand(request):
         "timestamp": timezone.now().isoformat(),
         "total": total,
         "offset": offset,
-        "parameter": [_param("offset", "Integer", offset), _param("count", "Integer", count),
-                      _param("version", "Uri", f"{system.canonical_url}|{version.label}")],
+        "parameter": [
+            _param("offset", "Integer", offset),
+            _param("count", "Integer", count),
+            _param("version", "Uri", f"{system.canonical_url}|{version.label}"),
+        ],
     }
     if contains:
         expansion["contains"] = contains
-    return _response({
-        "resourceType": "ValueSet",
-        "url": f"{system.canonical_url}?vs",
-        "version": version.label,
-        "name": system.key.replace("-", "_").upper(),
-        "title": system.name_vi,
-        "status": FHIR_STATUS[version.status],
-        "expansion": expansion,
-    })
+    return _response(
+        {
+            "resourceType": "ValueSet",
+            "url": f"{system.canonical_url}?vs",
+            "version": version.label,
+            "name": system.key.replace("-", "_").upper(),
+            "title": system.name_vi,
+            "status": FHIR_STATUS[version.status],
+            "expansion": expansion,
+        }
+    )
 
 
 @require_GET
 @fhir_view
 def capability_statement(request):
-    return _response({
-        "resourceType": "CapabilityStatement",
-        "status": "active",
-        "date": timezone.now().date().isoformat(),
-        "kind": "instance",
-        "fhirVersion": "4.0.1",
-        "format": ["json"],
-        "rest": [{
-            "mode": "server",
-            "resource": [
-                {"type": "CodeSystem", "interaction": [{"code": "read"}, {"code": "search-type"}],
-                 "searchParam": [{"name": "url", "type": "uri"}, {"name": "name", "type": "string"}],
-                 "operation": [
-                     {"name": "lookup", "definition": "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup"},
-                     {"name": "validate-code",
-                      "definition": "http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code"}]},
-                {"type": "ValueSet", "operation": [
-                    {"name": "expand", "definition": "http://hl7.org/fhir/OperationDefinition/ValueSet-expand"}]},
+    return _response(
+        {
+            "resourceType": "CapabilityStatement",
+            "status": "active",
+            "date": timezone.now().date().isoformat(),
+            "kind": "instance",
+            "fhirVersion": "4.0.1",
+            "format": ["json"],
+            "rest": [
+                {
+                    "mode": "server",
+                    "resource": [
+                        {
+                            "type": "CodeSystem",
+                            "interaction": [{"code": "read"}, {"code": "search-type"}],
+                            "searchParam": [{"name": "url", "type": "uri"}, {"name": "name", "type": "string"}],
+                            "operation": [
+                                {
+                                    "name": "lookup",
+                                    "definition": "http://hl7.org/fhir/OperationDefinition/CodeSystem-lookup",
+                                },
+                                {
+                                    "name": "validate-code",
+                                    "definition": "http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code",
+                                },
+                            ],
+                        },
+                        {
+                            "type": "ValueSet",
+                            "operation": [
+                                {
+                                    "name": "expand",
+                                    "definition": "http://hl7.org/fhir/OperationDefinition/ValueSet-expand",
+                                }
+                            ],
+                        },
+                    ],
+                }
             ],
-        }],
-    })
+        }
+    )

@@ -27,11 +27,17 @@ class StyledForm(forms.Form):
 
 
 class DraftStartForm(StyledForm):
-    label = forms.CharField(label=_("Version label"), max_length=120,
-                            help_text=_("For example the decision that issues it: QĐ 1234/QĐ-BYT (2026)."))
-    effective_from = forms.DateField(label=_("In force from"), required=False,
-                                     widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-                                     input_formats=["%Y-%m-%d", "%d/%m/%Y"])
+    label = forms.CharField(
+        label=_("Version label"),
+        max_length=120,
+        help_text=_("For example the decision that issues it: QĐ 1234/QĐ-BYT (2026)."),
+    )
+    effective_from = forms.DateField(
+        label=_("In force from"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
+    )
     change_note = forms.CharField(label=_("Change note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 
@@ -42,7 +48,9 @@ class ConceptForm(StyledForm):
     parent_code = forms.CharField(label=_("Parent code"), max_length=CODE_MAX_LENGTH, required=False)
     active = forms.BooleanField(label=_("Active"), required=False, initial=True)
     properties = forms.CharField(
-        label=_("Properties (JSON)"), required=False, widget=forms.Textarea(attrs={"rows": 6}),
+        label=_("Properties (JSON)"),
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 6}),
         help_text=_('A JSON object, e.g. {"unit": "mmol/L", "ref_low": 3.9, "ref_high": 6.4}.'),
     )
     revision = forms.IntegerField(widget=forms.HiddenInput, required=False)
@@ -76,8 +84,10 @@ class SendBackForm(StyledForm):
 
 
 class ImportForm(StyledForm):
-    file = forms.FileField(label=_("CSV or XLSX file"),
-                           help_text=_("Columns: code, display_vi, display_en, parent_code, active, properties."))
+    file = forms.FileField(
+        label=_("CSV or XLSX file"),
+        help_text=_("Columns: code, display_vi, display_en, parent_code, active, properties."),
+    )
 
 
 class SearchForm(forms.Form):

@@ -63,8 +63,11 @@ def _dataset(content: bytes, file_format: str):
             guess = charset_normalizer.from_bytes(content).best()
             encoding = guess.encoding if guess else _("unknown")
             raise FileRejected(
-                _("The file is not UTF-8 encoded (it looks like %(encoding)s). Save it as \"CSV UTF-8\" and "
-                  "upload it again.") % {"encoding": encoding}
+                _(
+                    'The file is not UTF-8 encoded (it looks like %(encoding)s). Save it as "CSV UTF-8" and '
+                    "upload it again."
+                )
+                % {"encoding": encoding}
             ) from None
         try:
             dataset = CSV().create_dataset(text)
@@ -101,9 +104,7 @@ def _dataset(content: bytes, file_format: str):
 
 def _run(version: CodeSystemVersion, actor: User, dataset, *, dry_run: bool) -> ParsedImport:
     resource = ConceptResource(version=version, actor=actor)
-    result = resource.import_data(
-        dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True
-    )
+    result = resource.import_data(dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True)
     return ParsedImport(result=result, resource=resource)
 
 
@@ -123,8 +124,13 @@ def _summarise(parsed: ParsedImport) -> tuple[dict, list[dict]]:
         reasons = []
         for field, messages in invalid.error_dict.items():
             reasons.extend(f"{field}: {m}" for m in messages)
-        errors.append({"row": invalid.number + 1, "code": str(invalid.values[0] if invalid.values else ""),
-                       "reason": "; ".join(reasons)})
+        errors.append(
+            {
+                "row": invalid.number + 1,
+                "code": str(invalid.values[0] if invalid.values else ""),
+                "reason": "; ".join(reasons),
+            }
+        )
     for number, row_errors in result.row_errors()[:MAX_LISTED_ERRORS]:
         errors.append({"row": number + 1, "code": "", "reason": "; ".join(str(e.error) for e in row_errors)})
     for base in result.base_errors:
@@ -133,16 +139,19 @@ def _summarise(parsed: ParsedImport) -> tuple[dict, list[dict]]:
     return summary, errors
 
 
-def import_preview(
-    *, version: CodeSystemVersion, acting_user: User, filename: str, content: bytes
-) -> ImportJob:
+def import_preview(*, version: CodeSystemVersion, acting_user: User, filename: str, content: bytes) -> ImportJob:
     """Dry-run a file against a draft and keep it for confirmation; nothing in the draft changes."""
     _require_ministry(acting_user)
     if version.status != VersionStatus.DRAFT:
         raise ValidationError(_("Files can only be imported into a draft."), code="not_draft")
     job = ImportJob(
-        public_id=uuid.uuid4(), version=version, uploaded_by=acting_user, filename=filename[:255],
-        content=content, checksum=hashlib.sha256(content).hexdigest(), draft_edit_count=version.edit_count,
+        public_id=uuid.uuid4(),
+        version=version,
+        uploaded_by=acting_user,
+        filename=filename[:255],
+        content=content,
+        checksum=hashlib.sha256(content).hexdigest(),
+        draft_edit_count=version.edit_count,
     )
     try:
         job.file_format = _format_of(filename)
@@ -182,12 +191,18 @@ def import_apply(*, job: ImportJob, acting_user: User) -> ImportJob:
         raise ValidationError(_("The file no longer imports cleanly; nothing was changed."), code="import_failed")
     _touch(draft, acting_user)
     change_log(
-        version=draft, actor=acting_user, action=ChangeAction.IMPORT,
+        version=draft,
+        actor=acting_user,
+        action=ChangeAction.IMPORT,
         after={k: summary[k] for k in ("rows", "new", "changed", "unchanged")},
         note=f"{job.filename} sha256={job.checksum}",
     )
-    audit_record(actor=acting_user, action="codelist_import", target=draft,
-                 details={"file": job.filename, "new": summary["new"], "changed": summary["changed"]})
+    audit_record(
+        actor=acting_user,
+        action="codelist_import",
+        target=draft,
+        details={"file": job.filename, "new": summary["new"], "changed": summary["changed"]},
+    )
     job.status, job.applied_at, job.summary = ImportJob.Status.APPLIED, timezone.now(), summary
     job.save(update_fields=["status", "applied_at", "summary"])
     return job

@@ -54,8 +54,17 @@ def _parse_rows(raw: bytes, *, name: str, max_len: int) -> list[tuple]:
         props_obj = json.loads(props) if props else {}
         if not isinstance(props_obj, dict):
             raise SeedError(f"{name}:{line_no}: properties is not a JSON object")
-        rows.append((code, vi, en, parent, active.strip() in ("1", "true", "True"), json.dumps(props_obj,
-                     ensure_ascii=False), concept_search_text(code, vi, en)))
+        rows.append(
+            (
+                code,
+                vi,
+                en,
+                parent,
+                active.strip() in ("1", "true", "True"),
+                json.dumps(props_obj, ensure_ascii=False),
+                concept_search_text(code, vi, en),
+            )
+        )
     missing = {r[3] for r in rows if r[3]} - seen
     if missing:
         raise SeedError(f"{name}: parents not in the list: {sorted(missing)[:5]}")
@@ -84,6 +93,7 @@ def codelist_load(spec: dict, seed_dir: Path = SEED_DIR) -> LoadResult:
             "description_vi": spec.get("description_vi", ""),
             "source_note": spec.get("source_note", ""),
             "max_code_length": spec["max_code_length"],
+            "groups": spec.get("groups", {}),
         },
     )
     system = CodeSystem.objects.select_for_update().get(pk=system.pk)

@@ -47,6 +47,12 @@ class CodeSystem(models.Model):
     description_vi = models.TextField(_("description"), blank=True)
     source_note = models.TextField(_("source note"), blank=True)
     max_code_length = models.PositiveSmallIntegerField(_("maximum code length"), default=CODE_MAX_LENGTH)
+    groups = models.JSONField(
+        _("code groups"),
+        default=dict,
+        blank=True,
+        help_text=_("Named groups of codes by code prefix, e.g. the chronic conditions the book shows."),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 
 from codelists.models import CodeSystemVersion, Concept, concept_search_text
-from config.spreadsheet import neutralise_formula, unquote_formula
+from core.spreadsheet import neutralise_formula, unquote_formula
 
 _INSERT_SQL = """
 INSERT INTO codelists_concept
@@ -60,7 +60,6 @@ def cell_text(value) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return unquote_formula(str(value).strip())  # our exports prefix formula-like text with '
-
 
 
 class ConceptResource(resources.ModelResource):
@@ -127,14 +126,17 @@ class ConceptResource(resources.ModelResource):
         elif len(self.code_rows.get(code, ())) > 1:
             others = [str(n + 1) for n in self.code_rows[code] if n != number]
             errors["code"] = _("The code %(code)s appears more than once (also on row %(rows)s).") % {
-                "code": code, "rows": ", ".join(others[:5])}
+                "code": code,
+                "rows": ", ".join(others[:5]),
+            }
         display_vi = cell_text(row.get("display_vi"))
         if not display_vi:
             errors["display_vi"] = _("The Vietnamese display is empty.")
         parent = cell_text(row.get("parent_code"))
         if parent and parent not in self.file_codes and parent not in self.existing:
             errors["parent_code"] = _("The parent code %(code)s is neither in the file nor in the draft.") % {
-                "code": parent}
+                "code": parent
+            }
         elif parent and parent == code:
             errors["parent_code"] = _("A concept cannot be its own parent.")
         active = instance.active if instance.pk else True
@@ -154,7 +156,7 @@ class ConceptResource(resources.ModelResource):
             except json.JSONDecodeError:
                 props = None
             if not isinstance(props, dict):
-                errors["properties"] = _("The properties column must be a JSON object such as {\"unit\": \"mmol/L\"}.")
+                errors["properties"] = _('The properties column must be a JSON object such as {"unit": "mmol/L"}.')
         if errors:
             raise ValidationError(errors)
         instance.code = code
@@ -173,9 +175,7 @@ class ConceptResource(resources.ModelResource):
         after = tuple(getattr(instance, f) for f in COMPARED)
         if before == after:
             return True
-        self.changes[instance.code] = {
-            f: [b, a] for f, b, a in zip(COMPARED, before, after, strict=True) if b != a
-        }
+        self.changes[instance.code] = {f: [b, a] for f, b, a in zip(COMPARED, before, after, strict=True) if b != a}
         return False
 
     def before_save_instance(self, instance, row, **kwargs):
@@ -208,8 +208,10 @@ class ConceptResource(resources.ModelResource):
         if self.create_instances and not dry_run:
             try:
                 with connection.cursor() as cur:
-                    cur.execute(_INSERT_SQL, [self.version.pk, self._actor_id(), self.now,
-                                              *self._columns(self.create_instances)])
+                    cur.execute(
+                        _INSERT_SQL,
+                        [self.version.pk, self._actor_id(), self.now, *self._columns(self.create_instances)],
+                    )
             except Exception as e:  # noqa: BLE001 — reported as an import error by the library
                 self.handle_import_error(result, e, raise_errors)
         self.create_instances.clear()
@@ -219,8 +221,15 @@ class ConceptResource(resources.ModelResource):
         if self.update_instances and not dry_run:
             try:
                 with connection.cursor() as cur:
-                    cur.execute(_UPDATE_SQL, [self._actor_id(), self.now, [c.pk for c in self.update_instances],
-                                              *self._columns(self.update_instances)[1:]])
+                    cur.execute(
+                        _UPDATE_SQL,
+                        [
+                            self._actor_id(),
+                            self.now,
+                            [c.pk for c in self.update_instances],
+                            *self._columns(self.update_instances)[1:],
+                        ],
+                    )
             except Exception as e:  # noqa: BLE001 — reported as an import error by the library
                 self.handle_import_error(result, e, raise_errors)
         self.update_instances.clear()

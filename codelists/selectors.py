@@ -23,9 +23,7 @@ COMPARED_FIELDS = ("display_vi", "display_en", "parent_code", "active", "propert
 
 def latest_published(system: CodeSystem) -> CodeSystemVersion | None:
     """Return the most recent published version (the one a new draft starts from)."""
-    return (
-        system.versions.filter(status__in=FROZEN_STATUSES).order_by("-effective_from", "-id").first()
-    )
+    return system.versions.filter(status__in=FROZEN_STATUSES).order_by("-effective_from", "-id").first()
 
 
 def open_draft(system: CodeSystem) -> CodeSystemVersion | None:

@@ -14,7 +14,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
+from accounts.models import User
 from accounts.services import audit_record
 from codelists.models import (
     ChangeAction,
@@ -25,6 +25,7 @@ from codelists.models import (
     VersionStatus,
     concept_search_text,
 )
+from core.roles import Role
 
 EDITABLE_FIELDS = ("display_vi", "display_en", "parent_code", "active", "properties")
 
@@ -91,8 +92,10 @@ def _lock_draft(version: CodeSystemVersion) -> CodeSystemVersion:
     """Lock the version row and check that it is still a draft."""
     locked = CodeSystemVersion.objects.select_for_update(of=("self",)).select_related("system").get(pk=version.pk)
     if locked.status != VersionStatus.DRAFT:
-        raise ValidationError(_("Only a draft can be changed; this version is %(status)s.")
-                              % {"status": locked.get_status_display()}, code="not_draft")
+        raise ValidationError(
+            _("Only a draft can be changed; this version is %(status)s.") % {"status": locked.get_status_display()},
+            code="not_draft",
+        )
     return locked
 
 
@@ -174,8 +177,12 @@ def draft_start(
                 """,
                 [base.pk, draft.pk],
             )
-    change_log(version=draft, actor=acting_user, action=ChangeAction.DRAFT_START,
-               note=_("Based on %(label)s") % {"label": base.label} if base else "")
+    change_log(
+        version=draft,
+        actor=acting_user,
+        action=ChangeAction.DRAFT_START,
+        note=_("Based on %(label)s") % {"label": base.label} if base else "",
+    )
     audit_record(actor=acting_user, action="codelist_draft_start", target=draft, details={"system": system.key})
     return draft
 
@@ -225,7 +232,11 @@ def concept_add(*, version: CodeSystemVersion, acting_user: User, code: str, fie
 
 @transaction.atomic
 def concept_edit(
-    *, concept: Concept, acting_user: User, expected_revision: int, fields: ConceptFields,
+    *,
+    concept: Concept,
+    acting_user: User,
+    expected_revision: int,
+    fields: ConceptFields,
     action: str = ChangeAction.CONCEPT_EDIT,
 ) -> Concept:
     """Save an editor's change, unless someone else saved the concept since they opened it.
@@ -253,8 +264,12 @@ def concept_edit(
     current.refresh_from_db(fields=["revision"])
     _touch(draft, acting_user)
     change_log(
-        version=draft, actor=acting_user, action=action, code=current.code,
-        before={f: before[f] for f in changed}, after=changed,
+        version=draft,
+        actor=acting_user,
+        action=action,
+        code=current.code,
+        before={f: before[f] for f in changed},
+        after=changed,
     )
     return current
 
@@ -263,7 +278,10 @@ def concept_retire(*, concept: Concept, acting_user: User, expected_revision: in
     """Mark a concept inactive in the draft (it stays in the list, for old records)."""
     fields = ConceptFields(**{**{f: getattr(concept, f) for f in EDITABLE_FIELDS}, "active": False})
     return concept_edit(
-        concept=concept, acting_user=acting_user, expected_revision=expected_revision, fields=fields,
+        concept=concept,
+        acting_user=acting_user,
+        expected_revision=expected_revision,
+        fields=fields,
         action=ChangeAction.CONCEPT_RETIRE,
     )
 
@@ -332,8 +350,10 @@ def _publish(version: CodeSystemVersion, acting_user: User | None) -> CodeSystem
     )
     if latest_start is not None and version.effective_from <= latest_start:
         raise ValidationError(
-            {"effective_from": _("The version must take effect after %(day)s, when the current one did.")
-             % {"day": latest_start.strftime("%d/%m/%Y")}}
+            {
+                "effective_from": _("The version must take effect after %(day)s, when the current one did.")
+                % {"day": latest_start.strftime("%d/%m/%Y")}
+            }
         )
     if current is not None:
         current.status = VersionStatus.RETIRED
@@ -359,7 +379,9 @@ def version_publish(*, version: CodeSystemVersion, acting_user: User) -> CodeSys
     _publish(locked, acting_user)
     change_log(version=locked, actor=acting_user, action=ChangeAction.PUBLISH)
     audit_record(
-        actor=acting_user, action="codelist_version_publish", target=locked,
+        actor=acting_user,
+        action="codelist_version_publish",
+        target=locked,
         details={"system": locked.system.key, "label": locked.label, "effective_from": str(locked.effective_from)},
     )
     return locked

@@ -15,17 +15,25 @@ Reasons when a code is not acceptable:
 Bulk callers use `codes_validate`: three SQL queries whatever the number of codes.
 """
 
-import json
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.db import connection
 
+from codelists.in_force import UnknownCodeSystem, VersionRef, version_in_force
+from codelists.lookups import active_codes, concept_rows
 
-class UnknownCodeSystem(LookupError):
-    """The system key names no code system (a programming or configuration error)."""
+__all__ = [
+    "CodeCheck",
+    "UnknownCodeSystem",
+    "VersionRef",
+    "code_validate",
+    "codes_in_force",
+    "codes_validate",
+    "concept_display",
+    "version_in_force",
+]
 
 
 @dataclass(frozen=True)
@@ -36,54 +44,6 @@ class CodeCheck:
     concept_id: int | None
     display_vi: str
     properties: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class VersionRef:
-    system_id: int
-    version_id: int | None
-    label: str
-    stamp: str  # published_at: with the id, a key that cannot be reused by another version
-
-
-_VERSION_SQL = """
-SELECT s.id, v.id, v.label, v.published_at::text
-FROM codelists_codesystem s
-LEFT JOIN LATERAL (
-    SELECT id, label, published_at FROM codelists_codesystemversion
-    WHERE system_id = s.id AND status IN ('published', 'retired')
-      AND effective_from <= %s AND (effective_to IS NULL OR %s < effective_to)
-    ORDER BY effective_from DESC LIMIT 1
-) v ON TRUE
-WHERE s.key = %s
-"""
-
-
-def version_ref_in_force(system_key: str, on: date) -> VersionRef:
-    """Return the system and the id of its version in force on the date (None if none)."""
-    with connection.cursor() as cur:
-        cur.execute(_VERSION_SQL, [on, on, system_key])
-        row = cur.fetchone()
-    if row is None:
-        raise UnknownCodeSystem(system_key)
-    return VersionRef(system_id=row[0], version_id=row[1], label=row[2] or "", stamp=row[3] or "")
-
-
-def _concepts_in_version(version_id: int, codes: list[str]) -> dict[str, tuple]:
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT code, id, active, display_vi, properties FROM codelists_concept "
-            "WHERE version_id = %s AND code = ANY(%s)",
-            [version_id, codes],
-        )
-        # Django leaves jsonb undecoded on raw cursors.
-        return {row[0]: (row[1], row[2], row[3], _props(row[4])) for row in cur.fetchall()}
-
-
-def _props(value) -> dict:
-    if isinstance(value, str):
-        return json.loads(value)
-    return value or {}
 
 
 def _history_of(ref: VersionRef, codes: list[str], on: date) -> dict[str, tuple[bool, bool, bool]]:
@@ -107,12 +67,14 @@ def _history_of(ref: VersionRef, codes: list[str], on: date) -> dict[str, tuple[
 
 
 def codes_validate(system_key: str, codes: Iterable[str], on: date) -> dict[str, CodeCheck]:
-    """Validate many codes at once (three queries whatever their number)."""
+    """Validate many codes at once (three queries at most whatever their number; codes of the
+    version in force seen before cost none)."""
     wanted = list(dict.fromkeys(str(c) for c in codes))
-    ref = version_ref_in_force(system_key, on)
+    ref = version_in_force(system_key, on)
     if not wanted:
         return {}
-    found = _concepts_in_version(ref.version_id, wanted) if ref.version_id else {}
+    rows = concept_rows(ref.version_id, wanted) if ref.version_id else {}
+    found = {code: row for code, row in rows.items() if row is not None}
     result: dict[str, CodeCheck] = {}
     doubtful: list[str] = []
     for code in wanted:
@@ -146,38 +108,18 @@ def code_validate(system_key: str, code: str, on: date) -> CodeCheck:
     return codes_validate(system_key, [code], on)[str(code)]
 
 
-_cache_lock = threading.Lock()
-_codes_cache: dict[tuple[int, str], frozenset[str]] = {}
-_CODES_CACHE_MAX = 64
-
-
 def codes_in_force(system_key: str, on: date) -> frozenset[str]:
-    """Return the active codes of the version in force on the date.
-
-    One query to find the version; its codes are cached in the process by version id and
-    publication time (a published version never changes, so the cache needs no expiry).
-    """
-    ref = version_ref_in_force(system_key, on)
+    """Return the active codes of the version in force on the date (cached with the version)."""
+    ref = version_in_force(system_key, on)
     if ref.version_id is None:
         return frozenset()
-    key = (ref.version_id, ref.stamp)
-    cached = _codes_cache.get(key)
-    if cached is not None:
-        return cached
-    with connection.cursor() as cur:
-        cur.execute("SELECT code FROM codelists_concept WHERE version_id = %s AND active", [ref.version_id])
-        codes = frozenset(row[0] for row in cur.fetchall())
-    with _cache_lock:
-        if len(_codes_cache) >= _CODES_CACHE_MAX:
-            _codes_cache.clear()
-        _codes_cache[key] = codes
-    return codes
+    return active_codes(ref.version_id)
 
 
 def concept_display(system_key: str, code: str, on: date) -> str | None:
     """Return the Vietnamese display of the code in the version in force, or None."""
-    ref = version_ref_in_force(system_key, on)
+    ref = version_in_force(system_key, on)
     if ref.version_id is None:
         return None
-    row = _concepts_in_version(ref.version_id, [str(code)]).get(str(code))
+    row = concept_rows(ref.version_id, [str(code)]).get(str(code))
     return row[2] if row else None

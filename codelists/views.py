@@ -11,12 +11,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.access import role_required
 from codelists import imports, selectors, services
 from codelists.access import MINISTRY, can_edit, can_review, system_get, version_get_for_user
 from codelists.forms import ConceptForm, DraftStartForm, ImportForm, SearchForm, SendBackForm
 from codelists.models import Concept, ImportJob, VersionStatus
-from config.spreadsheet import neutralise_formula
+from core.roles import role_required
+from core.spreadsheet import neutralise_formula
 
 PAGE_SIZE = 50
 ministry_only = role_required(*MINISTRY)
@@ -57,13 +57,21 @@ def system_detail_view(request, key):
         except ValidationError as exc:
             _errors_to_messages(request, exc, form)
         else:
-            messages.success(request, _("Draft %(label)s started from the latest published version.")
-                             % {"label": new.label})
+            messages.success(
+                request, _("Draft %(label)s started from the latest published version.") % {"label": new.label}
+            )
             return redirect(new)
-    return render(request, "codelists/system_detail.html", {
-        "system": system, "versions": versions, "draft": draft, "form": form,
-        "latest": selectors.latest_published(system),
-    })
+    return render(
+        request,
+        "codelists/system_detail.html",
+        {
+            "system": system,
+            "versions": versions,
+            "draft": draft,
+            "form": form,
+            "latest": selectors.latest_published(system),
+        },
+    )
 
 
 @ministry_only
@@ -75,16 +83,27 @@ def version_detail_view(request, key, version_id):
         q, active = search.cleaned_data["q"], search.cleaned_data["active"]
     concepts = selectors.concept_search(version, q, active=active)
     page = Paginator(concepts, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "codelists/version_detail.html", {
-        "system": system, "version": version, "search": search, "page": page,
-        "can_edit": can_edit(request.user) and version.is_editable,
-        "can_review": can_review(request.user, version),
-        "send_back_form": SendBackForm(),
-        "settings_form": DraftStartForm(initial={
-            "label": version.label, "effective_from": version.effective_from, "change_note": version.change_note,
-        }),
-        "other_versions": selectors.version_list_for_user(request.user, system).exclude(pk=version.pk),
-    })
+    return render(
+        request,
+        "codelists/version_detail.html",
+        {
+            "system": system,
+            "version": version,
+            "search": search,
+            "page": page,
+            "can_edit": can_edit(request.user) and version.is_editable,
+            "can_review": can_review(request.user, version),
+            "send_back_form": SendBackForm(),
+            "settings_form": DraftStartForm(
+                initial={
+                    "label": version.label,
+                    "effective_from": version.effective_from,
+                    "change_note": version.change_note,
+                }
+            ),
+            "other_versions": selectors.version_list_for_user(request.user, system).exclude(pk=version.pk),
+        },
+    )
 
 
 def _editable(request, key, version_id):
@@ -148,8 +167,10 @@ def concept_add_view(request, key, version_id):
 
 def _fields(data) -> services.ConceptFields:
     return services.ConceptFields(
-        display_vi=data["display_vi"], display_en=data.get("display_en") or "",
-        parent_code=data.get("parent_code") or "", active=bool(data.get("active")),
+        display_vi=data["display_vi"],
+        display_en=data.get("display_en") or "",
+        parent_code=data.get("parent_code") or "",
+        active=bool(data.get("active")),
         properties=data.get("properties") or {},
     )
 
@@ -164,9 +185,13 @@ def concept_edit_view(request, key, version_id, code):
     system, version = _editable(request, key, version_id)
     concept = _concept(version, code)
     initial = {
-        "code": concept.code, "display_vi": concept.display_vi, "display_en": concept.display_en,
-        "parent_code": concept.parent_code, "active": concept.active,
-        "properties": json.dumps(concept.properties, ensure_ascii=False, indent=2), "revision": concept.revision,
+        "code": concept.code,
+        "display_vi": concept.display_vi,
+        "display_en": concept.display_en,
+        "parent_code": concept.parent_code,
+        "active": concept.active,
+        "properties": json.dumps(concept.properties, ensure_ascii=False, indent=2),
+        "revision": concept.revision,
     }
     form = ConceptForm(request.POST or None, initial=initial, editing=True)
     conflict = None
@@ -174,7 +199,9 @@ def concept_edit_view(request, key, version_id, code):
         data = form.cleaned_data
         try:
             services.concept_edit(
-                concept=concept, acting_user=request.user, expected_revision=data["revision"] or 0,
+                concept=concept,
+                acting_user=request.user,
+                expected_revision=data["revision"] or 0,
                 fields=_fields(data),
             )
         except services.ConceptConflict as exc:
@@ -190,16 +217,29 @@ def concept_edit_view(request, key, version_id, code):
     conflict_rows = None
     if conflict:
         conflict_rows = [
-            (name, _display(conflict.current[name]), _display(conflict.submitted[name]),
-             conflict.current[name] != conflict.submitted[name])
+            (
+                name,
+                _display(conflict.current[name]),
+                _display(conflict.submitted[name]),
+                conflict.current[name] != conflict.submitted[name],
+            )
             for name in services.EDITABLE_FIELDS
         ]
     # 409 Conflict when someone else saved first: the page shows both values side by side.
-    return render(request, "codelists/concept_form.html", {
-        "system": system, "version": version, "form": form, "concept": concept,
-        "conflict": conflict, "conflict_rows": conflict_rows,
-        "history": selectors.change_history(system, code=concept.code)[:20],
-    }, status=409 if conflict else 200)
+    return render(
+        request,
+        "codelists/concept_form.html",
+        {
+            "system": system,
+            "version": version,
+            "form": form,
+            "concept": concept,
+            "conflict": conflict,
+            "conflict_rows": conflict_rows,
+            "history": selectors.change_history(system, code=concept.code)[:20],
+        },
+        status=409 if conflict else 200,
+    )
 
 
 def _display(value) -> str:
@@ -223,8 +263,11 @@ def concept_retire_view(request, key, version_id, code):
     try:
         services.concept_retire(concept=concept, acting_user=request.user, expected_revision=revision)
     except services.ConceptConflict:
-        messages.error(request, _("Someone changed %(code)s after you opened the page. Look at it again before "
-                                  "retiring it.") % {"code": code})
+        messages.error(
+            request,
+            _("Someone changed %(code)s after you opened the page. Look at it again before retiring it.")
+            % {"code": code},
+        )
         return redirect("codelists:concept-edit", key=key, version_id=version.pk, code=code)
     except ValidationError as exc:
         _errors_to_messages(request, exc)
@@ -265,8 +308,7 @@ def _publish(request, version):
 
 def _send_back(request, version):
     form = SendBackForm(request.POST)
-    services.version_send_back(version=version, acting_user=request.user,
-                               comment=form.data.get("comment", ""))
+    services.version_send_back(version=version, acting_user=request.user, comment=form.data.get("comment", ""))
     return _("Version sent back to the editors.")
 
 
@@ -311,10 +353,17 @@ def import_preview_view(request, key, version_id, job_id):
         (code, [(f, _display(v[0]), _display(v[1])) for f, v in fields.items()])
         for code, fields in (job.summary.get("changes") or {}).items()
     ]
-    return render(request, "codelists/import_preview.html", {
-        "system": system, "version": version, "job": job, "changes": changes,
-        "can_apply": job.status == ImportJob.Status.PREVIEWED and version.is_editable,
-    })
+    return render(
+        request,
+        "codelists/import_preview.html",
+        {
+            "system": system,
+            "version": version,
+            "job": job,
+            "changes": changes,
+            "can_apply": job.status == ImportJob.Status.PREVIEWED and version.is_editable,
+        },
+    )
 
 
 @ministry_only
@@ -328,8 +377,11 @@ def import_confirm_view(request, key, version_id, job_id):
         _errors_to_messages(request, exc)
         return redirect("codelists:import-preview", key=key, version_id=version.pk, job_id=job.public_id)
     s = job.summary
-    messages.success(request, _("Imported: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.")
-                     % {"new": s["new"], "changed": s["changed"], "unchanged": s["unchanged"]})
+    messages.success(
+        request,
+        _("Imported: %(new)s new, %(changed)s changed, %(unchanged)s unchanged.")
+        % {"new": s["new"], "changed": s["changed"], "unchanged": s["unchanged"]},
+    )
     return redirect(version)
 
 
@@ -339,8 +391,11 @@ def version_export_view(request, key, version_id, fmt):
     if fmt not in ("csv", "xlsx"):
         raise Http404
     data = imports.version_export(version, fmt)
-    content_type = "text/csv; charset=utf-8" if fmt == "csv" else (
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    content_type = (
+        "text/csv; charset=utf-8"
+        if fmt == "csv"
+        else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    )
     response = HttpResponse(data, content_type=content_type)
     filename = f"{system.key}-{version.pk}.{fmt}"
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
@@ -369,11 +424,18 @@ def compare_view(request, key):
                 for diff in selectors.version_compare(a, b, change=change):
                     fields = diff.changed_fields or ["display_vi"]
                     for f in fields:
-                        yield writer.writerow([neutralise_formula(cell) for cell in (
-                            diff.code, diff.change, f,
-                            _display(diff.before.get(f)) if diff.before else "",
-                            _display(diff.after.get(f)) if diff.after else "",
-                        )])
+                        yield writer.writerow(
+                            [
+                                neutralise_formula(cell)
+                                for cell in (
+                                    diff.code,
+                                    diff.change,
+                                    f,
+                                    _display(diff.before.get(f)) if diff.before else "",
+                                    _display(diff.after.get(f)) if diff.after else "",
+                                )
+                            ]
+                        )
 
             response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
             response["Content-Disposition"] = f'attachment; filename="{system.key}-{a.pk}-{b.pk}.csv"'
@@ -384,9 +446,13 @@ def compare_view(request, key):
         page = paginator.get_page(request.GET.get("page"))
         offset = (page.number - 1) * PAGE_SIZE
         diffs = list(selectors.version_compare(a, b, change=change, offset=offset, limit=PAGE_SIZE))
-        context.update(counts=counts, page=page, diffs=[
-            (d, [(f, _display(d.before.get(f)), _display(d.after.get(f))) for f in d.changed_fields]) for d in diffs
-        ])
+        context.update(
+            counts=counts,
+            page=page,
+            diffs=[
+                (d, [(f, _display(d.before.get(f)), _display(d.after.get(f))) for f in d.changed_fields]) for d in diffs
+            ],
+        )
     return render(request, "codelists/compare.html", context)
 
 

@@ -26,13 +26,9 @@ if not DEBUG and (
     or SECRET_KEY.startswith(("dev-", "django-insecure"))
     or len(SECRET_KEY) < 50
 ):
-    raise ImproperlyConfigured(
-        "DJANGO_SECRET_KEY must be set to a long random value when DJANGO_DEBUG is off."
-    )
+    raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set to a long random value when DJANGO_DEBUG is off.")
 
-ALLOWED_HOSTS = env_list(
-    "DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else []
-)
+ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
@@ -53,6 +49,9 @@ INSTALLED_APPS = [
     "allauth.account",
     "allauth.mfa",
     "allauth.usersessions",
+    # The portal's apps, from the ground floor up (docs/architecture.md; lint-imports holds the layers).
+    "core",
+    "geo",
     "provinces",
     "codelists",
     "facilities",
@@ -62,7 +61,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "config.bodylimit.RequestBodyLimitMiddleware",
+    "core.bodylimit.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accounts.sessions.IdleSessionMiddleware",  # Django's, renewing the idle timeout once a minute
     "django.middleware.locale.LocaleMiddleware",
@@ -114,7 +113,7 @@ def _database_url() -> str:
 
 DATABASES = {"default": dj_database_url.parse(_database_url(), conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-# Prepared statements for the compiled hot-path queries only (config.compiled: the access
+# Prepared statements for the compiled hot-path queries only (core.compiled: the access
 # decision, the signed-in user, the viewers panel); every other query binds client-side and is
 # never prepared. Switch off behind a pooler in transaction mode without prepared-statement
 # support (PgBouncer before 1.21).
@@ -249,7 +248,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
-    "EXCEPTION_HANDLER": "config.api.exception_handler",
+    "EXCEPTION_HANDLER": "core.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
 }
 SPECTACULAR_SETTINGS = {
@@ -328,6 +327,12 @@ SSKDT_SILENT_AFTER_DAYS = env_int("SSKDT_SILENT_AFTER_DAYS", 7)
 SSKDT_FHIR_BASE_URL = env_str("SSKDT_FHIR_BASE_URL", "http://localhost:8000/fhir")
 SSKDT_FHIR_FACILITY_CODE_SYSTEM = env_str("SSKDT_FHIR_FACILITY_CODE_SYSTEM", "")
 
+# --- codelists ---------------------------------------------------------------------------
+# Every process caches which code-list version is in force and forgets it when a version changes:
+# its database connections LISTEN for the notification a trigger sends on commit. Behind a pooler
+# in transaction mode (no LISTEN), switch this off: the cache is then forgotten per request and task.
+SSKDT_CODELISTS_LISTEN = env_bool("SSKDT_CODELISTS_LISTEN", True)
+
 # --- healthbook: citizen books and insurance-card imports -------------------------------
 # Rows per chunk: one transaction (COPY + merge + progress) each. Bigger chunks touch fewer index
 # pages per row (the probes are sorted); memory grows with them (bench/RESULTS.md: 203 MB peak at
@@ -349,14 +354,14 @@ CARD_IMPORT_XLSX_MAX_SHARED_STRINGS = env_int("CARD_IMPORT_XLSX_MAX_SHARED_STRIN
 CARD_IMPORT_XLSX_MAX_UNSIZED_SHEET = env_int("CARD_IMPORT_XLSX_MAX_UNSIZED_SHEET", 16 * 1024**2)
 CARD_IMPORT_XLSX_MAX_UNSIZED_ROWS = env_int("CARD_IMPORT_XLSX_MAX_UNSIZED_ROWS", 2_000_000)
 # Any request body declaring more than this gets 413 before it is read (0: the larger of the card
-# import and intake limits plus 1 MB of multipart framing; config/bodylimit.py).
+# import and intake limits plus 1 MB of multipart framing; core/bodylimit.py).
 SSKDT_MAX_REQUEST_BYTES = env_int("SSKDT_MAX_REQUEST_BYTES", 0)
 # Uploads larger than this are streamed to a temporary file, not held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("SSKDT_FILE_UPLOAD_MAX_MEMORY_BYTES", 2_621_440)
 CELERY_BEAT_SCHEDULE.update(
     {
         "healthbook-card-batches-sweep": {
-            "task": "healthbook.tasks.card_batches_sweep_task",
+            "task": "healthbook.cards.tasks.card_batches_sweep_task",
             "schedule": float(CARD_IMPORT_SWEEP_SECONDS),
         },
     }
@@ -367,7 +372,7 @@ LANGUAGE_COOKIE_SECURE = not DEBUG
 LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 # One event per line whatever a username or file name contains (S25).
-LOGGING["formatters"]["plain"]["()"] = "config.logsafe.SingleLineFormatter"
+LOGGING["formatters"]["plain"]["()"] = "core.logsafe.SingleLineFormatter"
 
 # --- accesslog / doctor book pages --------------------------------------------------
 INSTALLED_APPS += ["accesslog"]
@@ -416,13 +421,13 @@ INTAKE_PROCESS_INLINE = env_bool("INTAKE_PROCESS_INLINE", False)
 CELERY_BEAT_SCHEDULE.update(
     {
         "healthbook-submissions-sweep": {
-            "task": "healthbook.tasks.submissions_sweep_task",
+            "task": "healthbook.intake.tasks.submissions_sweep_task",
             "schedule": float(INTAKE_SWEEP_SECONDS),
         },
     }
 )
 
-# --- provinces: rollout dashboards, connectivity monitor, reminders ---------------------
+# --- provinces: rollout dashboards, connectivity monitor; healthbook.reminders -----------
 # Links in e-mails (the connectivity digest) start with this.
 SSKDT_PORTAL_BASE_URL = env_str("SSKDT_PORTAL_BASE_URL", "http://localhost:8000")
 # "Rejection rate jumped": at least this many submissions over 7 days, a rate of at least
@@ -431,9 +436,9 @@ ROLLUP_JUMP_MIN_RECEIVED = env_int("SSKDT_ROLLUP_JUMP_MIN_RECEIVED", 10)
 ROLLUP_JUMP_MIN_RATE = float(env_str("SSKDT_ROLLUP_JUMP_MIN_RATE", "0.2"))
 ROLLUP_JUMP_DELTA = float(env_str("SSKDT_ROLLUP_JUMP_DELTA", "0.15"))
 # Reminders: days ahead of a follow-up appointment or a vaccination dose, and the sender
-# (a dotted path to a provinces.reminders.ReminderSender; e-mail in development).
+# (a dotted path to a healthbook.reminders.senders.ReminderSender; e-mail in development).
 REMINDER_DAYS_AHEAD = env_int("SSKDT_REMINDER_DAYS_AHEAD", 3)
-REMINDER_SENDER = env_str("SSKDT_REMINDER_SENDER", "provinces.reminders.EmailReminderSender")
+REMINDER_SENDER = env_str("SSKDT_REMINDER_SENDER", "healthbook.reminders.senders.EmailReminderSender")
 # Where the development e-mail sender delivers reminders (citizens have no e-mail on file).
 REMINDER_EMAIL_TO = env_str("SSKDT_REMINDER_EMAIL_TO", "nhac-lich@localhost")
 from celery.schedules import crontab  # noqa: E402
@@ -443,10 +448,12 @@ CELERY_BEAT_SCHEDULE.update(
         "provinces-rollups-today": {"task": "provinces.tasks.rollups_today_task", "schedule": 15 * 60.0},
         # 00:30 and 07:00 Vietnam time (UTC+7; the beat runs in UTC).
         "provinces-rollups-yesterday": {
-            "task": "provinces.tasks.rollups_yesterday_task", "schedule": crontab(hour=17, minute=30),
+            "task": "provinces.tasks.rollups_yesterday_task",
+            "schedule": crontab(hour=17, minute=30),
         },
-        "provinces-reminders-daily": {
-            "task": "provinces.tasks.reminders_daily_task", "schedule": crontab(hour=0, minute=0),
+        "healthbook-reminders-daily": {
+            "task": "healthbook.reminders.tasks.reminders_daily_task",
+            "schedule": crontab(hour=0, minute=0),
         },
     }
 )

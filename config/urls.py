@@ -6,11 +6,12 @@ from accounts import views as account_views
 
 api_v1 = [
     path("", include("accounts.api_urls")),
-    path("", include("provinces.api_urls")),
+    path("", include("geo.api_urls")),
     path("", include("codelists.api_urls")),
     path("", include("facilities.api_urls")),
-    path("", include("healthbook.api_urls")),
-    path("", include("healthbook.book_api_urls")),
+    path("", include("healthbook.cards.api_urls")),
+    path("", include("healthbook.intake.api_urls")),
+    path("", include("healthbook.book.api_urls")),
 ]
 
 urlpatterns = [
@@ -18,7 +19,8 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("staff/", include("accounts.urls")),
     path("codelists/", include("codelists.urls")),
-    path("books/", include("healthbook.urls")),
+    path("books/", include("healthbook.cards.urls")),
+    path("books/", include("healthbook.intake.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("language/", account_views.language_set_view, name="language-set"),
     path("facilities/", include("facilities.urls")),
@@ -26,8 +28,8 @@ urlpatterns = [
     # FHIR R4: terminology (code lists) and the facility directory share one base.
     path("fhir/", include("codelists.fhir_urls")),
     path("fhir/", include("facilities.fhir_urls")),
-    path("fhir/", include("healthbook.fhir_urls")),
-    path("doctor/", include("healthbook.book_urls")),
+    path("fhir/", include("healthbook.book.fhir_urls")),
+    path("doctor/", include("healthbook.book.urls")),
     path("access-log/", include("accesslog.urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
@@ -39,4 +41,3 @@ handler403 = "accounts.views.error_403"
 handler404 = "accounts.views.error_404"
 handler500 = "accounts.views.error_500"
 handler429 = "accounts.views.error_429"  # read by allauth's rate limits
-

@@ -1,6 +1,6 @@
-"""Who may see and act on which facility. Built on `accounts.access`, which owns the one
-scope rule (`facilities_visible_to`): ministry all, a province officer their province, a
-facility's staff their facility.
+"""Who may see and act on which facility, built on the role kernel (core.roles) and the one
+scope rule (core.scope): ministry staff all facilities, a provincial officer those of their
+province, a facility's staff their own facility.
 
 A user who may not see a facility gets a 404 from `facility_get_for_user`; a user who
 sees it but may not act gets a 403 from the `can_*` checks.
@@ -9,10 +9,11 @@ sees it but may not act gets a 403 from the `can_*` checks.
 from django.db.models import QuerySet
 from django.http import Http404
 
-from accounts.access import facilities_visible_to, has_role, is_national, is_staff_member
-from accounts.models import Role
+from core.roles import Role, has_role, is_national, is_staff_member
+from core.scope import in_scope, scope_filter
 from facilities.models import Facility, FacilityStatus
-from provinces.models import Province
+from geo.access import provinces_visible_to
+from geo.models import Province
 
 __all__ = [
     "facilities_visible_to",
@@ -20,12 +21,19 @@ __all__ = [
     "registration_provinces_for",
     "can_register",
     "can_decide",
+    "can_decide_registrations",
+    "can_see_approval_queue",
     "can_edit_profile",
     "can_view_credentials",
     "can_manage_credentials",
     "can_import",
     "can_export",
 ]
+
+
+def facilities_visible_to(user) -> QuerySet[Facility]:
+    """Return the facilities the user may see in the registry."""
+    return scope_filter(Facility.objects.all(), user, province="province", facility="pk")
 
 
 def facility_get_for_user(user, code: str) -> Facility:
@@ -38,9 +46,9 @@ def facility_get_for_user(user, code: str) -> Facility:
 
 def registration_provinces_for(user) -> QuerySet[Province]:
     """Return the provinces in which the user may register a facility (their own only)."""
-    if has_role(user, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN) and user.province_id:
-        return Province.objects.filter(pk=user.province_id)
-    return Province.objects.none()
+    if not has_role(user, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN):
+        return Province.objects.none()
+    return provinces_visible_to(user)
 
 
 def can_register(user) -> bool:
@@ -49,7 +57,17 @@ def can_register(user) -> bool:
 
 def can_decide(user, facility: Facility) -> bool:
     """Approve, reject, suspend, reinstate, close: the officer of the facility's province."""
-    return has_role(user, Role.PROVINCE_OFFICER) and user.province_id == facility.province_id
+    return has_role(user, Role.PROVINCE_OFFICER) and in_scope(user, province_id=facility.province_id)
+
+
+def can_decide_registrations(user) -> bool:
+    """Decides on the facilities of a province: its provincial officer."""
+    return has_role(user, Role.PROVINCE_OFFICER) and bool(user.province_id)
+
+
+def can_see_approval_queue(user) -> bool:
+    """The queue of registrations: ministry staff (every province) and provincial officers."""
+    return is_national(user) or has_role(user, Role.PROVINCE_OFFICER)
 
 
 def can_edit_profile(user, facility: Facility) -> bool:

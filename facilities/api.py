@@ -2,7 +2,7 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 
-from accounts.access import IsStaffMember
+from core.roles import IsStaffMember
 from facilities.access import facility_get_for_user
 from facilities.selectors import facility_list
 from facilities.serializers import FacilityFilterSerializer, FacilitySerializer

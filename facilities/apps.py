@@ -7,4 +7,7 @@ class FacilitiesConfig(AppConfig):
     verbose_name = _("Facilities")
 
     def ready(self):
-        from facilities import schema  # noqa: F401 — registers the OpenAPI auth extension
+        from core.authentication import FACILITY_KEYWORD, register_key_verifier
+        from facilities.credentials import api_key_authenticate
+
+        register_key_verifier(FACILITY_KEYWORD, api_key_authenticate)

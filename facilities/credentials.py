@@ -23,7 +23,7 @@ from accounts.models import User
 from accounts.services import audit_record
 from facilities import access
 from facilities.models import Facility, FacilityApiKey, FacilityCertificate, FacilityStatus
-from provinces.models import Province
+from geo.models import Province
 
 KEY_PREFIX = "sskdt"
 PREFIX_LENGTH = 12
@@ -72,8 +72,12 @@ def api_key_create(*, facility: Facility, name: str, acting_user: User | None) -
     row = FacilityApiKey.objects.create(
         facility=facility, name=name, prefix=prefix, key_hash=api_key_digest(key), created_by=acting_user
     )
-    audit_record(actor=acting_user, action="facility_api_key_create", target=facility,
-                 details={"key": str(row.public_id), "name": name, "prefix": prefix})
+    audit_record(
+        actor=acting_user,
+        action="facility_api_key_create",
+        target=facility,
+        details={"key": str(row.public_id), "name": name, "prefix": prefix},
+    )
     return NewApiKey(row=row, key=key)
 
 
@@ -87,8 +91,12 @@ def api_key_revoke(*, api_key: FacilityApiKey, acting_user: User | None) -> Faci
         api_key.revoked_at = timezone.now()
         api_key.revoked_by = acting_user
         api_key.save(update_fields=["revoked_at", "revoked_by"])
-        audit_record(actor=acting_user, action="facility_api_key_revoke", target=api_key.facility,
-                     details={"key": str(api_key.public_id), "prefix": api_key.prefix})
+        audit_record(
+            actor=acting_user,
+            action="facility_api_key_revoke",
+            target=api_key.facility,
+            details={"key": str(api_key.public_id), "prefix": api_key.prefix},
+        )
     return api_key
 
 
@@ -205,14 +213,19 @@ def certificate_add(*, facility: Facility, pem: bytes | str, acting_user: User |
     if FacilityCertificate.objects.filter(facility=facility, fingerprint_sha256=facts["fingerprint_sha256"]).exists():
         raise ValidationError(_("This certificate is already registered for the facility."), code="pem_duplicate")
     cert = FacilityCertificate.objects.create(facility=facility, uploaded_by=acting_user, **facts)
-    audit_record(actor=acting_user, action="facility_certificate_add", target=facility,
-                 details={"certificate": str(cert.public_id), "fingerprint": cert.fingerprint_sha256})
+    audit_record(
+        actor=acting_user,
+        action="facility_certificate_add",
+        target=facility,
+        details={"certificate": str(cert.public_id), "fingerprint": cert.fingerprint_sha256},
+    )
     return cert
 
 
 @transaction.atomic
-def certificate_revoke(*, certificate: FacilityCertificate, acting_user: User | None,
-                       reason: str = "") -> FacilityCertificate:
+def certificate_revoke(
+    *, certificate: FacilityCertificate, acting_user: User | None, reason: str = ""
+) -> FacilityCertificate:
     """Mark a certificate revoked from now on. It is kept: data signed before stays verifiable."""
     certificate = FacilityCertificate.objects.select_for_update().select_related("facility").get(pk=certificate.pk)
     if acting_user is not None and not access.can_manage_credentials(acting_user, certificate.facility):
@@ -222,8 +235,12 @@ def certificate_revoke(*, certificate: FacilityCertificate, acting_user: User | 
         certificate.revoked_by = acting_user
         certificate.revoke_reason = (reason or "").strip()
         certificate.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
-        audit_record(actor=acting_user, action="facility_certificate_revoke", target=certificate.facility,
-                     details={"certificate": str(certificate.public_id), "reason": certificate.revoke_reason})
+        audit_record(
+            actor=acting_user,
+            action="facility_certificate_revoke",
+            target=certificate.facility,
+            details={"certificate": str(certificate.public_id), "reason": certificate.revoke_reason},
+        )
     return certificate
 
 
@@ -232,6 +249,6 @@ def certificates_valid_at(*, facility: Facility, at: dt.datetime):
     (for verifying data signed then, including old data)."""
     from django.db.models import Q
 
-    return FacilityCertificate.objects.filter(
-        facility=facility, not_before__lte=at, not_after__gte=at
-    ).filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=at))
+    return FacilityCertificate.objects.filter(facility=facility, not_before__lte=at, not_after__gte=at).filter(
+        Q(revoked_at__isnull=True) | Q(revoked_at__gt=at)
+    )

@@ -10,14 +10,17 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.http import Http404
 from rest_framework import exceptions
-from rest_framework.authentication import SessionAuthentication
-from rest_framework.permissions import BasePermission
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.access import facilities_visible_to, is_staff_member
-from facilities.authentication import FacilityApiKeyAuthentication, FacilityPrincipal
+from core.authentication import (
+    STAFF_AUTHENTICATION,
+    FacilityApiKeyAuthentication,
+    FacilityPrincipal,
+    IsStaffOrFacilityClient,
+)
+from facilities.access import facilities_visible_to
 from facilities.models import EXPECTED_TO_SEND, Facility, FacilityStatus
 
 
@@ -49,8 +52,13 @@ def _telecom(facility: Facility) -> list[dict]:
 
 def _address(facility: Facility) -> dict:
     parts = [p for p in (facility.address, facility.commune, facility.province.name_vi) if p]
-    address = {"use": "work", "type": "physical", "text": ", ".join(parts), "state": facility.province.name_vi,
-               "country": "VN"}
+    address = {
+        "use": "work",
+        "type": "physical",
+        "text": ", ".join(parts),
+        "state": facility.province.name_vi,
+        "country": "VN",
+    }
     if facility.address:
         address["line"] = [facility.address]
     if facility.commune:
@@ -60,10 +68,24 @@ def _address(facility: Facility) -> dict:
 
 def _type(facility: Facility) -> list[dict]:
     return [
-        {"coding": [{"system": f"{fhir_base()}/CodeSystem/facility-level", "code": facility.level,
-                     "display": str(facility.get_level_display())}]},
-        {"coding": [{"system": f"{fhir_base()}/CodeSystem/facility-ownership", "code": facility.ownership,
-                     "display": str(facility.get_ownership_display())}]},
+        {
+            "coding": [
+                {
+                    "system": f"{fhir_base()}/CodeSystem/facility-level",
+                    "code": facility.level,
+                    "display": str(facility.get_level_display()),
+                }
+            ]
+        },
+        {
+            "coding": [
+                {
+                    "system": f"{fhir_base()}/CodeSystem/facility-ownership",
+                    "code": facility.ownership,
+                    "display": str(facility.get_ownership_display()),
+                }
+            ]
+        },
     ]
 
 
@@ -120,19 +142,11 @@ def fhir_facilities_for(user) -> QuerySet[Facility]:
     return facilities_visible_to(user)
 
 
-class IsStaffOrFacilityClient(BasePermission):
-    def has_permission(self, request, view) -> bool:
-        user = request.user
-        if isinstance(user, FacilityPrincipal):
-            return user.facility.is_operational
-        return is_staff_member(user)
-
-
 OUTCOME_CODES = {401: "login", 403: "forbidden", 404: "not-found", 405: "not-supported", 406: "not-supported"}
 
 
 class FhirReadView(APIView):
-    authentication_classes = [FacilityApiKeyAuthentication, SessionAuthentication]
+    authentication_classes = [FacilityApiKeyAuthentication, STAFF_AUTHENTICATION]
     permission_classes = [IsStaffOrFacilityClient]
     renderer_classes = [FhirJsonRenderer, JSONRenderer]
     # FHIR resources are described by the FHIR specification, not by our OpenAPI schema.
@@ -152,8 +166,13 @@ class FhirReadView(APIView):
             message = response.data.get("message") if isinstance(response.data, dict) else ""
             response.data = {
                 "resourceType": "OperationOutcome",
-                "issue": [{"severity": "error", "code": OUTCOME_CODES.get(response.status_code, "processing"),
-                           "diagnostics": str(message or "")}],
+                "issue": [
+                    {
+                        "severity": "error",
+                        "code": OUTCOME_CODES.get(response.status_code, "processing"),
+                        "diagnostics": str(message or ""),
+                    }
+                ],
             }
         return response
 

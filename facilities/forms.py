@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from facilities.models import Facility, FacilityStatus, Level, Ownership
 from facilities.services import PROFILE_FIELDS
-from provinces.models import Province
+from geo.models import Province
 
 
 def _blank(choices, label):
@@ -13,13 +13,16 @@ def _blank(choices, label):
 class FacilityFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
     province = forms.ChoiceField(label=_("Province"), required=False)
-    status = forms.ChoiceField(label=_("Status"), required=False,
-                               choices=_blank(FacilityStatus.choices, _("All statuses")))
-    ownership = forms.ChoiceField(label=_("Ownership"), required=False,
-                                  choices=_blank(Ownership.choices, _("Public and private")))
+    status = forms.ChoiceField(
+        label=_("Status"), required=False, choices=_blank(FacilityStatus.choices, _("All statuses"))
+    )
+    ownership = forms.ChoiceField(
+        label=_("Ownership"), required=False, choices=_blank(Ownership.choices, _("Public and private"))
+    )
     level = forms.ChoiceField(label=_("Level"), required=False, choices=_blank(Level.choices, _("All levels")))
     silent = forms.ChoiceField(
-        label=_("Sending data"), required=False,
+        label=_("Sending data"),
+        required=False,
         choices=[("", _("All")), ("1", _("Silent only")), ("0", _("Not silent"))],
     )
 
@@ -51,7 +54,9 @@ class FacilityProfileForm(forms.ModelForm):
 
 class FacilityRegisterForm(FacilityProfileForm):
     code = forms.RegexField(
-        label=_("Facility code"), regex=r"^[0-9]{5}$", max_length=5,
+        label=_("Facility code"),
+        regex=r"^[0-9]{5}$",
+        max_length=5,
         help_text=_("Five digits issued by Vietnam Social Security; the first two are the (old) province code."),
         error_messages={"invalid": _("The facility code must be exactly 5 digits.")},
     )
@@ -70,20 +75,23 @@ class FacilityRegisterForm(FacilityProfileForm):
 
 
 class DecisionForm(forms.Form):
-    reason = forms.CharField(label=_("Reason"), required=False, max_length=2000,
-                             widget=forms.Textarea(attrs={"rows": 3}))
+    reason = forms.CharField(
+        label=_("Reason"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
+    )
 
 
 class ApiKeyCreateForm(forms.Form):
     name = forms.CharField(
-        label=_("Key name"), max_length=100,
+        label=_("Key name"),
+        max_length=100,
         help_text=_("Which software or server uses it, e.g. “HIS production server”."),
     )
 
 
 class CertificateUploadForm(forms.Form):
-    pem = forms.FileField(label=_("Certificate file (PEM)"),
-                          help_text=_("A .pem or .crt file starting with -----BEGIN CERTIFICATE-----."))
+    pem = forms.FileField(
+        label=_("Certificate file (PEM)"), help_text=_("A .pem or .crt file starting with -----BEGIN CERTIFICATE-----.")
+    )
 
 
 class ImportUploadForm(forms.Form):

@@ -71,12 +71,15 @@ RETURNING id, first_accepted_at
 
 
 def facility_connection_event_record(
-    *, facility: Facility, kind: str = ConnectionEventKind.SUBMISSION, at: dt.datetime | None = None,
-    accepted: bool = False, count: int = 1,
+    *,
+    facility: Facility,
+    kind: str = ConnectionEventKind.SUBMISSION,
+    at: dt.datetime | None = None,
+    accepted: bool = False,
+    count: int = 1,
 ) -> bool:
     """Record one event from a facility's software; return True if it connected the facility."""
-    event = ConnectionEvent(facility_id=facility.pk, at=at or timezone.now(), kind=kind, accepted=accepted,
-                            count=count)
+    event = ConnectionEvent(facility_id=facility.pk, at=at or timezone.now(), kind=kind, accepted=accepted, count=count)
     connected = facility_connection_events_record(events=[event])
     if facility.pk in connected:
         facility.status = FacilityStatus.CONNECTED
@@ -129,8 +132,12 @@ def facility_connection_events_record(*, events: list[ConnectionEvent]) -> set[i
             for facility_id, first_accepted_at in rows:
                 facility = Facility(pk=facility_id)
                 status_change_record(
-                    facility=facility, from_status=FacilityStatus.APPROVED, to_status=FacilityStatus.CONNECTED,
-                    actor=None, reason=_("First accepted data submission."), at=first_accepted_at,
+                    facility=facility,
+                    from_status=FacilityStatus.APPROVED,
+                    to_status=FacilityStatus.CONNECTED,
+                    actor=None,
+                    reason=_("First accepted data submission."),
+                    at=first_accepted_at,
                 )
                 audit_record(actor=None, action="facility_connect", target=Facility.objects.get(pk=facility_id))
     return connected

@@ -60,8 +60,9 @@ def _decode_csv(content: bytes) -> str:
                 break
     best = from_bytes(content).best()
     if best is None or best.encoding in ("ascii",):
-        raise ValidationError(_("The CSV file could not be read as text; save it as UTF-8 and try again."),
-                              code="bad_encoding")
+        raise ValidationError(
+            _("The CSV file could not be read as text; save it as UTF-8 and try again."), code="bad_encoding"
+        )
     return str(best)
 
 
@@ -120,13 +121,18 @@ def facility_import(*, acting_user, content: bytes, file_name: str, dry_run: boo
     resource = FacilityImportResource(acting_user=acting_user, allowed_province_ids=allowed)
     with transaction.atomic():
         result = resource.import_data(
-            dataset, dry_run=dry_run, use_transactions=True, rollback_on_validation_errors=True,
+            dataset,
+            dry_run=dry_run,
+            use_transactions=True,
+            rollback_on_validation_errors=True,
             raise_errors=False,
         )
         report = _report(result, dry_run=dry_run)
         if not dry_run and report.ok and acting_user is not None:
             audit_record(
-                actor=acting_user, action="facility_import", target=acting_user.province,
+                actor=acting_user,
+                action="facility_import",
+                target=acting_user.province,
                 details={"file": file_name[:200], "new": report.new, "updated": report.updated},
             )
     return report
@@ -143,8 +149,11 @@ def _report(result, *, dry_run: bool) -> ImportReport:
         for field_name, messages in invalid.error_dict.items():
             for message in messages:
                 report.problems.append(
-                    RowProblem(line=invalid.number + 1, field="" if field_name == "__all__" else field_name,
-                               message=str(message))
+                    RowProblem(
+                        line=invalid.number + 1,
+                        field="" if field_name == "__all__" else field_name,
+                        message=str(message),
+                    )
                 )
     report.problems.sort(key=lambda p: p.line)
     for row in result.rows:

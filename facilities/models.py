@@ -60,16 +60,15 @@ class Facility(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     code = models.CharField(_("facility code"), max_length=5, unique=True)
     name = models.CharField(_("name"), max_length=255)
-    province = models.ForeignKey("provinces.Province", on_delete=models.PROTECT, related_name="facilities")
+    province = models.ForeignKey("geo.Province", on_delete=models.PROTECT, related_name="facilities")
     commune = models.CharField(_("commune / ward"), max_length=150, blank=True, default="")
     address = models.CharField(_("address"), max_length=300, blank=True, default="")
-    ownership = models.CharField(
-        _("ownership"), max_length=16, choices=Ownership.choices, default=Ownership.PUBLIC
-    )
+    ownership = models.CharField(_("ownership"), max_length=16, choices=Ownership.choices, default=Ownership.PUBLIC)
     level = models.CharField(_("level"), max_length=32, choices=Level.choices, default=Level.OTHER)
     has_insurance_contract = models.BooleanField(_("health-insurance contract"), default=False)
     signature_required = models.BooleanField(
-        _("signature required"), default=True,
+        _("signature required"),
+        default=True,
         help_text=_("Submissions must be signed with a registered certificate. Turn off only for a pilot."),
     )
     contact_name = models.CharField(_("contact person"), max_length=150, blank=True, default="")
@@ -94,7 +93,10 @@ class Facility(models.Model):
     # (services, import, admin, fixtures), indexed with trigrams.
     search_text = models.GeneratedField(
         expression=Func(
-            F("code"), F("name"), F("commune"), F("address"),
+            F("code"),
+            F("name"),
+            F("commune"),
+            F("address"),
             template="lower(facilities_unaccent(%(expressions)s))",
             arg_joiner=" || ' ' || ",
         ),
@@ -131,7 +133,7 @@ class Facility(models.Model):
         issued under the old numbering."""
         from django.core.exceptions import ValidationError
 
-        from provinces.models import OldProvinceCode
+        from geo.models import OldProvinceCode
 
         if not self.code or not self.province_id:
             return
@@ -141,9 +143,7 @@ class Facility(models.Model):
         if old is None:
             raise ValidationError({"code": _("The first two digits of the code are not a province code.")})
         if old != self.province_id:
-            raise ValidationError(
-                {"code": _("The first two digits of the code belong to another province.")}
-            )
+            raise ValidationError({"code": _("The first two digits of the code belong to another province.")})
 
     @property
     def is_operational(self) -> bool:
@@ -160,8 +160,9 @@ class FacilityStatusChange(models.Model):
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="status_changes")
     from_status = models.CharField(max_length=16, choices=FacilityStatus.choices, blank=True)
     to_status = models.CharField(max_length=16, choices=FacilityStatus.choices)
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                              related_name="+")
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     reason = models.TextField(_("reason"), blank=True)
     at = models.DateTimeField(_("at"))
 
@@ -188,13 +189,15 @@ class FacilityApiKey(models.Model):
     name = models.CharField(_("name"), max_length=100)
     prefix = models.CharField(max_length=16, unique=True)
     key_hash = models.CharField(max_length=64)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(_("created at"), auto_now_add=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["-created_at"]
@@ -225,12 +228,14 @@ class FacilityCertificate(models.Model):
     not_before = models.DateTimeField(_("valid from"))
     not_after = models.DateTimeField(_("valid until"))
     fingerprint_sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=95)
-    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                    related_name="+")
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     uploaded_at = models.DateTimeField(_("uploaded at"), auto_now_add=True)
     revoked_at = models.DateTimeField(_("revoked at"), null=True, blank=True)
-    revoked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
-                                   related_name="+")
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     revoke_reason = models.TextField(_("reason"), blank=True)
 
     class Meta:

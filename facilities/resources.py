@@ -14,17 +14,32 @@ from import_export import fields, resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader
 
 from facilities.models import Facility, FacilityStatus, Level, Ownership
-from provinces.models import OldProvinceCode, Province
+from geo.models import OldProvinceCode, Province
 
 FORMULA_STARTS = ("=", "+", "-", "@")
 # Words provinces use in their own lists, whatever the interface language.
 OWNERSHIP_ALIASES = {
-    "công lập": Ownership.PUBLIC, "nhà nước": Ownership.PUBLIC,
-    "ngoài công lập": Ownership.PRIVATE, "tư nhân": Ownership.PRIVATE, "tư": Ownership.PRIVATE,
+    "công lập": Ownership.PUBLIC,
+    "nhà nước": Ownership.PUBLIC,
+    "ngoài công lập": Ownership.PRIVATE,
+    "tư nhân": Ownership.PRIVATE,
+    "tư": Ownership.PRIVATE,
 }
 IMPORT_COLUMNS = (
-    "code", "name", "province", "commune", "address", "ownership", "level", "insurance_contract",
-    "contact_name", "contact_phone", "contact_email", "latitude", "longitude", "expected_monthly_visits",
+    "code",
+    "name",
+    "province",
+    "commune",
+    "address",
+    "ownership",
+    "level",
+    "insurance_contract",
+    "contact_name",
+    "contact_phone",
+    "contact_email",
+    "latitude",
+    "longitude",
+    "expected_monthly_visits",
 )
 
 
@@ -83,8 +98,10 @@ class ChoiceWidget(widgets.Widget):
                     labels.add(str(choice.label).lower())
             if text in labels:
                 return choice.value
-        raise ValueError(_("Unknown value “%(value)s”; use one of: %(choices)s.")
-                         % {"value": text, "choices": ", ".join(self.choices_class.values)})
+        raise ValueError(
+            _("Unknown value “%(value)s”; use one of: %(choices)s.")
+            % {"value": text, "choices": ", ".join(self.choices_class.values)}
+        )
 
     def render(self, value, obj=None, **kwargs):
         return value or ""
@@ -135,18 +152,21 @@ class FacilityImportResource(resources.ModelResource):
     province = fields.Field(attribute="province", column_name="province", widget=ProvinceWidget())
     commune = fields.Field(attribute="commune", column_name="commune", widget=TextWidget())
     address = fields.Field(attribute="address", column_name="address", widget=TextWidget())
-    ownership = fields.Field(attribute="ownership", column_name="ownership",
-                             widget=ChoiceWidget(Ownership, aliases=OWNERSHIP_ALIASES))
+    ownership = fields.Field(
+        attribute="ownership", column_name="ownership", widget=ChoiceWidget(Ownership, aliases=OWNERSHIP_ALIASES)
+    )
     level = fields.Field(attribute="level", column_name="level", widget=ChoiceWidget(Level))
-    has_insurance_contract = fields.Field(attribute="has_insurance_contract", column_name="insurance_contract",
-                                          widget=YesNoWidget())
+    has_insurance_contract = fields.Field(
+        attribute="has_insurance_contract", column_name="insurance_contract", widget=YesNoWidget()
+    )
     contact_name = fields.Field(attribute="contact_name", column_name="contact_name", widget=TextWidget())
     contact_phone = fields.Field(attribute="contact_phone", column_name="contact_phone", widget=TextWidget())
     contact_email = fields.Field(attribute="contact_email", column_name="contact_email", widget=TextWidget())
     latitude = fields.Field(attribute="latitude", column_name="latitude", widget=widgets.DecimalWidget())
     longitude = fields.Field(attribute="longitude", column_name="longitude", widget=widgets.DecimalWidget())
-    expected_monthly_visits = fields.Field(attribute="expected_monthly_visits", column_name="expected_monthly_visits",
-                                           widget=widgets.IntegerWidget())
+    expected_monthly_visits = fields.Field(
+        attribute="expected_monthly_visits", column_name="expected_monthly_visits", widget=widgets.IntegerWidget()
+    )
 
     class Meta:
         model = Facility
@@ -221,8 +241,12 @@ class FacilityImportResource(resources.ModelResource):
                 INSERT INTO facilities_facilitystatuschange (facility_id, from_status, to_status, actor_id, reason, at)
                 SELECT id, '', %s, %s, %s, now() FROM facilities_facility WHERE code = ANY(%s)
                 """,
-                [FacilityStatus.APPROVED, getattr(self.acting_user, "pk", None),
-                 _("Registered and approved by bulk import."), self.created_codes],
+                [
+                    FacilityStatus.APPROVED,
+                    getattr(self.acting_user, "pk", None),
+                    _("Registered and approved by bulk import."),
+                    self.created_codes,
+                ],
             )
 
 
@@ -237,8 +261,9 @@ class FacilityExportResource(resources.ModelResource):
     address = fields.Field(attribute="address", column_name="address")
     ownership = fields.Field(attribute="ownership", column_name="ownership")
     level = fields.Field(attribute="level", column_name="level")
-    insurance_contract = fields.Field(attribute="has_insurance_contract", column_name="insurance_contract",
-                                      widget=YesNoWidget())
+    insurance_contract = fields.Field(
+        attribute="has_insurance_contract", column_name="insurance_contract", widget=YesNoWidget()
+    )
     contact_name = fields.Field(attribute="contact_name", column_name="contact_name")
     contact_phone = fields.Field(attribute="contact_phone", column_name="contact_phone")
     contact_email = fields.Field(attribute="contact_email", column_name="contact_email")
@@ -246,15 +271,23 @@ class FacilityExportResource(resources.ModelResource):
     longitude = fields.Field(attribute="longitude", column_name="longitude")
     expected_monthly_visits = fields.Field(attribute="expected_monthly_visits", column_name="expected_monthly_visits")
     status = fields.Field(attribute="status", column_name="status")
-    last_contact_at = fields.Field(attribute="last_contact_at", column_name="last_contact_at",
-                                   widget=widgets.DateTimeWidget("%Y-%m-%d %H:%M"))
-    last_accepted_at = fields.Field(attribute="last_accepted_at", column_name="last_accepted_at",
-                                    widget=widgets.DateTimeWidget("%Y-%m-%d %H:%M"))
+    last_contact_at = fields.Field(
+        attribute="last_contact_at", column_name="last_contact_at", widget=widgets.DateTimeWidget("%Y-%m-%d %H:%M")
+    )
+    last_accepted_at = fields.Field(
+        attribute="last_accepted_at", column_name="last_accepted_at", widget=widgets.DateTimeWidget("%Y-%m-%d %H:%M")
+    )
 
     class Meta:
         model = Facility
-        fields = (*IMPORT_COLUMNS[:3], "province_name", *IMPORT_COLUMNS[3:], "status", "last_contact_at",
-                  "last_accepted_at")
+        fields = (
+            *IMPORT_COLUMNS[:3],
+            "province_name",
+            *IMPORT_COLUMNS[3:],
+            "status",
+            "last_contact_at",
+            "last_accepted_at",
+        )
         export_order = fields
 
     def export_field(self, field, instance, **kwargs):

@@ -1,5 +1,6 @@
 """Reads of the registry, always starting from the user's scope."""
 
+import time
 import unicodedata
 
 from django.db.models import QuerySet
@@ -67,3 +68,26 @@ def approval_queue(*, user) -> QuerySet[Facility]:
 
 def facility_history(*, facility: Facility) -> QuerySet[FacilityStatusChange]:
     return facility.status_changes.select_related("actor").order_by("-at", "-pk")
+
+
+_BY_CODE_SECONDS = 300.0
+_by_code: dict[str, tuple[float, Facility | None]] = {}
+
+
+def facility_by_code(code: str) -> Facility | None:
+    """The facility with this code (code and name only), remembered in the process for five
+    minutes (book pages show the primary-care facility of a card by its code)."""
+    now = time.monotonic()
+    cached = _by_code.get(code)
+    if cached and now - cached[0] < _BY_CODE_SECONDS:
+        return cached[1]
+    facility = Facility.objects.filter(code=code).only("code", "name").first()
+    if len(_by_code) > 50_000:
+        _by_code.clear()
+    _by_code[code] = (now, facility)
+    return facility
+
+
+def facility_names_forget() -> None:
+    """Forget the remembered facilities (tests)."""
+    _by_code.clear()

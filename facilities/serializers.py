@@ -25,10 +25,28 @@ class FacilitySerializer(serializers.ModelSerializer):
     class Meta:
         model = Facility
         fields = [
-            "public_id", "code", "name", "province", "province_name", "commune", "address", "ownership", "level",
-            "has_insurance_contract", "contact_name", "contact_phone", "contact_email", "latitude", "longitude",
-            "expected_monthly_visits", "status", "approved_at", "first_accepted_at", "last_contact_at",
-            "last_accepted_at", "is_silent",
+            "public_id",
+            "code",
+            "name",
+            "province",
+            "province_name",
+            "commune",
+            "address",
+            "ownership",
+            "level",
+            "has_insurance_contract",
+            "contact_name",
+            "contact_phone",
+            "contact_email",
+            "latitude",
+            "longitude",
+            "expected_monthly_visits",
+            "status",
+            "approved_at",
+            "first_accepted_at",
+            "last_contact_at",
+            "last_accepted_at",
+            "is_silent",
         ]
         read_only_fields = fields
 

@@ -48,11 +48,16 @@ TRANSITIONS: dict[str, tuple[tuple[str, ...], str, bool]] = {
 }
 
 
-def status_change_record(*, facility: Facility, from_status: str, to_status: str, actor: User | None,
-                         reason: str = "", at=None) -> FacilityStatusChange:
+def status_change_record(
+    *, facility: Facility, from_status: str, to_status: str, actor: User | None, reason: str = "", at=None
+) -> FacilityStatusChange:
     return FacilityStatusChange.objects.create(
-        facility=facility, from_status=from_status, to_status=to_status,
-        actor=actor if actor and actor.pk else None, reason=reason, at=at or timezone.now(),
+        facility=facility,
+        from_status=from_status,
+        to_status=to_status,
+        actor=actor if actor and actor.pk else None,
+        reason=reason,
+        at=at or timezone.now(),
     )
 
 
@@ -71,13 +76,23 @@ def facility_register(*, acting_user: User, code: str, province, **profile) -> F
         raise ValidationError({"code": _("A facility with this code is already registered.")})
     now = timezone.now()
     facility = Facility(
-        code=code, province=province, status=S.PENDING, registered_by=acting_user, registered_at=now,
+        code=code,
+        province=province,
+        status=S.PENDING,
+        registered_by=acting_user,
+        registered_at=now,
         **{k: v for k, v in profile.items() if k in PROFILE_FIELDS},
     )
     facility.full_clean(exclude=["search_text"])
     facility.save()
-    status_change_record(facility=facility, from_status="", to_status=S.PENDING, actor=acting_user,
-                         reason=_("Registration submitted."), at=now)
+    status_change_record(
+        facility=facility,
+        from_status="",
+        to_status=S.PENDING,
+        actor=acting_user,
+        reason=_("Registration submitted."),
+        at=now,
+    )
     audit_record(actor=acting_user, action="facility_register", target=facility, details={"code": code})
     return facility
 
@@ -96,14 +111,18 @@ def facility_profile_update(*, acting_user: User, facility: Facility, **profile)
             changed.append(field)
     facility.full_clean(exclude=["search_text"])
     if facility.status == S.REJECTED:
-        status_change_record(facility=facility, from_status=S.REJECTED, to_status=S.PENDING,
-                             actor=acting_user, reason=_("Registration corrected and resubmitted."))
+        status_change_record(
+            facility=facility,
+            from_status=S.REJECTED,
+            to_status=S.PENDING,
+            actor=acting_user,
+            reason=_("Registration corrected and resubmitted."),
+        )
         facility.status = S.PENDING
         changed.append("status")
     if changed:
         facility.save(update_fields=changed)
-        audit_record(actor=acting_user, action="facility_profile_update", target=facility,
-                     details={"fields": changed})
+        audit_record(actor=acting_user, action="facility_profile_update", target=facility, details={"fields": changed})
     return facility
 
 
@@ -131,16 +150,18 @@ def facility_transition(*, acting_user: User, facility: Facility, action: str, r
     if action == "reinstate" and facility.first_accepted_at:
         target = S.CONNECTED
     now = timezone.now()
-    status_change_record(facility=facility, from_status=facility.status, to_status=target, actor=acting_user,
-                         reason=reason, at=now)
+    status_change_record(
+        facility=facility, from_status=facility.status, to_status=target, actor=acting_user, reason=reason, at=now
+    )
     update_fields = ["status"]
     if target == S.APPROVED and facility.approved_at is None:
         facility.approved_at = now
         update_fields.append("approved_at")
     facility.status = target
     facility.save(update_fields=update_fields)
-    audit_record(actor=acting_user, action=f"facility_{action}", target=facility,
-                 details={"to": target, "reason": reason})
+    audit_record(
+        actor=acting_user, action=f"facility_{action}", target=facility, details={"to": target, "reason": reason}
+    )
     return facility
 
 

@@ -15,9 +15,15 @@ urlpatterns = [
     path("<str:code>/decide/<str:action>/", views.facility_decide_view, name="facility-decide"),
     path("<str:code>/credentials/", views_credentials.credentials_view, name="facility-credentials"),
     path("<str:code>/credentials/keys/", views_credentials.api_key_create_view, name="facility-key-create"),
-    path("<str:code>/credentials/keys/<uuid:key_id>/revoke/", views_credentials.api_key_revoke_view,
-         name="facility-key-revoke"),
+    path(
+        "<str:code>/credentials/keys/<uuid:key_id>/revoke/",
+        views_credentials.api_key_revoke_view,
+        name="facility-key-revoke",
+    ),
     path("<str:code>/credentials/certificates/", views_credentials.certificate_add_view, name="facility-cert-add"),
-    path("<str:code>/credentials/certificates/<uuid:cert_id>/revoke/", views_credentials.certificate_revoke_view,
-         name="facility-cert-revoke"),
+    path(
+        "<str:code>/credentials/certificates/<uuid:cert_id>/revoke/",
+        views_credentials.certificate_revoke_view,
+        name="facility-cert-revoke",
+    ),
 ]

@@ -11,14 +11,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from accounts.access import is_staff_member, provinces_visible_to
-from accounts.models import Role
+from core.roles import is_staff_member
 from facilities import access, services
 from facilities.forms import DecisionForm, FacilityFilterForm, FacilityProfileForm, FacilityRegisterForm
 from facilities.health import facility_health_series, facility_is_silent, silent_after_days
 from facilities.models import Facility, FacilityStatus
 from facilities.resources import FacilityExportResource
 from facilities.selectors import approval_queue, facility_history, facility_list
+from geo.access import provinces_visible_to
 
 PAGE_SIZE = 50
 DECISION_ACTIONS = {
@@ -53,15 +53,19 @@ def facility_list_view(request):
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     rows = [(facility, facility_is_silent(facility, now)) for facility in page]
-    return render(request, "facilities/facility_list.html", {
-        "form": form,
-        "page": page,
-        "rows": rows,
-        "silent_days": silent_after_days(),
-        "query_string": request.GET.urlencode(),
-        "can_register": access.can_register(request.user),
-        "can_import": access.can_import(request.user),
-    })
+    return render(
+        request,
+        "facilities/facility_list.html",
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "silent_days": silent_after_days(),
+            "query_string": request.GET.urlencode(),
+            "can_register": access.can_register(request.user),
+            "can_import": access.can_import(request.user),
+        },
+    )
 
 
 @login_required
@@ -124,8 +128,9 @@ def facility_register_view(request):
     if not access.can_register(request.user):
         raise PermissionDenied
     provinces = access.registration_provinces_for(request.user)
-    form = FacilityRegisterForm(request.POST or None, provinces=provinces,
-                                initial={"province": request.user.province_id})
+    form = FacilityRegisterForm(
+        request.POST or None, provinces=provinces, initial={"province": request.user.province_id}
+    )
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         try:
@@ -133,8 +138,11 @@ def facility_register_view(request):
         except ValidationError as exc:
             _validation_to_form(form, exc)
         else:
-            messages.success(request, _("Facility %(code)s registered; it now waits for the provincial officer's "
-                                        "approval.") % {"code": facility.code})
+            messages.success(
+                request,
+                _("Facility %(code)s registered; it now waits for the provincial officer's approval.")
+                % {"code": facility.code},
+            )
             if access.facilities_visible_to(request.user).filter(pk=facility.pk).exists():
                 return redirect(facility)
             return redirect("facility-list")
@@ -177,8 +185,9 @@ def facility_decide_view(request, code, action):
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     else:
-        messages.success(request, _("%(action)s: %(code)s — done.") % {"action": DECISION_ACTIONS[action],
-                                                                      "code": facility.code})
+        messages.success(
+            request, _("%(action)s: %(code)s — done.") % {"action": DECISION_ACTIONS[action], "code": facility.code}
+        )
     next_url = request.POST.get("next")
     if next_url == "queue":
         return redirect("facility-queue")
@@ -189,12 +198,16 @@ def facility_decide_view(request, code, action):
 def approval_queue_view(request):
     _require_staff(request)
     user = request.user
-    if not (access.is_national(user) or access.has_role(user, Role.PROVINCE_OFFICER)):
+    if not access.can_see_approval_queue(user):
         raise PermissionDenied
     page = Paginator(approval_queue(user=user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "facilities/facility_queue.html", {
-        "page": page,
-        "decision_form": DecisionForm(),
-        "can_decide": access.has_role(user, Role.PROVINCE_OFFICER),
-        "pending_status": FacilityStatus.PENDING,
-    })
+    return render(
+        request,
+        "facilities/facility_queue.html",
+        {
+            "page": page,
+            "decision_form": DecisionForm(),
+            "can_decide": access.can_decide_registrations(user),
+            "pending_status": FacilityStatus.PENDING,
+        },
+    )

@@ -9,8 +9,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from accounts.access import has_role
-from accounts.models import Role
+from core.roles import Role, has_role
 from facilities import access, credentials
 from facilities.forms import ApiKeyCreateForm, CertificateUploadForm, DecisionForm
 from facilities.models import FacilityApiKey, FacilityCertificate
@@ -26,15 +25,20 @@ def _facility_for_manager(request, code):
 
 
 def _page(request, facility, *, key_form=None, cert_form=None, new_key=None, status=200):
-    return render(request, "facilities/facility_credentials.html", {
-        "facility": facility,
-        "api_keys": list(facility.api_keys.select_related("created_by").all()),
-        "certificates": list(facility.certificates.all()),
-        "key_form": key_form or ApiKeyCreateForm(),
-        "cert_form": cert_form or CertificateUploadForm(),
-        "revoke_form": DecisionForm(),
-        "new_key": new_key,
-    }, status=status)
+    return render(
+        request,
+        "facilities/facility_credentials.html",
+        {
+            "facility": facility,
+            "api_keys": list(facility.api_keys.select_related("created_by").all()),
+            "certificates": list(facility.certificates.all()),
+            "key_form": key_form or ApiKeyCreateForm(),
+            "cert_form": cert_form or CertificateUploadForm(),
+            "revoke_form": DecisionForm(),
+            "new_key": new_key,
+        },
+        status=status,
+    )
 
 
 @login_required
@@ -115,4 +119,3 @@ def certificate_revoke_view(request, code, cert_id):
     credentials.certificate_revoke(certificate=cert, acting_user=request.user, reason=reason)
     messages.success(request, _("Certificate revoked. It is kept to verify data signed before today."))
     return redirect("facility-credentials", code=facility.code)
-

@@ -61,8 +61,9 @@ def import_confirm_view(request, upload_id):
         except (FacilityImportUpload.DoesNotExist, ValueError):
             raise Http404 from None
         try:
-            report = facility_import(acting_user=request.user, content=bytes(upload.content),
-                                     file_name=upload.file_name, dry_run=False)
+            report = facility_import(
+                acting_user=request.user, content=bytes(upload.content), file_name=upload.file_name, dry_run=False
+            )
         except ValidationError as exc:
             messages.error(request, " ".join(exc.messages))
             return redirect("facility-import")
@@ -72,8 +73,14 @@ def import_confirm_view(request, upload_id):
             upload.save(update_fields=["imported_at", "content"])
     if not report.ok:
         form = ImportUploadForm()
-        return render(request, "facilities/facility_import.html",
-                      {"form": form, "columns": IMPORT_COLUMNS, "report": report}, status=400)
-    messages.success(request, _("Import done: %(new)s new facilities, %(updated)s updated.")
-                     % {"new": report.new, "updated": report.updated})
+        return render(
+            request,
+            "facilities/facility_import.html",
+            {"form": form, "columns": IMPORT_COLUMNS, "report": report},
+            status=400,
+        )
+    messages.success(
+        request,
+        _("Import done: %(new)s new facilities, %(updated)s updated.") % {"new": report.new, "updated": report.updated},
+    )
     return redirect("facility-list")

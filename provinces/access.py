@@ -8,9 +8,9 @@ get 403 on every dashboard.
 
 from django.http import Http404
 
-from accounts.access import provinces_visible_to
-from accounts.models import MINISTRY_ROLES, Role
-from provinces.models import Province
+from core.roles import MINISTRY_ROLES, Role
+from geo.access import provinces_visible_to
+from geo.models import Province
 
 NATIONAL_ROLES = tuple(sorted(MINISTRY_ROLES))
 PROVINCE_ROLES = (*NATIONAL_ROLES, Role.PROVINCE_OFFICER)

@@ -20,8 +20,10 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from accounts.models import Role, User
-from provinces.models import ConnectivityDigest, FacilityDayRollup, Province, ProvinceDayRollup
+from accounts.models import User
+from core.roles import Role
+from geo.models import Province
+from provinces.models import ConnectivityDigest, FacilityDayRollup, ProvinceDayRollup
 
 log = logging.getLogger(__name__)
 
@@ -47,16 +49,22 @@ def connectivity_digests_send(*, day: dt.date) -> dict:
     silent = dict(ProvinceDayRollup.objects.filter(day=day).values_list("province_id", "facilities_silent"))
     sent = skipped = 0
     for province in Province.objects.filter(pk__in=list(officers)).order_by("code"):
-        if _send_one(province=province, day=day, officers=officers[province.pk], events=events[province.pk],
-                     silent=silent.get(province.pk)):
+        if _send_one(
+            province=province,
+            day=day,
+            officers=officers[province.pk],
+            events=events[province.pk],
+            silent=silent.get(province.pk),
+        ):
             sent += 1
         else:
             skipped += 1
     return {"digests_sent": sent, "digests_already_sent": skipped}
 
 
-def _send_one(*, province: Province, day: dt.date, officers: list[User], events: list[FacilityDayRollup],
-              silent: int | None) -> bool:
+def _send_one(
+    *, province: Province, day: dt.date, officers: list[User], events: list[FacilityDayRollup], silent: int | None
+) -> bool:
     ConnectivityDigest.objects.get_or_create(province=province, day=day)
     with transaction.atomic():
         digest = (
@@ -71,10 +79,19 @@ def _send_one(*, province: Province, day: dt.date, officers: list[User], events:
         url = settings.SSKDT_PORTAL_BASE_URL.rstrip("/") + reverse("dashboard-province", args=[province.code])
         for officer in officers:
             with translation.override(officer.language or settings.LANGUAGE_CODE):
-                context = {"province": province, "day": day, "went_silent": went_silent, "jumped": jumped,
-                           "silent": silent, "url": url, "officer": officer}
+                context = {
+                    "province": province,
+                    "day": day,
+                    "went_silent": went_silent,
+                    "jumped": jumped,
+                    "silent": silent,
+                    "url": url,
+                    "officer": officer,
+                }
                 subject = _("Connectivity on %(day)s: %(province)s") % {
-                    "day": day.strftime("%d/%m/%Y"), "province": province.name_vi}
+                    "day": day.strftime("%d/%m/%Y"),
+                    "province": province.name_vi,
+                }
                 body = render_to_string("provinces/email_connectivity_digest.txt", context)
             send_mail(subject, body, None, [officer.email])
         digest.recipients = len(officers)

@@ -7,51 +7,49 @@ and its CSV / XLSX exports show the same numbers.
 
 import datetime as dt
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Max, Sum
 from django.utils.translation import gettext_lazy as _
 
-from facilities.models import FacilityStatus, Level, Ownership
-from provinces.models import (
-    FacilityDayRollup,
-    Province,
-    ProvinceDayRollup,
-    RejectionReasonDay,
-    RolloutTarget,
-)
+from geo.models import Province
+from provinces.facility_lists import breakdown, completeness, connectivity, pending, silent
+from provinces.models import FacilityDayRollup, ProvinceDayRollup, RejectionReasonDay, RolloutTarget
+from provinces.tables import LIST_LIMIT, Table, pct
 
 TARGET_YEAR_END = dt.date(2030, 12, 31)
 # The trend table on a page shows the last days of the range (the chart and the export: all).
 PAGE_TREND_ROWS = 31
 # Coverage classes of the map (books / population, in %), lower bounds.
 COVERAGE_CLASSES = [0, 10, 25, 50, 75]
-LIST_LIMIT = 50
 
 _SUM_FIELDS = (
-    "books_total", "books_new", "citizens_valid_card", "cards_imported", "facilities_pending",
-    "facilities_rejected", "facilities_approved", "facilities_connected", "facilities_suspended",
-    "facilities_closed", "facilities_public_active", "facilities_private_active",
-    "facilities_public_connected", "facilities_private_connected", "facilities_sending_7d",
-    "facilities_sending_30d", "facilities_public_sending_7d", "facilities_private_sending_7d",
-    "facilities_silent", "submissions_received", "submissions_accepted", "submissions_rejected",
-    "visits_received", "people_using", "followups_missed",
+    "books_total",
+    "books_new",
+    "citizens_valid_card",
+    "cards_imported",
+    "facilities_pending",
+    "facilities_rejected",
+    "facilities_approved",
+    "facilities_connected",
+    "facilities_suspended",
+    "facilities_closed",
+    "facilities_public_active",
+    "facilities_private_active",
+    "facilities_public_connected",
+    "facilities_private_connected",
+    "facilities_sending_7d",
+    "facilities_sending_30d",
+    "facilities_public_sending_7d",
+    "facilities_private_sending_7d",
+    "facilities_silent",
+    "submissions_received",
+    "submissions_accepted",
+    "submissions_rejected",
+    "visits_received",
+    "people_using",
+    "followups_missed",
 )
-
-
-@dataclass
-class Table:
-    key: str
-    title: str
-    columns: list[tuple[str, str]]
-    rows: list[list] = field(default_factory=list)
-    note: str = ""
-
-
-def pct(part, whole) -> float | None:
-    if part is None or not whole:
-        return None
-    return round(100.0 * part / whole, 1)
 
 
 def coverage_class(value: float | None) -> int:
@@ -184,19 +182,40 @@ def kpi_table(k: dict) -> Table:
         [_("Citizens with a valid insurance card"), k["valid_card"], val(k["population"]), val(k["valid_card_pct"])],
         [_("People using the book"), val(k["users"]), val(k["users_target"]), val(k["users_pct"])],
         [_("Public facilities connected"), k["public_connected"], k["public_active"], val(k["public_connected_pct"])],
-        [_("Private facilities connected"), k["private_connected"], k["private_active"],
-         val(k["private_connected_pct"])],
-        [_("Facilities sending data in the last 7 days"), k["sending_7d"], k["public_active"] + k["private_active"],
-         val(pct(k["sending_7d"], k["public_active"] + k["private_active"]))],
+        [
+            _("Private facilities connected"),
+            k["private_connected"],
+            k["private_active"],
+            val(k["private_connected_pct"]),
+        ],
+        [
+            _("Facilities sending data in the last 7 days"),
+            k["sending_7d"],
+            k["public_active"] + k["private_active"],
+            val(pct(k["sending_7d"], k["public_active"] + k["private_active"])),
+        ],
         [_("Silent facilities"), k["silent"], "", ""],
         [_("Pending registrations"), k["pending"], "", ""],
         [_("Missed follow-ups"), val(k["followups_missed"]), "", ""],
         [_("Books per day (last 30 days)"), k["pace_per_day"], val(k["needed_per_day"]), ""],
-        [_("Books projected by end of 2030 at this pace"), k["projected_2030"], val(k["books_target"]),
-         val(k["projected_2030_pct"])],
+        [
+            _("Books projected by end of 2030 at this pace"),
+            k["projected_2030"],
+            val(k["books_target"]),
+            val(k["projected_2030_pct"]),
+        ],
     ]
-    return Table("kpis", _("Key figures"), [("indicator", _("Indicator")), ("value", _("Value")),
-                                            ("against", _("Target or denominator")), ("pct", _("%"))], rows)
+    return Table(
+        "kpis",
+        _("Key figures"),
+        [
+            ("indicator", _("Indicator")),
+            ("value", _("Value")),
+            ("against", _("Target or denominator")),
+            ("pct", _("%")),
+        ],
+        rows,
+    )
 
 
 def trend(*, start: dt.date, end: dt.date, province: Province | None = None) -> Table:
@@ -204,25 +223,38 @@ def trend(*, start: dt.date, end: dt.date, province: Province | None = None) -> 
     qs = ProvinceDayRollup.objects.filter(day__gte=start, day__lte=end)
     if province is not None:
         qs = qs.filter(province=province)
-    keys = ["books", "books_new", "valid_card", "connected", "sending_7d", "silent", "received", "accepted",
-            "rejected"]
+    keys = ["books", "books_new", "valid_card", "connected", "sending_7d", "silent", "received", "accepted", "rejected"]
     rows = (
         qs.values("day")
         .annotate(
-            books=Sum("books_total"), books_new=Sum("books_new"), valid_card=Sum("citizens_valid_card"),
-            connected=Sum("facilities_connected"), sending_7d=Sum("facilities_sending_7d"),
-            silent=Sum("facilities_silent"), received=Sum("submissions_received"),
-            accepted=Sum("submissions_accepted"), rejected=Sum("submissions_rejected"),
+            books=Sum("books_total"),
+            books_new=Sum("books_new"),
+            valid_card=Sum("citizens_valid_card"),
+            connected=Sum("facilities_connected"),
+            sending_7d=Sum("facilities_sending_7d"),
+            silent=Sum("facilities_silent"),
+            received=Sum("submissions_received"),
+            accepted=Sum("submissions_accepted"),
+            rejected=Sum("submissions_rejected"),
         )
         .order_by("day")
         .values_list("day", *keys)  # tuples: a 730-day range is 730 rows
     )
     return Table(
-        "trend", _("Trend over time"),
-        [("day", _("Day")), ("books", _("Books created")), ("books_new", _("New books")),
-         ("valid_card", _("Citizens with a valid card")), ("connected", _("Facilities connected")),
-         ("sending_7d", _("Facilities sending data in the last 7 days")), ("silent", _("Silent facilities")),
-         ("received", _("Submissions received")), ("accepted", _("Accepted")), ("rejected", _("Rejected"))],
+        "trend",
+        _("Trend over time"),
+        [
+            ("day", _("Day")),
+            ("books", _("Books created")),
+            ("books_new", _("New books")),
+            ("valid_card", _("Citizens with a valid card")),
+            ("connected", _("Facilities connected")),
+            ("sending_7d", _("Facilities sending data in the last 7 days")),
+            ("silent", _("Silent facilities")),
+            ("received", _("Submissions received")),
+            ("accepted", _("Accepted")),
+            ("rejected", _("Rejected")),
+        ],
         [list(r) for r in rows],
     )
 
@@ -231,8 +263,13 @@ def page_table(table: Table) -> Table:
     """The trend table as a page shows it: the last PAGE_TREND_ROWS days, newest first."""
     if len(table.rows) <= PAGE_TREND_ROWS:
         return Table(table.key, table.title, table.columns, table.rows[::-1], table.note)
-    return Table(table.key, table.title, table.columns, table.rows[: -PAGE_TREND_ROWS - 1: -1],
-                 _("The last 31 days, newest first; the chart and the export cover the whole range."))
+    return Table(
+        table.key,
+        table.title,
+        table.columns,
+        table.rows[: -PAGE_TREND_ROWS - 1 : -1],
+        _("The last 31 days, newest first; the chart and the export cover the whole range."),
+    )
 
 
 def chart_series(table: Table, *, books_target: int | None, as_of: dt.date | None) -> dict:
@@ -273,7 +310,8 @@ def rejection_reasons(*, start: dt.date, end: dt.date, province: Province | None
         return str(message_for(code))
 
     return Table(
-        "rejections", _("Top rejection reasons"),
+        "rejections",
+        _("Top rejection reasons"),
         [("source", _("Source")), ("code", _("Reason code")), ("reason", _("Reason")), ("count", _("Count"))],
         [[labels.get(r["source"], r["source"]), r["code"], reason(r["source"], r["code"]), r["n"]] for r in rows],
         note=_("Errors of rejected data submissions and rejected rows of insurance card imports."),
@@ -288,21 +326,46 @@ def _ranking(rows: list[ProvinceDayRollup], province_targets: dict[int, Targets]
         population = t.population.population if t and t.population else None
         coverage = pct(row.books_total, population)
         connected = row.facilities_public_connected + row.facilities_private_connected
-        ranking.append([row.province.code, row.province.name_vi, row.books_total, population or "", coverage,
-                        row.citizens_valid_card, connected, row.facilities_active,
-                        pct(connected, row.facilities_active), row.facilities_sending_7d, row.facilities_silent,
-                        row.facilities_pending])
-        tiles[row.province.code] = {"coverage": coverage, "class": coverage_class(coverage),
-                                    "name": row.province.name_vi, "books": row.books_total}
+        ranking.append(
+            [
+                row.province.code,
+                row.province.name_vi,
+                row.books_total,
+                population or "",
+                coverage,
+                row.citizens_valid_card,
+                connected,
+                row.facilities_active,
+                pct(connected, row.facilities_active),
+                row.facilities_sending_7d,
+                row.facilities_silent,
+                row.facilities_pending,
+            ]
+        )
+        tiles[row.province.code] = {
+            "coverage": coverage,
+            "class": coverage_class(coverage),
+            "name": row.province.name_vi,
+            "books": row.books_total,
+        }
     ranking.sort(key=lambda r: (-(r[4] or 0), r[0]))
     ranking_table = Table(
-        "ranking", _("Provinces ranked by coverage"),
-        [("code", _("Code")), ("province", _("Province")), ("books", _("Books created")),
-         ("population", _("Approximate population")), ("coverage", _("Coverage (%)")),
-         ("valid_card", _("Citizens with a valid card")), ("connected", _("Facilities connected")),
-         ("active", _("Facilities approved")), ("connected_pct", _("Connected (%)")),
-         ("sending_7d", _("Sending data in the last 7 days")), ("silent", _("Silent")),
-         ("pending", _("Pending registrations"))],
+        "ranking",
+        _("Provinces ranked by coverage"),
+        [
+            ("code", _("Code")),
+            ("province", _("Province")),
+            ("books", _("Books created")),
+            ("population", _("Approximate population")),
+            ("coverage", _("Coverage (%)")),
+            ("valid_card", _("Citizens with a valid card")),
+            ("connected", _("Facilities connected")),
+            ("active", _("Facilities approved")),
+            ("connected_pct", _("Connected (%)")),
+            ("sending_7d", _("Sending data in the last 7 days")),
+            ("silent", _("Silent")),
+            ("pending", _("Pending registrations")),
+        ],
         [[i + 1] + r for i, r in enumerate(ranking)],
     )
     ranking_table.columns.insert(0, ("rank", _("Rank")))
@@ -316,8 +379,7 @@ def national(*, start: dt.date, end: dt.date, only: str | None = None) -> dict:
     if only in (None, "kpis", "ranking"):
         as_of = latest_day(end=end)
         national_targets, province_targets = targets_by_province(end.year)
-        rows = list(ProvinceDayRollup.objects.filter(day=as_of).select_related("province")
-                    .order_by("province__code"))
+        rows = list(ProvinceDayRollup.objects.filter(day=as_of).select_related("province").order_by("province__code"))
         data["as_of"] = as_of
         if only in (None, "kpis"):
             k = kpis(_totals(rows), national_targets, as_of=as_of or end, pace=_pace(None, as_of) if as_of else 0)
@@ -334,8 +396,7 @@ def national(*, start: dt.date, end: dt.date, only: str | None = None) -> dict:
     return data
 
 
-def province(*, province: Province, start: dt.date, end: dt.date, full: bool = False,
-             only: str | None = None) -> dict:
+def province(*, province: Province, start: dt.date, end: dt.date, full: bool = False, only: str | None = None) -> dict:
     """Everything on one province's dashboard (eleven queries). Lists are capped on the page;
     an export passes `full` for every row and `only` (the table's key) to skip the others."""
     limit = None if full else LIST_LIMIT
@@ -350,123 +411,26 @@ def province(*, province: Province, start: dt.date, end: dt.date, full: bool = F
     if want("kpis"):
         _national, province_targets = targets_by_province(end.year)
         targets = province_targets.get(province.pk) or Targets(None, None, None, None)
-        k = kpis(_totals([row] if row else []), targets, as_of=as_of or end,
-                 pace=_pace(province, as_of) if as_of else 0)
+        k = kpis(
+            _totals([row] if row else []), targets, as_of=as_of or end, pace=_pace(province, as_of) if as_of else 0
+        )
         data.update(kpis=k, kpi_table=kpi_table(k))
     if want("trend"):
         data["trend"] = trend(start=start, end=end, province=province)
     day_rows = FacilityDayRollup.objects.filter(province=province, day=as_of)
     if want("facilities"):
-        data["breakdown"] = _breakdown(day_rows)
+        data["breakdown"] = breakdown(day_rows)
     if want("completeness"):
-        data["completeness"] = _completeness(day_rows, limit=limit)
+        data["completeness"] = completeness(day_rows, limit=limit)
     if want("silent"):
-        data["silent"] = _silent(day_rows, limit=limit)
+        data["silent"] = silent(day_rows, limit=limit)
     if want("connectivity"):
-        data["connectivity"] = _connectivity(province=province, as_of=as_of, limit=limit)
+        data["connectivity"] = connectivity(province=province, as_of=as_of, limit=limit)
     if want("pending"):
-        data["pending"] = _pending(day_rows, limit=limit)
+        data["pending"] = pending(day_rows, limit=limit)
     if want("rejections"):
         data["rejections"] = rejection_reasons(start=start, end=end, province=province)
     if only is None:
         data["trend_page"] = page_table(data["trend"])
         data["chart"] = chart_series(data["trend"], books_target=data["kpis"]["books_target"], as_of=as_of)
     return data
-
-
-def _breakdown(day_rows) -> Table:
-    """Facilities by status, ownership and level on the day (one grouped query)."""
-    counts = day_rows.values("status", "ownership", "level").annotate(n=Count("id")).order_by(
-        "level", "ownership", "status")
-    status_labels, own_labels, level_labels = (dict(FacilityStatus.choices), dict(Ownership.choices),
-                                              dict(Level.choices))
-    grid: dict[tuple[str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
-    for c in counts:
-        grid[(c["level"], c["ownership"])][c["status"]] += c["n"]
-    statuses = list(FacilityStatus.values)
-    rows = [
-        [level_labels.get(level, level), own_labels.get(own, own)] + [cells.get(s, 0) for s in statuses]
-        + [sum(cells.values())]
-        for (level, own), cells in sorted(grid.items())
-    ]
-    return Table(
-        "facilities", _("Facilities by status, ownership and level"),
-        [("level", _("Level")), ("ownership", _("Ownership"))]
-        + [(s, status_labels[s]) for s in statuses] + [("total", _("Total"))],
-        rows,
-    )
-
-
-def _completeness(day_rows, *, limit: int | None) -> Table:
-    """Completeness per facility expected to send (DHIS2-style reporting rate), worst first."""
-    rows = (
-        day_rows.filter(status__in=[FacilityStatus.APPROVED, FacilityStatus.CONNECTED, FacilityStatus.SUSPENDED])
-        .order_by("days_with_data_30d", "facility__code")
-        .values_list("facility__code", "facility__name", "status", "days_with_data_30d", "accepted_30d",
-                     "expected_30d")[:limit]
-    )
-    status_labels = dict(FacilityStatus.choices)
-    return Table(
-        "completeness", _("Completeness per facility (last 30 days)"),
-        [("code", _("Code")), ("facility", _("Facility")), ("status", _("Status")),
-         ("days", _("Days with data (of 30)")), ("completeness", _("Completeness (%)")),
-         ("accepted", _("Accepted submissions")), ("expected", _("Expected per month")),
-         ("volume", _("Accepted vs expected (%)"))],
-        # The percentages are FacilityDayRollup.completeness_pct and .volume_pct.
-        [[code, name, status_labels.get(status, status), days, round(100.0 * days / 30, 1), accepted,
-          expected or "", round(100.0 * accepted / expected, 1) if expected else ""]
-         for code, name, status, days, accepted, expected in rows],
-        note=_("Facilities approved, connected or suspended; the worst first; 50 here, all in the export."),
-    )
-
-
-def _rate(rejected: int, received: int):
-    return round(100.0 * rejected / received, 1) if received else ""
-
-
-def _silent(day_rows, *, limit: int | None) -> Table:
-    rows = day_rows.filter(is_silent=True).order_by("last_accepted_at", "facility__code").values_list(
-        "facility__code", "facility__name", "last_contact_at", "last_accepted_at", "rejected_7d",
-        "received_7d")[:limit]
-    return Table(
-        "silent", _("Silent facilities"),
-        [("code", _("Code")), ("facility", _("Facility")), ("last_contact", _("Last contact")),
-         ("last_accepted", _("Last accepted submission")), ("rejection_rate", _("Rejection rate, 7 days (%)"))],
-        [[code, name, contact, accepted, _rate(rejected, received)]
-         for code, name, contact, accepted, rejected, received in rows],
-    )
-
-
-def _pending(day_rows, *, limit: int | None) -> Table:
-    rows = day_rows.filter(status=FacilityStatus.PENDING).order_by(
-        "facility__registered_at", "facility__code").values_list(
-        "facility__code", "facility__name", "facility__registered_at")[:limit]
-    return Table(
-        "pending", _("Pending registrations"),
-        [("code", _("Code")), ("facility", _("Facility")), ("registered", _("Registered at"))],
-        [list(r) for r in rows],
-    )
-
-
-def _connectivity(*, province: Province, as_of: dt.date | None, limit: int | None) -> Table:
-    """Facilities that went silent or whose rejection rate jumped in the 7 days ending `as_of`."""
-    rows = []
-    if as_of is not None:
-        rows = (
-            FacilityDayRollup.objects.filter(province=province, day__gt=as_of - dt.timedelta(days=7), day__lte=as_of)
-            .filter(Q(went_silent=True) | Q(rejection_jumped=True))
-            .order_by("-day", "facility__code")
-            .values_list("day", "facility__code", "facility__name", "went_silent", "last_contact_at",
-                         "last_accepted_at", "rejected_7d", "received_7d", "rejected_prev_7d",
-                         "received_prev_7d")[:limit]
-        )
-    return Table(
-        "connectivity", _("Connectivity alerts (last 7 days)"),
-        [("day", _("Day")), ("code", _("Code")), ("facility", _("Facility")), ("event", _("Event")),
-         ("last_contact", _("Last contact")), ("last_accepted", _("Last accepted submission")),
-         ("rate", _("Rejection rate, 7 days (%)")), ("rate_before", _("The 7 days before (%)"))],
-        [[day, code, name, _("Went silent") if went_silent else _("Rejection rate jumped"), contact, accepted,
-          _rate(rejected, received), _rate(rejected_prev, received_prev)]
-         for day, code, name, went_silent, contact, accepted, rejected, received, rejected_prev, received_prev
-         in rows],
-    )

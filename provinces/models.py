@@ -1,42 +1,9 @@
+"""The dashboards' own tables: rollout targets and denominators, the daily facility and
+province rollups the pages read, the connectivity digests and the rejection reasons per day."""
+
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-
-
-class Province(models.Model):
-    """One of the 34 provincial-level units (tỉnh / thành phố) in force since 1 July 2025."""
-
-    code = models.CharField(_("code"), max_length=2, unique=True)
-    name_vi = models.CharField(_("Vietnamese name"), max_length=100)
-    name_en = models.CharField(_("English name"), max_length=100)
-    population_approx = models.PositiveBigIntegerField(_("approximate population"), null=True, blank=True)
-    population_is_approximate = models.BooleanField(_("population is approximate"), default=True)
-
-    class Meta:
-        ordering = ["code"]
-        verbose_name = _("province")
-        verbose_name_plural = _("provinces")
-
-    def __str__(self) -> str:
-        return self.name_vi
-
-
-class OldProvinceCode(models.Model):
-    """A province code of the old 63-unit numbering, absorbed into one of today's provinces.
-
-    Personal ID numbers (first three digits) and facility codes (first two) still carry it.
-    """
-
-    code = models.CharField(_("old code"), max_length=2, unique=True)
-    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="old_codes")
-
-    class Meta:
-        ordering = ["code"]
-        verbose_name = _("old province code")
-        verbose_name_plural = _("old province codes")
-
-    def __str__(self) -> str:
-        return f"{self.code} → {self.province.code}"
 
 
 class RolloutTarget(models.Model):
@@ -49,8 +16,13 @@ class RolloutTarget(models.Model):
     """
 
     province = models.ForeignKey(
-        Province, verbose_name=_("province"), on_delete=models.CASCADE, null=True, blank=True,
-        related_name="targets", help_text=_("Empty for the national target."),
+        "geo.Province",
+        verbose_name=_("province"),
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="targets",
+        help_text=_("Empty for the national target."),
     )
     year = models.PositiveSmallIntegerField(_("year"))
     population = models.PositiveBigIntegerField(_("population (denominator)"))
@@ -106,7 +78,7 @@ class FacilityDayRollup(RollupFields):
     """
 
     facility = models.ForeignKey("facilities.Facility", on_delete=models.CASCADE, related_name="+")
-    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="+")
+    province = models.ForeignKey("geo.Province", on_delete=models.CASCADE, related_name="+")
     status = models.CharField(max_length=16, blank=True)
     ownership = models.CharField(max_length=16)
     level = models.CharField(max_length=32)
@@ -136,8 +108,11 @@ class FacilityDayRollup(RollupFields):
             # whole province's), so they stay cheap with thousands of facilities in a province.
             models.Index(fields=["province", "day"], condition=Q(is_silent=True), name="facility_day_silent"),
             models.Index(fields=["province", "day"], condition=Q(status="pending"), name="facility_day_pending"),
-            models.Index(fields=["province", "day"], condition=Q(went_silent=True) | Q(rejection_jumped=True),
-                         name="facility_day_alerts"),
+            models.Index(
+                fields=["province", "day"],
+                condition=Q(went_silent=True) | Q(rejection_jumped=True),
+                name="facility_day_alerts",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -171,7 +146,7 @@ class ProvinceDayRollup(RollupFields):
     are in no province (see docs/dashboards.md).
     """
 
-    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="rollups")
+    province = models.ForeignKey("geo.Province", on_delete=models.CASCADE, related_name="rollups")
     books_total = models.PositiveBigIntegerField(default=0)
     books_new = models.PositiveIntegerField(default=0)
     citizens_valid_card = models.PositiveBigIntegerField(default=0)
@@ -216,7 +191,7 @@ class ConnectivityDigest(models.Model):
     """The daily connectivity e-mail of one province for one day: created before sending,
     so that a rerun of the job on the same day sends nothing twice."""
 
-    province = models.ForeignKey(Province, on_delete=models.CASCADE, related_name="+")
+    province = models.ForeignKey("geo.Province", on_delete=models.CASCADE, related_name="+")
     day = models.DateField()
     recipients = models.PositiveSmallIntegerField(default=0)
     went_silent = models.PositiveIntegerField(default=0)
@@ -233,63 +208,6 @@ class ConnectivityDigest(models.Model):
         return f"{self.province_id} {self.day}"
 
 
-class Reminder(models.Model):
-    """A reminder to a citizen: a follow-up appointment (XML14 or FHIR Appointment) a few
-    days ahead, or a child's vaccination dose falling due by the immunisation schedule.
-
-    `subject_key` names what the reminder is about ("appointment:<source>:<id>" or
-    "dose:<citizen>:<vaccine>:<dose>"); it is unique per kind, so the daily job can run
-    any number of times and never creates — or sends — a second reminder for the same
-    appointment or dose.
-    """
-
-    class Kind(models.TextChoices):
-        FOLLOW_UP = "follow_up", _("Follow-up appointment")
-        VACCINATION = "vaccination", _("Vaccination")
-
-    class Status(models.TextChoices):
-        PENDING = "pending", _("To send")
-        SENDING = "sending", _("Being sent")
-        SENT = "sent", _("Sent")
-        FAILED = "failed", _("Failed")
-
-    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
-    subject_key = models.CharField(max_length=120)
-    citizen = models.ForeignKey("healthbook.Citizen", on_delete=models.CASCADE, related_name="reminders")
-    facility = models.ForeignKey(
-        "facilities.Facility", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    due_date = models.DateField(_("due date"))
-    vaccine_code = models.CharField(_("vaccine"), max_length=40, blank=True)
-    dose = models.PositiveSmallIntegerField(_("dose"), null=True, blank=True)
-    channel = models.CharField(_("channel"), max_length=32, blank=True)
-    status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.PENDING)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    last_error = models.CharField(max_length=300, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    sent_at = models.DateTimeField(_("sent at"), null=True, blank=True)
-
-    class Meta:
-        db_table = "provinces_reminder"
-        ordering = ["due_date", "id"]
-        verbose_name = _("reminder")
-        verbose_name_plural = _("reminders")
-        constraints = [
-            models.UniqueConstraint(fields=["kind", "subject_key"], name="reminder_once_per_subject"),
-            models.UniqueConstraint(
-                fields=["citizen", "vaccine_code", "dose"], condition=models.Q(kind="vaccination"),
-                name="reminder_once_per_dose",
-            ),
-        ]
-        indexes = [
-            models.Index(fields=["status", "due_date"], name="reminder_status_due"),
-            models.Index(fields=["citizen", "due_date"], name="reminder_citizen_due"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.kind} {self.subject_key} {self.due_date}"
-
-
 class RejectionReasonDay(models.Model):
     """How often one rejection reason was given on one day, per province (empty: rows of
     national card batches, which belong to no single province). `source` says where the
@@ -299,7 +217,7 @@ class RejectionReasonDay(models.Model):
         CARD_BATCH = "card_batch", _("Insurance card import")
         SUBMISSION = "submission", _("Data submission")
 
-    province = models.ForeignKey(Province, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    province = models.ForeignKey("geo.Province", on_delete=models.CASCADE, null=True, blank=True, related_name="+")
     day = models.DateField()
     source = models.CharField(max_length=16, choices=Source.choices)
     code = models.CharField(max_length=60)

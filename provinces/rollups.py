@@ -3,7 +3,9 @@
 Each run is two set-based statements per chunk of at most 31 days (INSERT … SELECT … ON
 CONFLICT DO UPDATE): no row passes through Python, and running it again for the same days
 gives the same rows (idempotent). Runs are serialised by a PostgreSQL advisory lock, so the
-15-minute job, the nightly job and a backfill never interleave their upserts.
+15-minute job, the nightly job and a backfill never interleave their upserts. Other apps' rows
+are read only through the views those apps own (`facilities_*_view`, `healthbook_*_view`,
+`geo_province_view`, created by their migrations): no table of theirs is named here.
 
 Definitions (docs/dashboards.md explains them for readers of the dashboards):
 - a day is a calendar day in Vietnam (settings.TIME_ZONE);
@@ -64,27 +66,27 @@ WITH days AS (
 changes AS (
     SELECT facility_id, to_status, at,
            lead(at) OVER (PARTITION BY facility_id ORDER BY at, id) AS next_at
-    FROM facilities_facilitystatuschange
+    FROM facilities_status_change_view
 ),
-with_history AS (SELECT DISTINCT facility_id FROM facilities_facilitystatuschange),
+with_history AS (SELECT DISTINCT facility_id FROM facilities_status_change_view),
 health AS (
-    SELECT * FROM facilities_facilitydailyhealth WHERE day BETWEEN %(grid_start)s AND %(end)s
+    SELECT * FROM facilities_daily_health_view WHERE day BETWEEN %(grid_start)s AND %(end)s
 ),
 visits AS (
     SELECT facility_id, (created_at AT TIME ZONE %(tz)s)::date AS day, COUNT(*) AS n
-    FROM healthbook_encounter
+    FROM healthbook_encounter_view
     WHERE created_at >= %(start_ts)s AND created_at < %(end_ts)s
     GROUP BY 1, 2
 ),
 seed AS MATERIALIZED (  -- once per facility, not once per facility-day of the grid
     SELECT f.id AS facility_id,
-        (SELECT h.last_contact_at FROM facilities_facilitydailyhealth h
+        (SELECT h.last_contact_at FROM facilities_daily_health_view h
          WHERE h.facility_id = f.id AND h.day < %(grid_start)s AND h.last_contact_at IS NOT NULL
          ORDER BY h.day DESC LIMIT 1) AS contact0,
-        (SELECT h.last_accepted_at FROM facilities_facilitydailyhealth h
+        (SELECT h.last_accepted_at FROM facilities_daily_health_view h
          WHERE h.facility_id = f.id AND h.day < %(grid_start)s AND h.last_accepted_at IS NOT NULL
          ORDER BY h.day DESC LIMIT 1) AS accepted0
-    FROM facilities_facility f
+    FROM facilities_facility_view f
 ),
 grid AS (
     SELECT f.id AS facility_id, f.province_id, f.ownership, f.level, f.expected_monthly_visits,
@@ -94,7 +96,7 @@ grid AS (
            COALESCE(h.received, 0) AS received, COALESCE(h.accepted, 0) AS accepted,
            COALESCE(h.rejected, 0) AS rejected, h.last_contact_at, h.last_accepted_at,
            s.contact0, s.accepted0, COALESCE(v.n, 0) AS visits
-    FROM facilities_facility f
+    FROM facilities_facility_view f
     CROSS JOIN days
     JOIN seed s ON s.facility_id = f.id
     LEFT JOIN with_history wh ON wh.facility_id = f.id
@@ -200,14 +202,14 @@ fac AS (
 ),
 book_base AS (  -- books created before the chunk, per province (no per-day sort of every book)
     SELECT c.residence_province_id AS province_id, COUNT(*) AS n
-    FROM healthbook_book b JOIN healthbook_citizen c ON c.id = b.citizen_id
+    FROM healthbook_book_view b JOIN healthbook_citizen_view c ON c.id = b.citizen_id
     WHERE c.residence_province_id IS NOT NULL AND b.created_at < %(start_ts)s
     GROUP BY 1
 ),
 book_days AS (  -- books created on each day of the chunk
     SELECT c.residence_province_id AS province_id,
            (b.created_at AT TIME ZONE %(tz)s)::date AS day, COUNT(*) AS n
-    FROM healthbook_book b JOIN healthbook_citizen c ON c.id = b.citizen_id
+    FROM healthbook_book_view b JOIN healthbook_citizen_view c ON c.id = b.citizen_id
     WHERE c.residence_province_id IS NOT NULL AND b.created_at >= %(start_ts)s AND b.created_at < %(end_ts)s
     GROUP BY 1, 2
 ),
@@ -215,30 +217,30 @@ books AS (
     SELECT p.id AS province_id, days.day,
         COALESCE(SUM(bd.n) FILTER (WHERE bd.day = days.day), 0) AS new,
         COALESCE(MAX(bb.n), 0) + COALESCE(SUM(bd.n) FILTER (WHERE bd.day <= days.day), 0) AS total
-    FROM provinces_province p CROSS JOIN days
+    FROM geo_province_view p CROSS JOIN days
     LEFT JOIN book_base bb ON bb.province_id = p.id
     LEFT JOIN book_days bd ON bd.province_id = p.id AND bd.day <= days.day
     GROUP BY p.id, days.day
 ),
 cards AS (
-    SELECT citizen_id, valid_from, valid_to FROM healthbook_card
+    SELECT citizen_id, valid_from, valid_to FROM healthbook_card_view
     UNION ALL
-    SELECT citizen_id, valid_from, valid_to FROM healthbook_card_history
+    SELECT citizen_id, valid_from, valid_to FROM healthbook_card_history_view
 ),
 valid AS (
     SELECT c.residence_province_id AS province_id, days.day, COUNT(DISTINCT k.citizen_id) AS n
     FROM days
     JOIN cards k ON k.valid_from <= days.day AND (k.valid_to IS NULL OR k.valid_to >= days.day)
-    JOIN healthbook_citizen c ON c.id = k.citizen_id
+    JOIN healthbook_citizen_view c ON c.id = k.citizen_id
     WHERE c.residence_province_id IS NOT NULL
     GROUP BY 1, 2
 ),
 {using_ctes}appointments AS MATERIALIZED (  -- each appointment's visit looked up once, not per use
     SELECT f.province_id, a.appointment_date,
-        (SELECT MIN((e.occurred_at AT TIME ZONE %(tz)s)::date) FROM healthbook_encounter e
+        (SELECT MIN((e.occurred_at AT TIME ZONE %(tz)s)::date) FROM healthbook_encounter_view e
          WHERE e.book_id = a.book_id
            AND e.occurred_at >= (a.appointment_date::timestamp AT TIME ZONE %(tz)s)) AS visited_on
-    FROM healthbook_follow_up a JOIN facilities_facility f ON f.id = a.facility_id
+    FROM healthbook_follow_up_view a JOIN facilities_facility_view f ON f.id = a.facility_id
     WHERE a.appointment_date >= %(missed_from)s AND a.appointment_date < %(end)s
 ),
 missed AS (
@@ -251,7 +253,7 @@ missed AS (
 imported AS (
     SELECT c.residence_province_id AS province_id, (k.updated_at AT TIME ZONE %(tz)s)::date AS day,
            COUNT(*) AS n
-    FROM healthbook_card k JOIN healthbook_citizen c ON c.id = k.citizen_id
+    FROM healthbook_card_view k JOIN healthbook_citizen_view c ON c.id = k.citizen_id
     WHERE k.source_batch_id IS NOT NULL AND c.residence_province_id IS NOT NULL
       AND k.updated_at >= %(start_ts)s AND k.updated_at < %(end_ts)s
     GROUP BY 1, 2
@@ -264,7 +266,7 @@ SELECT p.id, days.day, b.total, b.new, COALESCE(v.n, 0), COALESCE(i.n, 0),
     COALESCE(f.private_sending_7d, 0), COALESCE(f.silent, 0), COALESCE(f.received, 0),
     COALESCE(f.accepted, 0), COALESCE(f.rejected_subs, 0), COALESCE(f.visits, 0), COALESCE(u.n, 0),
     COALESCE(m.n, 0), %(now)s
-FROM provinces_province p CROSS JOIN days
+FROM geo_province_view p CROSS JOIN days
 JOIN books b ON b.province_id = p.id AND b.day = days.day
 LEFT JOIN fac f ON f.province_id = p.id AND f.day = days.day
 LEFT JOIN valid v ON v.province_id = p.id AND v.day = days.day
@@ -296,7 +298,7 @@ ON CONFLICT (province_id, day) DO UPDATE SET
 # every day an island covers (one sort of the visits, whatever the number of days).
 _USING_RANGE = """encounter_days AS (
     SELECT book_id, (occurred_at AT TIME ZONE %(tz)s)::date AS day
-    FROM healthbook_encounter
+    FROM healthbook_encounter_view
     WHERE occurred_at >= %(using_from_ts)s AND occurred_at < %(end_ts)s
     GROUP BY 1, 2
 ),
@@ -317,8 +319,8 @@ using_book AS (
     SELECT c.residence_province_id AS province_id, days.day, COUNT(*) AS n
     FROM days
     JOIN islands i ON i.first_day <= days.day AND i.last_day >= days.day
-    JOIN healthbook_book b ON b.id = i.book_id
-    JOIN healthbook_citizen c ON c.id = b.citizen_id
+    JOIN healthbook_book_view b ON b.id = i.book_id
+    JOIN healthbook_citizen_view c ON c.id = b.citizen_id
     WHERE c.residence_province_id IS NOT NULL
     GROUP BY 1, 2
 ),
@@ -327,10 +329,10 @@ using_book AS (
 # People using the book on one day (the 15-minute and nightly jobs): one distinct scan.
 _USING_ONE_DAY = """using_book AS (
     SELECT c.residence_province_id AS province_id, %(end)s::date AS day, COUNT(*) AS n
-    FROM (SELECT DISTINCT book_id FROM healthbook_encounter
+    FROM (SELECT DISTINCT book_id FROM healthbook_encounter_view
           WHERE occurred_at >= %(using_from_ts)s AND occurred_at < %(end_ts)s) AS e
-    JOIN healthbook_book b ON b.id = e.book_id
-    JOIN healthbook_citizen c ON c.id = b.citizen_id
+    JOIN healthbook_book_view b ON b.id = e.book_id
+    JOIN healthbook_citizen_view c ON c.id = b.citizen_id
     WHERE c.residence_province_id IS NOT NULL
     GROUP BY 1
 ),
@@ -342,7 +344,7 @@ _REASONS_SQL = """
 INSERT INTO provinces_rejection_reason_day (province_id, day, source, code, count, computed_at)
 SELECT b.scope_province_id, (b.finished_at AT TIME ZONE %(tz)s)::date, 'card_batch', r.key,
        SUM(r.value::bigint), %(now)s
-FROM healthbook_card_batch b CROSS JOIN LATERAL jsonb_each_text(b.problem_counts) AS r
+FROM healthbook_card_batch_view b CROSS JOIN LATERAL jsonb_each_text(b.problem_counts) AS r
 WHERE b.finished_at >= %(start_ts)s AND b.finished_at < %(end_ts)s AND r.key <> ALL(%(warning_codes)s)
 GROUP BY 1, 2, 4
 ON CONFLICT (province_id, day, source, code) DO UPDATE SET
@@ -353,9 +355,9 @@ ON CONFLICT (province_id, day, source, code) DO UPDATE SET
 _SUBMISSION_REASONS_SQL = """
 INSERT INTO provinces_rejection_reason_day (province_id, day, source, code, count, computed_at)
 SELECT f.province_id, (s.received_at AT TIME ZONE %(tz)s)::date, 'submission', p.code, COUNT(*), %(now)s
-FROM healthbook_submission s
-JOIN healthbook_submission_problem p ON p.submission_id = s.id AND p.severity = 'error'
-JOIN facilities_facility f ON f.id = s.facility_id
+FROM healthbook_submission_view s
+JOIN healthbook_submission_problem_view p ON p.submission_id = s.id AND p.severity = 'error'
+JOIN facilities_facility_view f ON f.id = s.facility_id
 WHERE s.received_at >= %(start_ts)s AND s.received_at < %(end_ts)s AND s.status = 'rejected'
 GROUP BY 1, 2, 4
 ON CONFLICT (province_id, day, source, code) DO UPDATE SET

@@ -1,7 +1,7 @@
 """Periodic jobs of the dashboards (scheduled in settings: CELERY_BEAT_SCHEDULE).
 
-Each task calls one service; all are safe to rerun (the rollups are upserts, the digest and
-the reminders are claimed once per province-day / appointment / dose).
+Each task calls one service; all are safe to rerun (the rollups are upserts, the digest is
+claimed once per province-day).
 """
 
 import datetime as dt
@@ -10,7 +10,6 @@ from celery import shared_task
 from django.utils import timezone
 
 from provinces.connectivity import connectivity_digests_send
-from provinces.reminders import reminders_create, reminders_send
 from provinces.rollups import rollups_compute_today, rollups_compute_yesterday
 
 _LIMITS = {"soft_time_limit": 1500, "time_limit": 1800}
@@ -34,10 +33,3 @@ def rollups_yesterday_task() -> dict:
 def connectivity_digests_task(day: str | None = None) -> dict:
     target = dt.date.fromisoformat(day) if day else timezone.localdate() - dt.timedelta(days=1)
     return connectivity_digests_send(day=target)
-
-
-@shared_task(**_LIMITS)
-def reminders_daily_task() -> dict:
-    created = reminders_create(today=timezone.localdate())
-    sent = reminders_send()
-    return {**created, **sent}

@@ -7,6 +7,9 @@ urlpatterns = [
     path("national/", views.national_dashboard_view, name="dashboard-national"),
     path("national/export/<slug:table>.<slug:fmt>", views.national_export_view, name="dashboard-national-export"),
     path("province/<str:code>/", views.province_dashboard_view, name="dashboard-province"),
-    path("province/<str:code>/export/<slug:table>.<slug:fmt>", views.province_export_view,
-         name="dashboard-province-export"),
+    path(
+        "province/<str:code>/export/<slug:table>.<slug:fmt>",
+        views.province_export_view,
+        name="dashboard-province-export",
+    ),
 ]

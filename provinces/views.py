@@ -9,18 +9,16 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
-from accounts.access import has_role, role_required
-from accounts.models import Role
+from core.roles import NATIONAL_ROLES, Role, has_role, role_required
 from provinces import dashboards
-from provinces.access import NATIONAL_ROLES, PROVINCE_ROLES, province_get_for_dashboard
+from provinces.access import PROVINCE_ROLES, province_get_for_dashboard
 from provinces.dashboards import COVERAGE_CLASSES
 from provinces.exports import csv_response, xlsx_response
 from provinces.forms import date_range
 
 TILES = Path(__file__).resolve().parent / "data" / "province_tiles.json"
 NATIONAL_TABLES = ("kpis", "ranking", "trend", "rejections")
-PROVINCE_TABLES = ("kpis", "facilities", "completeness", "silent", "connectivity", "pending", "rejections",
-                   "trend")
+PROVINCE_TABLES = ("kpis", "facilities", "completeness", "silent", "connectivity", "pending", "rejections", "trend")
 FORMATS = {"csv": csv_response, "xlsx": xlsx_response}
 TABLE_KEYS = {"kpis": "kpi_table", "facilities": "breakdown"}
 
@@ -50,10 +48,20 @@ def national_dashboard_view(request):
     form, start, end = date_range(request.GET)
     data = dashboards.national(start=start, end=end)
     map_data = {"layout": tile_layout(), "values": data["tiles"], "classes": len(COVERAGE_CLASSES)}
-    return render(request, "provinces/dashboard_national.html", {
-        "form": form, "start": start, "end": end, "data": data, "map_data": map_data, "legend": _legend(),
-        "query": request.GET.urlencode(), "export_tables": NATIONAL_TABLES,
-    })
+    return render(
+        request,
+        "provinces/dashboard_national.html",
+        {
+            "form": form,
+            "start": start,
+            "end": end,
+            "data": data,
+            "map_data": map_data,
+            "legend": _legend(),
+            "query": request.GET.urlencode(),
+            "export_tables": NATIONAL_TABLES,
+        },
+    )
 
 
 @role_required(*PROVINCE_ROLES)
@@ -62,10 +70,19 @@ def province_dashboard_view(request, code: str):
     province = province_get_for_dashboard(request.user, code)
     form, start, end = date_range(request.GET)
     data = dashboards.province(province=province, start=start, end=end)
-    return render(request, "provinces/dashboard_province.html", {
-        "province": province, "form": form, "start": start, "end": end, "data": data,
-        "query": request.GET.urlencode(), "is_national_user": has_role(request.user, *NATIONAL_ROLES),
-    })
+    return render(
+        request,
+        "provinces/dashboard_province.html",
+        {
+            "province": province,
+            "form": form,
+            "start": start,
+            "end": end,
+            "data": data,
+            "query": request.GET.urlencode(),
+            "is_national_user": has_role(request.user, *NATIONAL_ROLES),
+        },
+    )
 
 
 def _export(table_key: str, fmt: str, data: dict, prefix: str):

@@ -7,7 +7,7 @@ TP. Hồ Chí Minh (79).
 import pytest
 from allauth.mfa.models import Authenticator
 
-from accounts.models import Role
+from core.roles import Role
 from tests import factories as f
 
 # Every test that needs real transactions (threads, live server, worker processes) uses this mark:
@@ -100,8 +100,15 @@ def login(client):
 
 
 @pytest.fixture(autouse=True)
-def _fresh_book_fragments():
-    """Rendered book fragments live in process memory: no test sees another's."""
+def _fresh_process_caches():
+    """Rendered book fragments, the code lists in force and the names read from them, and the
+    facilities remembered by code live in process memory: no test sees another's."""
     from django.core.cache import caches
 
+    from codelists import in_force, lookups
+    from facilities.selectors import facility_names_forget
+
     caches["book_fragments"].clear()
+    in_force.forget()
+    lookups.forget()
+    facility_names_forget()

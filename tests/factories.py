@@ -3,9 +3,10 @@
 import factory
 from factory.django import DjangoModelFactory
 
-from accounts.models import Role, User
+from accounts.models import User
+from core.roles import Role
 from facilities.models import Facility
-from provinces.models import Province
+from geo.models import Province
 
 TEST_PASSWORD = "Test-password-2025!"  # noqa: S105 — generated test accounts only
 

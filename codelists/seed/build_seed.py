@@ -1190,6 +1190,40 @@ def build_vaccine():
     return out
 
 
+# Groups of ICD-10 codes other parts of the portal name (the book's header: chronic conditions,
+# recorded allergies), as code prefixes. Project-defined: the first release had them as constants
+# in the book's code; no official grouping was found.
+ICD10_GROUPS = {
+    "chronic": [
+        "E10",
+        "E11",
+        "E12",
+        "E13",
+        "E14",
+        "I10",
+        "I11",
+        "I12",
+        "I13",
+        "I15",
+        "I20",
+        "I25",
+        "I50",
+        "J44",
+        "J45",
+        "N18",
+        "B18",
+        "K74",
+        "C",
+        "F20",
+        "G40",
+        "E03",
+        "E05",
+        "M05",
+    ],
+    "allergy": ["Z88", "Z91.0", "T78.4", "T88.7", "L23", "J30"],
+}
+
+
 # --------------------------------------------------------------------------------------------
 SYSTEMS = [
     dict(
@@ -1198,6 +1232,7 @@ SYSTEMS = [
         name_en="ICD-10 (Vietnamese edition)",
         legal_basis="QĐ 4469/QĐ-BYT",
         version_label="QĐ 4469/QĐ-BYT (2020)",
+        groups=ICD10_GROUPS,
         effective_from="2020-10-26",
         description_vi="Phân loại quốc tế bệnh tật ICD-10 áp dụng trong KBCB và thanh toán BHYT, kèm các phụ lục "
         "A1 (mã kép †/*), A2 (không dùng làm bệnh chính), A3 (giới hạn tuổi), A4 (giới hạn giới tính), E/E1 (nhóm DRG).",
@@ -1378,8 +1413,9 @@ def main():
             "source_note",
             "file",
             "max_code_length",
+            "groups",
         ]
-        out.append({k: meta[k] for k in order})
+        out.append({k: meta[k] for k in order if k in meta})
     with open(os.path.join(HERE, "systems.json"), "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, indent=2)
         f.write("\n")

@@ -39,8 +39,13 @@ errors = []
 systems = json.load(open(os.path.join(HERE, "systems.json"), encoding="utf-8"))
 assert len({s["key"] for s in systems}) == len(systems)
 for sysd in systems:
-    if list(sysd) != KEYS:
+    if [k for k in sysd if k != "groups"] != KEYS:
         errors.append(f"{sysd.get('key')}: keys {list(sysd)}")
+    groups = sysd.get("groups", {})
+    if not isinstance(groups, dict) or not all(
+        isinstance(p, list) and all(isinstance(x, str) and x for x in p) for p in groups.values()
+    ):
+        errors.append(f"{sysd.get('key')}: groups must map a name to a list of code prefixes")
     raw = open(os.path.join(HERE, sysd["file"]), "rb").read()
     if raw.startswith(b"\xef\xbb\xbf"):
         errors.append(f"{sysd['file']}: BOM")

@@ -8,7 +8,7 @@ and builds the same StagedRow it would. Whenever a cell is anything else — sur
 spaces, Unicode digits, a partial or odd date, a value the rules would reject or warn about —
 it answers None and the caller runs the full validator. So the full validator stays the only
 source of reason codes; this module can only say "clean", never "rejected", and
-tests/healthbook/test_card_fastrows.py checks on generated files with many defects that both
+tests/healthbook/cards/test_card_fastrows.py checks on generated files with many defects that both
 paths give the same result for every row.
 """
 
@@ -65,8 +65,21 @@ class FastValidator:
         self.oldest_year = ctx.today.year - 130  # check_birth_date: older is a warning
         position = {key: int(i) for i, key in columns.items()}
         self.keys = (
-            "MA_THE_BHYT", "MA_SO_BHXH", "SO_CCCD", "HO_TEN", "NGAY_SINH", "GIOI_TINH", "MA_DKBD", "GT_THE_TU",
-            "GT_THE_DEN", "MATINH_CU_TRU", "MAXA_CU_TRU", "DIA_CHI", "MA_DANTOC", "MA_QUOCTICH", "DIEN_THOAI",
+            "MA_THE_BHYT",
+            "MA_SO_BHXH",
+            "SO_CCCD",
+            "HO_TEN",
+            "NGAY_SINH",
+            "GIOI_TINH",
+            "MA_DKBD",
+            "GT_THE_TU",
+            "GT_THE_DEN",
+            "MATINH_CU_TRU",
+            "MAXA_CU_TRU",
+            "DIA_CHI",
+            "MA_DANTOC",
+            "MA_QUOCTICH",
+            "DIEN_THOAI",
         )
         self.positions = tuple(position.get(key, -1) for key in self.keys)
         self.facility_warning_field = "MA_DKBD"
@@ -81,8 +94,12 @@ class FastValidator:
             return None
         if len(card) == 15:
             if (
-                _CARD15.fullmatch(card) is None or card[:2] not in self.groups or card[2] not in self.levels
-                or card[3:5] not in self.card_provinces or card[5:] == _ZEROS or (sin and sin != card[5:])
+                _CARD15.fullmatch(card) is None
+                or card[:2] not in self.groups
+                or card[2] not in self.levels
+                or card[3:5] not in self.card_provinces
+                or card[5:] == _ZEROS
+                or (sin and sin != card[5:])
             ):
                 return None
             issuing = card[3:5]

@@ -169,15 +169,20 @@ def _inspect_csv(fh: IO[bytes], *, size: int) -> FileLayout:
         per_record = max(1, len(sample.encode(encoding, errors="replace")) / sample_records)
         estimate = max(sample_records, round((size - header_bytes) / per_record))
     return FileLayout(
-        file_format="csv", encoding=encoding, delimiter=delimiter, columns=columns,
-        header_width=len(header), rows_estimated=estimate,
+        file_format="csv",
+        encoding=encoding,
+        delimiter=delimiter,
+        columns=columns,
+        header_width=len(header),
+        rows_estimated=estimate,
     )
 
 
 def _check_columns(missing: list[str], duplicated: list[str]) -> None:
     if missing:
         raise FileRefused(
-            "columns_missing", _("Required columns are missing: %(columns)s.") % {"columns": ", ".join(missing)},
+            "columns_missing",
+            _("Required columns are missing: %(columns)s.") % {"columns": ", ".join(missing)},
             missing=missing,
         )
     if duplicated:
@@ -209,8 +214,10 @@ def _check_zip(fh: IO[bytes]) -> None:
         ratio = info.file_size / max(info.compress_size, 1)
         if info.file_size > 1024 * 1024 and ratio > max_ratio:
             raise FileRefused(
-                "xlsx_bomb", _("The workbook inflates far more than a real spreadsheet does; it was not opened."),
-                part=info.filename, ratio=round(ratio),
+                "xlsx_bomb",
+                _("The workbook inflates far more than a real spreadsheet does; it was not opened."),
+                part=info.filename,
+                ratio=round(ratio),
             )
         if info.filename.lower().endswith("sharedstrings.xml") and info.file_size > max_strings:
             raise FileRefused(
@@ -219,7 +226,8 @@ def _check_zip(fh: IO[bytes]) -> None:
             )
     if total > max_total:
         raise FileRefused(
-            "xlsx_bomb", _("The workbook inflates far more than a real spreadsheet does; it was not opened."),
+            "xlsx_bomb",
+            _("The workbook inflates far more than a real spreadsheet does; it was not opened."),
             uncompressed=total,
         )
     _check_sheet_sizes(fh, infos)
@@ -258,8 +266,10 @@ def _check_sheet_sizes(fh: IO[bytes], infos: list[zipfile.ZipInfo]) -> None:
                     if rows > max_rows:
                         raise FileRefused(
                             "xlsx_unsized_sheet",
-                            _("A sheet of the workbook has far more rows than a card file and no size record, so "
-                              "it cannot be read safely; export the sheet as CSV UTF-8."),
+                            _(
+                                "A sheet of the workbook has far more rows than a card file and no size record, so "
+                                "it cannot be read safely; export the sheet as CSV UTF-8."
+                            ),
                             part=info.filename,
                         )
                     if not block:
@@ -289,7 +299,9 @@ def _inspect_xlsx(fh: IO[bytes]) -> FileLayout:
     finally:
         workbook.close()
     return FileLayout(
-        file_format="xlsx", columns=columns, header_width=len(header),
+        file_format="xlsx",
+        columns=columns,
+        header_width=len(header),
         rows_estimated=(max_row - 1) if max_row and max_row > 1 else None,
     )
 

@@ -53,6 +53,10 @@ def stale_after() -> timedelta:
     return timedelta(seconds=int(getattr(settings, "CARD_IMPORT_STALE_SECONDS", 120)))
 
 
+def task_budget_seconds() -> float:
+    return float(getattr(settings, "CARD_IMPORT_TASK_BUDGET_SECONDS", 240))
+
+
 def worker_label() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
@@ -63,12 +67,16 @@ def batch_claim(*, batch_id: int, lease: uuid.UUID) -> bool:
     return bool(
         CardBatch.objects.filter(pk=batch_id)
         .filter(
-            Q(status=CardBatch.Status.QUEUED)
-            | Q(status=CardBatch.Status.RUNNING, heartbeat_at__lt=now - stale_after())
+            Q(status=CardBatch.Status.QUEUED) | Q(status=CardBatch.Status.RUNNING, heartbeat_at__lt=now - stale_after())
         )
         .update(
-            status=CardBatch.Status.RUNNING, lease=lease, worker=worker_label(), heartbeat_at=now,
-            runs=F("runs") + 1, run_started_at=now, run_started_rows=F("rows_read"),
+            status=CardBatch.Status.RUNNING,
+            lease=lease,
+            worker=worker_label(),
+            heartbeat_at=now,
+            runs=F("runs") + 1,
+            run_started_at=now,
+            run_started_rows=F("rows_read"),
             started_at=Coalesce(F("started_at"), now),
         )
     )
@@ -117,7 +125,7 @@ def row_context_for(batch: CardBatch, layout: files.FileLayout) -> RowContext:
     """Load the reference sets once per run: provinces, code lists in force, facility registry."""
     from codelists.validation import codes_in_force
     from facilities.models import Facility
-    from provinces.models import OldProvinceCode, Province
+    from geo.models import OldProvinceCode, Province
 
     today = timezone.localtime(batch.created_at).date()
     old_to_new = dict(OldProvinceCode.objects.values_list("code", "province__code"))
@@ -126,14 +134,14 @@ def row_context_for(batch: CardBatch, layout: files.FileLayout) -> RowContext:
     if not groups:
         raise BatchFailure(
             "codelist_missing",
-            _("No beneficiary group code list is in force; publish the \"beneficiary-group\" list first."),
+            _('No beneficiary group code list is in force; publish the "beneficiary-group" list first.'),
         )
     ethnicity = None
     if "MA_DANTOC" in layout.columns.values():
         ethnicity = codes_in_force("ethnicity", today)
         if not ethnicity:
             raise BatchFailure(
-                "codelist_missing", _("No ethnicity code list is in force; publish the \"ethnicity\" list first.")
+                "codelist_missing", _('No ethnicity code list is in force; publish the "ethnicity" list first.')
             )
     old_codes = frozenset(old_to_new)
     refs = ids.ReferenceSets(
@@ -158,9 +166,12 @@ def _layout(batch: CardBatch, fh, lease: uuid.UUID) -> files.FileLayout:
     """The file's layout: inspected on the first run and stored; later runs reuse it."""
     if batch.columns:
         return files.FileLayout(
-            file_format=batch.file_format, encoding=batch.encoding, delimiter=batch.delimiter,
+            file_format=batch.file_format,
+            encoding=batch.encoding,
+            delimiter=batch.delimiter,
             columns={int(k): v for k, v in batch.columns["positions"].items()},
-            header_width=batch.columns["width"], rows_estimated=batch.rows_estimated,
+            header_width=batch.columns["width"],
+            rows_estimated=batch.rows_estimated,
         )
     layout = files.inspect_file(fh, size=batch.size_bytes)
     with transaction.atomic():
@@ -254,8 +265,9 @@ class ChunkValidator:
         return validate_row(line, files.cells_to_row(record, self.columns), self.ctx)
 
 
-def validate_chunk(chunk: list[tuple[int, dict | list | None]], ctx: RowContext,
-                   validator: ChunkValidator | None = None):
+def validate_chunk(
+    chunk: list[tuple[int, dict | list | None]], ctx: RowContext, validator: ChunkValidator | None = None
+):
     """Validate a chunk: (valid rows, rejected problems [(line, field, value, code)], counts by code,
     rows with warnings). Within the chunk the last valid row of a person wins."""
     check = (validator or ChunkValidator(ctx)).row
@@ -298,7 +310,7 @@ def validate_chunk(chunk: list[tuple[int, dict | list | None]], ctx: RowContext,
 def _copy_problems(cursor, batch_id: int, rejected: list[tuple[int, str, str, str]]) -> None:
     if not rejected:
         return
-    with cursor.copy("COPY healthbook_card_batch_problem (batch_id, line, \"column\", value, code) FROM STDIN") as copy:
+    with cursor.copy('COPY healthbook_card_batch_problem (batch_id, line, "column", value, code) FROM STDIN') as copy:
         for line, column, value, code in rejected:
             copy.write_row((batch_id, line, column, value, code))
 
@@ -306,7 +318,10 @@ def _copy_problems(cursor, batch_id: int, rejected: list[tuple[int, str, str, st
 def chunk_commit(*, batch_id: int, lease: uuid.UUID, expected_read: int, chunk, ctx: RowContext) -> int:
     """Validate and merge one chunk in one transaction; return the new rows_read."""
     return chunk_commit_validated(
-        batch_id=batch_id, lease=lease, expected_read=expected_read, size=len(chunk),
+        batch_id=batch_id,
+        lease=lease,
+        expected_read=expected_read,
+        size=len(chunk),
         validated=validate_chunk(chunk, ctx),
     )
 
@@ -383,7 +398,11 @@ def card_batch_run(*, batch_id: int, budget_seconds: float | None = None) -> str
             with Prefetch(validated_chunks) as chunks:
                 for size, validated, payload in chunks:
                     done = chunk_commit_validated(
-                        batch_id=batch_id, lease=lease, expected_read=done, size=size, validated=validated,
+                        batch_id=batch_id,
+                        lease=lease,
+                        expected_read=done,
+                        size=size,
+                        validated=validated,
                         payload=payload,
                     )
                     if budget_seconds is not None and time.monotonic() - started > budget_seconds:
@@ -408,6 +427,28 @@ def card_batch_run(*, batch_id: int, budget_seconds: float | None = None) -> str
 def batch_fail_unexpected(*, batch_id: int, message: str) -> None:
     """Mark a batch failed after an unexpected error (a bug, not a crash): do not retry forever."""
     CardBatch.objects.filter(pk=batch_id).exclude(status=CardBatch.Status.DONE).update(
-        status=CardBatch.Status.FAILED, failure_code="internal_error", failure_message=message[:2000],
-        finished_at=timezone.now(), lease=None,
+        status=CardBatch.Status.FAILED,
+        failure_code="internal_error",
+        failure_message=message[:2000],
+        finished_at=timezone.now(),
+        lease=None,
     )
+
+
+def card_batches_requeue_stale() -> list[int]:
+    """Hand back to the queue the batches whose run stopped sending heartbeats (worker killed,
+    broker lost the message) and the queued batches whose message may be lost; return their ids
+    (the caller queues a run for each once this commits)."""
+    cutoff = timezone.now() - stale_after()
+    stale = []
+    with transaction.atomic():
+        stuck = CardBatch.objects.select_for_update(skip_locked=True).filter(
+            status__in=[CardBatch.Status.RUNNING, CardBatch.Status.QUEUED], heartbeat_at__lt=cutoff
+        )
+        for batch_id in stuck.values_list("pk", flat=True)[:100]:
+            stale.append(batch_id)
+        if stale:
+            CardBatch.objects.filter(pk__in=stale).update(
+                status=CardBatch.Status.QUEUED, lease=None, heartbeat_at=timezone.now()
+            )
+    return stale

@@ -7,7 +7,7 @@ from healthbook import identifiers
 IMPORT_MESSAGES = {
     "ROW_WIDTH": _("The row has more cells than the header; a value probably contains an unquoted delimiter."),
     "NAME_MOJIBAKE": _(
-        "The full name looks garbled by a wrong encoding (for example \"Nguyá»…n\"); the row was not loaded."
+        'The full name looks garbled by a wrong encoding (for example "Nguyá»…n"); the row was not loaded.'
     ),
     "ETHNICITY_CODE": _("The ethnicity code is not in the ethnicity code list in force."),
     "NATIONALITY_CODE": _("The nationality code must be 1 to 3 letters or digits."),

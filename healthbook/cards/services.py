@@ -1,5 +1,5 @@
-"""Writes on card batches: create one from a file (checksum, storage, layout, task on commit)
-and sweep batches whose run died."""
+"""Writes on card batches: create one from a file (checksum, storage, layout, task on commit).
+Batches whose run died are re-queued by the sweeper (tasks.card_batches_sweep_task)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass
 from typing import IO
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
@@ -16,11 +15,12 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import Role, User
+from accounts.models import User
 from accounts.services import audit_record
-from healthbook.access import can_import_cards
-from healthbook.cards import files
-from healthbook.cards.pipeline import stale_after
+from core.roles import Role
+from healthbook.cards import files, tasks
+from healthbook.cards.access import can_import_cards
+from healthbook.cards.pipeline import card_batch_run
 from healthbook.models import CardBatch
 
 HASH_BLOCK = 1024 * 1024
@@ -55,9 +55,7 @@ def _sha256(fh: IO[bytes]) -> tuple[str, int]:
 
 
 def _enqueue(batch_id: int) -> None:
-    from healthbook.tasks import card_batch_import_task
-
-    card_batch_import_task.delay(batch_id)
+    tasks.card_batch_import_task.delay(batch_id)
 
 
 def card_batch_create(*, acting_user: User | None, fh: IO[bytes], name: str, run_now: bool = False) -> BatchCreated:
@@ -82,14 +80,23 @@ def card_batch_create(*, acting_user: User | None, fh: IO[bytes], name: str, run
     try:
         with transaction.atomic():
             batch = CardBatch.objects.create(
-                sha256=sha, file=stored, original_name=(name or stored)[-255:], size_bytes=size,
-                file_format=layout.file_format, encoding=layout.encoding, delimiter=layout.delimiter,
+                sha256=sha,
+                file=stored,
+                original_name=(name or stored)[-255:],
+                size_bytes=size,
+                file_format=layout.file_format,
+                encoding=layout.encoding,
+                delimiter=layout.delimiter,
                 columns={"positions": {str(k): v for k, v in layout.columns.items()}, "width": layout.header_width},
-                rows_estimated=layout.rows_estimated, uploaded_by=acting_user, scope_province=scope,
+                rows_estimated=layout.rows_estimated,
+                uploaded_by=acting_user,
+                scope_province=scope,
                 heartbeat_at=timezone.now(),
             )
             audit_record(
-                actor=acting_user, action="card_batch_create", target=batch,
+                actor=acting_user,
+                action="card_batch_create",
+                target=batch,
                 details={"sha256": sha, "size": size, "name": batch.original_name},
             )
             if not run_now:
@@ -98,8 +105,6 @@ def card_batch_create(*, acting_user: User | None, fh: IO[bytes], name: str, run
         default_storage.delete(stored)
         return BatchCreated(CardBatch.objects.get(sha256=sha), False)
     if run_now:
-        from healthbook.cards.pipeline import card_batch_run
-
         card_batch_run(batch_id=batch.pk)
         batch.refresh_from_db()
     return BatchCreated(batch, True)
@@ -119,27 +124,3 @@ def _store(target: str, fh: IO[bytes]) -> str:
         except OSError:
             logger.exception("could not remove the partial card file %s", name)
         raise UploadNotStored from exc
-
-
-def card_batches_sweep() -> list[int]:
-    """Re-queue batches whose run stopped sending heartbeats (worker killed, broker lost the
-    message) and queued batches whose message may be lost; return their ids."""
-    cutoff = timezone.now() - stale_after()
-    ids = []
-    with transaction.atomic():
-        stuck = CardBatch.objects.select_for_update(skip_locked=True).filter(
-            status__in=[CardBatch.Status.RUNNING, CardBatch.Status.QUEUED], heartbeat_at__lt=cutoff
-        )
-        for batch_id in stuck.values_list("pk", flat=True)[:100]:
-            ids.append(batch_id)
-        if ids:
-            CardBatch.objects.filter(pk__in=ids).update(
-                status=CardBatch.Status.QUEUED, lease=None, heartbeat_at=timezone.now()
-            )
-            for batch_id in ids:
-                transaction.on_commit(lambda batch_id=batch_id: _enqueue(batch_id))
-    return ids
-
-
-def task_budget_seconds() -> float:
-    return float(getattr(settings, "CARD_IMPORT_TASK_BUDGET_SECONDS", 240))

@@ -14,10 +14,10 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from config.api import error_response
-from facilities.authentication import FacilityApiKeyAuthentication, IsFacilityClient
-from healthbook.access import submission_get_for_facility
-from healthbook.intake import services
+from core.api import error_response
+from core.authentication import FacilityApiKeyAuthentication, IsFacilityClient
+from healthbook.intake import processing, services
+from healthbook.intake.access import submission_get_for_facility
 
 CHUNK = 64 * 1024
 MAX_IDEMPOTENCY_KEY = 255
@@ -121,7 +121,7 @@ class SubmissionCreateApi(APIView):
                 _("The Idempotency-Key must be 1 to 255 printable characters."),
                 status_code=status.HTTP_400_BAD_REQUEST,
             )
-        limit = services.max_body_bytes()
+        limit = processing.max_body_bytes()
         try:
             body = read_body(request, limit)
         except _TooLarge:

@@ -300,14 +300,24 @@ def visits_merge(
     received_at = submission.received_at
     if planned is None:
         plan = merge_plan(
-            submission=submission, facility=facility, visits=visits, books=books, versions=versions,
-            policy=policy, batch=batch,
+            submission=submission,
+            facility=facility,
+            visits=visits,
+            books=books,
+            versions=versions,
+            policy=policy,
+            batch=batch,
         )
         inserted = _encounters_insert(list(plan.fresh.values()))
     else:
         plan, inserted = planned
     enc_visits, hashes, keys, locked, fresh, icd10 = (
-        plan.enc_visits, plan.hashes, plan.keys, plan.locked, plan.fresh, plan.icd10
+        plan.enc_visits,
+        plan.hashes,
+        plan.keys,
+        plan.locked,
+        plan.fresh,
+        plan.icd10,
     )
     created = {key: inserted[e.key] for key, e in fresh.items() if e.key in inserted}
     for key, pk in created.items():

@@ -110,7 +110,7 @@ def read_fhir_submission(
     max_bytes: int = DEFAULT_MAX_BYTES,
 ) -> SubmissionResult:
     """Verify the detached JWS (header ``X-Signature``) and read the FHIR Bundle."""
-    from .fhir import read_bundle
+    from .fhir_bundle import read_bundle
     from .jws import verify_detached
 
     out = SubmissionResult(kind="fhir", facility_code=facility_code)

@@ -47,10 +47,17 @@ from healthbook.models import Submission, SubmissionPayload, SubmissionProblem
 from . import matching, merge, validate
 from .pipeline import SubmissionResult, read_fhir_submission, read_xml_submission
 from .problems import ERROR, Problem, has_errors, problem
-from .services import max_body_bytes, stale_after
 from .signature import fingerprint
 
 logger = logging.getLogger(__name__)
+
+
+def max_body_bytes() -> int:
+    return int(getattr(settings, "INTAKE_MAX_BYTES", 20 * 1024 * 1024))
+
+
+def stale_after() -> timedelta:
+    return timedelta(seconds=int(getattr(settings, "INTAKE_STALE_SECONDS", 300)))
 
 
 def batch_size() -> int:
@@ -93,8 +100,7 @@ def submissions_claim(*, submission_id: int, batch: int = 1):
 
     Return (ids in id order, claim time), or None if another run holds the submission."""
     now = timezone.now()
-    params = {"now": now, "id": submission_id, "stale": now - stale_after(), "more": batch - 1,
-              "budget": batch_bytes()}
+    params = {"now": now, "id": submission_id, "stale": now - stale_after(), "more": batch - 1, "budget": batch_bytes()}
     with connection.cursor() as cur:
         cur.execute(_CLAIM, params)
         ids = sorted(row[0] for row in cur.fetchall())
@@ -347,8 +353,13 @@ def _insert_ahead(runs: list[_Run], policy, batch: merge.MergeBatch) -> None:
     for r in ahead:
         try:
             plan = merge.merge_plan(
-                submission=r.sub, facility=r.sub.facility, visits=r.visits, books=[m.book for m in r.matches],
-                versions=r.checked.versions, policy=policy, batch=batch,
+                submission=r.sub,
+                facility=r.sub.facility,
+                visits=r.visits,
+                books=[m.book for m in r.matches],
+                versions=r.checked.versions,
+                policy=policy,
+                batch=batch,
             )
         except merge.EncounterConflict as exc:  # nothing written for it
             r.problems.extend(exc.problems)
@@ -435,3 +446,15 @@ def _health(runs: list[_Run]) -> None:
         for r in runs:
             if r.sub.facility_id == facility_id:
                 r.sub.facility.status = FacilityStatus.CONNECTED
+
+
+def submissions_stale() -> list[int]:
+    """Submissions left in received (lost doorbell) or processing (dead run) too long: the
+    sweeper queues them again (at most 1,000 per run)."""
+    cutoff = timezone.now() - stale_after()
+    return list(
+        Submission.objects.filter(
+            Q(status=Submission.Status.RECEIVED, received_at__lt=cutoff)
+            | Q(status=Submission.Status.PROCESSING, claimed_at__lt=cutoff)
+        ).values_list("pk", flat=True)[:1000]
+    )

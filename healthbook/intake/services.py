@@ -4,7 +4,7 @@ merge), reprocess, sweep. The Celery tasks and the API call these.
 Receive: the Submission row and the exact body bytes are written by one statement (so in one
 transaction, one round trip) before anything reads them; the processing task is queued on
 commit. Processing (claim, read, validate, match, merge, report -- several queued submissions
-of one facility per transaction) is in `processing`.
+of one facility per transaction) is in `processing`; the sweeper in `tasks`.
 """
 
 from __future__ import annotations
@@ -12,15 +12,13 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from accounts.services import audit_record
 from facilities.models import Facility
+from healthbook.intake import tasks
 from healthbook.models import Submission
 
 from .sql import bound_cursor
@@ -39,14 +37,6 @@ class IdempotencyConflict(Exception):
 class Received:
     submission: Submission
     replayed: bool
-
-
-def max_body_bytes() -> int:
-    return int(getattr(settings, "INTAKE_MAX_BYTES", 20 * 1024 * 1024))
-
-
-def stale_after() -> timedelta:
-    return timedelta(seconds=int(getattr(settings, "INTAKE_STALE_SECONDS", 300)))
 
 
 def kind_for(content_type: str) -> str | None:
@@ -99,7 +89,7 @@ def submission_receive(
         first = Submission.objects.get(facility=facility, idempotency_key=idempotency_key)
         return _replay(first, request_hash)
     sub._state.adding = False
-    transaction.on_commit(lambda: _enqueue(sub.pk))
+    transaction.on_commit(lambda: tasks.submission_enqueue(sub.pk))
     return Received(sub, replayed=False)
 
 
@@ -140,25 +130,6 @@ def _replay(first: Submission, request_hash: str) -> Received:
     return Received(first, replayed=True)
 
 
-def _enqueue(submission_id: int) -> None:
-    if getattr(settings, "INTAKE_PROCESS_INLINE", False):
-        submission_process(submission_id=submission_id)
-        return
-    from healthbook.tasks import submission_process_task
-
-    try:
-        submission_process_task.delay(submission_id)
-    except Exception:  # noqa: BLE001 — the broker is a doorbell: the sweeper finds the row later
-        logger.exception("could not queue submission %s; the sweeper will", submission_id)
-
-
-def submission_process(*, submission_id: int) -> str | None:
-    """Process a submission (with queued ones of its facility): see `processing`."""
-    from .processing import submission_process as process
-
-    return process(submission_id=submission_id)
-
-
 @transaction.atomic
 def submission_reprocess(*, submission: Submission, acting_user=None) -> Submission:
     """Send a rejected submission through processing again (after a code-list or registry fix)."""
@@ -170,19 +141,5 @@ def submission_reprocess(*, submission: Submission, acting_user=None) -> Submiss
     sub.reprocessed_by = acting_user if getattr(acting_user, "pk", None) else None
     sub.save(update_fields=["status", "claimed_at", "reprocessed_by"])
     audit_record(actor=acting_user, action="submission_reprocess", target=sub, details={"attempts": sub.attempts})
-    transaction.on_commit(lambda: _enqueue(sub.pk))
+    transaction.on_commit(lambda: tasks.submission_enqueue(sub.pk))
     return sub
-
-
-def submissions_sweep() -> list[int]:
-    """Re-queue submissions left in received (lost doorbell) or processing (dead run) too long."""
-    cutoff = timezone.now() - stale_after()
-    ids = list(
-        Submission.objects.filter(
-            Q(status=Submission.Status.RECEIVED, received_at__lt=cutoff)
-            | Q(status=Submission.Status.PROCESSING, claimed_at__lt=cutoff)
-        ).values_list("pk", flat=True)[:1000]
-    )
-    for pk in ids:
-        _enqueue(pk)
-    return ids

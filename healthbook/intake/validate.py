@@ -2,13 +2,12 @@
 
 Set-based: the codes of every visit are gathered per code system, and each system is checked
 with **one** `codelists.validation.codes_validate` call per submission (three queries at most,
-whatever the number of rows). Codes found active in a published version (which never changes)
-are remembered per process by (version, code), so a submission whose codes were all seen before
-needs no query for them; a code that fails is always checked again. When the visits of one
-submission fall under different versions of a list (a new ICD-10 edition took effect between
-two visits), there is one call per version instead; the version in force on each visit date is
-found from the list's published versions, read once per system and cached for
-`VERSION_CACHE_SECONDS`.
+whatever the number of rows). The version in force on each visit date comes from
+`codelists.in_force` and the codes of a version from `codelists.lookups` (both cached in the
+process; every process forgets the versions as soon as one is published), so a submission
+whose codes were all seen before needs no query for them; a code that fails is always checked
+again (history, retirement). When the visits of one submission fall under different versions
+of a list (a new ICD-10 edition took effect between two visits), there is one call per version.
 
 Whether a code that fails is an error (the submission is rejected) or a warning (the data is
 kept and the finding reported) is the severity table below, overridable per deployment with
@@ -17,16 +16,15 @@ the `INTAKE_SEVERITY_OVERRIDES` setting (same keys: `CODE`, `CODE:TABLE:FIELD`, 
 
 from __future__ import annotations
 
-import threading
-import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 
 from django.conf import settings
-from django.db import connection
 
-from codelists.validation import CodeCheck, _concepts_in_version, codes_validate
+from codelists.in_force import UnknownCodeSystem, version_in_force
+from codelists.lookups import concept_rows
+from codelists.validation import CodeCheck, codes_validate
 
 from .problems import Problem, SeverityPolicy, problem
 from .records import VisitData
@@ -46,7 +44,6 @@ REASON_CODES = {
     "not_in_force": "CODE_NOT_IN_FORCE",
     "inactive": "CODE_INACTIVE",
 }
-VERSION_CACHE_SECONDS = 30
 
 
 def severity_policy() -> SeverityPolicy:
@@ -125,76 +122,26 @@ def code_uses(visits: list[VisitData]) -> dict[str, list[CodeUse]]:
     return uses
 
 
-_versions_lock = threading.Lock()
-_versions_cache: dict[str, tuple[float, list[tuple[int, date | None, date | None]]]] = {}
-
-
-def _versions_of(system: str) -> list[tuple[int, date | None, date | None]]:
-    now = time.monotonic()
-    hit = _versions_cache.get(system)
-    if hit and now - hit[0] < VERSION_CACHE_SECONDS:
-        return hit[1]
-    with connection.cursor() as cur:
-        cur.execute(
-            "SELECT v.id, v.effective_from, v.effective_to FROM codelists_codesystemversion v "
-            "JOIN codelists_codesystem s ON s.id = v.system_id "
-            "WHERE s.key = %s AND v.status IN ('published', 'retired') ORDER BY v.effective_from DESC",
-            [system],
-        )
-        rows = cur.fetchall()
-    with _versions_lock:
-        _versions_cache[system] = (now, rows)
-    return rows
-
-
-def versions_cache_clear() -> None:
-    with _versions_lock:
-        _versions_cache.clear()
-        _found_cache.clear()
-
-
-# (version id, code) -> CodeCheck of a code ACTIVE in that version. A published version never
-# changes, so these need no expiry; only successes are kept — every code that fails is checked
-# again by codes_validate (history, retirement) on each submission.
-_found_cache: dict[tuple[int, str], CodeCheck] = {}
-_FOUND_CACHE_MAX = 200_000
-
-
 def _validate(system: str, vid: int, codes: list[str], on: date) -> dict[str, CodeCheck]:
-    """codes_validate for the version `vid` in force on `on`, with active codes served from the
-    process cache: a submission whose codes were all seen before costs no query here."""
+    """codes_validate for the version `vid` in force on `on`, with the codes active in that version
+    read from the process cache (a submission whose codes were all seen before costs no query)."""
     out: dict[str, CodeCheck] = {}
-    missing = []
-    for code in dict.fromkeys(codes):
-        hit = _found_cache.get((vid, code))
-        if hit is None:
-            missing.append(code)
-        else:
-            out[code] = hit
-    if not missing:
-        return out
-    found = _concepts_in_version(vid, missing)
     doubtful = []
-    with _versions_lock:
-        if len(_found_cache) > _FOUND_CACHE_MAX:
-            _found_cache.clear()
-        for code in missing:
-            row = found.get(code)
-            if row is not None and row[1]:
-                out[code] = _found_cache[(vid, code)] = CodeCheck(code, True, None, row[0], row[2], row[3] or {})
-            else:
-                doubtful.append(code)
+    for code, row in concept_rows(vid, codes).items():
+        if row is not None and row[1]:
+            out[code] = CodeCheck(code, True, None, row[0], row[2], row[3] or {})
+        else:
+            doubtful.append(code)
     if doubtful:
         out.update(codes_validate(system, doubtful, on))
     return out
 
 
-def _version_on(rows, on: date) -> int | None:
-    """Same rule as codelists.validation.version_ref_in_force."""
-    for vid, start, end in rows:
-        if start is not None and start <= on and (end is None or on < end):
-            return vid
-    return None
+def _version_on(system: str, on: date) -> int | None:
+    try:
+        return version_in_force(system, on).version_id
+    except UnknownCodeSystem:
+        return None
 
 
 def codes_check(visits: list[VisitData], *, received_on: date, policy: SeverityPolicy) -> Validation:
@@ -202,10 +149,11 @@ def codes_check(visits: list[VisitData], *, received_on: date, policy: SeverityP
     out = Validation()
     dates = [visit_date(v, received_on) for v in visits]
     for system, uses in code_uses(visits).items():
-        rows = _versions_of(system)
         groups: dict[int | None, list[CodeUse]] = defaultdict(list)
+        by_date: dict[date, int | None] = {}
         for use in uses:
-            vid = _version_on(rows, dates[use.visit])
+            on = dates[use.visit]
+            vid = by_date[on] if on in by_date else by_date.setdefault(on, _version_on(system, on))
             groups[vid].append(use)
             if vid is not None:
                 out.versions[use.visit][system] = vid

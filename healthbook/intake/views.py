@@ -9,8 +9,8 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from accounts.access import role_required
-from healthbook.access import (
+from core.roles import role_required
+from healthbook.intake.access import (
     SUBMISSION_ROLES,
     can_reprocess_submissions,
     submission_get_for_user,

@@ -3,7 +3,8 @@
 citizens: the people, their books and insurance cards. card_batches: the insurance-card
 import batches and their rejected rows. intake: submissions from facility software (raw
 bytes, status, problems). clinical: the history merged from them (encounters and their
-detail, immunizations, pregnancy check-ups, papers, documents). See docs/intake.md.
+detail, immunizations, pregnancy check-ups, papers, documents). reminders: follow-up and
+vaccination reminders to citizens. See docs/intake.md.
 """
 
 from healthbook.models.card_batches import CardBatch, CardBatchPerson, CardBatchProblem
@@ -35,6 +36,7 @@ from healthbook.models.clinical import (
     SickLeaveCertificate,
 )
 from healthbook.models.intake import Submission, SubmissionPayload, SubmissionProblem
+from healthbook.models.reminders import Reminder
 
 __all__ = [
     "BirthCertificate",
@@ -65,5 +67,6 @@ __all__ = [
     "InsuranceCard",
     "InsuranceCardHistory",
     "NameWord",
+    "Reminder",
     "Sex",
 ]

@@ -40,8 +40,12 @@ class CardBatch(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     scope_province = models.ForeignKey(
-        "provinces.Province", verbose_name=_("limited to province"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        "geo.Province",
+        verbose_name=_("limited to province"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text=_("Set for a provincial officer's batch: rows of other provinces are rejected."),
     )
     status = models.CharField(_("status"), max_length=8, choices=Status.choices, default=Status.QUEUED)

@@ -44,7 +44,9 @@ class Citizen(models.Model):
         _("social insurance number"), max_length=10, null=True, blank=True, unique=True
     )
     legacy_id_number = models.CharField(
-        _("other identity document"), max_length=12, blank=True,
+        _("other identity document"),
+        max_length=12,
+        blank=True,
         help_text=_("A 9-digit identity card (CMND) or passport number given instead of a personal ID."),
     )
     full_name = models.CharField(_("full name"), max_length=255)
@@ -58,8 +60,12 @@ class Citizen(models.Model):
     ethnicity_code = models.CharField(_("ethnicity"), max_length=8, blank=True)
     nationality_code = models.CharField(_("nationality"), max_length=8, blank=True)
     residence_province = models.ForeignKey(
-        "provinces.Province", verbose_name=_("province of residence"), on_delete=models.PROTECT,
-        null=True, blank=True, related_name="+",
+        "geo.Province",
+        verbose_name=_("province of residence"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         db_index=False,  # searches filter by province only with a name (citizen_year_province_name)
     )
     residence_commune_code = models.CharField(_("commune of residence"), max_length=5, blank=True)
@@ -76,12 +82,14 @@ class Citizen(models.Model):
             GinIndex(fields=["search_name"], name="citizen_search_name_trgm", opclasses=["gin_trgm_ops"]),
             # Exact and prefix name search (LIKE 'q%'), optionally with the birth year.
             models.Index(
-                fields=["search_name", "birth_year"], name="citizen_name_year",
+                fields=["search_name", "birth_year"],
+                name="citizen_name_year",
                 opclasses=["text_pattern_ops", "int2_ops"],
             ),
             # Fuzzy search within a birth year (and province): an index-only scan over one year's names.
             models.Index(
-                fields=["birth_year", "residence_province", "search_name"], name="citizen_year_province_name",
+                fields=["birth_year", "residence_province", "search_name"],
+                name="citizen_year_province_name",
                 include=["id"],
             ),
         ]
@@ -141,7 +149,8 @@ class CardFields(models.Model):
 
     social_insurance_number = models.CharField(_("social insurance number"), max_length=10)
     card_number = models.CharField(
-        _("card number"), max_length=15,
+        _("card number"),
+        max_length=15,
         help_text=_(
             "The 15-character code (group, benefit level, province, social insurance number) or the 10-digit form."
         ),
@@ -153,7 +162,11 @@ class CardFields(models.Model):
     valid_from = models.DateField(_("valid from"))
     valid_to = models.DateField(_("valid to"), null=True, blank=True)
     source_batch = models.ForeignKey(
-        "healthbook.CardBatch", verbose_name=_("source batch"), on_delete=models.SET_NULL, null=True, blank=True,
+        "healthbook.CardBatch",
+        verbose_name=_("source batch"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
         related_name="+",
     )
     source_line = models.PositiveIntegerField(_("line in the source file"), null=True, blank=True)
@@ -170,8 +183,13 @@ class InsuranceCard(CardFields):
     # No index: nothing looks cards up by batch, and an indexed column that changes on every
     # renewal would make each renewal a non-HOT update (new entries in all four indexes).
     source_batch = models.ForeignKey(
-        "healthbook.CardBatch", verbose_name=_("source batch"), on_delete=models.SET_NULL, null=True, blank=True,
-        related_name="+", db_index=False,
+        "healthbook.CardBatch",
+        verbose_name=_("source batch"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_index=False,
     )
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -31,7 +31,9 @@ class Encounter(models.Model):
     book = models.ForeignKey("healthbook.HealthBook", on_delete=models.PROTECT, related_name="encounters")
     facility = models.ForeignKey("facilities.Facility", on_delete=models.PROTECT, related_name="+")
     submission = models.ForeignKey(
-        "healthbook.Submission", on_delete=models.PROTECT, related_name="+",
+        "healthbook.Submission",
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text="The submission that produced the current version.",
     )
     key = models.CharField(_("treatment key (MA_LK)"), max_length=100)
@@ -61,7 +63,11 @@ class Encounter(models.Model):
     treatment_days = models.CharField(max_length=10, blank=True)
     note = models.TextField(blank=True)
     icd10_version = models.ForeignKey(
-        "codelists.CodeSystemVersion", on_delete=models.PROTECT, null=True, blank=True, related_name="+",
+        "codelists.CodeSystemVersion",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="The ICD-10 version in force on the visit date, which validated the diagnoses.",
     )
     codelist_versions = models.JSONField(default=dict, blank=True, help_text="system key → version id used")
@@ -114,13 +120,9 @@ class ClinicalRecord(models.Model):
     book = models.ForeignKey("healthbook.HealthBook", on_delete=models.PROTECT, related_name="+")
     facility = models.ForeignKey("facilities.Facility", on_delete=models.PROTECT, related_name="+")
     submission = models.ForeignKey("healthbook.Submission", on_delete=models.PROTECT, related_name="+")
-    encounter = models.ForeignKey(
-        Encounter, on_delete=models.CASCADE, null=True, blank=True, related_name="%(class)ss"
-    )
+    encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, null=True, blank=True, related_name="%(class)ss")
     occurred_at = models.DateTimeField(_("date"), null=True, blank=True)
-    source_key = models.CharField(
-        max_length=120, blank=True, help_text="STT within the visit, or the FHIR resource id"
-    )
+    source_key = models.CharField(max_length=120, blank=True, help_text="STT within the visit, or the FHIR resource id")
 
     class Meta:
         abstract = True
@@ -266,6 +268,10 @@ class Immunization(ClinicalRecord):
     lot_number = models.CharField(_("lot"), max_length=100, blank=True)
     status = models.CharField(max_length=20, blank=True)
 
+    # FHIR Immunization.status of a record whose dose was not given: it does not count on the
+    # schedule (the book's vaccination record, the reminders).
+    NOT_GIVEN_STATUSES = ("not-done", "entered-in-error")
+
     class Meta(ClinicalRecord.Meta):
         db_table = "healthbook_immunization"
         verbose_name = _("immunization")
@@ -280,6 +286,10 @@ class Immunization(ClinicalRecord):
 
     def __str__(self) -> str:
         return self.vaccine_code
+
+    @property
+    def counts_as_given(self) -> bool:
+        return self.status not in self.NOT_GIVEN_STATUSES
 
 
 class PregnancyCheckup(ClinicalRecord):

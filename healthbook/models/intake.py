@@ -52,7 +52,11 @@ class Submission(models.Model):
     idempotency_key = models.CharField(_("Idempotency-Key"), max_length=255, null=True, blank=True)
     request_hash = models.CharField(max_length=64, help_text="SHA-256 of body + content type + signature header")
     duplicate_of = models.ForeignKey(
-        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+",
+        "self",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
         help_text="An earlier accepted submission of the facility with the same bytes.",
     )
 
@@ -87,7 +91,8 @@ class Submission(models.Model):
         ]
         constraints = [
             models.UniqueConstraint(
-                fields=["facility", "idempotency_key"], condition=Q(idempotency_key__isnull=False),
+                fields=["facility", "idempotency_key"],
+                condition=Q(idempotency_key__isnull=False),
                 name="submission_idempotency_key_unique",
             ),
         ]

@@ -1,11 +1,11 @@
-"""Load the 34 provinces and the old 63 province codes from provinces/data/provinces.csv."""
+"""Load the 34 provinces and the old 63 province codes from geo/data/provinces.csv."""
 
 import csv
 from pathlib import Path
 
 from django.db import migrations
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "provinces.csv"
+DATA = Path(__file__).resolve().parents[2] / "geo" / "data" / "provinces.csv"
 
 
 def load(apps, schema_editor):

@@ -1,5 +1,5 @@
 """Seed the rollout targets and denominators: one row per province for 2025 and 2030 from
-provinces/data/provinces.csv, and the two national rows.
+geo/data/provinces.csv, and the two national rows.
 
 The population figures are approximate (the 34 figures add up to about 113.6 million
 against about 101 million people nationally; they probably count temporary residents).
@@ -14,7 +14,7 @@ from pathlib import Path
 
 from django.db import migrations
 
-DATA = Path(__file__).resolve().parent.parent / "data" / "provinces.csv"
+DATA = Path(__file__).resolve().parents[2] / "geo" / "data" / "provinces.csv"
 
 # Sources are shown on the dashboards as written here, so they are in Vietnamese.
 POPULATION_SOURCE = (

@@ -81,5 +81,6 @@ def number(value):
     """Format a KPI number with grouping, or an em dash when it is not measured."""
     if value is None or value == "":
         return DASH
-    return formats.number_format(value, decimal_pos=1 if isinstance(value, float) else None, use_l10n=True,
-                                 force_grouping=True)
+    return formats.number_format(
+        value, decimal_pos=1 if isinstance(value, float) else None, use_l10n=True, force_grouping=True
+    )

@@ -1,6 +1,6 @@
 from django.urls import reverse
 
-from accounts.models import Role
+from core.roles import Role
 
 
 def test_each_role_has_its_own_home(login, doctor_a, officer_hanoi, ministry_editor):

@@ -2,7 +2,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from accounts.models import AuditEvent, Role, User
+from accounts.models import AuditEvent, User
+from core.roles import Role
 
 
 def test_doctor_gets_403_on_staff_pages(login, doctor_a):
@@ -39,8 +40,13 @@ def test_province_officer_cannot_create_facility_admin_in_another_province(login
     client = login(officer_hanoi)
     response = client.post(
         reverse("staff-create"),
-        {"full_name": "Ngô Văn C", "username": "fa_other", "email": "fa_other@test.invalid",
-         "role": Role.FACILITY_ADMIN, "facility": facility_b.pk},
+        {
+            "full_name": "Ngô Văn C",
+            "username": "fa_other",
+            "email": "fa_other@test.invalid",
+            "role": Role.FACILITY_ADMIN,
+            "facility": facility_b.pk,
+        },
     )
     assert response.status_code == 200
     assert not User.objects.filter(username="fa_other").exists()
@@ -53,8 +59,13 @@ def test_province_officer_creates_facility_admin_and_a_set_password_mail_is_sent
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("staff-create"),
-            {"full_name": "Đỗ Thị Hoa", "username": "fa_new", "email": "fa_new@test.invalid",
-             "role": Role.FACILITY_ADMIN, "facility": facility_a.pk},
+            {
+                "full_name": "Đỗ Thị Hoa",
+                "username": "fa_new",
+                "email": "fa_new@test.invalid",
+                "role": Role.FACILITY_ADMIN,
+                "facility": facility_a.pk,
+            },
         )
     created = User.objects.get(username="fa_new")
     assert response.status_code == 302
@@ -69,8 +80,13 @@ def test_facility_admin_creates_doctor_only_at_their_facility(login, facility_ad
     client = login(facility_admin_a)
     client.post(
         reverse("staff-create"),
-        {"full_name": "Bùi Văn D", "username": "doc_new", "email": "doc_new@test.invalid", "role": Role.DOCTOR,
-         "facility": facility_b.pk},
+        {
+            "full_name": "Bùi Văn D",
+            "username": "doc_new",
+            "email": "doc_new@test.invalid",
+            "role": Role.DOCTOR,
+            "facility": facility_b.pk,
+        },
     )
     created = User.objects.get(username="doc_new")
     assert created.facility == facility_admin_a.facility

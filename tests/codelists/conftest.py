@@ -57,7 +57,7 @@ def icd_v3(icd, icd_v2):
 
 @pytest.fixture
 def second_admin(db):
-    from accounts.models import Role
+    from core.roles import Role
     from tests import factories as f
 
     return f.ministry(Role.MINISTRY_ADMIN, username="ministry_admin_2")

@@ -1,10 +1,19 @@
 """Build code systems and versions for tests (generated codes, small lists)."""
 
+import json
 from datetime import date
 
 from django.utils import timezone
 
+from codelists.loading import SEED_DIR
 from codelists.models import CodeSystem, CodeSystemVersion, Concept, VersionStatus, concept_search_text
+
+# The code groups each list ships with (ICD-10: chronic conditions, recorded allergies).
+SHIPPED_GROUPS = {
+    spec["key"]: spec["groups"]
+    for spec in json.loads((SEED_DIR / "systems.json").read_text(encoding="utf-8"))
+    if spec.get("groups")
+}
 
 
 def system(key: str = "icd10", **kw) -> CodeSystem:
@@ -14,6 +23,7 @@ def system(key: str = "icd10", **kw) -> CodeSystem:
         "canonical_url": f"https://terminology.test/CodeSystem/{key}",
         "legal_basis": "QĐ thử nghiệm",
         "max_code_length": 10,
+        "groups": SHIPPED_GROUPS.get(key, {}),
     }
     defaults.update(kw)
     obj, _ = CodeSystem.objects.get_or_create(key=key, defaults=defaults)

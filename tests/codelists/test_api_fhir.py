@@ -46,9 +46,14 @@ def test_validate_code_uses_the_date(client, icd_v2):
 
 
 def test_validate_code_by_post_parameters(client, icd_v2):
-    body = {"resourceType": "Parameters", "parameter": [
-        {"name": "url", "valueUri": URL}, {"name": "code", "valueCode": "J18.9"},
-        {"name": "date", "valueDate": "2026-02-01"}]}
+    body = {
+        "resourceType": "Parameters",
+        "parameter": [
+            {"name": "url", "valueUri": URL},
+            {"name": "code", "valueCode": "J18.9"},
+            {"name": "date", "valueDate": "2026-02-01"},
+        ],
+    }
     r = client.post("/fhir/CodeSystem/$validate-code", body, content_type="application/fhir+json")
     assert _params(r)["display"].valueString == "Viêm phổi, không đặc hiệu"
 

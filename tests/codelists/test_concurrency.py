@@ -17,7 +17,7 @@ from tests.codelists import factories as cf
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_second_concurrent_save_gets_a_conflict_with_both_values():
-    from accounts.models import Role
+    from core.roles import Role
 
     editor_1 = f.ministry(Role.MINISTRY_EDITOR, username="editor_1")
     editor_2 = f.ministry(Role.MINISTRY_EDITOR, username="editor_2")
@@ -39,7 +39,9 @@ def test_second_concurrent_save_gets_a_conflict_with_both_values():
                     second_started.set()
                 try:
                     services.concept_edit(
-                        concept=concept, acting_user=user, expected_revision=1,
+                        concept=concept,
+                        acting_user=user,
+                        expected_revision=1,
                         fields=services.ConceptFields(display_vi=display),
                     )
                     outcome[name] = "saved"
@@ -74,11 +76,16 @@ def test_second_concurrent_save_gets_a_conflict_with_both_values():
 
 
 def test_stale_form_shows_both_values_on_the_page(client, login, labs, ministry_editor, ministry_admin):
-    draft = services.draft_start(system=labs.system, acting_user=ministry_admin, label="nháp",
-                                 effective_from=date(2026, 1, 1))
+    draft = services.draft_start(
+        system=labs.system, acting_user=ministry_admin, label="nháp", effective_from=date(2026, 1, 1)
+    )
     glu = draft.concepts.get(code="GLU")
-    services.concept_edit(concept=glu, acting_user=ministry_admin, expected_revision=1,
-                          fields=services.ConceptFields(display_vi="Glucose của quản trị", properties=glu.properties))
+    services.concept_edit(
+        concept=glu,
+        acting_user=ministry_admin,
+        expected_revision=1,
+        fields=services.ConceptFields(display_vi="Glucose của quản trị", properties=glu.properties),
+    )
     c = login(ministry_editor)
     url = f"/codelists/lab-indicator/versions/{draft.pk}/concepts/GLU/"
     r = c.post(url, {"display_vi": "Glucose của biên tập", "active": "on", "properties": "{}", "revision": "1"})

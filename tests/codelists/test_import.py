@@ -18,8 +18,9 @@ HEADER = "code,display_vi,display_en,parent_code,active,properties\n"
 
 @pytest.fixture
 def draft(labs, ministry_editor):
-    return services.draft_start(system=labs.system, acting_user=ministry_editor, label="nháp",
-                                effective_from=date(2026, 1, 1))
+    return services.draft_start(
+        system=labs.system, acting_user=ministry_editor, label="nháp", effective_from=date(2026, 1, 1)
+    )
 
 
 def _snapshot(version):
@@ -33,14 +34,23 @@ def _preview(draft, user, text: str | bytes, name="list.csv"):
 
 def test_preview_counts_new_changed_unchanged_and_changes_nothing(draft, ministry_editor):
     before = _snapshot(draft)
-    job = _preview(draft, ministry_editor, HEADER + (
-        'GLU,Glucose,,,1,"{""unit"": ""mmol/L"", ""ref_low"": 3.9, ""ref_high"": 6.4}"\n'
-        'URE,Ure máu,,,1,"{""unit"": ""mmol/L""}"\n'
-        'HBA1C,HbA1c,,,1,"{""unit"": ""%""}"\n'
-    ))
+    job = _preview(
+        draft,
+        ministry_editor,
+        HEADER
+        + (
+            'GLU,Glucose,,,1,"{""unit"": ""mmol/L"", ""ref_low"": 3.9, ""ref_high"": 6.4}"\n'
+            'URE,Ure máu,,,1,"{""unit"": ""mmol/L""}"\n'
+            'HBA1C,HbA1c,,,1,"{""unit"": ""%""}"\n'
+        ),
+    )
     assert job.status == ImportJob.Status.PREVIEWED
     assert {k: job.summary[k] for k in ("new", "changed", "unchanged", "invalid")} == {
-        "new": 1, "changed": 1, "unchanged": 1, "invalid": 0}
+        "new": 1,
+        "changed": 1,
+        "unchanged": 1,
+        "invalid": 0,
+    }
     assert job.summary["changes"]["URE"]["display_vi"] == ["Ure", "Ure máu"]
     assert _snapshot(draft) == before
 
@@ -91,8 +101,11 @@ def test_one_bad_row_blocks_the_whole_file(draft, ministry_editor):
     [
         ("mã,tên\nGLU,Glucose\n", "x.csv", "Sai cột"),
         ("code,display_vi,colour\nGLU,Glucose,red\n", "x.csv", "cột không hợp lệ: colour"),
-        ("Mã,Tên bệnh\n".encode("cp1258", errors="replace") + "GLU,Glucôzơ\n".encode("cp1258"), "x.csv",
-         "không được mã hóa UTF-8"),
+        (
+            "Mã,Tên bệnh\n".encode("cp1258", errors="replace") + "GLU,Glucôzơ\n".encode("cp1258"),
+            "x.csv",
+            "không được mã hóa UTF-8",
+        ),
         (b"", "x.csv", "Tệp rỗng"),
         (b"PK\x03\x04 not really", "x.xlsx", "Excel"),
         ("code,display_vi\n", "x.csv", "không có dữ liệu"),
@@ -128,8 +141,9 @@ def test_xlsx_import_and_export_round_trip(draft, ministry_editor):
 
 def test_draft_changed_after_preview_needs_a_new_preview(draft, ministry_editor):
     job = _preview(draft, ministry_editor, HEADER + "URE,Ure máu,,,1,{}\n")
-    services.concept_add(version=draft, acting_user=ministry_editor, code="NEW",
-                         fields=services.ConceptFields(display_vi="Mới"))
+    services.concept_add(
+        version=draft, acting_user=ministry_editor, code="NEW", fields=services.ConceptFields(display_vi="Mới")
+    )
     with pytest.raises(ValidationError, match="đã thay đổi sau khi xem trước"):
         imports.import_apply(job=job, acting_user=ministry_editor)
 

@@ -44,10 +44,12 @@ def test_compare_page_and_csv(client, login, icd_v2, icd_v1, ministry_editor):
 
 
 def test_history_page_lists_changes(client, login, labs, ministry_editor):
-    draft = services.draft_start(system=labs.system, acting_user=ministry_editor, label="nháp",
-                                 effective_from=date(2026, 1, 1))
-    services.concept_add(version=draft, acting_user=ministry_editor, code="HBA1C",
-                         fields=services.ConceptFields(display_vi="HbA1c"))
+    draft = services.draft_start(
+        system=labs.system, acting_user=ministry_editor, label="nháp", effective_from=date(2026, 1, 1)
+    )
+    services.concept_add(
+        version=draft, acting_user=ministry_editor, code="HBA1C", fields=services.ConceptFields(display_vi="HbA1c")
+    )
     r = login(ministry_editor).get("/codelists/lab-indicator/history/", {"code": "HBA1C"})
     assert r.status_code == 200 and "HBA1C" in r.content.decode()
     assert len(r.context["page"].object_list) == 1

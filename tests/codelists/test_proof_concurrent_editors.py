@@ -60,7 +60,7 @@ def test_r6_twenty_concurrent_editors_retrying_in_parallel_lose_no_update(proof)
 def _twenty_editors(proof, *, contended_retries: bool):
     from datetime import date
 
-    from accounts.models import Role
+    from core.roles import Role
 
     retries = "retry all together, round after round" if contended_retries else "retry one after another"
     row = proof.row(
@@ -70,8 +70,9 @@ def _twenty_editors(proof, *, contended_retries: bool):
     )
     admin = f.ministry(Role.MINISTRY_ADMIN, username="r6_admin")
     system = cf.system("lab-indicator", max_code_length=10)
-    published = cf.version(system, "2020", [("GLU", "Glucose", True, {"unit": "mmol/L"})],
-                           effective_from=date(2020, 1, 1))
+    published = cf.version(
+        system, "2020", [("GLU", "Glucose", True, {"unit": "mmol/L"})], effective_from=date(2020, 1, 1)
+    )
     draft = services.draft_start(system=system, acting_user=admin, label="2026", effective_from=date(2026, 1, 1))
     assert published.pk != draft.pk
     concept = draft.concepts.get(code="GLU")

@@ -12,9 +12,7 @@ ON_2026 = date(2026, 6, 1)
 
 def test_active_code_in_force_is_ok(icd_v2):
     check = code_validate("icd10", "A00", ON_2026)
-    assert check == CodeCheck(
-        "A00", True, None, check.concept_id, "Bệnh tả", {"sex": "", "not_main_diagnosis": False}
-    )
+    assert check == CodeCheck("A00", True, None, check.concept_id, "Bệnh tả", {"sex": "", "not_main_diagnosis": False})
     assert check.concept_id == icd_v2.concepts.get(code="A00").pk
 
 

@@ -51,8 +51,9 @@ def test_version_in_review_cannot_be_edited(labs, ministry_editor):
     draft = _draft(labs, ministry_editor)
     services.version_submit(version=draft, acting_user=ministry_editor)
     with pytest.raises(ValidationError, match="Chỉ sửa được bản nháp"):
-        services.concept_add(version=draft, acting_user=ministry_editor, code="NEW",
-                             fields=services.ConceptFields(display_vi="Mới"))
+        services.concept_add(
+            version=draft, acting_user=ministry_editor, code="NEW", fields=services.ConceptFields(display_vi="Mới")
+        )
 
 
 def test_send_back_needs_a_comment_and_reopens_the_draft(labs, ministry_editor, ministry_admin):
@@ -67,8 +68,12 @@ def test_send_back_needs_a_comment_and_reopens_the_draft(labs, ministry_editor, 
 
 def test_publish_retires_the_previous_version_and_moves_validation(labs, ministry_editor, ministry_admin):
     draft = _draft(labs, ministry_editor)
-    services.concept_add(version=draft, acting_user=ministry_editor, code="HBA1C",
-                         fields=services.ConceptFields(display_vi="HbA1c", properties={"unit": "%"}))
+    services.concept_add(
+        version=draft,
+        acting_user=ministry_editor,
+        code="HBA1C",
+        fields=services.ConceptFields(display_vi="HbA1c", properties={"unit": "%"}),
+    )
     services.version_submit(version=draft, acting_user=ministry_editor)
     services.version_publish(version=draft, acting_user=ministry_admin)
     labs.refresh_from_db()
@@ -78,8 +83,9 @@ def test_publish_retires_the_previous_version_and_moves_validation(labs, ministr
 
 
 def test_publication_date_must_follow_the_current_version(labs, ministry_editor, ministry_admin):
-    draft = services.draft_start(system=labs.system, acting_user=ministry_editor, label="old",
-                                 effective_from=date(2019, 1, 1))
+    draft = services.draft_start(
+        system=labs.system, acting_user=ministry_editor, label="old", effective_from=date(2019, 1, 1)
+    )
     services.version_submit(version=draft, acting_user=ministry_editor)
     with pytest.raises(ValidationError):
         services.version_publish(version=draft, acting_user=ministry_admin)
@@ -89,8 +95,12 @@ def test_publication_date_must_follow_the_current_version(labs, ministry_editor,
 def test_history_records_who_changed_what(labs, ministry_editor, ministry_admin):
     draft = _draft(labs, ministry_editor)
     glu = draft.concepts.get(code="GLU")
-    services.concept_edit(concept=glu, acting_user=ministry_editor, expected_revision=1,
-                          fields=services.ConceptFields(display_vi="Glucose máu", properties=glu.properties))
+    services.concept_edit(
+        concept=glu,
+        acting_user=ministry_editor,
+        expected_revision=1,
+        fields=services.ConceptFields(display_vi="Glucose máu", properties=glu.properties),
+    )
     entry = ChangeLogEntry.objects.get(action=ChangeAction.CONCEPT_EDIT)
     assert entry.actor == ministry_editor and entry.code == "GLU"
     assert entry.before == {"display_vi": "Glucose"} and entry.after == {"display_vi": "Glucose máu"}
@@ -103,8 +113,16 @@ def test_edit_review_publish_then_lookup_through_the_pages(client, login, labs, 
     draft = CodeSystemVersion.objects.get(label="QĐ thử 2026")
     assert r.status_code == 302 and r["Location"] == draft.get_absolute_url()
     base = f"/codelists/lab-indicator/versions/{draft.pk}/"
-    r = c.post(base + "concepts/new/", {"code": "HBA1C", "display_vi": "HbA1c", "display_en": "Haemoglobin A1c",
-                                        "active": "on", "properties": '{"unit": "%", "ref_high": 6.4}'})
+    r = c.post(
+        base + "concepts/new/",
+        {
+            "code": "HBA1C",
+            "display_vi": "HbA1c",
+            "display_en": "Haemoglobin A1c",
+            "active": "on",
+            "properties": '{"unit": "%", "ref_high": 6.4}',
+        },
+    )
     assert r.status_code == 302
     assert c.post(base + "submit/").status_code == 302
     c.logout()
@@ -115,8 +133,7 @@ def test_edit_review_publish_then_lookup_through_the_pages(client, login, labs, 
     draft.refresh_from_db()
     assert draft.status == VersionStatus.PUBLISHED and draft.published_by == second_admin
     c.logout()
-    r = c.get("/fhir/CodeSystem/$lookup", {"system": labs.system.canonical_url, "code": "HBA1C",
-                                           "date": "2026-03-01"})
+    r = c.get("/fhir/CodeSystem/$lookup", {"system": labs.system.canonical_url, "code": "HBA1C", "date": "2026-03-01"})
     assert r.status_code == 200 and r["Content-Type"].startswith("application/fhir+json")
     params = Parameters.model_validate_json(r.content)
     values = {p.name: p for p in params.parameter}

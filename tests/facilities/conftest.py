@@ -15,14 +15,16 @@ from tests import factories as f
 
 @pytest.fixture
 def pending_hanoi(db):
-    return f.FacilityFactory(code="01050", name="Phòng khám Đa khoa Chờ Duyệt", province=f.province("01"),
-                             status=FacilityStatus.PENDING)
+    return f.FacilityFactory(
+        code="01050", name="Phòng khám Đa khoa Chờ Duyệt", province=f.province("01"), status=FacilityStatus.PENDING
+    )
 
 
 @pytest.fixture
 def pending_hcm(db):
-    return f.FacilityFactory(code="79050", name="Phòng khám Chờ Duyệt HCM", province=f.province("79"),
-                             status=FacilityStatus.PENDING)
+    return f.FacilityFactory(
+        code="79050", name="Phòng khám Chờ Duyệt HCM", province=f.province("79"), status=FacilityStatus.PENDING
+    )
 
 
 @pytest.fixture
@@ -41,15 +43,18 @@ def approved_b(facility_b):
     return facility_b
 
 
-def make_certificate_pem(*, common_name: str = "Bệnh viện Thử nghiệm A", days: int = 365,
-                         start_days_ago: int = 1) -> bytes:
+def make_certificate_pem(
+    *, common_name: str = "Bệnh viện Thử nghiệm A", days: int = 365, start_days_ago: int = 1
+) -> bytes:
     """A self-signed test certificate (generated, never a real CA)."""
     key = ec.generate_private_key(ec.SECP256R1())
-    name = x509.Name([
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test CA (generated)"),
-        x509.NameAttribute(NameOID.COMMON_NAME, common_name),
-    ])
+    name = x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test CA (generated)"),
+            x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+        ]
+    )
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()

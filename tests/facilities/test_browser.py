@@ -53,8 +53,9 @@ def sign_in(page, base_url, user):
     assert "/accounts/" not in page.url, page.content()[:2000]
 
 
-def test_officer_approves_and_facility_admin_sees_key_once(live_server, browser, officer_hanoi, pending_hanoi,
-                                                           facility_admin_a, approved_a):
+def test_officer_approves_and_facility_admin_sees_key_once(
+    live_server, browser, officer_hanoi, pending_hanoi, facility_admin_a, approved_a
+):
     officer_page = browser.new_context(locale="vi-VN").new_page()
     sign_in(officer_page, live_server.url, officer_hanoi)
     officer_page.goto(f"{live_server.url}/facilities/queue/")

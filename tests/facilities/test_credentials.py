@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
+from core.authentication import FacilityApiKeyAuthentication, FacilityPrincipal, IsFacilityClient
 from facilities import credentials
-from facilities.authentication import FacilityApiKeyAuthentication, FacilityPrincipal, IsFacilityClient
 from facilities.models import FacilityApiKey, FacilityCertificate
 
 from .conftest import make_certificate_pem
@@ -27,8 +27,14 @@ class Probe(APIView):
 
     def get(self, request):
         assert isinstance(request.user, FacilityPrincipal)
-        return Response({"facility": request.user.facility.code, "role": request.user.role,
-                         "key": request.auth.prefix, "authenticated": request.user.is_authenticated})
+        return Response(
+            {
+                "facility": request.user.facility.code,
+                "role": request.user.role,
+                "key": request.auth.prefix,
+                "authenticated": request.user.is_authenticated,
+            }
+        )
 
 
 def call(key=None, header=None):
@@ -136,6 +142,7 @@ def test_command_refuses_unknown_facility(db):
 
 # --- certificates -------------------------------------------------------------------------
 
+
 def test_certificate_facts_are_parsed(facility_a, certificate_pem):
     cert = credentials.certificate_add(facility=facility_a, pem=certificate_pem, acting_user=None)
     assert "CN=Bệnh viện Thử nghiệm A" in cert.subject and cert.issuer == cert.subject
@@ -144,12 +151,15 @@ def test_certificate_facts_are_parsed(facility_a, certificate_pem):
     assert cert.pem.startswith("-----BEGIN CERTIFICATE-----")
 
 
-@pytest.mark.parametrize("garbage, code", [
-    (b"hello", "pem_invalid"),
-    (b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "pem_invalid"),
-    (b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "pem_has_private_key"),
-    (b"\x00\xff" * 10, "pem_invalid"),
-])
+@pytest.mark.parametrize(
+    "garbage, code",
+    [
+        (b"hello", "pem_invalid"),
+        (b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "pem_invalid"),
+        (b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", "pem_has_private_key"),
+        (b"\x00\xff" * 10, "pem_invalid"),
+    ],
+)
 def test_garbage_pem_is_refused_with_a_reason(facility_a, garbage, code):
     with pytest.raises(ValidationError) as exc:
         credentials.certificate_add(facility=facility_a, pem=garbage, acting_user=None)
@@ -158,8 +168,9 @@ def test_garbage_pem_is_refused_with_a_reason(facility_a, garbage, code):
 
 
 def test_several_certificates_and_revoked_ones_kept_for_old_data(facility_a):
-    old = credentials.certificate_add(facility=facility_a, pem=make_certificate_pem(days=30, start_days_ago=60),
-                                      acting_user=None)
+    old = credentials.certificate_add(
+        facility=facility_a, pem=make_certificate_pem(days=30, start_days_ago=60), acting_user=None
+    )
     current = credentials.certificate_add(facility=facility_a, pem=make_certificate_pem(), acting_user=None)
     assert old.is_expired and not current.is_expired
     credentials.certificate_revoke(certificate=current, acting_user=None, reason="Lộ khóa")
@@ -187,6 +198,7 @@ def test_cert_command_adds_and_rejects(facility_a, certificate_pem, tmp_path, ca
 
 
 # --- pages --------------------------------------------------------------------------------
+
 
 def test_key_is_shown_once_on_the_page(login, facility_admin_a, facility_a):
     client = login(facility_admin_a)

@@ -74,12 +74,15 @@ def test_xlsx_with_numeric_code_imports(db):
     assert Facility.objects.get(code="01201").level == "commune_station"
 
 
-@pytest.mark.parametrize("content, name", [
-    (b"", "f.csv"),
-    (b"just,some\nother,columns\n", "f.csv"),
-    (b"PK\x03\x04 broken zip", "f.xlsx"),
-    (b"code,name,province\n", "f.pdf"),
-])
+@pytest.mark.parametrize(
+    "content, name",
+    [
+        (b"", "f.csv"),
+        (b"just,some\nother,columns\n", "f.csv"),
+        (b"PK\x03\x04 broken zip", "f.xlsx"),
+        (b"code,name,province\n", "f.pdf"),
+    ],
+)
 def test_unreadable_files_are_refused_with_reason(db, content, name):
     from django.core.exceptions import ValidationError
 
@@ -133,10 +136,11 @@ def test_command_bad_file_exits_with_errors(db, tmp_path):
 
 # --- export ----------------------------------------------------------------------------
 
+
 @pytest.fixture
 def formula_facility(facility_a):
     Facility.objects.filter(pk=facility_a.pk).update(
-        name="=HYPERLINK(\"http://x\")", address="+84 đường", contact_name="-1+1", contact_phone="@SUM(A1)"
+        name='=HYPERLINK("http://x")', address="+84 đường", contact_name="-1+1", contact_phone="@SUM(A1)"
     )
     return facility_a
 
@@ -172,4 +176,4 @@ def test_exported_file_imports_back_unchanged(login, ministry_admin, formula_fac
     report = facility_import(acting_user=None, content=body, file_name="back.csv", dry_run=False)
     assert report.ok, report.problems
     formula_facility.refresh_from_db()
-    assert formula_facility.name == "=HYPERLINK(\"http://x\")"
+    assert formula_facility.name == '=HYPERLINK("http://x")'

@@ -15,8 +15,9 @@ S = FacilityStatus
 
 
 def _register(user, code="01060", **kw):
-    return services.facility_register(acting_user=user, code=code, province=f.province("01"),
-                                      name="Phòng khám Đăng Ký", **kw)
+    return services.facility_register(
+        acting_user=user, code=code, province=f.province("01"), name="Phòng khám Đăng Ký", **kw
+    )
 
 
 def test_facility_admin_registers_pending_with_history(facility_admin_a):
@@ -45,8 +46,9 @@ def test_code_prefix_must_belong_to_province(officer_hanoi):
 
 def test_old_province_prefix_is_accepted_for_merged_province(db):
     officer = f.province_officer("31", username="officer_haiphong")
-    facility = services.facility_register(acting_user=officer, code="30001", province=f.province("31"),
-                                          name="Trạm Y tế cũ Hải Dương")
+    facility = services.facility_register(
+        acting_user=officer, code="30001", province=f.province("31"), name="Trạm Y tế cũ Hải Dương"
+    )
     assert facility.province.code == "31"
 
 
@@ -76,8 +78,9 @@ def test_reject_needs_reason(officer_hanoi, pending_hanoi):
 
 def test_corrected_rejected_registration_goes_back_to_pending(officer_hanoi, pending_hanoi):
     services.facility_reject(acting_user=officer_hanoi, facility=pending_hanoi, reason="Sai địa chỉ")
-    facility = services.facility_profile_update(acting_user=officer_hanoi, facility=pending_hanoi,
-                                                address="Số 1 đường Mới")
+    facility = services.facility_profile_update(
+        acting_user=officer_hanoi, facility=pending_hanoi, address="Số 1 đường Mới"
+    )
     assert facility.status == S.PENDING
     assert list(facility.status_changes.values_list("to_status", flat=True))[:2] == [S.PENDING, S.REJECTED]
 
@@ -116,16 +119,17 @@ def test_suspend_and_reinstate_returns_to_connected(officer_hanoi, approved_a):
     facility_connection_event_record(facility=approved_a, accepted=True)
     with pytest.raises(ValidationError):
         services.facility_transition(acting_user=officer_hanoi, facility=approved_a, action="suspend")
-    services.facility_transition(acting_user=officer_hanoi, facility=approved_a, action="suspend",
-                                 reason="Dữ liệu sai")
+    services.facility_transition(acting_user=officer_hanoi, facility=approved_a, action="suspend", reason="Dữ liệu sai")
     facility = services.facility_transition(acting_user=officer_hanoi, facility=approved_a, action="reinstate")
     assert facility.status == S.CONNECTED
 
 
 def test_reinstate_without_data_returns_to_approved(officer_hanoi, approved_a):
     services.facility_transition(acting_user=officer_hanoi, facility=approved_a, action="suspend", reason="x")
-    assert services.facility_transition(acting_user=officer_hanoi, facility=approved_a,
-                                        action="reinstate").status == S.APPROVED
+    assert (
+        services.facility_transition(acting_user=officer_hanoi, facility=approved_a, action="reinstate").status
+        == S.APPROVED
+    )
 
 
 def test_closed_is_final(officer_hanoi, approved_a):
@@ -156,8 +160,11 @@ def test_daily_counts_add_up_per_local_day(approved_a):
     facility_connection_event_record(facility=approved_a, at=base + dt.timedelta(minutes=40), accepted=True)
     facility_connection_event_record(facility=approved_a, at=base + dt.timedelta(minutes=50), kind="contact")
     days = {r.day: r for r in FacilityDailyHealth.objects.filter(facility=approved_a)}
-    assert (days[dt.date(2025, 8, 1)].received, days[dt.date(2025, 8, 1)].accepted,
-            days[dt.date(2025, 8, 1)].rejected) == (2, 1, 1)
+    assert (
+        days[dt.date(2025, 8, 1)].received,
+        days[dt.date(2025, 8, 1)].accepted,
+        days[dt.date(2025, 8, 1)].rejected,
+    ) == (2, 1, 1)
     assert (days[dt.date(2025, 8, 2)].received, days[dt.date(2025, 8, 2)].accepted) == (1, 1)
     approved_a.refresh_from_db()
     assert approved_a.last_contact_at == base + dt.timedelta(minutes=50)
@@ -201,8 +208,7 @@ def test_concurrent_events_lose_no_count():
 
     from django.db import connection
 
-    facility = f.FacilityFactory(code="01070", province=f.province("01"), status=S.APPROVED,
-                                 approved_at=timezone.now())
+    facility = f.FacilityFactory(code="01070", province=f.province("01"), status=S.APPROVED, approved_at=timezone.now())
     at = timezone.now()
     errors = []
 

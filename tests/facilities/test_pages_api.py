@@ -20,9 +20,15 @@ S = FacilityStatus
 def many_hanoi(db):
     levels = ["commune_station", "private_clinic", "provincial"]
     for i in range(30):
-        f.FacilityFactory(code=f"01{200 + i:03d}", name=f"Phòng khám Đa khoa Hòa Bình {i}", province=f.province("01"),
-                          level=levels[i % 3], ownership="private" if i % 2 else "public",
-                          status=S.APPROVED, approved_at=timezone.now())
+        f.FacilityFactory(
+            code=f"01{200 + i:03d}",
+            name=f"Phòng khám Đa khoa Hòa Bình {i}",
+            province=f.province("01"),
+            level=levels[i % 3],
+            ownership="private" if i % 2 else "public",
+            status=S.APPROVED,
+            approved_at=timezone.now(),
+        )
 
 
 def codes(response):
@@ -77,8 +83,9 @@ def test_search_uses_trigram_index(many_hanoi):
     assert "facility_search_trgm" in plan
 
 
-def test_detail_shows_history_chart_and_credentials(login, officer_hanoi, approved_a, certificate_pem,
-                                                    django_assert_max_num_queries):
+def test_detail_shows_history_chart_and_credentials(
+    login, officer_hanoi, approved_a, certificate_pem, django_assert_max_num_queries
+):
     credentials.api_key_create(facility=approved_a, name="HIS chính", acting_user=None)
     credentials.certificate_add(facility=approved_a, pem=certificate_pem, acting_user=None)
     facility_connection_event_record(facility=approved_a, accepted=True)
@@ -110,10 +117,18 @@ def test_reject_without_reason_shows_message(login, officer_hanoi, pending_hanoi
 
 def test_facility_admin_registers_through_page(login, facility_admin_a):
     client = login(facility_admin_a)
-    response = client.post(reverse("facility-register"), {
-        "code": "01090", "province": facility_admin_a.province_id, "name": "Phòng khám Mới", "ownership": "private",
-        "level": "private_clinic", "has_insurance_contract": "on", "contact_email": "",
-    })
+    response = client.post(
+        reverse("facility-register"),
+        {
+            "code": "01090",
+            "province": facility_admin_a.province_id,
+            "name": "Phòng khám Mới",
+            "ownership": "private",
+            "level": "private_clinic",
+            "has_insurance_contract": "on",
+            "contact_email": "",
+        },
+    )
     assert response.status_code == 302
     facility = Facility.objects.get(code="01090")
     assert facility.status == S.PENDING and facility.has_insurance_contract
@@ -127,15 +142,22 @@ def test_register_form_shows_errors_accessibly(login, officer_hanoi):
 
 def test_facility_admin_edits_profile(login, facility_admin_a, facility_a):
     client = login(facility_admin_a)
-    response = client.post(reverse("facility-edit", args=[facility_a.code]), {
-        "name": facility_a.name, "ownership": "public", "level": "provincial", "address": "Số 9 đường Mới",
-    })
+    response = client.post(
+        reverse("facility-edit", args=[facility_a.code]),
+        {
+            "name": facility_a.name,
+            "ownership": "public",
+            "level": "provincial",
+            "address": "Số 9 đường Mới",
+        },
+    )
     assert response.status_code == 302
     facility_a.refresh_from_db()
     assert facility_a.address == "Số 9 đường Mới" and facility_a.level == "provincial"
 
 
 # --- API -------------------------------------------------------------------------------
+
 
 def test_api_list_filters_and_pages(login, ministry_admin, many_hanoi, facility_b):
     client = login(ministry_admin)
@@ -156,8 +178,9 @@ def test_api_needs_staff(client, facility_a):
 
 
 def test_fhir_organization_and_location_parse(login, officer_hanoi, approved_a):
-    Facility.objects.filter(pk=approved_a.pk).update(latitude="21.028500", longitude="105.854200",
-                                                     contact_phone="0241234567", commune="Phường Hoàn Kiếm")
+    Facility.objects.filter(pk=approved_a.pk).update(
+        latitude="21.028500", longitude="105.854200", contact_phone="0241234567", commune="Phường Hoàn Kiếm"
+    )
     client = login(officer_hanoi)
     org = client.get(f"/fhir/Organization/{approved_a.code}")
     assert org["Content-Type"].startswith("application/fhir+json")
@@ -185,6 +208,7 @@ def test_fhir_suspended_location_status(login, ministry_admin, approved_a):
 
 
 # --- demo data -----------------------------------------------------------------------------
+
 
 def test_demo_command_is_idempotent_and_covers_everything(db):
     call_command("facilities_demo")

@@ -102,9 +102,16 @@ def test_export_leaves_out_other_province(hanoi, facility_a, facility_b):
 def test_register_in_other_province_refused(hanoi, officer_hanoi):
     from tests import factories as f
 
-    response = hanoi.post(reverse("facility-register"), {
-        "code": "79111", "province": f.province("79").pk, "name": "Lạc tỉnh", "ownership": "public", "level": "other",
-    })
+    response = hanoi.post(
+        reverse("facility-register"),
+        {
+            "code": "79111",
+            "province": f.province("79").pk,
+            "name": "Lạc tỉnh",
+            "ownership": "public",
+            "level": "other",
+        },
+    )
     assert response.status_code == 200  # form redisplayed with the error
     from facilities.models import Facility
 
@@ -142,6 +149,7 @@ def test_fhir_read_of_other_province_is_404(hanoi, facility_b, resource):
 
 
 # --- role checks on facilities the actor can see ---------------------------------------
+
 
 def test_ministry_sees_all_but_cannot_decide(login, ministry_admin, pending_hanoi, pending_hcm):
     client = login(ministry_admin)

@@ -2,4 +2,4 @@
 intake fixtures (test PKI, signed envelopes, facility software)."""
 
 from tests.healthbook.conftest import card_codelists, import_file  # noqa: F401 — fixtures
-from tests.intake.conftest import intake_codelists, pki, sender, signed, spec, today, unsigned, visits  # noqa: F401
+from tests.healthbook.intake.conftest import intake_codelists, pki, sender, signed, spec, today, unsigned, visits  # noqa: F401

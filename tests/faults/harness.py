@@ -62,6 +62,7 @@ def kill_group(proc: subprocess.Popen | None, sig: int = signal.SIGKILL) -> None
 
 # --- Redis ---------------------------------------------------------------------------------------
 
+
 @dataclass
 class RedisServer:
     """A redis-server of our own: `aof` → appendonly with fsync on every write; else no persistence."""
@@ -78,10 +79,21 @@ class RedisServer:
     def start(self) -> RedisServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         persistence = ["--appendonly", "yes", "--appendfsync", "always"] if self.aof else ["--appendonly", "no"]
-        cmd = ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--dir", str(self.workdir),
-               "--save", "", *persistence, "--logfile", str(self.workdir / "redis.log")]
-        self.proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL,
-                                     stderr=subprocess.DEVNULL)
+        cmd = [
+            "redis-server",
+            "--port",
+            str(self.port),
+            "--bind",
+            "127.0.0.1",
+            "--dir",
+            str(self.workdir),
+            "--save",
+            "",
+            *persistence,
+            "--logfile",
+            str(self.workdir / "redis.log"),
+        ]
+        self.proc = subprocess.Popen(cmd, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         wait_for(lambda: port_open(self.port), 10, f"redis-server on port {self.port}")
         return self
 
@@ -94,6 +106,7 @@ class RedisServer:
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------
+
 
 def pg_bin_dir() -> Path | None:
     for d in PG_BIN_DIRS:
@@ -143,8 +156,15 @@ class PgCluster:
                 os.setgid(user.pw_gid)
                 os.setuid(user.pw_uid)
 
-        return subprocess.run([str(self.bindir / args[0]), *args[1:]], preexec_fn=demote, check=check,
-                              capture_output=True, text=True, timeout=timeout, cwd="/")
+        return subprocess.run(
+            [str(self.bindir / args[0]), *args[1:]],
+            preexec_fn=demote,
+            check=check,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd="/",
+        )
 
     @property
     def base(self) -> Path:
@@ -160,10 +180,22 @@ class PgCluster:
         if user is not None:
             os.chown(base, user.pw_uid, user.pw_gid)
         self.datadir = base / "data"
-        self._run("initdb", "-D", str(self.datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                  "--locale=C.UTF-8", "--no-sync")
-        conf = (f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{base}'\n"
-                "fsync = on\nsynchronous_commit = on\nmax_connections = 60\nshared_buffers = 64MB\n")
+        self._run(
+            "initdb",
+            "-D",
+            str(self.datadir),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+            "--no-sync",
+        )
+        conf = (
+            f"\nport = {self.port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{base}'\n"
+            "fsync = on\nsynchronous_commit = on\nmax_connections = 60\nshared_buffers = 64MB\n"
+        )
         with open(self.datadir / "postgresql.conf", "a") as fh:
             fh.write(conf)
         return self
@@ -176,8 +208,19 @@ class PgCluster:
         self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "-w", "stop")
 
     def restart_immediate(self) -> None:
-        self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "-w", "-t", "60",
-                  "-l", str(self.base / "server.log"), "restart")
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.datadir),
+            "-m",
+            "immediate",
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(self.base / "server.log"),
+            "restart",
+        )
 
     def postmaster_pid(self) -> int | None:
         pidfile = self.datadir / "postmaster.pid"
@@ -195,21 +238,43 @@ class PgCluster:
 
 # --- application processes -----------------------------------------------------------------------
 
+
 def app_env(*, database_url: str, broker_url: str, workdir: Path, **extra: str) -> dict:
-    return os.environ | {
-        "DJANGO_SETTINGS_MODULE": "config.test_settings",
-        "DATABASE_URL": database_url,
-        "CELERY_BROKER_URL": broker_url,
-        "SSKDT_MEDIA_ROOT": str(workdir / "media"),
-        "SSKDT_VAR_DIR": str(workdir / "var"),
-    } | {k: str(v) for k, v in extra.items()}
+    return (
+        os.environ
+        | {
+            "DJANGO_SETTINGS_MODULE": "config.test_settings",
+            "DATABASE_URL": database_url,
+            "CELERY_BROKER_URL": broker_url,
+            "SSKDT_MEDIA_ROOT": str(workdir / "media"),
+            "SSKDT_VAR_DIR": str(workdir / "var"),
+        }
+        | {k: str(v) for k, v in extra.items()}
+    )
 
 
-def celery_worker(env: dict, workdir: Path, name: str, *, pool: str = "solo", beat: bool = True,
-                  loglevel: str = "WARNING") -> subprocess.Popen:
+def celery_worker(
+    env: dict, workdir: Path, name: str, *, pool: str = "solo", beat: bool = True, loglevel: str = "WARNING"
+) -> subprocess.Popen:
     (workdir / "var").mkdir(parents=True, exist_ok=True)
-    cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", pool, "--concurrency", "1",
-           "--hostname", f"{name}@%h", "--without-mingle", "--without-gossip", "--loglevel", loglevel]
+    cmd = [
+        sys.executable,
+        "-m",
+        "celery",
+        "-A",
+        "config",
+        "worker",
+        "--pool",
+        pool,
+        "--concurrency",
+        "1",
+        "--hostname",
+        f"{name}@%h",
+        "--without-mingle",
+        "--without-gossip",
+        "--loglevel",
+        loglevel,
+    ]
     if beat:
         cmd += ["-B", "--schedule", str(workdir / "var" / f"beat-{name}")]
     log = open(workdir / f"{name}.log", "ab")  # noqa: SIM115 — the child keeps it; closed with the process
@@ -217,8 +282,22 @@ def celery_worker(env: dict, workdir: Path, name: str, *, pool: str = "solo", be
 
 
 def gunicorn(env: dict, workdir: Path, port: int, *, workers: int = 2, threads: int = 4) -> subprocess.Popen:
-    cmd = [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{port}",
-           "--workers", str(workers), "--threads", str(threads), "--timeout", "60", "--graceful-timeout", "2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "config.wsgi:application",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        "--threads",
+        str(threads),
+        "--timeout",
+        "60",
+        "--graceful-timeout",
+        "2",
+    ]
     log = open(workdir / "gunicorn.log", "ab")  # noqa: SIM115 — the child keeps it
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     wait_for(lambda: port_open(port) or proc.poll() is not None, 30, "gunicorn to listen")
@@ -228,8 +307,9 @@ def gunicorn(env: dict, workdir: Path, port: int, *, workers: int = 2, threads: 
 
 
 def manage(env: dict, *args: str, timeout: float = 300) -> str:
-    done = subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=timeout)
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
     if done.returncode:
         raise AssertionError(f"manage.py {' '.join(args)} failed:\n{done.stdout[-2000:]}\n{done.stderr[-4000:]}")
     return done.stdout
@@ -237,13 +317,15 @@ def manage(env: dict, *args: str, timeout: float = 300) -> str:
 
 # --- a small disk ---------------------------------------------------------------------------------
 
+
 @contextlib.contextmanager
 def small_tmpfs(size_kb: int):
     """A tmpfs of `size_kb` mounted on a temporary directory (root only); yields its path, or None
     when mounting is not allowed here. `remount(path, kb)` resizes it."""
     path = Path(tempfile.mkdtemp(prefix="sskdt-faults-disk-"))
-    done = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size_kb}k,mode=0755", "tmpfs", str(path)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", f"size={size_kb}k,mode=0755", "tmpfs", str(path)], capture_output=True, text=True
+    )
     try:
         yield path if done.returncode == 0 else None
     finally:
@@ -262,6 +344,7 @@ def files_under(path: Path) -> list[Path]:
 
 # --- card files and what a finished import must hold ---------------------------------------------
 
+
 def gen_cards(workdir: Path, rows: int, seed: int, bad_share: float = 0.05) -> tuple[Path, dict]:
     """A generated card file and the generator's expected outcome (counts, rejected lines)."""
     import json
@@ -269,9 +352,25 @@ def gen_cards(workdir: Path, rows: int, seed: int, bad_share: float = 0.05) -> t
     data, expected = workdir / f"cards-{rows}-{seed}.csv", workdir / f"cards-{rows}-{seed}.expected.json"
     if data.exists() and expected.exists():  # generated earlier (deterministic: same arguments, same bytes)
         return data, json.loads(expected.read_text())
-    subprocess.run([sys.executable, str(ROOT / "bench" / "gen_cards.py"), "--rows", str(rows), "--seed", str(seed),
-                    "--bad-share", str(bad_share), "--out", str(data), "--emit-expected", str(expected), "--quiet"],
-                   check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "bench" / "gen_cards.py"),
+            "--rows",
+            str(rows),
+            "--seed",
+            str(seed),
+            "--bad-share",
+            str(bad_share),
+            "--out",
+            str(data),
+            "--emit-expected",
+            str(expected),
+            "--quiet",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
     return data, json.loads(expected.read_text())
 
 
@@ -279,9 +378,10 @@ def import_outcome(cursor, expected: dict) -> dict:
     """What the database holds after the import of the only batch, against the generator's count:
     rows lost (never read or never stored), duplicates (people stored more than once, rows read
     twice), and whether the rejected rows are exactly the generated bad ones."""
-    cursor.execute("SELECT id, status, rows_read, rows_accepted, rows_rejected, runs, chunks_done "
-                   "FROM healthbook_card_batch")
-    (batch_id, status, read, accepted, rejected, runs, chunks), = cursor.fetchall()
+    cursor.execute(
+        "SELECT id, status, rows_read, rows_accepted, rows_rejected, runs, chunks_done FROM healthbook_card_batch"
+    )
+    ((batch_id, status, read, accepted, rejected, runs, chunks),) = cursor.fetchall()
     cursor.execute("SELECT count(*), count(DISTINCT social_insurance_number) FROM healthbook_citizen")
     citizens, distinct = cursor.fetchone()
     cursor.execute("SELECT count(*) FROM healthbook_card")
@@ -293,12 +393,19 @@ def import_outcome(cursor, expected: dict) -> dict:
     wanted = sorted((r["line"], e["column"], e["code"]) for r in expected["rejected"] for e in r["errors"])
     want_accepted = expected["counts"]["accepted"]
     return {
-        "status": status, "runs": runs, "chunks": chunks, "rows_read": read, "accepted": accepted,
-        "rejected": rejected, "citizens": citizens, "cards": cards, "books": books,
+        "status": status,
+        "runs": runs,
+        "chunks": chunks,
+        "rows_read": read,
+        "accepted": accepted,
+        "rejected": rejected,
+        "citizens": citizens,
+        "cards": cards,
+        "books": books,
         "lost": max(0, expected["counts"]["rows"] - read) + max(0, want_accepted - min(citizens, cards, books)),
         "duplicates": (citizens - distinct) + max(0, citizens - want_accepted) + max(0, len(found) - len(wanted)),
         "problems_exact": found == wanted,
-        "exact": (accepted, rejected, citizens, cards, books) == (
-            want_accepted, expected["counts"]["rejected"], want_accepted, want_accepted, want_accepted)
+        "exact": (accepted, rejected, citizens, cards, books)
+        == (want_accepted, expected["counts"]["rejected"], want_accepted, want_accepted, want_accepted)
         and found == wanted,
     }

@@ -10,8 +10,9 @@ from django.utils import translation
 from accounts.views import error_500
 
 
-@pytest.mark.parametrize("exc", [OperationalError("server closed the connection unexpectedly"),
-                                 InterfaceError("connection already closed")])
+@pytest.mark.parametrize(
+    "exc", [OperationalError("server closed the connection unexpectedly"), InterfaceError("connection already closed")]
+)
 def test_database_gone_is_503_not_500(rf, exc):
     with translation.override("vi"):
         try:

@@ -33,8 +33,7 @@ def test_disk_full_on_the_upload_area(proof, login, ministry_admin, card_codelis
     with small_tmpfs(256) as disk:
         if disk is None:
             disk = tmp_path / "media"
-            settings.STORAGES = settings.STORAGES | {
-                "default": {"BACKEND": "tests.faults.full_disk.FullDiskStorage"}}
+            settings.STORAGES = settings.STORAGES | {"default": {"BACKEND": "tests.faults.full_disk.FullDiskStorage"}}
             how = "a storage failing with ENOSPC after 4 KiB (tmpfs not mountable here)"
         else:
             how = "a 256 KiB tmpfs as MEDIA_ROOT"
@@ -60,7 +59,8 @@ def test_disk_full_on_the_upload_area(proof, login, ministry_admin, card_codelis
             remount(disk, 8 * 1024)
         else:
             settings.STORAGES = settings.STORAGES | {
-                "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}}
+                "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+            }
         retry = _upload(client, reverse("api-card-batches"), data)
         from healthbook.cards.pipeline import card_batch_run
 
@@ -68,10 +68,11 @@ def test_disk_full_on_the_upload_area(proof, login, ministry_admin, card_codelis
         card_batch_run(batch_id=batch.pk)
         batch.refresh_from_db()
 
-    refused = [page.status_code == 503 and "vùng lưu tệp tải lên đã đầy" in page_text,
-               api.status_code == 503 and api_body["code"] == "storage_unavailable"
-               and "đã đầy" in api_body["message"],
-               "storage_unavailable" in command_error]
+    refused = [
+        page.status_code == 503 and "vùng lưu tệp tải lên đã đầy" in page_text,
+        api.status_code == 503 and api_body["code"] == "storage_unavailable" and "đã đầy" in api_body["message"],
+        "storage_unavailable" in command_error,
+    ]
     leaks = sum("Traceback" in t for t in (page_text, str(api_body), command_error))
     proof.row("R10", f"a {len(data) // 1024} KiB card file uploaded by page, API and command line onto {how}").set(
         times=3,

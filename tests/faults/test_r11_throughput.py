@@ -20,8 +20,12 @@ from healthbook.models import CardBatch
 from tests.conftest import TRANSACTIONAL
 from tests.faults import harness as h
 
-pytestmark = [pytest.mark.worker, pytest.mark.proof_long, TRANSACTIONAL,
-              pytest.mark.skipif(bool(h.redis_missing()), reason=h.redis_missing() or "-")]
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.proof_long,
+    TRANSACTIONAL,
+    pytest.mark.skipif(bool(h.redis_missing()), reason=h.redis_missing() or "-"),
+]
 
 ROWS = int(os.environ.get("PROOF_R11_ROWS", "1000000"))
 
@@ -40,7 +44,7 @@ def _db_url() -> str:
 
 def test_import_throughput_and_memory(proof, tmp_path, monkeypatch, settings, card_codelists):
     from config.celery import app
-    from healthbook.tasks import card_batch_import_task
+    from healthbook.cards.tasks import card_batch_import_task
 
     files = Path(os.environ.get("PROOF_R11_WORKDIR", str(tmp_path)))  # reuse a file generated beforehand
     files.mkdir(parents=True, exist_ok=True)
@@ -80,8 +84,11 @@ def test_import_throughput_and_memory(proof, tmp_path, monkeypatch, settings, ca
         out = h.import_outcome(cursor, expected)
     seconds = (batch.finished_at - batch.started_at).total_seconds()
     mb = {k: round(v / 1024) for k, v in marks.items()}
-    proof.row("R11", f"{ROWS:,} card rows ({data.stat().st_size // 2**20} MB CSV) imported by a real worker "
-                     f"(solo pool, {settings.CARD_IMPORT_CHUNK_ROWS:,}-row chunks)").set(
+    proof.row(
+        "R11",
+        f"{ROWS:,} card rows ({data.stat().st_size // 2**20} MB CSV) imported by a real worker "
+        f"(solo pool, {settings.CARD_IMPORT_CHUNK_ROWS:,}-row chunks)",
+    ).set(
         times=ROWS,
         figure=f"{ROWS / seconds:,.0f} rows/s ({seconds:,.0f} s, {batch.runs} task runs); worker peak RSS "
         f"{peak // 1024} MB (idle {idle // 1024} MB; at 1/4, 1/2, end: {mb.get('quarter')}, {mb.get('half')}, "

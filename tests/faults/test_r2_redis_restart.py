@@ -16,8 +16,11 @@ from healthbook.models import CardBatch
 from tests.conftest import TRANSACTIONAL
 from tests.faults import harness as h
 
-pytestmark = [pytest.mark.worker, TRANSACTIONAL,
-              pytest.mark.skipif(bool(h.redis_missing()), reason=h.redis_missing() or "-")]
+pytestmark = [
+    pytest.mark.worker,
+    TRANSACTIONAL,
+    pytest.mark.skipif(bool(h.redis_missing()), reason=h.redis_missing() or "-"),
+]
 
 ROWS, CHUNK, DOWN_SECONDS = 10000, 100, 2.0
 
@@ -31,16 +34,24 @@ def _batch() -> CardBatch:
     return CardBatch.objects.get()
 
 
-def _redis_kill_run(proof, tmp_path, monkeypatch, settings, *, aof: bool, rows: int, kills: int,
-                    chunk: int = CHUNK, budget: int = 1):
+def _redis_kill_run(
+    proof, tmp_path, monkeypatch, settings, *, aof: bool, rows: int, kills: int, chunk: int = CHUNK, budget: int = 1
+):
     from config.celery import app
-    from healthbook.tasks import card_batch_import_task
+    from healthbook.cards.tasks import card_batch_import_task
 
     data, expected = h.gen_cards(tmp_path, rows, seed=52 if aof else 53)
     redis = h.RedisServer(tmp_path / "redis", aof=aof).start()
-    env = h.app_env(database_url=_db_url(), broker_url=redis.url, workdir=tmp_path,
-                    CARD_IMPORT_CHUNK_ROWS=chunk, CARD_IMPORT_TASK_BUDGET_SECONDS=budget, CARD_IMPORT_STALE_SECONDS=3,
-                    CARD_IMPORT_SWEEP_SECONDS=1, CELERY_VISIBILITY_TIMEOUT=10)
+    env = h.app_env(
+        database_url=_db_url(),
+        broker_url=redis.url,
+        workdir=tmp_path,
+        CARD_IMPORT_CHUNK_ROWS=chunk,
+        CARD_IMPORT_TASK_BUDGET_SECONDS=budget,
+        CARD_IMPORT_STALE_SECONDS=3,
+        CARD_IMPORT_SWEEP_SECONDS=1,
+        CELERY_VISIBILITY_TIMEOUT=10,
+    )
     settings.MEDIA_ROOT = str(tmp_path / "media")  # the worker's SSKDT_MEDIA_ROOT
 
     def send(batch_id):  # the upload's on-commit message goes to our Redis
@@ -55,15 +66,21 @@ def _redis_kill_run(proof, tmp_path, monkeypatch, settings, *, aof: bool, rows: 
             services.card_batch_create(acting_user=None, fh=fh, name="cards.csv")
         for k in range(kills):
             mark = (k + 1) * rows // (kills + 2)
-            h.wait_for(lambda mark=mark: (b := _batch()).rows_read >= mark and b, 90 + rows / 200,
-                       f"the import to pass row {mark}")
+            h.wait_for(
+                lambda mark=mark: (b := _batch()).rows_read >= mark and b,
+                90 + rows / 200,
+                f"the import to pass row {mark}",
+            )
             redis.kill()
             killed_at.append(_batch().rows_read)
             time.sleep(DOWN_SECONDS)
             redis.start()
             restarted, at_restart = time.monotonic(), _batch().rows_read
-            h.wait_for(lambda at=at_restart: _batch().rows_read > at or _batch().is_finished, 90,
-                       "the import to move after the restart")
+            h.wait_for(
+                lambda at=at_restart: _batch().rows_read > at or _batch().is_finished,
+                90,
+                "the import to move after the restart",
+            )
             resumes.append(time.monotonic() - restarted)
         h.wait_for(lambda: _batch().is_finished, 180 + rows / 100, "the batch to finish")
     finally:
@@ -72,8 +89,11 @@ def _redis_kill_run(proof, tmp_path, monkeypatch, settings, *, aof: bool, rows: 
     with connection.cursor() as cursor:
         out = h.import_outcome(cursor, expected)
     mode = "AOF, fsync always" if aof else "no persistence"
-    proof.row("R2", f"Redis ({mode}) SIGKILLed {kills}x mid-import of {rows} rows (task handing back every "
-                    f"{budget} s), down {DOWN_SECONDS:.0f} s, restarted").set(
+    proof.row(
+        "R2",
+        f"Redis ({mode}) SIGKILLed {kills}x mid-import of {rows} rows (task handing back every "
+        f"{budget} s), down {DOWN_SECONDS:.0f} s, restarted",
+    ).set(
         times=kills,
         figure=f"killed at rows {killed_at}; lost chunks/rows {out['lost']}, duplicates {out['duplicates']}; "
         f"counts exact: {out['exact']} ({out['accepted']} accepted, {out['rejected']} rejected); "

@@ -26,9 +26,12 @@ from django.db import connection
 from tests.conftest import TRANSACTIONAL
 from tests.faults import harness as h
 
-pytestmark = [pytest.mark.worker, TRANSACTIONAL,
-              pytest.mark.skipif(bool(h.pg_available()), reason=h.pg_available() or "-"),
-              pytest.mark.skipif(bool(h.redis_missing()), reason=h.redis_missing() or "-")]
+pytestmark = [
+    pytest.mark.worker,
+    TRANSACTIONAL,
+    pytest.mark.skipif(bool(h.pg_available()), reason=h.pg_available() or "-"),
+    pytest.mark.skipif(bool(h.redis_missing()), reason=h.redis_missing() or "-"),
+]
 
 CLIENTS = 4
 
@@ -36,14 +39,54 @@ CLIENTS = 4
 def _clone_test_database(cluster: h.PgCluster, name: str) -> None:
     """The migrated schema and the fixtures' rows, copied from pytest's test database."""
     s = connection.settings_dict
-    h.wait_for(lambda: subprocess.run([str(cluster.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(cluster.port),
-                                       "-U", "postgres", name], capture_output=True).returncode == 0, 10, "createdb")
-    dump = subprocess.run([str(cluster.bindir / "pg_dump"), "-h", s["HOST"] or "127.0.0.1",
-                           "-p", str(s["PORT"] or 5432), "-U", s["USER"], "--no-owner", "--no-privileges", s["NAME"]],
-                          capture_output=True, check=True, timeout=120)
-    subprocess.run([str(cluster.bindir / "psql"), "-q", "-v", "ON_ERROR_STOP=1", "-h", "127.0.0.1", "-p",
-                    str(cluster.port), "-U", "postgres", "-d", name], input=dump.stdout, capture_output=True,
-                   check=True, timeout=120)
+    h.wait_for(
+        lambda: (
+            subprocess.run(
+                [str(cluster.bindir / "createdb"), "-h", "127.0.0.1", "-p", str(cluster.port), "-U", "postgres", name],
+                capture_output=True,
+            ).returncode
+            == 0
+        ),
+        10,
+        "createdb",
+    )
+    dump = subprocess.run(
+        [
+            str(cluster.bindir / "pg_dump"),
+            "-h",
+            s["HOST"] or "127.0.0.1",
+            "-p",
+            str(s["PORT"] or 5432),
+            "-U",
+            s["USER"],
+            "--no-owner",
+            "--no-privileges",
+            s["NAME"],
+        ],
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
+    subprocess.run(
+        [
+            str(cluster.bindir / "psql"),
+            "-q",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(cluster.port),
+            "-U",
+            "postgres",
+            "-d",
+            name,
+        ],
+        input=dump.stdout,
+        capture_output=True,
+        check=True,
+        timeout=120,
+    )
 
 
 class Pusher(threading.Thread):
@@ -58,17 +101,29 @@ class Pusher(threading.Thread):
         i = 0
         while not self.stop.is_set():
             i += 1
-            body = (f'<?xml version="1.0" encoding="utf-8"?><GIAMDINHHS><THONGTINDONVI><MACSKCB>01001</MACSKCB>'
-                    f"</THONGTINDONVI><R3>{self.n}-{i}-{time.time_ns()}</R3></GIAMDINHHS>").encode()
+            body = (
+                f'<?xml version="1.0" encoding="utf-8"?><GIAMDINHHS><THONGTINDONVI><MACSKCB>01001</MACSKCB>'
+                f"</THONGTINDONVI><R3>{self.n}-{i}-{time.time_ns()}</R3></GIAMDINHHS>"
+            ).encode()
             answer = {"t": time.monotonic(), "sha256": hashlib.sha256(body).hexdigest()}
             try:
                 conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=15)
-                conn.request("POST", "/api/v1/submissions/", body=body, headers={
-                    "Content-Type": "application/xml", "Authorization": f"Api-Key {self.key}",
-                    "Idempotency-Key": f"r3-{self.n}-{i}"})
+                conn.request(
+                    "POST",
+                    "/api/v1/submissions/",
+                    body=body,
+                    headers={
+                        "Content-Type": "application/xml",
+                        "Authorization": f"Api-Key {self.key}",
+                        "Idempotency-Key": f"r3-{self.n}-{i}",
+                    },
+                )
                 response = conn.getresponse()
-                answer |= {"status": response.status, "type": response.getheader("Content-Type", ""),
-                           "body": response.read().decode("utf-8", "replace")}
+                answer |= {
+                    "status": response.status,
+                    "type": response.getheader("Content-Type", ""),
+                    "body": response.read().decode("utf-8", "replace"),
+                }
                 conn.close()
             except OSError as exc:
                 answer |= {"status": 0, "type": "", "body": repr(exc)}
@@ -97,9 +152,17 @@ def _crash_under_load(proof, tmp_path, sender, *, rows: int, crashes: int, down_
         _clone_test_database(cluster, "sskdt")
         url = cluster.url("sskdt")
         redis.start()
-        env = h.app_env(database_url=url, broker_url=redis.url, workdir=tmp_path, CARD_IMPORT_CHUNK_ROWS=100,
-                        CARD_IMPORT_TASK_BUDGET_SECONDS=2, CARD_IMPORT_STALE_SECONDS=3, CARD_IMPORT_SWEEP_SECONDS=1,
-                        CELERY_VISIBILITY_TIMEOUT=10, DB_CONN_MAX_AGE=60)
+        env = h.app_env(
+            database_url=url,
+            broker_url=redis.url,
+            workdir=tmp_path,
+            CARD_IMPORT_CHUNK_ROWS=100,
+            CARD_IMPORT_TASK_BUDGET_SECONDS=2,
+            CARD_IMPORT_STALE_SECONDS=3,
+            CARD_IMPORT_SWEEP_SECONDS=1,
+            CELERY_VISIBILITY_TIMEOUT=10,
+            DB_CONN_MAX_AGE=60,
+        )
         port = h.free_port()
         procs.append(h.gunicorn(env, tmp_path, port))
         procs.append(h.celery_worker(env, tmp_path, "r3"))
@@ -125,9 +188,11 @@ def _crash_under_load(proof, tmp_path, sender, *, rows: int, crashes: int, down_
 
         answers = [a for p in pushers for a in p.answers]
         with psycopg.connect(url) as conn, conn.cursor() as cur:
-            cur.execute("SELECT s.sha256, s.public_id::text FROM healthbook_submission s "
-                        "JOIN healthbook_submission_payload p ON p.submission_id = s.id "
-                        "WHERE sha256(p.body) = decode(s.sha256, 'hex')")
+            cur.execute(
+                "SELECT s.sha256, s.public_id::text FROM healthbook_submission s "
+                "JOIN healthbook_submission_payload p ON p.submission_id = s.id "
+                "WHERE sha256(p.body) = decode(s.sha256, 'hex')"
+            )
             stored = dict(cur.fetchall())
             out = h.import_outcome(cur, expected)
     finally:
@@ -140,17 +205,26 @@ def _crash_under_load(proof, tmp_path, sender, *, rows: int, crashes: int, down_
     ok = [a for a in answers if 200 <= a["status"] < 300]
     missing = [a for a in ok if stored.get(a["sha256"]) != json.loads(a["body"]).get("id")]
     bad = [a for a in answers if not 200 <= a["status"] < 300]
-    clean_503 = [a for a in bad if a["status"] == 503 and a["type"].startswith("application/json")
-                 and json.loads(a["body"]).get("code") == "unavailable" and "Traceback" not in a["body"]]
+    clean_503 = [
+        a
+        for a in bad
+        if a["status"] == 503
+        and a["type"].startswith("application/json")
+        and json.loads(a["body"]).get("code") == "unavailable"
+        and "Traceback" not in a["body"]
+    ]
     statuses = Counter(a["status"] for a in answers)
     recovery = []
     for c in crash_log:
         after = [a["done"] for a in ok if a["t"] >= c["up"]]
         recovery.append((min(after) - c["up"]) if after else float("inf"))
     outage = max(c["up"] - c["down"] for c in crash_log)
-    proof.row("R3", f"PostgreSQL crashed (pg_ctl stop -m immediate) {crashes}x, {down_seconds:.0f} s down, started "
-                    f"again (WAL replay), mid-import of {rows} rows and under {CLIENTS} clients posting "
-                    "submissions to gunicorn").set(
+    proof.row(
+        "R3",
+        f"PostgreSQL crashed (pg_ctl stop -m immediate) {crashes}x, {down_seconds:.0f} s down, started "
+        f"again (WAL replay), mid-import of {rows} rows and under {CLIENTS} clients posting "
+        "submissions to gunicorn",
+    ).set(
         times=len(answers),
         figure=f"{len(answers)} POSTs ({dict(sorted(statuses.items()))}); 2xx whose data is missing after the "
         f"restart: {len(missing)} of {len(ok)}; non-2xx answered 503 with the JSON error: {len(clean_503)}/{len(bad)}"

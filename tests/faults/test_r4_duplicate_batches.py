@@ -49,7 +49,8 @@ def test_duplicate_reordered_and_changed_batches(proof, import_file, login, mini
     service = import_file(original)
     same_file = {
         "page_to_original": page.status_code == 302 and page["Location"].endswith(f"/{first.public_id}/"),
-        "api_200_original": api.status_code == 200 and api.json()["id"] == str(first.public_id)
+        "api_200_original": api.status_code == 200
+        and api.json()["id"] == str(first.public_id)
         and api.json()["duplicate"] is True,
         "service_original": service.pk == first.pk,
     }

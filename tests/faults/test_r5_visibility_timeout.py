@@ -19,8 +19,11 @@ from healthbook.models import CardBatch
 from tests.conftest import TRANSACTIONAL
 from tests.faults import harness as h
 
-pytestmark = [pytest.mark.worker, TRANSACTIONAL,
-              pytest.mark.skipif(bool(h.redis_missing()), reason=h.redis_missing() or "-")]
+pytestmark = [
+    pytest.mark.worker,
+    TRANSACTIONAL,
+    pytest.mark.skipif(bool(h.redis_missing()), reason=h.redis_missing() or "-"),
+]
 
 ROWS, CHUNK, VISIBILITY = 12000, 50, 1
 
@@ -32,15 +35,22 @@ def _db_url() -> str:
 
 def test_task_outliving_the_visibility_timeout(proof, tmp_path, monkeypatch, settings, card_codelists):
     from config.celery import app
-    from healthbook.tasks import card_batch_import_task
+    from healthbook.cards.tasks import card_batch_import_task
 
     data, expected = h.gen_cards(tmp_path, ROWS, seed=55)
     redis = h.RedisServer(tmp_path / "redis", aof=False).start()
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    env = h.app_env(database_url=_db_url(), broker_url=redis.url, workdir=tmp_path, CARD_IMPORT_CHUNK_ROWS=CHUNK,
-                    CARD_IMPORT_TASK_BUDGET_SECONDS=600, CARD_IMPORT_STALE_SECONDS=60,
-                    CELERY_VISIBILITY_TIMEOUT=VISIBILITY, CELERY_UNACKED_RESTORE_INTERVAL=1,
-                    CELERY_UNACKED_RESTORE_THROTTLE=1)
+    env = h.app_env(
+        database_url=_db_url(),
+        broker_url=redis.url,
+        workdir=tmp_path,
+        CARD_IMPORT_CHUNK_ROWS=CHUNK,
+        CARD_IMPORT_TASK_BUDGET_SECONDS=600,
+        CARD_IMPORT_STALE_SECONDS=60,
+        CELERY_VISIBILITY_TIMEOUT=VISIBILITY,
+        CELERY_UNACKED_RESTORE_INTERVAL=1,
+        CELERY_UNACKED_RESTORE_THROTTLE=1,
+    )
 
     def send(batch_id):
         with app.connection_for_write(redis.url) as conn:
@@ -65,8 +75,11 @@ def test_task_outliving_the_visibility_timeout(proof, tmp_path, monkeypatch, set
     with connection.cursor() as cursor:
         out = h.import_outcome(cursor, expected)
     busy = outcomes.count("busy")
-    proof.row("R5", f"an import task of {seconds:.0f} s against a {VISIBILITY} s broker visibility timeout, "
-                    "a second idle worker (real Redis redelivery)").set(
+    proof.row(
+        "R5",
+        f"an import task of {seconds:.0f} s against a {VISIBILITY} s broker visibility timeout, "
+        "a second idle worker (real Redis redelivery)",
+    ).set(
         times=len(outcomes),
         figure=f"deliveries {len(outcomes)} ({', '.join(outcomes)}); redeliveries refused as busy {busy}; "
         f"runs that claimed the batch {batch.runs}; concurrent executions {batch.runs - 1}; "

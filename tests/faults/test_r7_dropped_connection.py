@@ -18,11 +18,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from bench.gen_submissions import build_envelope, load_seed, make_citizen, make_visit
+from healthbook.intake.demo.submissions import build_envelope, load_seed, make_citizen, make_visit
 from healthbook.models import Encounter, Submission
 from tests.conftest import TRANSACTIONAL
 from tests.faults.harness import wait_for
-from tests.intake.conftest import FACILITY, sign
+from tests.healthbook.intake.conftest import FACILITY, sign
 
 pytestmark = [TRANSACTIONAL]
 
@@ -41,8 +41,14 @@ def _envelopes(n, spec, today, leaf):
 
 
 def _request(body: bytes, key: str, idem: str | None, host: str) -> bytes:
-    head = ["POST /api/v1/submissions/ HTTP/1.1", f"Host: {host}", "Content-Type: application/xml",
-            f"Content-Length: {len(body)}", f"Authorization: Api-Key {key}", "Connection: close"]
+    head = [
+        "POST /api/v1/submissions/ HTTP/1.1",
+        f"Host: {host}",
+        "Content-Type: application/xml",
+        f"Content-Length: {len(body)}",
+        f"Authorization: Api-Key {key}",
+        "Connection: close",
+    ]
     if idem:
         head.append(f"Idempotency-Key: {idem}")
     return ("\r\n".join(head) + "\r\n\r\n").encode() + body
@@ -74,8 +80,9 @@ def _push(url, sender, body, idem):
 
 
 @pytest.mark.parametrize("with_key", [True, False], ids=["idempotency-key", "no-key"])
-def test_connection_dropped_after_commit_then_retry(proof, live_server, sender, spec, today, pki, intake_codelists,
-                                                    settings, with_key):
+def test_connection_dropped_after_commit_then_retry(
+    proof, live_server, sender, spec, today, pki, intake_codelists, settings, with_key
+):
     settings.INTAKE_PROCESS_INLINE = True  # the server processes on commit, as a worker would right after
     pushes = _envelopes(PUSHES, spec, today, pki["valid"])
     replays, same_id, statuses = 0, 0, []
@@ -89,8 +96,11 @@ def test_connection_dropped_after_commit_then_retry(proof, live_server, sender, 
         replays += headers.get("Idempotent-Replayed") == "true"
         same_id += data.get("id") == str(first.public_id)
 
-    wait_for(lambda: not Submission.objects.filter(status__in=["received", "processing"]).exists(), 30,
-             "every submission processed")
+    wait_for(
+        lambda: not Submission.objects.filter(status__in=["received", "processing"]).exists(),
+        30,
+        "every submission processed",
+    )
     per_visit = {ma_lk: Encounter.objects.filter(key=ma_lk).count() for ma_lk, _ in pushes}
     duplicates = sum(max(0, c - 1) for c in per_visit.values())
     lost = sum(c == 0 for c in per_visit.values())
@@ -98,8 +108,9 @@ def test_connection_dropped_after_commit_then_retry(proof, live_server, sender, 
     marked_dup = Submission.objects.exclude(duplicate_of=None).count()
 
     if with_key:
-        proof.row("R7", f"{PUSHES} pushes: server commits, connection dropped unread, retried with the same "
-                        "Idempotency-Key").set(
+        proof.row(
+            "R7", f"{PUSHES} pushes: server commits, connection dropped unread, retried with the same Idempotency-Key"
+        ).set(
             times=PUSHES,
             figure=f"records per visit: duplicates {duplicates}, lost {lost}; submissions stored {submissions} "
             f"for {PUSHES} pushes; retries answered with the stored response: {same_id}/{PUSHES} "

@@ -11,8 +11,19 @@ import pytest
 from tests.codelists import factories as cf
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "codelists" / "seed"
-HEADER = ["MA_THE_BHYT", "MA_SO_BHXH", "SO_CCCD", "HO_TEN", "NGAY_SINH", "GIOI_TINH", "MA_DKBD",
-          "GT_THE_TU", "GT_THE_DEN", "MATINH_CU_TRU", "DIA_CHI"]
+HEADER = [
+    "MA_THE_BHYT",
+    "MA_SO_BHXH",
+    "SO_CCCD",
+    "HO_TEN",
+    "NGAY_SINH",
+    "GIOI_TINH",
+    "MA_DKBD",
+    "GT_THE_TU",
+    "GT_THE_DEN",
+    "MATINH_CU_TRU",
+    "DIA_CHI",
+]
 
 
 def _seed_rows(key: str):

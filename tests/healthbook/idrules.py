@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from datetime import date
 from pathlib import Path
+from types import SimpleNamespace
 
 from healthbook.identifiers import (
     CARD_GROUP_CODES_VNEID,
@@ -43,11 +42,8 @@ def card(value, **kw):
 
 
 def load_gen():
-    name = "gen_cards_under_test"
-    if name in sys.modules:
-        return sys.modules[name]
-    spec = importlib.util.spec_from_file_location(name, REPO / "bench" / "gen_cards.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules[name] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    """The card generator (healthbook.cards.demo) with its command line (bench/gen_cards.py)."""
+    from bench import gen_cards
+    from healthbook.cards.demo import generate, people
+
+    return SimpleNamespace(**{**vars(people), **vars(generate)}, main=gen_cards.main)

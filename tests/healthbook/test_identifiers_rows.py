@@ -39,7 +39,7 @@ from tests.healthbook.idrules import (
 
 @pytest.fixture(scope="module")
 def gen():
-    """bench/gen_cards.py, loaded as a module."""
+    """The card generator (healthbook/cards/demo) and its command line (bench/gen_cards.py)."""
     return load_gen()
 
 

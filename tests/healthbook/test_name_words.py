@@ -19,10 +19,14 @@ def words() -> set[str]:
 
 
 def test_card_import_adds_the_words_of_new_citizens(import_file):
-    import_file(card_csv([
-        person(1, HO_TEN="Nguyễn Văn An"),
-        person(2, HO_TEN="Đặng Thị Huệ", SO_CCCD="079185200002", GIOI_TINH="2"),
-    ]))
+    import_file(
+        card_csv(
+            [
+                person(1, HO_TEN="Nguyễn Văn An"),
+                person(2, HO_TEN="Đặng Thị Huệ", SO_CCCD="079185200002", GIOI_TINH="2"),
+            ]
+        )
+    )
     assert {"nguyen", "van", "an", "dang", "thi", "hue"} <= words()
 
 

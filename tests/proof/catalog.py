@@ -18,11 +18,15 @@ PLAN: dict[str, tuple[str, str]] = {
     "S5": ("Session fixation, logout, deactivation, idle timeout", ""),
     "S6": ("IDOR/BOLA across provinces on every URL", ""),
     "S7": ("Search inference on another province's data", ""),
-    "S8": ("Doctor without a care relationship opens a record",
-           "tests/doctor/test_proof_access.py (every book URL, pages and APIs); no row means it did not run"),
-    "S9": ("Break-the-glass",
-           "tests/doctor/test_proof_access.py; the log stores event emergency_start with purpose ETREAT (no FHIR "
-           "AuditEvent store, so no DICOM 110127 code); TTL checked by moving the expiry (no clock library)"),
+    "S8": (
+        "Doctor without a care relationship opens a record",
+        "tests/healthbook/book/test_proof_access.py (every book URL, pages and APIs); no row means it did not run",
+    ),
+    "S9": (
+        "Break-the-glass",
+        "tests/healthbook/book/test_proof_access.py; the log stores event emergency_start with purpose ETREAT "
+        "(no FHIR AuditEvent store, so no DICOM 110127 code); TTL checked by moving the expiry (no clock library)",
+    ),
     "S10": ("Mass assignment / field-level authorization", ""),
     "S11": ("CSRF on every unsafe view", ""),
     "S12": ("Stored XSS in names, notes and code-list labels", ""),
@@ -30,43 +34,63 @@ PLAN: dict[str, tuple[str, str]] = {
     "S14": ("Odd and SQL-ish input in search", ""),
     "S15": ("API fuzzing over the whole OpenAPI schema", ""),
     "S16": ("Deploy checks, security headers and cookie flags", ""),
-    "S17": ("Oversized uploads", "tests/healthbook/test_proof_uploads.py (card page and API)"),
-    "S18": ("CSV encodings, delimiters, columns", "tests/healthbook/test_proof_uploads.py"),
-    "S19": ("XLSX bombs", "tests/healthbook/test_proof_uploads.py (child process under RLIMIT_AS)"),
-    "S20": ("XML external entities, billion laughs, XInclude", "tests/intake/test_proof_intake.py"),
-    "S21": ("Tampered signed XML 130", "tests/intake/test_proof_intake.py (through the endpoint)"),
-    "S22": ("XML signature wrapping", "tests/intake/test_proof_intake.py"),
-    "S23": ("Bad certificates",
-            "tests/intake/test_proof_intake.py; revocation is the portal's certificate register: no CRL is read "
-            "(the intake does not support CRL/OCSP)"),
-    "S24": ("Replays with and without Idempotency-Key",
-            "tests/intake/test_proof_intake.py; the 50 parallel POSTs need CELERY_BROKER_URL=redis://… "
-            "(tests/intake/test_worker.py, skipped without a real broker)"),
+    "S17": ("Oversized uploads", "tests/healthbook/cards/test_proof_uploads.py (card page and API)"),
+    "S18": ("CSV encodings, delimiters, columns", "tests/healthbook/cards/test_proof_uploads.py"),
+    "S19": ("XLSX bombs", "tests/healthbook/cards/test_proof_uploads.py (child process under RLIMIT_AS)"),
+    "S20": ("XML external entities, billion laughs, XInclude", "tests/healthbook/intake/test_proof_intake.py"),
+    "S21": ("Tampered signed XML 130", "tests/healthbook/intake/test_proof_intake.py (through the endpoint)"),
+    "S22": ("XML signature wrapping", "tests/healthbook/intake/test_proof_intake.py"),
+    "S23": (
+        "Bad certificates",
+        "tests/healthbook/intake/test_proof_intake.py; revocation is the portal's certificate register: "
+        "no CRL is read (the intake does not support CRL/OCSP)",
+    ),
+    "S24": (
+        "Replays with and without Idempotency-Key",
+        "tests/healthbook/intake/test_proof_intake.py; the 50 parallel POSTs need CELERY_BROKER_URL=redis://… "
+        "(tests/healthbook/intake/test_worker.py, skipped without a real broker)",
+    ),
     "S25": ("Log injection", ""),
     "S26": ("Audit completeness of citizen-data views", ""),
-    "R1": ("Celery worker SIGKILL mid-batch",
-           "needs a real broker: runs when CELERY_BROKER_URL=redis://… (tests/healthbook/test_card_worker_kill.py)"),
-    "R2": ("Redis killed and restarted mid-import",
-           "needs redis-server on the PATH and a Celery worker (tests/faults/test_r2_redis_restart.py)"),
-    "R3": ("PostgreSQL immediate restart under load",
-           "needs PostgreSQL server binaries (initdb, pg_ctl) and, as root, a `postgres` system user for the "
-           "throwaway cluster (tests/faults/test_r3_postgres_restart.py)"),
+    "R1": (
+        "Celery worker SIGKILL mid-batch",
+        "needs a real broker: runs when CELERY_BROKER_URL=redis://… (tests/healthbook/cards/test_card_worker_kill.py)",
+    ),
+    "R2": (
+        "Redis killed and restarted mid-import",
+        "needs redis-server on the PATH and a Celery worker (tests/faults/test_r2_redis_restart.py)",
+    ),
+    "R3": (
+        "PostgreSQL immediate restart under load",
+        "needs PostgreSQL server binaries (initdb, pg_ctl) and, as root, a `postgres` system user for the "
+        "throwaway cluster (tests/faults/test_r3_postgres_restart.py)",
+    ),
     "R4": ("Duplicate and reordered batches", "always runs (tests/faults/test_r4_duplicate_batches.py)"),
-    "R5": ("Chunk outliving the broker's visibility timeout",
-           "the lease always runs (tests/healthbook/test_card_batch_lease.py); the real redelivery needs "
-           "redis-server (tests/faults/test_r5_visibility_timeout.py)"),
+    "R5": (
+        "Chunk outliving the broker's visibility timeout",
+        "the lease always runs (tests/healthbook/cards/test_card_batch_lease.py); the real redelivery needs "
+        "redis-server (tests/faults/test_r5_visibility_timeout.py)",
+    ),
     "R6": ("20 concurrent code-list editors", "tests/codelists/test_proof_concurrent_editors.py (transactional)"),
-    "R7": ("Connection dropped after commit, client retries",
-           "always runs: live server, raw sockets (tests/faults/test_r7_dropped_connection.py)"),
-    "R8": ("Access-log tampering, tail deletion", "tests/doctor/test_proof_access.py"),
-    "R9": ("Backup and point-in-time restore drill",
-           "long check (make proof only): tests/proof/test_restore_drill.py starts a throwaway PostgreSQL 15 "
-           "cluster from /usr/lib/postgresql/15/bin (skipped when absent)"),
-    "R10": ("Disk full on the upload area",
-            "always runs: a 256 KiB tmpfs, or a storage failing with ENOSPC (tests/faults/test_r10_disk_full.py)"),
-    "R11": ("Import throughput and soak",
-            "long check (proof_long): only `make proof` runs it (tests/faults/test_r11_throughput.py); "
-            "bench/cards_worker_rss.py measures the same for bench/RESULTS.md"),
+    "R7": (
+        "Connection dropped after commit, client retries",
+        "always runs: live server, raw sockets (tests/faults/test_r7_dropped_connection.py)",
+    ),
+    "R8": ("Access-log tampering, tail deletion", "tests/healthbook/book/test_proof_access.py"),
+    "R9": (
+        "Backup and point-in-time restore drill",
+        "long check (make proof only): tests/proof/test_restore_drill.py starts a throwaway PostgreSQL 15 "
+        "cluster from /usr/lib/postgresql/15/bin (skipped when absent)",
+    ),
+    "R10": (
+        "Disk full on the upload area",
+        "always runs: a 256 KiB tmpfs, or a storage failing with ENOSPC (tests/faults/test_r10_disk_full.py)",
+    ),
+    "R11": (
+        "Import throughput and soak",
+        "long check (proof_long): only `make proof` runs it (tests/faults/test_r11_throughput.py); "
+        "bench/cards_worker_rss.py measures the same for bench/RESULTS.md",
+    ),
 }
 
 
@@ -104,22 +128,37 @@ classified makes `tests/security/test_url_access.py` fail until it is added to
 
 # (what, why not here, what stands in for it)
 CANNOT_RUN = [
-    ("OWASP ZAP baseline / active scan", "not installable (not in Debian 12, no Docker pull, no network)",
-     "the header/cookie crawler (S16) checks the passive rules 10010, 10011, 10020, 10021, 10035, 10054, 10023"),
+    (
+        "OWASP ZAP baseline / active scan",
+        "not installable (not in Debian 12, no Docker pull, no network)",
+        "the header/cookie crawler (S16) checks the passive rules 10010, 10011, 10020, 10021, 10035, 10054, 10023",
+    ),
     ("External penetration test", "needs people and a networked target", "schedule before go-live (plan §4.4)"),
-    ("HSTS/TLS as a real browser sees it over the network", "TLS ends at the reverse proxy, absent here",
-     "S16 checks HSTS on requests marked secure, under the production settings"),
-    ("OCSP/CRL fetched from the licensed Vietnamese CAs",
-     "no network; and the intake has no CRL/OCSP check yet (trust = the certificates a facility registers)",
-     "S23 checks a certificate revoked in the portal's register (SIG_CERT_REVOKED); CRL/OCSP is an open gap"),
+    (
+        "HSTS/TLS as a real browser sees it over the network",
+        "TLS ends at the reverse proxy, absent here",
+        "S16 checks HSTS on requests marked secure, under the production settings",
+    ),
+    (
+        "OCSP/CRL fetched from the licensed Vietnamese CAs",
+        "no network; and the intake has no CRL/OCSP check yet (trust = the certificates a facility registers)",
+        "S23 checks a certificate revoked in the portal's register (SIG_CERT_REVOKED); CRL/OCSP is an open gap",
+    ),
     ("WebAuthn with hardware keys", "no authenticator device here", "TOTP and recovery codes are tested (S4)"),
-    ("Restore drill on the production backup store", "production storage is not reachable",
-     "R9 (long) restores a throwaway cluster with WAL archiving"),
+    (
+        "Restore drill on the production backup store",
+        "production storage is not reachable",
+        "R9 (long) restores a throwaway cluster with WAL archiving",
+    ),
 ]
 
 
 def report_footer() -> str:
-    lines = ["## What cannot be run on this machine, and why", "",
-             "| What | Why not here | What stands in for it |", "|---|---|---|"]
+    lines = [
+        "## What cannot be run on this machine, and why",
+        "",
+        "| What | Why not here | What stands in for it |",
+        "|---|---|---|",
+    ]
     lines += [f"| {what} | {why} | {instead} |" for what, why, instead in CANNOT_RUN]
     return "\n".join(lines)

@@ -77,19 +77,34 @@ class Cluster:
         return run([*_as_postgres(), str(PG_BIN / tool), *args], **kw)
 
     def start(self, timeout: int = 120) -> None:
-        self.pg("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-w", "-t", str(timeout),
-                "-o", f"-p {self.port}", "start")
+        self.pg(
+            "pg_ctl",
+            "-D",
+            str(self.data),
+            "-l",
+            str(self.log),
+            "-w",
+            "-t",
+            str(timeout),
+            "-o",
+            f"-p {self.port}",
+            "start",
+        )
         self.started = True
 
     def stop(self, mode: str = "fast") -> None:
         if self.started:
-            subprocess.run([*_as_postgres(), str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"],
-                           capture_output=True, text=True)
+            subprocess.run(
+                [*_as_postgres(), str(PG_BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "stop"],
+                capture_output=True,
+                text=True,
+            )
             self.started = False
 
     def sql(self, db: str, statement: str) -> str:
-        return run([str(PG_BIN / "psql"), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.url(db),
-                    "-c", statement]).stdout.strip()
+        return run(
+            [str(PG_BIN / "psql"), "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.url(db), "-c", statement]
+        ).stdout.strip()
 
 
 @dataclass
@@ -117,8 +132,20 @@ class Drill:
 
     def init_primary(self) -> Cluster:
         data = self.root / "primary"
-        run([*_as_postgres(), str(PG_BIN / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-             "-E", "UTF8", "--locale=C.UTF-8"])
+        run(
+            [
+                *_as_postgres(),
+                str(PG_BIN / "initdb"),
+                "-D",
+                str(data),
+                "-U",
+                "postgres",
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C.UTF-8",
+            ]
+        )
         conf = (
             "listen_addresses = '127.0.0.1'\n"
             f"unix_socket_directories = '{self.root}'\n"
@@ -146,23 +173,40 @@ class Drill:
         }
 
     def migrate(self) -> None:
-        run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"], cwd=ROOT,
-            env=self.django_env(self.primary))
-        self.primary.sql(self.db, "CREATE TABLE drill_writes (id bigserial PRIMARY KEY, "
-                                  "written_at timestamptz NOT NULL DEFAULT clock_timestamp(), payload text NOT NULL)")
+        run(
+            [sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+            cwd=ROOT,
+            env=self.django_env(self.primary),
+        )
+        self.primary.sql(
+            self.db,
+            "CREATE TABLE drill_writes (id bigserial PRIMARY KEY, "
+            "written_at timestamptz NOT NULL DEFAULT clock_timestamp(), payload text NOT NULL)",
+        )
 
     def base_backup(self) -> Path:
         target = self.root / "base"
-        self.primary.pg("pg_basebackup", "-d", self.primary.url_base + "/postgres", "-D", str(target),
-                        "-Fp", "-X", "stream", "-c", "fast")
+        self.primary.pg(
+            "pg_basebackup",
+            "-d",
+            self.primary.url_base + "/postgres",
+            "-D",
+            str(target),
+            "-Fp",
+            "-X",
+            "stream",
+            "-c",
+            "fast",
+        )
         return target
 
     def write(self, seconds: float, out: Path) -> subprocess.Popen:
         """Start the writer (a Django process): rows plus access-log entries, each acknowledged
         commit appended to `out` with the client's clock."""
         cmd = [sys.executable, "-m", "tests.proof.pitr_writer", "--seconds", str(seconds), "--out", str(out)]
-        return subprocess.Popen(cmd, cwd=ROOT, env=self.django_env(self.primary),
-                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        return subprocess.Popen(
+            cmd, cwd=ROOT, env=self.django_env(self.primary), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        )
 
     # -- the restore ------------------------------------------------------------------------
 

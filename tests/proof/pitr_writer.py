@@ -32,11 +32,13 @@ def main() -> int:
         while time.monotonic() < end:
             with transaction.atomic():
                 with connection.cursor() as cur:
-                    cur.execute("INSERT INTO drill_writes (payload) VALUES (%s) RETURNING id",
-                                [f"ghi {n} — Nguyễn Thị Hằng"])
+                    cur.execute(
+                        "INSERT INTO drill_writes (payload) VALUES (%s) RETURNING id", [f"ghi {n} — Nguyễn Thị Hằng"]
+                    )
                     row_id = cur.fetchone()[0]
-                entry = access_log_record(actor=actor, event="view", viewed="book", outcome=0, purpose="TREAT",
-                                          details={"drill_row": row_id})
+                entry = access_log_record(
+                    actor=actor, event="view", viewed="book", outcome=0, purpose="TREAT", details={"drill_row": row_id}
+                )
             out.write(json.dumps({"id": row_id, "seq": entry["seq"], "ack": time.time()}) + "\n")
             out.flush()
             n += 1

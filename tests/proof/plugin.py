@@ -69,8 +69,14 @@ class Row:
 
     def as_dict(self) -> dict:
         return {
-            "check": self.check, "tried": self.tried, "times": self.times, "figure": self.figure,
-            "counts": self.counts, "template": self.template, "nodeids": self.nodeids, "outcome": self.outcome,
+            "check": self.check,
+            "tried": self.tried,
+            "times": self.times,
+            "figure": self.figure,
+            "counts": self.counts,
+            "template": self.template,
+            "nodeids": self.nodeids,
+            "outcome": self.outcome,
         }
 
 
@@ -141,10 +147,15 @@ _LEDGER_KEY = pytest.StashKey[Ledger]()
 
 def pytest_addoption(parser):
     group = parser.getgroup("proof", "security and reliability proof table")
-    group.addoption("--proof-report", metavar="FILE", default=None,
-                    help="write the proof table (markdown, with date and commit) to FILE")
-    group.addoption("--proof-long", action="store_true", default=False,
-                    help="also run the checks marked proof_long (make proof)")
+    group.addoption(
+        "--proof-report",
+        metavar="FILE",
+        default=None,
+        help="write the proof table (markdown, with date and commit) to FILE",
+    )
+    group.addoption(
+        "--proof-long", action="store_true", default=False, help="also run the checks marked proof_long (make proof)"
+    )
 
 
 def pytest_configure(config):
@@ -175,8 +186,14 @@ def pytest_runtest_makereport(item, call):
         if report.failed:
             if not any(item.nodeid in row.nodeids for row in ledger.rows):
                 # Failed before it could record anything (e.g. in a fixture): still a row, still FAIL.
-                ledger.add(Row(check="?", tried=item.nodeid, figure=f"failed in {report.when} before recording",
-                               nodeids=[item.nodeid]))
+                ledger.add(
+                    Row(
+                        check="?",
+                        tried=item.nodeid,
+                        figure=f"failed in {report.when} before recording",
+                        nodeids=[item.nodeid],
+                    )
+                )
             ledger.mark(item.nodeid, "fail")
         elif report.skipped and report.when in ("setup", "call"):
             ledger.mark(item.nodeid, "skipped")
@@ -219,6 +236,7 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
 
 # --- rendering ----------------------------------------------------------------------------------
 
+
 def _status(row: Row) -> str:
     return {"pass": "PASS", "fail": "FAIL", "skipped": "SKIP"}.get(row.outcome, row.outcome.upper())
 
@@ -250,8 +268,13 @@ def _md(text: str) -> str:
 def _commit() -> str:
     try:
         head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=ROOT, capture_output=True, text=True, check=True)
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT,
-                               capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.CalledProcessError):
         return "unknown (not a git checkout)"
     return head.stdout.strip() + (" (with uncommitted changes)" if dirty else "")
@@ -260,17 +283,31 @@ def _commit() -> str:
 def render_markdown(rows: list[Row], *, long_run: bool) -> str:
     now = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     seen = {r.check for r in rows}
-    lines = [catalog.REPORT_HEADER.strip(), "", "## Latest run", "",
-             f"- Date: {now}", f"- Commit: `{_commit()}`",
-             f"- Long checks (`proof_long`): {'included' if long_run else 'not run (only `make proof` runs them)'}",
-             f"- Result: {sum(r.outcome == 'pass' for r in rows)} passed, "
-             f"{sum(r.outcome == 'fail' for r in rows)} failed, {sum(r.outcome == 'skipped' for r in rows)} skipped",
-             "", "| Check | What was tried | Times | Figure | Result |", "|---|---|---:|---|---|"]
+    lines = [
+        catalog.REPORT_HEADER.strip(),
+        "",
+        "## Latest run",
+        "",
+        f"- Date: {now}",
+        f"- Commit: `{_commit()}`",
+        f"- Long checks (`proof_long`): {'included' if long_run else 'not run (only `make proof` runs them)'}",
+        f"- Result: {sum(r.outcome == 'pass' for r in rows)} passed, "
+        f"{sum(r.outcome == 'fail' for r in rows)} failed, {sum(r.outcome == 'skipped' for r in rows)} skipped",
+        "",
+        "| Check | What was tried | Times | Figure | Result |",
+        "|---|---|---:|---|---|",
+    ]
     for r in rows:
         lines.append(f"| {r.check} | {_md(r.tried)} | {r.times} | {_md(r.rendered_figure())} | {_status(r)} |")
-    lines += ["", "## Checks of the plan not in this run", "",
-              "Each plan id (`../shared/domain/security-plan.md` §3) that printed no row above, and why.", "",
-              "| Check | Attack or fault | Why not here yet |", "|---|---|---|"]
+    lines += [
+        "",
+        "## Checks of the plan not in this run",
+        "",
+        "Each plan id (`../shared/domain/security-plan.md` §3) that printed no row above, and why.",
+        "",
+        "| Check | Attack or fault | Why not here yet |",
+        "|---|---|---|",
+    ]
     for check, (title, why) in catalog.PLAN.items():
         if check not in seen:
             lines.append(f"| {check} | {_md(title)} | {_md(why)} |")

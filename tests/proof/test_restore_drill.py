@@ -74,8 +74,11 @@ def test_r9_point_in_time_restore_loses_nothing_before_the_target(proof):
         entries_lost = sum(a["seq"] not in present_seqs for a in before)
         after_drop = restored.sql(drill.db, "SELECT to_regclass('after_the_drop') IS NOT NULL")
         verify = subprocess.run(
-            [sys.executable, "manage.py", "verify_access_log"], cwd=ROOT, env=drill.django_env(restored),
-            capture_output=True, text=True,
+            [sys.executable, "manage.py", "verify_access_log"],
+            cwd=ROOT,
+            env=drill.django_env(restored),
+            capture_output=True,
+            text=True,
         )
         verdict = (verify.stdout.strip() or "no output").splitlines()[-1].split(" hash ")[0]
         row.set(

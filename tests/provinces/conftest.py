@@ -24,15 +24,30 @@ def at(day: dt.date, hour: int = 10) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(day, dt.time(hour)))
 
 
-def facility(code: str, province_code: str, *, status: str = S.CONNECTED, ownership: str = Ownership.PUBLIC,
-             level: str = Level.COMMUNE_STATION, since_days: int = 60, expected: int | None = 300,
-             name: str | None = None) -> Facility:
+def facility(
+    code: str,
+    province_code: str,
+    *,
+    status: str = S.CONNECTED,
+    ownership: str = Ownership.PUBLIC,
+    level: str = Level.COMMUNE_STATION,
+    since_days: int = 60,
+    expected: int | None = 300,
+    name: str | None = None,
+) -> Facility:
     """A facility registered `since_days` ago, approved 2 days later, connected 2 days after
     that (as far as `status` goes), with the matching status history."""
     registered = at(today() - dt.timedelta(days=since_days), 9)
-    fac = f.FacilityFactory(code=code, province=f.province(province_code), status=status, ownership=ownership,
-                            level=level, expected_monthly_visits=expected, registered_at=registered,
-                            name=name or f"Cơ sở thử nghiệm {code}")
+    fac = f.FacilityFactory(
+        code=code,
+        province=f.province(province_code),
+        status=status,
+        ownership=ownership,
+        level=level,
+        expected_monthly_visits=expected,
+        registered_at=registered,
+        name=name or f"Cơ sở thử nghiệm {code}",
+    )
     steps = [("", S.PENDING, registered)]
     if status in (S.APPROVED, S.CONNECTED, S.SUSPENDED, S.CLOSED):
         fac.approved_at = registered + dt.timedelta(days=2)
@@ -54,8 +69,13 @@ def health(fac: Facility, day: dt.date, *, received: int, rejected: int = 0) -> 
     """One day of submissions, and the facility's last contact / last accepted moved along."""
     accepted = received - rejected
     row = FacilityDailyHealth.objects.create(
-        facility=fac, day=day, received=received, accepted=accepted, rejected=rejected,
-        last_contact_at=at(day), last_accepted_at=at(day) if accepted else None,
+        facility=fac,
+        day=day,
+        received=received,
+        accepted=accepted,
+        rejected=rejected,
+        last_contact_at=at(day),
+        last_accepted_at=at(day) if accepted else None,
     )
     updates = {"last_contact_at": max(filter(None, [fac.last_contact_at, at(day)]))}
     if accepted:
@@ -66,22 +86,33 @@ def health(fac: Facility, day: dt.date, *, received: int, rejected: int = 0) -> 
     return row
 
 
-def citizen(province_code: str | None, *, book_day: dt.date | None = None, card: tuple | None = None,
-            born: dt.date | None = None) -> Citizen:
+def citizen(
+    province_code: str | None,
+    *,
+    book_day: dt.date | None = None,
+    card: tuple | None = None,
+    born: dt.date | None = None,
+) -> Citizen:
     """A citizen of the province with a book created on `book_day` (default today) and,
     if given, a card valid (from, to)."""
     n = next(_numbers)
     person = Citizen.objects.create(
-        full_name="Nguyễn Văn Thử", personal_id=f"0010900{n:05d}", social_insurance_number=f"01{n:08d}",
-        residence_province=f.province(province_code) if province_code else None, birth_date=born,
+        full_name="Nguyễn Văn Thử",
+        personal_id=f"0010900{n:05d}",
+        social_insurance_number=f"01{n:08d}",
+        residence_province=f.province(province_code) if province_code else None,
+        birth_date=born,
     )
     book = HealthBook.objects.create(citizen=person, created_via=HealthBook.CreatedVia.MANUAL)
     HealthBook.objects.filter(pk=book.pk).update(created_at=at(book_day or today(), 8))
     if card:
         InsuranceCard.objects.create(
-            citizen=person, social_insurance_number=person.social_insurance_number,
-            card_number=f"DN401{person.social_insurance_number}", primary_care_facility_code="01001",
-            valid_from=card[0], valid_to=card[1],
+            citizen=person,
+            social_insurance_number=person.social_insurance_number,
+            card_number=f"DN401{person.social_insurance_number}",
+            primary_care_facility_code="01001",
+            valid_from=card[0],
+            valid_to=card[1],
         )
     return person
 
@@ -116,13 +147,20 @@ def hanoi_network(db):
 
 # --- clinical records (the intake's tables, written directly: the intake pipeline owns them) ---
 
+
 def submission(fac: Facility, *, received_at: dt.datetime | None = None, status: str = "accepted"):
     from healthbook.models import Submission
 
     n = next(_numbers)
     return Submission.objects.create(
-        facility=fac, received_at=received_at or timezone.now(), kind="xml130", content_type="application/xml",
-        size_bytes=100, sha256=f"{n:064d}", request_hash=f"{n:064d}", status=status,
+        facility=fac,
+        received_at=received_at or timezone.now(),
+        kind="xml130",
+        content_type="application/xml",
+        size_bytes=100,
+        sha256=f"{n:064d}",
+        request_hash=f"{n:064d}",
+        status=status,
     )
 
 
@@ -131,8 +169,13 @@ def encounter(person: Citizen, fac: Facility, occurred: dt.date):
 
     n = next(_numbers)
     return Encounter.objects.create(
-        book=person.book, facility=fac, submission=submission(fac), key=f"LK{n}", source="xml130",
-        content_hash=f"{n:064d}", occurred_at=at(occurred),
+        book=person.book,
+        facility=fac,
+        submission=submission(fac),
+        key=f"LK{n}",
+        source="xml130",
+        content_hash=f"{n:064d}",
+        occurred_at=at(occurred),
     )
 
 
@@ -141,8 +184,12 @@ def appointment(person: Citizen, fac: Facility, on: dt.date):
 
     n = next(_numbers)
     return FollowUpAppointment.objects.create(
-        book=person.book, facility=fac, submission=submission(fac), source_key=f"Appointment/{n}",
-        appointment_date=on, occurred_at=at(on),
+        book=person.book,
+        facility=fac,
+        submission=submission(fac),
+        source_key=f"Appointment/{n}",
+        appointment_date=on,
+        occurred_at=at(on),
     )
 
 
@@ -151,22 +198,12 @@ def immunization(person: Citizen, fac: Facility, code: str, on: dt.date, *, stat
 
     n = next(_numbers)
     return Immunization.objects.create(
-        book=person.book, facility=fac, submission=submission(fac), source_key=f"Immunization/{n}",
-        vaccine_code=code, occurred_on=on, occurred_at=at(on), status=status,
+        book=person.book,
+        facility=fac,
+        submission=submission(fac),
+        source_key=f"Immunization/{n}",
+        vaccine_code=code,
+        occurred_on=on,
+        occurred_at=at(on),
+        status=status,
     )
-
-
-@pytest.fixture
-def vaccine_list(db):
-    """The `vaccine` code list as seeded (codelists/seed/vaccine.csv), published and in force."""
-    import csv
-    import json
-    from pathlib import Path
-
-    from tests.codelists import factories as cf
-
-    seed = Path(__file__).resolve().parents[2] / "codelists" / "seed" / "vaccine.csv"
-    with seed.open(encoding="utf-8") as handle:
-        rows = [(r["code"], r["display_vi"], r["active"] == "1", json.loads(r["properties"] or "{}"))
-                for r in csv.DictReader(handle)]
-    return cf.version(cf.system("vaccine", max_code_length=40), "seed", rows, effective_from=dt.date(2020, 1, 1))

@@ -13,8 +13,7 @@ from tests.provinces.conftest import compute
 pytestmark = [pytest.mark.browser, TRANSACTIONAL]
 
 
-def test_officer_sees_own_province_and_downloads_xlsx(live_server, browser, officer_hanoi,  # noqa: F811
-                                                      hanoi_network):
+def test_officer_sees_own_province_and_downloads_xlsx(live_server, browser, officer_hanoi, hanoi_network):  # noqa: F811
     compute()
     page = browser.new_context(locale="vi-VN", accept_downloads=True).new_page()
     sign_in(page, live_server.url, officer_hanoi)

@@ -38,14 +38,33 @@ def worker(tmp_path):
 
     redis.Redis.from_url(BROKER).flushdb()
     env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "config.test_settings", "DATABASE_URL": _db_url(), "CELERY_BROKER_URL": BROKER,
-        "SSKDT_VAR_DIR": str(tmp_path), "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
+        "DJANGO_SETTINGS_MODULE": "config.test_settings",
+        "DATABASE_URL": _db_url(),
+        "CELERY_BROKER_URL": BROKER,
+        "SSKDT_VAR_DIR": str(tmp_path),
+        "DJANGO_EMAIL_BACKEND": "django.core.mail.backends.console.EmailBackend",
     }
     log = open(tmp_path / "worker.log", "wb")  # noqa: SIM115 — closed with the process
     proc = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--without-mingle",
-         "--without-gossip", "--loglevel", "WARNING"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "config",
+            "worker",
+            "--pool",
+            "solo",
+            "--without-mingle",
+            "--without-gossip",
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     yield tmp_path
     os.killpg(proc.pid, signal.SIGTERM)

@@ -48,13 +48,22 @@ def _direct(day: dt.date, province=None) -> dict:
         "public_active": facilities.filter(status__in=ACTIVE, ownership=Ownership.PUBLIC).count(),
         "private_active": facilities.filter(status__in=ACTIVE, ownership=Ownership.PRIVATE).count(),
         "sending_7d": health.filter(day__gt=day - dt.timedelta(days=7), day__lte=day, accepted__gt=0)
-        .values("facility").distinct().count(),
+        .values("facility")
+        .distinct()
+        .count(),
         "sending_30d": health.filter(day__gt=day - dt.timedelta(days=30), day__lte=day, accepted__gt=0)
-        .values("facility").distinct().count(),
+        .values("facility")
+        .distinct()
+        .count(),
         "silent": facilities.silent(cutoff=cutoff).count(),
         "pending": facilities.filter(status=FacilityStatus.PENDING).count(),
-        "users": books.filter(encounters__occurred_at__gte=timezone.make_aware(
-            dt.datetime.combine(day - dt.timedelta(days=364), dt.time.min))).distinct().count(),
+        "users": books.filter(
+            encounters__occurred_at__gte=timezone.make_aware(
+                dt.datetime.combine(day - dt.timedelta(days=364), dt.time.min)
+            )
+        )
+        .distinct()
+        .count(),
         "followups_missed": _missed(day, province),
     }
 
@@ -63,7 +72,8 @@ def _missed(day: dt.date, province) -> int:
     from healthbook.models import Encounter, FollowUpAppointment
 
     appointments = FollowUpAppointment.objects.filter(
-        appointment_date__lt=day, appointment_date__gte=day - dt.timedelta(days=90))
+        appointment_date__lt=day, appointment_date__gte=day - dt.timedelta(days=90)
+    )
     if province is not None:
         appointments = appointments.filter(facility__province=province)
     missed = 0
@@ -76,9 +86,23 @@ def _missed(day: dt.date, province) -> int:
 
 
 def _shown(kpis: dict) -> dict:
-    return {key: kpis[key] for key in ("books", "valid_card", "public_connected", "private_connected",
-                                        "public_active", "private_active", "sending_7d", "sending_30d", "silent",
-                                        "pending", "users", "followups_missed")}
+    return {
+        key: kpis[key]
+        for key in (
+            "books",
+            "valid_card",
+            "public_connected",
+            "private_connected",
+            "public_active",
+            "private_active",
+            "sending_7d",
+            "sending_30d",
+            "silent",
+            "pending",
+            "users",
+            "followups_missed",
+        )
+    }
 
 
 def test_every_kpi_equals_a_direct_query_on_the_demo_data(demo, login, ministry_admin, officer_hanoi):
@@ -124,15 +148,18 @@ def _province_kpis_and_lists(demo, client, province):
     assert _shown(data["kpis"]) == _direct(demo, province)
     silent_codes = {row[0] for row in data["silent"].rows}
     cutoff = timezone.make_aware(dt.datetime.combine(demo - dt.timedelta(days=6), dt.time.min))
-    assert silent_codes == set(Facility.objects.filter(province=province).silent(cutoff=cutoff)
-                               .values_list("code", flat=True))
+    assert silent_codes == set(
+        Facility.objects.filter(province=province).silent(cutoff=cutoff).values_list("code", flat=True)
+    )
     for code, _name, _status, days, *_rest in data["completeness"].rows:
         direct_days = FacilityDailyHealth.objects.filter(
-            facility__code=code, day__gt=demo - dt.timedelta(days=30), day__lte=demo, accepted__gt=0).count()
+            facility__code=code, day__gt=demo - dt.timedelta(days=30), day__lte=demo, accepted__gt=0
+        ).count()
         assert days == direct_days, code
     pending = {row[0] for row in data["pending"].rows}
-    assert pending == set(Facility.objects.filter(province=province, status=FacilityStatus.PENDING)
-                          .values_list("code", flat=True))
+    assert pending == set(
+        Facility.objects.filter(province=province, status=FacilityStatus.PENDING).values_list("code", flat=True)
+    )
 
 
 def _rejection_reasons(client):

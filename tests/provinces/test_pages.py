@@ -13,8 +13,9 @@ pytestmark = pytest.mark.django_db
 def test_national_page_has_map_of_34_tiles_and_legend(login, ministry_admin, hanoi_network):
     compute()
     html = login(ministry_admin).get("/dashboards/national/").content.decode()
-    data = json.loads(re.search(r'<script id="province-map-data" type="application/json">(.*?)</script>', html,
-                                re.S).group(1))
+    data = json.loads(
+        re.search(r'<script id="province-map-data" type="application/json">(.*?)</script>', html, re.S).group(1)
+    )
     assert len(data["layout"]["tiles"]) == 34
     assert set(data["values"]) == {t["code"] for t in data["layout"]["tiles"]}
     assert 'id="map-legend"' in html and "coverage-4" in html

@@ -12,17 +12,23 @@ from tests.provinces.conftest import citizen, compute, facility, health, today
 pytestmark = pytest.mark.django_db
 
 MAX_QUERIES = 25
-PAGES = ["/dashboards/national/", "/dashboards/province/01/", "/dashboards/national/export/ranking.xlsx",
-         "/dashboards/province/01/export/completeness.csv", "/dashboards/province/01/export/connectivity.xlsx",
-         "/dashboards/national/?start=01/01/2025"]
+PAGES = [
+    "/dashboards/national/",
+    "/dashboards/province/01/",
+    "/dashboards/national/export/ranking.xlsx",
+    "/dashboards/province/01/export/completeness.csv",
+    "/dashboards/province/01/export/connectivity.xlsx",
+    "/dashboards/national/?start=01/01/2025",
+]
 
 
 def _grow(n_facilities: int, days: int, start_number: int):
     d = today()
     for i in range(n_facilities):
         status = [FacilityStatus.CONNECTED, FacilityStatus.APPROVED, FacilityStatus.PENDING][i % 3]
-        fac = facility(f"01{start_number + i:03d}", "01", status=status,
-                       ownership=[Ownership.PUBLIC, Ownership.PRIVATE][i % 2])
+        fac = facility(
+            f"01{start_number + i:03d}", "01", status=status, ownership=[Ownership.PUBLIC, Ownership.PRIVATE][i % 2]
+        )
         for back in range(0, days, 1 + i % 3):
             health(fac, d - dt.timedelta(days=back), received=5, rejected=i % 2)
     for _ in range(n_facilities):

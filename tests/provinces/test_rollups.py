@@ -81,15 +81,20 @@ def test_silent_matches_the_registry_rule(hanoi_network):
     cutoff = at(today() - dt.timedelta(days=6), 0)
     expected = set(Facility.objects.silent(cutoff=cutoff).values_list("pk", flat=True))
     assert expected == {hanoi_network["quiet"].pk}
-    assert set(FacilityDayRollup.objects.filter(day=today(), is_silent=True).values_list("facility", flat=True)) \
+    assert (
+        set(FacilityDayRollup.objects.filter(day=today(), is_silent=True).values_list("facility", flat=True))
         == expected
+    )
     assert _row("01").facilities_silent == 1
 
 
 def test_went_silent_only_on_the_first_silent_day(hanoi_network):
     compute(today() - dt.timedelta(days=10))
-    flagged = list(FacilityDayRollup.objects.filter(facility=hanoi_network["quiet"], went_silent=True)
-                   .values_list("day", flat=True))
+    flagged = list(
+        FacilityDayRollup.objects.filter(facility=hanoi_network["quiet"], went_silent=True).values_list(
+            "day", flat=True
+        )
+    )
     # last accepted 10 days ago; silent once 7 whole days passed without accepted data
     assert flagged == [today() - dt.timedelta(days=3)]
 
@@ -119,8 +124,15 @@ def test_card_batch_rejection_reasons_by_day(db):
     from healthbook.models import CardBatch
 
     CardBatch.objects.create(
-        sha256="a" * 64, file="x.csv", original_name="x.csv", size_bytes=1, file_format="csv",
-        status=CardBatch.Status.DONE, finished_at=timezone.now(), rows_read=5, rows_rejected=5,
+        sha256="a" * 64,
+        file="x.csv",
+        original_name="x.csv",
+        size_bytes=1,
+        file_format="csv",
+        status=CardBatch.Status.DONE,
+        finished_at=timezone.now(),
+        rows_read=5,
+        rows_rejected=5,
         problem_counts={"SIN_FORMAT": 3, "REQUIRED": 2, "FACILITY_UNKNOWN": 9},
     )
     compute()
@@ -135,11 +147,14 @@ def test_backfill_command(hanoi_network, capsys):
     assert "province-days" in capsys.readouterr().out
 
 
-@pytest.mark.parametrize("args", [
-    ["--backfill", "31/02/2025", "01/03/2025"],
-    ["--backfill", "02/03/2025", "01/03/2025"],
-    ["--backfill", "01/01/2025", "01/01/2999"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["--backfill", "31/02/2025", "01/03/2025"],
+        ["--backfill", "02/03/2025", "01/03/2025"],
+        ["--backfill", "01/01/2025", "01/01/2999"],
+    ],
+)
 def test_backfill_refuses_bad_dates(db, args):
     with pytest.raises(CommandError):
         call_command("rollups", *args)

@@ -56,8 +56,14 @@ def test_dashboard_entry_redirects_by_role(login, officer_hanoi, ministry_admin,
     assert login(ministry_admin).get("/dashboards/")["Location"] == "/dashboards/national/"
 
 
-@pytest.mark.parametrize("url", ["/dashboards/national/export/nope.csv", "/dashboards/national/export/ranking.pdf",
-                                 "/dashboards/province/01/export/ranking.csv"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/dashboards/national/export/nope.csv",
+        "/dashboards/national/export/ranking.pdf",
+        "/dashboards/province/01/export/ranking.csv",
+    ],
+)
 def test_unknown_export_is_404(login, ministry_admin, url):
     assert login(ministry_admin).get(url).status_code == 404
 

@@ -57,9 +57,11 @@ class Endpoint:
         out = "/"
         for kind, text in self.pattern_parts:
             if kind == "route":
-                out += re.sub(r"<(?:(\w+):)?(\w+)>",
-                              lambda m: values.get(m.group(2)) or _NOTHING.get(m.group(1) or "str", _NOTHING["str"])(),
-                              text)
+                out += re.sub(
+                    r"<(?:(\w+):)?(\w+)>",
+                    lambda m: values.get(m.group(2)) or _NOTHING.get(m.group(1) or "str", _NOTHING["str"])(),
+                    text,
+                )
             else:
                 out += _fill_regex(text, values)
         return out
@@ -95,8 +97,11 @@ def endpoints() -> list[Endpoint]:
             elif isinstance(p, URLPattern):
                 name = f"{ns}:{p.name}" if ns and p.name else p.name
                 all_parts = parts + (part,)
-                out.append(Endpoint(name=name, route="".join(t for _, t in all_parts), pattern_parts=all_parts,
-                                    callback=p.callback))
+                out.append(
+                    Endpoint(
+                        name=name, route="".join(t for _, t in all_parts), pattern_parts=all_parts, callback=p.callback
+                    )
+                )
 
     walk(get_resolver(), (), None)
     return out

@@ -7,11 +7,15 @@ reached only by a form (POST) or with parameters the crawler cannot guess goes h
 
 EXPORTS: list = []
 
-SPREADSHEET_TYPES = ("text/csv", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-                     "application/vnd.ms-excel")
+SPREADSHEET_TYPES = (
+    "text/csv",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.ms-excel",
+)
 
 
 # --- exports of the capabilities merged after the suite (hostile names seeded by world.py) ---
+
 
 def _get(path, **params):
     return lambda client, world: client.get(path, params)
@@ -21,6 +25,7 @@ def _codelist_export(fmt):
     def fetch(client, world):
         v = world.objects["codelist_v2"]
         return client.get(f"/codelists/{v.system.key}/versions/{v.pk}/export.{fmt}")
+
     return fetch
 
 
@@ -35,6 +40,7 @@ def _card_batch_rejected(api: bool):
         if api:
             return client.get(f"/api/v1/card-batches/{batch}/rejected-rows.csv")
         return client.get(f"/books/card-batches/{batch}/rejected.csv")
+
     return fetch
 
 

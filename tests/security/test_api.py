@@ -10,9 +10,20 @@ from django.test import Client
 from accounts.models import User
 from facilities.models import Facility
 
-PRIVILEGED = {"role": "ministry_admin", "is_superuser": True, "is_staff": True, "province": "79",
-              "province_id": 79, "facility": "79001", "facility_id": 1, "status": "published", "is_active": False,
-              "verified_by": "ministry_admin", "created_by": 1, "public_id": "00000000-0000-0000-0000-000000000000"}
+PRIVILEGED = {
+    "role": "ministry_admin",
+    "is_superuser": True,
+    "is_staff": True,
+    "province": "79",
+    "province_id": 79,
+    "facility": "79001",
+    "facility_id": 1,
+    "status": "published",
+    "is_active": False,
+    "verified_by": "ministry_admin",
+    "created_by": 1,
+    "public_id": "00000000-0000-0000-0000-000000000000",
+}
 WRITE = ("post", "put", "patch")
 
 
@@ -29,8 +40,11 @@ def _yaml(response):
 
 
 def _snapshot():
-    users = list(User.objects.order_by("pk").values_list(
-        "pk", "role", "is_superuser", "is_staff", "province_id", "facility_id", "is_active"))
+    users = list(
+        User.objects.order_by("pk").values_list(
+            "pk", "role", "is_superuser", "is_staff", "province_id", "facility_id", "is_active"
+        )
+    )
     facilities = list(Facility.objects.order_by("pk").values_list("pk", "province_id"))
     return users, facilities
 
@@ -65,24 +79,41 @@ def test_s10_privileged_fields_cannot_be_written_through_any_api_or_form(world, 
     created = []
     for actor, role in (("officer_hanoi", "facility_admin"), ("facility_admin_a", "doctor")):
         username = f"new_{actor}"
-        clients[actor].post("/staff/new/", {
-            "full_name": "Người Mới", "username": username, "email": f"{username}@test.invalid", "role": role,
-            "facility": world.objects["facility_b"].pk, "province": "79", "is_superuser": "on", "is_staff": "on",
-            "is_active": "", "role_override": "ministry_admin"})
+        clients[actor].post(
+            "/staff/new/",
+            {
+                "full_name": "Người Mới",
+                "username": username,
+                "email": f"{username}@test.invalid",
+                "role": role,
+                "facility": world.objects["facility_b"].pk,
+                "province": "79",
+                "is_superuser": "on",
+                "is_staff": "on",
+                "is_active": "",
+                "role_override": "ministry_admin",
+            },
+        )
         tried += 1
         created += list(User.objects.filter(username=username))
     after = _snapshot()
     old_users = {row[0]: row for row in before[0]}
     changed = [row for row in after[0] if row[0] in old_users and row != old_users[row[0]]]
     changed += [row for row in after[1] if row not in before[1]]
-    bad_new = [u.username for u in created
-               if u.is_superuser or u.is_staff or u.province.code != "01" or u.role not in ("facility_admin", "doctor")]
-    proof.record("S10", "role, is_superuser, is_staff, province, facility, status, is_active … sent to every write "
-                        "operation of the schema, PUT/PATCH on every read one, and to the staff-creation form",
-                 times=tried,
-                 figure=f"{len(operations)} write operations in the schema, {len(read_paths)} read-only paths, "
-                        f"{tried} requests; privileged fields changed: {len(changed) + len(bad_new)}; "
-                        f"accepted/echoed: {len(echoed)}")
+    bad_new = [
+        u.username
+        for u in created
+        if u.is_superuser or u.is_staff or u.province.code != "01" or u.role not in ("facility_admin", "doctor")
+    ]
+    proof.record(
+        "S10",
+        "role, is_superuser, is_staff, province, facility, status, is_active … sent to every write "
+        "operation of the schema, PUT/PATCH on every read one, and to the staff-creation form",
+        times=tried,
+        figure=f"{len(operations)} write operations in the schema, {len(read_paths)} read-only paths, "
+        f"{tried} requests; privileged fields changed: {len(changed) + len(bad_new)}; "
+        f"accepted/echoed: {len(echoed)}",
+    )
     assert not changed and not bad_new and not echoed, (changed, bad_new, echoed)
     # The officer's request names a facility of another province: refused. The facility admin's is
     # accepted with its own facility, so the extra fields were tried on a successful write too.
@@ -90,6 +121,7 @@ def test_s10_privileged_fields_cannot_be_written_through_any_api_or_form(world, 
 
 
 # --- S14 / S15 -----------------------------------------------------------------------------------
+
 
 def _fuzz(world, actor_name: str, max_examples: int) -> tuple[int, int, list[str]]:
     import schemathesis
@@ -103,7 +135,7 @@ def _fuzz(world, actor_name: str, max_examples: int) -> tuple[int, int, list[str
     from config.wsgi import application
 
     # status_code_conformance is replaced by _error_shape below: the schema documents successes; errors
-    # follow the project-wide shape {code, message, details} (config/api.py), which is checked instead.
+    # follow the project-wide shape {code, message, details} (core/api.py), which is checked instead.
     checks = [not_a_server_error, content_type_conformance, response_schema_conformance]
     client = Client()
     client.force_login(world.actors[actor_name])
@@ -114,8 +146,13 @@ def _fuzz(world, actor_name: str, max_examples: int) -> tuple[int, int, list[str
         operation = result.ok()
         operations += 1
 
-        @settings(max_examples=max_examples, derandomize=True, database=None, deadline=None,
-                  suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=max_examples,
+            derandomize=True,
+            database=None,
+            deadline=None,
+            suppress_health_check=list(HealthCheck),
+        )
         @given(case=operation.as_strategy())
         def run(case):
             nonlocal calls
@@ -139,7 +176,8 @@ def _error_shape(case, response) -> None:
     assert 400 <= response.status_code < 500, f"undocumented status {response.status_code}"
     body = response.json()
     assert set(body) == {"code", "message", "details"} and isinstance(body["code"], str), (
-        f"{response.status_code} without the error shape {{code, message, details}}: {response.text[:200]}")
+        f"{response.status_code} without the error shape {{code, message, details}}: {response.text[:200]}"
+    )
 
 
 @pytest.fixture
@@ -158,11 +196,13 @@ def _fuzz_and_record(world, proof, examples: int, label: str):
         ops, calls, fails = _fuzz(world, actor, examples)
         total_ops, total_calls, failures = ops, total_calls + calls, failures + fails
     server_errors = sum("Server error" in f for f in failures)
-    proof.record("S15", f"schemathesis over /api/schema/ in process, seed fixed, as ministry admin and doctor "
-                        f"(session), {label}",
-                 times=total_calls,
-                 figure=f"{total_ops} operations, {total_calls} generated requests; 5xx: {server_errors}; "
-                        f"schema violations: {len(failures) - server_errors}")
+    proof.record(
+        "S15",
+        f"schemathesis over /api/schema/ in process, seed fixed, as ministry admin and doctor (session), {label}",
+        times=total_calls,
+        figure=f"{total_ops} operations, {total_calls} generated requests; 5xx: {server_errors}; "
+        f"schema violations: {len(failures) - server_errors}",
+    )
     assert not failures, "\n".join(failures[:10])
 
 
@@ -177,8 +217,18 @@ def test_s15_api_fuzzing_long(world, proof, wsgi_keeps_the_test_connection):
 
 # --- S14: odd input in search --------------------------------------------------------------------
 
-ODD = ["' OR 1=1--", "%", "_", "\\", "a\x00b", "x" * 10_000, "Nguye\u0302\u0303n", "') UNION SELECT password FROM "
-       "accounts_user--", "%' AND '1'='1", "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace")]
+ODD = [
+    "' OR 1=1--",
+    "%",
+    "_",
+    "\\",
+    "a\x00b",
+    "x" * 10_000,
+    "Nguye\u0302\u0303n",
+    "') UNION SELECT password FROM accounts_user--",
+    "%' AND '1'='1",
+    "\ud800".encode("utf-8", "surrogatepass").decode("utf-8", "replace"),
+]
 
 
 def test_s14_odd_search_input_neither_fails_nor_widens_the_result(world, clients, proof):
@@ -196,7 +246,11 @@ def test_s14_odd_search_input_neither_fails_nor_widens_the_result(world, clients
             extra.append(repr(value[:30]))
         if value in ("%", "' OR 1=1--") and listed:  # no stored name contains these ("_" does: usernames)
             extra.append(f"{value!r} matched {len(listed)} rows (wildcard or injection)")
-    proof.record("S14", "SQL-ish, wildcard, NUL, 10 kB and NFD input in the staff search",
-                 times=len(ODD), figure=f"{len(ODD)} searches, 5xx: {len(errors)}, rows beyond the authorised "
-                                        f"set or wildcard matches: {len(extra)}")
+    proof.record(
+        "S14",
+        "SQL-ish, wildcard, NUL, 10 kB and NFD input in the staff search",
+        times=len(ODD),
+        figure=f"{len(ODD)} searches, 5xx: {len(errors)}, rows beyond the authorised "
+        f"set or wildcard matches: {len(extra)}",
+    )
     assert not errors and not extra, (errors, extra)

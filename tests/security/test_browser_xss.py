@@ -17,8 +17,9 @@ def test_s12_no_payload_runs_in_chromium(live_server, page, proof):  # noqa: F81
     world = build_world()
     client = Client()
     client.force_login(world.actors["ministry_admin"])
-    page.context.add_cookies([{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies["sessionid"].value,
-                               "url": live_server.url}])
+    page.context.add_cookies(
+        [{"name": settings.SESSION_COOKIE_NAME, "value": client.cookies["sessionid"].value, "url": live_server.url}]
+    )
     dialogs, errors = [], []
     page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
     page.on("pageerror", lambda e: errors.append(str(e)))
@@ -34,7 +35,8 @@ def test_s12_no_payload_runs_in_chromium(live_server, page, proof):  # noqa: F81
     page.evaluate("alert('probe')")  # the listener works: a real alert is seen
     assert dialogs[-1:] == ["probe"]
     dialogs = fired
-    row.set(times=len(urls), figure=f"{len(urls)} pages opened, dialogs fired: {len(dialogs)}, "
-                                    f"script errors: {len(errors)}")
+    row.set(
+        times=len(urls), figure=f"{len(urls)} pages opened, dialogs fired: {len(dialogs)}, script errors: {len(errors)}"
+    )
     assert len(links) >= 9 and shown
     assert not dialogs and not errors, (dialogs, errors)

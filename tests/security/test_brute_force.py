@@ -56,11 +56,13 @@ def test_s1_brute_force_one_account_is_locked_and_every_attempt_recorded(db, pro
     right = _attempt(client, "victim", TEST_PASSWORD)  # the right password, while locked
     right_ok = _signed_in(client) or _reached_mfa_step(right)
     rows = AuthEvent.objects.filter(kind=AuthEvent.Kind.LOGIN_FAILED, username_tried="victim").count()
-    row.set(times=ATTEMPTS + 1,
-            figure=f"{ATTEMPTS} attempts, {succeeded} succeeded; locked from attempt {refused_from} "
-                   f"(limit {_limits()['key']}/key); right password while locked: "
-                   f"{'ACCEPTED' if right_ok else 'refused'}; {rows} failed-login records for {ATTEMPTS + 1} attempts; "
-                   f"statuses {dict(statuses)}")
+    row.set(
+        times=ATTEMPTS + 1,
+        figure=f"{ATTEMPTS} attempts, {succeeded} succeeded; locked from attempt {refused_from} "
+        f"(limit {_limits()['key']}/key); right password while locked: "
+        f"{'ACCEPTED' if right_ok else 'refused'}; {rows} failed-login records for {ATTEMPTS + 1} attempts; "
+        f"statuses {dict(statuses)}",
+    )
     assert succeeded == 0 and not right_ok
     assert refused_from is not None and refused_from <= _limits()["key"] + 1
     assert rows == ATTEMPTS + 1, "every refused attempt, also those stopped by the limit, must be on record"
@@ -78,9 +80,11 @@ def test_s2_rotating_forwarded_for_is_ignored(db, proof):
     right = _attempt(client, "victim", TEST_PASSWORD, HTTP_X_FORWARDED_FOR="198.51.100.7")
     right_ok = _signed_in(client) or _reached_mfa_step(right)
     ips = set(AuthEvent.objects.filter(kind=AuthEvent.Kind.LOGIN_FAILED).values_list("ip_address", flat=True))
-    row.set(times=ATTEMPTS + 1,
-            figure=f"{ATTEMPTS} attempts, {succeeded} succeeded; right password while locked "
-                   f"{'ACCEPTED' if right_ok else 'refused'}; distinct client IPs seen: {len(ips)}")
+    row.set(
+        times=ATTEMPTS + 1,
+        figure=f"{ATTEMPTS} attempts, {succeeded} succeeded; right password while locked "
+        f"{'ACCEPTED' if right_ok else 'refused'}; distinct client IPs seen: {len(ips)}",
+    )
     assert succeeded == 0 and not right_ok
     assert len(ips) == 1, f"the X-Forwarded-For header reached the records: {ips}"
 
@@ -100,9 +104,11 @@ def test_s1_password_spraying_across_accounts_hits_the_address_limit(db, proof):
         response = _attempt(client, f"spray{n}", "Spring-2026-spray!")
         succeeded += _signed_in(client) or _reached_mfa_step(response)
         refused += _refused_by_limit(response)
-    row.set(times=accounts,
-            figure=f"{accounts} accounts tried, {succeeded} succeeded, {refused} refused by the per-address limit "
-                   f"({_limits()['ip']}/min/address)")
+    row.set(
+        times=accounts,
+        figure=f"{accounts} accounts tried, {succeeded} succeeded, {refused} refused by the per-address limit "
+        f"({_limits()['ip']}/min/address)",
+    )
     assert succeeded == 0
     assert refused >= accounts - _limits()["ip"]
 
@@ -120,10 +126,12 @@ def test_s3_django_admin_login_is_behind_the_portal_login_and_mfa(db, proof):
     client.post(url, {"username": "ops", "password": TEST_PASSWORD})
     right_ok = _signed_in(client)
     admin_page = client.get(reverse("admin:index"), follow=True)
-    row.set(times=ATTEMPTS + 1,
-            figure=f"{ATTEMPTS} attempts, {succeeded} succeeded; right password without TOTP: "
-                   f"{'SIGNED IN (MFA bypassed)' if right_ok else 'not signed in'}; admin index leads to "
-                   f"{admin_page.request['PATH_INFO']}")
+    row.set(
+        times=ATTEMPTS + 1,
+        figure=f"{ATTEMPTS} attempts, {succeeded} succeeded; right password without TOTP: "
+        f"{'SIGNED IN (MFA bypassed)' if right_ok else 'not signed in'}; admin index leads to "
+        f"{admin_page.request['PATH_INFO']}",
+    )
     assert succeeded == 0
     assert not right_ok, "the admin login must not sign anyone in without the portal's MFA step"
     assert admin_page.request["PATH_INFO"] == reverse("account_login")

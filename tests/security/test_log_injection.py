@@ -26,8 +26,9 @@ def test_s25_hostile_input_stays_on_one_escaped_line(db, caplog, proof):
     caplog.set_level(logging.DEBUG)
     client = Client()
     for username in HOSTILE:
-        client.post(reverse("account_login"), {"login": username, "password": "wrong-password"},
-                    HTTP_USER_AGENT=username)
+        client.post(
+            reverse("account_login"), {"login": username, "password": "wrong-password"}, HTTP_USER_AGENT=username
+        )
         client.get("/no-such-page/%0d%0aINFO%20forged%1b[31m/")
         # Our own code logs what it is given (file names, identifiers …): the formatter must cope.
         logging.getLogger("accounts").warning("login refused for %s", username)
@@ -37,11 +38,14 @@ def test_s25_hostile_input_stays_on_one_escaped_line(db, caplog, proof):
     broken = [line for line in lines if CONTROL.search(line)]
     stored = list(AuthEvent.objects.values_list("username_tried", "user_agent"))
     stored_broken = [s for pair in stored for s in pair if CONTROL.search(s)]
-    proof.record("S25", "CR/LF, ANSI, NUL and JSON-breaking characters in usernames, User-Agent, URL paths "
-                        "and in arguments our own code logs",
-                 times=len(HOSTILE) * 3,
-                 figure=f"{len(lines)} log lines written, {len(broken)} split or carrying control characters; "
-                        f"{len(stored)} failed-login records, {len(stored_broken)} fields with control characters")
+    proof.record(
+        "S25",
+        "CR/LF, ANSI, NUL and JSON-breaking characters in usernames, User-Agent, URL paths "
+        "and in arguments our own code logs",
+        times=len(HOSTILE) * 3,
+        figure=f"{len(lines)} log lines written, {len(broken)} split or carrying control characters; "
+        f"{len(stored)} failed-login records, {len(stored_broken)} fields with control characters",
+    )
     assert len(stored) == len(HOSTILE) - 1  # the login form refuses the NUL one before any check
     assert not broken, broken[:5]
     assert not stored_broken, stored_broken[:5]

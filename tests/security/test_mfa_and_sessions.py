@@ -42,9 +42,12 @@ def test_s4_a_totp_code_works_once(db, proof):
     accepted_first = _code_step(first, code)
     _password_step(second)
     accepted_again = _code_step(second, code)
-    row.set(times=2, figure=f"first use {'accepted' if accepted_first else 'REFUSED'}, "
-                            f"reuse {'ACCEPTED' if accepted_again else 'refused'} "
-                            f"(reuse accepted: {int(accepted_again)})")
+    row.set(
+        times=2,
+        figure=f"first use {'accepted' if accepted_first else 'REFUSED'}, "
+        f"reuse {'ACCEPTED' if accepted_again else 'refused'} "
+        f"(reuse accepted: {int(accepted_again)})",
+    )
     assert accepted_first and not accepted_again
 
 
@@ -74,8 +77,9 @@ def test_s4_no_page_or_api_is_reachable_between_password_and_code(db, proof):
     for endpoint in urls:
         response = client.get(endpoint.path())
         ok_refusal = response.status_code in (401, 403, 404, 405) or (
-            response.status_code == 302 and ("login" in response["Location"]
-                                              or response["Location"].startswith("/django-admin/")))
+            response.status_code == 302
+            and ("login" in response["Location"] or response["Location"].startswith("/django-admin/"))
+        )
         if not ok_refusal or "_auth_user_id" in client.session:
             reached.append(f"{endpoint.path()} -> {response.status_code}")
     row.set(times=len(urls), figure=f"{len(urls)} URLs tried with a half-finished login, bypass: {len(reached)}")
@@ -134,10 +138,13 @@ def test_s5_sessions_end_when_they_must(db, proof):
     _password_step(idle)
     assert _code_step(idle, codes[2])
     Session.objects.filter(session_key=idle.session.session_key).update(
-        expire_date=timezone.now() - timedelta(seconds=1))
+        expire_date=timezone.now() - timedelta(seconds=1)
+    )
     if idle.get(reverse("home")).status_code == 200:
         stale_valid.append("session valid after the idle timeout")
 
-    row.set(times=5, figure=f"5 stale sessions tried (planted, logged out, 2 deactivated, idle), "
-                            f"still valid: {len(stale_valid)}")
+    row.set(
+        times=5,
+        figure=f"5 stale sessions tried (planted, logged out, 2 deactivated, idle), still valid: {len(stale_valid)}",
+    )
     assert not stale_valid, stale_valid

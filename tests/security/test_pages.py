@@ -23,8 +23,10 @@ REFUSED = (401, 403, 404, 405)
 
 # Views that may accept an unsafe request without a CSRF token, and why. Only endpoints that do
 # not use the session cookie belong here (e.g. a facility API authenticated by signature/key).
-_FHIR_READ_OP = ("FHIR terminology operation: POST only carries the Parameters of a read (nothing is written); "
-                 "csrf_exempt in codelists/fhir.py so that FHIR clients can call it")
+_FHIR_READ_OP = (
+    "FHIR terminology operation: POST only carries the Parameters of a read (nothing is written); "
+    "csrf_exempt in codelists/fhir.py so that FHIR clients can call it"
+)
 CSRF_EXEMPT = {
     "fhir-codesystem-lookup": _FHIR_READ_OP,
     "fhir-codesystem-validate-code": _FHIR_READ_OP,
@@ -62,17 +64,22 @@ def test_s11_no_unsafe_request_without_a_valid_csrf_token(world, proof):
     variants = 0
     for endpoint in targets:
         path = endpoint.path()
-        for headers in ({"HTTP_X_CSRFTOKEN": foreign_token},
-                        {"HTTP_X_CSRFTOKEN": own_token, "HTTP_ORIGIN": "https://evil.example"}):
+        for headers in (
+            {"HTTP_X_CSRFTOKEN": foreign_token},
+            {"HTTP_X_CSRFTOKEN": own_token, "HTTP_ORIGIN": "https://evil.example"},
+        ):
             response = victim.post(path, data={}, **headers)
             variants += 1
             if response.status_code not in REFUSED:
                 accepted.append(f"POST {path} with {sorted(headers)}: {response.status_code}")
-    proof.record("S11", "every URL x POST/PUT/PATCH/DELETE x 5 signed-in roles without a token; "
-                        "another session's token; own token from a foreign Origin (refused: 401/403/404/405)",
-                 times=tried + variants,
-                 figure=f"{len(targets)} URL patterns, {tried + variants} unsafe requests, "
-                        f"{len(accepted)} accepted without a valid token ({len(CSRF_EXEMPT)} exempt by rule)")
+    proof.record(
+        "S11",
+        "every URL x POST/PUT/PATCH/DELETE x 5 signed-in roles without a token; "
+        "another session's token; own token from a foreign Origin (refused: 401/403/404/405)",
+        times=tried + variants,
+        figure=f"{len(targets)} URL patterns, {tried + variants} unsafe requests, "
+        f"{len(accepted)} accepted without a valid token ({len(CSRF_EXEMPT)} exempt by rule)",
+    )
     assert not accepted, "\n".join(accepted[:40])
 
 
@@ -97,10 +104,13 @@ def test_s12_stored_payloads_render_inert_on_every_page(world, clients, proof):
             unsafe.append(f"{visit.path} as {visit.actor}: javascript: URL in an attribute")
         if TEMPLATE_EVALUATED in text:
             unsafe.append(f"{visit.path} as {visit.actor}: a stored name was evaluated as a template")
-    proof.record("S12", f"{len(world.hostile)} hostile names stored; every HTML page each role reaches (crawler)",
-                 times=len(html_pages) * len(XSS_PAYLOADS),
-                 figure=f"{len(html_pages)} pages x {len(XSS_PAYLOADS)} payloads, {shown} pages showing a payload "
-                        f"(escaped); unescaped or live: {len(unsafe)}")
+    proof.record(
+        "S12",
+        f"{len(world.hostile)} hostile names stored; every HTML page each role reaches (crawler)",
+        times=len(html_pages) * len(XSS_PAYLOADS),
+        figure=f"{len(html_pages)} pages x {len(XSS_PAYLOADS)} payloads, {shown} pages showing a payload "
+        f"(escaped); unescaped or live: {len(unsafe)}",
+    )
     assert shown > 0, "no crawled page showed a hostile name: the check would prove nothing"
     assert not unsafe, "\n".join(unsafe[:40])
 
@@ -149,33 +159,50 @@ def test_s13_exports_neutralise_formula_cells(world, clients, proof):
     for label, response, ctype in responses:
         content = b"".join(response.streaming_content) if response.streaming else response.content
         bad += [f"{label}: {cell!r}" for cell in unsafe_cells(content, ctype)]
-    proof.record("S13", "formula payloads (=HYPERLINK, +cmd, -1+1, @SUM) in names; every CSV/XLSX export reached",
-                 times=len(responses),
-                 figure=f"{len(responses)} export responses checked ({len(EXPORTS)} registered, the rest crawled); "
-                        f"unsafe cells: {len(bad)}" + (" — no export exists yet" if not responses else ""))
+    proof.record(
+        "S13",
+        "formula payloads (=HYPERLINK, +cmd, -1+1, @SUM) in names; every CSV/XLSX export reached",
+        times=len(responses),
+        figure=f"{len(responses)} export responses checked ({len(EXPORTS)} registered, the rest crawled); "
+        f"unsafe cells: {len(bad)}" + (" — no export exists yet" if not responses else ""),
+    )
     assert not bad, "\n".join(bad[:40])
 
 
 def test_s13_the_cell_check_itself_catches_formulas():
-    sample = b"name\n=HYPERLINK(\"x\")\n'=safe\n-1\n@SUM(A1)\n"
+    sample = b'name\n=HYPERLINK("x")\n\'=safe\n-1\n@SUM(A1)\n'
     assert unsafe_cells(sample, "text/csv") == ['=HYPERLINK("x")', "@SUM(A1)"]
 
 
 # --- S16 -----------------------------------------------------------------------------------------
 
 SECURITY_KEYS = [
-    "SESSION_COOKIE_SECURE", "SESSION_COOKIE_HTTPONLY", "SESSION_COOKIE_SAMESITE", "CSRF_COOKIE_SECURE",
-    "CSRF_COOKIE_HTTPONLY", "CSRF_COOKIE_SAMESITE", "LANGUAGE_COOKIE_SECURE", "LANGUAGE_COOKIE_HTTPONLY",
-    "LANGUAGE_COOKIE_SAMESITE", "SECURE_HSTS_SECONDS", "SECURE_HSTS_INCLUDE_SUBDOMAINS", "SECURE_HSTS_PRELOAD",
-    "SECURE_CONTENT_TYPE_NOSNIFF", "SECURE_REFERRER_POLICY", "X_FRAME_OPTIONS", "DEBUG",
+    "SESSION_COOKIE_SECURE",
+    "SESSION_COOKIE_HTTPONLY",
+    "SESSION_COOKIE_SAMESITE",
+    "CSRF_COOKIE_SECURE",
+    "CSRF_COOKIE_HTTPONLY",
+    "CSRF_COOKIE_SAMESITE",
+    "LANGUAGE_COOKIE_SECURE",
+    "LANGUAGE_COOKIE_HTTPONLY",
+    "LANGUAGE_COOKIE_SAMESITE",
+    "SECURE_HSTS_SECONDS",
+    "SECURE_HSTS_INCLUDE_SUBDOMAINS",
+    "SECURE_HSTS_PRELOAD",
+    "SECURE_CONTENT_TYPE_NOSNIFF",
+    "SECURE_REFERRER_POLICY",
+    "X_FRAME_OPTIONS",
+    "DEBUG",
 ]
 
 
 @pytest.fixture(scope="module")
 def production_security_settings():
     """The security settings as config.settings computes them for production (DEBUG off, no overrides)."""
-    code = ("import json; from django.conf import settings; "
-            f"print(json.dumps({{k: getattr(settings, k) for k in {SECURITY_KEYS!r}}}))")
+    code = (
+        "import json; from django.conf import settings; "
+        f"print(json.dumps({{k: getattr(settings, k) for k in {SECURITY_KEYS!r}}}))"
+    )
     result = _run(PRODUCTION_ENV, "shell", "-c", code)
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.strip().splitlines()[-1])
@@ -204,16 +231,23 @@ def _cookie_problems(response) -> list[str]:
     for name, morsel in response.cookies.items():
         if morsel.value == "" and str(morsel["max-age"]) == "0":
             continue  # a deletion
-        missing = [flag for flag, ok in (("Secure", morsel["secure"]), ("HttpOnly", morsel["httponly"]),
-                                          ("SameSite", str(morsel["samesite"]).lower() in ("lax", "strict")))
-                   if not ok]
+        missing = [
+            flag
+            for flag, ok in (
+                ("Secure", morsel["secure"]),
+                ("HttpOnly", morsel["httponly"]),
+                ("SameSite", str(morsel["samesite"]).lower() in ("lax", "strict")),
+            )
+            if not ok
+        ]
         if missing:
             out.append(f"cookie {name} lacks {', '.join(missing)}")
     return out
 
 
 def test_s16_headers_and_cookie_flags_on_every_page_under_production_settings(
-        world, proof, production_security_settings):
+    world, proof, production_security_settings
+):
     assert production_security_settings.pop("DEBUG") is False
     with override_settings(**production_security_settings):
         clients = {}
@@ -238,10 +272,13 @@ def test_s16_headers_and_cookie_flags_on_every_page_under_production_settings(
         cookies_seen += len(response.cookies)
         cookie_bad += _cookie_problems(response)
     csp = sum(bool(v.response.get("Content-Security-Policy")) for v in visits)
-    proof.record("S16", "every page each role reaches, over HTTPS, production settings: headers and cookie flags",
-                 times=len(visits),
-                 figure=f"{len(visits)} responses, missing a header: {len(header_bad)}; {cookies_seen} cookies set, "
-                        f"missing a flag: {len(cookie_bad)}; CSP on {csp} (not adopted yet: docs/proof.md, known gaps)")
+    proof.record(
+        "S16",
+        "every page each role reaches, over HTTPS, production settings: headers and cookie flags",
+        times=len(visits),
+        figure=f"{len(visits)} responses, missing a header: {len(header_bad)}; {cookies_seen} cookies set, "
+        f"missing a flag: {len(cookie_bad)}; CSP on {csp} (not adopted yet: docs/proof.md, known gaps)",
+    )
     assert not header_bad, "\n".join(header_bad[:40])
     assert not cookie_bad, "\n".join(sorted(set(cookie_bad)))
 

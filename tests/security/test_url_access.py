@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from provinces.models import Province
+from geo.models import Province
 from tests.security import url_rules
 from tests.security.conftest import body_text
 from tests.security.crawl import endpoints, is_api
@@ -105,14 +105,22 @@ def test_every_role_is_refused_outside_its_scope(endpoint, world, clients, proof
                 foreign_n += 1
                 anonymous_refused = actor is None and _anonymous_refused(endpoint, response)
                 refused_n += response.status_code in DENIED or anonymous_refused
-            problems += [f"{method.upper()} {path} as {name}: {p}"
-                         for p in _check(endpoint, name, actor, response, foreign=foreign, world=world)]
-    proof.tally("S6", "GET and POST every URL as every role and anonymous, objects of another province/facility",
-                times=requests,
-                figure="{times} requests over {urls} URL patterns; {refused}/{foreign} foreign-object requests "
-                       "refused (403/404/405, login for anonymous); {wrong} wrong answers; {leaks} canary leaks",
-                urls=1, refused=refused_n, foreign=foreign_n, wrong=sum("leaks" not in p for p in problems),
-                leaks=sum("leaks" in p for p in problems))
+            problems += [
+                f"{method.upper()} {path} as {name}: {p}"
+                for p in _check(endpoint, name, actor, response, foreign=foreign, world=world)
+            ]
+    proof.tally(
+        "S6",
+        "GET and POST every URL as every role and anonymous, objects of another province/facility",
+        times=requests,
+        figure="{times} requests over {urls} URL patterns; {refused}/{foreign} foreign-object requests "
+        "refused (403/404/405, login for anonymous); {wrong} wrong answers; {leaks} canary leaks",
+        urls=1,
+        refused=refused_n,
+        foreign=foreign_n,
+        wrong=sum("leaks" not in p for p in problems),
+        leaks=sum("leaks" in p for p in problems),
+    )
     assert not problems, "\n".join(problems)
 
 
@@ -123,7 +131,7 @@ _LISTS = [e for e in ENDPOINTS if not e.params and isinstance(e.rule, Roles | Si
 NATIONAL_BY_DESIGN = {
     ("citizen-search", "doctor"): "issue 7 §1: a doctor finds any citizen in the country; results show only a "
     "minimal identity (name, birth year, sex, masked ID) and opening a book goes through the care-relationship "
-    "rule and the access log (tests/doctor)",
+    "rule and the access log (tests/healthbook/book)",
 }
 _NOISE = [
     re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"'),
@@ -167,8 +175,15 @@ def test_filters_on_another_provinces_data_answer_as_if_it_did_not_exist(endpoin
             values = [*real.values(), *none.values()]
             if r1.status_code != r2.status_code or _normalised(r1, *values) != _normalised(r2, *values):
                 differ += 1
-                problems.append(f"{endpoint.label} as {name}: {sorted(real)} tells province-79 data apart "
-                                f"({r1.status_code} vs {r2.status_code})")
-    proof.tally("S7", "filters/search naming another province's data vs naming nothing, every list URL x role",
-                times=compared, figure="{times} response pairs compared, {differ} distinguishable", differ=differ)
+                problems.append(
+                    f"{endpoint.label} as {name}: {sorted(real)} tells province-79 data apart "
+                    f"({r1.status_code} vs {r2.status_code})"
+                )
+    proof.tally(
+        "S7",
+        "filters/search naming another province's data vs naming nothing, every list URL x role",
+        times=compared,
+        figure="{times} response pairs compared, {differ} distinguishable",
+        differ=differ,
+    )
     assert not problems, "\n".join(problems)

@@ -32,7 +32,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from accounts.models import Role
+from core.roles import Role
 
 ALL_ROLES = tuple(Role.values)
 STAFF_MANAGERS = (Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN)
@@ -66,6 +66,7 @@ class Admin:
 
 
 # --- path-parameter providers: actor -> value of an object that actor must not reach ----------
+
 
 def _foreign_staff(world, actor):
     """A staff account outside the actor's management scope (None: the actor manages everyone)."""
@@ -225,8 +226,9 @@ RULES = {
     "api-codelists-systems": Public("published code lists are public data (codelists/access.py)"),
     "api-codelists-system": Public("published code lists are public data"),
     "api-codelists-versions": Public("published/retired versions are public; drafts listed for ministry only"),
-    "api-codelists-concepts": Public("concepts of a published version are public; a draft is 404 for others",
-                                     obj="draft_version"),
+    "api-codelists-concepts": Public(
+        "concepts of a published version are public; a draft is 404 for others", obj="draft_version"
+    ),
     "api-codelists-validate": Public("validation against the published version"),
     "fhir-metadata": Public("FHIR CapabilityStatement: describes the server, no data"),
     "fhir-codesystem-search": Public("FHIR terminology: published code systems only"),

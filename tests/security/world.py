@@ -17,7 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from accounts.models import MINISTRY_ROLES, Role
+from core.roles import MINISTRY_ROLES, Role
 from tests import factories as f
 from tests.conftest import enrol_totp
 
@@ -29,7 +29,7 @@ XSS_PAYLOADS = [
     "javascript:alert(4)",
     "zz{{ 7|add:42 }}zz",
 ]
-FORMULA_PAYLOADS = ["=HYPERLINK(\"http://127.0.0.1/x\",\"y\")", "+cmd|' /C calc'!A0", "-1+1", "@SUM(A1:A2)"]
+FORMULA_PAYLOADS = ['=HYPERLINK("http://127.0.0.1/x","y")', "+cmd|' /C calc'!A0", "-1+1", "@SUM(A1:A2)"]
 
 
 @dataclass(frozen=True)
@@ -69,8 +69,15 @@ def visible(actor, canary: Canary) -> bool:
     return actor.facility is not None and actor.facility.code == canary.facility
 
 
-ACTOR_NAMES = ["anonymous", "outsider", "doctor_a", "facility_admin_a", "officer_hanoi", "ministry_editor",
-               "ministry_admin"]
+ACTOR_NAMES = [
+    "anonymous",
+    "outsider",
+    "doctor_a",
+    "facility_admin_a",
+    "officer_hanoi",
+    "ministry_editor",
+    "ministry_admin",
+]
 
 
 def _seed_accounts(world: World) -> None:
@@ -133,15 +140,25 @@ def _seed_facilities(world: World) -> None:
 
     def facility(code, province, secret):
         token = world.canary(f"facility {code}", province, code) if secret else ""
-        return f.FacilityFactory(code=code, name=f"Phòng khám Bí Mật {token}" if secret else f"Cơ sở {code}",
-                                 province=f.province(province), status=FacilityStatus.APPROVED,
-                                 address=f"Số 1 {token}" if secret else "")
+        return f.FacilityFactory(
+            code=code,
+            name=f"Phòng khám Bí Mật {token}" if secret else f"Cơ sở {code}",
+            province=f.province(province),
+            status=FacilityStatus.APPROVED,
+            address=f"Số 1 {token}" if secret else "",
+        )
 
     world.objects["facility_c"] = facility("79002", "79", True)  # another province
     world.objects["facility_a3"] = facility("01003", "01", True)  # same province, another facility
     for n, payload in enumerate(XSS_PAYLOADS + FORMULA_PAYLOADS):  # inside officer_hanoi's scope
-        f.FacilityFactory(code=f"01{200 + n}", name=payload[:200], province=f.province("01"),
-                          status=FacilityStatus.APPROVED, address=payload[:200], contact_name=payload[:150])
+        f.FacilityFactory(
+            code=f"01{200 + n}",
+            name=payload[:200],
+            province=f.province("01"),
+            status=FacilityStatus.APPROVED,
+            address=payload[:200],
+            contact_name=payload[:150],
+        )
 
 
 def _seed_code_lists(world: World) -> None:
@@ -153,8 +170,9 @@ def _seed_code_lists(world: World) -> None:
     v1 = cl.version(system, "2024", hostile[:3])
     v2 = cl.version(system, "2025", hostile, based_on=v1)
     token = world.canary("code-list draft", NATIONAL_ONLY)
-    draft = cl.version(system, f"nhap-{token}", [("S01", f"Khái niệm nháp {token}")],
-                       status=VersionStatus.DRAFT, based_on=v2)
+    draft = cl.version(
+        system, f"nhap-{token}", [("S01", f"Khái niệm nháp {token}")], status=VersionStatus.DRAFT, based_on=v2
+    )
     world.objects.update(codelist_system=system, codelist_v1=v1, codelist_v2=v2, codelist_draft=draft)
     world.hostile.extend(p for _, p in hostile)
 
@@ -163,9 +181,15 @@ def _card_batch(world, province, name, problems=()):
     from healthbook.models import CardBatch, CardBatchProblem
 
     batch = CardBatch.objects.create(
-        sha256=uuid.uuid4().hex * 2, file=f"card-batches/{name}", original_name=name, size_bytes=1,
-        file_format="csv", status=CardBatch.Status.DONE, scope_province=f.province(province),
-        rows_read=len(problems), rows_rejected=len(problems),
+        sha256=uuid.uuid4().hex * 2,
+        file=f"card-batches/{name}",
+        original_name=name,
+        size_bytes=1,
+        file_format="csv",
+        status=CardBatch.Status.DONE,
+        scope_province=f.province(province),
+        rows_read=len(problems),
+        rows_rejected=len(problems),
     )
     CardBatchProblem.objects.bulk_create(
         CardBatchProblem(batch=batch, line=n + 2, column="ho_ten", value=v, code="REQUIRED")
@@ -188,22 +212,25 @@ def _seed_clinical(world: World) -> None:
     from django.utils import timezone
 
     from accesslog.models import EmergencyAccess, EmergencyReason
-    from tests.doctor import factories as d
+    from tests.healthbook.book import factories as d
 
     world.objects["submission_79"] = d.submission(world.objects["facility_c"])
     world.objects["submission_a3"] = d.submission(world.objects["facility_a3"])
 
     token = world.canary("clinical note at facility 79002", "79", "79002")
     person = d.citizen(name="Trần Thị Thử", province=f.province("79"))
-    d.visit(person.book, world.objects["facility_c"], note=f"Ghi chú lâm sàng {token}", labs=2, drugs=1,
-            dx="E11")
+    d.visit(person.book, world.objects["facility_c"], note=f"Ghi chú lâm sàng {token}", labs=2, drugs=1, dx="E11")
     world.objects["book_b"] = person.book
 
     token = world.canary("emergency access at facility 01002", "01", "01002")
     now = timezone.now()
     world.objects["emergency_grant_a2"] = EmergencyAccess.objects.create(
-        user=world.objects["doctor_a2"], facility=world.objects["facility_a2"], citizen=person,
-        reason=EmergencyReason.OTHER, reason_text=f"Cấp cứu {token}", started_at=now,
+        user=world.objects["doctor_a2"],
+        facility=world.objects["facility_a2"],
+        citizen=person,
+        reason=EmergencyReason.OTHER,
+        reason_text=f"Cấp cứu {token}",
+        started_at=now,
         expires_at=now + dt.timedelta(hours=1),
     )
 

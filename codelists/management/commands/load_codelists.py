@@ -21,6 +21,9 @@ class Command(BaseCommand):
             raise CommandError(f"Seed not loaded: {exc}") from exc
         for r in results:
             style = self.style.WARNING if r.status == "changed_source" else self.style.SUCCESS
-            note = " (seed file differs from the loaded version: give it a new version_label)" if (
-                r.status == "changed_source") else ""
+            note = (
+                " (seed file differs from the loaded version: give it a new version_label)"
+                if (r.status == "changed_source")
+                else ""
+            )
             self.stdout.write(style(f"{r.key:20s} {r.label:45s} {r.rows:6d} rows  {r.status}{note}"))

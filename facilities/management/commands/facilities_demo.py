@@ -1,5 +1,6 @@
-"""Demo registry: about 300 generated facilities across the 34 provinces, in every status,
-with 90 days of connection health. Idempotent: facilities that exist are left alone.
+"""Demo registry: the three demo facilities with their staff accounts, and about 300 generated
+facilities across the 34 provinces, in every status, with 90 days of connection health.
+Idempotent: facilities and accounts that exist are left alone.
 
 Names are generated from common words and marked "(dữ liệu mẫu)"; no real facility is meant.
 """
@@ -12,6 +13,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.demo import demo_users_ensure
+from core.roles import Role
 from facilities.models import (
     Facility,
     FacilityDailyHealth,
@@ -20,14 +23,30 @@ from facilities.models import (
     Level,
     Ownership,
 )
-from provinces.models import Province
+from geo.models import Province
 
 S = FacilityStatus
 PER_PROVINCE = 9
 FIRST_NUMBER = 500
 SEED = 2025
-PLACES = ["An Phú", "Bình Minh", "Hòa Lạc", "Tân Thành", "Phú Mỹ", "Đông Hưng", "Vĩnh Lợi", "Thạnh Xuân",
-          "Hưng Phát", "Quang Trung", "Long Điền", "Ngọc Sơn", "Đức Hòa", "Hải An", "Kim Liên", "Yên Thế"]
+PLACES = [
+    "An Phú",
+    "Bình Minh",
+    "Hòa Lạc",
+    "Tân Thành",
+    "Phú Mỹ",
+    "Đông Hưng",
+    "Vĩnh Lợi",
+    "Thạnh Xuân",
+    "Hưng Phát",
+    "Quang Trung",
+    "Long Điền",
+    "Ngọc Sơn",
+    "Đức Hòa",
+    "Hải An",
+    "Kim Liên",
+    "Yên Thế",
+]
 KINDS = [
     (Level.COMMUNE_STATION, Ownership.PUBLIC, "Trạm Y tế xã {place}", 600),
     (Level.COMMUNE_STATION, Ownership.PUBLIC, "Trạm Y tế phường {place}", 800),
@@ -38,10 +57,28 @@ KINDS = [
     (Level.PRIVATE_HOSPITAL, Ownership.PRIVATE, "Bệnh viện Tư nhân {place}", 5000),
     (Level.CENTRAL, Ownership.PUBLIC, "Bệnh viện Chuyên khoa {place}", 20000),
 ]
-STATUS_WEIGHTS = [(S.CONNECTED, 55), (S.APPROVED, 14), (S.PENDING, 12), (S.REJECTED, 5), (S.SUSPENDED, 8),
-                  (S.CLOSED, 6)]
-# Demo facilities of accounts.seed_demo: the demo officer of Hà Nội finds 01002 in the queue.
+STATUS_WEIGHTS = [
+    (S.CONNECTED, 55),
+    (S.APPROVED, 14),
+    (S.PENDING, 12),
+    (S.REJECTED, 5),
+    (S.SUSPENDED, 8),
+    (S.CLOSED, 6),
+]
+# (code, name, province code). Generated names: no real facility is implied.
+DEMO_FACILITIES = [
+    ("01001", "Bệnh viện Đa khoa Thử nghiệm Hà Nội", "01"),
+    ("01002", "Trạm Y tế Phường Thử nghiệm, Hà Nội", "01"),
+    ("79001", "Bệnh viện Đa khoa Thử nghiệm TP. Hồ Chí Minh", "79"),
+]
+# Their status, given once: the demo officer of Hà Nội finds 01002 in the queue.
 SEED_DEMO_STATUSES = {"01001": S.CONNECTED, "79001": S.CONNECTED, "01002": S.PENDING}
+# (username, full name, role, facility code)
+DEMO_STAFF = [
+    ("qt.hn001", "Hoàng Văn Quản", Role.FACILITY_ADMIN, "01001"),
+    ("bs.an", "Nguyễn Văn An", Role.DOCTOR, "01001"),
+    ("bs.binh", "Võ Thị Bình", Role.DOCTOR, "79001"),
+]
 
 
 class Command(BaseCommand):
@@ -60,9 +97,23 @@ class Command(BaseCommand):
                 status = rng.choices([s for s, _ in STATUS_WEIGHTS], [w for _, w in STATUS_WEIGHTS])[0]
                 plans.append((province, code, status, rng.random(), rng.randrange(1 << 30)))
         with transaction.atomic():
+            self._demo_facilities(provinces)
             created = self._create(plans, existing, now)
             self._settle_seed_demo(now)
         self.stdout.write(f"Demo facilities: {created} created, {len(plans) - created} already present.")
+
+    def _demo_facilities(self, provinces) -> None:
+        """The three named demo facilities and their staff accounts (created once)."""
+        by_code = {p.code: p for p in provinces}
+        facilities = {}
+        for code, name, province_code in DEMO_FACILITIES:
+            facilities[code], _ = Facility.objects.update_or_create(
+                code=code, defaults={"name": name, "province": by_code[province_code]}
+            )
+        demo_users_ensure(
+            (username, full_name, role, facilities[code].province, facilities[code])
+            for username, full_name, role, code in DEMO_STAFF
+        )
 
     def _create(self, plans, existing, now) -> int:
         facilities, histories, health = [], [], []
@@ -74,17 +125,22 @@ class Command(BaseCommand):
             place = rng.choice(PLACES)
             registered = now - dt.timedelta(days=rng.randint(120, 400))
             facility = Facility(
-                code=code, province=province, status=status,
+                code=code,
+                province=province,
+                status=status,
                 name=f"{pattern.format(place=place)} (dữ liệu mẫu)",
                 commune=f"Xã {place}" if level == Level.COMMUNE_STATION else f"Phường {place}",
                 address=f"Số {rng.randint(1, 300)} đường {rng.choice(PLACES)}",
-                ownership=ownership, level=level,
+                ownership=ownership,
+                level=level,
                 has_insurance_contract=ownership == Ownership.PUBLIC or rng.random() < 0.6,
-                contact_name="Cán bộ đầu mối (mẫu)", contact_phone=f"0{rng.randint(200000000, 999999999)}",
+                contact_name="Cán bộ đầu mối (mẫu)",
+                contact_phone=f"0{rng.randint(200000000, 999999999)}",
                 contact_email=f"lienhe.{code}@demo.invalid",
                 latitude=Decimal(f"{rng.uniform(9.0, 22.5):.6f}"),
                 longitude=Decimal(f"{rng.uniform(103.0, 109.0):.6f}"),
-                expected_monthly_visits=visits, registered_at=registered,
+                expected_monthly_visits=visits,
+                registered_at=registered,
             )
             steps = [("", S.PENDING, registered, "Đăng ký (dữ liệu mẫu).")]
             if status == S.REJECTED:
@@ -97,8 +153,9 @@ class Command(BaseCommand):
                 health.extend(days)
                 steps.append((S.APPROVED, S.CONNECTED, facility.first_accepted_at, "Lần gửi dữ liệu hợp lệ đầu tiên."))
             if status == S.SUSPENDED:
-                steps.append((S.CONNECTED, S.SUSPENDED, now - dt.timedelta(days=20),
-                              "Gửi dữ liệu sai định dạng kéo dài."))
+                steps.append(
+                    (S.CONNECTED, S.SUSPENDED, now - dt.timedelta(days=20), "Gửi dữ liệu sai định dạng kéo dài.")
+                )
             if status == S.CLOSED:
                 steps.append((S.CONNECTED, S.CLOSED, now - dt.timedelta(days=15), "Cơ sở ngừng hoạt động."))
             facilities.append(facility)
@@ -128,9 +185,17 @@ class Command(BaseCommand):
             received = max(1, int(per_day * rng.uniform(0.5, 1.3)))
             rejected = int(received * rng.uniform(0.0, 0.12))
             at = timezone.make_aware(dt.datetime.combine(day, dt.time(16, rng.randint(0, 59))))
-            rows.append(FacilityDailyHealth(facility=facility, day=day, received=received,
-                                            accepted=received - rejected, rejected=rejected,
-                                            last_contact_at=at, last_accepted_at=at if received > rejected else None))
+            rows.append(
+                FacilityDailyHealth(
+                    facility=facility,
+                    day=day,
+                    received=received,
+                    accepted=received - rejected,
+                    rejected=rejected,
+                    last_contact_at=at,
+                    last_accepted_at=at if received > rejected else None,
+                )
+            )
             first = first or at
             facility.last_contact_at = at
             if received > rejected:
@@ -154,8 +219,10 @@ class Command(BaseCommand):
                 facility.approved_at = registered + dt.timedelta(days=3)
                 rows = self._health(facility, random.Random(code), now, silent=False)
                 FacilityDailyHealth.objects.bulk_create(rows, ignore_conflicts=True)
-                steps += [(S.PENDING, S.APPROVED, facility.approved_at, ""),
-                          (S.APPROVED, S.CONNECTED, facility.first_accepted_at, "Lần gửi dữ liệu hợp lệ đầu tiên.")]
+                steps += [
+                    (S.PENDING, S.APPROVED, facility.approved_at, ""),
+                    (S.APPROVED, S.CONNECTED, facility.first_accepted_at, "Lần gửi dữ liệu hợp lệ đầu tiên."),
+                ]
             facility.save()
             FacilityStatusChange.objects.bulk_create(
                 FacilityStatusChange(facility=facility, from_status=a, to_status=b, at=at, reason=reason)

@@ -1,6 +1,6 @@
 """Register a facility signing certificate from a PEM file.
 
-    python manage.py facility_cert add --facility 01001 --pem cert.pem
+python manage.py facility_cert add --facility 01001 --pem cert.pem
 """
 
 from pathlib import Path
@@ -35,5 +35,6 @@ class Command(BaseCommand):
             cert = certificate_add(facility=facility, pem=path.read_bytes(), acting_user=None)
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
-        self.stdout.write(f"{cert.fingerprint_sha256}  {cert.subject}  valid {cert.not_before:%Y-%m-%d} – "
-                          f"{cert.not_after:%Y-%m-%d}")
+        self.stdout.write(
+            f"{cert.fingerprint_sha256}  {cert.subject}  valid {cert.not_before:%Y-%m-%d} – {cert.not_after:%Y-%m-%d}"
+        )

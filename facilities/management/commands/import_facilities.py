@@ -28,8 +28,9 @@ class Command(BaseCommand):
         if path.stat().st_size > MAX_FILE_BYTES:
             raise CommandError("The file is larger than 5 MB; split it into several files.")
         try:
-            report = facility_import(acting_user=None, content=path.read_bytes(), file_name=path.name,
-                                     dry_run=options["dry_run"])
+            report = facility_import(
+                acting_user=None, content=path.read_bytes(), file_name=path.name, dry_run=options["dry_run"]
+            )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
         for problem in report.problems:

@@ -17,13 +17,20 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from healthbook.cards.files import FileRefused
+from healthbook.cards.selectors import card_batch_progress
 from healthbook.cards.services import UploadNotStored, card_batch_create
 from healthbook.models import CardBatch
-from healthbook.selectors import card_batch_progress
 
 JSON_KEYS = (
-    "batch_id", "status", "rows_total", "rows_accepted", "rows_rejected",
-    "citizens_created", "books_created", "cards_created", "cards_updated",
+    "batch_id",
+    "status",
+    "rows_total",
+    "rows_accepted",
+    "rows_rejected",
+    "citizens_created",
+    "books_created",
+    "cards_created",
+    "cards_updated",
 )
 
 

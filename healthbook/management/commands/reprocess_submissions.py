@@ -9,7 +9,8 @@ processed in this process).
 
 from django.core.management.base import BaseCommand, CommandError
 
-from healthbook.intake.services import submission_process, submission_reprocess
+from healthbook.intake.processing import submission_process
+from healthbook.intake.services import submission_reprocess
 from healthbook.models import Submission
 
 

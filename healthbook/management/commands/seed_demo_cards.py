@@ -4,14 +4,13 @@ Idempotent: the generated file is the same every time (fixed seed), so its check
 second run a no-op. Runs the import in this process (`make run` may have no broker yet).
 """
 
-import subprocess
-import sys
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from healthbook.cards.demo.generate import batch_file_write
 from healthbook.models import CardBatch
 
 ROWS = 20_000
@@ -28,12 +27,9 @@ class Command(BaseCommand):
         out = Path(settings.VAR_DIR) / "demo" / f"cards-demo-{rows}-{SEED}.csv"
         out.parent.mkdir(parents=True, exist_ok=True)
         if not out.exists():
-            generator = Path(settings.BASE_DIR) / "bench" / "gen_cards.py"
-            subprocess.run(
-                [sys.executable, str(generator), "--rows", str(rows), "--seed", str(SEED), "--bad-share", "0.02",
-                 "--out", str(out)],
-                check=True, stdout=subprocess.DEVNULL,
-            )
+            partial = out.with_suffix(".partial")
+            batch_file_write(partial, rows=rows, seed=SEED, bad_share=0.02)
+            partial.replace(out)
         call_command("import_cards", str(out), "--sync", stdout=self.stdout, stderr=self.stderr)
         done = CardBatch.objects.filter(status=CardBatch.Status.DONE).count()
         self.stdout.write(self.style.SUCCESS(f"Demo card batches done: {done}."))

@@ -1,8 +1,8 @@
 """Demo history through the real intake API (a DEMO_STEPS step of `make run`).
 
 For the demo facilities 01001 (Hà Nội, bs.an) and 79001 (TP.HCM, bs.binh): a throwaway test
-certificate (bench/make_test_pki.py, kept under var/demo/) is registered and a fresh API key
-made; then signed XML 130 envelopes (bench/gen_submissions.py) and FHIR bundles are built for
+certificate (healthbook/intake/demo/pki.py, kept under var/demo/) is registered and a fresh API
+key made; then signed XML 130 envelopes and FHIR bundles (healthbook/intake/demo/submissions.py) are built for
 about 200 citizens of the demo card batch (their names, IDs and cards, so books match) and
 POSTed to /api/v1/submissions/ with the Django test client — the same view, authentication
 and storage as a real HIS. Each accepted 202 is then processed here (the claim makes it safe
@@ -11,18 +11,22 @@ submissions, nothing is sent again.
 """
 
 import random
-import sys
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.test import Client
 from django.utils import timezone
 
-from facilities.credentials import api_key_create, api_key_revoke, certificate_add
+from facilities.credentials import api_key_create, api_key_revoke, certificate_add, certificate_parse
 from facilities.models import Facility, FacilityApiKey, FacilityCertificate, FacilityStatus
-from healthbook.intake.services import submission_process
+from healthbook.intake.demo.pki import make_pki
+from healthbook.intake.demo.submissions import build_envelope, build_fhir_bundle, load_seed, make_visit, sign_envelope
+from healthbook.intake.jws import sign_detached
+from healthbook.intake.processing import submission_process
+from healthbook.intake.xml130 import load_spec
 from healthbook.models import InsuranceCard, Submission
 
 DEMO_FACILITIES = ("01001", "79001")
@@ -30,9 +34,6 @@ KEY_NAME = "Demo HIS (seed_demo_submissions)"
 
 
 def _pki(code: str):
-    sys.path.insert(0, str(settings.BASE_DIR))
-    from bench.make_test_pki import make_pki
-
     out = Path(settings.VAR_DIR) / "demo" / f"pki-{code}"
     if not (out / "valid.key").exists():
         make_pki(out, facility=code, other="99999")
@@ -63,11 +64,6 @@ class Command(BaseCommand):
         parser.add_argument("--seed", type=int, default=6)
 
     def handle(self, *args, citizens, seed, **options):
-        sys.path.insert(0, str(settings.BASE_DIR))
-        from bench.gen_submissions import build_envelope, build_fhir_bundle, load_seed, make_visit, sign_envelope
-        from healthbook.intake.jws import sign_detached
-        from healthbook.intake.xml130 import load_spec
-
         facilities = list(Facility.objects.filter(code__in=DEMO_FACILITIES).order_by("code"))
         if Submission.objects.filter(facility__in=facilities, status__in=Submission.FINAL[:2]).exists():
             self.stdout.write("Demo submissions already loaded.")
@@ -86,15 +82,11 @@ class Command(BaseCommand):
         client = Client(HTTP_HOST="localhost")
         sent = 0
         counts: dict[str, int] = {}
-        from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
         for index, facility in enumerate(facilities):
             Facility.objects.filter(pk=facility.pk, status=FacilityStatus.PENDING).update(
                 status=FacilityStatus.APPROVED, approved_at=timezone.now()
             )
             key_pem, cert_pem = _pki(facility.code)
-            from facilities.credentials import certificate_parse
-
             if not FacilityCertificate.objects.filter(
                 facility=facility, fingerprint_sha256=certificate_parse(cert_pem)["fingerprint_sha256"]
             ).exists():

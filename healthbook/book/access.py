@@ -1,0 +1,381 @@
+"""Who may read a citizen's book: the care-relationship rule, emergency access, and the one
+access-log entry of each read.
+
+A doctor may open a book when the citizen has a care relationship with the doctor's
+facility — a visit, referral or appointment there within SSKDT_CARE_RELATIONSHIP_MONTHS, or
+the facility is the primary-care facility (MA_DKBD) of the citizen's current, valid card —
+or holds an unexpired emergency access to it. Nobody else reads clinical detail: province
+officers, ministry staff and facility administrators get the same 404 as for a book that
+does not exist. A doctor (who can find any citizen in the search) gets a 403 with the
+emergency form instead, showing only the minimal identity of the search results.
+
+Every page, API and export that shows a citizen's history asks `book_get_for_user`, which
+decides and writes the one access-log entry of the request. Facility software reads for a
+named doctor of its facility (`facility_book_access`): the same rule, the same log, as
+software acting for that doctor.
+"""
+
+import datetime as dt
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from dateutil.relativedelta import relativedelta
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
+from django.http import Http404
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from accesslog.models import ActorKind, EmergencyAccess, Outcome, Purpose
+from accesslog.services import Actor, access_log_record, emergency_access_start
+from accounts.models import User
+from core.api import ApiError
+from core.compiled import CompiledQuery
+from core.roles import Role, has_role
+from facilities.models import Facility
+from healthbook.book.selectors import tune_connection_for_pages
+from healthbook.models import Citizen, Encounter, FollowUpAppointment, HealthBook, InsuranceCard
+
+BOOK_READER_ROLES = (Role.DOCTOR,)
+
+
+def can_read_books(user) -> bool:
+    """Doctors at a facility (the only role that reads clinical detail)."""
+    return has_role(user, *BOOK_READER_ROLES) and bool(getattr(user, "facility_id", None))
+
+
+# Each source returns an Exists() over rows linking a HealthBook row (OuterRef "pk" or
+# "citizen_id") to the facility since the given time (`today`: the local date of the decision);
+# each probes an index led by the book.
+CareSource = Callable[[object, object, object], Exists]
+
+
+def _primary_care_card(facility, since, today) -> Exists:
+    return Exists(
+        InsuranceCard.objects.filter(
+            citizen_id=OuterRef("citizen_id"), primary_care_facility_code=facility.code, valid_from__lte=today
+        ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+    )
+
+
+def _visit_at_facility(facility, since, today) -> Exists:
+    return Exists(Encounter.objects.filter(book_id=OuterRef("pk"), facility_id=facility.pk, occurred_at__gte=since))
+
+
+def _referred_to_facility(facility, since, today) -> Exists:
+    return Exists(Encounter.objects.filter(book_id=OuterRef("pk"), referred_to=facility.code, occurred_at__gte=since))
+
+
+def _appointment_at_facility(facility, since, today) -> Exists:
+    return Exists(
+        FollowUpAppointment.objects.filter(book_id=OuterRef("pk"), occurred_at__gte=since).filter(
+            Q(facility_id=facility.pk) | Q(at_facility_code=facility.code)
+        )
+    )
+
+
+CARE_SOURCES: list[CareSource] = [
+    _primary_care_card,
+    _visit_at_facility,
+    _referred_to_facility,
+    _appointment_at_facility,
+]
+
+
+def care_relationship_since(now=None):
+    return (now or timezone.now()) - relativedelta(months=settings.SSKDT_CARE_RELATIONSHIP_MONTHS)
+
+
+def care_relationship_expr(facility, *, since=None, today=None) -> ExpressionWrapper:
+    """A boolean SQL expression over HealthBook rows: a care relationship with the facility
+    (since/today default to the window ending now and the local date)."""
+    since = care_relationship_since() if since is None else since
+    today = timezone.localdate() if today is None else today
+    condition = Q()
+    for source in CARE_SOURCES:
+        condition |= Q(source(facility, since, today))
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def _emergency_until(user_id, now=None) -> Subquery:
+    return Subquery(
+        EmergencyAccess.objects.filter(
+            user_id=user_id, citizen_id=OuterRef("citizen_id"), expires_at__gt=now or timezone.now()
+        )
+        .order_by("-expires_at")
+        .values("expires_at")[:1]
+    )
+
+
+def books_visible_to(user) -> QuerySet[HealthBook]:
+    """Return the books whose clinical detail the user may read now."""
+    if not can_read_books(user):
+        return HealthBook.objects.none()
+    return HealthBook.objects.annotate(
+        care=care_relationship_expr(user.facility), emergency_until=_emergency_until(user.pk)
+    ).filter(Q(care=True) | Q(emergency_until__isnull=False))
+
+
+@dataclass(frozen=True)
+class BookAccess:
+    """The outcome of an allowed open: the book, its citizen, and why it is open."""
+
+    book: HealthBook
+    citizen: Citizen
+    purpose: str  # Purpose.TREAT or Purpose.ETREAT
+    emergency_until: object | None
+
+
+class BookAccessDenied(PermissionDenied):
+    """A doctor without a care relationship or emergency access (403, emergency form offered)."""
+
+    def __init__(self, book: HealthBook):
+        super().__init__("no care relationship")
+        self.book = book
+
+
+BOOK_RELATED = ("citizen", "citizen__card", "citizen__residence_province")
+
+
+def book_lookup(public_id):
+    """Find the book by its public id (or a citizen's 12-digit personal ID)."""
+    qs = HealthBook.objects.select_related(*BOOK_RELATED)
+    value = str(public_id)
+    if len(value) == 12 and value.isdigit():
+        return qs.filter(citizen__personal_id=value)
+    try:
+        return qs.filter(public_id=value) if len(value) == 36 else qs.none()
+    except (ValueError, TypeError):
+        return qs.none()
+
+
+# The decision for a reader (a doctor at a facility), compiled once per thread and run with the
+# request's values (core.compiled): the same queryset as book_lookup + the annotations.
+# CARE_SOURCES is read when a thread first decides: extend it at import time, not later.
+_S = {
+    "facility_pk": -730_999_101,
+    "facility_code": "\x1fsskdt:facility-code\x1f",
+    "since": dt.datetime(1901, 1, 1, 1, 1, 1, 101, tzinfo=dt.UTC),
+    "today": dt.date(1901, 1, 2),
+    "user_pk": -730_999_102,
+    "now": dt.datetime(1901, 1, 3, 3, 3, 3, 303, tzinfo=dt.UTC),
+}
+
+
+def _decision_queryset(by: str, s: dict):
+    facility = Facility(pk=s["facility_pk"], code=s["facility_code"])
+    return (
+        HealthBook.objects.select_related(*BOOK_RELATED)
+        .filter(**{by: s["lookup"]})
+        .annotate(
+            care=care_relationship_expr(facility, since=s["since"], today=s["today"]),
+            emergency_until=_emergency_until(s["user_pk"], s["now"]),
+        )
+        .order_by("pk")[:1]
+    )
+
+
+_DECISIONS = {
+    "public_id": CompiledQuery(
+        lambda s: _decision_queryset("public_id", s),
+        {**_S, "lookup": uuid.UUID("5e5e5e5e-0000-4000-8000-5e5e5e5e5e5e")},
+    ),
+    "personal_id": CompiledQuery(
+        lambda s: _decision_queryset("citizen__personal_id", s), {**_S, "lookup": "\x1fsskdt:personal-id\x1f"}
+    ),
+}
+
+
+def _decide(user, public_id) -> HealthBook | None:
+    """The book with `care` and `emergency_until` for a reader, or None (one query)."""
+    value = str(public_id)
+    if len(value) == 12 and value.isdigit():
+        by, lookup = "personal_id", value
+    elif len(value) == 36:
+        by = "public_id"
+        try:
+            lookup = uuid.UUID(value)
+        except ValueError:
+            return None
+    else:
+        return None
+    now = timezone.now()
+    facility = user.facility
+    rows = _DECISIONS[by].run(
+        {
+            "lookup": lookup,
+            "facility_pk": facility.pk,
+            "facility_code": facility.code,
+            "since": care_relationship_since(now),
+            "today": timezone.localdate(now),
+            "user_pk": user.pk,
+            "now": now,
+        }
+    )
+    return rows[0] if rows else None
+
+
+def book_get_for_user(
+    user,
+    public_id,
+    *,
+    viewed: str,
+    request=None,
+    event: str = "view",
+    actor: Actor | None = None,
+) -> BookAccess:
+    """Return the access to one book or raise, writing exactly one access-log entry.
+
+    `user` is the person whose rights apply (for facility software: the named practitioner);
+    `actor` describes who is reading for the log (defaults to that person). Raises Http404 for
+    anyone who may not read books and for unknown books, BookAccessDenied for a doctor without
+    a relationship. One query decides (book, citizen, card, relationship and emergency grant).
+    """
+    tune_connection_for_pages()
+    actor = actor or Actor.for_user(user)
+    reader = can_read_books(user)
+    book = _decide(user, public_id) if reader else book_lookup(public_id).first()
+
+    def log(outcome, purpose="", reason=""):
+        access_log_record(
+            actor=actor,
+            event=event,
+            viewed=viewed,
+            outcome=outcome,
+            purpose=purpose,
+            citizen=book.citizen if book else None,
+            book=book,
+            request=request,
+            details={"refused": reason} if reason else None,
+        )
+
+    if book is None:
+        log(Outcome.DENIED, reason="not_found")
+        raise Http404
+    if not reader:
+        log(Outcome.DENIED, reason="role")
+        raise Http404
+    if book.care:
+        purpose = Purpose.TREAT
+    elif book.emergency_until:
+        purpose = Purpose.ETREAT
+    else:
+        log(Outcome.DENIED, reason="no_care_relationship")
+        raise BookAccessDenied(book)
+    log(Outcome.SUCCESS, purpose)
+    return BookAccess(book=book, citizen=book.citizen, purpose=purpose, emergency_until=book.emergency_until)
+
+
+# ---------------------------------------------------------------- facility software
+#
+# Facility software authenticates with its facility API key and names, in headers, the
+# practitioner it reads for (`X-Practitioner-Id`: the staff username of a doctor at that
+# facility) and the purpose (`X-Purpose-Of-Use`: TREAT or ETREAT; ETREAT also needs
+# `X-Emergency-Reason`, one of the emergency reason codes). The same rule as the pages then
+# applies to that doctor, and the same log records the read, as software acting for them.
+
+PRACTITIONER_HEADER = "X-Practitioner-Id"
+PURPOSE_HEADER = "X-Purpose-Of-Use"
+REASON_HEADER = "X-Emergency-Reason"
+
+
+def _machine_actor(request, practitioner: User | None, practitioner_ref: str) -> Actor:
+    principal = request.user
+    return Actor(
+        kind=ActorKind.MACHINE,
+        user=practitioner,
+        username=practitioner.username if practitioner else practitioner_ref,
+        name=practitioner.full_name if practitioner else "",
+        role=practitioner.role if practitioner else "",
+        facility=principal.facility,
+        client_ref=request.auth.prefix,
+    )
+
+
+def facility_book_access(request, id_value: str, *, viewed: str) -> BookAccess:
+    """Decide a facility software read and write its one log entry (or refuse with a code)."""
+    ref = (request.headers.get(PRACTITIONER_HEADER) or "").strip()[:150]
+    purpose = (request.headers.get(PURPOSE_HEADER) or "").strip().upper()
+    facility = request.user.facility
+    practitioner = (
+        User.objects.select_related("facility")
+        .filter(username=ref, role=Role.DOCTOR, facility=facility, is_active=True)
+        .first()
+        if ref
+        else None
+    )
+    actor = _machine_actor(request, practitioner, ref)
+
+    def refuse(code: str, message: str, status: int):
+        book = book_lookup(id_value).first()
+        access_log_record(
+            actor=actor,
+            event="api_read",
+            viewed=viewed,
+            outcome=Outcome.DENIED,
+            purpose=purpose[:8],
+            citizen=book.citizen if book else None,
+            book=book,
+            request=request,
+            details={"refused": code},
+        )
+        raise ApiError(code, message, status_code=status)
+
+    if practitioner is None:
+        refuse(
+            "practitioner_unknown",
+            _("Name a doctor of your facility in the X-Practitioner-Id header (staff username)."),
+            403,
+        )
+    if purpose not in Purpose.values:
+        refuse("purpose_missing", _("Send X-Purpose-Of-Use: TREAT or ETREAT."), 400)
+    if purpose == Purpose.ETREAT:
+        book = book_lookup(id_value).first()
+        reason = (request.headers.get(REASON_HEADER) or "").strip()
+        if book is not None and reason:
+            try:
+                emergency_access_start(
+                    user=practitioner,
+                    citizen=book.citizen,
+                    reason=reason,
+                    via_api=True,
+                    request=request,
+                    actor=actor,
+                    book=book,
+                )
+            except ValidationError:
+                refuse("emergency_reason_invalid", _("X-Emergency-Reason must be one of the reason codes."), 400)
+    try:
+        access = book_get_for_user(
+            practitioner, id_value, viewed=viewed, request=request, event="api_read", actor=actor
+        )
+    except BookAccessDenied:
+        raise ApiError(
+            "no_care_relationship",
+            _("No care relationship with this citizen: use X-Purpose-Of-Use ETREAT with X-Emergency-Reason."),
+            status_code=403,
+        ) from None
+    return access
+
+
+# ---------------------------------------------------------------- the book-view registry
+#
+# Every URL under BOOK_URL_PREFIXES must resolve to a view that declares itself here; the
+# generated test (tests/healthbook/book/test_every_book_url.py) walks the resolver and calls
+# each one, checking the access rule and the single log entry.
+
+BOOK_URL_PREFIXES = ("doctor/", "api/v1/citizens/", "fhir/Patient")
+BOOK_VIEWS: dict[str, str] = {}  # "module.qualname" → kind ("book", "search", "emergency", "citizen_log")
+
+
+def book_view_register(kind: str):
+    """Mark a view (function or DRF class) as one that checks access and logs (`kind`)."""
+
+    def mark(view):
+        view.book_access = kind
+        BOOK_VIEWS[f"{view.__module__}.{view.__qualname__}"] = kind
+        return view
+
+    return mark

@@ -1,0 +1,22 @@
+"""The doctor's pages, mounted under /doctor/ (a book prefix: every view here declares
+itself in book.access.BOOK_VIEWS)."""
+
+from django.urls import path
+
+from healthbook.book import views as v
+
+urlpatterns = [
+    path("", v.citizen_search_view, name="citizen-search"),
+    path("books/<uuid:public_id>/", v.book_detail_view, name="book-detail"),
+    path("books/<uuid:public_id>/emergency/", v.emergency_access_view, name="book-emergency"),
+    path("books/<uuid:public_id>/timeline/", v.book_timeline_view, name="book-timeline"),
+    path("books/<uuid:public_id>/visits/<int:visit_id>/", v.book_visit_view, name="book-visit"),
+    path("books/<uuid:public_id>/labs/", v.book_labs_view, name="book-labs"),
+    path("books/<uuid:public_id>/labs/<str:code>/", v.book_lab_chart_view, name="book-lab-chart"),
+    path("books/<uuid:public_id>/vaccinations/", v.book_vaccinations_view, name="book-vaccinations"),
+    path("books/<uuid:public_id>/pregnancies/", v.book_pregnancies_view, name="book-pregnancies"),
+    path("books/<uuid:public_id>/prescriptions/", v.book_prescriptions_view, name="book-prescriptions"),
+    path("books/<uuid:public_id>/follow-ups/", v.book_follow_ups_view, name="book-follow-ups"),
+    path("books/<uuid:public_id>/certificates/", v.book_certificates_view, name="book-certificates"),
+    path("books/<uuid:public_id>/access-log/", v.book_access_log_view, name="book-access-log"),
+]

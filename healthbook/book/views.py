@@ -1,0 +1,329 @@
+"""The doctor's pages: citizen search and the book (header, timeline, visit, labs,
+vaccinations, pregnancies, prescriptions, follow-ups, certificates, who viewed).
+
+Every page that shows a citizen is decorated with `book_view`, which decides access and
+writes the request's single access-log entry before the page runs (book.access).
+"""
+
+import functools
+import json
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import get_script_prefix, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from accesslog.models import Outcome
+from accesslog.selectors import book_viewers
+from accesslog.services import Actor, access_log_record, emergency_access_start
+from core.privacy import mask_id
+from healthbook import identifiers as ids
+from healthbook.book import header, selectors
+from healthbook.book.access import BookAccessDenied, book_get_for_user, book_lookup, book_view_register, can_read_books
+from healthbook.book.finder import citizens_find
+from healthbook.book.forms import KIND_LABELS, CitizenSearchForm, EmergencyAccessForm, TimelineFilterForm
+from healthbook.models import HealthBook
+
+
+def book_view(viewed, *, event: str = "view"):
+    """Decorate a page `view(request, access, **kwargs)` whose URL carries `public_id`: sign-in
+    required, access decided and logged once (`viewed` is a string or a function of the URL
+    kwargs), `access` passed in; a doctor without a relationship gets the emergency form (403).
+    `?print=1` logs the open as a print."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request, public_id, **kwargs):
+            if not request.user.is_authenticated:
+                from django.contrib.auth.views import redirect_to_login
+
+                return redirect_to_login(request.get_full_path())
+            what = viewed(kwargs) if callable(viewed) else viewed
+            kind = "print" if request.GET.get("print") == "1" else event
+            try:
+                access = book_get_for_user(request.user, public_id, viewed=what, request=request, event=kind)
+            except BookAccessDenied as denied:
+                return denied_response(request, denied.book, EmergencyAccessForm())
+            return view(request, access, **kwargs)
+
+        return book_view_register("book")(wrapped)
+
+    return decorator
+
+
+# The book's page URLs, reversed once per process (per script prefix) with a probe id and then
+# completed by string replacement: a book page links to its nine tabs and to each visit, and
+# reverse() costs ~20 µs a call.
+BOOK_TAB_URL_NAMES = (
+    "book-detail",
+    "book-timeline",
+    "book-labs",
+    "book-vaccinations",
+    "book-pregnancies",
+    "book-prescriptions",
+    "book-follow-ups",
+    "book-certificates",
+    "book-access-log",
+)
+_PROBE_BOOK = "5e5e5e5e-0000-4000-8000-5e5e5e5e5e5e"
+_PROBE_VISIT = 987_654_321
+
+
+@functools.lru_cache(maxsize=8)
+def _book_url_templates(script_prefix: str) -> dict[str, str]:
+    urls = {name.replace("-", "_"): reverse(name, kwargs={"public_id": _PROBE_BOOK}) for name in BOOK_TAB_URL_NAMES}
+    visit = reverse("book-visit", kwargs={"public_id": _PROBE_BOOK, "visit_id": _PROBE_VISIT})
+    urls["visit_prefix"], urls["visit_suffix"] = visit.split(str(_PROBE_VISIT))
+    return urls
+
+
+def book_urls(public_id) -> dict[str, str]:
+    """{"book_timeline": "/doctor/books/<id>/timeline/", …, "visit_prefix"/"visit_suffix"}."""
+    value = str(public_id)
+    return {k: v.replace(_PROBE_BOOK, value) for k, v in _book_url_templates(get_script_prefix()).items()}
+
+
+def denied_response(request, book, form, *, status: int = 403):
+    """The page a doctor sees without a care relationship: minimal identity, the emergency form."""
+    citizen = book.citizen
+    return render(
+        request,
+        "healthbook/book_denied.html",
+        {"book": book, "citizen": citizen, "masked_id": mask_id(citizen.personal_id), "form": form},
+        status=status,
+    )
+
+
+def _book_context(request, access, tab: str, **extra) -> dict:
+    return {
+        "access": access,
+        "book": access.book,
+        "citizen": access.citizen,
+        "masked_id": mask_id(access.citizen.personal_id),
+        "header": header.book_header(access),
+        "urls": book_urls(access.book.public_id),
+        "today": timezone.localdate(),
+        "fragment_seconds": settings.BOOK_FRAGMENT_SECONDS,
+        "tab": tab,
+        "printing": request.GET.get("print") == "1",
+        **extra,
+    }
+
+
+# ---------------------------------------------------------------- search
+
+
+@login_required
+@require_GET
+@book_view_register("search")
+def citizen_search_view(request):
+    """Find a citizen; results show name, birth year, sex and a masked ID only."""
+    if not can_read_books(request.user):
+        raise PermissionDenied
+    form = CitizenSearchForm(request.GET or None)
+    results = None
+    if form.is_valid():
+        data = form.cleaned_data
+        province = data.get("province")
+        matches = citizens_find(
+            query=data["q"], birth_year=data.get("birth_year"), province_id=province.pk if province else None
+        )
+        results = [{"citizen": m.citizen, "masked_id": mask_id(m.citizen.personal_id), "book": None} for m in matches]
+        _prefetch_books(results)
+        digits = ids.normalize_code(data["q"])
+        exact = len(results) == 1 and digits[-10:].isdigit() and len(digits) in (10, 12, 15)
+        access_log_record(
+            actor=Actor.for_user(request.user),
+            event="search",
+            viewed="search",
+            outcome=Outcome.SUCCESS,
+            citizen=results[0]["citizen"] if exact else None,
+            request=request,
+            details={"results": len(results), "by": "identifier" if exact else "name"},
+        )
+    return render(request, "healthbook/citizen_search.html", {"form": form, "results": results})
+
+
+def _prefetch_books(results: list[dict]) -> None:
+    """Attach each result's book (one query for all of them)."""
+    if results:
+        books = HealthBook.objects.filter(citizen_id__in=[r["citizen"].pk for r in results]).only(
+            "public_id", "citizen"
+        )
+        by_citizen = {b.citizen_id: b for b in books}
+        for r in results:
+            r["book"] = by_citizen.get(r["citizen"].pk)
+
+
+# ---------------------------------------------------------------- emergency access
+
+
+@login_required
+@require_POST
+@book_view_register("emergency")
+def emergency_access_view(request, public_id):
+    """Start an emergency access (reason required) and open the book; one log entry."""
+    book = book_lookup(public_id).first()
+    actor = Actor.for_user(request.user)
+    if book is None or not can_read_books(request.user):
+        access_log_record(
+            actor=actor,
+            event="emergency_start",
+            viewed="book",
+            outcome=Outcome.DENIED,
+            citizen=book.citizen if book else None,
+            book=book,
+            request=request,
+            details={"refused": "role" if book else "not_found"},
+        )
+        raise Http404
+    form = EmergencyAccessForm(request.POST)
+    if form.is_valid():
+        try:
+            emergency_access_start(
+                user=request.user,
+                citizen=book.citizen,
+                reason=form.cleaned_data["reason"],
+                reason_text=form.cleaned_data["reason_text"],
+                request=request,
+                book=book,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc)
+        else:
+            return redirect("book-detail", public_id=book.public_id)
+    access_log_record(
+        actor=actor,
+        event="emergency_start",
+        viewed="book",
+        outcome=Outcome.DENIED,
+        citizen=book.citizen,
+        book=book,
+        request=request,
+        details={"refused": "no_reason"},
+    )
+    return denied_response(request, book, form, status=400)
+
+
+# ---------------------------------------------------------------- the book
+
+
+@require_GET
+@book_view("book")
+def book_detail_view(request, access):
+    recent = selectors.TimelinePage(access, selectors.TimelineFilter(), limit=10, paged=False)
+    ctx = _book_context(request, access, "overview", timeline=recent, viewers=book_viewers(access.citizen.pk))
+    return render(request, "healthbook/book_detail.html", ctx)
+
+
+def _timeline_filter(form) -> selectors.TimelineFilter:
+    if not form.is_valid():
+        return selectors.TimelineFilter()
+    data = form.cleaned_data
+    return selectors.TimelineFilter(
+        kinds=tuple(data["kind"]) or selectors.TIMELINE_KINDS,
+        facility_code=data["facility"] or None,
+        date_from=data["date_from"],
+        date_to=data["date_to"],
+    )
+
+
+@require_GET
+@book_view("timeline")
+def book_timeline_view(request, access):
+    form = TimelineFilterForm(request.GET)
+    flt = _timeline_filter(form)
+    raw_before = request.GET.get("before")
+    query = request.GET.copy()
+    query.pop("before", None)
+    query = query.urlencode()
+    page = selectors.TimelinePage(
+        access, flt, before=selectors.parse_cursor(raw_before), key=f"{query}|{raw_before or ''}"
+    )
+    ctx = {
+        "access": access,
+        "book": access.book,
+        "timeline": page,
+        "query": query,
+        "kind_labels": KIND_LABELS,
+        "urls": book_urls(access.book.public_id),
+        "fragment_seconds": settings.BOOK_FRAGMENT_SECONDS,
+    }
+    if request.headers.get("HX-Request"):
+        return render(request, "healthbook/partials/timeline_rows.html", ctx)
+    facilities = functools.partial(selectors.facilities_in_book, access)  # read only when not cached
+    ctx.update(_book_context(request, access, "timeline", form=form, facilities=facilities))
+    return render(request, "healthbook/book_timeline.html", ctx)
+
+
+@require_GET
+@book_view(lambda kw: f"visit:{kw['visit_id']}")
+def book_visit_view(request, access, visit_id):
+    detail = selectors.visit_detail(access, visit_id)
+    if detail is None:
+        raise Http404
+    return render(request, "healthbook/book_visit.html", _book_context(request, access, "timeline", **detail))
+
+
+@require_GET
+@book_view("labs")
+def book_labs_view(request, access):
+    ctx = _book_context(request, access, "labs", indicators=selectors.lab_indicators(access))
+    return render(request, "healthbook/book_labs.html", ctx)
+
+
+@require_GET
+@book_view(lambda kw: f"lab:{kw['code']}"[:200])
+def book_lab_chart_view(request, access, code):
+    series = selectors.lab_series(access, code)
+    if not series["rows"]:
+        raise Http404
+    chart = json.dumps({"label": series["name"], "unit": series["unit"], "points": series["points"]})
+    ctx = _book_context(request, access, "labs", series=series, chart=chart)
+    return render(request, "healthbook/book_lab_chart.html", ctx)
+
+
+@require_GET
+@book_view("vaccinations")
+def book_vaccinations_view(request, access):
+    ctx = _book_context(request, access, "vaccinations", schedule=header.vaccination_record(access))
+    return render(request, "healthbook/book_vaccinations.html", ctx)
+
+
+@require_GET
+@book_view("pregnancies")
+def book_pregnancies_view(request, access):
+    ctx = _book_context(request, access, "pregnancies", pregnancies=selectors.pregnancies(access))
+    return render(request, "healthbook/book_pregnancies.html", ctx)
+
+
+@require_GET
+@book_view("prescriptions")
+def book_prescriptions_view(request, access):
+    ctx = _book_context(request, access, "prescriptions", medications=selectors.prescriptions(access))
+    return render(request, "healthbook/book_prescriptions.html", ctx)
+
+
+@require_GET
+@book_view("follow-ups")
+def book_follow_ups_view(request, access):
+    ctx = _book_context(request, access, "follow_ups", follow_ups=selectors.follow_ups(access))
+    return render(request, "healthbook/book_follow_ups.html", ctx)
+
+
+@require_GET
+@book_view("certificates")
+def book_certificates_view(request, access):
+    ctx = _book_context(request, access, "certificates", certificates=selectors.certificates(access))
+    return render(request, "healthbook/book_certificates.html", ctx)
+
+
+@require_GET
+@book_view("access-log")
+def book_access_log_view(request, access):
+    ctx = _book_context(request, access, "access_log", viewers=book_viewers(access.citizen.pk, limit=200))
+    return render(request, "healthbook/book_access_log.html", ctx)

@@ -1,0 +1,124 @@
+"""Machine reads: the facility history API, FHIR $everything, and the citizen app's access log."""
+
+import pytest
+from django.urls import reverse
+
+from accesslog.models import AccessLogEntry, ActorKind, EmergencyAccess, Outcome
+from tests.healthbook.book.conftest import facility_headers, last_entry, log_count
+
+pytestmark = pytest.mark.django_db
+
+
+def history_url(citizen):
+    return reverse("api-citizen-history", kwargs={"personal_id": citizen.personal_id})
+
+
+def test_history_for_a_named_practitioner_with_relationship(client, key_a, doctor_a, patient_a):
+    response = client.get(history_url(patient_a), **facility_headers(key_a, "doctor_a"))
+    assert response.status_code == 200
+    body = response.json()
+    visit = body["visits"][0]
+    assert body["purpose"] == "TREAT" and visit["main_diagnosis"]["name"].startswith("Tăng huyết áp")
+    assert len(visit["lab_results"]) == 3 and len(visit["medications"]) == 2
+    entry = last_entry()
+    assert (entry.actor_kind, entry.actor_username, entry.facility_code, entry.event, entry.outcome) == (
+        ActorKind.MACHINE,
+        "doctor_a",
+        "01001",
+        "api_read",
+        Outcome.SUCCESS,
+    )
+    assert entry.client_ref and entry.citizen_id == patient_a.pk
+
+
+@pytest.mark.parametrize(
+    "headers,status,code",
+    [
+        ({"practitioner": ""}, 403, "practitioner_unknown"),
+        ({"practitioner": "doctor_b"}, 403, "practitioner_unknown"),  # a doctor of another facility
+        ({"purpose": ""}, 400, "purpose_missing"),
+        ({"purpose": "ETREAT"}, 403, "no_care_relationship"),  # no reason, no open emergency
+    ],
+)
+def test_history_refusals_are_coded_and_logged(client, key_a, doctor_a, doctor_b, stranger, headers, status, code):
+    before = log_count()
+    response = client.get(
+        history_url(stranger),
+        **facility_headers(key_a, headers.get("practitioner", "doctor_a"), headers.get("purpose", "TREAT")),
+    )
+    assert response.status_code == status and response.json()["code"] == code
+    assert log_count() == before + 1 and last_entry().outcome == Outcome.DENIED
+    assert "Trần Thị Xa" not in response.content.decode()
+
+
+def test_history_without_a_key_is_401(client, patient_a):
+    assert client.get(history_url(patient_a)).status_code in (401, 403)
+
+
+def test_emergency_read_through_the_api_opens_a_reviewed_grant(client, key_a, doctor_a, stranger):
+    response = client.get(
+        history_url(stranger), **facility_headers(key_a, "doctor_a", "ETREAT", **{"X-Emergency-Reason": "unconscious"})
+    )
+    assert response.status_code == 200 and response.json()["purpose"] == "ETREAT"
+    grant = EmergencyAccess.objects.get(citizen=stranger)
+    assert grant.via_api and grant.review_status == "pending" and grant.facility.code == "01001"
+    events = list(AccessLogEntry.objects.filter(citizen_id=stranger.pk).order_by("seq").values_list("event", "purpose"))
+    assert events == [("emergency_start", "ETREAT"), ("api_read", "ETREAT")]
+
+
+def test_unknown_citizen_is_404(client, key_a, doctor_a, code_lists):
+    response = client.get(
+        reverse("api-citizen-history", kwargs={"personal_id": "001099999999"}), **facility_headers(key_a, "doctor_a")
+    )
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_fhir_everything_is_a_paged_searchset_that_fhir_resources_parses(
+    client, key_a, doctor_a, patient_a, facility_a
+):
+    from fhir.resources.R4B.bundle import Bundle
+
+    from tests.healthbook.book import factories as df
+
+    for _ in range(3):
+        df.visit(patient_a.book, facility_a, labs=1)
+    url = reverse("fhir-patient-everything", kwargs={"id": str(patient_a.book.public_id)})
+    first = client.get(url, {"_count": 2}, **facility_headers(key_a, "doctor_a"))
+    assert first.status_code == 200 and first["Content-Type"].startswith("application/fhir+json")
+    bundle = Bundle.model_validate(first.json())
+    assert bundle.type == "searchset"
+    kinds = [e.resource.__resource_type__ for e in bundle.entry]
+    assert kinds[0] == "Patient" and kinds.count("Encounter") == 2 and "Observation" in kinds
+    assert [link.relation for link in bundle.link] == ["self", "next"]
+    last = client.get(url, {"_count": 2, "page": 2}, **facility_headers(key_a, "doctor_a"))
+    bundle2 = Bundle.model_validate(last.json())
+    assert [e.resource.__resource_type__ for e in bundle2.entry].count("Encounter") == 2
+    assert "next" not in [link.relation for link in bundle2.link]
+
+
+def test_fhir_everything_by_personal_id_and_refusal_as_operation_outcome(client, key_b, doctor_b, patient_a):
+    url = reverse("fhir-patient-everything", kwargs={"id": patient_a.personal_id})
+    response = client.get(url, **facility_headers(key_b, "doctor_b"))
+    assert response.status_code == 403 and response.json()["resourceType"] == "OperationOutcome"
+
+
+def test_citizen_app_reads_the_log_in_plain_words_people_and_software_apart(
+    client, login, key_a, doctor_a, patient_a, citizen_app_key
+):
+    login(doctor_a).get(reverse("book-detail", kwargs={"public_id": patient_a.book.public_id}))
+    client.logout()
+    client.get(history_url(patient_a), **facility_headers(key_a, "doctor_a"))
+    url = reverse("api-citizen-access-log", kwargs={"personal_id": patient_a.personal_id})
+    body = client.get(url, HTTP_AUTHORIZATION=f"Citizen-App-Key {citizen_app_key}", HTTP_ACCEPT_LANGUAGE="vi").json()
+    assert len(body["people"]) == 1 and len(body["machines"]) == 1
+    person = body["people"][0]
+    assert person["text"].startswith(f"{doctor_a.full_name} tại Bệnh viện Thử nghiệm A đã xem sổ sức khỏe lúc")
+    assert body["machines"][0]["text"].startswith("Phần mềm của Bệnh viện Thử nghiệm A đã đọc")
+
+
+def test_citizen_app_key_is_its_own_credential(client, key_a, patient_a, citizen_app_key):
+    url = reverse("api-citizen-access-log", kwargs={"personal_id": patient_a.personal_id})
+    assert client.get(url, HTTP_AUTHORIZATION=f"Api-Key {key_a}").status_code in (401, 403)
+    assert client.get(url, HTTP_AUTHORIZATION="Citizen-App-Key sskdtc_000000000000_" + "x" * 43).status_code == 401
+    history = reverse("api-citizen-history", kwargs={"personal_id": patient_a.personal_id})
+    assert client.get(history, HTTP_AUTHORIZATION=f"Citizen-App-Key {citizen_app_key}").status_code in (401, 403)

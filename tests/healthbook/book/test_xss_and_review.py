@@ -1,0 +1,77 @@
+"""S12: stored script in names and notes is shown escaped; the facility admin's review queue."""
+
+import pytest
+from django.urls import reverse
+
+from accesslog.models import EmergencyAccess
+from accesslog.services import emergency_access_start
+from tests.healthbook.book import factories as df
+
+pytestmark = pytest.mark.django_db
+
+PAYLOADS = [
+    "<script>alert(1)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "<svg onload=alert(1)>",
+    "javascript:alert(1)",
+    "{{ 7*7 }}{% debug %}",
+]
+
+
+@pytest.mark.parametrize("payload", PAYLOADS)
+def test_payloads_in_names_and_notes_are_escaped_everywhere(payload, login, doctor_a, facility_a, code_lists):
+    person = df.citizen(name=f"Nguyễn {payload}", card_facility="01001")
+    visit = df.visit(person.book, facility_a, note=f"ghi chú {payload}", labs=1, drugs=1)
+    client = login(doctor_a)
+    pages = [reverse("citizen-search") + f"?q={person.personal_id}"] + [
+        reverse(name, kwargs={"public_id": person.book.public_id, **kw})
+        for name, kw in (
+            ("book-detail", {}),
+            ("book-timeline", {}),
+            ("book-visit", {"visit_id": visit.pk}),
+            ("book-lab-chart", {"code": "GLU"}),
+            ("book-access-log", {}),
+        )
+    ]
+    for url in pages:
+        body = client.get(url).content.decode()
+        if "<" in payload:
+            assert payload not in body, url
+        assert "alert(1)</script>" not in body and "onerror=alert" not in body.replace("onerror=alert(1)&gt;", "")
+    if "{{" in payload:  # stored text is shown as typed, never evaluated as a template
+        body = client.get(
+            reverse("book-visit", kwargs={"public_id": person.book.public_id, "visit_id": visit.pk})
+        ).content.decode()
+        assert "ghi chú {{ 7*7 }}{% debug %}" in body and "ghi chú 49" not in body
+
+
+def test_facility_admin_sees_and_reviews_emergency_accesses(
+    login, doctor_a, facility_admin_a, facility_admin_b, stranger
+):
+    grant = emergency_access_start(user=doctor_a, citizen=stranger, reason="other", reason_text="cấp cứu đêm")
+    client = login(facility_admin_a)
+    body = client.get(reverse("emergency-review-list")).content.decode()
+    assert "Trần Thị Xa" in body and "cấp cứu đêm" in body and stranger.personal_id not in body
+    client.post(
+        reverse("emergency-review", kwargs={"public_id": grant.public_id}),
+        {"status": "justified", "note": "đúng quy trình"},
+    )
+    grant.refresh_from_db()
+    assert grant.review_status == EmergencyAccess.Review.JUSTIFIED and grant.reviewed_by == facility_admin_a
+    assert "Trần Thị Xa" not in client.get(reverse("emergency-review-list")).content.decode()
+
+
+def test_other_facility_admin_cannot_see_or_review(login, doctor_a, facility_admin_b, stranger):
+    grant = emergency_access_start(user=doctor_a, citizen=stranger, reason="life_threat")
+    client = login(facility_admin_b)
+    assert "Trần Thị Xa" not in client.get(reverse("emergency-review-list")).content.decode()
+    assert (
+        client.post(
+            reverse("emergency-review", kwargs={"public_id": grant.public_id}), {"status": "unjustified"}
+        ).status_code
+        == 404
+    )
+
+
+def test_doctor_cannot_reach_the_review_queue(login, doctor_a):
+    assert login(doctor_a).get(reverse("emergency-review-list")).status_code == 403

@@ -1,0 +1,152 @@
+"""Reminders: follow-ups N days ahead and vaccinations due by the schedule, created once per
+appointment or dose, sent once, shown in the book."""
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.db import IntegrityError, transaction
+
+from codelists.lookups import vaccination_schedule
+from healthbook.models import Reminder
+from healthbook.reminders.selectors import reminders_for_citizen
+from healthbook.reminders.senders import ReminderSendError, SmsReminderSender, VneidReminderSender
+from healthbook.reminders.services import reminders_create, reminders_send
+from tests.provinces.conftest import appointment, citizen, facility, immunization, today
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def clinic(db):
+    return facility("01601", "01", name="Trạm Y tế Nhắc Lịch")
+
+
+def test_follow_up_three_days_ahead_is_created_once(clinic):
+    person = citizen("01")
+    appointment(person, clinic, today() + dt.timedelta(days=3))
+    appointment(person, clinic, today() + dt.timedelta(days=4))  # beyond the default 3 days
+    assert reminders_create(today=today())["follow_ups_created"] == 1
+    assert reminders_create(today=today())["follow_ups_created"] == 0
+    reminder = Reminder.objects.get()
+    assert (reminder.kind, reminder.citizen, reminder.facility) == (Reminder.Kind.FOLLOW_UP, person, clinic)
+
+
+def test_days_ahead_is_configurable(clinic, settings):
+    settings.REMINDER_DAYS_AHEAD = 5
+    appointment(citizen("01"), clinic, today() + dt.timedelta(days=5))
+    assert reminders_create(today=today())["follow_ups_created"] == 1
+
+
+def test_a_reminder_is_sent_once(clinic):
+    appointment(citizen("01"), clinic, today() + dt.timedelta(days=2))
+    reminders_create(today=today())
+    assert reminders_send()["reminders_sent"] == 1
+    assert reminders_send()["reminders_sent"] == 0
+    reminders_create(today=today())
+    assert reminders_send()["reminders_sent"] == 0
+    assert len(mail.outbox) == 1
+    assert "Trạm Y tế Nhắc Lịch" in mail.outbox[0].body
+    assert Reminder.objects.get().status == Reminder.Status.SENT
+
+
+def test_database_refuses_a_second_reminder_for_the_same_appointment(clinic):
+    person = citizen("01")
+    Reminder.objects.create(kind="follow_up", subject_key="appointment:1", citizen=person, due_date=today())
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Reminder.objects.create(kind="follow_up", subject_key="appointment:1", citizen=person, due_date=today())
+
+
+def test_database_refuses_a_second_reminder_for_the_same_dose(clinic):
+    person = citizen("01")
+    Reminder.objects.create(
+        kind="vaccination", subject_key="dose:a", citizen=person, due_date=today(), vaccine_code="TCMR-OPV", dose=1
+    )
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Reminder.objects.create(
+            kind="vaccination", subject_key="dose:b", citizen=person, due_date=today(), vaccine_code="TCMR-OPV", dose=1
+        )
+
+
+def test_schedule_comes_from_the_vaccine_code_list(vaccine_list):
+    doses = {(d.vaccine_code, d.dose): (d.age_value, d.age_unit) for d in vaccination_schedule(today())}
+    assert doses[("TCMR-DPT-VGB-HIB", 1)] == (2, "month")
+    assert doses[("TCMR-BCG", 1)] == (0, "day")
+    assert not any(code == "TCMR-UV" for code, _ in doses)  # no schedule given in the list
+
+
+def _born_months_ago(months: int, plus_days: int) -> dt.date:
+    d = today() + dt.timedelta(days=plus_days)
+    year, month = d.year, d.month - months
+    while month < 1:
+        month += 12
+        year -= 1
+    return dt.date(year, month, min(d.day, 28))
+
+
+def test_child_gets_a_reminder_for_doses_falling_due(vaccine_list, clinic):
+    born = _born_months_ago(2, plus_days=2)
+    if born.day != (today() + dt.timedelta(days=2)).day:
+        pytest.skip("month-end birthday: the due day shifts")
+    child = citizen("01", born=born)
+    created = reminders_create(today=today())["vaccinations_created"]
+    codes = set(Reminder.objects.filter(citizen=child).values_list("vaccine_code", "dose"))
+    assert ("TCMR-DPT-VGB-HIB", 1) in codes and ("TCMR-OPV", 1) in codes
+    assert created == len(codes)
+    assert reminders_create(today=today())["vaccinations_created"] == 0
+
+
+def test_dose_already_given_gets_no_reminder(vaccine_list, clinic):
+    born = _born_months_ago(2, plus_days=1)
+    if born.day != (today() + dt.timedelta(days=1)).day:
+        pytest.skip("month-end birthday: the due day shifts")
+    child = citizen("01", born=born)
+    immunization(child, clinic, "TCMR-OPV", today() - dt.timedelta(days=1))  # given a little early
+    reminders_create(today=today())
+    codes = set(Reminder.objects.filter(citizen=child).values_list("vaccine_code", "dose"))
+    assert ("TCMR-OPV", 1) not in codes and ("TCMR-DPT-VGB-HIB", 1) in codes
+
+
+def test_adults_get_no_vaccination_reminders(vaccine_list):
+    citizen("01", born=dt.date(1980, 1, 1))
+    assert reminders_create(today=today())["vaccinations_created"] == 0
+
+
+def test_failed_send_is_kept_and_retried(clinic, settings):
+    settings.REMINDER_SENDER = "healthbook.reminders.senders.SmsReminderSender"
+    appointment(citizen("01"), clinic, today() + dt.timedelta(days=1))
+    reminders_create(today=today())
+    assert reminders_send() == {"reminders_sent": 0, "reminders_failed": 1}
+    reminder = Reminder.objects.get()
+    assert reminder.status == Reminder.Status.FAILED and reminder.last_error
+    settings.REMINDER_SENDER = "healthbook.reminders.senders.EmailReminderSender"
+    assert reminders_send()["reminders_sent"] == 1
+
+
+@pytest.mark.parametrize("sender", [SmsReminderSender, VneidReminderSender])
+def test_adapter_interfaces_refuse_until_configured(sender):
+    from healthbook.reminders.services import ReminderMessage
+
+    message = ReminderMessage(1, "follow_up", "x", "", "", today(), "", "", None, "text")
+    with pytest.raises(ReminderSendError):
+        sender().send(message)
+
+
+def test_reminders_are_visible_for_the_book(clinic):
+    person, other = citizen("01"), citizen("01")
+    appointment(person, clinic, today() + dt.timedelta(days=1))
+    appointment(other, clinic, today() + dt.timedelta(days=1))
+    reminders_create(today=today())
+    assert [r.citizen for r in reminders_for_citizen(person)] == [person]
+
+
+def test_book_partial_lists_the_reminders(clinic):
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    person = citizen("01")
+    appointment(person, clinic, today() + dt.timedelta(days=1))
+    reminders_create(today=today())
+    with translation.override("vi"):
+        html = render_to_string("healthbook/_book_reminders.html", {"reminders": reminders_for_citizen(person)})
+    assert "Trạm Y tế Nhắc Lịch" in html and "Lịch tái khám" in html
