@@ -4,7 +4,7 @@ processing them one by one."""
 
 import copy
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import override_settings
@@ -26,7 +26,7 @@ def _scenario(facility_code: str, leaf, spec, today, seed: int) -> list[tuple[st
     rng = random.Random(seed)
     icd, labs = load_seed()
     people = [make_citizen(rng, n) for n in (1, 2, 3)]
-    at = datetime.combine(today, datetime.min.time()).replace(hour=8)
+    at = datetime.combine(today - timedelta(days=1), datetime.min.time()).replace(hour=8)
 
     def visit(person, k, n_labs=3):
         return make_visit(rng, person, facility_code, k, at, icd, labs, n_labs, 2)
@@ -120,7 +120,7 @@ def test_a_batch_costs_a_bounded_number_of_queries(
 ):
     rng = random.Random(3)
     icd, labs = load_seed()
-    at = datetime.combine(today, datetime.min.time()).replace(hour=8)
+    at = datetime.combine(today - timedelta(days=1), datetime.min.time()).replace(hour=8)
     bodies = []
     for n in range(1, 11):
         person = make_citizen(rng, n)
