@@ -103,13 +103,14 @@ def test_a_batch_decides_as_one_by_one(facility_a, facility_b, pki, spec, today,
     assert status["resent"][3] == 2 and status["resent"][5] == 0  # unchanged, duplicate of the first
     assert status["changed"][2] == 1  # a new version
     assert status["unsigned"][0] == "rejected" and status["unsigned"][6][0][0] == "SIG_MISSING"
+    assert status["renamed"][0] == "held" and status["renamed"][1] == 1  # counted as if attached; not attached
     assert any(p[0] == "PATIENT_NAME_MISMATCH" for p in status["renamed"][6])
     assert status["key reused"][0] == "rejected"
     assert any(p[0] == "ENCOUNTER_OTHER_PATIENT" for p in status["key reused"][6])
     for facility in (facility_a, facility_b):
-        assert Encounter.objects.filter(facility=facility).count() == 4
+        assert Encounter.objects.filter(facility=facility).count() == 3
         assert EncounterHistory.objects.filter(encounter__facility=facility).count() == 1
-        assert LabObservation.objects.filter(facility=facility).count() == 12
+        assert LabObservation.objects.filter(facility=facility).count() == 9
         day = FacilityDailyHealth.objects.get(facility=facility)
         assert (day.received, day.accepted, day.rejected) == (7, 5, 2)
     assert Citizen.objects.count() == 6

@@ -81,8 +81,8 @@ def test_t2_a_visit_dated_in_the_future_is_refused_and_opens_nothing(
 def test_t2_a_visit_opens_from_the_earlier_of_its_time_and_the_receipt(sender, pki, visits, intake_codelists):
     person = _stranger("Đúng Giờ")
     ahead = (timezone.now() + dt.timedelta(minutes=4)).astimezone(dt.timezone(dt.timedelta(hours=7)))
-    v = visit_for(visits, person, key="LKSKEW", NGAY_VAO=ahead.strftime("%Y%m%d%H%M"))
-    v["XML1"][0].update({"NGAY_RA": "", "NGAY_TTOAN": "", "NGAY_TAI_KHAM": ""})
+    at = ahead.strftime("%Y%m%d%H%M")
+    v = visit_for(visits, person, key="LKSKEW", NGAY_VAO=at, NGAY_RA=at, NGAY_TTOAN=at, NGAY_TAI_KHAM="")
     sub = process(sender.post(visit_envelope(pki["valid"], FACILITY, [v])))
     assert sub.error_count == 0, list(sub.problems.values_list("code", "field"))
     enc = Encounter.objects.get(key="LKSKEW")
