@@ -3,6 +3,8 @@ plain words, and the facility administrator's emergency review queue."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -91,11 +93,36 @@ def _sentence(entry: AccessLogEntry) -> str:
         text = _("The software of %(facility)s read %(what)s for %(who)s on %(when)s")
     else:
         text = _("%(who)s at %(facility)s viewed %(what)s on %(when)s")
-    return text % {
+    text = text % {
         "who": who or _("someone"),
         "facility": entry.facility_name or _("the portal"),
         "what": what,
         "when": when,
+    }
+    check_in = _check_in(entry)
+    if check_in is not None:  # the book was open because this facility checked the citizen in
+        text += " " + _("(%(facility)s checked you in on %(when)s)") % {
+            "facility": check_in["facility"] or _("the facility"),
+            "when": check_in["text"],
+        }
+    return text
+
+
+def _check_in(entry: AccessLogEntry) -> dict | None:
+    """The check-in an allowed read rested on (details written by healthbook.book.access), in
+    the words of the citizen's list: the reader's facility and the local time."""
+    at = (entry.details or {}).get("check_in") if entry.outcome == Outcome.SUCCESS else None
+    if not at:
+        return None
+    try:
+        local = timezone.localtime(dt.datetime.fromisoformat(at))
+    except (TypeError, ValueError):
+        return None
+    return {
+        "facility": entry.facility_name,
+        "facility_code": entry.facility_code,
+        "at": local.isoformat(),
+        "text": local.strftime("%d/%m/%Y %H:%M"),
     }
 
 
@@ -120,6 +147,7 @@ def citizen_access_log(citizen_id: int, *, limit: int = 200) -> dict:
             "purpose": entry.purpose,
             "emergency": entry.purpose == "ETREAT",
             "allowed": entry.outcome == Outcome.SUCCESS,
+            "check_in": _check_in(entry),
         }
         (people if entry.actor_kind == ActorKind.PERSON else machines).append(item)
     return {"people": people, "machines": machines}

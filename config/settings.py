@@ -376,9 +376,21 @@ LOGGING["formatters"]["plain"]["()"] = "core.logsafe.SingleLineFormatter"
 
 # --- accesslog / doctor book pages --------------------------------------------------
 INSTALLED_APPS += ["accesslog"]
-# A doctor may open a book when the citizen visited, was referred to or has an appointment at
-# the doctor's facility within this many months, or the facility is the card's primary-care one.
+# A doctor may open a book when the citizen visited the doctor's facility within this many months,
+# or the facility is the card's primary-care one (healthbook/book/access.py).
 SSKDT_CARE_RELATIONSHIP_MONTHS = env_int("SSKDT_CARE_RELATIONSHIP_MONTHS", 24)
+# A signed check-in (XML0 alone, a FHIR Encounter arrived/in-progress) opens the book to the facility
+# that checked the patient in for this many hours from the check-in time (the visit that follows
+# keeps it open with the visit's own window).
+SSKDT_CHECKIN_HOURS = env_int("SSKDT_CHECKIN_HOURS", 24)
+# Admission and check-in times more than this many minutes after the receipt of the submission are
+# an error (clocks of facility software and portal differ a little; the future opens nothing).
+SSKDT_CLOCK_SKEW_MINUTES = env_int("SSKDT_CLOCK_SKEW_MINUTES", 10)
+# Unusual check-ins of a facility on one day alert its province (provinces.rollups): at least
+# this many check-ins (or check-ins of people from other provinces, or first-ever ones) and more
+# than SSKDT_CHECKIN_ALERT_FACTOR times the facility's own daily average of the 28 days before.
+SSKDT_CHECKIN_ALERT_MIN = env_int("SSKDT_CHECKIN_ALERT_MIN", 20)
+SSKDT_CHECKIN_ALERT_FACTOR = float(env_str("SSKDT_CHECKIN_ALERT_FACTOR", "3"))
 # Lifetime of an emergency ("break-the-glass") access.
 SSKDT_EMERGENCY_ACCESS_MINUTES = env_int("SSKDT_EMERGENCY_ACCESS_MINUTES", 60)
 # External anchor of the access-log hash chain (a copy should also leave the machine).

@@ -1,8 +1,10 @@
 """The daily connectivity e-mail to each province's officers.
 
-For one (complete) day it lists the facilities that went silent and those whose rejection
-rate jumped (both read from the facility rollups), with the number of silent facilities
-and a link to the dashboard. A ConnectivityDigest row per (province, day) is created and
+For one (complete) day it lists the facilities that went silent, those whose rejection rate
+jumped and those whose check-ins were unusual (in number, of people from other provinces, or
+first-ever contacts, against the facility's own 28 days before: a facility could open books by
+checking in people it never treats), all read from the facility rollups, with the number of
+silent facilities and a link to the dashboard. A ConnectivityDigest row per (province, day) is created and
 locked before sending and stamped after, so rerunning the job the same day — or two
 workers running it at once — sends each province's digest once.
 """
@@ -41,7 +43,7 @@ def connectivity_digests_send(*, day: dt.date) -> dict:
     events: dict[int, list[FacilityDayRollup]] = defaultdict(list)
     for row in (
         FacilityDayRollup.objects.filter(day=day)
-        .filter(Q(went_silent=True) | Q(rejection_jumped=True))
+        .filter(Q(went_silent=True) | Q(rejection_jumped=True) | Q(checkins_unusual=True))
         .select_related("facility")
         .order_by("facility__code")
     ):
@@ -76,6 +78,7 @@ def _send_one(
             return False
         went_silent = [r for r in events if r.went_silent]
         jumped = [r for r in events if r.rejection_jumped]
+        unusual = [r for r in events if r.checkins_unusual]
         url = settings.SSKDT_PORTAL_BASE_URL.rstrip("/") + reverse("dashboard-province", args=[province.code])
         for officer in officers:
             with translation.override(officer.language or settings.LANGUAGE_CODE):
@@ -84,6 +87,7 @@ def _send_one(
                     "day": day,
                     "went_silent": went_silent,
                     "jumped": jumped,
+                    "unusual": unusual,
                     "silent": silent,
                     "url": url,
                     "officer": officer,
@@ -97,7 +101,8 @@ def _send_one(
         digest.recipients = len(officers)
         digest.went_silent = len(went_silent)
         digest.rejection_jumped = len(jumped)
+        digest.checkins_unusual = len(unusual)
         digest.sent_at = timezone.now()
-        digest.save(update_fields=["recipients", "went_silent", "rejection_jumped", "sent_at"])
+        digest.save(update_fields=["recipients", "went_silent", "rejection_jumped", "checkins_unusual", "sent_at"])
     log.info("connectivity digest %s %s sent to %d officers", province.code, day, len(officers))
     return True

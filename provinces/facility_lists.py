@@ -128,27 +128,69 @@ def pending(day_rows, *, limit: int | None) -> Table:
     )
 
 
+def _checkin_detail(n, avg, other, other_avg, first, first_avg) -> str:
+    return _(
+        "%(n)s check-ins (28-day average %(avg)s a day), %(other)s of people from other provinces "
+        "(average %(other_avg)s), %(first)s first-ever (average %(first_avg)s)"
+    ) % {
+        "n": n,
+        "avg": round(avg, 1),
+        "other": other,
+        "other_avg": round(other_avg, 1),
+        "first": first,
+        "first_avg": round(first_avg, 1),
+    }
+
+
+def _alert_row(row, labels) -> list:
+    """One row of the connectivity alerts from connectivity()'s values (flags, then figures)."""
+    day, code, name, silent, jumped, unusual = row[:6]
+    contact, accepted, rejected, received, rejected_prev, received_prev = row[6:12]
+    events = "; ".join(str(label) for label, on in zip(labels, (silent, jumped, unusual), strict=True) if on)
+    return [
+        day,
+        code,
+        name,
+        events,
+        contact,
+        accepted,
+        _rate(rejected, received),
+        _rate(rejected_prev, received_prev),
+        _checkin_detail(*row[12:]) if unusual else "",
+    ]
+
+
 def connectivity(*, province: Province, as_of: dt.date | None, limit: int | None) -> Table:
-    """Facilities that went silent or whose rejection rate jumped in the 7 days ending `as_of`."""
+    """Facilities that went silent, whose rejection rate jumped or whose check-ins were unusual
+    (in number, from other provinces, first-ever contacts) in the 7 days ending `as_of`."""
     rows = []
     if as_of is not None:
         rows = (
             FacilityDayRollup.objects.filter(province=province, day__gt=as_of - dt.timedelta(days=7), day__lte=as_of)
-            .filter(Q(went_silent=True) | Q(rejection_jumped=True))
+            .filter(Q(went_silent=True) | Q(rejection_jumped=True) | Q(checkins_unusual=True))
             .order_by("-day", "facility__code")
             .values_list(
                 "day",
                 "facility__code",
                 "facility__name",
                 "went_silent",
+                "rejection_jumped",
+                "checkins_unusual",
                 "last_contact_at",
                 "last_accepted_at",
                 "rejected_7d",
                 "received_7d",
                 "rejected_prev_7d",
                 "received_prev_7d",
+                "checkins",
+                "checkins_avg_28d",
+                "checkins_other_province",
+                "checkins_other_avg_28d",
+                "checkins_first_contact",
+                "checkins_first_avg_28d",
             )[:limit]
         )
+    labels = (_("Went silent"), _("Rejection rate jumped"), _("Unusual check-ins"))
     return Table(
         "connectivity",
         _("Connectivity alerts (last 7 days)"),
@@ -161,29 +203,7 @@ def connectivity(*, province: Province, as_of: dt.date | None, limit: int | None
             ("last_accepted", _("Last accepted submission")),
             ("rate", _("Rejection rate, 7 days (%)")),
             ("rate_before", _("The 7 days before (%)")),
+            ("check_ins", _("Check-ins")),
         ],
-        [
-            [
-                day,
-                code,
-                name,
-                _("Went silent") if went_silent else _("Rejection rate jumped"),
-                contact,
-                accepted,
-                _rate(rejected, received),
-                _rate(rejected_prev, received_prev),
-            ]
-            for (
-                day,
-                code,
-                name,
-                went_silent,
-                contact,
-                accepted,
-                rejected,
-                received,
-                rejected_prev,
-                received_prev,
-            ) in rows
-        ],
+        [_alert_row(row, labels) for row in rows],
     )

@@ -96,6 +96,17 @@ class FacilityDayRollup(RollupFields):
     is_silent = models.BooleanField(default=False)
     went_silent = models.BooleanField(default=False)
     rejection_jumped = models.BooleanField(default=False)
+    # Check-ins first recorded that day (healthbook_check_in_view): all, of people living in another
+    # province, first-ever contacts with the facility; each against the facility's own daily average
+    # of the 28 days before. `checkins_unusual`: one of the three is at least
+    # SSKDT_CHECKIN_ALERT_MIN and more than SSKDT_CHECKIN_ALERT_FACTOR times its average (at least 1).
+    checkins = models.PositiveIntegerField(default=0)
+    checkins_other_province = models.PositiveIntegerField(default=0)
+    checkins_first_contact = models.PositiveIntegerField(default=0)
+    checkins_avg_28d = models.FloatField(default=0)
+    checkins_other_avg_28d = models.FloatField(default=0)
+    checkins_first_avg_28d = models.FloatField(default=0)
+    checkins_unusual = models.BooleanField(default=False)
 
     class Meta:
         db_table = "provinces_facility_day"
@@ -110,7 +121,7 @@ class FacilityDayRollup(RollupFields):
             models.Index(fields=["province", "day"], condition=Q(status="pending"), name="facility_day_pending"),
             models.Index(
                 fields=["province", "day"],
-                condition=Q(went_silent=True) | Q(rejection_jumped=True),
+                condition=Q(went_silent=True) | Q(rejection_jumped=True) | Q(checkins_unusual=True),
                 name="facility_day_alerts",
             ),
         ]
@@ -196,6 +207,7 @@ class ConnectivityDigest(models.Model):
     recipients = models.PositiveSmallIntegerField(default=0)
     went_silent = models.PositiveIntegerField(default=0)
     rejection_jumped = models.PositiveIntegerField(default=0)
+    checkins_unusual = models.PositiveIntegerField(default=0)
     sent_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

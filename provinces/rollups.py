@@ -24,6 +24,11 @@ Definitions (docs/dashboards.md explains them for readers of the dashboards):
   created up to the end of the day; "citizens with a valid card" counts citizens with a
   card (current or earlier) whose validity covers the day; "cards imported" counts current
   cards last written by a card batch that day;
+- "check-ins": check-ins first recorded that day, those of people living in another province and
+  the first-ever contacts with the facility, each against the facility's own daily average of
+  the 28 days before; "unusual check-ins": one of the three at least SSKDT_CHECKIN_ALERT_MIN and
+  more than SSKDT_CHECKIN_ALERT_FACTOR times that average (taken as at least 1) — a facility
+  checking in people it never saw, from far away, in bulk, opens their books to its doctors;
 - "visits received": encounters first recorded that day; "people using the book": citizens
   with a visit dated in the USING_DAYS days ending that day (runs of visits less than a
   year apart are merged into islands, so one pass counts every day of a chunk); "missed
@@ -59,7 +64,9 @@ INSERT INTO provinces_facility_day (
     submissions_received, submissions_accepted, submissions_rejected, visits_received,
     last_contact_at, last_accepted_at, received_7d, rejected_7d, received_prev_7d, rejected_prev_7d,
     accepted_30d, days_with_data_30d, expected_30d, sent_7d, sent_30d,
-    is_silent, went_silent, rejection_jumped, computed_at)
+    is_silent, went_silent, rejection_jumped,
+    checkins, checkins_other_province, checkins_first_contact, checkins_avg_28d, checkins_other_avg_28d,
+    checkins_first_avg_28d, checkins_unusual, computed_at)
 WITH days AS (
     SELECT d::date AS day FROM generate_series(%(grid_start)s::date, %(end)s::date, interval '1 day') AS d
 ),
@@ -76,6 +83,13 @@ visits AS (
     SELECT facility_id, (created_at AT TIME ZONE %(tz)s)::date AS day, COUNT(*) AS n
     FROM healthbook_encounter_view
     WHERE created_at >= %(start_ts)s AND created_at < %(end_ts)s
+    GROUP BY 1, 2
+),
+checkins AS (
+    SELECT facility_id, (created_at AT TIME ZONE %(tz)s)::date AS day, COUNT(*) AS n,
+           COUNT(*) FILTER (WHERE other_province) AS other, COUNT(*) FILTER (WHERE first_contact) AS first
+    FROM healthbook_check_in_view
+    WHERE created_at >= %(grid_start_ts)s AND created_at < %(end_ts)s
     GROUP BY 1, 2
 ),
 seed AS MATERIALIZED (  -- once per facility, not once per facility-day of the grid
@@ -95,7 +109,8 @@ grid AS (
            COALESCE(c.to_status, CASE WHEN wh.facility_id IS NULL THEN f.status END) AS status,
            COALESCE(h.received, 0) AS received, COALESCE(h.accepted, 0) AS accepted,
            COALESCE(h.rejected, 0) AS rejected, h.last_contact_at, h.last_accepted_at,
-           s.contact0, s.accepted0, COALESCE(v.n, 0) AS visits
+           s.contact0, s.accepted0, COALESCE(v.n, 0) AS visits,
+           COALESCE(ci.n, 0) AS ci, COALESCE(ci.other, 0) AS ci_other, COALESCE(ci.first, 0) AS ci_first
     FROM facilities_facility_view f
     CROSS JOIN days
     JOIN seed s ON s.facility_id = f.id
@@ -105,6 +120,7 @@ grid AS (
         AND (c.next_at IS NULL OR c.next_at >= ((days.day + 1)::timestamp AT TIME ZONE %(tz)s))
     LEFT JOIN health h ON h.facility_id = f.id AND h.day = days.day
     LEFT JOIN visits v ON v.facility_id = f.id AND v.day = days.day
+    LEFT JOIN checkins ci ON ci.facility_id = f.id AND ci.day = days.day
 ),
 win AS (
     SELECT g.*,
@@ -116,18 +132,24 @@ win AS (
         SUM((accepted > 0)::int) OVER w30 AS days_30,
         SUM(accepted) OVER wn AS accepted_n,
         GREATEST(contact0, MAX(last_contact_at) OVER wall) AS last_contact,
-        GREATEST(accepted0, MAX(last_accepted_at) OVER wall) AS last_accepted
+        GREATEST(accepted0, MAX(last_accepted_at) OVER wall) AS last_accepted,
+        COALESCE(AVG(ci) OVER w28, 0) AS ci_avg, COALESCE(AVG(ci_other) OVER w28, 0) AS ci_other_avg,
+        COALESCE(AVG(ci_first) OVER w28, 0) AS ci_first_avg
     FROM grid g
     WINDOW w7 AS (PARTITION BY facility_id ORDER BY day ROWS BETWEEN 6 PRECEDING AND CURRENT ROW),
            wp7 AS (PARTITION BY facility_id ORDER BY day ROWS BETWEEN 13 PRECEDING AND 7 PRECEDING),
            w30 AS (PARTITION BY facility_id ORDER BY day ROWS BETWEEN 29 PRECEDING AND CURRENT ROW),
            wn AS (PARTITION BY facility_id ORDER BY day ROWS BETWEEN {silent_back} PRECEDING AND CURRENT ROW),
-           wall AS (PARTITION BY facility_id ORDER BY day ROWS UNBOUNDED PRECEDING)
+           wall AS (PARTITION BY facility_id ORDER BY day ROWS UNBOUNDED PRECEDING),
+           w28 AS (PARTITION BY facility_id ORDER BY day ROWS BETWEEN 28 PRECEDING AND 1 PRECEDING)
 ),
 flags AS (
     SELECT w.*,
         (status IN ('approved', 'connected') AND accepted_n = 0
-         AND (last_accepted IS NOT NULL OR approved_at < silent_cutoff)) AS silent,
+         AND (last_accepted IS NOT NULL OR COALESCE(approved_at < silent_cutoff, FALSE))) AS silent,
+        ((ci >= %(ci_min)s AND ci > %(ci_factor)s * GREATEST(ci_avg, 1))
+         OR (ci_other >= %(ci_min)s AND ci_other > %(ci_factor)s * GREATEST(ci_other_avg, 1))
+         OR (ci_first >= %(ci_min)s AND ci_first > %(ci_factor)s * GREATEST(ci_first_avg, 1))) AS ci_unusual,
         (received_7d >= %(jump_min_received)s
          AND rejected_7d::float / received_7d >= %(jump_min_rate)s
          AND rejected_7d::float / received_7d
@@ -146,7 +168,8 @@ SELECT facility_id, province_id, day, status, ownership, level,
     last_contact, last_accepted, received_7d, rejected_7d, received_prev_7d, rejected_prev_7d,
     accepted_30d, days_30, expected_monthly_visits, accepted_7d > 0,
     accepted_30d > 0, silent, silent AND NOT COALESCE(silent_before, FALSE),
-    jumped AND NOT COALESCE(jumped_before, FALSE), %(now)s
+    jumped AND NOT COALESCE(jumped_before, FALSE),
+    ci, ci_other, ci_first, ci_avg, ci_other_avg, ci_first_avg, ci_unusual, %(now)s
 FROM final
 WHERE day BETWEEN %(start)s AND %(end)s AND status IS NOT NULL
 ON CONFLICT (facility_id, day) DO UPDATE SET
@@ -160,6 +183,10 @@ ON CONFLICT (facility_id, day) DO UPDATE SET
     days_with_data_30d = EXCLUDED.days_with_data_30d, expected_30d = EXCLUDED.expected_30d,
     sent_7d = EXCLUDED.sent_7d, sent_30d = EXCLUDED.sent_30d, is_silent = EXCLUDED.is_silent,
     went_silent = EXCLUDED.went_silent, rejection_jumped = EXCLUDED.rejection_jumped,
+    checkins = EXCLUDED.checkins, checkins_other_province = EXCLUDED.checkins_other_province,
+    checkins_first_contact = EXCLUDED.checkins_first_contact, checkins_avg_28d = EXCLUDED.checkins_avg_28d,
+    checkins_other_avg_28d = EXCLUDED.checkins_other_avg_28d,
+    checkins_first_avg_28d = EXCLUDED.checkins_first_avg_28d, checkins_unusual = EXCLUDED.checkins_unusual,
     computed_at = EXCLUDED.computed_at
 """
 
@@ -402,6 +429,9 @@ def rollups_compute(*, start: dt.date, end: dt.date) -> RollupRun:
             "start": chunk_start,
             "end": chunk_end,
             "grid_start": chunk_start - dt.timedelta(days=LOOKBACK_DAYS),
+            "grid_start_ts": _day_start(chunk_start - dt.timedelta(days=LOOKBACK_DAYS)),
+            "ci_min": int(settings.SSKDT_CHECKIN_ALERT_MIN),
+            "ci_factor": float(settings.SSKDT_CHECKIN_ALERT_FACTOR),
             "start_ts": _day_start(chunk_start),
             "end_ts": _day_start(chunk_end + dt.timedelta(days=1)),
             "tz": settings.TIME_ZONE,

@@ -2,12 +2,16 @@
 access-log entry of each read.
 
 A doctor may open a book when the citizen has a care relationship with the doctor's
-facility — a visit, referral or appointment there within SSKDT_CARE_RELATIONSHIP_MONTHS, or
-the facility is the primary-care facility (MA_DKBD) of the citizen's current, valid card —
-or holds an unexpired emergency access to it. Nobody else reads clinical detail: province
-officers, ministry staff and facility administrators get the same 404 as for a book that
-does not exist. A doctor (who can find any citizen in the search) gets a 403 with the
-emergency form instead, showing only the minimal identity of the search results.
+facility — a visit there within SSKDT_CARE_RELATIONSHIP_MONTHS, a check-in there within
+SSKDT_CHECKIN_HOURS, or the facility is the primary-care facility (MA_DKBD) of the citizen's
+current, valid card — or holds an unexpired emergency access to it. Facts from facility data
+open a book only to the facility that sent them and only from the time they happened: a
+referral or a follow-up slip naming another facility opens nothing (that facility gets access
+when it checks the patient in), and a record dated in the future opens nothing until then.
+Nobody else reads clinical detail: province officers, ministry staff and facility
+administrators get the same 404 as for a book that does not exist. A doctor (who can find any
+citizen in the search) gets a 403 with the emergency form instead, showing only the minimal
+identity of the search results.
 
 Every page, API and export that shows a citizen's history asks `book_get_for_user`, which
 decides and writes the one access-log entry of the request. Facility software reads for a
@@ -36,7 +40,7 @@ from core.compiled import CompiledQuery
 from core.roles import Role, has_role
 from facilities.models import Facility
 from healthbook.book.selectors import tune_connection_for_pages
-from healthbook.models import Citizen, Encounter, FollowUpAppointment, HealthBook, InsuranceCard
+from healthbook.models import CheckIn, Citizen, Encounter, HealthBook, InsuranceCard
 
 BOOK_READER_ROLES = (Role.DOCTOR,)
 
@@ -46,57 +50,91 @@ def can_read_books(user) -> bool:
     return has_role(user, *BOOK_READER_ROLES) and bool(getattr(user, "facility_id", None))
 
 
+@dataclass(frozen=True)
+class CareWindow:
+    """The times a care-relationship decision is made with: `since`/`until` bound the visits
+    that count (the last SSKDT_CARE_RELATIONSHIP_MONTHS, never later than now + the clock
+    skew: a record dated in the future opens nothing until then), `checkin_since` the
+    check-ins (the last SSKDT_CHECKIN_HOURS), `today` the local date of the card's validity."""
+
+    since: dt.datetime
+    until: dt.datetime
+    checkin_since: dt.datetime
+    today: dt.date
+
+    @classmethod
+    def at(cls, now: dt.datetime | None = None) -> "CareWindow":
+        now = now or timezone.now()
+        return cls(
+            since=now - relativedelta(months=settings.SSKDT_CARE_RELATIONSHIP_MONTHS),
+            until=now + dt.timedelta(minutes=settings.SSKDT_CLOCK_SKEW_MINUTES),
+            checkin_since=now - dt.timedelta(hours=settings.SSKDT_CHECKIN_HOURS),
+            today=timezone.localdate(now),
+        )
+
+
 # Each source returns an Exists() over rows linking a HealthBook row (OuterRef "pk" or
-# "citizen_id") to the facility since the given time (`today`: the local date of the decision);
-# each probes an index led by the book.
-CareSource = Callable[[object, object, object], Exists]
+# "citizen_id") to the facility within the window; each probes an index led by the book. Only
+# facts the facility itself created (its visits, its check-ins) or the card import set (the
+# primary-care facility) count: a referral (MA_NOI_DEN) or a follow-up slip naming another
+# facility opens nothing, and follow-up dates, in the future by nature, open nothing either.
+CareSource = Callable[[object, CareWindow], Exists]
 
 
-def _primary_care_card(facility, since, today) -> Exists:
+def _primary_care_card(facility, window: CareWindow) -> Exists:
     return Exists(
         InsuranceCard.objects.filter(
-            citizen_id=OuterRef("citizen_id"), primary_care_facility_code=facility.code, valid_from__lte=today
-        ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=today))
+            citizen_id=OuterRef("citizen_id"), primary_care_facility_code=facility.code, valid_from__lte=window.today
+        ).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=window.today))
     )
 
 
-def _visit_at_facility(facility, since, today) -> Exists:
-    return Exists(Encounter.objects.filter(book_id=OuterRef("pk"), facility_id=facility.pk, occurred_at__gte=since))
-
-
-def _referred_to_facility(facility, since, today) -> Exists:
-    return Exists(Encounter.objects.filter(book_id=OuterRef("pk"), referred_to=facility.code, occurred_at__gte=since))
-
-
-def _appointment_at_facility(facility, since, today) -> Exists:
+def _visit_at_facility(facility, window: CareWindow) -> Exists:
     return Exists(
-        FollowUpAppointment.objects.filter(book_id=OuterRef("pk"), occurred_at__gte=since).filter(
-            Q(facility_id=facility.pk) | Q(at_facility_code=facility.code)
+        Encounter.objects.filter(
+            book_id=OuterRef("pk"),
+            facility_id=facility.pk,
+            occurred_at__gte=window.since,
+            occurred_at__lte=window.until,
         )
+    )
+
+
+def _checked_in_at_facility(facility, window: CareWindow) -> Exists:
+    return Exists(_current_check_ins(facility, window))
+
+
+def _current_check_ins(facility, window: CareWindow) -> QuerySet[CheckIn]:
+    return CheckIn.objects.filter(
+        book_id=OuterRef("pk"), facility_id=facility.pk, last_at__gte=window.checkin_since, last_at__lte=window.until
     )
 
 
 CARE_SOURCES: list[CareSource] = [
     _primary_care_card,
     _visit_at_facility,
-    _referred_to_facility,
-    _appointment_at_facility,
+    _checked_in_at_facility,
 ]
 
 
 def care_relationship_since(now=None):
-    return (now or timezone.now()) - relativedelta(months=settings.SSKDT_CARE_RELATIONSHIP_MONTHS)
+    return CareWindow.at(now).since
 
 
-def care_relationship_expr(facility, *, since=None, today=None) -> ExpressionWrapper:
+def care_relationship_expr(facility, *, window: CareWindow | None = None) -> ExpressionWrapper:
     """A boolean SQL expression over HealthBook rows: a care relationship with the facility
-    (since/today default to the window ending now and the local date)."""
-    since = care_relationship_since() if since is None else since
-    today = timezone.localdate() if today is None else today
+    (the window defaults to the one ending now)."""
+    window = window or CareWindow.at()
     condition = Q()
     for source in CARE_SOURCES:
-        condition |= Q(source(facility, since, today))
+        condition |= Q(source(facility, window))
     return ExpressionWrapper(condition, output_field=BooleanField())
+
+
+def _checked_in_at(facility, window: CareWindow) -> Subquery:
+    """The time of the newest current check-in at the facility (what the citizen's access log
+    says: "… checked you in at …"), or NULL."""
+    return Subquery(_current_check_ins(facility, window).order_by("-last_at").values("occurred_at")[:1])
 
 
 def _emergency_until(user_id, now=None) -> Subquery:
@@ -158,6 +196,8 @@ _S = {
     "facility_pk": -730_999_101,
     "facility_code": "\x1fsskdt:facility-code\x1f",
     "since": dt.datetime(1901, 1, 1, 1, 1, 1, 101, tzinfo=dt.UTC),
+    "until": dt.datetime(1901, 1, 4, 4, 4, 4, 404, tzinfo=dt.UTC),
+    "checkin_since": dt.datetime(1901, 1, 5, 5, 5, 5, 505, tzinfo=dt.UTC),
     "today": dt.date(1901, 1, 2),
     "user_pk": -730_999_102,
     "now": dt.datetime(1901, 1, 3, 3, 3, 3, 303, tzinfo=dt.UTC),
@@ -166,11 +206,13 @@ _S = {
 
 def _decision_queryset(by: str, s: dict):
     facility = Facility(pk=s["facility_pk"], code=s["facility_code"])
+    window = CareWindow(since=s["since"], until=s["until"], checkin_since=s["checkin_since"], today=s["today"])
     return (
         HealthBook.objects.select_related(*BOOK_RELATED)
         .filter(**{by: s["lookup"]})
         .annotate(
-            care=care_relationship_expr(facility, since=s["since"], today=s["today"]),
+            care=care_relationship_expr(facility, window=window),
+            checked_in_at=_checked_in_at(facility, window),
             emergency_until=_emergency_until(s["user_pk"], s["now"]),
         )
         .order_by("pk")[:1]
@@ -203,18 +245,30 @@ def _decide(user, public_id) -> HealthBook | None:
         return None
     now = timezone.now()
     facility = user.facility
+    window = CareWindow.at(now)
     rows = _DECISIONS[by].run(
         {
             "lookup": lookup,
             "facility_pk": facility.pk,
             "facility_code": facility.code,
-            "since": care_relationship_since(now),
-            "today": timezone.localdate(now),
+            "since": window.since,
+            "until": window.until,
+            "checkin_since": window.checkin_since,
+            "today": window.today,
             "user_pk": user.pk,
             "now": now,
         }
     )
     return rows[0] if rows else None
+
+
+def _care_details(book, purpose: str) -> dict | None:
+    """What the citizen's access log says of an open under a current check-in: the facility
+    (the reader's own) checked the citizen in at that time."""
+    at = getattr(book, "checked_in_at", None)
+    if purpose != Purpose.TREAT or at is None:
+        return None
+    return {"check_in": timezone.localtime(at).isoformat()}
 
 
 def book_get_for_user(
@@ -238,7 +292,7 @@ def book_get_for_user(
     reader = can_read_books(user)
     book = _decide(user, public_id) if reader else book_lookup(public_id).first()
 
-    def log(outcome, purpose="", reason=""):
+    def log(outcome, purpose="", reason="", details=None):
         access_log_record(
             actor=actor,
             event=event,
@@ -248,7 +302,7 @@ def book_get_for_user(
             citizen=book.citizen if book else None,
             book=book,
             request=request,
-            details={"refused": reason} if reason else None,
+            details={"refused": reason} if reason else details,
         )
 
     if book is None:
@@ -264,7 +318,7 @@ def book_get_for_user(
     else:
         log(Outcome.DENIED, reason="no_care_relationship")
         raise BookAccessDenied(book)
-    log(Outcome.SUCCESS, purpose)
+    log(Outcome.SUCCESS, purpose, details=_care_details(book, purpose))
     return BookAccess(book=book, citizen=book.citizen, purpose=purpose, emergency_until=book.emergency_until)
 
 

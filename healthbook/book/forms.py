@@ -10,6 +10,7 @@ from healthbook.book.selectors import TIMELINE_KINDS
 
 KIND_LABELS = {
     "visit": _("Visits"),
+    "checkin": _("Check-ins"),
     "lab": _("Lab results"),
     "prescription": _("Prescriptions"),
     "vaccination": _("Vaccinations"),

@@ -30,7 +30,7 @@ from healthbook.models import (
     SickLeaveCertificate,
 )
 
-TIMELINE_KINDS = ("visit", "lab", "prescription", "vaccination", "pregnancy", "certificate")
+TIMELINE_KINDS = ("visit", "checkin", "lab", "prescription", "vaccination", "pregnancy", "certificate")
 # The tables the header's facts and the timeline read. The book pages cache what they render
 # from them under the book's content_version, which database triggers on exactly these tables
 # bump (migration 0013); tests/healthbook/book/test_book_cache.py checks the queries read no other table.
@@ -46,6 +46,7 @@ CACHED_SOURCES = (
     "healthbook_discharge_paper",
     "healthbook_referral",
     "healthbook_document",
+    "healthbook_check_in",
 )
 PAGE_SIZE = 25
 
@@ -74,6 +75,10 @@ def tune_connection_for_pages() -> None:
 _TIMELINE_BRANCHES = {
     "visit": """
   SELECT * FROM visits
+""",
+    "checkin": """
+  SELECT 'checkin', c.occurred_at, c.id, c.facility_id, c.visit_type, '', 0, 0
+    FROM healthbook_check_in c WHERE c.book_id = %(book)s
 """,
     "lab": """
   SELECT 'lab', max(l.occurred_at), min(l.id), l.facility_id, '', coalesce(min(l.encounter_id)::text, ''),
@@ -227,11 +232,15 @@ def timeline(access, flt: TimelineFilter, *, before: tuple | None = None, limit:
 def _name_items(items: list[TimelineItem]) -> None:
     icd = lookups.names("icd10", {i.code for i in items if i.kind == "visit"})
     vaccines = lookups.names("vaccine", {i.code for i in items if i.kind == "vaccination"})
-    visit_types = lookups.names("visit-type", {i.extra for i in items if i.kind == "visit"})
+    visit_types = lookups.names(
+        "visit-type", {i.extra for i in items if i.kind == "visit"} | {i.code for i in items if i.kind == "checkin"}
+    )
     for item in items:
         if item.kind == "visit":
             item.name = icd.get(item.code, "")
             item.extra = visit_types.get(item.extra, item.extra)
+        elif item.kind == "checkin":
+            item.name = visit_types.get(item.code, item.code)
         elif item.kind == "vaccination":
             item.name = vaccines.get(item.code, "")
 

@@ -10,7 +10,9 @@ Runs inside the chunk's transaction (pipeline.py): nothing here commits. Steps, 
    facility data), a personal-ID conflict with another insured person, whether the citizen has
    a book, the state of its current card, and the line of an earlier chunk of this batch that
    carried the same person. New citizens get their id from the sequence here.
-3. Reject the conflicting rows (PID_CONFLICT); report the earlier lines (DUPLICATE_PERSON).
+3. Reject the conflicting rows (PID_CONFLICT) and, in a province officer's batch, the rows of
+   citizens whose book is in another province (CITIZEN_OTHER_PROVINCE: judged by the stored
+   citizen, see `Scope`); report the earlier lines (DUPLICATE_PERSON).
    The line that last carried a person is read from their card (source batch and line); the
    per-person memory table is written only where the card will not say it (see _REMEMBER).
 4. Copy cards that are about to change into the history table (IS DISTINCT FROM: only real
@@ -51,7 +53,7 @@ _CREATE_STAGE = f"""
 CREATE TEMP TABLE IF NOT EXISTS healthbook_card_stage ({_STAGE_DDL}) ON COMMIT DELETE ROWS;
 CREATE TEMP TABLE IF NOT EXISTS healthbook_card_work ({_STAGE_DDL},
     citizen_id bigint, new_citizen boolean NOT NULL, citizen_changed boolean NOT NULL, conflict boolean NOT NULL,
-    has_book boolean NOT NULL,
+    outside boolean NOT NULL, has_book boolean NOT NULL,
     card_state text, earlier_line bigint
 ) ON COMMIT DELETE ROWS
 """
@@ -92,14 +94,23 @@ _CITIZEN_SET = (
 # changed by an earlier batch, or already written by an earlier chunk of this batch); the line
 # of an earlier chunk that carried the same person. New citizens get their id here.
 _WORK = f"""
-INSERT INTO healthbook_card_work ({_STAGE_LIST}, citizen_id, new_citizen, citizen_changed, conflict, has_book,
-    card_state, earlier_line)
+INSERT INTO healthbook_card_work ({_STAGE_LIST}, citizen_id, new_citizen, citizen_changed, conflict, outside,
+    has_book, card_state, earlier_line)
 SELECT {_STAGE_LIST},
-    CASE WHEN conflict THEN NULL
+    CASE WHEN conflict OR outside THEN NULL
          ELSE COALESCE(matched, nextval(pg_get_serial_sequence('healthbook_citizen', 'id'))) END,
-    matched IS NULL AND NOT conflict, citizen_changed, conflict, has_book, card_state, earlier_line
+    matched IS NULL AND NOT conflict, citizen_changed, conflict, outside, has_book, card_state, earlier_line
 FROM (
     SELECT s.*, COALESCE(c.id, p.id) AS matched,
+        -- A province officer's batch (scope) changes only citizens whose book is in that province,
+        -- judged by the stored citizen: its residence, else its card's issuing province (old code);
+        -- only a citizen nothing stored places anywhere is judged by the row (checked row by row).
+        (%(scope)s::bigint IS NOT NULL AND COALESCE(c.id, p.id) IS NOT NULL AND NOT CASE
+            WHEN (CASE WHEN c.id IS NULL THEN p.residence_province_id ELSE c.residence_province_id END) IS NOT NULL
+                THEN (CASE WHEN c.id IS NULL THEN p.residence_province_id ELSE c.residence_province_id END)
+                     = %(scope)s::bigint
+            WHEN k.issuing_province_code <> '' THEN k.issuing_province_code = ANY(%(scope_old)s::text[])
+            ELSE true END) AS outside,
         (c.id IS NULL OR ({", ".join(f"c.{col}" for col, _ in _CITIZEN_SET)})
             IS DISTINCT FROM ({", ".join(expr for _, expr in _CITIZEN_SET)})) AS citizen_changed,
         (p.id IS NOT NULL AND p.id IS DISTINCT FROM c.id
@@ -115,7 +126,7 @@ FROM (
     -- The owner of the personal ID, looked up only when the citizen found by insurance number
     -- does not already carry it (a one-time filter: no index probe for most updates).
     LEFT JOIN LATERAL (
-        SELECT p.id, p.social_insurance_number FROM healthbook_citizen p
+        SELECT p.id, p.social_insurance_number, p.residence_province_id FROM healthbook_citizen p
         WHERE p.personal_id = s.personal_id AND (c.id IS NULL OR c.personal_id IS DISTINCT FROM s.personal_id)
         OFFSET 0  -- keeps the subquery (and its one-time filter) from being flattened into a join
     ) p ON true
@@ -127,6 +138,9 @@ FROM (
 
 _CONFLICTS = """
 DELETE FROM healthbook_card_work WHERE conflict RETURNING line, personal_id
+"""
+_OUTSIDE = """
+DELETE FROM healthbook_card_work WHERE outside RETURNING line, sin
 """
 
 _SUPERSEDED = """
@@ -210,9 +224,19 @@ FROM healthbook_card_work
 """
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The province of an officer's batch: its id and the old (63-unit) codes that are part of it
+    today, as a stored card's issuing province is written."""
+
+    province_id: int
+    old_codes: tuple[str, ...]
+
+
 @dataclass
 class MergeResult:
     conflicts: list[tuple[int, str]] = field(default_factory=list)  # (line, personal ID)
+    outside: list[tuple[int, str]] = field(default_factory=list)  # (line, SIN) of another province's citizens
     superseded: list[tuple[int, str]] = field(default_factory=list)  # (earlier line, SIN)
     citizens_created: int = 0
     books_created: int = 0
@@ -250,13 +274,20 @@ def _copy_rows(cursor, payload: bytes) -> None:
         copy.write(payload)
 
 
-def merge_chunk(cursor, *, batch_id: int, rows: list[StagedRow], payload: bytes | None = None) -> MergeResult:
+def merge_chunk(
+    cursor, *, batch_id: int, rows: list[StagedRow], payload: bytes | None = None, scope: Scope | None = None
+) -> MergeResult:
     """Merge the valid rows of one chunk (no two share a social insurance number or personal ID);
-    `payload`: copy_payload(rows) when already built."""
+    `payload`: copy_payload(rows) when already built; `scope`: the province of an officer's batch."""
     result = MergeResult()
     if not rows:
         return result
     params = {"batch": batch_id}
+    work_params = {
+        **params,
+        "scope": scope.province_id if scope else None,
+        "scope_old": list(scope.old_codes) if scope else [],
+    }
     cursor.execute(_CREATE_STAGE)
     # Emptied on commit anyway; emptied here too when chunks share one outer transaction (tests).
     cursor.execute("TRUNCATE healthbook_card_stage, healthbook_card_work")
@@ -274,9 +305,12 @@ def merge_chunk(cursor, *, batch_id: int, rows: list[StagedRow], payload: bytes 
     cursor.execute("SET LOCAL jit = off")
     _copy_rows(cursor, copy_payload(rows) if payload is None else payload)
     cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_MERGE_LOCK])
-    cursor.execute(_WORK, params)
+    cursor.execute(_WORK, work_params)
     cursor.execute(_CONFLICTS)
     result.conflicts = cursor.fetchall()
+    if scope is not None:
+        cursor.execute(_OUTSIDE)
+        result.outside = cursor.fetchall()
     cursor.execute(_SUPERSEDED)
     result.superseded = cursor.fetchall()
     cursor.execute(_REMEMBER, params)

@@ -315,6 +315,16 @@ def _copy_problems(cursor, batch_id: int, rejected: list[tuple[int, str, str, st
             copy.write_row((batch_id, line, column, value, code))
 
 
+def merge_scope(ctx: RowContext) -> merge.Scope | None:
+    """The province an officer's batch may change (None: a national batch): its id and the old
+    codes that belong to it today (how a stored card's issuing province is written)."""
+    code = ctx.scope_province_code
+    if not code:
+        return None
+    old = tuple(sorted(o for o, new in ctx.old_to_new.items() if new == code))
+    return merge.Scope(province_id=ctx.province_ids[code], old_codes=old)
+
+
 def chunk_commit(*, batch_id: int, lease: uuid.UUID, expected_read: int, chunk, ctx: RowContext) -> int:
     """Validate and merge one chunk in one transaction; return the new rows_read."""
     return chunk_commit_validated(
@@ -323,31 +333,45 @@ def chunk_commit(*, batch_id: int, lease: uuid.UUID, expected_read: int, chunk, 
         expected_read=expected_read,
         size=len(chunk),
         validated=validate_chunk(chunk, ctx),
+        scope=merge_scope(ctx),
     )
 
 
 def chunk_commit_validated(
-    *, batch_id: int, lease: uuid.UUID, expected_read: int, size: int, validated, payload: bytes | None = None
+    *,
+    batch_id: int,
+    lease: uuid.UUID,
+    expected_read: int,
+    size: int,
+    validated,
+    payload: bytes | None = None,
+    scope: merge.Scope | None = None,
 ) -> int:
     """Merge one validated chunk of `size` records (validate_chunk's result; `payload` its valid
-    rows as merge.copy_payload built them) in one transaction that also records the progress;
-    return the new rows_read."""
+    rows as merge.copy_payload built them; `scope` the province of an officer's batch) in one
+    transaction that also records the progress; return the new rows_read."""
     valid, rejected, counts, warned = validated
     with transaction.atomic():
         batch = _locked(batch_id, lease)
         if batch.rows_read != expected_read:
             raise LeaseLost(batch_id)
+        if batch.scope_province_id is not None and (scope is None or scope.province_id != batch.scope_province_id):
+            raise BatchFailure("internal_error", "an officer's batch was merged without its province")
         with connection.cursor() as cursor:
-            result = merge.merge_chunk(cursor, batch_id=batch_id, rows=valid, payload=payload)
+            result = merge.merge_chunk(cursor, batch_id=batch_id, rows=valid, payload=payload, scope=scope)
             for line, pid in result.conflicts:
                 rejected.append((line, "SO_CCCD", pid, "PID_CONFLICT"))
+            for line, sin in result.outside:
+                rejected.append((line, "MA_SO_BHXH", sin, "CITIZEN_OTHER_PROVINCE"))
             for line, sin in result.superseded:
                 rejected.append((line, "MA_SO_BHXH", sin, "DUPLICATE_PERSON"))
             counts["PID_CONFLICT"] += len(result.conflicts)
+            counts["CITIZEN_OTHER_PROVINCE"] += len(result.outside)
             counts["DUPLICATE_PERSON"] += len(result.superseded)
             _copy_problems(cursor, batch_id, rejected)
-        rejected_rows = size - len(valid) + len(result.conflicts)
-        accepted = len(valid) - len(result.conflicts)
+        refused = len(result.conflicts) + len(result.outside)
+        rejected_rows = size - len(valid) + refused
+        accepted = len(valid) - refused
         # Earlier chunks' rows superseded by this chunk move from accepted to rejected.
         accepted -= len(result.superseded)
         rejected_rows += len(result.superseded)
@@ -382,6 +406,7 @@ def card_batch_run(*, batch_id: int, budget_seconds: float | None = None) -> str
         with batch.file.open("rb") as fh:
             layout = _layout(batch, fh, lease)
             ctx = row_context_for(batch, layout)
+            scope = merge_scope(ctx)
             done = batch.rows_read
             validator = ChunkValidator(ctx, layout)
 
@@ -404,6 +429,7 @@ def card_batch_run(*, batch_id: int, budget_seconds: float | None = None) -> str
                         size=size,
                         validated=validated,
                         payload=payload,
+                        scope=scope,
                     )
                     if budget_seconds is not None and time.monotonic() - started > budget_seconds:
                         _release(batch_id, lease)

@@ -17,6 +17,10 @@ IMPORT_MESSAGES = {
     "OUTSIDE_PROVINCE": _(
         "The person does not live in your province (province of residence, or else the card's issuing province)."
     ),
+    "CITIZEN_OTHER_PROVINCE": _(
+        "This person's health book is kept by another province (by the residence on record, not the row's): "
+        "only that province or the Ministry may change it."
+    ),
     "PID_CONFLICT": _("This personal ID number already belongs to a person with another social insurance number."),
     "DUPLICATE_PERSON": _("The same person appears again later in the file; the later row is used."),
 }

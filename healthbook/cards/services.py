@@ -8,7 +8,6 @@ import logging
 from dataclasses import dataclass
 from typing import IO
 
-from django.core.exceptions import PermissionDenied
 from django.core.files import File
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
@@ -17,9 +16,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from accounts.services import audit_record
-from core.roles import Role
 from healthbook.cards import files, tasks
-from healthbook.cards.access import can_import_cards
+from healthbook.cards.access import card_import_scope
 from healthbook.cards.pipeline import card_batch_run
 from healthbook.models import CardBatch
 
@@ -64,10 +62,11 @@ def card_batch_create(*, acting_user: User | None, fh: IO[bytes], name: str, run
     The whole file is checked first (format, size, zip inflation, encoding, required columns):
     a refused file raises files.FileRefused and leaves nothing behind. `acting_user` None is
     the command line (national scope). With `run_now` the import runs in this process after
-    commit instead of in a worker (command line `--sync`, demo data).
+    commit instead of in a worker (command line `--sync`, demo data). A province officer's batch
+    changes only the citizens of their province (healthbook.cards.access); national batches are
+    the ministry administrator's (or the server's console, `acting_user` None).
     """
-    if acting_user is not None and not can_import_cards(acting_user):
-        raise PermissionDenied
+    scope = card_import_scope(acting_user) if acting_user is not None else None
     sha, size = _sha256(fh)
     existing = CardBatch.objects.filter(sha256=sha).first()
     if existing is not None:
@@ -76,7 +75,6 @@ def card_batch_create(*, acting_user: User | None, fh: IO[bytes], name: str, run
     extension = "xlsx" if layout.file_format == "xlsx" else "csv"
     fh.seek(0)
     stored = _store(f"card-batches/{sha[:2]}/{sha}.{extension}", fh)
-    scope = acting_user.province if acting_user is not None and acting_user.role == Role.PROVINCE_OFFICER else None
     try:
         with transaction.atomic():
             batch = CardBatch.objects.create(

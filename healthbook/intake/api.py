@@ -9,7 +9,7 @@ with 413 without being held in memory; then the exact bytes are stored (one tran
 from django.db import OperationalError
 from django.utils import translation
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 from core.api import error_response
 from core.authentication import FacilityApiKeyAuthentication, IsFacilityClient
 from healthbook.intake import processing, services
-from healthbook.intake.access import submission_get_for_facility
+from healthbook.intake.access import sender_answer, submission_get_for_facility
 
 CHUNK = 64 * 1024
 MAX_IDEMPOTENCY_KEY = 255
@@ -68,8 +68,11 @@ class SubmissionProblemSerializer(serializers.Serializer):
 
 
 class SubmissionSerializer(serializers.Serializer):
+    """What facility software reads of its submission (healthbook.intake.access.sender_answer:
+    nothing that tells whether a guessed identity matched a personal ID)."""
+
     id = serializers.UUIDField(source="public_id")
-    status = serializers.CharField()
+    status = serializers.SerializerMethodField()
     kind = serializers.CharField()
     received_at = serializers.DateTimeField()
     processed_at = serializers.DateTimeField(allow_null=True)
@@ -80,10 +83,17 @@ class SubmissionSerializer(serializers.Serializer):
     encounters_updated = serializers.IntegerField()
     encounters_unchanged = serializers.IntegerField()
     duplicate_of = serializers.SerializerMethodField()
-    problems = SubmissionProblemSerializer(many=True, source="problems.all")
+    problems = serializers.SerializerMethodField()
 
     def get_duplicate_of(self, sub) -> str | None:
         return str(sub.duplicate_of.public_id) if sub.duplicate_of_id else None
+
+    def get_status(self, sub) -> str:
+        return sender_answer(sub, sub.problems.all())[0]
+
+    @extend_schema_field(SubmissionProblemSerializer(many=True))
+    def get_problems(self, sub) -> list[dict]:
+        return SubmissionProblemSerializer(sender_answer(sub, sub.problems.all())[1], many=True).data
 
 
 class SubmissionCreateApi(APIView):

@@ -29,6 +29,7 @@ from pydantic import ValidationError
 
 from .problems import DEFAULT_POLICY, Problem, SeverityPolicy, problem
 from .records import (
+    CheckInData,
     DocumentData,
     EncounterData,
     FollowUpData,
@@ -39,6 +40,7 @@ from .records import (
     PregnancyCheckupData,
     VisitData,
 )
+from .timing import as_aware
 
 SYSTEMS = {
     "personal_id": "http://fhir.hl7.org.vn/core/sid/cccd",
@@ -95,12 +97,16 @@ SUPPORTED = (
     "DocumentReference",
 )
 BUNDLE_TYPES = ("collection", "transaction", "batch")
+# An Encounter in one of these states is a check-in (the patient is at the facility now), not a
+# visit: it opens the book to the sender for SSKDT_CHECKIN_HOURS; the finished visit follows.
+CHECKIN_STATUSES = ("arrived", "in-progress")
 
 
 @dataclass
 class FhirResult:
     patient: PatientData | None = None
     visits: list[VisitData] = field(default_factory=list)
+    checkins: list[CheckInData] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -199,11 +205,26 @@ def read_bundle(body: bytes, *, facility_code: str, policy: SeverityPolicy = DEF
 
     loose = VisitData(encounter=None, patient=out.patient)
     by_enc: dict[str, VisitData] = {}
+    checkin_ids: set[str] = set()
     for enc in parsed["Encounter"]:
         if not subject_ok("Encounter", enc, enc.subject):
             continue
         ma_lk = next((i.value for i in enc.identifier or [] if i.system == SYSTEMS["ma_lk"]), None)
         period = enc.period
+        if enc.status in CHECKIN_STATUSES:
+            start = as_aware(period.start) if period else None
+            out.checkins.append(
+                CheckInData(
+                    source="fhir",
+                    key=ma_lk or enc.id or "",
+                    patient=out.patient,
+                    checked_in_at=start,
+                    times=[("period.start", start)] if start is not None else [],
+                    facility_code=facility_code,
+                )
+            )
+            checkin_ids.add(enc.id or "")
+            continue
         e = EncounterData(
             source="fhir",
             facility_code=facility_code,
@@ -219,7 +240,7 @@ def read_bundle(body: bytes, *, facility_code: str, policy: SeverityPolicy = DEF
 
     def visit_for(rtype, res, ref) -> VisitData | None:
         eid = _ref_id(ref)
-        if eid is None:
+        if eid is None or eid in checkin_ids:  # items of a visit still in progress: not tied to it
             return loose
         if eid not in by_enc:
             pb.append(problem("FHIR_REFERENCE", table=rtype, record_key=res.id, field="encounter", policy=policy))

@@ -2,7 +2,8 @@
 
 XML1 -> encounter + patient; XML2 -> medications; XML3 -> services; XML4 -> lab results;
 XML5 -> clinical notes; XML14 -> follow-up; XML7/8/9/11/13 -> documents; other tables
-(XML0, XML6, XML10, XML12, XML15) are kept in ``other_tables`` as received.  Values that
+(XML0, XML6, XML10, XML12, XML15) are kept in ``other_tables`` as received. A HOSO holding only
+the check-in table XML0 is a check-in (:func:`checkin_from_hoso`).  Values that
 failed their date check map to None (the problem is already recorded).
 """
 
@@ -15,6 +16,7 @@ from zoneinfo import ZoneInfo
 from healthbook.identifiers import parse_xml130_date
 
 from .records import (
+    CheckInData,
     ClinicalNoteData,
     DocumentData,
     EncounterData,
@@ -226,3 +228,26 @@ def visit_from_hoso(t: HoSoTables, *, facility_code: str | None) -> VisitData | 
             v.other_tables[kind_key] = rows
     v.problems = list(t.problems)
     return v
+
+
+#: The times of a check-in row (XML0): arrival, inpatient admission, the orders given since.
+CHECKIN_TIME_FIELDS = ("NGAY_VAO", "NGAY_VAO_NOI_TRU", "NGAY_YL")
+
+
+def checkin_from_hoso(t: HoSoTables) -> CheckInData | None:
+    """Map a check-in HOSO (XML0 only); None when it has no usable row (already a problem)."""
+    rows = t.tables.get("XML0") or []
+    if not rows or not t.ma_lk:
+        return None
+    head = rows[0]
+    times = [(name, at) for r in rows for name in CHECKIN_TIME_FIELDS if (at := xml_datetime(r.get(name))) is not None]
+    arrivals = [at for name, at in times if name == "NGAY_VAO"]
+    return CheckInData(
+        source="xml130",
+        key=t.ma_lk,
+        patient=patient_from_xml1(head),  # XML0 carries the patient fields of XML1, by the same names
+        checked_in_at=min(arrivals) if arrivals else None,
+        times=times,
+        visit_type=head.get("MA_LOAI_KCB"),
+        facility_code=head.get("MA_CSKCB"),
+    )

@@ -2,8 +2,12 @@
 
 Rule: the personal ID number (SO_CCCD, 12 digits) first; else the social insurance number
 (the last 10 digits of MA_THE_BHYT, or the FHIR bhxh identifier). An unknown person gets a
-new citizen and book marked `created_via=facility_data`. A name or birth date that differs
-from the book is reported as a warning and never written over the book.
+new citizen and book marked `created_via=facility_data`. A name, birth date or sex that differs
+from the book, or a personal ID other than the one of the citizen found by insurance number, is
+an identity contradiction (IDENTITY_CODES): it is never written over the book, and processing
+holds the submission for review instead of attaching it (healthbook.intake.processing).
+
+Visits and check-ins are matched alike (both carry a `patient`).
 
 Two queries to match, and for new people one INSERT … ON CONFLICT DO NOTHING per table plus
 a re-read (so two workers creating the same person at once end with one citizen).
@@ -19,7 +23,12 @@ from healthbook.models import BirthPrecision, Citizen, HealthBook
 from healthbook.names import normalize_name, search_name
 
 from .problems import Problem, SeverityPolicy, problem
-from .records import PatientData, VisitData
+from .records import CheckInData, PatientData, VisitData
+
+# The contradictions that hold a submission for review.
+IDENTITY_CODES = frozenset(
+    {"PATIENT_NAME_MISMATCH", "PATIENT_BIRTH_DATE_MISMATCH", "PATIENT_SEX_MISMATCH", "PATIENT_ID_MISMATCH"}
+)
 
 
 @dataclass
@@ -62,6 +71,15 @@ def _new_citizen(p: PatientData) -> Citizen:
 
 def _disagreements(c: Citizen, p: PatientData, key: str, table: str, policy) -> list[Problem]:
     out = []
+    pid = _pid(p)
+    if pid and c.personal_id and pid != c.personal_id:  # found by insurance number, another ID sent
+        out.append(
+            problem("PATIENT_ID_MISMATCH", table=table, record_key=key, field="SO_CCCD", value=pid, policy=policy)
+        )
+    if p.sex in ("1", "2") and c.sex in (1, 2) and int(p.sex) != c.sex:
+        out.append(
+            problem("PATIENT_SEX_MISMATCH", table=table, record_key=key, field="GIOI_TINH", value=p.sex, policy=policy)
+        )
     if p.full_name and c.search_name and search_name(p.full_name) != c.search_name:
         out.append(
             problem(
@@ -98,13 +116,21 @@ def _disagreements(c: Citizen, p: PatientData, key: str, table: str, policy) -> 
     return out
 
 
+def _where(item: VisitData | CheckInData) -> tuple[str, str]:
+    """(record key, table) of a visit or a check-in, for its problems."""
+    if isinstance(item, CheckInData):
+        return item.key, "XML0" if item.source == "xml130" else "Encounter"
+    key = item.encounter.key if item.encounter else ""
+    return key, "XML1" if item.encounter is None or item.encounter.source == "xml130" else "Patient"
+
+
 def books_match(visits: list[VisitData], *, policy: SeverityPolicy) -> tuple[list[Match], list[Problem]]:
     """Return one Match per visit (same order) and the problems found."""
     return books_match_many([visits], policy=policy)[0]
 
 
 def books_match_many(
-    groups: list[list[VisitData]], *, policy: SeverityPolicy
+    groups: list[list[VisitData | CheckInData]], *, policy: SeverityPolicy
 ) -> list[tuple[list[Match], list[Problem]]]:
     """`books_match` for the visits of several submissions at once (a batch), with the same
     queries as for one: a person first met in group g is created there, and later groups see
@@ -159,8 +185,7 @@ def books_match_many(
         problems: list[Problem] = []
         for v in group:
             p = v.patient
-            key = v.encounter.key if v.encounter else ""
-            table = "XML1" if v.encounter is None or v.encounter.source == "xml130" else "Patient"
+            key, table = _where(v)
             c = find(p)
             if c is None:
                 problems.append(

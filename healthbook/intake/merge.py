@@ -36,6 +36,7 @@ from .details import DETAIL_MODELS, DetailBuilder, PendingDetails, _s
 from .problems import Problem, problem
 from .records import VisitData
 from .sql import bound_cursor
+from .timing import care_start
 
 
 class EncounterConflict(Exception):
@@ -97,7 +98,8 @@ def encounter_fields(v: VisitData, received_at: datetime) -> dict:
     e = v.encounter
     return {
         "source": e.source,
-        "occurred_at": e.admitted_at or e.discharged_at or received_at,
+        # the timeline time, and where the visit's care window starts: never after the receipt
+        "occurred_at": care_start(e.admitted_at or e.discharged_at, received_at),
         "visit_type": _s(e.visit_type, 4),
         "admitted_at": e.admitted_at,
         "inpatient_at": e.inpatient_at,

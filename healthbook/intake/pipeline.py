@@ -13,9 +13,9 @@ from datetime import datetime, timedelta
 from cryptography import x509
 
 from . import envelope as env_mod
-from .mapping import visit_from_hoso
+from .mapping import checkin_from_hoso, visit_from_hoso
 from .problems import DEFAULT_POLICY, Problem, SeverityPolicy, has_errors, problem
-from .records import VisitData
+from .records import CheckInData, VisitData
 from .signature import SignatureResult, verify_envelope
 from .xml130 import load_spec, parse_hoso
 from .xmlsafe import DEFAULT_MAX_BYTES
@@ -27,6 +27,7 @@ class SubmissionResult:
     facility_code: str | None = None
     signature: SignatureResult | None = None
     visits: list[VisitData] = field(default_factory=list)
+    checkins: list[CheckInData] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
 
     @property
@@ -84,9 +85,13 @@ def read_xml_submission(
         return out
     spec = load_spec()
     seen: set[str] = set()
+    seen_checkins: set[str] = set()
     for hoso in envelope.records:
         tables = parse_hoso(hoso, spec=spec, policy=policy, max_bytes=max_bytes)
         out.problems.extend(tables.problems)
+        if tables.checkin:
+            _add_checkin(out, tables, seen_checkins, facility_code, policy)
+            continue
         if tables.ma_lk is not None:
             if tables.ma_lk in seen:
                 out.problems.append(problem("MA_LK_DUPLICATE", table="XML1", record_key=tables.ma_lk, policy=policy))
@@ -96,6 +101,31 @@ def read_xml_submission(
         if visit is not None:
             out.visits.append(visit)
     return out
+
+
+def _add_checkin(out: SubmissionResult, tables, seen: set[str], facility_code: str, policy) -> None:
+    """A check-in HOSO: keyed by its MA_LK (once per file); it opens the door only for the facility
+    that sends it, so a check-in naming another facility (MA_CSKCB) is refused."""
+    checkin = checkin_from_hoso(tables)
+    if checkin is None:
+        return
+    if checkin.key in seen:
+        out.problems.append(problem("MA_LK_DUPLICATE", table="XML0", record_key=checkin.key, policy=policy))
+        return
+    seen.add(checkin.key)
+    if checkin.facility_code and checkin.facility_code != facility_code:
+        out.problems.append(
+            problem(
+                "CHECKIN_OTHER_FACILITY",
+                table="XML0",
+                record_key=checkin.key,
+                field="MA_CSKCB",
+                value=checkin.facility_code,
+                policy=policy,
+            )
+        )
+        return
+    out.checkins.append(checkin)
 
 
 def read_fhir_submission(
@@ -125,4 +155,5 @@ def read_fhir_submission(
     fr = read_bundle(body, facility_code=facility_code, policy=policy)
     out.problems.extend(fr.problems)
     out.visits = fr.visits
+    out.checkins = fr.checkins
     return out

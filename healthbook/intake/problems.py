@@ -79,7 +79,16 @@ CATALOG: dict[str, tuple[Any, str]] = {
     "FILE_BASE64": (_("NOIDUNGFILE is not valid base64."), ERROR),
     "FILE_STRUCTURE": (_("The table does not have the expected root and record elements."), ERROR),
     # treatment record
-    "HOSO_NO_XML1": (_("The treatment record has no summary table (XML1)."), ERROR),
+    "HOSO_NO_XML1": (
+        _("The treatment record has no summary table (XML1) (only a check-in may consist of XML0 alone)."),
+        ERROR,
+    ),
+    "CHECKIN_EMPTY": (_("The check-in table (XML0) holds no record."), ERROR),
+    "CHECKIN_ROWS_DIFFER": (_("The rows of one check-in must name the same patient, card and facility."), ERROR),
+    "CHECKIN_OTHER_FACILITY": (
+        _("A check-in opens the health book only to the facility that sends it: MA_CSKCB must be your code."),
+        ERROR,
+    ),
     "XML1_NO_MA_LK": (_("The summary table (XML1) has no treatment key (MA_LK)."), ERROR),
     "XML1_REPEATED": (_("The summary table (XML1) must contain exactly one record."), ERROR),
     "MA_LK_MISMATCH": (_("The treatment key (MA_LK) of this row differs from the one in XML1."), ERROR),
@@ -148,16 +157,43 @@ CATALOG: dict[str, tuple[Any, str]] = {
         _("The patient has neither a personal ID number (SO_CCCD) nor a health-insurance card number."),
         ERROR,
     ),
+    # Identity contradictions: the submission is held for review, not attached (healthbook.intake.hold)
     "PATIENT_NAME_MISMATCH": (
-        _("The patient's name differs from the name in the health book; the book was not changed."),
+        _("The patient's name differs from the health book: the data is held until a reviewer releases it."),
         WARNING,
     ),
     "PATIENT_BIRTH_DATE_MISMATCH": (
-        _("The patient's date of birth differs from the health book; the book was not changed."),
+        _("The patient's date of birth differs from the health book: the data is held until a reviewer releases it."),
         WARNING,
+    ),
+    "PATIENT_SEX_MISMATCH": (
+        _("The patient's sex differs from the health book: the data is held until a reviewer releases it."),
+        WARNING,
+    ),
+    "PATIENT_ID_MISMATCH": (
+        _(
+            "The personal ID number differs from the one of the health book found by the insurance number: "
+            "the data is held until a reviewer releases it."
+        ),
+        WARNING,
+    ),
+    "IDENTITY_REJECTED": (
+        _("A reviewer rejected this submission: the patient's identity does not match the health book."),
+        ERROR,
+    ),
+    "TIME_IN_FUTURE": (
+        _(
+            "This time is later than the receipt of the submission (beyond the allowed clock difference): "
+            "a visit or a check-in cannot begin in the future."
+        ),
+        ERROR,
     ),
     "ENCOUNTER_OTHER_PATIENT": (
         _("This treatment key (MA_LK) was already sent by this facility for another patient."),
+        ERROR,
+    ),
+    "CHECKIN_OTHER_PATIENT": (
+        _("This treatment key (MA_LK) was already used by this facility for a check-in of another patient."),
         ERROR,
     ),
     "SUBMISSION_DUPLICATE": (_("The same file was already received and accepted; nothing changed."), WARNING),

@@ -44,9 +44,10 @@ from facilities.health import ConnectionEvent, facility_connection_events_record
 from facilities.models import FacilityCertificate, FacilityStatus
 from healthbook.models import Submission, SubmissionPayload, SubmissionProblem
 
-from . import matching, merge, validate
+from . import checkins, matching, merge, timing, validate
 from .pipeline import SubmissionResult, read_fhir_submission, read_xml_submission
 from .problems import ERROR, Problem, has_errors, problem
+from .signals import check_ins_recorded
 from .signature import fingerprint
 
 logger = logging.getLogger(__name__)
@@ -154,6 +155,9 @@ class _Run:
     counts: merge.MergeCounts = field(default_factory=merge.MergeCounts)
     planned: tuple | None = None  # (merge plan, ids of the batch's joint encounter insert)
     conflicted: bool = False
+    checkins: list = field(default_factory=list)
+    checkin_books: list = field(default_factory=list)
+    held: bool = False  # the patient contradicts the book: kept for a reviewer, nothing attached
 
 
 def _load(ids: list[int]) -> tuple[list[Submission], dict[int, bytes]]:
@@ -277,7 +281,12 @@ def _process(ids: list[int], claimed_at) -> dict[int, str]:
     for sub in subs:
         result = _read(sub, bodies[sub.pk], policy, certs)
         problems = list(result.problems)
-        run = _Run(sub, result, problems, result.visits if not has_errors(problems) else [])
+        if not has_errors(problems):  # nothing begins in the future (issue 15, point 2)
+            problems.extend(
+                timing.times_check(result.visits, result.checkins, received_at=sub.received_at, policy=policy)
+            )
+        ok = not has_errors(problems)
+        run = _Run(sub, result, problems, result.visits if ok else [], checkins=result.checkins if ok else [])
         for v in run.visits:
             problems.extend(v.problems)
         runs.append(run)
@@ -290,36 +299,55 @@ def _process(ids: list[int], claimed_at) -> dict[int, str]:
         now = timezone.now()
         for r in runs:
             r.sub.processed_at = now
-            if r.visits and not has_errors(r.problems):
+            if (r.visits or r.checkins) and not has_errors(r.problems):
                 r.checked = validate.codes_check(
                     r.visits, received_on=timezone.localdate(r.sub.received_at), policy=policy
                 )
                 r.problems.extend(r.checked.problems)
         to_match = [r for r in runs if r.checked is not None]  # as before: also when a code was refused
         for r, (matches, match_problems) in zip(
-            to_match, matching.books_match_many([r.visits for r in to_match], policy=policy), strict=True
+            to_match, matching.books_match_many([r.visits + r.checkins for r in to_match], policy=policy), strict=True
         ):
-            r.matches = matches
+            r.matches, r.checkin_books = matches[: len(r.visits)], [m.book for m in matches[len(r.visits) :]]
             r.problems.extend(match_problems)
+            r.held = _holds(r)
         batch = merge.MergeBatch(runs[0].sub.facility) if runs else None
-        if batch is not None:  # one SELECT … FOR UPDATE for the encounters of the whole batch
+        known_checkins: dict[str, int] = {}
+        if batch is not None:  # one SELECT … FOR UPDATE for the encounters (and check-ins) of the whole batch
             batch.lock(v.encounter.key for r in to_match for v in r.visits if v.encounter is not None)
-            _insert_ahead([r for r in runs if r.matches and not has_errors(r.problems)], policy, batch)
-        accepted: dict[str, list[Submission]] = {}  # sha256 -> submissions of this batch accepted so far
+            known_checkins = _checkin_conflicts(runs, batch.facility, policy)
+            _insert_ahead([r for r in runs if r.matches and not r.held and not has_errors(r.problems)], policy, batch)
+        accepted: dict[str, list[Submission]] = {}  # sha256 -> submissions of this batch accepted (or held) so far
+        new_checkins: list[int] = []
         for r in runs:
-            if r.matches and not r.conflicted and not has_errors(r.problems):
+            if r.held:
+                r.counts = _would_be_counts(r, batch)
+            elif r.matches and not r.conflicted and not has_errors(r.problems):
                 _merge(r, policy, batch)
+            if r.checkins and not r.held and not has_errors(r.problems):
+                new_checkins += checkins.write(
+                    submission=r.sub,
+                    facility=r.sub.facility,
+                    checkins=r.checkins,
+                    books=r.checkin_books,
+                    known_before=known_checkins,
+                )
+                known_checkins.update((c.key[:100], b.pk) for c, b in zip(r.checkins, r.checkin_books, strict=True))
             rejected = has_errors(r.problems)
-            if not rejected and not r.counts.created and not r.counts.updated:
+            if r.held or (not rejected and not r.counts.created and not r.counts.updated):
                 dup = _duplicate_of(r.sub, accepted.get(r.sub.sha256, []))
                 if dup is not None:
                     r.sub.duplicate_of = dup
                     r.problems.append(problem("SUBMISSION_DUPLICATE", policy=policy))
+                    if r.held:  # answered as the attached copy would be: nothing new
+                        r.counts = merge.MergeCounts(unchanged=r.counts.created + r.counts.updated + r.counts.unchanged)
             if not rejected:
                 accepted.setdefault(r.sub.sha256, []).append(r.sub)
             _finish(r)
         if batch is not None:
             batch.details.flush()
+        if new_checkins:
+            transaction.on_commit(lambda: check_ins_recorded.send(sender=Submission, check_in_ids=new_checkins))
         SubmissionProblem.objects.filter(submission_id__in=[r.sub.pk for r in runs]).delete()
         SubmissionProblem.objects.bulk_create([row for r in runs for row in _problem_rows(r.sub, r.problems)])
         _statuses_write(runs)
@@ -333,6 +361,50 @@ def _process(ids: list[int], claimed_at) -> dict[int, str]:
                     details={"codes": sorted({p.code for p in r.problems if p.severity == ERROR})},
                 )
     return {r.sub.pk: r.sub.status for r in runs}
+
+
+def _holds(r: _Run) -> bool:
+    """Whether the submission is held for review: its patient contradicts the matched book and no
+    reviewer released it (a released one is attached, its contradictions kept as warnings)."""
+    return (
+        r.sub.review_status != Submission.Review.RELEASED
+        and not has_errors(r.problems)
+        and any(p.code in matching.IDENTITY_CODES for p in r.problems)
+    )
+
+
+def _checkin_conflicts(runs: list[_Run], facility, policy) -> dict[str, int]:
+    """Lock the batch's existing check-ins (one statement) and mark, in order, the submissions
+    whose check-in key belongs to another citizen's book; return {key: book id} as locked."""
+    eligible = [r for r in runs if r.checkins and not r.held and not has_errors(r.problems)]
+    locked = checkins.lock(facility, (c.key for r in eligible for c in r.checkins))
+    known = dict(locked)
+    for r in eligible:
+        if any(b is None for b in r.checkin_books):
+            continue  # PATIENT_NOT_IDENTIFIED: an error already
+        found = checkins.conflicts(r.checkins, r.checkin_books, known, policy=policy)
+        if found:
+            r.problems.extend(found)
+            r.conflicted = True
+    return locked
+
+
+def _would_be_counts(r: _Run, batch: merge.MergeBatch | None) -> merge.MergeCounts:
+    """What attaching a held submission would count (created / updated / unchanged), from the
+    encounters the batch locked: the sender's answer must not tell a held submission from an
+    attached one (an oracle on whether a guessed name matched a personal ID)."""
+    counts = merge.MergeCounts()
+    for v in r.visits:
+        if v.encounter is None:
+            continue
+        existing = batch.encounters.get(v.encounter.key) if batch is not None else None
+        if existing is None:
+            counts.created += 1
+        elif existing.content_hash == merge.visit_hash(v):
+            counts.unchanged += 1
+        else:
+            counts.updated += 1
+    return counts
 
 
 def _insert_ahead(runs: list[_Run], policy, batch: merge.MergeBatch) -> None:
@@ -398,7 +470,7 @@ def _duplicate_of(sub: Submission, earlier_in_batch: list[Submission]) -> Submis
         Submission.objects.filter(
             facility=sub.facility,
             sha256=sub.sha256,
-            status__in=[Submission.Status.ACCEPTED, Submission.Status.ACCEPTED_WITH_WARNINGS],
+            status__in=[Submission.Status.ACCEPTED, Submission.Status.ACCEPTED_WITH_WARNINGS, Submission.Status.HELD],
         )
         .exclude(pk=sub.pk)
         .order_by("received_at")
@@ -414,6 +486,8 @@ def _finish(r: _Run) -> None:
     sub.status = (
         Submission.Status.REJECTED
         if rejected
+        else Submission.Status.HELD
+        if r.held
         else Submission.Status.ACCEPTED_WITH_WARNINGS
         if problems
         else Submission.Status.ACCEPTED

@@ -183,6 +183,22 @@ class PregnancyCheckupData:
 
 
 @dataclass
+class CheckInData:
+    """A check-in: XML 130's check-in table (XML0) alone in a HOSO, sent when the patient registers
+    at the desk, or a FHIR Encounter whose status is `arrived` or `in-progress`. It carries no
+    clinical content: it says that the patient is at the facility now."""
+
+    source: str  # "xml130" | "fhir"
+    key: str  # MA_LK, or the FHIR Encounter's MA_LK identifier / id
+    patient: PatientData
+    checked_in_at: datetime | None  # NGAY_VAO / Encounter.period.start
+    # every time the message reports, by field: (field, time); the latest is the window's anchor
+    times: list[tuple[str, datetime]] = field(default_factory=list)
+    visit_type: str | None = None  # MA_LOAI_KCB
+    facility_code: str | None = None  # MA_CSKCB as sent
+
+
+@dataclass
 class VisitData:
     """Everything one submission says about one visit (XML: one HOSO = one MA_LK)."""
 

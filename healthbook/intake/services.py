@@ -14,7 +14,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accounts.services import audit_record
 from facilities.models import Facility
@@ -142,4 +142,53 @@ def submission_reprocess(*, submission: Submission, acting_user=None) -> Submiss
     sub.save(update_fields=["status", "claimed_at", "reprocessed_by"])
     audit_record(actor=acting_user, action="submission_reprocess", target=sub, details={"attempts": sub.attempts})
     transaction.on_commit(lambda: tasks.submission_enqueue(sub.pk))
+    return sub
+
+
+def _held(submission: Submission) -> Submission:
+    sub = Submission.objects.select_for_update().get(pk=submission.pk)
+    if sub.status != Submission.Status.HELD:
+        raise SubmissionNotHeld
+    return sub
+
+
+class SubmissionNotHeld(Exception):
+    """The submission is no longer held (another reviewer decided it first)."""
+
+
+@transaction.atomic
+def submission_hold_release(*, submission: Submission, acting_user, note: str = "") -> Submission:
+    """A reviewer confirms that a held submission is about the citizen of the matched book: it is
+    processed again and attached (its identity contradictions kept as warnings). Audited with the
+    reviewer's name and note; only a named person may decide (healthbook.intake.access)."""
+    sub = _held(submission)
+    sub.review_status = Submission.Review.RELEASED
+    sub.reviewed_by, sub.reviewed_at, sub.review_note = acting_user, timezone.now(), note[:500]
+    sub.status = Submission.Status.RECEIVED
+    sub.claimed_at = None
+    sub.save(update_fields=["review_status", "reviewed_by", "reviewed_at", "review_note", "status", "claimed_at"])
+    audit_record(actor=acting_user, action="submission_hold_release", target=sub, details={"note": sub.review_note})
+    transaction.on_commit(lambda: tasks.submission_enqueue(sub.pk))
+    return sub
+
+
+@transaction.atomic
+def submission_hold_reject(*, submission: Submission, acting_user, note: str = "") -> Submission:
+    """A reviewer decides that a held submission is not about the citizen of the matched book: it
+    is rejected (IDENTITY_REJECTED) and nothing of it enters a book. Audited."""
+    from healthbook.intake.problems import problem
+    from healthbook.models import SubmissionProblem
+
+    sub = _held(submission)
+    sub.review_status = Submission.Review.REJECTED
+    sub.reviewed_by, sub.reviewed_at, sub.review_note = acting_user, timezone.now(), note[:500]
+    sub.status = Submission.Status.REJECTED
+    sub.error_count += 1
+    sub.save(update_fields=["review_status", "reviewed_by", "reviewed_at", "review_note", "status", "error_count"])
+    p = problem("IDENTITY_REJECTED")
+    with translation.override(None):
+        SubmissionProblem.objects.create(
+            submission=sub, severity=p.severity, code=p.code, table="", message=str(p.message)
+        )
+    audit_record(actor=acting_user, action="submission_hold_reject", target=sub, details={"note": sub.review_note})
     return sub

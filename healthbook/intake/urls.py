@@ -8,4 +8,5 @@ urlpatterns = [
     path("submissions/", views.submission_list_view, name="submission-list"),
     path("submissions/<uuid:public_id>/", views.submission_detail_view, name="submission-detail"),
     path("submissions/<uuid:public_id>/reprocess/", views.submission_reprocess_view, name="submission-reprocess"),
+    path("submissions/<uuid:public_id>/review/", views.submission_review_view, name="submission-review"),
 ]

@@ -13,10 +13,17 @@ from core.roles import role_required
 from healthbook.intake.access import (
     SUBMISSION_ROLES,
     can_reprocess_submissions,
+    can_review_hold,
     submission_get_for_user,
     submissions_visible_to,
 )
-from healthbook.intake.services import submission_reprocess
+from healthbook.intake.forms import SubmissionReviewForm
+from healthbook.intake.services import (
+    SubmissionNotHeld,
+    submission_hold_reject,
+    submission_hold_release,
+    submission_reprocess,
+)
 from healthbook.models import Submission
 
 PAGE_SIZE = 50
@@ -42,8 +49,36 @@ def submission_list_view(request):
 def submission_detail_view(request, public_id):
     sub = submission_get_for_user(request.user, public_id)
     problems = sub.problems.all()[:500]
-    context = {"sub": sub, "problems": problems, "can_reprocess": can_reprocess_submissions(request.user)}
+    context = {
+        "sub": sub,
+        "problems": problems,
+        "can_reprocess": can_reprocess_submissions(request.user),
+        "review_form": SubmissionReviewForm() if can_review_hold(request.user, sub) else None,
+    }
     return render(request, "healthbook/submission_detail.html", context)
+
+
+@require_POST
+@login_required
+@role_required(*SUBMISSION_ROLES)
+def submission_review_view(request, public_id):
+    """Release or reject a submission held for identity review (an officer of the facility's
+    province or a ministry administrator; the sending facility never decides its own)."""
+    sub = submission_get_for_user(request.user, public_id)
+    if not can_review_hold(request.user, sub):
+        raise PermissionDenied
+    form = SubmissionReviewForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose to release or to reject the submission."))
+        return redirect("submission-detail", public_id=sub.public_id)
+    decide = submission_hold_release if form.cleaned_data["decision"] == "release" else submission_hold_reject
+    try:
+        decide(submission=sub, acting_user=request.user, note=form.cleaned_data["note"])
+    except SubmissionNotHeld:
+        messages.warning(request, _("The submission is no longer held: someone decided it already."))
+    else:
+        messages.success(request, _("Your decision was recorded."))
+    return redirect("submission-detail", public_id=sub.public_id)
 
 
 @require_POST

@@ -325,6 +325,50 @@ class HoSoTables:
     tables: dict[str, list[dict]] = field(default_factory=dict)
     unknown: dict[str, bytes] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
+    checkin: bool = False  # a check-in: the HOSO holds only the check-in table XML0
+
+
+CHECKIN_TABLE = "XML0"
+
+
+def _checkin_rules(out: HoSoTables, pkey: str, policy: SeverityPolicy) -> HoSoTables:
+    """A HOSO holding only XML0 is a check-in (sent at the desk, before any XML1 exists): its rows
+    share one MA_LK, which keys the check-in."""
+    out.checkin = True
+    rows = out.tables[CHECKIN_TABLE]
+    if not rows:
+        if not out.problems:  # an empty list; a broken table was reported already
+            out.problems.append(problem("CHECKIN_EMPTY", table=CHECKIN_TABLE, record_key=pkey, policy=policy))
+        return out
+    out.ma_lk = rows[0].get("MA_LK")
+    if not out.ma_lk:
+        return out  # FIELD_REQUIRED was reported
+    for pos, row in enumerate(rows[1:], start=2):
+        if row.get("MA_LK") != out.ma_lk:
+            key = row_key(row, pos)
+            out.problems.append(
+                problem(
+                    "MA_LK_MISMATCH",
+                    table=CHECKIN_TABLE,
+                    record_key=key,
+                    field="MA_LK",
+                    value=row.get("MA_LK"),
+                    policy=policy,
+                )
+            )
+        for name in ("SO_CCCD", "MA_THE_BHYT", "MA_CSKCB"):
+            if row.get(name) != rows[0].get(name):
+                out.problems.append(
+                    problem(
+                        "CHECKIN_ROWS_DIFFER",
+                        table=CHECKIN_TABLE,
+                        record_key=row_key(row, pos),
+                        field=name,
+                        value=row.get(name),
+                        policy=policy,
+                    )
+                )
+    return out
 
 
 def parse_hoso(
@@ -354,6 +398,8 @@ def parse_hoso(
         out.problems.extend(problems)
     xml1 = out.tables.get("XML1")
     if xml1 is None:
+        if set(out.tables) == {CHECKIN_TABLE} and not out.unknown:
+            return _checkin_rules(out, pkey, policy)
         out.problems.append(problem("HOSO_NO_XML1", table="XML1", record_key=pkey, policy=policy))
         return out
     if len(xml1) != 1:

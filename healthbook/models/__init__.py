@@ -19,6 +19,7 @@ from healthbook.models.citizens import (
 )
 from healthbook.models.clinical import (
     BirthCertificate,
+    CheckIn,
     ClinicalNote,
     DischargePaper,
     Document,
@@ -40,6 +41,7 @@ from healthbook.models.reminders import Reminder
 
 __all__ = [
     "BirthCertificate",
+    "CheckIn",
     "ClinicalNote",
     "DischargePaper",
     "Document",

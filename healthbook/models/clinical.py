@@ -421,3 +421,63 @@ class ReceivedTable(ClinicalRecord):
 
     def __str__(self) -> str:
         return self.table
+
+
+class CheckIn(models.Model):
+    """A patient checked in at a facility's desk: a signed XML 130 check-in (a HOSO holding only
+    XML0, the "trạng thái KCB" table sent at registration) or a FHIR Encounter whose status is
+    `arrived` or `in-progress`.
+
+    It opens the book to that facility only (healthbook.book.access, `SSKDT_CHECKIN_HOURS` from
+    `last_at`), so the doctor seeing a walk-in patient reads without breaking the glass; the
+    visit that follows opens it for the visit's own window. Keyed like an encounter by (facility,
+    key = MA_LK or the FHIR Encounter's MA_LK identifier / id): the same check-in sent again
+    changes nothing but `last_at` (a later status of the same visit, e.g. the inpatient
+    admission). Times are never later than the receipt of the message that brought them
+    (healthbook.intake.timing). `first_contact` and `other_province` are what the province's
+    alert on unusual check-ins reads (view healthbook_check_in_view).
+    """
+
+    book = models.ForeignKey("healthbook.HealthBook", on_delete=models.PROTECT, related_name="+")
+    facility = models.ForeignKey("facilities.Facility", on_delete=models.PROTECT, related_name="+")
+    submission = models.ForeignKey(
+        "healthbook.Submission",
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The submission that last brought this check-in.",
+    )
+    key = models.CharField(_("treatment key (MA_LK)"), max_length=100)
+    source = models.CharField(max_length=8, choices=Encounter.Source.choices)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True, help_text="As sent.")
+    occurred_at = models.DateTimeField(
+        _("date"), help_text="The check-in time, or the receipt of its first message if that was earlier."
+    )
+    last_at = models.DateTimeField(
+        help_text="Start of the current window: the latest time a message of this check-in reported "
+        "(never later than that message's receipt)."
+    )
+    visit_type = models.CharField(_("visit type (MA_LOAI_KCB)"), max_length=4, blank=True)
+    first_contact = models.BooleanField(
+        default=False, help_text="No visit, check-in or primary-care card at this facility before it."
+    )
+    other_province = models.BooleanField(
+        default=False, help_text="The citizen lives in another province than the facility's."
+    )
+    patient_as_sent = models.JSONField(default=dict, blank=True, help_text="name, birth date … as the facility sent")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        db_table = "healthbook_check_in"
+        verbose_name = _("check-in")
+        verbose_name_plural = _("check-ins")
+        constraints = [models.UniqueConstraint(fields=["facility", "key"], name="check_in_facility_key_unique")]
+        indexes = [
+            # the access decision: a book's check-ins at one facility in the window, newest first
+            models.Index(fields=["book", "-last_at"], name="check_in_book_time"),
+            # the rollups: the check-ins first recorded on a day
+            models.Index(fields=["created_at"], name="check_in_created_at"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.facility_id}/{self.key}"

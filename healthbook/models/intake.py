@@ -33,8 +33,15 @@ class Submission(models.Model):
         ACCEPTED = "accepted", _("Accepted")
         ACCEPTED_WITH_WARNINGS = "accepted_with_warnings", _("Accepted with warnings")
         REJECTED = "rejected", _("Rejected")
+        HELD = "held", _("Held for identity review")
 
-    FINAL = (Status.ACCEPTED, Status.ACCEPTED_WITH_WARNINGS, Status.REJECTED)
+    class Review(models.TextChoices):
+        RELEASED = "released", _("Released after review")
+        REJECTED = "rejected", _("Rejected after review")
+
+    # Processing is over: accepted, rejected, or held until a reviewer decides (never picked up again
+    # by the worker or the sweeper on its own).
+    FINAL = (Status.ACCEPTED, Status.ACCEPTED_WITH_WARNINGS, Status.REJECTED, Status.HELD)
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     facility = models.ForeignKey(
@@ -75,6 +82,20 @@ class Submission(models.Model):
     reprocessed_by = models.ForeignKey(
         "accounts.User", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A submission whose patient contradicts the matched book (name, birth date, sex, personal ID)
+    # is held; a named reviewer of the facility's province (or the ministry administrator)
+    # releases it (it is then processed again and attached) or rejects it.
+    review_status = models.CharField(_("review"), max_length=10, choices=Review.choices, blank=True)
+    reviewed_by = models.ForeignKey(
+        "accounts.User",
+        verbose_name=_("reviewed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), null=True, blank=True)
+    review_note = models.CharField(_("review note"), max_length=500, blank=True)
 
     class Meta:
         db_table = "healthbook_submission"
@@ -103,6 +124,10 @@ class Submission(models.Model):
     @property
     def is_final(self) -> bool:
         return self.status in self.FINAL
+
+    @property
+    def is_held(self) -> bool:
+        return self.status == self.Status.HELD
 
 
 class SubmissionPayload(models.Model):

@@ -13,7 +13,7 @@ import http.client
 import json
 import random
 import socket
-from datetime import datetime
+from datetime import datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
@@ -32,7 +32,7 @@ PUSHES = 4  # per variant
 def _envelopes(n, spec, today, leaf):
     rng = random.Random(70)
     icd, labs = load_seed()
-    base = datetime.combine(today, datetime.min.time()).replace(hour=8)
+    base = datetime.combine(today - timedelta(days=1), datetime.min.time()).replace(hour=8)
     out = []
     for i in range(n):
         visit = make_visit(rng, make_citizen(rng, 100 + i), FACILITY, 1, base, icd, labs, 5, 2)

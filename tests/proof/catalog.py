@@ -52,6 +52,21 @@ PLAN: dict[str, tuple[str, str]] = {
     ),
     "S25": ("Log injection", ""),
     "S26": ("Audit completeness of citizen-data views", ""),
+    # Issue 15 ("Trust"): who can create the facts that open a book. T<n> is the issue's attack n;
+    # T0 its opposite failure (the walk-in patient).
+    "T0": (
+        "Walk-in patient: a signed check-in opens the book to the facility that checked the patient in, and no other",
+        "tests/healthbook/intake/test_proof_carepath.py (through the submission endpoint)",
+    ),
+    "T2": (
+        "Facility data alone opening a book: future-dated visits, referrals and follow-ups naming another "
+        "facility, identity contradictions, the submission status as an identity oracle",
+        "tests/healthbook/intake/test_proof_carepath.py (through the submission endpoint)",
+    ),
+    "T5": (
+        "A province officer's card batch rewriting another province's citizens",
+        "tests/healthbook/cards/test_proof_card_scope.py (CSV fast path and XLSX full rules)",
+    ),
     "R1": (
         "Celery worker SIGKILL mid-batch",
         "needs a real broker: runs when CELERY_BROKER_URL=redis://… (tests/healthbook/cards/test_card_worker_kill.py)",
@@ -95,8 +110,8 @@ PLAN: dict[str, tuple[str, str]] = {
 
 
 def order(check: str) -> tuple[int, int]:
-    """S before R, then numerically (S2 before S10)."""
-    kind = 0 if check.startswith("S") else 1
+    """S, then T, then R, then numerically (S2 before S10)."""
+    kind = {"S": 0, "T": 1}.get(check[:1], 2)
     digits = "".join(ch for ch in check[1:] if ch.isdigit())
     return (kind, int(digits) if digits else 999)
 

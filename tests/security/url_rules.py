@@ -269,6 +269,8 @@ RULES = {
     "submission-list": Roles(SUBMISSION_READERS),
     "submission-detail": Roles(SUBMISSION_READERS, obj="submission"),
     "submission-reprocess": Roles(MINISTRY, obj="submission"),
+    # a held submission is decided by its province or the ministry administrator, never by its facility
+    "submission-review": Roles((Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER), obj="submission"),
     "api-submissions": Machine("facility software posts XML 130 with its API key"),
     "api-submission": Machine("facility software reads its own submission with its API key"),
     # --- doctor book pages (healthbook/book_views.py: doctors with a care relationship or an

@@ -1,6 +1,11 @@
 """Import a card file from the command line.
 
-    python manage.py import_cards FILE [--wait] [--json] [--sync]
+    python manage.py import_cards FILE [--user USERNAME] [--wait] [--json] [--sync]
+
+--user runs the import with that account's rights, recorded as theirs: a ministry administrator's
+is national, a provincial officer's changes only the citizens of their province, anyone else is
+refused. Without --user the import is the server console's own (national, audited as the command
+line): whoever runs it has the server, and so the database, already.
 
 Without --sync the import runs in a Celery worker, as uploads do; --wait follows it with a
 progress bar (on stderr). --json prints one JSON object when the batch ends (it implies
@@ -14,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError
 
 from healthbook.cards.files import FileRefused
@@ -70,15 +76,21 @@ class Command(BaseCommand):
         parser.add_argument("--wait", action="store_true", help="follow the import with a progress bar")
         parser.add_argument("--json", action="store_true", help="print one JSON object at the end (implies --wait)")
         parser.add_argument("--sync", action="store_true", help="run in this process instead of a Celery worker")
+        parser.add_argument("--user", help=USER_HELP)
         parser.add_argument("--poll", type=float, default=0.5, help=WAIT_HELP)
 
-    def handle(self, *args, file, wait, json: bool, sync, poll, **options):
+    def handle(self, *args, file, wait, json: bool, sync, poll, user=None, **options):
         path = Path(file)
         if not path.is_file():
             raise CommandError(f"No such file: {path}")
+        acting_user = _user(user) if user else None
         try:
             with path.open("rb") as fh:
-                result = card_batch_create(acting_user=None, fh=fh, name=path.name, run_now=sync)
+                result = card_batch_create(acting_user=acting_user, fh=fh, name=path.name, run_now=sync)
+        except PermissionDenied as exc:
+            raise CommandError(
+                f"{user} may not import card batches (ministry administrators and provincial officers)."
+            ) from exc
         except FileRefused as exc:
             if json:
                 self.stdout.write(_dumps(batch_summary(None)))
@@ -114,6 +126,16 @@ class Command(BaseCommand):
 
 
 WAIT_HELP = "seconds between progress checks with --wait"
+USER_HELP = "import with this account's rights (ministry administrator: national; provincial officer: their province)"
+
+
+def _user(username: str):
+    from accounts.models import User
+
+    found = User.objects.filter(username=username, is_active=True).select_related("province").first()
+    if found is None:
+        raise CommandError(f"No active account {username!r}.")
+    return found
 
 
 def _dumps(data: dict) -> str:

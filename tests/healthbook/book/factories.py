@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from healthbook.models import (
     BirthCertificate,
+    CheckIn,
     Citizen,
     ClinicalNote,
     DischargePaper,
@@ -197,4 +198,20 @@ def pregnancy_checkup(book, facility, *, weeks: str, days_ago: int, key: str = "
         systolic_mmhg=110,
         diastolic_mmhg=70,
         expected_delivery_date=dt.date.fromisoformat(key),
+    )
+
+
+def check_in(book, facility, *, when: dt.datetime | None = None, key: str | None = None) -> CheckIn:
+    """A check-in at the facility (as the intake writes it from XML0 or a FHIR Encounter arrived)."""
+    when = when or (timezone.now() - dt.timedelta(minutes=10))
+    return CheckIn.objects.create(
+        book=book,
+        facility=facility,
+        submission=submission(facility),
+        key=key or f"CI{next(_n):08d}",
+        source="xml130",
+        checked_in_at=when,
+        occurred_at=when,
+        last_at=when,
+        visit_type="01",
     )

@@ -10,6 +10,7 @@ from django.utils import timezone
 from accesslog.models import AccessLogEntry, EmergencyAccess, Outcome
 from accesslog.services import emergency_access_start
 from healthbook.book.access import BookAccessDenied, book_get_for_user, books_visible_to
+from healthbook.models import FollowUpAppointment
 from tests.healthbook.book import factories as df
 from tests.healthbook.book.conftest import last_entry, log_count
 
@@ -64,16 +65,38 @@ def test_expired_card_is_no_relationship(doctor_a, code_lists):
         open_book(doctor_a, person)
 
 
-def test_referral_to_the_facility_is_a_relationship(doctor_a, facility_b, code_lists):
+def test_a_referral_to_the_facility_opens_nothing_by_itself(doctor_a, facility_b, code_lists):
+    # Another facility's data names doctor A's facility: A gets access when it checks the patient in.
     person = df.citizen()
     df.visit(person.book, facility_b, referred_to="01001")
-    assert open_book(doctor_a, person).purpose == "TREAT"
+    with pytest.raises(BookAccessDenied):
+        open_book(doctor_a, person)
 
 
-def test_appointment_at_the_facility_is_a_relationship(doctor_a, facility_a, code_lists):
+def test_an_appointment_opens_nothing_by_itself(doctor_a, facility_a, facility_b, code_lists):
+    # Follow-up dates are in the future by nature: neither the facility named nor the one that booked.
     person = df.citizen()
     df.follow_up(person.book, facility_a, on=timezone.localdate() + dt.timedelta(days=10))
+    FollowUpAppointment.objects.filter(book=person.book).update(at_facility_code="01001", facility=facility_b)
+    with pytest.raises(BookAccessDenied):
+        open_book(doctor_a, person)
+
+
+def test_a_visit_dated_in_the_future_opens_nothing_until_then(doctor_a, facility_a, code_lists):
+    person = df.citizen()
+    df.visit(person.book, facility_a, when=timezone.now() + dt.timedelta(days=365 * 70))
+    with pytest.raises(BookAccessDenied):
+        open_book(doctor_a, person)
+
+
+def test_a_check_in_opens_for_its_window_only(doctor_a, facility_a, code_lists, settings):
+    person = df.citizen()
+    df.check_in(person.book, facility_a, when=timezone.now() - dt.timedelta(hours=2))
     assert open_book(doctor_a, person).purpose == "TREAT"
+    assert last_entry().details["check_in"]
+    settings.SSKDT_CHECKIN_HOURS = 1
+    with pytest.raises(BookAccessDenied):
+        open_book(doctor_a, person)
 
 
 def test_sibling_facility_in_the_same_province_is_not_enough(facility_a2, patient_a):
@@ -162,8 +185,12 @@ def test_the_compiled_decision_is_the_querysets_decision(doctor_a, patient_a, st
     carded = df.citizen(card_facility="01001")
     appointed = df.citizen()
     df.follow_up(appointed.book, facility_a, on=timezone.localdate() + dt.timedelta(days=10))
+    checked_in = df.citizen()
+    df.check_in(checked_in.book, facility_a, when=timezone.now() - dt.timedelta(hours=1))
+    future = df.citizen()
+    df.visit(future.book, facility_a, when=timezone.now() + dt.timedelta(days=30))
     emergency_access_start(user=doctor_a, citizen=stranger, reason="transfer")
-    cases = [patient_a, stranger, carded, appointed, df.citizen()]
+    cases = [patient_a, stranger, carded, appointed, df.citizen(), checked_in, future]
 
     def orm(public_id):
         qs = book_lookup(public_id).annotate(
@@ -176,6 +203,9 @@ def test_the_compiled_decision_is_the_querysets_decision(doctor_a, patient_a, st
         book = _decide(doctor_a, public_id)
         return book and (book.pk, book.citizen.pk, bool(book.care), book.emergency_until is not None)
 
+    checked = _decide(doctor_a, checked_in.book.public_id).checked_in_at
+    assert checked is not None and _decide(doctor_a, patient_a.book.public_id).checked_in_at is None
+
     for person in cases:
         for key in (person.book.public_id, person.personal_id):
             if key:
@@ -184,6 +214,8 @@ def test_the_compiled_decision_is_the_querysets_decision(doctor_a, patient_a, st
         (True, False),
         (False, True),
         (True, False),
+        (False, False),
+        (False, False),
         (True, False),
         (False, False),
     ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -61,7 +61,7 @@ def visits(spec, today):
     rng = random.Random(7)
     icd, labs = load_seed()
     citizen = make_citizen(rng, 1)
-    base = datetime.combine(today, datetime.min.time()).replace(hour=8)
+    base = datetime.combine(today - timedelta(days=1), datetime.min.time()).replace(hour=8)
     return [make_visit(rng, citizen, FACILITY, k, base, icd, labs, 20, 5) for k in (1, 2)]
 
 

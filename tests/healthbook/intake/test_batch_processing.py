@@ -4,7 +4,7 @@ processing them one by one."""
 
 import copy
 import random
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from django.test import override_settings
@@ -26,7 +26,7 @@ def _scenario(facility_code: str, leaf, spec, today, seed: int) -> list[tuple[st
     rng = random.Random(seed)
     icd, labs = load_seed()
     people = [make_citizen(rng, n) for n in (1, 2, 3)]
-    at = datetime.combine(today, datetime.min.time()).replace(hour=8)
+    at = datetime.combine(today - timedelta(days=1), datetime.min.time()).replace(hour=8)
 
     def visit(person, k, n_labs=3):
         return make_visit(rng, person, facility_code, k, at, icd, labs, n_labs, 2)
@@ -103,13 +103,14 @@ def test_a_batch_decides_as_one_by_one(facility_a, facility_b, pki, spec, today,
     assert status["resent"][3] == 2 and status["resent"][5] == 0  # unchanged, duplicate of the first
     assert status["changed"][2] == 1  # a new version
     assert status["unsigned"][0] == "rejected" and status["unsigned"][6][0][0] == "SIG_MISSING"
+    assert status["renamed"][0] == "held" and status["renamed"][1] == 1  # counted as if attached; not attached
     assert any(p[0] == "PATIENT_NAME_MISMATCH" for p in status["renamed"][6])
     assert status["key reused"][0] == "rejected"
     assert any(p[0] == "ENCOUNTER_OTHER_PATIENT" for p in status["key reused"][6])
     for facility in (facility_a, facility_b):
-        assert Encounter.objects.filter(facility=facility).count() == 4
+        assert Encounter.objects.filter(facility=facility).count() == 3
         assert EncounterHistory.objects.filter(encounter__facility=facility).count() == 1
-        assert LabObservation.objects.filter(facility=facility).count() == 12
+        assert LabObservation.objects.filter(facility=facility).count() == 9
         day = FacilityDailyHealth.objects.get(facility=facility)
         assert (day.received, day.accepted, day.rejected) == (7, 5, 2)
     assert Citizen.objects.count() == 6
@@ -120,7 +121,7 @@ def test_a_batch_costs_a_bounded_number_of_queries(
 ):
     rng = random.Random(3)
     icd, labs = load_seed()
-    at = datetime.combine(today, datetime.min.time()).replace(hour=8)
+    at = datetime.combine(today - timedelta(days=1), datetime.min.time()).replace(hour=8)
     bodies = []
     for n in range(1, 11):
         person = make_citizen(rng, n)

@@ -142,16 +142,16 @@ def test_rejected_submission_counts_as_rejected(sender, intake_codelists):
     assert sender.facility.status == FacilityStatus.APPROVED
 
 
-def test_citizen_matched_by_personal_id_name_difference_is_a_warning(sender, signed, visits, intake_codelists):
+def test_citizen_matched_by_personal_id_name_difference_holds_the_submission(sender, signed, visits, intake_codelists):
     xml1 = visits[0]["XML1"][0]
     citizen = Citizen.objects.create(personal_id=xml1["SO_CCCD"], full_name="Tên Khác Hẳn")
     HealthBook.objects.create(citizen=citizen, created_via=HealthBook.CreatedVia.CARD_IMPORT)
     sub = process(sender.post(signed))
-    assert sub.status == "accepted_with_warnings"
+    assert sub.status == "held"  # issue 15: a contradiction is reviewed, never attached silently
     assert "PATIENT_NAME_MISMATCH" in set(sub.problems.values_list("code", flat=True))
     citizen.refresh_from_db()
     assert citizen.full_name == "Tên Khác Hẳn"
-    assert Encounter.objects.filter(book__citizen=citizen).count() == 2
+    assert not Encounter.objects.filter(book__citizen=citizen).exists()
 
 
 def test_citizen_matched_by_social_insurance_number_when_no_personal_id(
