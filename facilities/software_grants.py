@@ -204,14 +204,17 @@ def practitioner_token_issue(
         )
         if grant is None:
             raise TokenError("invalid_grant", "unknown code")
-        if grant.used_at is not None:
+        replayed = grant.used_at is not None
+        if replayed:
             revoked = PractitionerToken.objects.filter(code=grant, revoked_at__isnull=True).update(revoked_at=now)
             audit_record(
                 actor=None, action="practitioner_token_code_replayed", target=api_key, details={"revoked": revoked}
             )
-            raise TokenError("invalid_grant", "the code was already used")
-        grant.used_at = now
-        grant.save(update_fields=["used_at"])
+        else:
+            grant.used_at = now
+            grant.save(update_fields=["used_at"])
+    if replayed:
+        raise TokenError("invalid_grant", "the code was already used")
     # The code is spent from here on, whatever follows (one try per code).
     if grant.expires_at <= now:
         raise TokenError("invalid_grant", "the code expired")
