@@ -39,7 +39,9 @@ def _error_page(request, error: grants.AuthorizationError):
 @require_http_methods(["GET", "POST"])
 def authorize_view(request):
     """Ask the signed-in doctor whether this software may read books for them (GET), and answer
-    the software (POST: allow → a one-time code; refuse → access_denied)."""
+    the software (POST: allow → a one-time code; refuse → access_denied). Only doctors grant."""
+    if not has_role(request.user, Role.DOCTOR):
+        raise PermissionDenied
     params = request.GET if request.method == "GET" else request.POST
     try:
         auth = grants.authorization_request_read(params)
