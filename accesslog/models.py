@@ -107,7 +107,8 @@ class EmergencyReason(models.TextChoices):
 
 class EmergencyAccess(models.Model):
     """A doctor's emergency ("break-the-glass") access to one citizen's book: a reason from
-    the list, optional text, a fixed lifetime, and a review by the facility administrator."""
+    the list, optional text, a fixed lifetime, and a final review by the province (a provincial
+    officer of the facility's province)."""
 
     class Review(models.TextChoices):
         PENDING = "pending", _("Waiting for review")

@@ -1,5 +1,5 @@
 """Reads of the access log: the "who viewed this book" panel, the citizen's own list in
-plain words, and the facility administrator's emergency review queue."""
+plain words, the province's emergency review queue and the openings it is alerted to."""
 
 from __future__ import annotations
 
@@ -159,3 +159,24 @@ def emergency_queue(user, *, pending_only: bool = True) -> QuerySet[EmergencyAcc
     if pending_only:
         qs = qs.filter(review_status=EmergencyAccess.Review.PENDING)
     return qs.order_by("-started_at")
+
+
+def emergency_openings_between(*, start, end) -> dict[int, list[EmergencyAccess]]:
+    """Every emergency opening started in [start, end), by the province of its facility (the
+    province's daily digest lists them all, reviewed or not)."""
+    by_province: dict[int, list[EmergencyAccess]] = {}
+    rows = (
+        EmergencyAccess.objects.filter(started_at__gte=start, started_at__lt=end)
+        .select_related("user", "facility")
+        .order_by("facility__code", "started_at")
+    )
+    for grant in rows:
+        by_province.setdefault(grant.facility.province_id, []).append(grant)
+    return by_province
+
+
+def emergency_pending_count(province_id: int) -> int:
+    """Emergency openings of the province's facilities still waiting for the province's verdict."""
+    return EmergencyAccess.objects.filter(
+        facility__province_id=province_id, review_status=EmergencyAccess.Review.PENDING
+    ).count()

@@ -13,14 +13,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from accesslog.access import emergency_grants_visible_to
 from accesslog.chain import entry_append
 from accesslog.models import ActorKind, CitizenAppClient, EmergencyAccess, EmergencyReason, Outcome
 from accounts.services import audit_record
+from facilities.models import Facility
 
 
 @dataclass
@@ -100,6 +102,35 @@ def access_log_record(
     )
 
 
+EMERGENCY_CAP_CODE = "emergency_cap"
+
+
+def local_day_start(now=None):
+    """Midnight (Asia/Ho_Chi_Minh) of the day `now` falls in, as an aware datetime."""
+    local = timezone.localtime(now or timezone.now())
+    return local.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _emergency_cap_check(*, user, now) -> None:
+    """Refuse an opening beyond the day's caps (per doctor, per facility). The caller holds the
+    facility row's lock, so two openings at once cannot both take the last place."""
+    today = EmergencyAccess.objects.filter(facility_id=user.facility_id, started_at__gte=local_day_start(now))
+    caps = (
+        (today.filter(user_id=user.pk), settings.SSKDT_EMERGENCY_CAP_PER_DOCTOR, _("this doctor")),
+        (today, settings.SSKDT_EMERGENCY_CAP_PER_FACILITY, _("this facility")),
+    )
+    for rows, cap, who in caps:
+        if rows.count() >= cap:
+            raise ValidationError(
+                _(
+                    "Emergency access refused: the daily limit of %(cap)s emergency openings for %(who)s is "
+                    "reached. Contact the provincial health department."
+                )
+                % {"cap": cap, "who": who},
+                code=EMERGENCY_CAP_CODE,
+            )
+
+
 def emergency_access_start(
     *,
     user,
@@ -112,7 +143,11 @@ def emergency_access_start(
     book=None,
 ) -> EmergencyAccess:
     """Open an emergency access for a doctor to one citizen's book, log it (event
-    `emergency_start`, purpose ETREAT) and put it in the facility admin's review queue."""
+    `emergency_start`, purpose ETREAT) and put it in the province's review queue.
+
+    Openings are capped per doctor and per facility per day (SSKDT_EMERGENCY_CAP_PER_DOCTOR,
+    SSKDT_EMERGENCY_CAP_PER_FACILITY); beyond a cap nothing opens (ValidationError, code
+    `emergency_cap`), and the caller logs the refusal."""
     if reason not in EmergencyReason.values:
         raise ValidationError({"reason": _("Choose a reason from the list.")})
     reason_text = (reason_text or "").strip()
@@ -124,6 +159,8 @@ def emergency_access_start(
         raise ValidationError(_("Only a doctor working at a facility may use emergency access."))
     now = timezone.now()
     with transaction.atomic():
+        list(Facility.objects.select_for_update().filter(pk=user.facility_id).values_list("pk", flat=True))
+        _emergency_cap_check(user=user, now=now)
         grant = EmergencyAccess.objects.create(
             user=user,
             facility_id=user.facility_id,
@@ -156,12 +193,20 @@ def emergency_access_start(
 
 @transaction.atomic
 def emergency_access_review(*, grant: EmergencyAccess, acting_user, status: str, note: str = "") -> EmergencyAccess:
-    """Record the facility administrator's verdict on an emergency access."""
+    """Record the province's verdict on an emergency access: once, by a provincial officer of the
+    facility's province (never someone of that facility). A verdict is final; the database
+    refuses to change a reviewed grant (migration 0004)."""
     if status not in (EmergencyAccess.Review.JUSTIFIED, EmergencyAccess.Review.UNJUSTIFIED):
         raise ValidationError({"status": _("Choose justified or not justified.")})
     if len(note or "") > 500:
         raise ValidationError({"note": _("The note is too long (at most 500 characters).")})
     grant = EmergencyAccess.objects.select_for_update().get(pk=grant.pk)
+    if not emergency_grants_visible_to(acting_user).filter(pk=grant.pk).exists() or (
+        getattr(acting_user, "facility_id", None) == grant.facility_id
+    ):
+        raise PermissionDenied
+    if grant.review_status != EmergencyAccess.Review.PENDING:
+        raise ValidationError(_("This emergency access has already been reviewed; a verdict is final."))
     grant.review_status = status
     grant.reviewed_by = acting_user
     grant.reviewed_at = timezone.now()

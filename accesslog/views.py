@@ -1,8 +1,9 @@
-"""The facility administrator's review queue of emergency ("break-the-glass") accesses."""
+"""The province's review queue of emergency ("break-the-glass") accesses (final verdicts)."""
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -19,7 +20,7 @@ from core.roles import role_required
 @role_required(*REVIEWER_ROLES)
 def emergency_review_list_view(request):
     show_all = request.GET.get("all") == "1"
-    grants = list(emergency_queue(request.user, pending_only=not show_all)[:200])
+    grants = list(emergency_queue(request.user, pending_only=not show_all).select_related("facility")[:200])
     for grant in grants:
         grant.masked_id = mask_id(grant.citizen.personal_id)
     return render(
@@ -43,6 +44,8 @@ def emergency_review_view(request, public_id):
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except PermissionDenied:
+        raise Http404 from None
     else:
         messages.success(request, _("Review recorded."))
     return redirect("emergency-review-list")

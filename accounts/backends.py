@@ -38,6 +38,11 @@ def user_for_request(user_id):
 
 
 class _RequestUserMixin:
+    def user_can_authenticate(self, user) -> bool:
+        """Active, and approved by the second party where the role needs one (User.is_pending):
+        checked at sign-in and on every request, so an unapproved account has no session."""
+        return super().user_can_authenticate(user) and not getattr(user, "is_pending", False)
+
     def get_user(self, user_id):
         try:
             user = user_for_request(user_id)

@@ -6,7 +6,10 @@ accounts of its own places (facilities_demo: the facility administrator and the 
 
 import os
 
+from django.utils import timezone
+
 from accounts.models import User
+from core.roles import Role
 
 DEMO_PASSWORD_DEFAULT = "demo-Sskdt-2025"  # noqa: S105 — demo accounts, DEBUG only
 
@@ -17,7 +20,8 @@ def demo_password() -> str:
 
 def demo_users_ensure(rows) -> int:
     """Create the demo accounts of `rows` — (username, full name, role, province, facility) — that
-    do not exist yet; return how many were created. Existing accounts are not touched."""
+    do not exist yet; return how many were created. Existing accounts are not touched. Demo
+    accounts are created approved (a demo doctor's certificate number says DEMO)."""
     created = 0
     password = demo_password()
     for username, full_name, role, province, facility in rows:
@@ -30,6 +34,8 @@ def demo_users_ensure(rows) -> int:
                 "province": province,
                 "facility": facility,
                 "is_demo": True,
+                "approved_at": timezone.now(),
+                "practising_certificate": f"DEMO/{username.upper()}"[:40] if role == Role.DOCTOR else "",
             },
         )
         if is_new:

@@ -20,6 +20,15 @@ class StaffCreateForm(forms.Form):
     role = forms.ChoiceField(label=_("Role"))
     province = forms.ModelChoiceField(label=_("Province"), queryset=None, required=False)
     facility = forms.ModelChoiceField(label=_("Facility"), queryset=None, required=False)
+    practising_certificate = forms.CharField(
+        label=_("Practising certificate number"),
+        max_length=40,
+        required=False,
+        help_text=_(
+            "For a doctor: the number of the practising certificate, e.g. 000123/HNO-CCHN. The provincial health "
+            "department checks it against its register before the account works."
+        ),
+    )
 
     def __init__(self, *args, acting_user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -31,6 +40,8 @@ class StaffCreateForm(forms.Form):
             del self.fields["province"]
         if acting_user.role != Role.PROVINCE_OFFICER:
             del self.fields["facility"]
+        if Role.DOCTOR not in roles:
+            del self.fields["practising_certificate"]
 
     def clean(self):
         data = super().clean()
@@ -39,7 +50,17 @@ class StaffCreateForm(forms.Form):
             self.add_error("province", _("A provincial officer needs a province."))
         if role == Role.FACILITY_ADMIN and "facility" in self.fields and not data.get("facility"):
             self.add_error("facility", _("A facility administrator needs a facility."))
+        if role == Role.DOCTOR and not data.get("practising_certificate"):
+            self.add_error("practising_certificate", _("A doctor needs a practising certificate number."))
         return data
+
+
+class StaffApproveForm(forms.Form):
+    """The approver's check: for a doctor, the certificate number as found in the register."""
+
+    practising_certificate = forms.CharField(
+        label=_("Practising certificate number (from your register)"), max_length=40, required=False
+    )
 
 
 class StaffFilterForm(forms.Form):

@@ -17,6 +17,10 @@ class Role(models.TextChoices):
 
 FACILITY_ROLES = frozenset({Role.DOCTOR, Role.FACILITY_ADMIN})
 MINISTRY_ROLES = frozenset({Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN})
+# Accounts that a second party must approve before they work (see User.is_pending).
+APPROVAL_ROLES = frozenset({Role.DOCTOR, Role.MINISTRY_ADMIN})
+# Letters, digits and the separators certificate numbers use ("000123/HNO-CCHN", "0012345/BYT-GPHN").
+PRACTISING_CERTIFICATE_RE = r"^[0-9A-Za-z][0-9A-Za-z./ -]{3,39}$"
 
 
 class User(AbstractUser):
@@ -50,6 +54,14 @@ class User(AbstractUser):
         _("demo account"), default=False, help_text=_("Demo accounts may skip MFA only while DEBUG is on.")
     )
     created_by = models.ForeignKey("self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    # A doctor's practising certificate (chứng chỉ hành nghề / giấy phép hành nghề), declared by the
+    # facility and checked by the province against its register. Free text: the number's format is
+    # not published in one place (e.g. "000123/HNO-CCHN"); see PRACTISING_CERTIFICATE_RE.
+    practising_certificate = models.CharField(_("practising certificate number"), max_length=40, blank=True)
+    # The second party's approval: the province for a doctor, another ministry administrator for a
+    # ministry administrator (APPROVAL_ROLES). Until then the account cannot sign in.
+    approved_at = models.DateTimeField(_("approved at"), null=True, blank=True)
+    approved_by = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
 
     objects = UserManager()
 
@@ -70,11 +82,24 @@ class User(AbstractUser):
                     )
                 ),
             ),
+            # One certificate number per doctor account at a facility (the province sees the others).
+            models.UniqueConstraint(
+                fields=["facility", "practising_certificate"],
+                condition=Q(role="doctor") & ~Q(practising_certificate=""),
+                name="user_doctor_certificate_unique",
+            ),
         ]
         indexes = [models.Index(fields=["role", "province"]), models.Index(fields=["facility"])]
 
     def __str__(self) -> str:
         return self.full_name or self.username
+
+    @property
+    def is_pending(self) -> bool:
+        """A doctor the province has not confirmed, or a ministry administrator no second
+        administrator has approved: such an account exists but cannot sign in or be named by
+        software (accounts.backends, healthbook.book.access)."""
+        return self.role in APPROVAL_ROLES and self.approved_at is None
 
     @property
     def is_ministry(self) -> bool:

@@ -20,6 +20,7 @@ class NavItem:
 NAV_ITEMS: list[NavItem] = [
     NavItem(_("Home"), "home", frozenset(Role.values)),
     NavItem(_("Staff"), "staff-list", frozenset({Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN})),
+    NavItem(_("Accounts to approve"), "staff-approvals", frozenset({Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER})),
     NavItem(_("API"), "api-docs", frozenset(Role.values)),
     NavItem(_("Card imports"), "card-batch-list", frozenset({Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER})),
 ]
@@ -62,7 +63,8 @@ NAV_ITEMS += [
 # Doctor book pages and the emergency-access review queue (accesslog).
 NAV_ITEMS += [
     NavItem(_("Find a citizen"), "citizen-search", frozenset({Role.DOCTOR})),
-    NavItem(_("Emergency reviews"), "emergency-review-list", frozenset({Role.FACILITY_ADMIN})),
+    NavItem(_("Software reading for me"), "oauth-my-software", frozenset({Role.DOCTOR})),
+    NavItem(_("Emergency reviews"), "emergency-review-list", frozenset({Role.PROVINCE_OFFICER})),
 ]
 
 # Examination data intake: submissions from facility software (status and problems).

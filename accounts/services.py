@@ -1,14 +1,17 @@
-"""Writes on staff accounts: create, deactivate, reactivate, language."""
+"""Writes on staff accounts: create, approve, deactivate, reactivate, language."""
+
+import re
 
 from allauth.account.forms import ResetPasswordForm
 from allauth.core import context as allauth_context
 from allauth.usersessions.models import UserSession
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.access import creatable_roles
-from accounts.models import AuditEvent, User
+from accounts.access import can_approve, creatable_roles
+from accounts.models import APPROVAL_ROLES, PRACTISING_CERTIFICATE_RE, AuditEvent, User
 from core.roles import Role
 from core.scope import in_scope
 
@@ -33,15 +36,22 @@ def staff_create(
     role: str,
     province=None,
     facility=None,
+    practising_certificate: str = "",
     request=None,
 ) -> User:
     """Create a staff account within the acting user's scope and mail a set-password link.
 
     The scope is decided here, not by the form: a province officer's new facility admin
     must work at a facility of that province; a facility admin's doctors work at that facility.
+    A doctor (with the practising-certificate number) and a ministry administrator are created
+    pending: they work, and get their set-password link, once a second party approves them
+    (`staff_approve`). Every other account is approved by its creator.
     """
     if role not in creatable_roles(acting_user):
         raise PermissionDenied
+    certificate = ""
+    if role == Role.DOCTOR:
+        certificate = practising_certificate_clean(practising_certificate)
     if role in (Role.DOCTOR, Role.FACILITY_ADMIN):
         if acting_user.role == Role.FACILITY_ADMIN:
             facility = acting_user.facility
@@ -68,14 +78,67 @@ def staff_create(
         province=province,
         facility=facility,
         created_by=acting_user,
+        practising_certificate=certificate,
     )
+    if role not in APPROVAL_ROLES:
+        user.approved_at, user.approved_by = timezone.now(), acting_user
     user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
-    audit_record(actor=acting_user, action="staff_create", target=user, details={"role": role})
-    if request is not None:
+    audit_record(
+        actor=acting_user, action="staff_create", target=user, details={"role": role, "pending": user.is_pending}
+    )
+    if request is not None and not user.is_pending:
         transaction.on_commit(lambda: _send_set_password_mail(request, email))
     return user
+
+
+def practising_certificate_clean(value: str) -> str:
+    """The number with its spaces collapsed and letters upper-cased, or ValidationError."""
+    value = " ".join((value or "").split()).upper()
+    if not re.match(PRACTISING_CERTIFICATE_RE, value):
+        raise ValidationError(
+            {
+                "practising_certificate": _(
+                    "Enter the practising certificate number as printed (4 to 40 letters, digits, “/”, “-” "
+                    "or “.”), e.g. 000123/HNO-CCHN."
+                )
+            }
+        )
+    return value
+
+
+@transaction.atomic
+def staff_approve(*, acting_user: User, member: User, practising_certificate: str = "", request=None) -> User:
+    """Approve a pending account: the province confirms a doctor (typing the certificate number
+    found in its register, which must match the facility's declaration), another ministry
+    administrator approves a ministry administrator. Then the set-password link is mailed."""
+    member = User.objects.select_for_update(of=("self",)).select_related("created_by__created_by").get(pk=member.pk)
+    if not can_approve(acting_user, member):
+        raise PermissionDenied
+    if member.role == Role.DOCTOR:
+        typed = practising_certificate_clean(practising_certificate)
+        if typed != member.practising_certificate:
+            raise ValidationError(
+                {
+                    "practising_certificate": _(
+                        "This number does not match the one the facility declared for this doctor. Check the "
+                        "register, or ask the facility to correct the account."
+                    )
+                }
+            )
+    member.approved_at, member.approved_by = timezone.now(), acting_user
+    member.save(update_fields=["approved_at", "approved_by"])
+    audit_record(
+        actor=acting_user,
+        action="staff_approve",
+        target=member,
+        details={"role": member.role, "practising_certificate": member.practising_certificate},
+    )
+    if request is not None and member.email:
+        email = member.email
+        transaction.on_commit(lambda: _send_set_password_mail(request, email))
+    return member
 
 
 def _send_set_password_mail(request, email: str) -> None:

@@ -9,10 +9,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import services
-from accounts.access import can_manage_staff, creatable_roles, staff_get_for_user
-from accounts.forms import LanguageForm, StaffCreateForm, StaffFilterForm
+from accounts.access import (
+    APPROVER_ROLES,
+    can_manage_staff,
+    creatable_roles,
+    pending_for_approver,
+    pending_get_for_approver,
+    staff_get_for_user,
+)
+from accounts.forms import LanguageForm, StaffApproveForm, StaffCreateForm, StaffFilterForm
 from accounts.selectors import staff_list
-from core.roles import Role, is_staff_member
+from core.roles import Role, has_role, is_staff_member
 from geo.access import provinces_visible_to
 
 HOME_TEMPLATES = {
@@ -68,16 +75,22 @@ def staff_create_view(request):
                 role=data["role"],
                 province=data.get("province"),
                 facility=data.get("facility"),
+                practising_certificate=data.get("practising_certificate", ""),
                 request=request,
             )
         except ValidationError as exc:
             for field, errors in exc.message_dict.items():
                 form.add_error(field if field in form.fields else None, errors)
         else:
-            messages.success(
-                request,
-                _("Account %(name)s created; a link to set the password was emailed.") % {"name": user.display_name},
-            )
+            if user.is_pending:
+                message = _(
+                    "Account %(name)s created. It works once it is approved (a doctor by the provincial health "
+                    "department, a ministry administrator by another administrator); the link to set the "
+                    "password is emailed then."
+                )
+            else:
+                message = _("Account %(name)s created; a link to set the password was emailed.")
+            messages.success(request, message % {"name": user.display_name})
             return redirect("staff-detail", public_id=user.public_id)
     return render(request, "accounts/user_create.html", {"form": form, "roles": creatable_roles(request.user)})
 
@@ -87,6 +100,43 @@ def staff_detail_view(request, public_id):
     _require_staff_manager(request)
     member = staff_get_for_user(request.user, public_id)
     return render(request, "accounts/user_detail.html", {"member": member})
+
+
+def _require_approver(request):
+    if not any(has_role(request.user, role) for role in set(APPROVER_ROLES.values())):
+        raise PermissionDenied
+
+
+@login_required
+def staff_approval_list_view(request):
+    """Accounts waiting for the user's approval: doctors of the officer's province, or ministry
+    administrators created by another administrator."""
+    _require_approver(request)
+    pending = list(pending_for_approver(request.user).select_related("facility", "created_by").order_by("date_joined"))
+    return render(request, "accounts/user_approvals.html", {"pending": pending, "form": StaffApproveForm()})
+
+
+@login_required
+@require_POST
+def staff_approve_view(request, public_id):
+    _require_approver(request)
+    member = pending_get_for_approver(request.user, public_id)
+    form = StaffApproveForm(request.POST)
+    form.is_valid()
+    try:
+        services.staff_approve(
+            acting_user=request.user,
+            member=member,
+            practising_certificate=form.cleaned_data.get("practising_certificate", ""),
+            request=request,
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request, _("Account %(name)s approved; a link to set the password was emailed.") % {"name": member}
+        )
+    return redirect("staff-approvals")
 
 
 @login_required

@@ -3,13 +3,13 @@
 Published and retired versions are public data: anyone may read them, signed in or not.
 Drafts and versions in review exist only for ministry staff; for anyone else they do not
 exist (404). Editing is for ministry editors and administrators; review and publication
-for a ministry administrator who did not make the last change.
+for a ministry administrator who edited nothing in the version (the change log says who did).
 """
 
 from django.db.models import QuerySet
 from django.http import Http404
 
-from codelists.models import FROZEN_STATUSES, CodeSystem, CodeSystemVersion, VersionStatus
+from codelists.models import EDIT_ACTIONS, FROZEN_STATUSES, ChangeLogEntry, CodeSystem, CodeSystemVersion, VersionStatus
 from core.roles import Role, has_role
 
 MINISTRY = (Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN)
@@ -23,12 +23,22 @@ def can_edit(user) -> bool:
     return has_role(user, *MINISTRY)
 
 
+def edited_version(user, version: CodeSystemVersion) -> bool:
+    """Whether the user started, changed, imported into or submitted this version (any entry of
+    the change log, not only the last change)."""
+    return (
+        version.last_edited_by_id == user.pk
+        or ChangeLogEntry.objects.filter(version=version, actor_id=user.pk, action__in=EDIT_ACTIONS).exists()
+    )
+
+
 def can_review(user, version: CodeSystemVersion) -> bool:
-    """A ministry administrator other than the last editor reviews a version in review."""
+    """A ministry administrator who edited nothing in it reviews (publishes or sends back) a
+    version in review."""
     return (
         has_role(user, Role.MINISTRY_ADMIN)
         and version.status == VersionStatus.IN_REVIEW
-        and version.last_edited_by_id != user.pk
+        and not edited_version(user, version)
     )
 
 

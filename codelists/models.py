@@ -247,6 +247,18 @@ class ChangeAction(models.TextChoices):
     DISCARD = "discard", _("Draft discarded")
 
 
+# What counts as working on a draft: whoever did any of these may not review it (four eyes).
+EDIT_ACTIONS = (
+    ChangeAction.DRAFT_START,
+    ChangeAction.DRAFT_UPDATE,
+    ChangeAction.CONCEPT_ADD,
+    ChangeAction.CONCEPT_EDIT,
+    ChangeAction.CONCEPT_RETIRE,
+    ChangeAction.IMPORT,
+    ChangeAction.SUBMIT,
+)
+
+
 class ChangeLogEntry(models.Model):
     """Who changed what in a code list, and when: one row per editorial action.
 

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import audit_record
+from codelists.access import edited_version
 from codelists.models import (
     ChangeAction,
     ChangeLogEntry,
@@ -309,9 +310,9 @@ def _lock_for_review(version: CodeSystemVersion, acting_user: User) -> CodeSyste
     locked = CodeSystemVersion.objects.select_for_update(of=("self",)).select_related("system").get(pk=version.pk)
     if locked.status != VersionStatus.IN_REVIEW:
         raise ValidationError(_("This version is not waiting for review."), code="not_in_review")
-    if locked.last_edited_by_id == acting_user.pk:
+    if edited_version(acting_user, locked):
         raise ValidationError(
-            _("You made the last change to this draft; another ministry administrator must review it."),
+            _("You worked on this draft; another ministry administrator, who edited nothing in it, must review it."),
             code="own_change",
         )
     return locked
@@ -371,7 +372,8 @@ def _publish(version: CodeSystemVersion, acting_user: User | None) -> CodeSystem
 def version_publish(*, version: CodeSystemVersion, acting_user: User) -> CodeSystemVersion:
     """Publish a reviewed version: from its effective date, data is validated against it.
 
-    Four eyes: the publisher must be a ministry administrator who did not make the last change.
+    Four eyes: the publisher must be a ministry administrator who edited nothing in the version
+    (codelists.access.edited_version reads the change log).
     """
     locked = _lock_for_review(version, acting_user)
     if locked.effective_from is None:

@@ -393,6 +393,12 @@ SSKDT_CHECKIN_ALERT_MIN = env_int("SSKDT_CHECKIN_ALERT_MIN", 20)
 SSKDT_CHECKIN_ALERT_FACTOR = float(env_str("SSKDT_CHECKIN_ALERT_FACTOR", "3"))
 # Lifetime of an emergency ("break-the-glass") access.
 SSKDT_EMERGENCY_ACCESS_MINUTES = env_int("SSKDT_EMERGENCY_ACCESS_MINUTES", 60)
+# Emergency openings allowed per Vietnam calendar day, per doctor and per facility; beyond them a
+# break-the-glass is refused (the province reviews every opening).
+SSKDT_EMERGENCY_CAP_PER_DOCTOR = env_int("SSKDT_EMERGENCY_CAP_PER_DOCTOR", 3)
+SSKDT_EMERGENCY_CAP_PER_FACILITY = env_int("SSKDT_EMERGENCY_CAP_PER_FACILITY", 10)
+# Lifetime of the token a doctor grants to facility software (OAuth2 authorization code + PKCE).
+SSKDT_PRACTITIONER_TOKEN_MINUTES = env_int("SSKDT_PRACTITIONER_TOKEN_MINUTES", 30)
 # External anchor of the access-log hash chain (a copy should also leave the machine).
 SSKDT_ACCESS_LOG_CHECKPOINT = env_str("SSKDT_ACCESS_LOG_CHECKPOINT", "") or str(VAR_DIR / "access-log-checkpoint.json")
 SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS = env_int("SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS", 3600)

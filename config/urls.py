@@ -31,6 +31,7 @@ urlpatterns = [
     path("fhir/", include("healthbook.book.fhir_urls")),
     path("doctor/", include("healthbook.book.urls")),
     path("access-log/", include("accesslog.urls")),
+    path("oauth/", include("facilities.oauth_urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

@@ -4,6 +4,10 @@
   `User` (Django sessions, DRF `SessionAuthentication`);
 - facility software (HIS): `Authorization: Api-Key <key>`; `request.user` is a
   `FacilityPrincipal` (keys checked by `facilities.credentials.api_key_authenticate`);
+- facility software reading books for a doctor: `Authorization: Bearer <token>`, the short-lived
+  token the doctor granted to that software's key after signing in (OAuth2 code + PKCE,
+  `facilities.software_grants`); `request.user` is the key's `FacilityPrincipal` with the
+  token and its practitioner (`practitioner_token_authenticate`). A key alone names nobody;
 - the citizen app (VNeID): `Authorization: Citizen-App-Key <key>`; `request.user` is a
   `CitizenAppPrincipal` (keys checked by `accesslog.services.citizen_app_client_authenticate`).
 
@@ -29,6 +33,7 @@ from core.roles import is_staff_member
 
 FACILITY_KEYWORD = "Api-Key"
 CITIZEN_APP_KEYWORD = "Citizen-App-Key"
+BEARER_KEYWORD = "Bearer"
 
 # keyword -> function(presented key) -> the credential row, or None when unknown or revoked
 _VERIFIERS: dict[str, Callable[[str], object | None]] = {}
@@ -58,11 +63,14 @@ class FacilityPrincipal:
     pk = None
     id = None
 
-    def __init__(self, facility, api_key):
+    def __init__(self, facility, api_key, token=None):
         self.facility = facility
         self.facility_id = facility.pk
         self.province_id = facility.province_id
         self.api_key = api_key
+        # With a doctor's token (Bearer): the token row and the doctor it names; else None.
+        self.token = token
+        self.practitioner = token.user if token is not None else None
 
     def __str__(self) -> str:
         return f"facility {self.facility.code}"
@@ -135,6 +143,18 @@ class FacilityApiKeyAuthentication(_KeyAuthentication):
         return FacilityPrincipal(row.facility, row)
 
 
+class PractitionerTokenAuthentication(_KeyAuthentication):
+    """`Authorization: Bearer <token>` — facility software reading for the doctor who granted
+    the token; `request.auth` is the token row."""
+
+    keyword = BEARER_KEYWORD
+    malformed = _("Malformed Bearer header: send `Bearer <token>`.")
+    invalid = _("Invalid, expired or revoked token: the doctor must sign in and allow the software again.")
+
+    def principal(self, row):
+        return FacilityPrincipal(row.api_key.facility, row.api_key, token=row)
+
+
 class CitizenAppKeyAuthentication(_KeyAuthentication):
     """`Authorization: Citizen-App-Key <key>` — the citizen app; it reads access logs only."""
 
@@ -190,6 +210,19 @@ class FacilityApiKeyScheme(OpenApiAuthenticationExtension):
             "in": "header",
             "name": "Authorization",
             "description": "Facility software: `Api-Key <key>` (keys are issued on the facility's credentials page).",
+        }
+
+
+class PractitionerTokenScheme(OpenApiAuthenticationExtension):
+    target_class = "core.authentication.PractitionerTokenAuthentication"
+    name = "PractitionerToken"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "Facility software reading for a doctor: the token from /oauth/token/ (OAuth2 "
+            "authorization code with PKCE; the doctor signs in to the portal and allows the software).",
         }
 
 

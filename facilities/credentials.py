@@ -23,6 +23,7 @@ from accounts.models import User
 from accounts.services import audit_record
 from facilities import access
 from facilities.models import Facility, FacilityApiKey, FacilityCertificate, FacilityStatus
+from facilities.software_grants import redirect_uri_valid
 from geo.models import Province
 
 KEY_PREFIX = "sskdt"
@@ -53,9 +54,11 @@ def _split_key(key: str) -> str | None:
 
 
 @transaction.atomic
-def api_key_create(*, facility: Facility, name: str, acting_user: User | None) -> NewApiKey:
+def api_key_create(*, facility: Facility, name: str, acting_user: User | None, redirect_uris: str = "") -> NewApiKey:
     """Create a named key for the facility. `acting_user` None means a provisioning script
-    (the `facility_key` command), which runs with operator rights."""
+    (the `facility_key` command), which runs with operator rights. `redirect_uris` (one per
+    line) are where a doctor who allows this software to read books is sent back
+    (facilities.software_grants); without them the key reads no book."""
     if acting_user is not None and not access.can_manage_credentials(acting_user, facility):
         raise PermissionDenied
     if facility.status == FacilityStatus.CLOSED:
@@ -67,16 +70,31 @@ def api_key_create(*, facility: Facility, name: str, acting_user: User | None) -
         raise ValidationError({"name": _("The name is too long (at most 100 characters).")})
     if FacilityApiKey.objects.filter(facility=facility, name=name, revoked_at__isnull=True).exists():
         raise ValidationError({"name": _("An active key with this name already exists.")})
+    uris = [line.strip() for line in (redirect_uris or "").splitlines() if line.strip()]
+    if len(uris) > 5 or not all(redirect_uri_valid(uri) for uri in uris):
+        raise ValidationError(
+            {
+                "redirect_uris": _(
+                    "Give at most 5 return addresses, each an https address (or http on 127.0.0.1 or localhost) "
+                    "without a fragment."
+                )
+            }
+        )
     prefix = secrets.token_hex(PREFIX_LENGTH // 2)
     key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(SECRET_BYTES)}"
     row = FacilityApiKey.objects.create(
-        facility=facility, name=name, prefix=prefix, key_hash=api_key_digest(key), created_by=acting_user
+        facility=facility,
+        name=name,
+        prefix=prefix,
+        key_hash=api_key_digest(key),
+        created_by=acting_user,
+        redirect_uris="\n".join(uris),
     )
     audit_record(
         actor=acting_user,
         action="facility_api_key_create",
         target=facility,
-        details={"key": str(row.public_id), "name": name, "prefix": prefix},
+        details={"key": str(row.public_id), "name": name, "prefix": prefix, "redirect_uris": uris},
     )
     return NewApiKey(row=row, key=key)
 

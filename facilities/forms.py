@@ -86,6 +86,17 @@ class ApiKeyCreateForm(forms.Form):
         max_length=100,
         help_text=_("Which software or server uses it, e.g. “HIS production server”."),
     )
+    redirect_uris = forms.CharField(
+        label=_("Sign-in return addresses"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Needed for the software to read health books: where the portal sends a doctor back after the doctor "
+            "signs in and allows the software (one https address per line, or http on 127.0.0.1 for software on "
+            "the doctor's computer). The key alone can send data but read no book."
+        ),
+    )
 
 
 class CertificateUploadForm(forms.Form):

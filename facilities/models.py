@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib.postgres.indexes import GinIndex, OpClass
 from django.db import models
 from django.db.models import F, Func, Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -198,6 +199,9 @@ class FacilityApiKey(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # Where the portal may send a doctor back with an authorization code for this software (OAuth2
+    # redirect URIs, one per line, matched exactly). Without one, the key cannot read books.
+    redirect_uris = models.TextField(_("sign-in return addresses"), blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -206,6 +210,61 @@ class FacilityApiKey(models.Model):
 
     def __str__(self) -> str:
         return f"{self.facility_id}:{self.name} ({self.prefix}…)"
+
+    @property
+    def redirect_uri_list(self) -> list[str]:
+        return [line.strip() for line in self.redirect_uris.splitlines() if line.strip()]
+
+
+class SoftwareAuthorizationCode(models.Model):
+    """A doctor's consent, signed in to the portal, that one facility software (API key) reads
+    books for them: a one-time authorization code (OAuth2 RFC 6749 §4.1) bound to the key, the
+    redirect address and a PKCE challenge (RFC 7636, S256), valid for a minute. Only its SHA-256
+    digest is kept."""
+
+    code_hash = models.CharField(max_length=64, unique=True)
+    api_key = models.ForeignKey(FacilityApiKey, on_delete=models.CASCADE, related_name="authorization_codes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    redirect_uri = models.TextField()
+    scope = models.CharField(max_length=100)
+    code_challenge = models.CharField(max_length=128)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("software authorization code")
+        verbose_name_plural = _("software authorization codes")
+
+    def __str__(self) -> str:
+        return f"code for {self.user_id} via {self.api_key_id}"
+
+
+class PractitionerToken(models.Model):
+    """A short-lived bearer token with which one facility software (API key) reads books for
+    one doctor, issued for an authorization code the doctor granted (SSKDT_PRACTITIONER_TOKEN_MINUTES).
+    Only its SHA-256 digest is kept; revoking the key, deactivating the doctor or revoking the
+    token stops it on the next request."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True)
+    api_key = models.ForeignKey(FacilityApiKey, on_delete=models.CASCADE, related_name="practitioner_tokens")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="practitioner_tokens")
+    code = models.ForeignKey(SoftwareAuthorizationCode, on_delete=models.SET_NULL, null=True, related_name="tokens")
+    scope = models.CharField(max_length=100)
+    issued_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-issued_at"]
+        verbose_name = _("practitioner token")
+        verbose_name_plural = _("practitioner tokens")
+        indexes = [models.Index(fields=["user", "expires_at"], name="practitioner_token_user")]
+
+    def __str__(self) -> str:
+        return f"token {self.public_id} for {self.user_id}"
 
     @property
     def is_active(self) -> bool:

@@ -1,8 +1,8 @@
 """django-import-export resources for bulk onboarding and for exports.
 
-Import: one row per facility keyed by code. New facilities are created approved (the
-importing province officer is the approving authority; the history says so); existing
-ones get their profile updated, never their status or province. Lookups (provinces, old
+Import: one row per facility keyed by code. New facilities are registered (pending): a second
+officer of the province, not the importer, approves each one in the queue (facility_transition);
+existing ones get their profile updated, never their status or province. Lookups (provinces, old
 province codes, existing facilities) are loaded once per file, not once per row.
 """
 
@@ -226,9 +226,8 @@ class FacilityImportResource(resources.ModelResource):
     def before_save_instance(self, instance, row, **kwargs):
         if instance.pk is None:
             now = timezone.now()
-            instance.status = FacilityStatus.APPROVED
+            instance.status = FacilityStatus.PENDING
             instance.registered_at = now
-            instance.approved_at = now
             instance.registered_by = self.acting_user
             self.created_codes.append(instance.code)
 
@@ -242,9 +241,9 @@ class FacilityImportResource(resources.ModelResource):
                 SELECT id, '', %s, %s, %s, now() FROM facilities_facility WHERE code = ANY(%s)
                 """,
                 [
-                    FacilityStatus.APPROVED,
+                    FacilityStatus.PENDING,
                     getattr(self.acting_user, "pk", None),
-                    _("Registered and approved by bulk import."),
+                    _("Registered by bulk import; waiting for approval by another officer."),
                     self.created_codes,
                 ],
             )

@@ -128,7 +128,8 @@ def facility_profile_update(*, acting_user: User, facility: Facility, **profile)
 
 @transaction.atomic
 def facility_transition(*, acting_user: User, facility: Facility, action: str, reason: str = "") -> Facility:
-    """Approve, reject, suspend, reinstate or close a facility (officer of its province).
+    """Approve, reject, suspend, reinstate or close a facility (officer of its province). Who
+    registered a facility (one by one or by bulk import) never approves it: a second officer does.
 
     The row is locked so that two officers deciding at once cannot both succeed; a
     decision that no longer fits the current status is refused with a message.
@@ -147,6 +148,10 @@ def facility_transition(*, acting_user: User, facility: Facility, action: str, r
         )
     if needs_reason and not reason:
         raise ValidationError({"reason": _("Give a reason.")})
+    if action == "approve" and facility.registered_by_id is not None and facility.registered_by_id == acting_user.pk:
+        raise ValidationError(
+            _("You registered this facility; another officer of the province must approve it (four eyes).")
+        )
     if action == "reinstate" and facility.first_accepted_at:
         target = S.CONNECTED
     now = timezone.now()

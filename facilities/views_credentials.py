@@ -66,7 +66,12 @@ def api_key_create_view(request, code):
     if not form.is_valid():
         return _page(request, facility, key_form=form, status=400)
     try:
-        new = credentials.api_key_create(facility=facility, name=form.cleaned_data["name"], acting_user=request.user)
+        new = credentials.api_key_create(
+            facility=facility,
+            name=form.cleaned_data["name"],
+            acting_user=request.user,
+            redirect_uris=form.cleaned_data["redirect_uris"],
+        )
     except ValidationError as exc:
         _validation_to_form(form, exc)
         return _page(request, facility, key_form=form, status=400)

@@ -4,8 +4,9 @@ For one (complete) day it lists the facilities that went silent, those whose rej
 jumped and those whose check-ins were unusual (in number, of people from other provinces, or
 first-ever contacts, against the facility's own 28 days before: a facility could open books by
 checking in people it never treats), all read from the facility rollups, with the number of
-silent facilities and a link to the dashboard. A ConnectivityDigest row per (province, day) is created and
-locked before sending and stamped after, so rerunning the job the same day — or two
+silent facilities, every emergency ("break-the-glass") opening by the province's doctors that
+day (read through accesslog.selectors) and a link to the dashboard. A ConnectivityDigest row
+per (province, day) is created and locked before sending and stamped after, so rerunning the job the same day — or two
 workers running it at once — sends each province's digest once.
 """
 
@@ -22,6 +23,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from accesslog.selectors import emergency_openings_between
 from accounts.models import User
 from core.roles import Role
 from geo.models import Province
@@ -49,6 +51,8 @@ def connectivity_digests_send(*, day: dt.date) -> dict:
     ):
         events[row.province_id].append(row)
     silent = dict(ProvinceDayRollup.objects.filter(day=day).values_list("province_id", "facilities_silent"))
+    start = timezone.make_aware(dt.datetime.combine(day, dt.time.min))
+    emergencies = emergency_openings_between(start=start, end=start + dt.timedelta(days=1))
     sent = skipped = 0
     for province in Province.objects.filter(pk__in=list(officers)).order_by("code"):
         if _send_one(
@@ -57,6 +61,7 @@ def connectivity_digests_send(*, day: dt.date) -> dict:
             officers=officers[province.pk],
             events=events[province.pk],
             silent=silent.get(province.pk),
+            emergencies=emergencies.get(province.pk, []),
         ):
             sent += 1
         else:
@@ -65,7 +70,13 @@ def connectivity_digests_send(*, day: dt.date) -> dict:
 
 
 def _send_one(
-    *, province: Province, day: dt.date, officers: list[User], events: list[FacilityDayRollup], silent: int | None
+    *,
+    province: Province,
+    day: dt.date,
+    officers: list[User],
+    events: list[FacilityDayRollup],
+    silent: int | None,
+    emergencies: list,
 ) -> bool:
     ConnectivityDigest.objects.get_or_create(province=province, day=day)
     with transaction.atomic():
@@ -91,6 +102,8 @@ def _send_one(
                     "silent": silent,
                     "url": url,
                     "officer": officer,
+                    "emergencies": emergencies,
+                    "review_url": settings.SSKDT_PORTAL_BASE_URL.rstrip("/") + reverse("emergency-review-list"),
                 }
                 subject = _("Connectivity on %(day)s: %(province)s") % {
                     "day": day.strftime("%d/%m/%Y"),

@@ -9,6 +9,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
+from accesslog.selectors import emergency_pending_count
 from core.roles import NATIONAL_ROLES, Role, has_role, role_required
 from provinces import dashboards
 from provinces.access import PROVINCE_ROLES, province_get_for_dashboard
@@ -81,6 +82,8 @@ def province_dashboard_view(request, code: str):
             "data": data,
             "query": request.GET.urlencode(),
             "is_national_user": has_role(request.user, *NATIONAL_ROLES),
+            # Every emergency opening alerts the province: the count waiting for its verdict.
+            "emergency_pending": emergency_pending_count(province.pk),
         },
     )
 

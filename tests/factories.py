@@ -1,6 +1,7 @@
 """factory_boy factories shared by the test suite (generated data only)."""
 
 import factory
+from django.utils import timezone
 from factory.django import DjangoModelFactory
 
 from accounts.models import User
@@ -35,6 +36,9 @@ class UserFactory(DjangoModelFactory):
     email = factory.LazyAttribute(lambda u: f"{u.username}@test.invalid")
     full_name = factory.Faker("name", locale="vi_VN")
     role = Role.DOCTOR
+    # Approved by the second party (a doctor by the province, a ministry admin by another admin);
+    # pass approved_at=None for an account that waits for it.
+    approved_at = factory.LazyFunction(timezone.now)
     password = factory.PostGenerationMethodCall("set_password", TEST_PASSWORD)
 
     @factory.post_generation
@@ -43,7 +47,12 @@ class UserFactory(DjangoModelFactory):
             obj.save()
 
 
+_certificates = iter(range(1, 10**6))
+
+
 def doctor(facility: Facility, **kw) -> User:
+    """A doctor at the facility, confirmed by the province (approved_at=None: waiting for it)."""
+    kw.setdefault("practising_certificate", f"{next(_certificates):06d}/TEST-CCHN")
     return UserFactory(role=Role.DOCTOR, facility=facility, province=facility.province, **kw)
 
 

@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accesslog.models import ActorKind, EmergencyAccess, Outcome, Purpose
-from accesslog.services import Actor, access_log_record, emergency_access_start
+from accesslog.services import EMERGENCY_CAP_CODE, Actor, access_log_record, emergency_access_start
 from accounts.models import User
 from core.api import ApiError
 from core.compiled import CompiledQuery
@@ -46,8 +46,13 @@ BOOK_READER_ROLES = (Role.DOCTOR,)
 
 
 def can_read_books(user) -> bool:
-    """Doctors at a facility (the only role that reads clinical detail)."""
-    return has_role(user, *BOOK_READER_ROLES) and bool(getattr(user, "facility_id", None))
+    """Doctors at a facility (the only role that reads clinical detail) whose account the
+    province confirmed (accounts: User.is_pending)."""
+    return (
+        has_role(user, *BOOK_READER_ROLES)
+        and bool(getattr(user, "facility_id", None))
+        and not getattr(user, "is_pending", True)
+    )
 
 
 @dataclass(frozen=True)
@@ -324,49 +329,44 @@ def book_get_for_user(
 
 # ---------------------------------------------------------------- facility software
 #
-# Facility software authenticates with its facility API key and names, in headers, the
-# practitioner it reads for (`X-Practitioner-Id`: the staff username of a doctor at that
-# facility) and the purpose (`X-Purpose-Of-Use`: TREAT or ETREAT; ETREAT also needs
-# `X-Emergency-Reason`, one of the emergency reason codes). The same rule as the pages then
-# applies to that doctor, and the same log records the read, as software acting for them.
+# Facility software reads for a doctor only with the short-lived token that doctor granted it
+# after signing in to the portal (`Authorization: Bearer …`, facilities.software_grants): the
+# token names the practitioner, the key behind it the facility. An API key alone — with or
+# without a practitioner named in a header — reads no book. The software states the purpose
+# (`X-Purpose-Of-Use`: TREAT or ETREAT; ETREAT also needs `X-Emergency-Reason`, one of the
+# emergency reason codes). The same rule as the pages then applies to that doctor, and the same
+# log records the read, as software acting for them (with the token's id).
 
-PRACTITIONER_HEADER = "X-Practitioner-Id"
 PURPOSE_HEADER = "X-Purpose-Of-Use"
 REASON_HEADER = "X-Emergency-Reason"
 
 
-def _machine_actor(request, practitioner: User | None, practitioner_ref: str) -> Actor:
+def _machine_actor(request, practitioner: User | None) -> Actor:
     principal = request.user
+    token = getattr(principal, "token", None)
     return Actor(
         kind=ActorKind.MACHINE,
         user=practitioner,
-        username=practitioner.username if practitioner else practitioner_ref,
+        username=practitioner.username if practitioner else "",
         name=practitioner.full_name if practitioner else "",
         role=practitioner.role if practitioner else "",
         facility=principal.facility,
-        client_ref=request.auth.prefix,
+        client_ref=principal.api_key.prefix,
+        extra={"token": str(token.public_id)} if token is not None else {},
     )
 
 
-def facility_book_access(request, id_value: str, *, viewed: str) -> BookAccess:
-    """Decide a facility software read and write its one log entry (or refuse with a code)."""
-    ref = (request.headers.get(PRACTITIONER_HEADER) or "").strip()[:150]
+def _software_reader(request, id_value: str, *, viewed: str, event: str = "api_read"):
+    """The practitioner the software reads for (from its token) and a `refuse` that logs one
+    refused entry and raises the API error."""
+    practitioner = getattr(request.user, "practitioner", None)
+    actor = _machine_actor(request, practitioner)
     purpose = (request.headers.get(PURPOSE_HEADER) or "").strip().upper()
-    facility = request.user.facility
-    practitioner = (
-        User.objects.select_related("facility")
-        .filter(username=ref, role=Role.DOCTOR, facility=facility, is_active=True)
-        .first()
-        if ref
-        else None
-    )
-    actor = _machine_actor(request, practitioner, ref)
 
-    def refuse(code: str, message: str, status: int):
-        book = book_lookup(id_value).first()
+    def refuse(code: str, message: str, status: int, book=None):
         access_log_record(
             actor=actor,
-            event="api_read",
+            event=event,
             viewed=viewed,
             outcome=Outcome.DENIED,
             purpose=purpose[:8],
@@ -377,18 +377,38 @@ def facility_book_access(request, id_value: str, *, viewed: str) -> BookAccess:
         )
         raise ApiError(code, message, status_code=status)
 
-    if practitioner is None:
+    if practitioner is None or not can_read_books(practitioner):
         refuse(
-            "practitioner_unknown",
-            _("Name a doctor of your facility in the X-Practitioner-Id header (staff username)."),
+            "practitioner_token_required",
+            _(
+                "Read for a doctor with the token the doctor granted to this software after signing in "
+                "(Authorization: Bearer …, see /oauth/authorize/); an API key alone reads no book."
+            ),
             403,
+            book=_book_by_public_id(id_value),
         )
+    return practitioner, actor, purpose, refuse
+
+
+def _book_by_public_id(value: str):
+    try:
+        return book_lookup(str(uuid.UUID(str(value)))).first() if value else None
+    except (ValueError, TypeError, AttributeError):
+        return None
+
+
+def facility_book_access(request, id_value: str, *, viewed: str) -> BookAccess:
+    """Decide a facility software read of the book `id_value` (its public id; personal IDs never
+    travel in URLs) and write its one log entry (or refuse with a code)."""
+    practitioner, actor, purpose, refuse = _software_reader(request, id_value, viewed=viewed)
+    book = _book_by_public_id(id_value)
+    if book is None:
+        refuse("not_found", _("No such citizen."), 404)
     if purpose not in Purpose.values:
-        refuse("purpose_missing", _("Send X-Purpose-Of-Use: TREAT or ETREAT."), 400)
+        refuse("purpose_missing", _("Send X-Purpose-Of-Use: TREAT or ETREAT."), 400, book=book)
     if purpose == Purpose.ETREAT:
-        book = book_lookup(id_value).first()
         reason = (request.headers.get(REASON_HEADER) or "").strip()
-        if book is not None and reason:
+        if reason:
             try:
                 emergency_access_start(
                     user=practitioner,
@@ -399,11 +419,18 @@ def facility_book_access(request, id_value: str, *, viewed: str) -> BookAccess:
                     actor=actor,
                     book=book,
                 )
-            except ValidationError:
-                refuse("emergency_reason_invalid", _("X-Emergency-Reason must be one of the reason codes."), 400)
+            except ValidationError as exc:
+                if getattr(exc, "code", None) == EMERGENCY_CAP_CODE:
+                    refuse("emergency_cap_reached", " ".join(exc.messages), 429, book=book)
+                refuse(
+                    "emergency_reason_invalid",
+                    _("X-Emergency-Reason must be one of the reason codes."),
+                    400,
+                    book=book,
+                )
     try:
         access = book_get_for_user(
-            practitioner, id_value, viewed=viewed, request=request, event="api_read", actor=actor
+            practitioner, book.public_id, viewed=viewed, request=request, event="api_read", actor=actor
         )
     except BookAccessDenied:
         raise ApiError(
@@ -414,6 +441,27 @@ def facility_book_access(request, id_value: str, *, viewed: str) -> BookAccess:
     return access
 
 
+def facility_book_lookup(request, personal_id: str) -> HealthBook:
+    """Find a citizen's book by personal ID (sent in the request body) for the doctor the
+    software reads for, like the doctor's own search: one `search` entry, found or not."""
+    _practitioner, actor, _purpose, refuse = _software_reader(request, "", viewed="search", event="search")
+    value = (personal_id or "").strip()
+    book = book_lookup(value).first() if len(value) == 12 and value.isdigit() else None
+    if book is None:
+        refuse("not_found", _("No citizen with this personal ID."), 404)
+    access_log_record(
+        actor=actor,
+        event="search",
+        viewed="search",
+        outcome=Outcome.SUCCESS,
+        citizen=book.citizen,
+        book=book,
+        request=request,
+        details={"results": 1, "by": "identifier"},
+    )
+    return book
+
+
 # ---------------------------------------------------------------- the book-view registry
 #
 # Every URL under BOOK_URL_PREFIXES must resolve to a view that declares itself here; the
@@ -421,7 +469,7 @@ def facility_book_access(request, id_value: str, *, viewed: str) -> BookAccess:
 # each one, checking the access rule and the single log entry.
 
 BOOK_URL_PREFIXES = ("doctor/", "api/v1/citizens/", "fhir/Patient")
-BOOK_VIEWS: dict[str, str] = {}  # "module.qualname" → kind ("book", "search", "emergency", "citizen_log")
+BOOK_VIEWS: dict[str, str] = {}  # "module.qualname" → kind ("book", "search", "lookup", "emergency", "citizen_log")
 
 
 def book_view_register(kind: str):

@@ -1,8 +1,10 @@
-"""Book reads for machines: facility software (history; FHIR $everything is in book.fhir) and
-the citizen app (the citizen's own access log).
+"""Book reads for machines: facility software (lookup and history; FHIR $everything is in
+book.fhir) and the citizen app (the citizen's own access log).
 
-Facility software reads for a named doctor of its facility, under the same rule as the pages
-and with the same single log entry (book.access.facility_book_access).
+Facility software reads for the doctor whose token it holds (`Authorization: Bearer …`, granted
+by the doctor after signing in), under the same rule as the pages and with the same single log
+entry (book.access.facility_book_access). Personal IDs never travel in URLs: the book is named
+by its opaque public id, and a lookup by personal ID sends the ID in the request body.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import exceptions
+from rest_framework import exceptions, serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -24,25 +26,24 @@ from core.authentication import (
     FacilityApiKeyAuthentication,
     IsCitizenApp,
     IsFacilityClient,
+    PractitionerTokenAuthentication,
 )
+from core.privacy import mask_id
 from healthbook.book.access import (
-    PRACTITIONER_HEADER,
     PURPOSE_HEADER,
     REASON_HEADER,
     book_view_register,
     facility_book_access,
+    facility_book_lookup,
 )
 from healthbook.book.selectors import encounters_page
 from healthbook.models import Citizen, Encounter
 
+# The doctor's token names the reader; the API key alone is accepted only to be refused with a
+# clear code (practitioner_token_required) and an access-log entry.
+SOFTWARE_AUTHENTICATION = [PractitionerTokenAuthentication, FacilityApiKeyAuthentication]
+
 FACILITY_HEADERS = [
-    OpenApiParameter(
-        PRACTITIONER_HEADER,
-        str,
-        OpenApiParameter.HEADER,
-        required=True,
-        description="Staff username of the doctor at this facility the software reads for.",
-    ),
     OpenApiParameter(PURPOSE_HEADER, str, OpenApiParameter.HEADER, required=True, enum=["TREAT", "ETREAT"]),
     OpenApiParameter(
         REASON_HEADER,
@@ -97,21 +98,51 @@ def _visit_json(e: Encounter, icd: dict, indicators: dict) -> dict:
     }
 
 
+class PersonalIdSerializer(serializers.Serializer):
+    personal_id = serializers.CharField(max_length=32, help_text="The citizen's 12-digit personal ID.")
+
+
+@book_view_register("lookup")
+class CitizenLookupApi(APIView):
+    """Find a citizen's book by personal ID, sent in the body (never in the URL), for the doctor
+    the software reads for: the book's id and the identity the doctor's search shows. One
+    access-log entry (a search) per call."""
+
+    authentication_classes = SOFTWARE_AUTHENTICATION
+    permission_classes = [IsFacilityClient]
+
+    @extend_schema(request=PersonalIdSerializer, responses={200: dict})
+    def post(self, request):
+        data = request.data if isinstance(request.data, dict) else {}
+        book = facility_book_lookup(request, str(data.get("personal_id", ""))[:32])
+        citizen = book.citizen
+        return Response(
+            {
+                "book": str(book.public_id),
+                "full_name": citizen.full_name,
+                "birth_year": citizen.birth_year,
+                "sex": citizen.sex,
+                "personal_id_masked": mask_id(citizen.personal_id),
+            }
+        )
+
+
 @book_view_register("book")
 class CitizenHistoryApi(APIView):
     """The citizen's visits across facilities, newest first, 20 per page (`?page=`), with
-    diagnoses (named), drugs and lab results. One access-log entry per call."""
+    diagnoses (named), drugs and lab results. The citizen is named by the book's public id.
+    One access-log entry per call."""
 
-    authentication_classes = [FacilityApiKeyAuthentication]
+    authentication_classes = SOFTWARE_AUTHENTICATION
     permission_classes = [IsFacilityClient]
 
     @extend_schema(parameters=[*FACILITY_HEADERS, OpenApiParameter("page", int)], responses={200: dict})
-    def get(self, request, personal_id):
+    def get(self, request, book):
         try:
             page = max(1, int(request.query_params.get("page", "1")))
         except ValueError:
             raise ApiError("invalid_page", _("page must be a positive number.")) from None
-        access = facility_book_access(request, personal_id, viewed=f"history:p{page}")
+        access = facility_book_access(request, str(book), viewed=f"history:p{page}")
         visits, more = encounters_page(access.book, page=page, count=HISTORY_PAGE)
         icd = lookups.names("icd10", {c for v in visits for c in [v.main_diagnosis, *v.secondary_diagnoses]})
         indicators = lookups.names(
@@ -146,14 +177,17 @@ class CitizenHistoryApi(APIView):
 @book_view_register("citizen_log")
 class CitizenAccessLogApi(APIView):
     """Who viewed the citizen's book and when, in plain Vietnamese, people and software apart
-    (for the citizen app; the read itself is logged as software)."""
+    (for the citizen app; the personal ID is sent in the body; the read itself is logged as
+    software)."""
 
     authentication_classes = [CitizenAppKeyAuthentication]
     permission_classes = [IsCitizenApp]
 
-    @extend_schema(responses={200: dict})
-    def get(self, request, personal_id):
+    @extend_schema(request=PersonalIdSerializer, responses={200: dict})
+    def post(self, request):
         client = request.user.client
+        data = request.data if isinstance(request.data, dict) else {}
+        personal_id = str(data.get("personal_id", "")).strip()
         citizen = (
             Citizen.objects.filter(personal_id=personal_id).only("id", "public_id").first()
             if len(personal_id) == 12 and personal_id.isdigit()

@@ -1,6 +1,7 @@
 """FHIR R4 `Patient/{id}/$everything` for facility software: a paged searchset Bundle.
 
-`id` is the book's public id (or the citizen's 12-digit personal ID). Each page holds the
+`id` is the book's public id (personal IDs never travel in URLs; find the book with
+`POST /api/v1/citizens/lookup/`). Each page holds the
 Patient and `_count` encounters (default 10, at most 50), newest first, each followed by
 its lab Observations and MedicationStatements; the last page adds the Immunizations. Same
 headers, rule and single log entry per page as the history API (book.api).
@@ -13,7 +14,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from codelists import lookups
-from core.authentication import FacilityApiKeyAuthentication, IsFacilityClient
+from core.authentication import FacilityApiKeyAuthentication, IsFacilityClient, PractitionerTokenAuthentication
 from facilities.fhir import FhirReadView, facility_code_system, fhir_base
 from healthbook.book.access import book_view_register, facility_book_access
 from healthbook.book.selectors import encounters_page
@@ -154,7 +155,7 @@ def immunization_resource(i: Immunization, patient_ref: dict) -> dict:
 
 @book_view_register("book")
 class PatientEverythingView(FhirReadView):
-    authentication_classes = [FacilityApiKeyAuthentication]
+    authentication_classes = [PractitionerTokenAuthentication, FacilityApiKeyAuthentication]
     permission_classes = [IsFacilityClient]
 
     def get(self, request: Request, id):  # noqa: A002 — the FHIR URL parameter is named id

@@ -15,11 +15,11 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accesslog.models import Outcome
 from accesslog.selectors import book_viewers
-from accesslog.services import Actor, access_log_record, emergency_access_start
+from accesslog.services import EMERGENCY_CAP_CODE, Actor, access_log_record, emergency_access_start
 from core.privacy import mask_id
 from healthbook import identifiers as ids
 from healthbook.book import header, selectors
@@ -118,13 +118,15 @@ def _book_context(request, access, tab: str, **extra) -> dict:
 
 
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 @book_view_register("search")
 def citizen_search_view(request):
-    """Find a citizen; results show name, birth year, sex and a masked ID only."""
+    """Find a citizen; results show name, birth year, sex and a masked ID only. The search is
+    POSTed, so a personal ID typed here never lands in a URL (nor in request or proxy logs);
+    GET shows the empty form, whatever its query string says."""
     if not can_read_books(request.user):
         raise PermissionDenied
-    form = CitizenSearchForm(request.GET or None)
+    form = CitizenSearchForm(request.POST if request.method == "POST" else None)
     results = None
     if form.is_valid():
         data = form.cleaned_data
@@ -182,6 +184,7 @@ def emergency_access_view(request, public_id):
         )
         raise Http404
     form = EmergencyAccessForm(request.POST)
+    refused, status = "no_reason", 400
     if form.is_valid():
         try:
             emergency_access_start(
@@ -194,6 +197,8 @@ def emergency_access_view(request, public_id):
             )
         except ValidationError as exc:
             form.add_error(None, exc)
+            if getattr(exc, "code", None) == EMERGENCY_CAP_CODE:
+                refused, status = EMERGENCY_CAP_CODE, 429
         else:
             return redirect("book-detail", public_id=book.public_id)
     access_log_record(
@@ -204,9 +209,9 @@ def emergency_access_view(request, public_id):
         citizen=book.citizen,
         book=book,
         request=request,
-        details={"refused": "no_reason"},
+        details={"refused": refused},
     )
-    return denied_response(request, book, form, status=400)
+    return denied_response(request, book, form, status=status)
 
 
 # ---------------------------------------------------------------- the book

@@ -86,10 +86,29 @@ def test_facility_admin_creates_doctor_only_at_their_facility(login, facility_ad
             "email": "doc_new@test.invalid",
             "role": Role.DOCTOR,
             "facility": facility_b.pk,
+            "practising_certificate": "001234/hno-cchn",
         },
     )
     created = User.objects.get(username="doc_new")
     assert created.facility == facility_admin_a.facility
+    # Pending until the province confirms the certificate (issue 15): no session, no book.
+    assert created.is_pending and created.practising_certificate == "001234/HNO-CCHN"
+
+
+def test_a_doctor_needs_a_practising_certificate_number(login, facility_admin_a):
+    client = login(facility_admin_a)
+    for number in ("", "ab", "x" * 41, "<script>"):
+        response = client.post(
+            reverse("staff-create"),
+            {
+                "full_name": "Bùi Văn E",
+                "username": "doc_nocert",
+                "email": "doc_nocert@test.invalid",
+                "role": Role.DOCTOR,
+                "practising_certificate": number,
+            },
+        )
+        assert response.status_code == 200 and not User.objects.filter(username="doc_nocert").exists()
 
 
 def test_facility_admin_cannot_create_a_province_officer(login, facility_admin_a):

@@ -28,11 +28,12 @@ def upload(content: bytes, name="f.csv"):
     return handle
 
 
-def test_good_file_imports_approved_with_history(db):
+def test_good_file_imports_pending_with_history(db):
+    """Registered, not approved: a second officer approves each (issue 15)."""
     report = facility_import(acting_user=None, content=GOOD.encode(), file_name="f.csv", dry_run=False)
     assert report.ok and (report.new, report.updated) == (2, 0)
     facility = Facility.objects.get(code="01102")
-    assert facility.status == FacilityStatus.APPROVED and facility.approved_at
+    assert facility.status == FacilityStatus.PENDING and facility.approved_at is None
     assert facility.ownership == "private" and facility.has_insurance_contract is False
     assert FacilityStatusChange.objects.filter(facility__code__in=["01101", "01102"]).count() == 2
 

@@ -106,11 +106,33 @@ PLAN: dict[str, tuple[str, str]] = {
         "long check (proof_long): only `make proof` runs it (tests/faults/test_r11_throughput.py); "
         "bench/cards_worker_rss.py measures the same for bench/RESULTS.md",
     ),
+    # Issue 15 ("Trust"): the attacks found by trying to forge the facts that open a book.
+    "T1": (
+        "A facility administrator reads clinical data through a doctor and a key it created; a province "
+        "officer's bulk import approves its own facilities",
+        "tests/healthbook/book/test_proof_duties.py, tests/facilities/test_proof_import_pending.py",
+    ),
+    "T7": (
+        "Emergency access without cap, reviewed by the same facility, verdict changed later, no alert",
+        "tests/healthbook/book/test_proof_duties.py",
+    ),
+    "T9": (
+        "Masked personal ID next to birth year and sex narrows it to 100 guesses",
+        "tests/healthbook/book/test_proof_duties.py",
+    ),
+    "T10": (
+        "Personal IDs in URL paths, query strings and the request log",
+        "tests/healthbook/book/test_proof_duties.py",
+    ),
+    "T13": (
+        "Four eyes: a code-list publisher who edited the draft; one ministry administrator making others",
+        "tests/codelists/test_proof_four_eyes.py, tests/accounts/test_proof_second_admin.py",
+    ),
 }
 
 
 def order(check: str) -> tuple[int, int]:
-    """S, then T, then R, then numerically (S2 before S10)."""
+    """S, then T (issue 15's trust attacks), then R, then numerically (S2 before S10)."""
     kind = {"S": 0, "T": 1}.get(check[:1], 2)
     digits = "".join(ch for ch in check[1:] if ch.isdigit())
     return (kind, int(digits) if digits else 999)

@@ -139,8 +139,22 @@ def _foreign_province_export(world, actor):
 
 
 def _foreign_emergency_grant(world, actor):
-    """An emergency access granted at facility A2: only A2's administrator reviews it."""
-    return world.objects["emergency_grant_a2"].public_id
+    """An emergency access granted at facility B (province 79): only an officer of province 79
+    reviews it (never anyone of the facility itself)."""
+    return world.objects["emergency_grant_79"].public_id
+
+
+def _foreign_pending_account(world, actor):
+    """An account waiting for approval that the actor may not approve: for a ministry
+    administrator the one it created itself, for everyone else a doctor of province 79."""
+    if actor is not None and actor.role == Role.MINISTRY_ADMIN:
+        return world.objects["pending_admin_own"].public_id
+    return world.objects["pending_doctor_79"].public_id
+
+
+def _foreign_practitioner_token(world, actor):
+    """A token another doctor (of facility B) granted to its facility's software."""
+    return world.objects["token_doctor_b"].public_id
 
 
 PARAMS = {
@@ -154,6 +168,8 @@ PARAMS = {
     "province": _foreign_province,
     "province_export": _foreign_province_export,
     "emergency_grant": _foreign_emergency_grant,
+    "pending_account": _foreign_pending_account,
+    "practitioner_token": _foreign_practitioner_token,
 }
 
 MINISTRY = (Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN)
@@ -168,6 +184,9 @@ RULES = {
     "home": Roles(ALL_ROLES),
     "staff-list": Roles(STAFF_MANAGERS),
     "staff-create": Roles(STAFF_MANAGERS),
+    # Second-party approval: the province confirms doctors, another ministry admin approves one.
+    "staff-approvals": Roles((Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER)),
+    "staff-approve": Roles((Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER), obj="pending_account"),
     "staff-detail": Roles(STAFF_MANAGERS, obj="staff_member"),
     "staff-deactivate": Roles(STAFF_MANAGERS, obj="staff_member"),
     "staff-reactivate": Roles(STAFF_MANAGERS, obj="staff_member"),
@@ -290,11 +309,18 @@ RULES = {
     "book-follow-ups": Roles(DOCTOR, obj="book"),
     "book-certificates": Roles(DOCTOR, obj="book"),
     "book-access-log": Roles(DOCTOR, obj="book"),
-    "emergency-review-list": Roles((Role.FACILITY_ADMIN,)),
-    "emergency-review": Roles((Role.FACILITY_ADMIN,), obj="emergency_grant"),
-    "api-citizen-history": Machine("facility software (API key) with a named practitioner"),
+    # Emergency accesses are reviewed by the facility's province, never by the facility itself.
+    "emergency-review-list": Roles((Role.PROVINCE_OFFICER,)),
+    "emergency-review": Roles((Role.PROVINCE_OFFICER,), obj="emergency_grant"),
+    "api-citizen-lookup": Machine("facility software with the token a doctor granted it (personal ID in the body)"),
+    "api-citizen-history": Machine("facility software with the token a doctor granted it"),
     "api-citizen-access-log": Machine("the citizen app (its own key): who looked at a citizen's book"),
-    "fhir-patient-everything": Machine("facility software (API key) with a named practitioner"),
+    "fhir-patient-everything": Machine("facility software with the token a doctor granted it"),
+    # OAuth2 for facility software reading for a doctor (facilities.software_grants).
+    "oauth-authorize": Roles(DOCTOR),  # the doctor's consent; other roles get 403
+    "oauth-token": Machine("facility software exchanges a code with its API key (no session)"),
+    "oauth-my-software": Roles(DOCTOR),
+    "oauth-my-software-revoke": Roles(DOCTOR, obj="practitioner_token"),
     # --- dashboards (provinces/views.py, access.py: officer own province, ministry national) ---
     "dashboard-mine": Roles(PROVINCE_DASHBOARD),
     "dashboard-national": Roles(MINISTRY),

@@ -108,6 +108,14 @@ def _seed_accounts(world: World) -> None:
     world.objects["officer_hcm"] = secret_staff(f.province_officer, "79", None, "officer_hcm", "79")
     world.objects["doctor_a2"] = secret_staff(f.doctor, "01", "01002", "doctor_a2", fac_a2)
     world.objects["facility_admin_a2"] = secret_staff(f.facility_admin, "01", "01002", "facility_admin_a2", fac_a2)
+    # Accounts waiting for a second party (issue 15): a doctor of province 79, and a ministry
+    # administrator the actor ministry_admin created (it may not approve its own creation).
+    world.objects["pending_doctor_79"] = secret_staff(
+        lambda *a, **kw: f.doctor(*a, approved_at=None, **kw), "79", "79001", "pending_doctor_79", fac_b
+    )
+    world.objects["pending_admin_own"] = f.ministry(
+        Role.MINISTRY_ADMIN, username="pending_admin_own", approved_at=None, created_by=actors["ministry_admin"]
+    )
 
     # Staff with hostile names inside the actors' scope, so the pages render them (S12, S13).
     for n, payload in enumerate(XSS_PAYLOADS + FORMULA_PAYLOADS):
@@ -222,8 +230,31 @@ def _seed_clinical(world: World) -> None:
     d.visit(person.book, world.objects["facility_c"], note=f"Ghi chú lâm sàng {token}", labs=2, drugs=1, dx="E11")
     world.objects["book_b"] = person.book
 
-    token = world.canary("emergency access at facility 01002", "01", "01002")
+    token = world.canary("emergency access at facility 79001", "79", "79001")
     now = timezone.now()
+    world.objects["emergency_grant_79"] = EmergencyAccess.objects.create(
+        user=world.objects["doctor_b"],
+        facility=world.objects["facility_b"],
+        citizen=person,
+        reason=EmergencyReason.OTHER,
+        reason_text=f"Cấp cứu {token}",
+        started_at=now,
+        expires_at=now + dt.timedelta(hours=1),
+    )
+    # A token doctor_b granted to facility B's software (its page lists and revokes it).
+    from facilities.credentials import api_key_create
+    from facilities.models import PractitionerToken
+
+    key_b = api_key_create(facility=world.objects["facility_b"], name="HIS B", acting_user=None).row
+    world.objects["token_doctor_b"] = PractitionerToken.objects.create(
+        token_hash="0" * 64,
+        api_key=key_b,
+        user=world.objects["doctor_b"],
+        scope="user/*.read",
+        expires_at=now + dt.timedelta(minutes=30),
+    )
+
+    token = world.canary("emergency access at facility 01002", "01", "01002")
     world.objects["emergency_grant_a2"] = EmergencyAccess.objects.create(
         user=world.objects["doctor_a2"],
         facility=world.objects["facility_a2"],

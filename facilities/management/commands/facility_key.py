@@ -1,6 +1,7 @@
 """Provision API keys from scripts.
 
-    python manage.py facility_key create --facility 01001 --name "HIS server"
+    python manage.py facility_key create --facility 01001 --name "HIS server" \
+        --redirect-uri https://his.example.vn/oauth/callback
 
 prints the new key once and nothing else (so `KEY=$(python manage.py facility_key …)` works).
 """
@@ -20,6 +21,12 @@ class Command(BaseCommand):
         create = sub.add_parser("create", help="create a key and print it")
         create.add_argument("--facility", required=True, help="facility code (5 digits)")
         create.add_argument("--name", required=True, help="what uses the key, e.g. 'HIS production'")
+        create.add_argument(
+            "--redirect-uri",
+            action="append",
+            default=[],
+            help="where doctors who allow the software to read books are sent back (repeatable)",
+        )
         revoke = sub.add_parser("revoke", help="revoke a key by its prefix")
         revoke.add_argument("--facility", required=True)
         revoke.add_argument("--prefix", required=True)
@@ -31,7 +38,12 @@ class Command(BaseCommand):
             raise CommandError(f"No facility with code {options['facility']!r}.") from None
         try:
             if options["action"] == "create":
-                new = api_key_create(facility=facility, name=options["name"], acting_user=None)
+                new = api_key_create(
+                    facility=facility,
+                    name=options["name"],
+                    acting_user=None,
+                    redirect_uris="\n".join(options["redirect_uri"]),
+                )
                 self.stdout.write(new.key)
             else:
                 try:

@@ -102,11 +102,48 @@ def citizen_app_key(db):
     return citizen_app_client_create(name="VNeID (thử nghiệm)")[1]
 
 
+REDIRECT_URI = "http://127.0.0.1:8765/callback"
+
+
+def practitioner_token(key: str, username: str) -> str | None:
+    """The token facility software holds after `username` signed in and allowed it (the grant
+    and the exchange of facilities.software_grants, without the browser round trip; the HTTP
+    flow itself is tested in tests/facilities/test_software_grants.py). None when that doctor
+    cannot grant this key (another facility's doctor, an unconfirmed doctor, nobody)."""
+    import base64
+    import hashlib
+    import secrets
+
+    from accounts.models import User
+    from facilities import software_grants as grants
+    from facilities.credentials import api_key_authenticate
+
+    api_key = api_key_authenticate(key)
+    user = User.objects.select_related("facility").filter(username=username).first()
+    if api_key is None or user is None or not grants.may_grant(user, api_key):
+        return None
+    verifier = secrets.token_urlsafe(48)
+    challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
+    request = grants.AuthorizationRequest(
+        api_key=api_key, redirect_uri=REDIRECT_URI, state="", code_challenge=challenge, scope=grants.SCOPE
+    )
+    code = grants.software_authorization_grant(user=user, request=request)
+    issued = grants.practitioner_token_issue(
+        api_key=api_key, client_id=api_key.prefix, code=code, redirect_uri=REDIRECT_URI, code_verifier=verifier
+    )
+    return issued.token
+
+
 def facility_headers(key: str, practitioner: str, purpose: str = "TREAT", **extra) -> dict:
+    """Headers of facility software reading for `practitioner`: the doctor's token when that
+    doctor granted it, else only the key and the doctor's name in a header (which names nobody:
+    the read is refused with practitioner_token_required)."""
+    token = practitioner_token(key, practitioner)
     headers = {
-        "HTTP_AUTHORIZATION": f"Api-Key {key}",
-        "HTTP_X_PRACTITIONER_ID": practitioner,
+        "HTTP_AUTHORIZATION": f"Bearer {token}" if token else f"Api-Key {key}",
         "HTTP_X_PURPOSE_OF_USE": purpose,
     }
+    if not token:
+        headers["HTTP_X_PRACTITIONER_ID"] = practitioner
     headers.update({f"HTTP_{k.upper().replace('-', '_')}": v for k, v in extra.items()})
     return headers

@@ -1,4 +1,5 @@
-"""Machine reads: the facility history API, FHIR $everything, and the citizen app's access log."""
+"""Machine reads: the facility lookup and history API, FHIR $everything (with the doctor's token),
+and the citizen app's access log (personal ID in the body)."""
 
 import pytest
 from django.urls import reverse
@@ -10,7 +11,17 @@ pytestmark = pytest.mark.django_db
 
 
 def history_url(citizen):
-    return reverse("api-citizen-history", kwargs={"personal_id": citizen.personal_id})
+    return reverse("api-citizen-history", kwargs={"book": citizen.book.public_id})
+
+
+def citizen_log(client, citizen, key):
+    return client.post(
+        reverse("api-citizen-access-log"),
+        {"personal_id": citizen.personal_id},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Citizen-App-Key {key}",
+        HTTP_ACCEPT_LANGUAGE="vi",
+    )
 
 
 def test_history_for_a_named_practitioner_with_relationship(client, key_a, doctor_a, patient_a):
@@ -28,14 +39,15 @@ def test_history_for_a_named_practitioner_with_relationship(client, key_a, docto
         "api_read",
         Outcome.SUCCESS,
     )
-    assert entry.client_ref and entry.citizen_id == patient_a.pk
+    assert entry.client_ref and entry.citizen_id == patient_a.pk and entry.details["token"]
 
 
 @pytest.mark.parametrize(
     "headers,status,code",
     [
-        ({"practitioner": ""}, 403, "practitioner_unknown"),
-        ({"practitioner": "doctor_b"}, 403, "practitioner_unknown"),  # a doctor of another facility
+        ({"practitioner": ""}, 403, "practitioner_token_required"),
+        # the key and a doctor of another facility named in a header: no token, no read
+        ({"practitioner": "doctor_b"}, 403, "practitioner_token_required"),
         ({"purpose": ""}, 400, "purpose_missing"),
         ({"purpose": "ETREAT"}, 403, "no_care_relationship"),  # no reason, no open emergency
     ],
@@ -67,10 +79,54 @@ def test_emergency_read_through_the_api_opens_a_reviewed_grant(client, key_a, do
 
 
 def test_unknown_citizen_is_404(client, key_a, doctor_a, code_lists):
+    import uuid
+
     response = client.get(
-        reverse("api-citizen-history", kwargs={"personal_id": "001099999999"}), **facility_headers(key_a, "doctor_a")
+        reverse("api-citizen-history", kwargs={"book": uuid.uuid4()}), **facility_headers(key_a, "doctor_a")
     )
     assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_lookup_by_personal_id_in_the_body_gives_the_book_and_logs_a_search(client, key_a, doctor_a, patient_a):
+    url = reverse("api-citizen-lookup")
+    before = log_count()
+    found = client.post(
+        url,
+        {"personal_id": patient_a.personal_id},
+        content_type="application/json",
+        **facility_headers(key_a, "doctor_a"),
+    )
+    assert found.status_code == 200 and found.json()["book"] == str(patient_a.book.public_id)
+    assert found.json()["personal_id_masked"].endswith(patient_a.personal_id[-3:])
+    assert patient_a.personal_id not in found.content.decode()
+    entry = last_entry()
+    assert (entry.event, entry.outcome, entry.citizen_id, entry.actor_username) == (
+        "search",
+        Outcome.SUCCESS,
+        patient_a.pk,
+        "doctor_a",
+    )
+    missing = client.post(
+        url, {"personal_id": "001099999999"}, content_type="application/json", **facility_headers(key_a, "doctor_a")
+    )
+    keyless = client.post(url, {"personal_id": patient_a.personal_id}, content_type="application/json")
+    key_only = client.post(
+        url,
+        {"personal_id": patient_a.personal_id},
+        content_type="application/json",
+        HTTP_AUTHORIZATION=f"Api-Key {key_a}",
+    )
+    assert missing.status_code == 404 and missing.json()["code"] == "not_found"
+    assert keyless.status_code in (401, 403)
+    assert key_only.status_code == 403 and key_only.json()["code"] == "practitioner_token_required"
+    assert log_count() == before + 3  # found, not found, key only (keyless is refused before any check)
+
+
+def test_personal_ids_in_the_path_are_not_routes(client, key_a, doctor_a, patient_a):
+    headers = facility_headers(key_a, "doctor_a")
+    assert client.get(f"/api/v1/citizens/{patient_a.personal_id}/history/", **headers).status_code == 404
+    everything = client.get(f"/fhir/Patient/{patient_a.personal_id}/$everything", **headers)
+    assert everything.status_code == 404 and "Nguyễn Văn Bệnh" not in everything.content.decode()
 
 
 def test_fhir_everything_is_a_paged_searchset_that_fhir_resources_parses(
@@ -96,8 +152,8 @@ def test_fhir_everything_is_a_paged_searchset_that_fhir_resources_parses(
     assert "next" not in [link.relation for link in bundle2.link]
 
 
-def test_fhir_everything_by_personal_id_and_refusal_as_operation_outcome(client, key_b, doctor_b, patient_a):
-    url = reverse("fhir-patient-everything", kwargs={"id": patient_a.personal_id})
+def test_fhir_everything_refusal_is_an_operation_outcome(client, key_b, doctor_b, patient_a):
+    url = reverse("fhir-patient-everything", kwargs={"id": str(patient_a.book.public_id)})
     response = client.get(url, **facility_headers(key_b, "doctor_b"))
     assert response.status_code == 403 and response.json()["resourceType"] == "OperationOutcome"
 
@@ -108,8 +164,7 @@ def test_citizen_app_reads_the_log_in_plain_words_people_and_software_apart(
     login(doctor_a).get(reverse("book-detail", kwargs={"public_id": patient_a.book.public_id}))
     client.logout()
     client.get(history_url(patient_a), **facility_headers(key_a, "doctor_a"))
-    url = reverse("api-citizen-access-log", kwargs={"personal_id": patient_a.personal_id})
-    body = client.get(url, HTTP_AUTHORIZATION=f"Citizen-App-Key {citizen_app_key}", HTTP_ACCEPT_LANGUAGE="vi").json()
+    body = citizen_log(client, patient_a, citizen_app_key).json()
     assert len(body["people"]) == 1 and len(body["machines"]) == 1
     person = body["people"][0]
     assert person["text"].startswith(f"{doctor_a.full_name} tại Bệnh viện Thử nghiệm A đã xem sổ sức khỏe lúc")
@@ -117,8 +172,16 @@ def test_citizen_app_reads_the_log_in_plain_words_people_and_software_apart(
 
 
 def test_citizen_app_key_is_its_own_credential(client, key_a, patient_a, citizen_app_key):
-    url = reverse("api-citizen-access-log", kwargs={"personal_id": patient_a.personal_id})
-    assert client.get(url, HTTP_AUTHORIZATION=f"Api-Key {key_a}").status_code in (401, 403)
-    assert client.get(url, HTTP_AUTHORIZATION="Citizen-App-Key sskdtc_000000000000_" + "x" * 43).status_code == 401
-    history = reverse("api-citizen-history", kwargs={"personal_id": patient_a.personal_id})
+    url = reverse("api-citizen-access-log")
+    body = {"personal_id": patient_a.personal_id}
+    assert client.post(
+        url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {key_a}"
+    ).status_code in (
+        401,
+        403,
+    )
+    forged = "Citizen-App-Key sskdtc_000000000000_" + "x" * 43
+    assert client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=forged).status_code == 401
+    history = history_url(patient_a)
     assert client.get(history, HTTP_AUTHORIZATION=f"Citizen-App-Key {citizen_app_key}").status_code in (401, 403)
+    assert citizen_log(client, patient_a, citizen_app_key).status_code == 200

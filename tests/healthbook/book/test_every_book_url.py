@@ -43,7 +43,7 @@ def test_the_book_prefixes_have_urls():
 
 @pytest.mark.parametrize("route,pattern", ROUTES, ids=[r for r, _ in ROUTES])
 def test_every_book_url_is_declared(route, pattern):
-    assert kind_of(pattern.callback) in {"book", "search", "emergency", "citizen_log"}, (
+    assert kind_of(pattern.callback) in {"book", "search", "lookup", "emergency", "citizen_log"}, (
         f"{route} touches citizen data but its view does not declare how it checks access and logs"
     )
 
@@ -51,6 +51,7 @@ def test_every_book_url_is_declared(route, pattern):
 def _samples(patient, visit):
     return {
         "public_id": patient.book.public_id,
+        "book": patient.book.public_id,
         "visit_id": visit.pk,
         "code": "GLU",
         "personal_id": patient.personal_id,
@@ -99,17 +100,33 @@ def test_every_book_url_checks_access_and_logs_once(
         assert log_count() == before + 1, f"{url} wrote {log_count() - before} access-log entries, not 1"
         return response
 
+    # Personal IDs travel in request bodies, never in URLs (issue 15).
+    assert patient_a.personal_id not in url
+    body = {"personal_id": patient_a.personal_id}
     if kind == "citizen_log":
-        once({200}, lambda: client.get(url, HTTP_AUTHORIZATION=f"Citizen-App-Key {citizen_app_key}"))
-        assert client.get(url, HTTP_AUTHORIZATION=f"Api-Key {key_a}").status_code in (401, 403)
+        key = f"Citizen-App-Key {citizen_app_key}"
+        once({200}, lambda: client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=key))
+        foreign = client.post(url, body, content_type="application/json", HTTP_AUTHORIZATION=f"Api-Key {key_a}")
+        assert foreign.status_code in (401, 403)
         return
     if kind == "search":
         login(doctor_a)
-        once({200}, lambda: client.get(url, {"q": patient_a.personal_id}))
+        once({200}, lambda: client.post(url, {"q": patient_a.personal_id}))
         client.logout()
         login(officer_hanoi)
-        refused = client.get(url, {"q": patient_a.personal_id})
+        refused = client.post(url, {"q": patient_a.personal_id})
         assert refused.status_code in (403, 404) and patient_a.full_name not in refused.content.decode()
+        return
+    if kind == "lookup":
+        found = once(
+            {200},
+            lambda: client.post(url, body, content_type="application/json", **facility_headers(key_a, "doctor_a")),
+        )
+        assert found.json()["book"] == str(patient_a.book.public_id)
+        refused = once(
+            {403}, lambda: client.post(url, body, content_type="application/json", **facility_headers(key_a, "nobody"))
+        )
+        assert patient_a.full_name not in refused.content.decode()
         return
     if kind == "emergency":
         login(officer_hanoi)

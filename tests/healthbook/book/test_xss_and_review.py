@@ -23,7 +23,10 @@ def test_payloads_in_names_and_notes_are_escaped_everywhere(payload, login, doct
     person = df.citizen(name=f"Nguyễn {payload}", card_facility="01001")
     visit = df.visit(person.book, facility_a, note=f"ghi chú {payload}", labs=1, drugs=1)
     client = login(doctor_a)
-    pages = [reverse("citizen-search") + f"?q={person.personal_id}"] + [
+    search = client.post(reverse("citizen-search"), {"q": person.personal_id}).content.decode()
+    if "<" in payload:
+        assert payload not in search
+    pages = [
         reverse(name, kwargs={"public_id": person.book.public_id, **kw})
         for name, kw in (
             ("book-detail", {}),
@@ -45,32 +48,50 @@ def test_payloads_in_names_and_notes_are_escaped_everywhere(payload, login, doct
         assert "ghi chú {{ 7*7 }}{% debug %}" in body and "ghi chú 49" not in body
 
 
-def test_facility_admin_sees_and_reviews_emergency_accesses(
-    login, doctor_a, facility_admin_a, facility_admin_b, stranger
-):
+def test_the_province_sees_and_reviews_emergency_accesses_once(login, doctor_a, officer_hanoi, stranger):
     grant = emergency_access_start(user=doctor_a, citizen=stranger, reason="other", reason_text="cấp cứu đêm")
-    client = login(facility_admin_a)
+    client = login(officer_hanoi)
     body = client.get(reverse("emergency-review-list")).content.decode()
     assert "Trần Thị Xa" in body and "cấp cứu đêm" in body and stranger.personal_id not in body
-    client.post(
-        reverse("emergency-review", kwargs={"public_id": grant.public_id}),
-        {"status": "justified", "note": "đúng quy trình"},
-    )
+    assert "01001" in body  # the facility whose doctor opened the book
+    review = reverse("emergency-review", kwargs={"public_id": grant.public_id})
+    client.post(review, {"status": "justified", "note": "đúng quy trình"})
     grant.refresh_from_db()
-    assert grant.review_status == EmergencyAccess.Review.JUSTIFIED and grant.reviewed_by == facility_admin_a
+    assert grant.review_status == EmergencyAccess.Review.JUSTIFIED and grant.reviewed_by == officer_hanoi
     assert "Trần Thị Xa" not in client.get(reverse("emergency-review-list")).content.decode()
+    client.post(review, {"status": "unjustified", "note": "đổi ý"})
+    grant.refresh_from_db()
+    assert grant.review_status == EmergencyAccess.Review.JUSTIFIED and grant.review_note == "đúng quy trình"
 
 
-def test_other_facility_admin_cannot_see_or_review(login, doctor_a, facility_admin_b, stranger):
+@pytest.mark.parametrize("reviewer", ["facility_admin_a", "officer_hcm", "facility_admin_b"])
+def test_the_facility_itself_and_other_provinces_cannot_see_or_review(request, login, doctor_a, stranger, reviewer):
     grant = emergency_access_start(user=doctor_a, citizen=stranger, reason="life_threat")
-    client = login(facility_admin_b)
-    assert "Trần Thị Xa" not in client.get(reverse("emergency-review-list")).content.decode()
-    assert (
-        client.post(
-            reverse("emergency-review", kwargs={"public_id": grant.public_id}), {"status": "unjustified"}
-        ).status_code
-        == 404
-    )
+    client = login(request.getfixturevalue(reviewer))
+    listed = client.get(reverse("emergency-review-list"))
+    assert "Trần Thị Xa" not in listed.content.decode()
+    review = client.post(reverse("emergency-review", kwargs={"public_id": grant.public_id}), {"status": "unjustified"})
+    assert review.status_code in (403, 404)
+    grant.refresh_from_db()
+    assert grant.review_status == EmergencyAccess.Review.PENDING
+
+
+def test_a_reviewed_grant_cannot_be_changed_or_deleted_even_in_sql(doctor_a, officer_hanoi, stranger):
+    from django.db import DatabaseError, transaction
+
+    from accesslog.services import emergency_access_review
+
+    grant = emergency_access_start(user=doctor_a, citizen=stranger, reason="life_threat")
+    emergency_access_review(grant=grant, acting_user=officer_hanoi, status="unjustified", note="không cấp cứu")
+    for change in (
+        lambda: EmergencyAccess.objects.filter(pk=grant.pk).update(review_status="justified"),
+        lambda: EmergencyAccess.objects.filter(pk=grant.pk).update(review_note=""),
+        lambda: EmergencyAccess.objects.filter(pk=grant.pk).delete(),
+    ):
+        with pytest.raises(DatabaseError), transaction.atomic():
+            change()
+    grant.refresh_from_db()
+    assert (grant.review_status, grant.review_note) == ("unjustified", "không cấp cứu")
 
 
 def test_doctor_cannot_reach_the_review_queue(login, doctor_a):
