@@ -91,12 +91,26 @@ PLAN: dict[str, tuple[str, str]] = {
         "long check (proof_long): only `make proof` runs it (tests/faults/test_r11_throughput.py); "
         "bench/cards_worker_rss.py measures the same for bench/RESULTS.md",
     ),
+    # Issue 15 ("Trust"): who can create the facts that open a book or grant a credential.
+    "T3": (
+        "Certificates trusted through licensed authorities, not uploads",
+        "tests/facilities/test_certificate_trust.py (the credentials page)",
+    ),
+    "T4": (
+        "A revoked certificate signs nothing received after its revocation, whatever NGAYLAP says",
+        "tests/healthbook/intake/test_revocation_time.py (through the endpoint)",
+    ),
+    "T6": (
+        "An access log the application cannot rewrite",
+        "tests/accesslog/test_access_log_trust.py (the application role; a re-chained forgery after the "
+        "last checkpoint)",
+    ),
 }
 
 
 def order(check: str) -> tuple[int, int]:
-    """S before R, then numerically (S2 before S10)."""
-    kind = 0 if check.startswith("S") else 1
+    """S before R before T, then numerically (S2 before S10)."""
+    kind = {"S": 0, "R": 1, "T": 2}.get(check[:1], 3)
     digits = "".join(ch for ch in check[1:] if ch.isdigit())
     return (kind, int(digits) if digits else 999)
 
