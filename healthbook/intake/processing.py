@@ -193,7 +193,7 @@ def _read(sub: Submission, body: bytes, policy, certs) -> SubmissionResult:
         keys = {
             c.fingerprint_sha256.replace(":", "").lower(): cert
             for c, cert in loaded.items()
-            if c.revoked_at is None or c.revoked_at > sub.received_at
+            if not revoked_for(c, received_at=sub.received_at)
         }
         return read_fhir_submission(body, jws=sub.signature_header or None, keys=keys, at=sub.received_at, **kw)
     result = read_xml_submission(
@@ -206,9 +206,20 @@ def _read(sub: Submission, body: bytes, policy, certs) -> SubmissionResult:
     sig = result.signature
     if sig is not None and sig.ok:
         row = next((c for c, cert in loaded.items() if fingerprint(cert) == sig.fingerprint), None)
-        if row is not None and row.revoked_at is not None and sig.signing_time and row.revoked_at <= sig.signing_time:
+        if row is not None and revoked_for(row, received_at=sub.received_at):
             result.problems.append(problem("SIG_CERT_REVOKED", table="CHUKYDONVI", policy=policy))
     return result
+
+
+def revoked_for(certificate: FacilityCertificate, *, received_at) -> bool:
+    """Whether a revocation stops `certificate` from verifying a submission received at
+    `received_at` (T4): a certificate revoked at R verifies nothing received at or after R.
+
+    The receipt time is the portal's own clock; NGAYLAP, the signing time the verifier uses for
+    the validity period, is written by the signer and could be back-dated to before R, so it
+    never decides a revocation. What was received before R stays verifiable when it is
+    processed (or reprocessed) later."""
+    return certificate.revoked_at is not None and certificate.revoked_at <= received_at
 
 
 def _problem_rows(sub: Submission, problems: list[Problem]) -> list[SubmissionProblem]:
