@@ -92,3 +92,22 @@ def test_fhir_bundle_signed_with_a_revoked_certificate_is_refused(sender, pki, i
         )
     )
     assert sub.status == "rejected"
+
+
+# --- only trusted certificates verify (T3 at the intake) ---------------------------------------
+
+
+def test_certificate_registered_before_the_trust_rules_verifies_nothing(sender, signed, intake_codelists):
+    FacilityCertificate.objects.filter(facility=sender.facility).update(trust="unchecked", anchor=None)
+    sub = process(sender.post(signed))
+    assert sub.status == "rejected" and "SIG_CERT_UNTRUSTED" in _codes(sub)
+
+
+def test_removing_the_anchor_stops_verifying_its_certificates(sender, signed, pki, intake_codelists):
+    from facilities.certificates import trust_anchor_remove
+    from facilities.models import TrustAnchor
+
+    assert process(sender.post(signed, **{"Idempotency-Key": "before"})).status != "rejected"
+    trust_anchor_remove(anchor=TrustAnchor.objects.get())
+    sub = process(sender.post(signed, **{"Idempotency-Key": "after"}))
+    assert sub.status == "rejected" and "SIG_CERT_UNTRUSTED" in _codes(sub)
