@@ -104,9 +104,11 @@ def _plain_hash(prev_hash: str, entry: dict) -> str:
 def rechain_from(seq: int, *, username: str) -> None:
     """The forgery: as the table owner with the triggers off, change the entry at `seq`, recompute
     every hash from there to the newest entry with what the database holds, move the chain head
-    onto the new last hash. Any per-entry marker of a keyed hash is set back to "unkeyed"."""
+    onto the new last hash. Any per-entry marker of a keyed hash is set back to "unkeyed" (and
+    any constraint against that dropped: the owner may)."""
     keyed_marker = "key_id" in _columns()
     with transaction.atomic(), connection.cursor() as cur:
+        cur.execute("ALTER TABLE accesslog_entry DROP CONSTRAINT IF EXISTS accesslog_entry_keyed")
         cur.execute("ALTER TABLE accesslog_entry DISABLE TRIGGER USER")
         cur.execute("ALTER TABLE accesslog_chain_head DISABLE TRIGGER USER")
         cur.execute(
@@ -182,16 +184,14 @@ APP_ROLE_ATTEMPTS = [
         "$$ BEGIN RETURN NULL; END $$",
     ),
     ("switch triggers off for the session", "SET session_replication_role = replica"),
-    ("take the owner's role", "SET ROLE NONE; SET ROLE {owner}"),
+    ("hand the table to itself", "ALTER TABLE accesslog_entry OWNER TO CURRENT_USER"),
+    (
+        "grant itself more",  # PostgreSQL only warns that nothing was granted: check the effect
+        "GRANT UPDATE, DELETE, TRUNCATE ON accesslog_entry TO CURRENT_USER; DO $$ BEGIN IF NOT "
+        "has_table_privilege(current_user, 'accesslog_entry', 'UPDATE') THEN RAISE EXCEPTION 'not granted'; "
+        "END IF; END $$",
+    ),
 ]
-
-
-@pytest.fixture
-def app_role(db):
-    """The role the application runs as: DATABASE_URL's user."""
-    from django.conf import settings
-
-    return getattr(settings, "SSKDT_DATABASE_APP_ROLE", "") or connection.settings_dict["USER"]
 
 
 def _owner() -> str:
@@ -203,7 +203,7 @@ def _owner() -> str:
 def _as_role(role: str, statement: str) -> bool:
     """Run `statement` as `role` (SET LOCAL ROLE in a transaction rolled back afterwards);
     True if PostgreSQL refused it."""
-    sql = statement.format(owner=connection.ops.quote_name(_owner()))
+    sql = statement
     try:
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute(f"SET LOCAL ROLE {connection.ops.quote_name(role)}")
@@ -224,7 +224,8 @@ def test_t6_application_role_can_neither_change_nor_unprotect_the_log(proof, app
     row = proof.row(
         "T6",
         "as the application's database role: UPDATE, DELETE, TRUNCATE the log and its head; disable, drop "
-        "or replace its triggers; ALTER or DROP the table; session_replication_role; SET ROLE to the owner",
+        "or replace its triggers; ALTER or DROP the table; session_replication_role; take ownership or grant "
+        "itself privileges; membership of the owner role",
     )
     write(2)
     refused = {what: _as_role(app_role, sql) for what, sql in APP_ROLE_ATTEMPTS}
@@ -235,13 +236,175 @@ def test_t6_application_role_can_neither_change_nor_unprotect_the_log(proof, app
             [app_role],
         )
         privileges = [r[0] for r in cur.fetchall()]
+        cur.execute("SELECT pg_has_role(%s, %s, 'MEMBER')", [app_role, _owner()])
+        member_of_owner = cur.fetchone()[0]
     allowed = [what for what, ok in refused.items() if not ok]
     row.set(
         times=len(APP_ROLE_ATTEMPTS),
         figure=f"refused {len(APP_ROLE_ATTEMPTS) - len(allowed)}/{len(APP_ROLE_ATTEMPTS)}; "
         f"privileges UPDATE/DELETE/TRUNCATE/TRIGGER held: {len(privileges)}; owner is not the app role: "
-        f"{'yes' if _owner() != app_role else 'no'}",
+        f"{'yes' if _owner() != app_role else 'no'}; member of the owner role: {'yes' if member_of_owner else 'no'}",
     )
     assert allowed == [], allowed
+    assert not member_of_owner
     assert privileges == []
     assert _owner() != app_role
+
+
+# --- the keyed chain -----------------------------------------------------------------------------
+
+
+def _legacy_append(n: int) -> None:
+    """Entries as they were written before the chain was keyed (plain SHA-256, key_id ''), which
+    the migration's CHECK no longer admits: dropped for this test (rolled back with it)."""
+    import datetime as dt
+
+    with connection.cursor() as cur:
+        cur.execute("ALTER TABLE accesslog_entry DROP CONSTRAINT IF EXISTS accesslog_entry_keyed")
+        for i in range(n):
+            seq, prev = head()
+            entry = {name: None for name in LEGACY_FIELDS}
+            entry.update(
+                seq=seq + 1,
+                recorded_at=dt.datetime.now(dt.UTC),
+                actor_kind="person",
+                actor_username=f"cu{i}",
+                actor_name="",
+                actor_role="",
+                facility_code="",
+                facility_name="",
+                client_ref="",
+                event="view",
+                viewed="book",
+                purpose="",
+                outcome=0,
+                request_id="",
+                details={},
+                prev_hash=prev,
+            )
+            row_hash = _plain_hash(prev, entry)
+            cols = [*LEGACY_FIELDS, "row_hash"]
+            values = [json.dumps(entry[c]) if c == "details" else entry[c] for c in LEGACY_FIELDS] + [row_hash]
+            cur.execute(
+                f"INSERT INTO accesslog_entry ({', '.join(cols)}) VALUES ({', '.join(['%s'] * len(cols))})",  # noqa: S608
+                values,
+            )
+            cur.execute(
+                "UPDATE accesslog_chain_head SET seq = %s, row_hash = %s, updated_at = now() WHERE id = 1",
+                [seq + 1, row_hash],
+            )
+
+
+def test_entries_from_before_the_key_still_verify_and_keying_never_stops(tmp_path):
+    from accesslog.chain import chain_verify
+
+    _legacy_append(3)
+    write(3)
+    result = chain_verify()
+    assert result.ok, result.line()
+    assert result.keyed_from == head()[0] - 2  # the first keyed entry
+    _legacy_append(1)  # an unkeyed entry after keyed ones: a downgrade
+    result = chain_verify()
+    assert not result.ok and result.broken_seq == head()[0] and "without the key" in result.reason
+
+
+def test_a_new_entry_without_the_key_is_refused_by_the_database():
+    write(1)
+    seq, prev = head()
+    with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
+        cur.execute(
+            "INSERT INTO accesslog_entry (seq, recorded_at, actor_kind, event, outcome, prev_hash, row_hash)"
+            " VALUES (%s, now(), 'person', 'view', 0, %s, repeat('0', 64))",
+            [seq + 1, prev],
+        )
+
+
+def test_whole_chain_rewritten_without_the_key_is_caught_by_the_checkpoint(settings, tmp_path):
+    """The database alone can rewrite every entry as "unkeyed" from the genesis; the checkpoint
+    kept outside says where keying started, and which hash the head had."""
+    from accesslog.chain import chain_verify
+    from accesslog.checkpoints import checkpoint_write
+    from accesslog.tasks import access_log_checkpoint_task
+
+    settings.SSKDT_ACCESS_LOG_CHECKPOINT = str(tmp_path / "cp.jsonl")
+    write(4)
+    checkpoint_write(chain_verify())
+    rechain_from(1, username="rewritten")
+    with pytest.raises(CommandError):
+        call_command("verify_access_log")
+    assert not access_log_checkpoint_task().startswith("OK")
+
+
+def test_rotated_keys_still_verify_what_they_sealed(settings):
+    from accesslog.chain import chain_verify
+
+    write(2)
+    old = settings.SSKDT_ACCESS_LOG_KEY
+    settings.SSKDT_ACCESS_LOG_KEY = "rotated-" + "n3w" * 12
+    write(2)
+    assert not chain_verify().ok and "does not hold" in chain_verify().reason
+    settings.SSKDT_ACCESS_LOG_OLD_KEYS = [old]
+    assert chain_verify().ok
+
+
+# --- checkpoints ---------------------------------------------------------------------------
+
+
+def test_a_forged_checkpoint_is_refused_and_never_used_as_a_start(settings, tmp_path, capsys):
+    from accesslog.chain import chain_verify
+    from accesslog.checkpoints import checkpoint_write, checkpoints_read
+    from accesslog.tasks import access_log_checkpoint_task
+
+    path = tmp_path / "cp.jsonl"
+    settings.SSKDT_ACCESS_LOG_CHECKPOINT = str(path)
+    write(3)
+    sealed = checkpoint_write(chain_verify())
+    write(2)
+    rechain_from(head()[0] - 1, username="forged")  # made after the checkpoint …
+    seq, row_hash = head()
+    forged = {**sealed.as_json(), "seq": seq, "row_hash": row_hash, "count": seq}  # … and "sealed" without the key
+    with path.open("a") as fh:
+        fh.write(json.dumps(forged) + "\n")
+    held = checkpoints_read()
+    assert held.newest == sealed and len(held.forged) == 1
+    assert not access_log_checkpoint_task().startswith("OK")  # verified from the authentic one
+    with pytest.raises(CommandError):
+        call_command("verify_access_log")
+    assert "FAILED authentication" in capsys.readouterr().out
+
+
+def test_old_single_checkpoint_file_is_read_and_compared(settings, tmp_path, capsys):
+    """The checkpoint file of before (one JSON object, no key) is still held against the chain."""
+    from accesslog.chain import chain_verify
+
+    write(2)
+    path = tmp_path / "access-log-checkpoint.json"
+    result = chain_verify()
+    path.write_text(json.dumps({"seq": result.head_seq, "row_hash": result.head_hash, "written_at": "x"}))
+    call_command("verify_access_log", "--checkpoints", str(path))
+    assert "1 written before the key" in capsys.readouterr().out
+    path.write_text(json.dumps({"seq": result.head_seq, "row_hash": "0" * 64, "written_at": "x"}))
+    with pytest.raises(CommandError):
+        call_command("verify_access_log", "--checkpoints", str(path))
+
+
+def test_after_a_restore_a_rebase_checkpoint_supersedes_the_lost_tail(settings, tmp_path, capsys):
+    from accesslog.chain import chain_verify
+    from accesslog.checkpoints import checkpoint_write
+    from tests.accesslog.test_access_log_chain import as_attacker
+
+    settings.SSKDT_ACCESS_LOG_CHECKPOINT = str(tmp_path / "cp.jsonl")
+    write(5)
+    checkpoint_write(chain_verify())
+    keep = head()[0] - 2  # a point-in-time restore lost the two newest entries and their head
+    as_attacker("DELETE FROM accesslog_entry WHERE seq > %s", [keep])
+    as_attacker(
+        "UPDATE accesslog_chain_head SET seq = e.seq, row_hash = e.row_hash FROM accesslog_entry e WHERE e.seq = %s",
+        [keep],
+    )
+    with pytest.raises(CommandError):
+        call_command("verify_access_log")
+    call_command("verify_access_log", "--rebase")
+    capsys.readouterr()
+    call_command("verify_access_log")
+    assert "superseded by a restore" in capsys.readouterr().out
