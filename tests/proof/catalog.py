@@ -155,8 +155,10 @@ CANNOT_RUN = [
     ),
     (
         "OCSP/CRL fetched from the licensed Vietnamese CAs",
-        "no network; and the intake has no CRL/OCSP check yet (trust = the certificates a facility registers)",
-        "S23 checks a certificate revoked in the portal's register (SIG_CERT_REVOKED); CRL/OCSP is an open gap",
+        "no network; and the intake has no CRL/OCSP check yet (trust = certificates chaining to the ministry's "
+        "trust anchors, `ca_trust`)",
+        "S23 and T4 check a certificate revoked in the portal's register (SIG_CERT_REVOKED, by receipt time); "
+        "CRL/OCSP is an open gap",
     ),
     ("WebAuthn with hardware keys", "no authenticator device here", "TOTP and recovery codes are tested (S4)"),
     (
