@@ -31,5 +31,12 @@ DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 # database and play the attacker. The application role (SSKDT_DATABASE_APP_ROLE, DATABASE_URL's
 # user) is exercised where it matters with SET ROLE (the `app_role` fixture, tests/conftest.py);
 # the owner must be a member of it (config/dbroles.py sets that up).
-if DATABASE_OWNER:  # noqa: F405
+# A DATABASE_URL naming another server (the throwaway clusters of the fault and restore tests,
+# given to their child processes) has no owner role here: one role there.
+if DATABASE_OWNER and (DATABASE_OWNER["HOST"], DATABASE_OWNER["PORT"]) == (  # noqa: F405
+    DATABASES["default"]["HOST"],  # noqa: F405
+    DATABASES["default"]["PORT"],  # noqa: F405
+):
     DATABASES["default"].update({k: DATABASE_OWNER[k] for k in ("USER", "PASSWORD", "HOST", "PORT")})  # noqa: F405
+else:
+    DATABASE_OWNER = None

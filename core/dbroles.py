@@ -105,8 +105,17 @@ def check_database_roles(app_configs=None, **kwargs):
 
 @checks.register(checks.Tags.security, deploy=True)
 def check_database_roles_deploy(app_configs=None, **kwargs):
-    """`check --deploy` fails without two distinct roles."""
+    """`check --deploy` fails without two distinct roles on the same database."""
     if separated():
+        owner, default = settings.DATABASE_OWNER, settings.DATABASES["default"]
+        if any(owner.get(k) != default.get(k) for k in ("NAME", "HOST", "PORT")):
+            return [
+                checks.Error(
+                    "DATABASE_OWNER_URL and DATABASE_URL must name the same database (name, host, port).",
+                    hint=_HINT,
+                    id="sskdt.E002",
+                )
+            ]
         return []
     return [
         checks.Error(

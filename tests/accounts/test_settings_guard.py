@@ -72,3 +72,9 @@ def test_refuses_to_start_without_the_access_log_key_when_debug_is_off():
     assert result.returncode != 0 and "SSKDT_ACCESS_LOG_KEY" in result.stderr
     result = _run({**PRODUCTION_ENV, "SSKDT_ACCESS_LOG_KEY": PRODUCTION_ENV["DJANGO_SECRET_KEY"]}, "check")
     assert result.returncode != 0 and "SSKDT_ACCESS_LOG_KEY" in result.stderr
+
+
+def test_check_deploy_fails_when_the_owner_names_another_database():
+    other = {**PRODUCTION_ENV, "DATABASE_OWNER_URL": "postgres://sskdt_owner@127.0.0.1:5432/other"}
+    result = _run(other, "check", "--deploy")
+    assert result.returncode != 0 and "sskdt.E002" in result.stderr + result.stdout
