@@ -8,6 +8,9 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = _("Portal core")
+    # The application role reads which migrations ran; only the owner role records them
+    # (core/dbroles.py).
+    app_role_privileges = {"django_migrations": "SELECT"}
 
     def ready(self) -> None:
         from core import (
