@@ -5,6 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class AccesslogConfig(AppConfig):
     name = "accesslog"
     verbose_name = _("Access log")
+    # What the application role may do to the log (core/dbroles.py; issue 15, T6): read and
+    # append entries, read and advance the chain head — never update, delete or truncate.
+    app_role_privileges = {
+        "accesslog_entry": "SELECT, INSERT",
+        "accesslog_chain_head": "SELECT, UPDATE",
+    }
 
     def ready(self):
         from accesslog.services import citizen_app_client_authenticate

@@ -1,13 +1,26 @@
-"""The hash chain of the access log: append, verify, checkpoint.
+"""The hash chain of the access log: append, verify (checkpoints: accesslog/checkpoints.py).
 
-Each entry stores `row_hash = SHA-256(prev_hash || "\\n" || canonical JSON of the entry)`;
-the canonical JSON holds every column but `id` and `row_hash` (so `seq` and `prev_hash`
-are covered: moving, editing or dropping an entry breaks the chain at that entry).
+Each entry stores `row_hash = HMAC-SHA-256(key, prev_hash || "\\n" || canonical JSON)`; the
+canonical JSON holds every column but `id` and `row_hash` (so `seq`, `prev_hash` and `key_id`
+are covered: moving, editing or dropping an entry breaks the chain at that entry). The key is
+SSKDT_ACCESS_LOG_KEY, a secret the database never holds: whoever has the database alone — its
+owner, a superuser, a stolen backup — cannot compute a hash, so cannot edit an entry and
+re-chain the entries after it (issue 15, T6). `key_id` names the key an entry was sealed with
+(a key id derived from the secret, see ChainKey), so keys can be rotated
+(SSKDT_ACCESS_LOG_OLD_KEYS keeps the retired ones for verification).
+
+Entries written before the chain was keyed (key_id '') keep their plain
+`SHA-256(prev_hash || "\\n" || canonical JSON without key_id)` and still verify. Keying starts at
+the first keyed entry and never stops: an unkeyed entry after a keyed one is a downgrade and
+breaks the chain (a CHECK constraint refuses new unkeyed rows, migration 0004), and the external
+checkpoints record where keying started (`keyed_from`), so a chain rewritten as "unkeyed"
+from before that point is caught too.
 
 Appends are serialised by locking the one chain-head row FOR UPDATE, in a short transaction
 of their own and two round trips (begin, lock and read the head; insert, advance the head,
-commit and, "group", wait for the flush). How the commit reaches the disk is
-SSKDT_ACCESS_LOG_COMMIT:
+commit and, "group", wait for the flush). The HMAC is computed in Python between the two round
+trips, as the plain hash was: the key never reaches the database. How the commit reaches the
+disk is SSKDT_ACCESS_LOG_COMMIT:
 
 - "group" (default): the transaction commits without waiting for the WAL flush, so the head
   is held for about a millisecond instead of a flush; then, with the head released, the
@@ -20,20 +33,20 @@ SSKDT_ACCESS_LOG_COMMIT:
   (up to ~600 ms) after their pages were shown. Never a gap: WAL is sequential, so lost
   entries are always the newest ones, together with their chain head.
 
-The verifier walks the chain in seq order and
-names the first entry that does not fit; the chain head and an external checkpoint file catch the deletion of the newest
-entries, which the chain alone cannot show.
+The verifier walks the chain in seq order and names the first entry that does not fit; the
+chain head and the external checkpoints catch the deletion of the newest entries, which the
+chain alone cannot show.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
+import hmac
 import json
-import os
-import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -65,7 +78,9 @@ FIELDS = (
     "details",
     "prev_hash",
 )
-_INSERT_FIELDS = FIELDS + ("row_hash",)
+# Hashed as well in keyed entries (and only there: the entries before keying hashed FIELDS).
+KEYED_FIELDS = FIELDS + ("key_id",)
+_INSERT_FIELDS = KEYED_FIELDS + ("row_hash",)
 _INSERT_SQL = (  # noqa: S608 — constant column names
     "INSERT INTO accesslog_entry ({cols}) VALUES ({vals});"
     " UPDATE accesslog_chain_head SET seq = %s, row_hash = %s, updated_at = %s WHERE id = 1"
@@ -89,13 +104,55 @@ def _norm(name: str, value):
 
 
 def canonical(entry: dict) -> bytes:
-    """The bytes that are hashed for one entry (sorted keys, no spaces, UTF-8)."""
-    data = {name: _norm(name, entry.get(name)) for name in FIELDS}
+    """The bytes that are hashed for one entry (sorted keys, no spaces, UTF-8); `key_id` is
+    part of them in keyed entries only."""
+    names = KEYED_FIELDS if (entry.get("key_id") or "").strip() else FIELDS
+    data = {name: _norm(name, entry.get(name)) for name in names}
+    if "key_id" in data:
+        data["key_id"] = data["key_id"].strip()
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def entry_hash(prev_hash: str, entry: dict) -> str:
-    return hashlib.sha256(prev_hash.encode("ascii") + b"\n" + canonical(entry)).hexdigest()
+@dataclass(frozen=True)
+class ChainKey:
+    """A secret that seals entries and checkpoints. Its id, stored with each entry, is an HMAC
+    of a constant under the secret: it names the key without revealing anything about it."""
+
+    id: str
+    secret: bytes
+
+
+@functools.lru_cache(maxsize=8)
+def _chain_key(secret: str) -> ChainKey:
+    raw = secret.encode("utf-8")
+    return ChainKey(hmac.new(raw, b"sskdt access log key id", hashlib.sha256).hexdigest()[:12], raw)
+
+
+def current_key() -> ChainKey:
+    return _chain_key(settings.SSKDT_ACCESS_LOG_KEY)
+
+
+def known_keys() -> dict[str, ChainKey]:
+    """The current key and the retired ones (SSKDT_ACCESS_LOG_OLD_KEYS), by id."""
+    keys = [current_key(), *(_chain_key(s) for s in getattr(settings, "SSKDT_ACCESS_LOG_OLD_KEYS", ()))]
+    return {k.id: k for k in keys}
+
+
+class UnknownKey(Exception):
+    """An entry or checkpoint names a key this process does not hold."""
+
+
+def entry_hash(prev_hash: str, entry: dict, *, keys: dict[str, ChainKey] | None = None) -> str:
+    """The row hash of `entry` after `prev_hash`: HMAC with the key its `key_id` names, or the
+    plain SHA-256 of the entries written before the chain was keyed (no `key_id`)."""
+    message = prev_hash.encode("ascii") + b"\n" + canonical(entry)
+    key_id = (entry.get("key_id") or "").strip()
+    if not key_id:
+        return hashlib.sha256(message).hexdigest()
+    key = (keys if keys is not None else known_keys()).get(key_id)
+    if key is None:
+        raise UnknownKey(key_id)
+    return hmac.new(key.secret, message, hashlib.sha256).hexdigest()
 
 
 def entry_append(fields: dict) -> dict:
@@ -139,10 +196,12 @@ _FLUSH_SQL = "SET LOCAL synchronous_commit = on; SELECT pg_logical_emit_message(
 
 
 def _chain(entry: dict, head_seq: int, head_hash: str) -> None:
+    key = current_key()
     entry["seq"] = head_seq + 1
     entry["prev_hash"] = head_hash.strip()
     entry["recorded_at"] = timezone.now()
-    entry["row_hash"] = entry_hash(entry["prev_hash"], entry)
+    entry["key_id"] = key.id
+    entry["row_hash"] = entry_hash(entry["prev_hash"], entry, keys={key.id: key})
 
 
 def _insert_params(entry: dict) -> list:
@@ -206,6 +265,7 @@ class VerifyResult:
     broken_seq: int | None = None
     broken_id: int | None = None
     reason: str = ""
+    keyed_from: int | None = None  # the first keyed entry, when the walk saw or was told it
 
     def line(self) -> str:
         if self.ok:
@@ -214,51 +274,38 @@ class VerifyResult:
         return f"BROKEN at {where}: {self.reason}"
 
 
-@dataclass(frozen=True)
-class Checkpoint:
-    seq: int
-    row_hash: str
-    written_at: str = ""
-
-
-def checkpoint_read(path: str | os.PathLike | None = None) -> Checkpoint | None:
-    path = Path(path or settings.SSKDT_ACCESS_LOG_CHECKPOINT)
-    if not path.exists():
-        return None
-    data = json.loads(path.read_text())
-    return Checkpoint(int(data["seq"]), str(data["row_hash"]), str(data.get("written_at", "")))
-
-
-def checkpoint_write(result: VerifyResult, path: str | os.PathLike | None = None) -> Checkpoint:
-    """Record the verified head outside the database (atomic rename)."""
-    path = Path(path or settings.SSKDT_ACCESS_LOG_CHECKPOINT)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cp = Checkpoint(result.head_seq, result.head_hash, timezone.now().isoformat())
-    tmp = path.with_suffix(f".{uuid.uuid4().hex}.tmp")
-    tmp.write_text(json.dumps({"seq": cp.seq, "row_hash": cp.row_hash, "written_at": cp.written_at}) + "\n")
-    os.replace(tmp, path)
-    return cp
-
-
 _SELECT = "SELECT id, {cols}, row_hash FROM accesslog_entry WHERE seq > %s ORDER BY seq".format(  # noqa: S608
-    cols=", ".join(FIELDS)  # constant column names
+    cols=", ".join(KEYED_FIELDS)  # constant column names
 )
 
 
-def chain_verify(*, checkpoint: Checkpoint | None = None, since: Checkpoint | None = None) -> VerifyResult:
+def chain_verify(*, checkpoints: Iterable = (), since=None, checkpoint=None) -> VerifyResult:
     """Walk the chain in order and return OK or the first entry that does not fit.
 
-    `checkpoint`: an externally kept (seq, hash) that must still be in the chain. `since`:
-    start after a trusted checkpoint instead of the genesis (incremental verification).
+    `checkpoints`: anchors kept outside the database (accesslog.checkpoints.Checkpoint: seq,
+    row_hash, count, keyed_from); each must still be in the chain, the chain must reach the
+    newest, and entries from a checkpoint's `keyed_from` on must be keyed. `since`: start
+    after a trusted checkpoint instead of the genesis (incremental verification: sound because
+    nobody without the key can make an entry that links to it). `checkpoint`: one more anchor.
     """
+    anchors = [cp for cp in [*checkpoints, checkpoint] if cp is not None]
+    keys = known_keys()
     with connection.cursor() as cur:
         cur.execute("SELECT seq, row_hash FROM accesslog_chain_head WHERE id = 1")
         head_seq, head_hash = cur.fetchone()
     head_hash = head_hash.strip()
     prev_seq, prev_hash = (since.seq, since.row_hash) if since else (0, GENESIS)
+    keyed_from = min((cp.keyed_from for cp in [*anchors, since] if cp and cp.keyed_from), default=None)
+    keyed_seen = since is not None and keyed_from is not None and keyed_from <= since.seq
+    by_seq: dict[int, list] = {}
+    for cp in anchors:
+        by_seq.setdefault(cp.seq, []).append(cp)
     count = 0
-    found_checkpoint = checkpoint is None or checkpoint.seq == 0 or (since is not None and since == checkpoint)
-    names = ("id",) + FIELDS + ("row_hash",)
+    names = ("id",) + KEYED_FIELDS + ("row_hash",)
+
+    def result(ok: bool, seq=None, entry_id=None, reason="") -> VerifyResult:
+        return VerifyResult(ok, count, head_seq, head_hash, seq, entry_id, reason, keyed_from)
+
     # A named (server-side) cursor streams the chain without loading it into memory.
     connection.ensure_connection()
     with transaction.atomic(), connection.connection.cursor(name="accesslog_verify") as cur:
@@ -266,42 +313,48 @@ def chain_verify(*, checkpoint: Checkpoint | None = None, since: Checkpoint | No
         cur.execute(_SELECT, [prev_seq])
         for row in cur:
             entry = dict(zip(names, row, strict=True))
-            seq, stored = entry["seq"], entry["row_hash"].strip()
-
-            def broken(reason: str, entry=entry, seq=seq, count=count) -> VerifyResult:
-                return VerifyResult(False, count, head_seq, head_hash, seq, entry["id"], reason)
-
+            seq, stored, key_id = entry["seq"], entry["row_hash"].strip(), entry["key_id"].strip()
             if seq != prev_seq + 1:
-                return broken(f"expected seq {prev_seq + 1}: entries are missing or moved")
+                return result(False, seq, entry["id"], f"expected seq {prev_seq + 1}: entries are missing or moved")
             if entry["prev_hash"].strip() != prev_hash:
-                return broken("prev_hash does not match the previous entry (deleted, reordered or edited)")
-            if entry_hash(prev_hash, entry) != stored:
-                return broken("content does not match its hash (edited)")
-            if checkpoint and seq == checkpoint.seq:
-                if stored != checkpoint.row_hash:
-                    return broken("differs from the external checkpoint")
-                found_checkpoint = True
+                return result(
+                    False,
+                    seq,
+                    entry["id"],
+                    "prev_hash does not match the previous entry (deleted, reordered or edited)",
+                )
+            if key_id:
+                keyed_seen = True
+                keyed_from = keyed_from or seq
+            elif keyed_seen or (keyed_from is not None and seq >= keyed_from):
+                return result(
+                    False, seq, entry["id"], "an entry without the key after keyed ones (rewritten without the key)"
+                )
+            try:
+                expected = entry_hash(prev_hash, entry, keys=keys)
+            except UnknownKey:
+                return result(False, seq, entry["id"], f"sealed with a key this portal does not hold (key id {key_id})")
+            if not hmac.compare_digest(expected, stored):
+                return result(False, seq, entry["id"], "content does not match its hash (edited)")
+            for cp in by_seq.get(seq, ()):
+                if stored != cp.row_hash or (cp.count is not None and cp.count != seq):
+                    return result(False, seq, entry["id"], "differs from the external checkpoint")
             prev_seq, prev_hash = seq, stored
             count += 1
     if (prev_seq, prev_hash) != (head_seq, head_hash):
-        return VerifyResult(
+        return result(
             False,
-            count,
-            head_seq,
-            head_hash,
             prev_seq + 1,
             None,
             f"the chain head says seq {head_seq} but the last entry is seq {prev_seq} (newest entries deleted)",
         )
-    if not found_checkpoint:
-        return VerifyResult(
+    beyond = [cp.seq for cp in anchors if cp.seq > prev_seq]
+    if beyond:
+        return result(
             False,
-            count,
-            head_seq,
-            head_hash,
-            checkpoint.seq,
+            max(beyond),
             None,
-            f"the external checkpoint names seq {checkpoint.seq}, which is no longer in the "
+            f"the external checkpoint names seq {max(beyond)}, which is no longer in the "
             "chain (newest entries deleted and the head rewritten)",
         )
-    return VerifyResult(True, count, head_seq, head_hash)
+    return result(True)

@@ -37,8 +37,9 @@ class AccessLogEntry(models.Model):
     """One read of a citizen's health book (or a search, or the start of an emergency access)
     by a person or by software, allowed or refused.
 
-    `row_hash` = SHA-256(`prev_hash` + canonical JSON of the entry), `seq` is the position in
-    the chain; see accesslog/chain.py.
+    `row_hash` = HMAC-SHA-256 under SSKDT_ACCESS_LOG_KEY of `prev_hash` + canonical JSON of the
+    entry (plain SHA-256 before the chain was keyed), `seq` is the position in the chain; see
+    accesslog/chain.py.
     """
 
     id = models.BigAutoField(primary_key=True)
@@ -64,6 +65,7 @@ class AccessLogEntry(models.Model):
     details = models.JSONField(default=dict)
     prev_hash = models.CharField(max_length=64)
     row_hash = models.CharField(max_length=64)
+    key_id = models.CharField(max_length=16)  # '' for the entries before the chain was keyed
 
     class Meta:
         managed = False

@@ -44,7 +44,8 @@ def prepare(tmp: Path, *, citizens=1, visits=3, labs=20, drugs=5, per_envelope=1
     from django.core.management import call_command
     from django.db import connection
 
-    from facilities.credentials import api_key_create, certificate_add
+    from facilities.certificates import certificate_add, trust_anchor_add
+    from facilities.credentials import api_key_create
     from facilities.models import Facility, FacilityStatus
     from geo.models import Province
     from healthbook.intake.demo.pki import make_pki
@@ -63,6 +64,7 @@ def prepare(tmp: Path, *, citizens=1, visits=3, labs=20, drugs=5, per_envelope=1
     facility.refresh_from_db()
     facility.certificates.all().delete()
     pki = make_pki(tmp / "pki", facility=FACILITY)
+    trust_anchor_add(pem=pki["ca"].cert_path.read_bytes())
     certificate_add(facility=facility, pem=pki["valid"].cert_path.read_bytes(), acting_user=None)
     key = api_key_create(facility=facility, name=f"bench {time.time()}", acting_user=None).key
     leaf = pki["valid"]

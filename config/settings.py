@@ -113,6 +113,24 @@ def _database_url() -> str:
 
 DATABASES = {"default": dj_database_url.parse(_database_url(), conn_max_age=env_int("DB_CONN_MAX_AGE", 60))}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+
+
+# Two roles (core/dbroles.py): the portal runs as DATABASE_URL's role, which owns nothing;
+# DATABASE_OWNER_URL's role owns the schema and runs `manage.py migrate`, then grants the
+# application role what it needs. Unset (development): one role does both, the system checks
+# warn at start and `check --deploy` fails.
+def _database_owner_url() -> str:
+    """DATABASE_OWNER_URL, or the embedded cluster's owner role when DATABASE_URL is its too."""
+    url = env_str("DATABASE_OWNER_URL", "")
+    marker = VAR_DIR / "database_owner_url"
+    if not url and not env_str("DATABASE_URL", "") and marker.exists():
+        return marker.read_text().strip()
+    return url
+
+
+DATABASE_OWNER_URL = _database_owner_url()
+DATABASE_OWNER = dj_database_url.parse(DATABASE_OWNER_URL) if DATABASE_OWNER_URL else None
+SSKDT_DATABASE_APP_ROLE = DATABASES["default"]["USER"]
 # Prepared statements for the compiled hot-path queries only (core.compiled: the access
 # decision, the signed-in user, the viewers panel); every other query binds client-side and is
 # never prepared. Switch off behind a pooler in transaction mode without prepared-statement
@@ -399,8 +417,32 @@ SSKDT_EMERGENCY_CAP_PER_DOCTOR = env_int("SSKDT_EMERGENCY_CAP_PER_DOCTOR", 3)
 SSKDT_EMERGENCY_CAP_PER_FACILITY = env_int("SSKDT_EMERGENCY_CAP_PER_FACILITY", 10)
 # Lifetime of the token a doctor grants to facility software (OAuth2 authorization code + PKCE).
 SSKDT_PRACTITIONER_TOKEN_MINUTES = env_int("SSKDT_PRACTITIONER_TOKEN_MINUTES", 30)
-# External anchor of the access-log hash chain (a copy should also leave the machine).
-SSKDT_ACCESS_LOG_CHECKPOINT = env_str("SSKDT_ACCESS_LOG_CHECKPOINT", "") or str(VAR_DIR / "access-log-checkpoint.json")
+# The secret that keys the access-log chain and authenticates its checkpoints (HMAC-SHA-256,
+# accesslog/chain.py): never stored in the database, so the database alone cannot re-chain it.
+# Required with DEBUG off; retired keys stay listed in SSKDT_ACCESS_LOG_OLD_KEYS (comma-separated)
+# so that what they sealed still verifies.
+DEV_ACCESS_LOG_KEY = "dev-insecure-access-log-key-for-local-development"  # noqa: S105 — refused when DEBUG is off
+SSKDT_ACCESS_LOG_KEY = env_str("SSKDT_ACCESS_LOG_KEY", DEV_ACCESS_LOG_KEY if DEBUG else "")
+if not DEBUG and (
+    len(SSKDT_ACCESS_LOG_KEY) < 32
+    or SSKDT_ACCESS_LOG_KEY == DEV_ACCESS_LOG_KEY
+    or SSKDT_ACCESS_LOG_KEY == SECRET_KEY
+    or SSKDT_ACCESS_LOG_KEY.startswith("dev-")
+):
+    raise ImproperlyConfigured(
+        "SSKDT_ACCESS_LOG_KEY must be set to a long random value (32+ characters, not DJANGO_SECRET_KEY) "
+        "when DJANGO_DEBUG is off."
+    )
+SSKDT_ACCESS_LOG_OLD_KEYS = env_list("SSKDT_ACCESS_LOG_OLD_KEYS", [])
+# Where checkpoints of the chain go, outside the database (accesslog/checkpoints.py): a file path
+# (development; default var/access-log-checkpoints.jsonl) or an http(s):// URL that takes each
+# checkpoint by POST and answers them all to GET (production, on another host), with an
+# optional bearer token and a timeout in seconds.
+SSKDT_ACCESS_LOG_CHECKPOINT = env_str("SSKDT_ACCESS_LOG_CHECKPOINT", "") or str(
+    VAR_DIR / "access-log-checkpoints.jsonl"
+)
+SSKDT_ACCESS_LOG_CHECKPOINT_TOKEN = env_str("SSKDT_ACCESS_LOG_CHECKPOINT_TOKEN", "")
+SSKDT_ACCESS_LOG_CHECKPOINT_TIMEOUT = env_int("SSKDT_ACCESS_LOG_CHECKPOINT_TIMEOUT", 10)
 SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS = env_int("SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS", 3600)
 # How an access-log append reaches the disk (accesslog/chain.py, docs/doctor-book.md):
 # "group" = commit without holding the chain head during the flush, then wait for the flush

@@ -13,6 +13,7 @@ os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "0")
 os.environ.setdefault("DJANGO_BEHIND_TLS_PROXY", "0")
 os.environ.setdefault("DJANGO_HSTS_SECONDS", "0")
 os.environ.setdefault("SSKDT_FAST_PASSWORD_HASHER", "1")
+os.environ.setdefault("SSKDT_ACCESS_LOG_KEY", "test-only-access-log-" + "k3y" * 12)
 
 from config.settings import *  # noqa: E402,F403
 
@@ -26,3 +27,16 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 # Live-server threads must not keep connections open past a test (the test DB is dropped at the end).
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
+# The tests connect as the owner role when there is one: they create, migrate and flush the test
+# database and play the attacker. The application role (SSKDT_DATABASE_APP_ROLE, DATABASE_URL's
+# user) is exercised where it matters with SET ROLE (the `app_role` fixture, tests/conftest.py);
+# the owner must be a member of it (config/dbroles.py sets that up).
+# A DATABASE_URL naming another server (the throwaway clusters of the fault and restore tests,
+# given to their child processes) has no owner role here: one role there.
+if DATABASE_OWNER and (DATABASE_OWNER["HOST"], DATABASE_OWNER["PORT"]) == (  # noqa: F405
+    DATABASES["default"]["HOST"],  # noqa: F405
+    DATABASES["default"]["PORT"],  # noqa: F405
+):
+    DATABASES["default"].update({k: DATABASE_OWNER[k] for k in ("USER", "PASSWORD", "HOST", "PORT")})  # noqa: F405
+else:
+    DATABASE_OWNER = None

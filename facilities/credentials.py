@@ -1,4 +1,4 @@
-"""Credentials of facility software: API keys and signing certificates.
+"""Credentials of facility software: API keys (signing certificates: facilities/certificates.py).
 
 An API key looks like `sskdt_<prefix>_<secret>`: the prefix (12 characters) finds the row
 through a unique index, and the SHA-256 digest of the whole key is compared in constant
@@ -12,8 +12,6 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.utils import timezone
@@ -22,7 +20,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from accounts.services import audit_record
 from facilities import access
-from facilities.models import Facility, FacilityApiKey, FacilityCertificate, FacilityStatus
+from facilities.models import Facility, FacilityApiKey, FacilityStatus
 from facilities.software_grants import redirect_uri_valid
 from geo.models import Province
 
@@ -30,7 +28,6 @@ KEY_PREFIX = "sskdt"
 PREFIX_LENGTH = 12
 SECRET_BYTES = 32
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
-MAX_PEM_BYTES = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -174,99 +171,3 @@ def _key_with_facility(prefix: str) -> FacilityApiKey | None:
     Facility.province.field.set_cached_value(facility, province)
     FacilityApiKey.facility.field.set_cached_value(key_row, facility)
     return key_row
-
-
-def _name_text(name: x509.Name) -> str:
-    try:
-        return name.rfc4514_string()
-    except ValueError:
-        return str(name)
-
-
-def certificate_parse(pem: bytes | str) -> dict:
-    """Parse one PEM certificate into the facts we keep; raise ValidationError on anything else."""
-    if isinstance(pem, str):
-        pem = pem.encode("utf-8", errors="replace")
-    if len(pem) > MAX_PEM_BYTES:
-        raise ValidationError(_("The file is too large for a certificate (at most 64 KB)."), code="pem_too_large")
-    if b"PRIVATE KEY" in pem:
-        raise ValidationError(
-            _("The file contains a private key. Upload only the certificate; keep the private key secret."),
-            code="pem_has_private_key",
-        )
-    if b"-----BEGIN CERTIFICATE-----" not in pem:
-        raise ValidationError(
-            _("This is not a PEM certificate: expected a block starting with -----BEGIN CERTIFICATE-----."),
-            code="pem_invalid",
-        )
-    try:
-        cert = x509.load_pem_x509_certificate(pem)
-    except ValueError:
-        raise ValidationError(
-            _("The certificate could not be read: the PEM block is damaged or is not an X.509 certificate."),
-            code="pem_invalid",
-        ) from None
-    fingerprint = cert.fingerprint(hashes.SHA256()).hex().upper()
-    start = pem.index(b"-----BEGIN CERTIFICATE-----")
-    end = pem.index(b"-----END CERTIFICATE-----", start) + len(b"-----END CERTIFICATE-----")
-    return {
-        "pem": pem[start:end].decode("ascii", errors="replace") + "\n",
-        "subject": _name_text(cert.subject)[:500],
-        "issuer": _name_text(cert.issuer)[:500],
-        "serial_number": format(cert.serial_number, "X")[:100],
-        "not_before": cert.not_valid_before_utc,
-        "not_after": cert.not_valid_after_utc,
-        "fingerprint_sha256": ":".join(fingerprint[i : i + 2] for i in range(0, len(fingerprint), 2)),
-    }
-
-
-@transaction.atomic
-def certificate_add(*, facility: Facility, pem: bytes | str, acting_user: User | None) -> FacilityCertificate:
-    """Parse and keep a signing certificate of the facility (several may coexist)."""
-    if acting_user is not None and not access.can_manage_credentials(acting_user, facility):
-        raise PermissionDenied
-    if facility.status == FacilityStatus.CLOSED:
-        raise ValidationError(_("A closed facility cannot get new credentials."))
-    facts = certificate_parse(pem)
-    if FacilityCertificate.objects.filter(facility=facility, fingerprint_sha256=facts["fingerprint_sha256"]).exists():
-        raise ValidationError(_("This certificate is already registered for the facility."), code="pem_duplicate")
-    cert = FacilityCertificate.objects.create(facility=facility, uploaded_by=acting_user, **facts)
-    audit_record(
-        actor=acting_user,
-        action="facility_certificate_add",
-        target=facility,
-        details={"certificate": str(cert.public_id), "fingerprint": cert.fingerprint_sha256},
-    )
-    return cert
-
-
-@transaction.atomic
-def certificate_revoke(
-    *, certificate: FacilityCertificate, acting_user: User | None, reason: str = ""
-) -> FacilityCertificate:
-    """Mark a certificate revoked from now on. It is kept: data signed before stays verifiable."""
-    certificate = FacilityCertificate.objects.select_for_update().select_related("facility").get(pk=certificate.pk)
-    if acting_user is not None and not access.can_manage_credentials(acting_user, certificate.facility):
-        raise PermissionDenied
-    if certificate.revoked_at is None:
-        certificate.revoked_at = timezone.now()
-        certificate.revoked_by = acting_user
-        certificate.revoke_reason = (reason or "").strip()
-        certificate.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
-        audit_record(
-            actor=acting_user,
-            action="facility_certificate_revoke",
-            target=certificate.facility,
-            details={"certificate": str(certificate.public_id), "reason": certificate.revoke_reason},
-        )
-    return certificate
-
-
-def certificates_valid_at(*, facility: Facility, at: dt.datetime):
-    """Return the facility's certificates that were valid and not revoked at `at`
-    (for verifying data signed then, including old data)."""
-    from django.db.models import Q
-
-    return FacilityCertificate.objects.filter(facility=facility, not_before__lte=at, not_after__gte=at).filter(
-        Q(revoked_at__isnull=True) | Q(revoked_at__gt=at)
-    )

@@ -3,6 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from facilities.models import Facility, FacilityStatus, Level, Ownership
 from facilities.services import PROFILE_FIELDS
+from facilities.validators import tax_code_normalize
 from geo.models import Province
 
 
@@ -50,6 +51,9 @@ class FacilityProfileForm(forms.ModelForm):
             "level": forms.Select(),
             "has_insurance_contract": forms.CheckboxInput(),
         }
+
+    def clean_tax_code(self):
+        return tax_code_normalize(self.cleaned_data.get("tax_code") or "")
 
 
 class FacilityRegisterForm(FacilityProfileForm):
@@ -101,7 +105,11 @@ class ApiKeyCreateForm(forms.Form):
 
 class CertificateUploadForm(forms.Form):
     pem = forms.FileField(
-        label=_("Certificate file (PEM)"), help_text=_("A .pem or .crt file starting with -----BEGIN CERTIFICATE-----.")
+        label=_("Certificate file (PEM or DER)"),
+        help_text=_(
+            "The certificate issued by a licensed certification authority, as .pem/.crt (followed by the "
+            "CA's intermediate certificates, if any) or .cer/.der. It must name the facility's code or tax code."
+        ),
     )
 
 

@@ -7,6 +7,8 @@ from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from facilities.validators import tax_code_normalize, validate_tax_code
+
 
 class Ownership(models.TextChoices):
     PUBLIC = "public", _("Public")
@@ -67,6 +69,16 @@ class Facility(models.Model):
     ownership = models.CharField(_("ownership"), max_length=16, choices=Ownership.choices, default=Ownership.PUBLIC)
     level = models.CharField(_("level"), max_length=32, choices=Level.choices, default=Level.OTHER)
     has_insurance_contract = models.BooleanField(_("health-insurance contract"), default=False)
+    # Mã số thuế: 10 digits, or 10-3 for a branch (facilities/validators.py). A signing
+    # certificate must name the facility's code or this tax code in its subject.
+    tax_code = models.CharField(
+        _("tax code (MST)"),
+        max_length=14,
+        blank=True,
+        default="",
+        validators=[validate_tax_code],
+        help_text=_("10 digits, or 10 digits, a dash and 3 digits for a branch. Signing certificates name it."),
+    )
     signature_required = models.BooleanField(
         _("signature required"),
         default=True,
@@ -131,11 +143,13 @@ class Facility(models.Model):
     def clean(self):
         """Check the code against the province: its first two digits must be an old (63-unit)
         province code that was merged into this facility's province, because codes were
-        issued under the old numbering."""
+        issued under the old numbering. The tax code is kept in one written form."""
         from django.core.exceptions import ValidationError
 
         from geo.models import OldProvinceCode
 
+        if self.tax_code:
+            self.tax_code = tax_code_normalize(self.tax_code)
         if not self.code or not self.province_id:
             return
         if not (len(self.code) == 5 and self.code.isascii() and self.code.isdigit()):
@@ -271,8 +285,55 @@ class PractitionerToken(models.Model):
         return self.revoked_at is None
 
 
+class TrustAnchor(models.Model):
+    """A certification authority's certificate the ministry trusts (`manage.py ca_trust`):
+    a facility's signing certificate is trusted only when it chains to one of these.
+
+    Rows are never deleted: removing an anchor stamps `removed_at`, and every certificate that
+    chained to it stops being trusted at once (FacilityCertificate.objects.trusted()).
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    pem = models.TextField()
+    subject = models.CharField(_("subject"), max_length=500)
+    fingerprint_sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=95, unique=True)
+    not_before = models.DateTimeField(_("valid from"))
+    not_after = models.DateTimeField(_("valid until"))
+    added_at = models.DateTimeField(_("added at"), default=timezone.now)
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["subject"]
+        verbose_name = _("trust anchor")
+        verbose_name_plural = _("trust anchors")
+
+    def __str__(self) -> str:
+        return self.subject
+
+
+class CertificateTrust(models.TextChoices):
+    ANCHORED = "anchored", _("Chains to a trusted certification authority")
+    SELF_SIGNED = "self_signed", _("Self-signed (accepted in development only)")
+    UNCHECKED = "unchecked", _("Registered before the trust rules; not trusted")
+
+
+class FacilityCertificateQuerySet(models.QuerySet):
+    def trusted(self):
+        return self.filter(trusted_q())
+
+
+def trusted_q() -> Q:
+    """The certificates whose signatures are trusted now: chained at registration to an anchor
+    that is still registered; self-signed ones only while DEBUG is on (read at call time)."""
+    q = Q(trust=CertificateTrust.ANCHORED, anchor__removed_at__isnull=True, anchor__isnull=False)
+    if settings.DEBUG:
+        q |= Q(trust=CertificateTrust.SELF_SIGNED)
+    return q
+
+
 class FacilityCertificate(models.Model):
-    """An X.509 signing certificate of a facility, as uploaded (PEM) with its parsed facts.
+    """An X.509 signing certificate of a facility, as uploaded (PEM or DER, kept as PEM) with
+    its parsed facts and how it is trusted (facilities/certificates.py).
 
     Expired and revoked certificates are kept: data signed while they were valid must
     still verify.
@@ -281,12 +342,20 @@ class FacilityCertificate(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="certificates")
     pem = models.TextField()
+    # Intermediate CA certificates uploaded with it (PEM), used to build the chain.
+    chain_pem = models.TextField(blank=True, default="")
     subject = models.CharField(_("subject"), max_length=500)
     issuer = models.CharField(_("issuer"), max_length=500)
     serial_number = models.CharField(_("serial number"), max_length=100)
     not_before = models.DateTimeField(_("valid from"))
     not_after = models.DateTimeField(_("valid until"))
     fingerprint_sha256 = models.CharField(_("SHA-256 fingerprint"), max_length=95)
+    trust = models.CharField(
+        _("trust"), max_length=16, choices=CertificateTrust.choices, default=CertificateTrust.UNCHECKED
+    )
+    anchor = models.ForeignKey(
+        TrustAnchor, on_delete=models.PROTECT, null=True, blank=True, related_name="certificates"
+    )
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
@@ -296,6 +365,8 @@ class FacilityCertificate(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     revoke_reason = models.TextField(_("reason"), blank=True)
+
+    objects = FacilityCertificateQuerySet.as_manager()
 
     class Meta:
         ordering = ["-not_after"]
@@ -310,9 +381,24 @@ class FacilityCertificate(models.Model):
 
     @property
     def is_expired(self) -> bool:
-        from django.utils import timezone
-
         return self.not_after < timezone.now()
+
+    @property
+    def is_trusted(self) -> bool:
+        """The row form of trusted_q() (the anchor is read: select_related it for lists)."""
+        if self.trust == CertificateTrust.SELF_SIGNED:
+            return settings.DEBUG
+        return self.trust == CertificateTrust.ANCHORED and self.anchor is not None and self.anchor.removed_at is None
+
+    @property
+    def distrust_reason(self) -> str:
+        """Why its signatures are not accepted: "unchecked", "anchor_removed",
+        "self_signed" (DEBUG is off), or "" when trusted."""
+        if self.is_trusted:
+            return ""
+        if self.trust == CertificateTrust.ANCHORED:
+            return "anchor_removed"
+        return str(self.trust)
 
     def was_valid_at(self, at) -> bool:
         """Whether data signed at `at` may be verified with this certificate."""

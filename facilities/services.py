@@ -29,6 +29,7 @@ PROFILE_FIELDS = (
     "address",
     "ownership",
     "level",
+    "tax_code",
     "has_insurance_contract",
     "contact_name",
     "contact_phone",

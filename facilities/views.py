@@ -109,7 +109,7 @@ def facility_detail_view(request, code):
     }
     if can_view_credentials:
         context["api_keys"] = list(facility.api_keys.all())
-        context["certificates"] = list(facility.certificates.all())
+        context["certificates"] = list(facility.certificates.select_related("anchor"))
     return render(request, "facilities/facility_detail.html", context)
 
 

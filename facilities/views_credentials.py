@@ -5,12 +5,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.roles import Role, has_role
-from facilities import access, credentials
+from facilities import access, certificates, credentials
 from facilities.forms import ApiKeyCreateForm, CertificateUploadForm, DecisionForm
 from facilities.models import FacilityApiKey, FacilityCertificate
 from facilities.views import _require_staff, _validation_to_form
@@ -25,13 +26,17 @@ def _facility_for_manager(request, code):
 
 
 def _page(request, facility, *, key_form=None, cert_form=None, new_key=None, status=200):
+    certs = list(facility.certificates.select_related("anchor"))
     return render(
         request,
         "facilities/facility_credentials.html",
         {
             "facility": facility,
             "api_keys": list(facility.api_keys.select_related("created_by").all()),
-            "certificates": list(facility.certificates.all()),
+            "certificates": certs,
+            "has_trusted_certificate": any(
+                c.is_trusted and not c.revoked_at and not c.is_expired and c.not_before <= timezone.now() for c in certs
+            ),
             "key_form": key_form or ApiKeyCreateForm(),
             "cert_form": cert_form or CertificateUploadForm(),
             "revoke_form": DecisionForm(),
@@ -99,11 +104,11 @@ def certificate_add_view(request, code):
     if not form.is_valid():
         return _page(request, facility, cert_form=form, status=400)
     upload = form.cleaned_data["pem"]
-    if upload.size > credentials.MAX_PEM_BYTES:
+    if upload.size > certificates.MAX_CERT_BYTES:
         form.add_error("pem", _("The file is too large for a certificate (at most 64 KB)."))
         return _page(request, facility, cert_form=form, status=400)
     try:
-        cert = credentials.certificate_add(facility=facility, pem=upload.read(), acting_user=request.user)
+        cert = certificates.certificate_add(facility=facility, pem=upload.read(), acting_user=request.user)
     except ValidationError as exc:
         form.add_error("pem", exc.messages)
         return _page(request, facility, cert_form=form, status=400)
@@ -121,6 +126,6 @@ def certificate_revoke_view(request, code, cert_id):
         raise Http404 from None
     form = DecisionForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
-    credentials.certificate_revoke(certificate=cert, acting_user=request.user, reason=reason)
-    messages.success(request, _("Certificate revoked. It is kept to verify data signed before today."))
+    certificates.certificate_revoke(certificate=cert, acting_user=request.user, reason=reason)
+    messages.success(request, _("Certificate revoked. It is kept to verify data received before now."))
     return redirect("facility-credentials", code=facility.code)

@@ -99,6 +99,31 @@ def login(client):
     return _login
 
 
+@pytest.fixture
+def app_role(db):
+    """The database role the application runs as (DATABASE_URL's user), for tests that act as it
+    with `SET LOCAL ROLE` (the tests themselves connect as the owner: config/test_settings.py).
+
+    With one role configured (development: the tests would then *be* the application role) a
+    role is made for the test — rolled back with it — and given exactly the application's grants
+    (core.dbroles.app_role_grant, what `migrate` grants DATABASE_URL's role)."""
+    from django.conf import settings
+    from django.db import connection
+
+    from core.dbroles import app_role_grant
+
+    role = settings.SSKDT_DATABASE_APP_ROLE
+    with connection.cursor() as cur:
+        cur.execute("SELECT current_user")
+        if cur.fetchone()[0] == role:
+            role = "sskdt_test_app"
+            cur.execute(
+                "DO $$ BEGIN CREATE ROLE sskdt_test_app NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$"
+            )
+            app_role_grant(cur, role)
+    return role
+
+
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():
     """Rendered book fragments, the code lists in force and the names read from them, and the

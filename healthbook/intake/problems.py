@@ -141,7 +141,17 @@ CATALOG: dict[str, tuple[Any, str]] = {
     "JWS_CERT_EXPIRED": (_("The signing certificate is not valid at the signing time."), ERROR),
     # stage 2: certificates, code lists, citizen matching, merge (severities of the CODE_*
     # rules per table and field: healthbook.intake.validate.DEFAULT_OVERRIDES)
-    "SIG_CERT_REVOKED": (_("The signing certificate had been revoked before the signing time."), ERROR),
+    "SIG_CERT_UNTRUSTED": (
+        _(
+            "The signing certificate is registered but not trusted: it does not chain to a certification "
+            "authority the Ministry of Health trusts (see the facility's credentials page)."
+        ),
+        ERROR,
+    ),
+    "SIG_CERT_REVOKED": (
+        _("The signing certificate had been revoked before this submission was received."),
+        ERROR,
+    ),
     "CODE_UNKNOWN": (_("The code is not in the national code list."), WARNING),
     "CODE_RETIRED": (_("The code was withdrawn from the code list in force on the visit date."), WARNING),
     "CODE_NOT_IN_FORCE": (

@@ -36,12 +36,12 @@ from datetime import timedelta
 from cryptography import x509
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import Case, Q, Value, When
 from django.utils import timezone, translation
 
 from accounts.services import audit_record
 from facilities.health import ConnectionEvent, facility_connection_events_record
-from facilities.models import FacilityCertificate, FacilityStatus
+from facilities.models import FacilityCertificate, FacilityStatus, trusted_q
 from healthbook.models import Submission, SubmissionPayload, SubmissionProblem
 
 from . import checkins, matching, merge, timing, validate
@@ -168,9 +168,14 @@ def _load(ids: list[int]) -> tuple[list[Submission], dict[int, bytes]]:
 
 def _certificates(facility_id: int, received_ats) -> list[tuple[FacilityCertificate, x509.Certificate]]:
     """The facility's certificates not revoked before the earliest receipt - 31 days, loaded once
-    per batch (expired ones too: the verifier tells "expired" from "unknown")."""
-    rows = FacilityCertificate.objects.filter(facility_id=facility_id).filter(
-        Q(revoked_at__isnull=True) | Q(revoked_at__gt=min(received_ats) - timedelta(days=31))
+    per batch (expired ones too: the verifier tells "expired" from "unknown"; revoked ones of the
+    last month too, so that a signature made with one is reported as SIG_CERT_REVOKED). Each row
+    carries `trusted` (FacilityCertificate.objects.trusted(): chained to a trust anchor still
+    registered); only trusted ones verify anything, the others only name the problem."""
+    rows = (
+        FacilityCertificate.objects.filter(facility_id=facility_id)
+        .filter(Q(revoked_at__isnull=True) | Q(revoked_at__gt=min(received_ats) - timedelta(days=31)))
+        .annotate(trusted=Case(When(trusted_q(), then=Value(True)), default=Value(False)))
     )
     out = []
     for c in rows:
@@ -183,9 +188,10 @@ def _certificates(facility_id: int, received_ats) -> list[tuple[FacilityCertific
 
 def _read(sub: Submission, body: bytes, policy, certs) -> SubmissionResult:
     facility = sub.facility
-    loaded = {
-        c: cert for c, cert in certs if c.revoked_at is None or c.revoked_at > sub.received_at - timedelta(days=31)
-    }
+    recent = [
+        (c, cert) for c, cert in certs if c.revoked_at is None or c.revoked_at > sub.received_at - timedelta(days=31)
+    ]
+    loaded = {c: cert for c, cert in recent if c.trusted}
     kw = {
         "facility_code": facility.code,
         "signature_required": facility.signature_required,
@@ -197,7 +203,7 @@ def _read(sub: Submission, body: bytes, policy, certs) -> SubmissionResult:
         keys = {
             c.fingerprint_sha256.replace(":", "").lower(): cert
             for c, cert in loaded.items()
-            if c.revoked_at is None or c.revoked_at > sub.received_at
+            if not revoked_for(c, received_at=sub.received_at)
         }
         return read_fhir_submission(body, jws=sub.signature_header or None, keys=keys, at=sub.received_at, **kw)
     result = read_xml_submission(
@@ -210,9 +216,24 @@ def _read(sub: Submission, body: bytes, policy, certs) -> SubmissionResult:
     sig = result.signature
     if sig is not None and sig.ok:
         row = next((c for c, cert in loaded.items() if fingerprint(cert) == sig.fingerprint), None)
-        if row is not None and row.revoked_at is not None and sig.signing_time and row.revoked_at <= sig.signing_time:
+        if row is not None and revoked_for(row, received_at=sub.received_at):
             result.problems.append(problem("SIG_CERT_REVOKED", table="CHUKYDONVI", policy=policy))
+    elif sig is not None and sig.code == "SIG_CERT_UNKNOWN" and sig.fingerprint:
+        # Registered, but not trusted (before the trust rules, or its anchor was removed): say so.
+        if any(fingerprint(cert) == sig.fingerprint for c, cert in recent if not c.trusted):
+            result.problems = [problem("SIG_CERT_UNTRUSTED", table="CHUKYDONVI", policy=policy)]
     return result
+
+
+def revoked_for(certificate: FacilityCertificate, *, received_at) -> bool:
+    """Whether a revocation stops `certificate` from verifying a submission received at
+    `received_at` (T4): a certificate revoked at R verifies nothing received at or after R.
+
+    The receipt time is the portal's own clock; NGAYLAP, the signing time the verifier uses for
+    the validity period, is written by the signer and could be back-dated to before R, so it
+    never decides a revocation. What was received before R stays verifiable when it is
+    processed (or reprocessed) later."""
+    return certificate.revoked_at is not None and certificate.revoked_at <= received_at
 
 
 def _problem_rows(sub: Submission, problems: list[Problem]) -> list[SubmissionProblem]:

@@ -11,9 +11,10 @@ Rules, each with its own problem code:
 * RSA (PKCS#1 v1.5 or PSS) or ECDSA with SHA-256 or stronger; SHA-1 anywhere (signature,
   digest, or the registered certificate's own signature) -> SIG_WEAK_ALGORITHM; anything
   else -> SIG_ALGORITHM;
-* the signing certificate is one of the ``certificates`` registered to the facility
-  (matched by the certificate in KeyInfo, else by trying each) -> else SIG_CERT_UNKNOWN;
-  trust comes from registration, not from a CA chain;
+* the signing certificate is one of the ``certificates`` the caller passes -> else
+  SIG_CERT_UNKNOWN (matched by the certificate in KeyInfo, else by trying each); the caller
+  passes only the facility's *trusted* certificates: registered after chaining to a trust
+  anchor of the ministry (facilities.certificates, issue 15 T3), so trust is never the upload;
 * the certificate is valid at the signing time (SIG_CERT_EXPIRED / SIG_CERT_NOT_YET_VALID);
 * MACSKCB inside the *signed* document equals the authenticated facility
   (ENVELOPE_FACILITY_MISMATCH).
@@ -22,9 +23,12 @@ Signing time ([UNVERIFIED] what hospitals put there; parameter ``signing_time_so
 ``"NGAYLAP"`` (default) uses the envelope's NGAYLAP (yyyyMMdd, covered by the signature): the
 certificate must be valid at some moment of that day (Asia/Ho_Chi_Minh), NGAYLAP may not be
 more than ``future_tolerance`` after receipt nor older than ``max_signing_age``.  ``"RECEIVED"``
-uses the time of receipt.  A ``SigningTime`` property inside ``ds:Object`` is NOT used: with
-one whole-document reference it is not covered by the signature (XAdES would need a second
-reference to SignedProperties; no hospital sample was available to confirm that profile).
+uses the time of receipt.  The signing time decides the certificate's validity period only,
+never a revocation: the signer writes NGAYLAP, so the caller compares a revocation with the
+time of receipt (healthbook.intake.processing.revoked_for, issue 15 T4).  A ``SigningTime``
+property inside ``ds:Object`` is NOT used: with one whole-document reference it is not covered
+by the signature (XAdES would need a second reference to SignedProperties; no hospital sample
+was available to confirm that profile).
 
 The data must then be read from :attr:`SignatureResult.signed_root` -- the canonical form of
 what was verified -- never from the submitted tree ("see what is signed").

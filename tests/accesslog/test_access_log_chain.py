@@ -9,7 +9,8 @@ from django.core.management.base import CommandError
 from django.db import connection, transaction
 from django.db.utils import DatabaseError
 
-from accesslog.chain import chain_verify, checkpoint_read, checkpoint_write
+from accesslog.chain import chain_verify
+from accesslog.checkpoints import checkpoint_read, checkpoint_write
 from accesslog.services import Actor, access_log_record
 
 pytestmark = pytest.mark.django_db
@@ -73,14 +74,14 @@ def test_changes_are_refused_even_for_the_table_owner(statement):
         "TRUNCATE accesslog_entry",
     ],
 )
-def test_application_role_cannot_change_history(statement):
-    """A non-superuser role with every table privilege granted is still stopped by the triggers."""
+def test_application_role_cannot_change_history(statement, app_role):
+    """Even given every table privilege (which it does not have: test_access_log_trust.py), the
+    application role is still stopped by the triggers."""
     write(2)
     with connection.cursor() as cur:
-        cur.execute("DO $$ BEGIN CREATE ROLE sskdt_app_test NOLOGIN; EXCEPTION WHEN duplicate_object THEN NULL; END $$")
-        cur.execute("GRANT ALL ON accesslog_entry, accesslog_chain_head TO sskdt_app_test")
+        cur.execute(f"GRANT ALL ON accesslog_entry, accesslog_chain_head TO {connection.ops.quote_name(app_role)}")
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cur:
-        cur.execute("SET LOCAL ROLE sskdt_app_test")
+        cur.execute(f"SET LOCAL ROLE {connection.ops.quote_name(app_role)}")
         cur.execute(statement)
 
 
@@ -101,7 +102,9 @@ def test_edited_entry_is_found():
     assert not result.ok and result.broken_seq == target and "edited" in result.reason
 
 
-def test_edited_entry_with_recomputed_hash_breaks_the_next_link():
+def test_edited_entry_with_a_hash_recomputed_without_the_key_is_found_at_that_entry():
+    """Before the chain was keyed, a recomputed hash made the edit show only at the next link;
+    now nobody without SSKDT_ACCESS_LOG_KEY can recompute it, so the edited entry itself fails."""
     from accesslog.chain import FIELDS, entry_hash
 
     write()
@@ -112,10 +115,10 @@ def test_edited_entry_with_recomputed_hash_breaks_the_next_link():
     entry["actor_username"] = "forged"
     as_attacker(
         "UPDATE accesslog_entry SET actor_username = 'forged', row_hash = %s WHERE seq = %s",
-        [entry_hash(entry["prev_hash"].strip(), entry), target],
+        [entry_hash(entry["prev_hash"].strip(), entry), target],  # no key_id: what the database alone allows
     )
     result = chain_verify()
-    assert not result.ok and result.broken_seq == target + 1
+    assert not result.ok and result.broken_seq == target and "edited" in result.reason
 
 
 def test_deleted_entry_in_the_middle_is_found():
@@ -172,10 +175,10 @@ def test_deleted_tail_with_rewritten_head_is_found_by_the_external_checkpoint(tm
 
 def test_command_prints_ok_and_writes_the_checkpoint(tmp_path, capsys):
     write(3)
-    path = tmp_path / "cp.json"
+    path = tmp_path / "cp.jsonl"
     call_command("verify_access_log", "--checkpoint", str(path), "--write-checkpoint")
     out = capsys.readouterr().out
-    assert out.startswith("OK:") and json.loads(path.read_text())["seq"] == head_seq()
+    assert "\nOK:" in out and json.loads(path.read_text())["seq"] == head_seq()
 
 
 def test_command_names_the_first_broken_entry(tmp_path, capsys):

@@ -43,32 +43,76 @@ def approved_b(facility_b):
     return facility_b
 
 
+_TEST_CA: dict = {}
+
+
+def test_ca_certificate() -> tuple[x509.Certificate, object]:
+    """A generated test CA (never a real one), made once per test run."""
+    if not _TEST_CA:
+        key = ec.generate_private_key(ec.SECP256R1())
+        name = x509.Name(
+            [
+                x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
+                x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test CA (generated)"),
+                x509.NameAttribute(NameOID.COMMON_NAME, "EHB TEST CA -- NOT FOR PRODUCTION"),
+            ]
+        )
+        now = dt.datetime.now(dt.UTC)
+        cert = (
+            x509.CertificateBuilder()
+            .subject_name(name)
+            .issuer_name(name)
+            .public_key(key.public_key())
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - dt.timedelta(days=3650))
+            .not_valid_after(now + dt.timedelta(days=3650))
+            .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+            .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+            .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
+            .sign(key, hashes.SHA256())
+        )
+        _TEST_CA.update(cert=cert, key=key)
+    return _TEST_CA["cert"], _TEST_CA["key"]
+
+
 def make_certificate_pem(
-    *, common_name: str = "Bệnh viện Thử nghiệm A", days: int = 365, start_days_ago: int = 1
+    *, common_name: str = "Bệnh viện Thử nghiệm A", code: str = "01001", days: int = 365, start_days_ago: int = 1
 ) -> bytes:
-    """A self-signed test certificate (generated, never a real CA)."""
+    """A signing certificate for facility `code`, issued by the test CA (register it with the
+    `test_ca` fixture first)."""
+    ca, ca_key = test_ca_certificate()
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name(
         [
             x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"),
-            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "Test CA (generated)"),
             x509.NameAttribute(NameOID.COMMON_NAME, common_name),
+            x509.NameAttribute(NameOID.USER_ID, f"MST:{code}"),
         ]
     )
     now = dt.datetime.now(dt.UTC)
     cert = (
         x509.CertificateBuilder()
         .subject_name(name)
-        .issuer_name(name)
+        .issuer_name(ca.subject)
         .public_key(key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - dt.timedelta(days=start_days_ago))
         .not_valid_after(now - dt.timedelta(days=start_days_ago) + dt.timedelta(days=days))
-        .sign(key, hashes.SHA256())
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .sign(ca_key, hashes.SHA256())
     )
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
 @pytest.fixture
-def certificate_pem():
+def test_ca(db):
+    """The ministry trusts the test CA (explicitly: no anchor exists otherwise)."""
+    from facilities.certificates import trust_anchor_add
+
+    return trust_anchor_add(pem=test_ca_certificate()[0].public_bytes(serialization.Encoding.PEM))[0]
+
+
+@pytest.fixture
+def certificate_pem(test_ca):
     return make_certificate_pem()

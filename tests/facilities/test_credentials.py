@@ -13,7 +13,7 @@ from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
 from core.authentication import FacilityApiKeyAuthentication, FacilityPrincipal, IsFacilityClient
-from facilities import credentials
+from facilities import certificates, credentials
 from facilities.models import FacilityApiKey, FacilityCertificate
 
 from .conftest import make_certificate_pem
@@ -144,8 +144,9 @@ def test_command_refuses_unknown_facility(db):
 
 
 def test_certificate_facts_are_parsed(facility_a, certificate_pem):
-    cert = credentials.certificate_add(facility=facility_a, pem=certificate_pem, acting_user=None)
-    assert "CN=Bệnh viện Thử nghiệm A" in cert.subject and cert.issuer == cert.subject
+    cert = certificates.certificate_add(facility=facility_a, pem=certificate_pem, acting_user=None)
+    assert "CN=Bệnh viện Thử nghiệm A" in cert.subject and "EHB TEST CA" in cert.issuer
+    assert cert.is_trusted and cert.trust == "anchored"
     assert re.fullmatch(r"([0-9A-F]{2}:){31}[0-9A-F]{2}", cert.fingerprint_sha256)
     assert cert.not_before < timezone.now() < cert.not_after
     assert cert.pem.startswith("-----BEGIN CERTIFICATE-----")
@@ -162,28 +163,28 @@ def test_certificate_facts_are_parsed(facility_a, certificate_pem):
 )
 def test_garbage_pem_is_refused_with_a_reason(facility_a, garbage, code):
     with pytest.raises(ValidationError) as exc:
-        credentials.certificate_add(facility=facility_a, pem=garbage, acting_user=None)
+        certificates.certificate_add(facility=facility_a, pem=garbage, acting_user=None)
     assert exc.value.code == code and exc.value.messages[0]
     assert not FacilityCertificate.objects.exists()
 
 
-def test_several_certificates_and_revoked_ones_kept_for_old_data(facility_a):
-    old = credentials.certificate_add(
+def test_several_certificates_and_revoked_ones_kept_for_old_data(facility_a, test_ca):
+    old = certificates.certificate_add(
         facility=facility_a, pem=make_certificate_pem(days=30, start_days_ago=60), acting_user=None
     )
-    current = credentials.certificate_add(facility=facility_a, pem=make_certificate_pem(), acting_user=None)
+    current = certificates.certificate_add(facility=facility_a, pem=make_certificate_pem(), acting_user=None)
     assert old.is_expired and not current.is_expired
-    credentials.certificate_revoke(certificate=current, acting_user=None, reason="Lộ khóa")
+    certificates.certificate_revoke(certificate=current, acting_user=None, reason="Lộ khóa")
     signed_long_ago = timezone.now() - dt.timedelta(days=45)
-    assert list(credentials.certificates_valid_at(facility=facility_a, at=signed_long_ago)) == [old]
+    assert list(certificates.certificates_valid_at(facility=facility_a, at=signed_long_ago)) == [old]
     assert set(facility_a.certificates.all()) == {old, current}
-    assert not credentials.certificates_valid_at(facility=facility_a, at=timezone.now()).exists()
+    assert not certificates.certificates_valid_at(facility=facility_a, at=timezone.now()).exists()
 
 
 def test_same_certificate_twice_refused(facility_a, certificate_pem):
-    credentials.certificate_add(facility=facility_a, pem=certificate_pem, acting_user=None)
+    certificates.certificate_add(facility=facility_a, pem=certificate_pem, acting_user=None)
     with pytest.raises(ValidationError):
-        credentials.certificate_add(facility=facility_a, pem=certificate_pem, acting_user=None)
+        certificates.certificate_add(facility=facility_a, pem=certificate_pem, acting_user=None)
 
 
 def test_cert_command_adds_and_rejects(facility_a, certificate_pem, tmp_path, capsys):

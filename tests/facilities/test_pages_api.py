@@ -8,7 +8,7 @@ from django.utils import timezone
 from fhir.resources.R4B.location import Location
 from fhir.resources.R4B.organization import Organization
 
-from facilities import credentials
+from facilities import certificates, credentials
 from facilities.health import facility_connection_event_record
 from facilities.models import Facility, FacilityStatus
 from tests import factories as f
@@ -87,7 +87,7 @@ def test_detail_shows_history_chart_and_credentials(
     login, officer_hanoi, approved_a, certificate_pem, django_assert_max_num_queries
 ):
     credentials.api_key_create(facility=approved_a, name="HIS chính", acting_user=None)
-    credentials.certificate_add(facility=approved_a, pem=certificate_pem, acting_user=None)
+    certificates.certificate_add(facility=approved_a, pem=certificate_pem, acting_user=None)
     facility_connection_event_record(facility=approved_a, accepted=True)
     client = login(officer_hanoi)
     client.get(reverse("facility-detail", args=[approved_a.code]))

@@ -10,8 +10,10 @@ import io
 import pytest
 from django.urls import reverse
 
-from facilities import credentials
+from facilities import certificates, credentials
 from facilities.models import FacilityStatus
+
+from .conftest import make_certificate_pem
 
 S = FacilityStatus
 
@@ -85,8 +87,9 @@ def test_cert_add_for_other_province_is_404(hanoi, facility_b, certificate_pem):
     assert hanoi.post(reverse("facility-cert-add", args=[facility_b.code]), {"pem": upload}).status_code == 404
 
 
-def test_cert_revoke_for_other_province_is_404(hanoi, facility_b, certificate_pem):
-    cert = credentials.certificate_add(facility=facility_b, pem=certificate_pem, acting_user=None)
+def test_cert_revoke_for_other_province_is_404(hanoi, facility_b, test_ca):
+    pem = make_certificate_pem(code=facility_b.code)
+    cert = certificates.certificate_add(facility=facility_b, pem=pem, acting_user=None)
     assert hanoi.post(reverse("facility-cert-revoke", args=[facility_b.code, cert.public_id])).status_code == 404
     cert.refresh_from_db()
     assert cert.revoked_at is None

@@ -52,20 +52,54 @@ PLAN: dict[str, tuple[str, str]] = {
     ),
     "S25": ("Log injection", ""),
     "S26": ("Audit completeness of citizen-data views", ""),
-    # Issue 15 ("Trust"): who can create the facts that open a book. T<n> is the issue's attack n;
-    # T0 its opposite failure (the walk-in patient).
+    # Issue 15 ("Trust"): who can create the facts that open a book or grant a credential. T<n> is
+    # the issue's attack n; T0 its opposite failure (the walk-in patient).
     "T0": (
         "Walk-in patient: a signed check-in opens the book to the facility that checked the patient in, and no other",
         "tests/healthbook/intake/test_proof_carepath.py (through the submission endpoint)",
+    ),
+    "T1": (
+        "A facility administrator reads clinical data through a doctor and a key it created; a province "
+        "officer's bulk import approves its own facilities",
+        "tests/healthbook/book/test_proof_duties.py, tests/facilities/test_proof_import_pending.py",
     ),
     "T2": (
         "Facility data alone opening a book: future-dated visits, referrals and follow-ups naming another "
         "facility, identity contradictions, the submission status as an identity oracle",
         "tests/healthbook/intake/test_proof_carepath.py (through the submission endpoint)",
     ),
+    "T3": (
+        "Certificates trusted through licensed authorities, not uploads",
+        "tests/facilities/test_certificate_trust.py (the credentials page)",
+    ),
+    "T4": (
+        "A revoked certificate signs nothing received after its revocation, whatever NGAYLAP says",
+        "tests/healthbook/intake/test_revocation_time.py (through the endpoint)",
+    ),
     "T5": (
         "A province officer's card batch rewriting another province's citizens",
         "tests/healthbook/cards/test_proof_card_scope.py (CSV fast path and XLSX full rules)",
+    ),
+    "T6": (
+        "An access log the application cannot rewrite",
+        "tests/accesslog/test_access_log_trust.py (the application role; a re-chained forgery after the "
+        "last checkpoint)",
+    ),
+    "T7": (
+        "Emergency access without cap, reviewed by the same facility, verdict changed later, no alert",
+        "tests/healthbook/book/test_proof_duties.py",
+    ),
+    "T9": (
+        "Masked personal ID next to birth year and sex narrows it to 100 guesses",
+        "tests/healthbook/book/test_proof_duties.py",
+    ),
+    "T10": (
+        "Personal IDs in URL paths, query strings and the request log",
+        "tests/healthbook/book/test_proof_duties.py",
+    ),
+    "T13": (
+        "Four eyes: a code-list publisher who edited the draft; one ministry administrator making others",
+        "tests/codelists/test_proof_four_eyes.py, tests/accounts/test_proof_second_admin.py",
     ),
     "R1": (
         "Celery worker SIGKILL mid-batch",
@@ -106,28 +140,6 @@ PLAN: dict[str, tuple[str, str]] = {
         "long check (proof_long): only `make proof` runs it (tests/faults/test_r11_throughput.py); "
         "bench/cards_worker_rss.py measures the same for bench/RESULTS.md",
     ),
-    # Issue 15 ("Trust"): the attacks found by trying to forge the facts that open a book.
-    "T1": (
-        "A facility administrator reads clinical data through a doctor and a key it created; a province "
-        "officer's bulk import approves its own facilities",
-        "tests/healthbook/book/test_proof_duties.py, tests/facilities/test_proof_import_pending.py",
-    ),
-    "T7": (
-        "Emergency access without cap, reviewed by the same facility, verdict changed later, no alert",
-        "tests/healthbook/book/test_proof_duties.py",
-    ),
-    "T9": (
-        "Masked personal ID next to birth year and sex narrows it to 100 guesses",
-        "tests/healthbook/book/test_proof_duties.py",
-    ),
-    "T10": (
-        "Personal IDs in URL paths, query strings and the request log",
-        "tests/healthbook/book/test_proof_duties.py",
-    ),
-    "T13": (
-        "Four eyes: a code-list publisher who edited the draft; one ministry administrator making others",
-        "tests/codelists/test_proof_four_eyes.py, tests/accounts/test_proof_second_admin.py",
-    ),
 }
 
 
@@ -148,7 +160,8 @@ change; `make proof` adds the long ones (marker `proof_long`).
 How to read it:
 
 - **Check** is the id in the security plan (`../shared/domain/security-plan.md` §3: S = attack,
-  R = fault). One id may have several rows (one per variant tried).
+  R = fault; T = the trust attacks of issue 15). One id may have several rows (one per variant
+  tried).
 - **What was tried** is the attack or fault exactly as the test performed it.
 - **Times** counts the attempts (requests, logins, pages × payloads …).
 - **Figure** is the measured outcome the plan asks for, e.g. "200 attempts, 0 succeeded".
@@ -178,8 +191,10 @@ CANNOT_RUN = [
     ),
     (
         "OCSP/CRL fetched from the licensed Vietnamese CAs",
-        "no network; and the intake has no CRL/OCSP check yet (trust = the certificates a facility registers)",
-        "S23 checks a certificate revoked in the portal's register (SIG_CERT_REVOKED); CRL/OCSP is an open gap",
+        "no network; and the intake has no CRL/OCSP check yet (trust = certificates chaining to the ministry's "
+        "trust anchors, `ca_trust`)",
+        "S23 and T4 check a certificate revoked in the portal's register (SIG_CERT_REVOKED, by receipt time); "
+        "CRL/OCSP is an open gap",
     ),
     ("WebAuthn with hardware keys", "no authenticator device here", "TOTP and recovery codes are tested (S4)"),
     (

@@ -168,7 +168,7 @@ class Drill:
         return os.environ | {
             "DATABASE_URL": cluster.url(self.db),
             "DJANGO_SETTINGS_MODULE": "config.test_settings",
-            "SSKDT_ACCESS_LOG_CHECKPOINT": str(self.root / "checkpoint.json"),
+            "SSKDT_ACCESS_LOG_CHECKPOINT": str(self.root / "checkpoints.jsonl"),
             "PYTHONPATH": str(ROOT),
         }
 

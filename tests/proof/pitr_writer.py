@@ -22,7 +22,8 @@ def main() -> int:
     django.setup()
     from django.db import connection, transaction
 
-    from accesslog.chain import chain_verify, checkpoint_write
+    from accesslog.chain import chain_verify
+    from accesslog.checkpoints import checkpoint_write
     from accesslog.services import Actor, access_log_record
 
     actor = Actor(kind="person", username="dien_tap", name="Bác sĩ Diễn Tập")

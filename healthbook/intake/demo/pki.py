@@ -6,7 +6,11 @@ The command line is bench/make_test_pki.py:
 
     python bench/make_test_pki.py --out /tmp/pki [--facility 01001] [--other 79001]
 
-Writes ``ca.key/ca.pem`` (test root CA) and, for the facility, ``<name>.key/<name>.pem``:
+Writes ``ca.key/ca.pem`` (test root CA) and, for the facility, ``<name>.key/<name>.pem``.
+The certificates follow the RFC 5280 profile the intake's trust check validates (the CA with
+key usage and key identifier, each leaf with its authority's key identifier and the facility
+code in its subject), so registering ``ca.pem`` as a trust anchor (``manage.py ca_trust add``;
+the demo does it only with DEBUG on, the tests explicitly) lets the leaves be registered:
 
 ==================  ============================================================
 name                what it is
@@ -46,7 +50,7 @@ class Leaf:
 def _name(cn: str, facility: str | None = None) -> x509.Name:
     attrs = [x509.NameAttribute(NameOID.COUNTRY_NAME, "VN"), x509.NameAttribute(NameOID.COMMON_NAME, cn)]
     if facility:
-        # The facility code in the subject (UID) -- informational; trust is by registration.
+        # The facility code in the subject (UID), as a certificate must name its facility.
         attrs.append(x509.NameAttribute(NameOID.USER_ID, f"MST:{facility}"))
     return x509.Name(attrs)
 
@@ -72,6 +76,8 @@ def _issue(ca_key, ca_name, subject, key, *, not_before, not_after, algorithm=No
         .not_valid_after(not_after)
         .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
         .add_extension(x509.KeyUsage(True, True, False, False, False, False, False, False, False), critical=True)
+        .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()), critical=False)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
     )
     cert = builder.sign(ca_key, hashes.SHA256())
     if isinstance(algorithm, hashes.SHA1):
@@ -114,6 +120,8 @@ def make_pki(out: Path, *, facility: str = "01001", other: str = "79001", now: d
         .not_valid_before(now - timedelta(days=3650))
         .not_valid_after(now + timedelta(days=3650))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
+        .add_extension(x509.KeyUsage(False, False, False, False, False, True, True, False, False), critical=True)
+        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
         .sign(ca_key, hashes.SHA256())
     )
     kp, cp = _write(out / "ca", ca_key, ca_cert)

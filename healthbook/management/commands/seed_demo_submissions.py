@@ -1,7 +1,9 @@
 """Demo history through the real intake API (a DEMO_STEPS step of `make run`).
 
 For the demo facilities 01001 (Hà Nội, bs.an) and 79001 (TP.HCM, bs.binh): a throwaway test
-certificate (healthbook/intake/demo/pki.py, kept under var/demo/) is registered and a fresh API
+CA and certificate (healthbook/intake/demo/pki.py, kept under var/demo/); with DEBUG on the test
+CA is registered as a trust anchor (never with DEBUG off: a demo CA must not be trusted by a
+production portal, so there the demo sends nothing), the certificate registered and a fresh API
 key made; then signed XML 130 envelopes and FHIR bundles (healthbook/intake/demo/submissions.py) are built for
 about 200 citizens of the demo card batch (their names, IDs and cards, so books match) and
 POSTed to /api/v1/submissions/ with the Django test client — the same view, authentication
@@ -20,7 +22,8 @@ from django.core.management.base import BaseCommand
 from django.test import Client
 from django.utils import timezone
 
-from facilities.credentials import api_key_create, api_key_revoke, certificate_add, certificate_parse
+from facilities.certificates import certificate_add, certificate_parse, trust_anchor_add
+from facilities.credentials import api_key_create, api_key_revoke
 from facilities.models import Facility, FacilityApiKey, FacilityCertificate, FacilityStatus
 from healthbook.intake.demo.pki import make_pki
 from healthbook.intake.demo.submissions import build_envelope, build_fhir_bundle, load_seed, make_visit, sign_envelope
@@ -35,9 +38,22 @@ KEY_NAME = "Demo HIS (seed_demo_submissions)"
 
 def _pki(code: str):
     out = Path(settings.VAR_DIR) / "demo" / f"pki-{code}"
-    if not (out / "valid.key").exists():
+    if not (out / "valid.key").exists() or not _profiled(out / "valid.pem"):
         make_pki(out, facility=code, other="99999")
-    return (out / "valid.key").read_bytes(), (out / "valid.pem").read_bytes()
+    return (out / "valid.key").read_bytes(), (out / "valid.pem").read_bytes(), (out / "ca.pem").read_bytes()
+
+
+def _profiled(cert_path: Path) -> bool:
+    """Whether a demo certificate made earlier carries the authority key identifier the trust
+    check needs (older demo folders were made without it: they are made again)."""
+    from cryptography import x509
+
+    cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+    try:
+        cert.extensions.get_extension_for_class(x509.AuthorityKeyIdentifier)
+    except x509.ExtensionNotFound:
+        return False
+    return True
 
 
 def _citizen(card: InsuranceCard, n: int) -> dict:
@@ -68,6 +84,11 @@ class Command(BaseCommand):
         if Submission.objects.filter(facility__in=facilities, status__in=Submission.FINAL[:2]).exists():
             self.stdout.write("Demo submissions already loaded.")
             return
+        if not settings.DEBUG:
+            self.stdout.write(
+                self.style.WARNING("DEBUG is off: the demo CA is not trusted here, so no demo data is sent.")
+            )
+            return
         cards = list(
             InsuranceCard.objects.select_related("citizen")
             .filter(citizen__personal_id__isnull=False)
@@ -86,10 +107,13 @@ class Command(BaseCommand):
             Facility.objects.filter(pk=facility.pk, status=FacilityStatus.PENDING).update(
                 status=FacilityStatus.APPROVED, approved_at=timezone.now()
             )
-            key_pem, cert_pem = _pki(facility.code)
-            if not FacilityCertificate.objects.filter(
-                facility=facility, fingerprint_sha256=certificate_parse(cert_pem)["fingerprint_sha256"]
-            ).exists():
+            key_pem, cert_pem, ca_pem = _pki(facility.code)
+            trust_anchor_add(pem=ca_pem)  # DEBUG only (above): the demo's own test CA
+            if (
+                not FacilityCertificate.objects.trusted()
+                .filter(facility=facility, fingerprint_sha256=certificate_parse(cert_pem)["fingerprint_sha256"])
+                .exists()
+            ):
                 certificate_add(facility=facility, pem=cert_pem, acting_user=None)
             for old in FacilityApiKey.objects.filter(facility=facility, name=KEY_NAME, revoked_at__isnull=True):
                 api_key_revoke(api_key=old, acting_user=None)

@@ -153,11 +153,14 @@ class Sender:
 def make_sender(facility, pki_leaves, client_cls=None):
     from django.test import Client
 
-    from facilities.credentials import api_key_create, certificate_add
+    from facilities.certificates import certificate_add, trust_anchor_add
+    from facilities.credentials import api_key_create
     from facilities.models import FacilityStatus
 
     facility.status = FacilityStatus.APPROVED
     facility.save(update_fields=["status"])
+    if "ca" in pki_leaves:  # the ministry trusts the test CA (explicitly: no anchor exists otherwise)
+        trust_anchor_add(pem=pki_leaves["ca"].cert_path.read_bytes())
     for name in ("valid", "valid_ec", "expired"):
         if name in pki_leaves:
             certificate_add(facility=facility, pem=pki_leaves[name].cert_path.read_bytes(), acting_user=None)

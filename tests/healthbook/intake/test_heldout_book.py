@@ -31,7 +31,7 @@ def landed(tmp_path, intake_codelists):
     spec.loader.exec_module(mod)
     pki = make_pki(tmp_path / "pki", facility="48195")
     facility = f.FacilityFactory(code="48195", name="Trung tâm Y tế thử nghiệm", province=f.province("48"))
-    sender = make_sender(facility, {"valid": pki["valid"]})
+    sender = make_sender(facility, {"valid": pki["valid"], "ca": pki["ca"]})
     today = datetime.now(UTC).date()
     day, follow = f"{today:%Y%m%d}", f"{today + timedelta(days=14):%Y%m%d}"
     leaf = pki["valid"]
