@@ -391,6 +391,9 @@ LANGUAGE_COOKIE_HTTPONLY = True
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 # One event per line whatever a username or file name contains (S25).
 LOGGING["formatters"]["plain"]["()"] = "core.logsafe.SingleLineFormatter"
+# No personal ID in any log line (issue 15, point 8): masked but for its last 3 digits.
+LOGGING["filters"] = {"personal_ids": {"()": "core.logsafe.PersonalIdFilter"}}
+LOGGING["handlers"]["console"]["filters"] = ["personal_ids"]
 
 # --- accesslog / doctor book pages --------------------------------------------------
 INSTALLED_APPS += ["accesslog"]
