@@ -101,6 +101,10 @@ PLAN: dict[str, tuple[str, str]] = {
         "Four eyes: a code-list publisher who edited the draft; one ministry administrator making others",
         "tests/codelists/test_proof_four_eyes.py, tests/accounts/test_proof_second_admin.py",
     ),
+    "T12": (
+        "seed_demo with DEBUG off creating a ministry administrator with the README's password",
+        "tests/accounts/test_seed_demo.py",
+    ),
     "R1": (
         "Celery worker SIGKILL mid-batch",
         "needs a real broker: runs when CELERY_BROKER_URL=redis://… (tests/healthbook/cards/test_card_worker_kill.py)",
