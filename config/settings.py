@@ -247,9 +247,8 @@ DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "so-suc-khoe@localhost
 
 # Security headers. With DEBUG off these default to the strict values that
 # `manage.py check --deploy` expects; a reverse proxy terminates TLS.
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY", not DEBUG) else None
-)
+BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", not DEBUG)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
@@ -333,8 +332,21 @@ LOGGING = {
 
 # Client addresses for rate limits and logs: X-Forwarded-For is trusted only for
 # this many proxies in front of us (0 = use the socket address; a rotating header
-# cannot dodge the login rate limit).
-ALLAUTH_TRUSTED_PROXY_COUNT = env_int("SSKDT_TRUSTED_PROXY_COUNT", 0)
+# cannot dodge the login rate limit). Behind the TLS proxy the default is that one proxy: its
+# last X-Forwarded-For entry is the client, whatever the client wrote before it. Behind a proxy
+# with 0 every request would come from the proxy's address, so the per-address login limit
+# would lock everybody out at once and the access log would record the proxy (issue 15, attack
+# 11): that pair refuses to start.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("SSKDT_TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 0)
+if BEHIND_TLS_PROXY and ALLAUTH_TRUSTED_PROXY_COUNT < 1:
+    raise ImproperlyConfigured(
+        "DJANGO_BEHIND_TLS_PROXY=1 with SSKDT_TRUSTED_PROXY_COUNT=0: every client would appear as the proxy's "
+        "address, so the per-address login limit would lock everybody out at once and the access log would "
+        "record the proxy. Set SSKDT_TRUSTED_PROXY_COUNT to the number of reverse proxies in front of the portal "
+        "(1 for one proxy that appends the client's address to X-Forwarded-For), or DJANGO_BEHIND_TLS_PROXY=0."
+    )
+if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("SSKDT_TRUSTED_PROXY_COUNT must be 0 or more.")
 
 # --- facilities -------------------------------------------------------------------
 # A facility that is approved or connected is "silent" after this many days without

@@ -101,6 +101,11 @@ PLAN: dict[str, tuple[str, str]] = {
         "Four eyes: a code-list publisher who edited the draft; one ministry administrator making others",
         "tests/codelists/test_proof_four_eyes.py, tests/accounts/test_proof_second_admin.py",
     ),
+    "T11": (
+        "Behind the TLS proxy, no proxy trusted: everybody shares the proxy's address (login limit, access log)",
+        "tests/security/test_proxy_addresses.py (the settings started as a web process; logins and a book "
+        "opened through one trusted proxy)",
+    ),
     "T12": (
         "seed_demo with DEBUG off creating a ministry administrator with the README's password",
         "tests/accounts/test_seed_demo.py",
