@@ -352,6 +352,13 @@ if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
 # A facility that is approved or connected is "silent" after this many days without
 # accepted data.
 SSKDT_SILENT_AFTER_DAYS = env_int("SSKDT_SILENT_AFTER_DAYS", 7)
+# A facility API key works this many days after it is created (then the software gets 401 and the
+# facility creates a new key); the facility's administrators are e-mailed, and their credentials
+# page warns, this many days before a key expires (the beat job runs daily).
+SSKDT_API_KEY_DAYS = env_int("SSKDT_API_KEY_DAYS", 365)
+SSKDT_API_KEY_REMINDER_DAYS = env_int("SSKDT_API_KEY_REMINDER_DAYS", 30)
+if SSKDT_API_KEY_DAYS < 1 or SSKDT_API_KEY_REMINDER_DAYS < 0:
+    raise ImproperlyConfigured("SSKDT_API_KEY_DAYS must be 1 or more and SSKDT_API_KEY_REMINDER_DAYS 0 or more.")
 # Base of the canonical URLs in FHIR resources, and the identifier system of facility
 # codes (mã cơ sở KCB) — set it to the national naming system's URI once it is confirmed.
 SSKDT_FHIR_BASE_URL = env_str("SSKDT_FHIR_BASE_URL", "http://localhost:8000/fhir")
@@ -526,6 +533,17 @@ CELERY_BEAT_SCHEDULE.update(
         "healthbook-reminders-daily": {
             "task": "healthbook.reminders.tasks.reminders_daily_task",
             "schedule": crontab(hour=0, minute=0),
+        },
+    }
+)
+
+# --- facilities: API key expiry reminders (settings above, with the facilities) ---
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # 08:00 Vietnam time (01:00 UTC): remind facility administrators of API keys about to expire.
+        "facilities-api-key-expiry-reminders": {
+            "task": "facilities.tasks.api_key_expiry_remind_task",
+            "schedule": crontab(hour=1, minute=0),
         },
     }
 )

@@ -89,6 +89,11 @@ PLAN: dict[str, tuple[str, str]] = {
         "Emergency access without cap, reviewed by the same facility, verdict changed later, no alert",
         "tests/healthbook/book/test_proof_duties.py",
     ),
+    "T8": (
+        "Doctors, keys and tokens of suspended or closed facilities keep reading; API keys never expire",
+        "tests/facilities/test_proof_stopped_facilities.py (every book path, the key's endpoints, the reminder "
+        "task, the credentials page)",
+    ),
     "T9": (
         "Masked personal ID next to birth year and sex narrows it to 100 guesses",
         "tests/healthbook/book/test_proof_duties.py",
