@@ -197,3 +197,31 @@ def test_t8_api_keys_expire_with_a_reminder_before_and_the_list_shows_the_date(
     assert [to for to, _ in sent_first] == [[facility_admin_a.email]]
     assert "HIS B" in mail.outbox[0].body and soon_date in mail.outbox[0].body
     assert soon_date in page and page.count("api-key-expiry-notice") == 1
+
+
+def test_existing_keys_get_an_expiry_never_sooner_than_the_reminder_window(facility_a, settings):
+    """Migration 0009 on keys from before it: created_at + SSKDT_API_KEY_DAYS, but at least
+    SSKDT_API_KEY_REMINDER_DAYS from the migration (no key stops unannounced)."""
+    import importlib
+
+    from django.apps import apps
+    from django.db import connection
+
+    settings.SSKDT_API_KEY_DAYS, settings.SSKDT_API_KEY_REMINDER_DAYS = 365, 30
+    old = api_key_create(facility=facility_a, name="HIS 2024", acting_user=None).row
+    recent = api_key_create(facility=facility_a, name="HIS 2026", acting_user=None).row
+    now = timezone.now()
+    FacilityApiKey.objects.filter(pk=old.pk).update(created_at=now - dt.timedelta(days=400))
+    FacilityApiKey.objects.filter(pk=recent.pk).update(created_at=now - dt.timedelta(days=30))
+    table = connection.ops.quote_name(FacilityApiKey._meta.db_table)
+    with connection.cursor() as cur:  # the column as it was before the migration (rolled back with the test)
+        cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # the test's own deferred checks, before the ALTER
+        cur.execute(f"ALTER TABLE {table} ALTER COLUMN expires_at DROP NOT NULL")
+        cur.execute(f"UPDATE {table} SET expires_at = NULL")  # noqa: S608 — the model's own table
+    migration = importlib.import_module("facilities.migrations.0009_api_key_expiry")
+    with connection.schema_editor(atomic=False) as editor:
+        migration.expiry_for_existing_keys(apps, editor)
+    old.refresh_from_db()
+    recent.refresh_from_db()
+    assert abs((old.expires_at - (now + dt.timedelta(days=30))).total_seconds()) < 120
+    assert abs((recent.expires_at - (now + dt.timedelta(days=335))).total_seconds()) < 120
