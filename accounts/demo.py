@@ -2,16 +2,48 @@
 
 `seed_demo` creates the national and provincial demo accounts; each app creates the demo
 accounts of its own places (facilities_demo: the facility administrator and the doctors).
+
+The password is published in the README, and the accounts include a ministry administrator, so
+with DEBUG off the commands that create them refuse unless the operator names the risk with
+KNOWN_PASSWORDS_FLAG (issue 15, attack 12: on a production database they would be a way in).
 """
 
 import os
 
+from django.conf import settings
+from django.core.management.base import CommandError
 from django.utils import timezone
 
 from accounts.models import User
 from core.roles import Role
 
 DEMO_PASSWORD_DEFAULT = "demo-Sskdt-2025"  # noqa: S105 — demo accounts, DEBUG only
+
+
+KNOWN_PASSWORDS_FLAG = "--i-know-this-creates-known-passwords"
+KNOWN_PASSWORDS_OPTION = "i_know_this_creates_known_passwords"
+
+
+def add_known_passwords_flag(parser) -> None:
+    """The flag a demo command needs to run with DEBUG off."""
+    parser.add_argument(
+        KNOWN_PASSWORDS_FLAG,
+        action="store_true",
+        dest=KNOWN_PASSWORDS_OPTION,
+        help="Run even with DEBUG off: creates staff accounts (a ministry administrator among them) whose "
+        "password is published in the README. Never on a production database.",
+    )
+
+
+def demo_accounts_allowed_or_refuse(options) -> None:
+    """Raise CommandError when DEBUG is off and the risk was not named on the command line."""
+    if settings.DEBUG or options.get(KNOWN_PASSWORDS_OPTION):
+        return
+    raise CommandError(
+        "DEBUG is off: this command creates demo staff accounts, a ministry administrator among them, with "
+        "the password published in the README. Refused. Run it with DJANGO_DEBUG=1 (`make run` does), or, "
+        f"on a throwaway database only, add {KNOWN_PASSWORDS_FLAG}."
+    )
 
 
 def demo_password() -> str:

@@ -247,9 +247,8 @@ DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "so-suc-khoe@localhost
 
 # Security headers. With DEBUG off these default to the strict values that
 # `manage.py check --deploy` expects; a reverse proxy terminates TLS.
-SECURE_PROXY_SSL_HEADER = (
-    ("HTTP_X_FORWARDED_PROTO", "https") if env_bool("DJANGO_BEHIND_TLS_PROXY", not DEBUG) else None
-)
+BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY", not DEBUG)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if BEHIND_TLS_PROXY else None
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 0 if DEBUG else 31536000)
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
@@ -333,13 +332,33 @@ LOGGING = {
 
 # Client addresses for rate limits and logs: X-Forwarded-For is trusted only for
 # this many proxies in front of us (0 = use the socket address; a rotating header
-# cannot dodge the login rate limit).
-ALLAUTH_TRUSTED_PROXY_COUNT = env_int("SSKDT_TRUSTED_PROXY_COUNT", 0)
+# cannot dodge the login rate limit). Behind the TLS proxy the default is that one proxy: its
+# last X-Forwarded-For entry is the client, whatever the client wrote before it. Behind a proxy
+# with 0 every request would come from the proxy's address, so the per-address login limit
+# would lock everybody out at once and the access log would record the proxy (issue 15, attack
+# 11): that pair refuses to start.
+ALLAUTH_TRUSTED_PROXY_COUNT = env_int("SSKDT_TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 0)
+if BEHIND_TLS_PROXY and ALLAUTH_TRUSTED_PROXY_COUNT < 1:
+    raise ImproperlyConfigured(
+        "DJANGO_BEHIND_TLS_PROXY=1 with SSKDT_TRUSTED_PROXY_COUNT=0: every client would appear as the proxy's "
+        "address, so the per-address login limit would lock everybody out at once and the access log would "
+        "record the proxy. Set SSKDT_TRUSTED_PROXY_COUNT to the number of reverse proxies in front of the portal "
+        "(1 for one proxy that appends the client's address to X-Forwarded-For), or DJANGO_BEHIND_TLS_PROXY=0."
+    )
+if ALLAUTH_TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("SSKDT_TRUSTED_PROXY_COUNT must be 0 or more.")
 
 # --- facilities -------------------------------------------------------------------
 # A facility that is approved or connected is "silent" after this many days without
 # accepted data.
 SSKDT_SILENT_AFTER_DAYS = env_int("SSKDT_SILENT_AFTER_DAYS", 7)
+# A facility API key works this many days after it is created (then the software gets 401 and the
+# facility creates a new key); the facility's administrators are e-mailed, and their credentials
+# page warns, this many days before a key expires (the beat job runs daily).
+SSKDT_API_KEY_DAYS = env_int("SSKDT_API_KEY_DAYS", 365)
+SSKDT_API_KEY_REMINDER_DAYS = env_int("SSKDT_API_KEY_REMINDER_DAYS", 30)
+if SSKDT_API_KEY_DAYS < 1 or SSKDT_API_KEY_REMINDER_DAYS < 0:
+    raise ImproperlyConfigured("SSKDT_API_KEY_DAYS must be 1 or more and SSKDT_API_KEY_REMINDER_DAYS 0 or more.")
 # Base of the canonical URLs in FHIR resources, and the identifier system of facility
 # codes (mã cơ sở KCB) — set it to the national naming system's URI once it is confirmed.
 SSKDT_FHIR_BASE_URL = env_str("SSKDT_FHIR_BASE_URL", "http://localhost:8000/fhir")
@@ -517,6 +536,17 @@ CELERY_BEAT_SCHEDULE.update(
         "healthbook-reminders-daily": {
             "task": "healthbook.reminders.tasks.reminders_daily_task",
             "schedule": crontab(hour=0, minute=0),
+        },
+    }
+)
+
+# --- facilities: API key expiry reminders (settings above, with the facilities) ---
+CELERY_BEAT_SCHEDULE.update(
+    {
+        # 08:00 Vietnam time (01:00 UTC): remind facility administrators of API keys about to expire.
+        "facilities-api-key-expiry-reminders": {
+            "task": "facilities.tasks.api_key_expiry_remind_task",
+            "schedule": crontab(hour=1, minute=0),
         },
     }
 )

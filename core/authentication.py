@@ -137,7 +137,7 @@ class FacilityApiKeyAuthentication(_KeyAuthentication):
 
     keyword = FACILITY_KEYWORD
     malformed = _("Malformed Api-Key header: send `Api-Key <key>`.")
-    invalid = _("Invalid or revoked API key.")
+    invalid = _("Invalid, expired or revoked API key.")
 
     def principal(self, row):
         return FacilityPrincipal(row.facility, row)

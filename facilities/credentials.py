@@ -12,15 +12,20 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.utils import timezone
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import audit_record
+from core.roles import Role
 from facilities import access
-from facilities.models import Facility, FacilityApiKey, FacilityStatus
+from facilities.models import STOPPED, Facility, FacilityApiKey, FacilityStatus
 from facilities.software_grants import redirect_uri_valid
 from geo.models import Province
 
@@ -116,7 +121,9 @@ def api_key_revoke(*, api_key: FacilityApiKey, acting_user: User | None) -> Faci
 
 
 def api_key_authenticate(key: str) -> FacilityApiKey | None:
-    """Return the active key row for a presented key, or None (unknown, malformed, revoked).
+    """Return the active key row for a presented key, or None (unknown, malformed, revoked,
+    expired). A key of a stopped facility (suspended, closed, rejected) is returned: the API's
+    permission (core.authentication.IsFacilityClient) refuses it with `facility_not_active`.
 
     One indexed query; "last used" is written at most once a minute per key.
     """
@@ -124,11 +131,11 @@ def api_key_authenticate(key: str) -> FacilityApiKey | None:
     if prefix is None:
         return None
     row = _key_with_facility(prefix)
-    if row is None or row.revoked_at is not None:
+    now = timezone.now()
+    if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     if not hmac.compare_digest(row.key_hash, api_key_digest(key)):
         return None
-    now = timezone.now()
     if row.last_used_at is None or now - row.last_used_at >= LAST_USED_RESOLUTION:
         FacilityApiKey.objects.filter(pk=row.pk).update(last_used_at=now)
         row.last_used_at = now
@@ -171,3 +178,63 @@ def _key_with_facility(prefix: str) -> FacilityApiKey | None:
     Facility.province.field.set_cached_value(facility, province)
     FacilityApiKey.facility.field.set_cached_value(key_row, facility)
     return key_row
+
+
+# ---------------------------------------------------------------- expiry reminders
+
+
+def api_keys_expiring(*, now: dt.datetime | None = None):
+    """Active keys of facilities that are not stopped, expiring within SSKDT_API_KEY_REMINDER_DAYS
+    and not reminded yet."""
+    now = now or timezone.now()
+    return FacilityApiKey.objects.filter(
+        revoked_at__isnull=True,
+        expiry_reminded_at__isnull=True,
+        expires_at__gt=now,
+        expires_at__lte=now + dt.timedelta(days=settings.SSKDT_API_KEY_REMINDER_DAYS),
+    ).exclude(facility__status__in=STOPPED)
+
+
+def api_keys_expiry_remind(*, now: dt.datetime | None = None) -> int:
+    """E-mail each facility's active administrators once about its keys that expire soon, and
+    mark those keys reminded (the credentials page warns about them as long as they live).
+    Returns how many keys were reminded. Keys are taken with SKIP LOCKED, so two runs at once
+    remind each key once; a failed send rolls its facility's marks back for the next run."""
+    now = now or timezone.now()
+    facility_ids = list(api_keys_expiring(now=now).values_list("facility_id", flat=True).distinct())
+    admins: dict[int, list[User]] = {}
+    for admin in User.objects.filter(
+        facility_id__in=facility_ids, role=Role.FACILITY_ADMIN, is_active=True, email__gt=""
+    ).order_by("pk"):
+        admins.setdefault(admin.facility_id, []).append(admin)
+    reminded = 0
+    for facility_id in facility_ids:
+        with transaction.atomic():
+            keys = list(
+                api_keys_expiring(now=now)
+                .filter(facility_id=facility_id)
+                .select_related("facility")
+                .select_for_update(of=("self",), skip_locked=True)
+                .order_by("expires_at")
+            )
+            if not keys:
+                continue
+            facility = keys[0].facility
+            url = settings.SSKDT_PORTAL_BASE_URL.rstrip("/") + reverse("facility-credentials", args=[facility.code])
+            for admin in admins.get(facility_id, []):
+                with translation.override(admin.language or settings.LANGUAGE_CODE):
+                    subject = _("API keys of %(facility)s expire soon") % {"facility": facility.name}
+                    body = render_to_string(
+                        "facilities/email_api_key_expiry.txt",
+                        {"facility": facility, "keys": keys, "url": url, "admin": admin},
+                    )
+                send_mail(subject, body, None, [admin.email])
+            FacilityApiKey.objects.filter(pk__in=[k.pk for k in keys]).update(expiry_reminded_at=now)
+            audit_record(
+                actor=None,
+                action="facility_api_key_expiry_remind",
+                target=facility,
+                details={"keys": [k.prefix for k in keys], "recipients": len(admins.get(facility_id, []))},
+            )
+            reminded += len(keys)
+    return reminded

@@ -36,6 +36,9 @@ class FacilityStatus(models.TextChoices):
 
 # Statuses in which a facility is expected to send data (and can be "silent").
 EXPECTED_TO_SEND = (FacilityStatus.APPROVED, FacilityStatus.CONNECTED)
+# Statuses in which a facility's staff read nothing and its keys and tokens work for nothing
+# (issue 15, attack 8): the province suspended it, it closed, or its registration was rejected.
+STOPPED = (FacilityStatus.SUSPENDED, FacilityStatus.CLOSED, FacilityStatus.REJECTED)
 
 
 class FacilityQuerySet(models.QuerySet):
@@ -165,6 +168,13 @@ class Facility(models.Model):
         """Whether facility software may send data now (approved or connected)."""
         return self.status in EXPECTED_TO_SEND
 
+    @property
+    def is_stopped(self) -> bool:
+        """Suspended, closed or rejected: its doctors open no book by any path (pages, APIs,
+        emergency access), and its keys and tokens are refused. A pending facility is not
+        stopped: its doctors work once the province confirms them."""
+        return self.status in STOPPED
+
 
 class FacilityStatusChange(models.Model):
     """One step of a facility's status history: who moved it, when and why.
@@ -191,12 +201,21 @@ class FacilityStatusChange(models.Model):
         return f"{self.facility_id}: {self.from_status or '∅'} → {self.to_status}"
 
 
+def api_key_default_expiry():
+    """When a key created now stops working (SSKDT_API_KEY_DAYS, read at creation)."""
+    from datetime import timedelta
+
+    return timezone.now() + timedelta(days=settings.SSKDT_API_KEY_DAYS)
+
+
 class FacilityApiKey(models.Model):
     """A named API key of one facility's software. Only a SHA-256 digest of the key is kept.
 
     Keys are long random tokens, so a fast hash is enough (nothing to brute-force); the
     `prefix` finds the row without scanning. Several keys may live at once so that a
-    facility can rotate without downtime; a revoked key stops working at once.
+    facility can rotate without downtime; a revoked key stops working at once, and every key
+    stops at `expires_at` (SSKDT_API_KEY_DAYS after its creation; the facility's administrators
+    are reminded SSKDT_API_KEY_REMINDER_DAYS before, facilities.credentials.api_keys_expiry_remind).
     """
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -213,6 +232,8 @@ class FacilityApiKey(models.Model):
     revoked_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    expires_at = models.DateTimeField(_("expires"), default=api_key_default_expiry)
+    expiry_reminded_at = models.DateTimeField(_("expiry reminder sent"), null=True, blank=True)
     # Where the portal may send a doctor back with an authorization code for this software (OAuth2
     # redirect URIs, one per line, matched exactly). Without one, the key cannot read books.
     redirect_uris = models.TextField(_("sign-in return addresses"), blank=True)
@@ -228,6 +249,19 @@ class FacilityApiKey(models.Model):
     @property
     def redirect_uri_list(self) -> list[str]:
         return [line.strip() for line in self.redirect_uris.splitlines() if line.strip()]
+
+    @property
+    def is_expired(self) -> bool:
+        return self.expires_at <= timezone.now()
+
+    @property
+    def expires_soon(self) -> bool:
+        """Active, and expiring within SSKDT_API_KEY_REMINDER_DAYS (its page warns)."""
+        from datetime import timedelta
+
+        if self.revoked_at is not None or self.is_expired:
+            return False
+        return self.expires_at <= timezone.now() + timedelta(days=settings.SSKDT_API_KEY_REMINDER_DAYS)
 
 
 class SoftwareAuthorizationCode(models.Model):

@@ -99,15 +99,21 @@ def redirect_uri_valid(value: str) -> bool:
 def _active_key(client_id: str) -> FacilityApiKey | None:
     if not client_id or len(client_id) > 16:
         return None
-    return FacilityApiKey.objects.select_related("facility").filter(prefix=client_id, revoked_at__isnull=True).first()
+    return (
+        FacilityApiKey.objects.select_related("facility")
+        .filter(prefix=client_id, revoked_at__isnull=True, expires_at__gt=timezone.now())
+        .first()
+    )
 
 
 def may_grant(user, api_key: FacilityApiKey) -> bool:
-    """A confirmed, active doctor of the key's own facility."""
+    """A confirmed, active doctor of the key's own facility, which is not stopped (suspended,
+    closed or rejected)."""
     return (
         has_role(user, Role.DOCTOR)
         and not getattr(user, "is_pending", True)
         and user.facility_id == api_key.facility_id
+        and not api_key.facility.is_stopped
     )
 
 
@@ -261,7 +267,9 @@ def practitioner_token_authenticate(token: str) -> PractitionerToken | None:
         .filter(token_hash=_digest(token), revoked_at__isnull=True, expires_at__gt=now)
         .first()
     )
-    if row is None or row.api_key.revoked_at is not None or not row.user.is_active:
+    if row is None or row.api_key.revoked_at is not None or row.api_key.expires_at <= now or not row.user.is_active:
+        return None
+    if row.api_key.facility.is_stopped or row.user.facility.is_stopped:
         return None
     if not may_grant(row.user, row.api_key):
         return None

@@ -47,11 +47,15 @@ BOOK_READER_ROLES = (Role.DOCTOR,)
 
 def can_read_books(user) -> bool:
     """Doctors at a facility (the only role that reads clinical detail) whose account the
-    province confirmed (accounts: User.is_pending)."""
+    province confirmed (accounts: User.is_pending), at a facility that is not stopped: the
+    doctors of a suspended, closed or rejected facility read nothing by any path (pages, APIs,
+    emergency access; issue 15, attack 8). The facility is joined to the request's user
+    (accounts.backends) and to a token's doctor, so this asks no query."""
     return (
         has_role(user, *BOOK_READER_ROLES)
         and bool(getattr(user, "facility_id", None))
         and not getattr(user, "is_pending", True)
+        and not user.facility.is_stopped
     )
 
 

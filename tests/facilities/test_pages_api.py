@@ -211,9 +211,9 @@ def test_fhir_suspended_location_status(login, ministry_admin, approved_a):
 
 
 def test_demo_command_is_idempotent_and_covers_everything(db):
-    call_command("facilities_demo")
+    call_command("facilities_demo", "--i-know-this-creates-known-passwords")
     count = Facility.objects.count()
-    call_command("facilities_demo")
+    call_command("facilities_demo", "--i-know-this-creates-known-passwords")
     assert Facility.objects.count() == count >= 290
     assert set(Facility.objects.values_list("status", flat=True)) == set(S.values)
     assert Facility.objects.values("province").distinct().count() == 34

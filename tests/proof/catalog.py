@@ -89,6 +89,11 @@ PLAN: dict[str, tuple[str, str]] = {
         "Emergency access without cap, reviewed by the same facility, verdict changed later, no alert",
         "tests/healthbook/book/test_proof_duties.py",
     ),
+    "T8": (
+        "Doctors, keys and tokens of suspended or closed facilities keep reading; API keys never expire",
+        "tests/facilities/test_proof_stopped_facilities.py (every book path, the key's endpoints, the reminder "
+        "task, the credentials page)",
+    ),
     "T9": (
         "Masked personal ID next to birth year and sex narrows it to 100 guesses",
         "tests/healthbook/book/test_proof_duties.py",
@@ -100,6 +105,15 @@ PLAN: dict[str, tuple[str, str]] = {
     "T13": (
         "Four eyes: a code-list publisher who edited the draft; one ministry administrator making others",
         "tests/codelists/test_proof_four_eyes.py, tests/accounts/test_proof_second_admin.py",
+    ),
+    "T11": (
+        "Behind the TLS proxy, no proxy trusted: everybody shares the proxy's address (login limit, access log)",
+        "tests/security/test_proxy_addresses.py (the settings started as a web process; logins and a book "
+        "opened through one trusted proxy)",
+    ),
+    "T12": (
+        "seed_demo with DEBUG off creating a ministry administrator with the README's password",
+        "tests/accounts/test_seed_demo.py",
     ),
     "R1": (
         "Celery worker SIGKILL mid-batch",

@@ -21,7 +21,7 @@ ACTIVE = [FacilityStatus.APPROVED, FacilityStatus.CONNECTED, FacilityStatus.SUSP
 @pytest.fixture
 def demo(db, settings, tmp_path):
     settings.VAR_DIR = tmp_path
-    call_command("seed_demo", stdout=open("/dev/null", "w"))  # noqa: SIM115
+    call_command("seed_demo", "--i-know-this-creates-known-passwords", stdout=open("/dev/null", "w"))  # noqa: SIM115
     return timezone.localdate()
 
 

@@ -9,7 +9,13 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
-from accounts.demo import demo_users_ensure
+from accounts.demo import (
+    KNOWN_PASSWORDS_FLAG,
+    KNOWN_PASSWORDS_OPTION,
+    add_known_passwords_flag,
+    demo_accounts_allowed_or_refuse,
+    demo_users_ensure,
+)
 from accounts.models import User
 from core.roles import Role
 from geo.models import Province
@@ -39,11 +45,18 @@ DEMO_STEPS: list[tuple[str, list[str]]] = [
     ("rollups", ["--days", "120"]),
 ]
 
+# Steps that create demo accounts themselves (they check the same flag; seed_demo has checked it).
+DEMO_ACCOUNT_STEPS = frozenset({"facilities_demo"})
+
 
 class Command(BaseCommand):
-    help = "Load reference and demo data (idempotent)."
+    help = "Load reference and demo data (idempotent). Refused with DEBUG off unless " + KNOWN_PASSWORDS_FLAG + "."
+
+    def add_arguments(self, parser):
+        add_known_passwords_flag(parser)
 
     def handle(self, *args, **options):
+        demo_accounts_allowed_or_refuse(options)
         with transaction.atomic():
             provinces = {p.code: p for p in Province.objects.all()}
             demo_users_ensure(
@@ -51,6 +64,7 @@ class Command(BaseCommand):
                 for username, full_name, role, code in DEMO_USERS
             )
         for command, command_args in DEMO_STEPS:
-            call_command(command, *command_args)
+            extra = {KNOWN_PASSWORDS_OPTION: True} if command in DEMO_ACCOUNT_STEPS else {}
+            call_command(command, *command_args, **extra)
         accounts = User.objects.filter(is_demo=True).count()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {accounts} demo accounts."))

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.demo import demo_users_ensure
+from accounts.demo import add_known_passwords_flag, demo_accounts_allowed_or_refuse, demo_users_ensure
 from core.roles import Role
 from facilities.models import (
     Facility,
@@ -84,7 +84,11 @@ DEMO_STAFF = [
 class Command(BaseCommand):
     help = "Load ~300 generated demo facilities with connection health (idempotent)."
 
+    def add_arguments(self, parser):
+        add_known_passwords_flag(parser)  # it creates the demo facility staff (known password)
+
     def handle(self, *args, **options):
+        demo_accounts_allowed_or_refuse(options)
         rng = random.Random(SEED)
         now = timezone.now()
         provinces = list(Province.objects.prefetch_related("old_codes").order_by("code"))

@@ -8,6 +8,7 @@ prints the new key once and nothing else (so `KEY=$(python manage.py facility_ke
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 
 from facilities.credentials import api_key_create, api_key_revoke
 from facilities.models import Facility, FacilityApiKey
@@ -45,6 +46,8 @@ class Command(BaseCommand):
                     redirect_uris="\n".join(options["redirect_uri"]),
                 )
                 self.stdout.write(new.key)
+                expires = timezone.localtime(new.row.expires_at).strftime("%d/%m/%Y")
+                self.stderr.write(f"Expires {expires} (SSKDT_API_KEY_DAYS); create its successor before then.")
             else:
                 try:
                     row = facility.api_keys.get(prefix=options["prefix"])
