@@ -69,14 +69,16 @@ _WRITE = re.compile(
     re.IGNORECASE,
 )
 
-# Seconds the replica is behind the primary: 0 when it has replayed all it received from a
-# streaming primary, else the age of the last transaction it replayed (an idle primary with a
-# broken stream shows as growing lag, never as none). NULL when it is not a replica.
+# Seconds the replica is behind the primary: 0 when it has replayed all it received and its WAL
+# receiver runs, else the age of the last transaction it replayed (an idle primary with a broken
+# stream shows as growing lag, never as none). NULL when it is not a replica. The application
+# role sees only the receiver's pid in pg_stat_wal_receiver (its status needs pg_read_all_stats);
+# a receiver cut off without a reset dies after wal_receiver_timeout (60 s by default).
 LAG_SQL = """
 SELECT CASE
   WHEN NOT pg_is_in_recovery() THEN NULL
   WHEN pg_last_wal_receive_lsn() IS NOT DISTINCT FROM pg_last_wal_replay_lsn()
-       AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE status = 'streaming') THEN 0
+       AND EXISTS (SELECT 1 FROM pg_stat_wal_receiver WHERE pid IS NOT NULL) THEN 0
   ELSE coalesce(extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()), 1e9)
 END
 """
