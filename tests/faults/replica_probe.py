@@ -116,6 +116,10 @@ def main() -> dict:
     out["dashboard"] = request(ministry, "get", dashboard)
     out["export"] = request(ministry, "get", export)
     out["port"] = server_port() | {"primary": ARGS["primary_port"], "replica": ARGS["replica_port"]}
+    out["codelists"] = request(ministry, "get", reverse("codelists:system-list"))
+    searcher = signed_in(ARGS["doctor"])
+    out["search"] = request(searcher, "post", reverse("citizen-search"), data={"q": "nguyen van benh"})
+    out["search_found"] = ARGS["patient_name"] in out["search"]["body"]
 
     # 2. Replay paused, a change committed on the primary only: the export shows the replica's row.
     pause_fresh()

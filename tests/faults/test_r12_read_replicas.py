@@ -19,6 +19,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -52,6 +53,7 @@ def world(doctor_a, patient_a, stranger):  # noqa: F811
         "ministry": ministry.username,
         "doctor": doctor_a.username,
         "patient_book": str(patient_a.book.public_id),
+        "patient_name": patient_a.full_name,
         "stranger_book": str(stranger.book.public_id),
         "rollup": rollup.pk,
     }
@@ -99,11 +101,20 @@ def test_r12_lag_tolerant_reads_on_the_replica_own_writes_on_the_primary(proof, 
         for cluster in (replica, primary):
             if cluster is not None:
                 cluster.destroy()
+    if os.environ.get("PROOF_R12_OUT"):  # the per-request statement counts, for bench/RESULTS.md
+        counts = {
+            k: {n: v[n] for n in ("status", "primary", "replica")}
+            for k, v in r.items()
+            if isinstance(v, dict) and "status" in v
+        }
+        Path(os.environ["PROOF_R12_OUT"]).write_text(json.dumps(r | counts, indent=1, default=str))
 
     # Caught up: lag-tolerant reads are served by the replica (ORM and raw).
     assert r["dashboard"]["status"] == 200 and r["dashboard"]["replica"] > 0
     assert r["export"]["status"] == 200 and r["export"]["replica"] > 0 and "111111" in r["export"]["body"]
     assert r["port"]["outside"] == r["port"]["primary"] and r["port"]["inside"] == r["port"]["replica"]
+    assert r["codelists"]["status"] == 200 and r["codelists"]["replica"] > 0
+    assert r["search"]["status"] == 200 and r["search"]["replica"] > 0 and r["search_found"]
     # Paused: a row changed on the primary only — the export shows the replica's row.
     assert r["paused_values"] == {"primary": 222222, "replica": 111111}
     assert r["paused_lag"] is not None and r["paused_lag"] <= THRESHOLD
@@ -136,7 +147,8 @@ def test_r12_lag_tolerant_reads_on_the_replica_own_writes_on_the_primary(proof, 
         times=sum(1 for v in r.values() if isinstance(v, dict) and "status" in v),
         figure=(
             f"caught up: dashboard {r['dashboard']['replica']} reads on the replica, export "
-            f"{r['export']['replica']}, raw read on port {r['port']['inside']} (replica); paused "
+            f"{r['export']['replica']}, code lists {r['codelists']['replica']}, search {r['search']['replica']}, "
+            f"raw read on port {r['port']['inside']} (replica); paused "
             f"(lag {r['paused_lag']:.1f} s ≤ {THRESHOLD} s): export showed the replica-only row; after a "
             f"write in the request / in a transaction / next request: 0 / 0 / 0 replica reads; a read before "
             f"a write in one block: replica, after: primary; emergency grant on the primary only → book "
