@@ -27,6 +27,10 @@ a page shown after a POST-redirect-GET sees the POST (`ReplicaStickinessMiddlewa
 With `DATABASE_REPLICA_URLS` unset there is no router, no middleware and no write tracking:
 `lag_tolerant()` does nothing and `connection` is Django's default connection.
 
+The state lives per request (reset by the middleware); outside requests (a task, a command) it
+lives as long as the thread, so a write there keeps that thread on the primary for good — no
+task marks its reads lag-tolerant today.
+
 Writes are seen where they are sent: the SQL text of every statement on the primary's
 connection (ORM and raw cursors alike) is scanned for INSERT/UPDATE/DELETE/MERGE/TRUNCATE/COPY
 and the table named. Writes done by a trigger or a function are not seen, so an app declares a
