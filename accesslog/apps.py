@@ -11,6 +11,10 @@ class AccesslogConfig(AppConfig):
         "accesslog_entry": "SELECT, INSERT",
         "accesslog_chain_head": "SELECT, UPDATE",
     }
+    # Appending to the log changes no other table (its triggers check the chain only): a book
+    # page that logged its access may still read the book's content from a replica; only reads
+    # of the log itself stay on the primary (core/replicas.py).
+    replica_isolated_tables = ("accesslog_entry", "accesslog_chain_head")
 
     def ready(self):
         from accesslog.services import citizen_app_client_authenticate

@@ -4,7 +4,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from django.db import connection
 from django.db.models import Count, Q, QuerySet
 
 from codelists.access import versions_visible_to
@@ -17,6 +16,7 @@ from codelists.models import (
     VersionStatus,
     search_normalise,
 )
+from core.replicas import connection  # the primary, or a lag-tolerant block's replica
 
 COMPARED_FIELDS = ("display_vi", "display_en", "parent_code", "active", "properties")
 

@@ -15,6 +15,7 @@ from codelists import imports, selectors, services
 from codelists.access import MINISTRY, can_edit, can_review, system_get, version_get_for_user
 from codelists.forms import ConceptForm, DraftStartForm, ImportForm, SearchForm, SendBackForm
 from codelists.models import Concept, ImportJob, VersionStatus
+from core.replicas import lag_tolerant
 from core.roles import role_required
 from core.spreadsheet import neutralise_formula
 
@@ -39,6 +40,7 @@ def _version(request, key, version_id):
 
 
 @ministry_only
+@lag_tolerant()  # browsing; every edit page and the editorial workflow read the primary
 def system_list_view(request):
     systems = selectors.system_list_for_user(request.user)
     rows = [(s, selectors.latest_published(s), selectors.open_draft(s)) for s in systems]
@@ -81,6 +83,11 @@ def version_detail_view(request, key, version_id):
     q, active = "", ""
     if search.is_valid():
         q, active = search.cleaned_data["q"], search.cleaned_data["active"]
+    with lag_tolerant():  # access decided above (_version), on the primary
+        return _version_page(request, system, version, search, q, active)
+
+
+def _version_page(request, system, version, search, q, active):
     concepts = selectors.concept_search(version, q, active=active)
     page = Paginator(concepts, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(

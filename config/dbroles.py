@@ -13,6 +13,10 @@
 Roles are created without passwords: the local clusters of `make run` and CI trust local
 connections. In production a DBA creates them with passwords (README, "Production").
 Idempotent: run it before every `migrate`.
+
+Run it on the primary only: a streaming replica is a copy of the primary's cluster, roles and
+grants included, so DATABASE_REPLICA_URLS name the same application role and nothing is set up
+on a replica (core/replicas.py; check sskdt.E010 refuses another user).
 """
 
 from __future__ import annotations

@@ -137,6 +137,29 @@ SSKDT_DATABASE_APP_ROLE = DATABASES["default"]["USER"]
 # support (PgBouncer before 1.21).
 if env_bool("DB_PREPARED_STATEMENTS", True):
     DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
+
+# Read replicas (core/replicas.py, docs/scale.md): streaming replicas of the primary, read as the
+# same application role. Only reads marked lag-tolerant go there, and only while a replica is at
+# most DATABASE_REPLICA_MAX_LAG_SECONDS behind (measured at most every
+# DATABASE_REPLICA_LAG_CACHE_SECONDS per process). Unset: one database, no router.
+DATABASE_REPLICA_URLS = env_list("DATABASE_REPLICA_URLS", [])
+DATABASE_REPLICA_MAX_LAG_SECONDS = float(env_str("DATABASE_REPLICA_MAX_LAG_SECONDS", "5"))
+DATABASE_REPLICA_LAG_CACHE_SECONDS = float(env_str("DATABASE_REPLICA_LAG_CACHE_SECONDS", "1"))
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_REPLICA_URLS:
+    from core.replicas import database_settings as _replica_settings  # noqa: E402
+
+    DATABASES.update(
+        _replica_settings(
+            DATABASE_REPLICA_URLS,
+            DATABASES["default"],
+            lambda url: dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60)),
+        )
+    )
+    DATABASE_ROUTERS = ["core.replicas.ReplicaRouter"]
+    # Keeps a browser on the primary for a few seconds after a request of it wrote (its next
+    # page shows what it saved); first, so that it sees every write of the request.
+    MIDDLEWARE.insert(1, "core.replicas.ReplicaStickinessMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHE_URL = env_str("CACHE_URL", "")

@@ -10,6 +10,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_safe
 
 from accesslog.selectors import emergency_pending_count
+from core.replicas import lag_tolerant
 from core.roles import NATIONAL_ROLES, Role, has_role, role_required
 from provinces import dashboards
 from provinces.access import PROVINCE_ROLES, province_get_for_dashboard
@@ -45,6 +46,7 @@ def dashboard_mine_view(request):
 
 @role_required(*NATIONAL_ROLES)
 @require_safe
+@lag_tolerant()  # rollups, recomputed every 15 minutes: seconds of replica lag change nothing
 def national_dashboard_view(request):
     form, start, end = date_range(request.GET)
     data = dashboards.national(start=start, end=end)
@@ -70,6 +72,11 @@ def national_dashboard_view(request):
 def province_dashboard_view(request, code: str):
     province = province_get_for_dashboard(request.user, code)
     form, start, end = date_range(request.GET)
+    with lag_tolerant():  # access decided above, on the primary
+        return _province_page(request, province, form, start, end)
+
+
+def _province_page(request, province, form, start, end):
     data = dashboards.province(province=province, start=start, end=end)
     return render(
         request,
@@ -95,6 +102,7 @@ def _export(table_key: str, fmt: str, data: dict, prefix: str):
 
 @role_required(*NATIONAL_ROLES)
 @require_safe
+@lag_tolerant()
 def national_export_view(request, table: str, fmt: str):
     if table not in NATIONAL_TABLES or fmt not in FORMATS:
         raise Http404
@@ -109,5 +117,6 @@ def province_export_view(request, code: str, table: str, fmt: str):
     if table not in PROVINCE_TABLES or fmt not in FORMATS:
         raise Http404
     _form, start, end = date_range(request.GET)
-    data = dashboards.province(province=province, start=start, end=end, full=True, only=table)
-    return _export(table, fmt, data, f"tinh-{province.code}")
+    with lag_tolerant():
+        data = dashboards.province(province=province, start=start, end=end, full=True, only=table)
+        return _export(table, fmt, data, f"tinh-{province.code}")

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from itertools import product
 
-from django.db import connection, transaction
+from django.db import transaction
 
+from core.replicas import connection  # the primary, or a lag-tolerant block's replica
 from healthbook import identifiers as ids
 from healthbook.models import Citizen
 from healthbook.names import edit_distance, search_name
@@ -46,7 +47,7 @@ def _ranked(sql: str, params: dict, *, threshold: float | None = None) -> list[t
         with connection.cursor() as cursor:
             cursor.execute(sql, params)
             return cursor.fetchall()
-    with transaction.atomic(), connection.cursor() as cursor:
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
         cursor.execute("SELECT set_config('pg_trgm.similarity_threshold', %s, true)", [str(threshold)])
         cursor.execute(sql, params)
         return cursor.fetchall()

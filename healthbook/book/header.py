@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 
 from dateutil.relativedelta import relativedelta
-from django.db import connection
 from django.utils import timezone
 
 from codelists import lookups
+from core.replicas import connection  # the primary, or a lag-tolerant block's replica
 from facilities.selectors import facility_by_code
 from healthbook.book.selectors import FOLLOW_UP_LIMIT, follow_up_missed
 from healthbook.models import Immunization

@@ -10,11 +10,11 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db import connection
 from django.db.models import OuterRef, Prefetch, Subquery
 from django.utils import timezone
 
 from codelists import lookups
+from core.replicas import connection  # the primary, or a lag-tolerant block's replica
 from healthbook.models import (
     BirthCertificate,
     ClinicalNote,

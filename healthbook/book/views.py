@@ -21,6 +21,7 @@ from accesslog.models import Outcome
 from accesslog.selectors import book_viewers
 from accesslog.services import EMERGENCY_CAP_CODE, Actor, access_log_record, emergency_access_start
 from core.privacy import mask_id
+from core.replicas import lag_tolerant
 from healthbook import identifiers as ids
 from healthbook.book import header, selectors
 from healthbook.book.access import BookAccessDenied, book_get_for_user, book_lookup, book_view_register, can_read_books
@@ -48,7 +49,10 @@ def book_view(viewed, *, event: str = "view"):
                 access = book_get_for_user(request.user, public_id, viewed=what, request=request, event=kind)
             except BookAccessDenied as denied:
                 return denied_response(request, denied.book, EmergencyAccessForm())
-            return view(request, access, **kwargs)
+            # Access is decided and logged (on the primary): the page's content may come from a
+            # replica that has the book's content as the decision saw it.
+            with lag_tolerant(fresh=functools.partial(replica_has_book_version, access.book)):
+                return view(request, access, **kwargs)
 
         return book_view_register("book")(wrapped)
 
@@ -79,6 +83,16 @@ def _book_url_templates(script_prefix: str) -> dict[str, str]:
     visit = reverse("book-visit", kwargs={"public_id": _PROBE_BOOK, "visit_id": _PROBE_VISIT})
     urls["visit_prefix"], urls["visit_suffix"] = visit.split(str(_PROBE_VISIT))
     return urls
+
+
+def replica_has_book_version(book, replica) -> bool:
+    """Whether a replica holds the book's content version the access decision read on the
+    primary: the pages cache what they render under that version, so a replica behind it must
+    not serve them (core.replicas, `fresh=`)."""
+    with replica.cursor() as cur:
+        cur.execute("SELECT content_version FROM healthbook_book WHERE id = %s", [book.pk])
+        row = cur.fetchone()
+    return row is not None and row[0] == book.content_version
 
 
 def book_urls(public_id) -> dict[str, str]:
@@ -131,11 +145,14 @@ def citizen_search_view(request):
     if form.is_valid():
         data = form.cleaned_data
         province = data.get("province")
-        matches = citizens_find(
-            query=data["q"], birth_year=data.get("birth_year"), province_id=province.pk if province else None
-        )
-        results = [{"citizen": m.citizen, "masked_id": mask_id(m.citizen.personal_id), "book": None} for m in matches]
-        _prefetch_books(results)
+        with lag_tolerant():  # a search may miss a citizen added a few seconds ago
+            matches = citizens_find(
+                query=data["q"], birth_year=data.get("birth_year"), province_id=province.pk if province else None
+            )
+            results = [
+                {"citizen": m.citizen, "masked_id": mask_id(m.citizen.personal_id), "book": None} for m in matches
+            ]
+            _prefetch_books(results)
         digits = ids.normalize_code(data["q"])
         exact = len(results) == 1 and digits[-10:].isdigit() and len(digits) in (10, 12, 15)
         access_log_record(

@@ -154,6 +154,12 @@ PLAN: dict[str, tuple[str, str]] = {
         "long check (proof_long): only `make proof` runs it (tests/faults/test_r11_throughput.py); "
         "bench/cards_worker_rss.py measures the same for bench/RESULTS.md",
     ),
+    "R12": (
+        "Read replicas: lag-tolerant reads on a streaming replica, own writes and the access decision on the "
+        "primary, lag beyond the threshold back to the primary",
+        "needs PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup) and, as root, a `postgres` system user "
+        "for the throwaway primary and replica (tests/faults/test_r12_read_replicas.py)",
+    ),
 }
 
 
