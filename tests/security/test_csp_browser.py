@@ -64,7 +64,8 @@ def test_t15_pages_run_under_the_strict_csp_in_chromium(live_server, page, proof
     checked = len(violations)
     # The policy is live: a script element without src, added by the page, does not run.
     page.evaluate(
-        "() => { const s = document.createElement('script'); s.textContent = 'window.__ran = 1'; document.body.append(s); }"
+        "() => { const s = document.createElement('script'); s.textContent = 'window.__ran = 1';"
+        " document.body.append(s); }"
     )
     blocked = page.evaluate("() => window.__ran === undefined")
     row.set(
