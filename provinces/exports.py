@@ -2,8 +2,8 @@
 
 Text cells that a spreadsheet would read as a formula (starting with = + - @, or a tab or
 carriage return) get a leading apostrophe (core.spreadsheet, the one rule of every export), so
-an exported facility name can never run as a formula (CSV injection). Numbers stay numbers; dates are written dd/mm/yyyy (CSV) or as
-real dates (XLSX); times are Vietnam time.
+an exported facility name can never run as a formula (CSV injection). Numbers stay numbers;
+dates are written dd/mm/yyyy (CSV) or as real dates (XLSX); times are Vietnam time.
 """
 
 import csv
