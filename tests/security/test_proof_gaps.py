@@ -144,3 +144,106 @@ def test_card_dedupe_page_says_nothing_of_another_province(client, officer_hanoi
     assert page["Location"].endswith(f"/{batch.public_id}/")
     follow = client.get(page["Location"])
     assert not [str(m) for m in follow.context["messages"]]
+
+
+# --- facility-code squatting ----------------------------------------------------------------------
+
+
+def test_a_facility_admin_cannot_squat_facility_codes(facility_admin_a, officer_hanoi, proof):
+    from facilities import services as facility_services
+    from facilities.models import Facility
+
+    row = proof.row("T15", "a facility admin registers 20 facility codes of its province (pending, never decided)")
+    refused = 0
+    for n in range(2, 22):
+        try:
+            facility_services.facility_register(
+                acting_user=facility_admin_a, code=f"01{n:03d}", province=f.province("01"), name=f"Phòng khám {n}"
+            )
+        except ValidationError as exc:
+            assert "code" in exc.message_dict or "__all__" in exc.message_dict
+            refused += 1
+    held = Facility.objects.filter(registered_by=facility_admin_a, status="pending").count()
+    # The province officer, who decides the province's registrations, is not limited.
+    for n in range(30, 33):
+        facility_services.facility_register(
+            acting_user=officer_hanoi, code=f"01{n:03d}", province=f.province("01"), name=f"Trạm {n}"
+        )
+    row.set(times=20, figure=f"20 codes tried: held {held}, refused {refused}; the officer registered 3 of 3")
+    assert held == 1 and refused == 19
+
+
+# --- absolute session lifetime --------------------------------------------------------------------
+
+
+def _age_sign_in(client, seconds: int) -> None:
+    from accounts.sessions import SIGNED_IN_AT_KEY
+
+    session = client.session
+    session[SIGNED_IN_AT_KEY] = session[SIGNED_IN_AT_KEY] - seconds
+    session.save()
+
+
+def test_a_session_ends_at_its_absolute_lifetime_whatever_the_activity(login, doctor_a, settings, proof):
+    row = proof.row("T15", "a session kept busy (a request every few minutes) past 12 hours after sign-in")
+    client = login(doctor_a)
+    assert client.get("/").status_code == 200
+    lifetime = settings.SSKDT_SESSION_ABSOLUTE_SECONDS
+    _age_sign_in(client, lifetime - 60)
+    still = client.get("/")
+    _age_sign_in(client, 61)
+    page = client.get("/")
+    api = client.get("/api/v1/provinces/")
+    row.set(
+        times=3,
+        figure=f"lifetime {lifetime // 3600} h: a minute before {still.status_code}, after: page {page.status_code} "
+        f"to the sign-in, API {api.status_code}",
+    )
+    assert lifetime == 12 * 3600
+    assert still.status_code == 200
+    assert page.status_code == 302 and "/accounts/login/" in page["Location"]
+    assert api.status_code in (401, 403)
+
+
+# --- re-authentication before sensitive account changes -----------------------------------------
+
+
+def test_account_changes_need_a_fresh_sign_in(login, doctor_a, proof):
+    from allauth.account.models import EmailAddress
+    from allauth.mfa.models import Authenticator
+
+    from tests.conftest import enrol_totp
+    from tests.factories import TEST_PASSWORD
+
+    row = proof.row(
+        "T15", "a stolen session (signed in > 5 min ago) adds an e-mail, removes TOTP, changes the password"
+    )
+    # A session without a recent authentication (one left open, or stolen). E-mail first, before
+    # TOTP: allauth refuses new addresses outright on an account protected by TOTP.
+    client = login(doctor_a, mfa=False)
+    add = client.post("/accounts/email/", {"action_add": "", "email": "thief@example.vn"})
+    enrol_totp(doctor_a)
+    totp = client.post("/accounts/2fa/totp/deactivate/")
+    codes = client.post("/accounts/2fa/recovery-codes/generate/")
+    password = client.post(
+        "/accounts/password/change/", {"password1": "Thief-password-2026!", "password2": "Thief-password-2026!"}
+    )
+    doctor_a.refresh_from_db()
+    done = [
+        EmailAddress.objects.filter(email="thief@example.vn").exists(),
+        not Authenticator.objects.filter(user=doctor_a, type="totp").exists(),
+        doctor_a.check_password("Thief-password-2026!"),
+    ]
+    asked = sum(r.status_code == 302 and "/reauthenticate/" in r["Location"] for r in (add, totp, codes))
+    # After typing the password again, the change goes through.
+    Authenticator.objects.filter(user=doctor_a).delete()
+    client.post("/accounts/reauthenticate/", {"password": TEST_PASSWORD})
+    client.post("/accounts/email/", {"action_add": "", "email": "new.address@example.vn"})
+    row.set(
+        times=4,
+        figure=f"changes made: {sum(done)} of 3; sent to re-authenticate: {asked} of 3; password change without "
+        f"the current password: refused ({password.status_code}); after re-authenticating: e-mail added "
+        f"{EmailAddress.objects.filter(email='new.address@example.vn').exists()}",
+    )
+    assert sum(done) == 0 and asked == 3
+    assert EmailAddress.objects.filter(email="new.address@example.vn").exists()
