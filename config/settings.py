@@ -72,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.sessions.SessionLifetimeMiddleware",  # signed out 12 h after sign-in, whatever the activity
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
@@ -184,6 +185,12 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
+# Sensitive account changes (adding, changing or removing an e-mail address; any MFA change:
+# TOTP, recovery codes) need a sign-in within the last SSKDT_REAUTHENTICATION_SECONDS (allauth's
+# reauthentication); changing the password asks for the current one.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+MFA_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("SSKDT_REAUTHENTICATION_SECONDS", 300)
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_RATE_LIMITS = {
     # Failed logins per client address and per account (allauth counts in the cache).
@@ -207,6 +214,9 @@ SESSION_ENGINE = "accounts.sessions"
 SESSION_SAVE_EVERY_REQUEST = False
 SSKDT_SESSION_RENEW_SECONDS = min(env_int("SSKDT_SESSION_RENEW_SECONDS", 60), SESSION_COOKIE_AGE // 2)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Absolute lifetime of a signed-in session, counted from the sign-in whatever the activity
+# (accounts.sessions.SessionLifetimeMiddleware); the idle timeout above still applies within it.
+SSKDT_SESSION_ABSOLUTE_SECONDS = env_int("SSKDT_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -364,6 +374,9 @@ SSKDT_SILENT_AFTER_DAYS = env_int("SSKDT_SILENT_AFTER_DAYS", 7)
 # Base of the canonical URLs in FHIR resources, and the identifier system of facility
 # codes (mã cơ sở KCB) — set it to the national naming system's URI once it is confirmed.
 SSKDT_FHIR_BASE_URL = env_str("SSKDT_FHIR_BASE_URL", "http://localhost:8000/fhir")
+# Registrations a facility administrator may have waiting for the province (pending or rejected):
+# no one reserves a province's facility codes by filing registrations (facilities.services).
+SSKDT_FACILITY_OPEN_REGISTRATIONS_MAX = env_int("SSKDT_FACILITY_OPEN_REGISTRATIONS_MAX", 1)
 SSKDT_FHIR_FACILITY_CODE_SYSTEM = env_str("SSKDT_FHIR_FACILITY_CODE_SYSTEM", "")
 
 # --- codelists ---------------------------------------------------------------------------
