@@ -161,7 +161,7 @@ def test_s13_exports_neutralise_formula_cells(world, clients, proof):
         bad += [f"{label}: {cell!r}" for cell in unsafe_cells(content, ctype)]
     proof.record(
         "S13",
-        "formula payloads (=HYPERLINK, +cmd, -1+1, @SUM) in names; every CSV/XLSX export reached",
+        "formula payloads (=HYPERLINK, +cmd, -1+1, @SUM, TAB=, CR=) in names; every CSV/XLSX export reached",
         times=len(responses),
         figure=f"{len(responses)} export responses checked ({len(EXPORTS)} registered, the rest crawled); "
         f"unsafe cells: {len(bad)}" + (" — no export exists yet" if not responses else ""),
@@ -235,7 +235,8 @@ def _directive(csp: str, name: str) -> list[str] | None:
     return None
 
 
-INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)[^>]*>", re.I)
+# A <script> without src that a browser would run (json_script's data blocks are not scripts).
+INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)(?![^>]*\btype=\"application/(?:ld\+)?json\")[^>]*>", re.I)
 INLINE_HANDLER = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.I)
 
 
