@@ -5,12 +5,13 @@ import re
 from allauth.account.forms import ResetPasswordForm
 from allauth.core import context as allauth_context
 from allauth.usersessions.models import UserSession
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from accounts.access import can_approve, creatable_roles
+from accounts.access import can_approve, creatable_roles, staff_visible_to
 from accounts.models import APPROVAL_ROLES, PRACTISING_CERTIFICATE_RE, AuditEvent, User
 from core.roles import Role
 from core.scope import in_scope
@@ -66,10 +67,7 @@ def staff_create(
             raise ValidationError({"province": _("Choose a province within your scope.")})
     else:
         province, facility = None, None
-    if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": _("This username is already taken.")})
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError({"email": _("An account with this email already exists.")})
+    _identity_clash_check(acting_user=acting_user, username=username, email=email)
     user = User(
         username=username,
         email=email,
@@ -91,6 +89,29 @@ def staff_create(
     if request is not None and not user.is_pending:
         transaction.on_commit(lambda: _send_set_password_mail(request, email))
     return user
+
+
+def _identity_clash_check(*, acting_user: User, username: str, email: str) -> None:
+    """Refuse a username or e-mail address that an account already has. The creator is told
+    which one only for accounts they manage; for any other account (another facility, another
+    province, the ministry) the answer is one neutral sentence naming no field, so that the form
+    is no directory of who has an account nationwide."""
+    taken = User.objects.filter(Q(username__iexact=username) | Q(email__iexact=email))
+    if not taken.exists():
+        return
+    mine = staff_visible_to(acting_user)
+    if mine.filter(username__iexact=username).exists():
+        raise ValidationError({"username": _("This username is already taken.")})
+    if mine.filter(email__iexact=email).exists():
+        raise ValidationError({"email": _("An account with this email already exists.")})
+    raise ValidationError(
+        {
+            NON_FIELD_ERRORS: _(
+                "This username or email address cannot be used. Choose others; if the person already has an "
+                "account elsewhere, ask the provincial health department to move it."
+            )
+        }
+    )
 
 
 def practising_certificate_clean(value: str) -> str:

@@ -10,15 +10,29 @@ what the load query filters on, so an expired session is refused exactly as befo
 
 Settings: SESSION_ENGINE = "accounts.sessions", and IdleSessionMiddleware in place of
 Django's SessionMiddleware (SESSION_SAVE_EVERY_REQUEST stays off).
+
+Besides the idle timeout, a signed-in session has an absolute lifetime
+(SSKDT_SESSION_ABSOLUTE_SECONDS, 12 hours by default) counted from the sign-in whatever the
+activity: SessionLifetimeMiddleware signs the user out at the first request after it.
 """
 
 from __future__ import annotations
 
+import time
+
 from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.contrib.sessions.backends import db
 from django.contrib.sessions.middleware import SessionMiddleware
 from django.db import connections, router
+from django.http import JsonResponse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+
+# Unix time of the sign-in, written by the login recorder (accounts.signals).
+SIGNED_IN_AT_KEY = "sskdt_signed_in_at"
 
 
 class SessionStore(db.SessionStore):
@@ -69,3 +83,33 @@ class IdleSessionMiddleware(SessionMiddleware):
         ):
             session.modified = True
         return super().process_response(request, response)
+
+
+class SessionLifetimeMiddleware:
+    """Sign out a session SSKDT_SESSION_ABSOLUTE_SECONDS after its sign-in, however busy it was
+    (the idle timeout alone lets a session that is used every few minutes live for ever).
+
+    A session from before this rule (no sign-in time) starts counting at its next request.
+    Pages go to the sign-in page with a message; the session API answers 401 session_expired.
+    Goes after AuthenticationMiddleware and MessageMiddleware.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        if session is not None and user is not None and user.is_authenticated:
+            now = int(time.time())
+            started = session.get(SIGNED_IN_AT_KEY)
+            if not isinstance(started, int):
+                session[SIGNED_IN_AT_KEY] = now
+            elif now - started >= settings.SSKDT_SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                text = _("Your session has reached its maximum length; please sign in again.")
+                if request.path.startswith("/api/"):
+                    return JsonResponse({"code": "session_expired", "message": text, "details": {}}, status=401)
+                messages.info(request, text)
+                return redirect_to_login(request.get_full_path())
+        return self.get_response(request)

@@ -1,10 +1,13 @@
 """Record every login, failed login and logout (the security record)."""
 
+import time
+
 from allauth.account.adapter import get_adapter
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
 from accounts.models import AuthEvent
+from accounts.sessions import SIGNED_IN_AT_KEY
 from core.logsafe import escape_controls
 
 
@@ -26,6 +29,8 @@ def _record_login(sender, request, user, **kwargs):
     )
     if request is not None and getattr(user, "language", None):
         request.session["_language"] = user.language
+    if request is not None and hasattr(request, "session"):
+        request.session[SIGNED_IN_AT_KEY] = int(time.time())  # the absolute lifetime counts from here
 
 
 @receiver(user_logged_out)

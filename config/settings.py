@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "import_export",
     "allauth",
     "allauth.account",
@@ -61,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "core.bodylimit.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accounts.sessions.IdleSessionMiddleware",  # Django's, renewing the idle timeout once a minute
@@ -70,6 +72,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "accounts.sessions.SessionLifetimeMiddleware",  # signed out 12 h after sign-in, whatever the activity
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
@@ -205,6 +208,12 @@ ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_ON_GET = False
 ACCOUNT_SESSION_REMEMBER = False
 ACCOUNT_PREVENT_ENUMERATION = True
+# Sensitive account changes (adding, changing or removing an e-mail address; any MFA change:
+# TOTP, recovery codes) need a sign-in within the last SSKDT_REAUTHENTICATION_SECONDS (allauth's
+# reauthentication); changing the password asks for the current one.
+ACCOUNT_REAUTHENTICATION_REQUIRED = True
+MFA_REAUTHENTICATION_REQUIRED = True
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env_int("SSKDT_REAUTHENTICATION_SECONDS", 300)
 ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
 ACCOUNT_RATE_LIMITS = {
     # Failed logins per client address and per account (allauth counts in the cache).
@@ -228,6 +237,9 @@ SESSION_ENGINE = "accounts.sessions"
 SESSION_SAVE_EVERY_REQUEST = False
 SSKDT_SESSION_RENEW_SECONDS = min(env_int("SSKDT_SESSION_RENEW_SECONDS", 60), SESSION_COOKIE_AGE // 2)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+# Absolute lifetime of a signed-in session, counted from the sign-in whatever the activity
+# (accounts.sessions.SessionLifetimeMiddleware); the idle timeout above still applies within it.
+SSKDT_SESSION_ABSOLUTE_SECONDS = env_int("SSKDT_SESSION_ABSOLUTE_SECONDS", 12 * 60 * 60)
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_HTTPONLY = True
@@ -281,6 +293,25 @@ SECURE_REFERRER_POLICY = "same-origin"
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (django-csp; Django 5.2 has none built in): scripts, styles, fonts and
+# fetches from this origin only, no inline script or eval anywhere (the page scripts are files
+# under static/js, the Swagger UI's start script is served as a file by SpectacularSwaggerSplitView),
+# images also as data: URLs (the TOTP QR code, Bootstrap's icons), no plugins, never framed.
+# form-action is left out: the OAuth consent form must be able to redirect to the facility
+# software's registered redirect URI (another origin).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
@@ -385,6 +416,9 @@ if SSKDT_API_KEY_DAYS < 1 or SSKDT_API_KEY_REMINDER_DAYS < 0:
 # Base of the canonical URLs in FHIR resources, and the identifier system of facility
 # codes (mã cơ sở KCB) — set it to the national naming system's URI once it is confirmed.
 SSKDT_FHIR_BASE_URL = env_str("SSKDT_FHIR_BASE_URL", "http://localhost:8000/fhir")
+# Registrations a facility administrator may have waiting for the province (pending or rejected):
+# no one reserves a province's facility codes by filing registrations (facilities.services).
+SSKDT_FACILITY_OPEN_REGISTRATIONS_MAX = env_int("SSKDT_FACILITY_OPEN_REGISTRATIONS_MAX", 1)
 SSKDT_FHIR_FACILITY_CODE_SYSTEM = env_str("SSKDT_FHIR_FACILITY_CODE_SYSTEM", "")
 
 # --- codelists ---------------------------------------------------------------------------

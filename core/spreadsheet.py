@@ -2,8 +2,8 @@
 
 A cell starting with = + - @ (or a tab / carriage return) is prefixed with an apostrophe, which
 office programs show as plain text. `unquote_formula` undoes it when such a file is imported
-back, so that an export re-imports unchanged. (facilities/resources.py and provinces/exports.py
-have the same rule inline; new exports use this module.)
+back, so that an export re-imports unchanged. Every CSV/XLSX export uses this module (a test,
+tests/core/test_spreadsheet_everywhere.py, refuses a second copy of the rule).
 """
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

@@ -13,10 +13,10 @@ from django.utils.translation import gettext as _
 from import_export import fields, resources, widgets
 from import_export.instance_loaders import CachedInstanceLoader
 
+from core.spreadsheet import neutralise_formula, unquote_formula
 from facilities.models import Facility, FacilityStatus, Level, Ownership
 from geo.models import OldProvinceCode, Province
 
-FORMULA_STARTS = ("=", "+", "-", "@")
 # Words provinces use in their own lists, whatever the interface language.
 OWNERSHIP_ALIASES = {
     "công lập": Ownership.PUBLIC,
@@ -43,18 +43,8 @@ IMPORT_COLUMNS = (
 )
 
 
-def neutralise_formula(value):
-    """Prefix an apostrophe to text a spreadsheet would run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
-
-
-def _unquote(value):
-    """Undo `neutralise_formula` so that an exported file imports back unchanged."""
-    if isinstance(value, str) and value.startswith("'") and value[1:2] in FORMULA_STARTS:
-        return value[1:]
-    return value
+# The formula rule (= + - @, TAB, CR) is core.spreadsheet's, shared by every export.
+_unquote = unquote_formula
 
 
 class TextWidget(widgets.CharWidget):

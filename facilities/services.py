@@ -10,6 +10,7 @@ any status but closed ──close──▶ closed
 "Connected" is set only by `facilities.health.facility_connection_event_record`.
 """
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -17,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from accounts.services import audit_record
+from core.roles import Role, has_role
 from facilities import access
 from facilities.models import Facility, FacilityStatus, FacilityStatusChange
 
@@ -62,6 +64,30 @@ def status_change_record(
     )
 
 
+def _registration_limit_check(acting_user: User) -> None:
+    """A facility administrator holds at most SSKDT_FACILITY_OPEN_REGISTRATIONS_MAX codes (1) that
+    the province has not approved (pending, or rejected and not yet corrected): an administrator
+    represents one facility, so a province officer expects one registration from them, and no one
+    can reserve a province's free codes by filing registrations nobody decides. The province
+    officer, who decides the province's registrations, registers without such a limit. The
+    user's row is locked so that parallel requests cannot pass the count together."""
+    if not has_role(acting_user, Role.FACILITY_ADMIN):
+        return
+    User.objects.select_for_update().filter(pk=acting_user.pk).exists()
+    limit = settings.SSKDT_FACILITY_OPEN_REGISTRATIONS_MAX
+    held = Facility.objects.filter(registered_by=acting_user, status__in=(S.PENDING, S.REJECTED)).count()
+    if held >= limit:
+        raise ValidationError(
+            {
+                "code": _(
+                    "You already have a registration waiting for the province's decision. Wait for it, or correct "
+                    "it if it was rejected, before registering another facility; the provincial health department "
+                    "can register further facilities."
+                )
+            }
+        )
+
+
 @transaction.atomic
 def facility_register(*, acting_user: User, code: str, province, **profile) -> Facility:
     """Register a facility (status pending) in the acting user's own province.
@@ -73,6 +99,7 @@ def facility_register(*, acting_user: User, code: str, province, **profile) -> F
     if province is None or not access.registration_provinces_for(acting_user).filter(pk=province.pk).exists():
         raise ValidationError({"province": _("You can register facilities only in your own province.")})
     code = (code or "").strip()
+    _registration_limit_check(acting_user)
     if Facility.objects.filter(code=code).exists():
         raise ValidationError({"code": _("A facility with this code is already registered.")})
     now = timezone.now()

@@ -1,9 +1,9 @@
 """CSV and XLSX downloads of dashboard tables.
 
 Text cells that a spreadsheet would read as a formula (starting with = + - @, or a tab or
-carriage return) get a leading apostrophe, so an exported facility name can never run as
-a formula (CSV injection). Numbers stay numbers; dates are written dd/mm/yyyy (CSV) or as
-real dates (XLSX); times are Vietnam time.
+carriage return) get a leading apostrophe (core.spreadsheet, the one rule of every export), so
+an exported facility name can never run as a formula (CSV injection). Numbers stay numbers;
+dates are written dd/mm/yyyy (CSV) or as real dates (XLSX); times are Vietnam time.
 """
 
 import csv
@@ -16,14 +16,10 @@ from django.utils import timezone
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 
+from core.spreadsheet import neutralise_formula
 from provinces.tables import Table
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def neutralise(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_START) else value
 
 
 def _plain(value):
@@ -36,7 +32,7 @@ def _plain(value):
         return int(value)
     if isinstance(value, (int, float, dt.date)):
         return value
-    return neutralise(str(value))
+    return neutralise_formula(str(value))
 
 
 def _csv_cell(value):
@@ -56,7 +52,7 @@ def filename(prefix: str, table: Table, ext: str) -> str:
 def csv_response(table: Table, prefix: str) -> HttpResponse:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow([neutralise(str(label)) for _, label in table.columns])
+    writer.writerow([neutralise_formula(str(label)) for _, label in table.columns])
     for row in table.rows:
         writer.writerow([_csv_cell(v) for v in row])
     # A byte-order mark so that Excel opens the UTF-8 Vietnamese text correctly.
@@ -78,7 +74,7 @@ def _xlsx_cell(sheet, value):
 def xlsx_bytes(table: Table) -> bytes:
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=table.key[:31])
-    sheet.append([neutralise(str(label)) for _, label in table.columns])
+    sheet.append([neutralise_formula(str(label)) for _, label in table.columns])
     for row in table.rows:
         sheet.append([_xlsx_cell(sheet, value) for value in row])
     out = io.BytesIO()

@@ -401,17 +401,26 @@ def _book_by_public_id(value: str):
         return None
 
 
+def _no_relationship_message() -> str:
+    return _("No care relationship with this citizen: use X-Purpose-Of-Use ETREAT with X-Emergency-Reason.")
+
+
 def facility_book_access(request, id_value: str, *, viewed: str) -> BookAccess:
     """Decide a facility software read of the book `id_value` (its public id; personal IDs never
     travel in URLs) and write its one log entry (or refuse with a code)."""
     practitioner, actor, purpose, refuse = _software_reader(request, id_value, viewed=viewed)
     book = _book_by_public_id(id_value)
-    if book is None:
-        refuse("not_found", _("No such citizen."), 404)
     if purpose not in Purpose.values:
         refuse("purpose_missing", _("Send X-Purpose-Of-Use: TREAT or ETREAT."), 400, book=book)
+    reason = (request.headers.get(REASON_HEADER) or "").strip() if purpose == Purpose.ETREAT else ""
+    if book is None:
+        # An id that names no book is answered as a book the doctor may not read (same status,
+        # same body): the API is no oracle of which ids exist. Only breaking the glass with a
+        # reason (itself recorded, capped and alerted for a real book) learns that it names none.
+        if reason:
+            refuse("not_found", _("No such citizen."), 404)
+        refuse("no_care_relationship", _no_relationship_message(), 403)
     if purpose == Purpose.ETREAT:
-        reason = (request.headers.get(REASON_HEADER) or "").strip()
         if reason:
             try:
                 emergency_access_start(
@@ -437,11 +446,7 @@ def facility_book_access(request, id_value: str, *, viewed: str) -> BookAccess:
             practitioner, book.public_id, viewed=viewed, request=request, event="api_read", actor=actor
         )
     except BookAccessDenied:
-        raise ApiError(
-            "no_care_relationship",
-            _("No care relationship with this citizen: use X-Purpose-Of-Use ETREAT with X-Emergency-Reason."),
-            status_code=403,
-        ) from None
+        raise ApiError("no_care_relationship", _no_relationship_message(), status_code=403) from None
     return access
 
 

@@ -2,7 +2,6 @@
 
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
-from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.parsers import MultiPartParser
@@ -11,7 +10,7 @@ from rest_framework.views import APIView
 
 from core.api import error_response
 from core.roles import HasRole
-from healthbook.cards.access import CARD_IMPORT_ROLES, card_batch_get_for_user, card_batches_visible_to
+from healthbook.cards.access import CARD_IMPORT_ROLES, card_batch_get_for_user
 from healthbook.cards.files import FileRefused
 from healthbook.cards.selectors import card_batch_rejected_csv
 from healthbook.cards.serializers import CardBatchSerializer, CardBatchUploadSerializer
@@ -47,10 +46,6 @@ class CardBatchCreateApi(APIView):
         except PermissionDenied:
             raise
         if not result.created:
-            if not card_batches_visible_to(request.user).filter(pk=result.batch.pk).exists():
-                return error_response(
-                    "already_imported", _("This file was imported before, outside your province."), status_code=409
-                )
             body = CardBatchSerializer(result.batch).data | {"duplicate": True}
             return Response(body, status=status.HTTP_200_OK)
         return Response(CardBatchSerializer(result.batch).data | {"duplicate": False}, status=status.HTTP_202_ACCEPTED)

@@ -68,7 +68,9 @@ def card_batch_create(*, acting_user: User | None, fh: IO[bytes], name: str, run
     """
     scope = card_import_scope(acting_user) if acting_user is not None else None
     sha, size = _sha256(fh)
-    existing = CardBatch.objects.filter(sha256=sha).first()
+    # The same file is the same batch only within one scope (a province, or national): a file
+    # another province imported is a new batch here, and the answer says nothing about it.
+    existing = CardBatch.objects.filter(sha256=sha, scope_province=scope).first()
     if existing is not None:
         return BatchCreated(existing, False)
     layout = files.inspect_file(fh, size=size)
@@ -101,7 +103,7 @@ def card_batch_create(*, acting_user: User | None, fh: IO[bytes], name: str, run
                 transaction.on_commit(lambda: _enqueue(batch.pk))
     except IntegrityError:
         default_storage.delete(stored)
-        return BatchCreated(CardBatch.objects.get(sha256=sha), False)
+        return BatchCreated(CardBatch.objects.get(sha256=sha, scope_province=scope), False)
     if run_now:
         card_batch_run(batch_id=batch.pk)
         batch.refresh_from_db()

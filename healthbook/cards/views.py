@@ -36,9 +36,6 @@ def card_batch_list_view(request):
         else:
             if not result.created:
                 messages.info(request, _("This file was imported before; here is that import."))
-                if not card_batches_visible_to(request.user).filter(pk=result.batch.pk).exists():
-                    messages.warning(request, _("The earlier import of this file is outside your province."))
-                    return redirect("card-batch-list")
             return redirect("card-batch-detail", public_id=result.batch.public_id)
     batches = card_batches_visible_to(request.user).select_related("uploaded_by", "scope_province")
     page = Paginator(batches, 25).get_page(request.GET.get("page"))

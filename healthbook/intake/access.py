@@ -19,7 +19,6 @@ from healthbook.intake.matching import IDENTITY_CODES
 from healthbook.models import Submission
 
 SUBMISSION_ROLES = (Role.MINISTRY_ADMIN, Role.MINISTRY_EDITOR, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN)
-SUBMISSION_REPROCESS_ROLES = (Role.MINISTRY_ADMIN, Role.MINISTRY_EDITOR)
 HOLD_REVIEW_ROLES = (Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER)
 
 
@@ -41,8 +40,13 @@ def submission_get_for_user(user, public_id) -> Submission:
         raise Http404 from None
 
 
-def can_reprocess_submissions(user) -> bool:
-    return has_role(user, *SUBMISSION_REPROCESS_ROLES)
+def can_reprocess_submission(user, sub: Submission) -> bool:
+    """A rejected submission is sent through processing again by the administrator of the facility
+    that sent it (after fixing its data or registry entry) or by a ministry administrator (after a
+    code-list or registry fix). Not by code-list editors, whose role is the code lists."""
+    if has_role(user, Role.MINISTRY_ADMIN):
+        return True
+    return has_role(user, Role.FACILITY_ADMIN) and user.facility_id is not None and user.facility_id == sub.facility_id
 
 
 def submission_get_for_facility(facility, public_id) -> Submission:

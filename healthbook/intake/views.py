@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 from core.roles import role_required
 from healthbook.intake.access import (
     SUBMISSION_ROLES,
-    can_reprocess_submissions,
+    can_reprocess_submission,
     can_review_hold,
     submission_get_for_user,
     submissions_visible_to,
@@ -52,7 +52,7 @@ def submission_detail_view(request, public_id):
     context = {
         "sub": sub,
         "problems": problems,
-        "can_reprocess": can_reprocess_submissions(request.user),
+        "can_reprocess": can_reprocess_submission(request.user, sub),
         "review_form": SubmissionReviewForm() if can_review_hold(request.user, sub) else None,
     }
     return render(request, "healthbook/submission_detail.html", context)
@@ -86,7 +86,7 @@ def submission_review_view(request, public_id):
 @role_required(*SUBMISSION_ROLES)
 def submission_reprocess_view(request, public_id):
     sub = submission_get_for_user(request.user, public_id)
-    if not can_reprocess_submissions(request.user):
+    if not can_reprocess_submission(request.user, sub):
         raise PermissionDenied
     if sub.status != Submission.Status.REJECTED:
         messages.warning(request, _("Only a rejected submission can be reprocessed."))

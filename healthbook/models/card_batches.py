@@ -27,7 +27,10 @@ class CardBatch(models.Model):
         XLSX = "xlsx", "XLSX"
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64, unique=True)
+    # One batch per file *and scope*: the same bytes uploaded by another province are that
+    # province's own batch (its rows outside the province are rejected anyway), so the upload
+    # never tells whether someone elsewhere imported the file (issue 15, attack 15).
+    sha256 = models.CharField(_("SHA-256 of the file"), max_length=64)
     file = models.FileField(_("stored file"), upload_to="card-batches/", max_length=300)
     original_name = models.CharField(_("file name"), max_length=255)
     size_bytes = models.PositiveBigIntegerField(_("size (bytes)"))
@@ -84,6 +87,9 @@ class CardBatch(models.Model):
             models.Index(fields=["scope_province", "created_at"], name="card_batch_province"),
         ]
         constraints = [
+            models.UniqueConstraint(
+                fields=["sha256", "scope_province"], nulls_distinct=False, name="card_batch_file_per_scope"
+            ),
             models.CheckConstraint(
                 name="card_batch_counts_add_up",
                 condition=models.Q(rows_read=models.F("rows_accepted") + models.F("rows_rejected")),

@@ -115,6 +115,12 @@ PLAN: dict[str, tuple[str, str]] = {
         "seed_demo with DEBUG off creating a ministry administrator with the README's password",
         "tests/accounts/test_seed_demo.py",
     ),
+    "T15": (
+        "The smaller gaps: no CSP, no re-authentication, no absolute session lifetime, enumeration oracles, "
+        "a neutraliser missing TAB/CR, facility-code squatting, reprocessing by code-list editors",
+        "tests/security/test_proof_gaps.py, tests/security/test_csp_browser.py (Chromium), "
+        "tests/core/test_spreadsheet_everywhere.py, tests/healthbook/intake/test_submission_pages.py",
+    ),
     "R1": (
         "Celery worker SIGKILL mid-batch",
         "needs a real broker: runs when CELERY_BROKER_URL=redis://… (tests/healthbook/cards/test_card_worker_kill.py)",

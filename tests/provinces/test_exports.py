@@ -6,7 +6,8 @@ import io
 import pytest
 from openpyxl import load_workbook
 
-from provinces.exports import neutralise, xlsx_bytes
+from core.spreadsheet import neutralise_formula as neutralise
+from provinces.exports import xlsx_bytes
 from provinces.tables import Table
 from tests.provinces.conftest import compute, facility, health, today
 

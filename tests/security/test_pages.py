@@ -161,7 +161,7 @@ def test_s13_exports_neutralise_formula_cells(world, clients, proof):
         bad += [f"{label}: {cell!r}" for cell in unsafe_cells(content, ctype)]
     proof.record(
         "S13",
-        "formula payloads (=HYPERLINK, +cmd, -1+1, @SUM) in names; every CSV/XLSX export reached",
+        "formula payloads (=HYPERLINK, +cmd, -1+1, @SUM, TAB=, CR=) in names; every CSV/XLSX export reached",
         times=len(responses),
         figure=f"{len(responses)} export responses checked ({len(EXPORTS)} registered, the rest crawled); "
         f"unsafe cells: {len(bad)}" + (" — no export exists yet" if not responses else ""),
@@ -217,12 +217,54 @@ def _header_problems(visit) -> list[str]:
     csp = r.get("Content-Security-Policy", "")
     if r.get("X-Frame-Options") not in ("DENY", "SAMEORIGIN") and "frame-ancestors" not in csp:
         out.append("X-Frame-Options / frame-ancestors")
+    out += csp_problems(r)
     if "max-age=" not in r.get("Strict-Transport-Security", "") or "max-age=0" in r["Strict-Transport-Security"]:
         out.append("Strict-Transport-Security")
     if r.status_code >= 400 and "text/html" in r.get("Content-Type", ""):
         text = body_text(r)
         if "Traceback" in text or "DEBUG = True" in text:
             out.append("debug text in an error page")
+    return out
+
+
+def _directive(csp: str, name: str) -> list[str] | None:
+    for part in csp.split(";"):
+        words = part.split()
+        if words and words[0].lower() == name:
+            return [w.lower() for w in words[1:]]
+    return None
+
+
+# A <script> without src that a browser would run (json_script's data blocks are not scripts).
+INLINE_SCRIPT = re.compile(r"<script\b(?![^>]*\bsrc=)(?![^>]*\btype=\"application/(?:ld\+)?json\")[^>]*>", re.I)
+INLINE_HANDLER = re.compile(r"<[a-z][^>]*\son[a-z]+\s*=", re.I)
+
+
+def csp_problems(response) -> list[str]:
+    """A strict Content-Security-Policy (scripts from this origin only, no inline script, no eval,
+    no plugins, not framed), and an HTML body that needs no exception to it (no inline script,
+    no event-handler attribute)."""
+    csp = response.get("Content-Security-Policy", "")
+    if not csp:
+        return ["Content-Security-Policy missing"]
+    out = []
+    script = _directive(csp, "script-src") or _directive(csp, "default-src")
+    if script is None or "'self'" not in script:
+        out.append("CSP script-src is not 'self'")
+    elif any(w in script for w in ("'unsafe-inline'", "'unsafe-eval'", "*", "data:", "http:", "https:")):
+        out.append(f"CSP script-src too wide: {' '.join(script)}")
+    if (_directive(csp, "object-src") or [""])[0] != "'none'":
+        out.append("CSP object-src is not 'none'")
+    if (_directive(csp, "frame-ancestors") or [""])[0] != "'none'":
+        out.append("CSP frame-ancestors is not 'none'")
+    if _directive(csp, "base-uri") is None:
+        out.append("CSP base-uri missing")
+    if "text/html" in response.get("Content-Type", "") and not getattr(response, "streaming", False):
+        text = response.content.decode("utf-8", "replace")
+        if INLINE_SCRIPT.search(text):
+            out.append("inline <script> in the page")
+        if INLINE_HANDLER.search(text):
+            out.append("inline event-handler attribute in the page")
     return out
 
 
@@ -271,13 +313,13 @@ def test_s16_headers_and_cookie_flags_on_every_page_under_production_settings(
     for response in cookie_responses:
         cookies_seen += len(response.cookies)
         cookie_bad += _cookie_problems(response)
-    csp = sum(bool(v.response.get("Content-Security-Policy")) for v in visits)
+    csp = sum(not csp_problems(v.response) for v in visits)
     proof.record(
         "S16",
         "every page each role reaches, over HTTPS, production settings: headers and cookie flags",
         times=len(visits),
         figure=f"{len(visits)} responses, missing a header: {len(header_bad)}; {cookies_seen} cookies set, "
-        f"missing a flag: {len(cookie_bad)}; CSP on {csp} (not adopted yet: docs/proof.md, known gaps)",
+        f"missing a flag: {len(cookie_bad)}; strict CSP (no inline script) on {csp} of {len(visits)}",
     )
     assert not header_bad, "\n".join(header_bad[:40])
     assert not cookie_bad, "\n".join(sorted(set(cookie_bad)))

@@ -287,7 +287,8 @@ RULES = {
     # --- intake: submissions (status and problems only; reprocess: ministry) ---
     "submission-list": Roles(SUBMISSION_READERS),
     "submission-detail": Roles(SUBMISSION_READERS, obj="submission"),
-    "submission-reprocess": Roles(MINISTRY, obj="submission"),
+    # reprocess: the sending facility's administrator or a ministry administrator (issue 15, attack 15)
+    "submission-reprocess": Roles((Role.MINISTRY_ADMIN, Role.FACILITY_ADMIN), obj="submission"),
     # a held submission is decided by its province or the ministry administrator, never by its facility
     "submission-review": Roles((Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER), obj="submission"),
     "api-submissions": Machine("facility software posts XML 130 with its API key"),

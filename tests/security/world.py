@@ -29,7 +29,14 @@ XSS_PAYLOADS = [
     "javascript:alert(4)",
     "zz{{ 7|add:42 }}zz",
 ]
-FORMULA_PAYLOADS = ['=HYPERLINK("http://127.0.0.1/x","y")', "+cmd|' /C calc'!A0", "-1+1", "@SUM(A1:A2)"]
+FORMULA_PAYLOADS = [
+    '=HYPERLINK("http://127.0.0.1/x","y")',
+    "+cmd|' /C calc'!A0",
+    "-1+1",
+    "@SUM(A1:A2)",
+    "\t=2+3",  # a leading TAB or CR: some spreadsheets drop it and run the rest
+    "\r=4+5",
+]
 
 
 @dataclass(frozen=True)

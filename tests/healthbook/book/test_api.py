@@ -78,13 +78,18 @@ def test_emergency_read_through_the_api_opens_a_reviewed_grant(client, key_a, do
     assert events == [("emergency_start", "ETREAT"), ("api_read", "ETREAT")]
 
 
-def test_unknown_citizen_is_404(client, key_a, doctor_a, code_lists):
+def test_unknown_citizen_answers_as_a_book_without_relationship(client, key_a, doctor_a, code_lists):
+    """No oracle of which ids exist (issue 15, attack 15): the same 403 as a book the doctor may
+    not read; only breaking the glass with a reason learns that the id names no book."""
     import uuid
 
-    response = client.get(
-        reverse("api-citizen-history", kwargs={"book": uuid.uuid4()}), **facility_headers(key_a, "doctor_a")
+    url = reverse("api-citizen-history", kwargs={"book": uuid.uuid4()})
+    response = client.get(url, **facility_headers(key_a, "doctor_a"))
+    assert response.status_code == 403 and response.json()["code"] == "no_care_relationship"
+    emergency = client.get(
+        url, **facility_headers(key_a, "doctor_a", "ETREAT", **{"X-Emergency-Reason": "unconscious"})
     )
-    assert response.status_code == 404 and response.json()["code"] == "not_found"
+    assert emergency.status_code == 404 and emergency.json()["code"] == "not_found"
 
 
 def test_lookup_by_personal_id_in_the_body_gives_the_book_and_logs_a_search(client, key_a, doctor_a, patient_a):
@@ -126,7 +131,8 @@ def test_personal_ids_in_the_path_are_not_routes(client, key_a, doctor_a, patien
     headers = facility_headers(key_a, "doctor_a")
     assert client.get(f"/api/v1/citizens/{patient_a.personal_id}/history/", **headers).status_code == 404
     everything = client.get(f"/fhir/Patient/{patient_a.personal_id}/$everything", **headers)
-    assert everything.status_code == 404 and "Nguyễn Văn Bệnh" not in everything.content.decode()
+    # not a book id: answered as any id the doctor may not read (no oracle of which ids exist)
+    assert everything.status_code == 403 and "Nguyễn Văn Bệnh" not in everything.content.decode()
 
 
 def test_fhir_everything_is_a_paged_searchset_that_fhir_resources_parses(
