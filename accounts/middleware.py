@@ -1,3 +1,4 @@
+from allauth.account.models import EmailAddress
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
@@ -61,5 +62,16 @@ class RequireMFAMiddleware:
                 {"code": "mfa_required", "message": _("Set up two-factor authentication first."), "details": {}},
                 status=403,
             )
+        if EmailAddress.objects.filter(user=user, verified=False).exists():
+            # allauth refuses TOTP enrolment while an address is unverified: say so and show the
+            # page that re-sends the confirmation, rather than a refusal on every page.
+            messages.warning(
+                request,
+                _(
+                    "Confirm your email address first (follow the link we mail you), then set up two-factor "
+                    "authentication."
+                ),
+            )
+            return redirect("account_email")
         messages.warning(request, _("Set up two-factor authentication (TOTP) before you continue."))
         return redirect("mfa_activate_totp")

@@ -189,7 +189,7 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "5/m/ip,3/h/key",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = env_str("SSKDT_TOTP_ISSUER", "So suc khoe dien tu")
+MFA_TOTP_ISSUER = env_str("SSKDT_TOTP_ISSUER", "Sổ sức khỏe điện tử")
 # Sessions are registered at login (allauth signal), which is all deactivation needs; tracking
 # activity would add a database write to every signed-in request.
 USERSESSIONS_TRACK_ACTIVITY = False
