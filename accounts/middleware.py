@@ -3,6 +3,7 @@ from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
 from django.http import JsonResponse
+from django.middleware.locale import LocaleMiddleware
 from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -10,6 +11,19 @@ from django.utils.translation import gettext as _
 # Pages a signed-in user without MFA may still reach: login/logout and MFA enrolment,
 # the language switch and static files.
 MFA_EXEMPT_PREFIXES = ("/accounts/", "/i18n/", "/language/", "/static/", "/favicon.ico")
+
+
+class ChosenLanguageMiddleware(LocaleMiddleware):
+    """The portal speaks Vietnamese to every visitor unless English was chosen: the language
+    cookie set by the switch (and, once signed in, the user's remembered language:
+    UserLanguageMiddleware). The browser's Accept-Language is not consulted: an office PC set
+    up in English must not give a Vietnamese doctor an English login page."""
+
+    def process_request(self, request):
+        chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME)
+        language = chosen if chosen in dict(settings.LANGUAGES) else settings.LANGUAGE_CODE
+        translation.activate(language)
+        request.LANGUAGE_CODE = translation.get_language()
 
 
 class UserLanguageMiddleware:

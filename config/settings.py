@@ -64,7 +64,7 @@ MIDDLEWARE = [
     "core.bodylimit.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accounts.sessions.IdleSessionMiddleware",  # Django's, renewing the idle timeout once a minute
-    "django.middleware.locale.LocaleMiddleware",
+    "accounts.middleware.ChosenLanguageMiddleware",  # Django's LocaleMiddleware without Accept-Language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

@@ -36,3 +36,12 @@ def test_account_without_role_sees_a_notice_not_a_home(login, outsider):
 def test_role_labels_are_translated(login, ministry_admin):
     body = login(ministry_admin).get(reverse("home")).content.decode()
     assert str(Role.MINISTRY_ADMIN.label) != "Ministry administrator" or "Quản trị" in body
+
+
+def test_vietnamese_for_every_visitor_whatever_the_browser_asks(db, client, settings):
+    """Issue 18: a browser set up in English got an English login page."""
+    body = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="vi"' in body and "Đăng nhập" in body
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # chosen with the language switch
+    body = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert 'lang="en"' in body and "Sign in" in body
