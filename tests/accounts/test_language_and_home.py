@@ -45,3 +45,19 @@ def test_vietnamese_for_every_visitor_whatever_the_browser_asks(db, client, sett
     client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # chosen with the language switch
     body = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE="vi").content.decode()
     assert 'lang="en"' in body and "Sign in" in body
+
+
+def test_the_bar_groups_entries_into_menus_so_it_fits_one_line(officer_hanoi, facility_admin_a, doctor_a):
+    """Issue 18: the bar wrapped to two lines at 1366 px for province, ministry and facility roles."""
+    from django.utils import translation
+
+    from accounts.navigation import nav_for
+
+    officer = nav_for(officer_hanoi)
+    assert len(officer) <= 7
+    with translation.override("vi"):
+        menus = {str(e["label"]): [str(c["label"]) for c in e["children"]] for e in officer if "children" in e}
+    assert menus["Tài khoản"] == ["Cán bộ", "Tài khoản chờ phê duyệt"]
+    assert "Dữ liệu gửi lên" in menus["Dữ liệu"]
+    assert all("children" not in e for e in nav_for(doctor_a))
+    assert len(nav_for(facility_admin_a)) <= 6

@@ -90,3 +90,7 @@ def test_account_created_on_the_staff_page_follows_the_mail_sets_password_enrols
     body = page.inner_text("main")
     assert "Xin chào, Lê Văn Mới" in body
     assert "Trạm Y tế Thử nghiệm" in body
+    # the office laptop's screen: the bar on one line, the language box showing its words
+    page.set_viewport_size({"width": 1366, "height": 768})
+    assert page.locator("nav.navbar").bounding_box()["height"] < 70
+    assert page.locator("#language-select").bounding_box()["width"] > 100
