@@ -28,8 +28,8 @@ ROLES = [
         "Bác sĩ (doctor)",
         [
             ("home", "/"),
-            ("search", "search:nguyen"),
-            ("book", "link:main a[href*='/doctor/books/']"),
+            ("search", "search:phan trong loc"),
+            ("book", "link:#search-results tr:has(.badge) a[href*='/doctor/books/']"),
         ],
     ),
     ("qt.hn001", "Quản trị cơ sở (facility admin)", [("home", "/"), ("credentials", "/facilities/mine/credentials/")]),
