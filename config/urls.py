@@ -1,7 +1,7 @@
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
 from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts import views as account_views
@@ -18,8 +18,9 @@ api_v1 = [
 
 urlpatterns = [
     path("", account_views.home, name="home"),
-    # Browsers ask for /favicon.ico whatever the page says; the icon is a static file.
-    path("favicon.ico", RedirectView.as_view(url=static("favicon.svg"), permanent=True), name="favicon"),
+    # Browsers ask for /favicon.ico whatever the page says; the icon is a static file (its
+    # hashed name is looked up per request: the manifest may not exist at import time).
+    path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("favicon.svg")), name="favicon"),
     path("accounts/", include("allauth.urls")),
     path("staff/", include("accounts.urls")),
     path("codelists/", include("codelists.urls")),
