@@ -48,7 +48,6 @@ NAV_GROUPS = {
     "staff-approvals": ACCOUNTS_MENU,
     "facility-list": FACILITIES_MENU,
     "facility-queue": FACILITIES_MENU,
-    "facility-my-credentials": FACILITIES_MENU,
     "card-batch-list": DATA_MENU,
     "submission-list": DATA_MENU,
     "codelists:system-list": DATA_MENU,
