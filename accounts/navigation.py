@@ -5,6 +5,7 @@ from dataclasses import dataclass
 
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from accounts.access import can_manage_staff
 from core.roles import Role, is_staff_member
@@ -37,10 +38,28 @@ def _reverse(script_prefix: str, url_name: str) -> str:
     return reverse(url_name)
 
 
+# Menus that group entries so that the bar fits one line at 1366 px for every role (issue 18).
+# An entry not named here stays on the bar; a menu with one entry for a role is shown as that entry.
+ACCOUNTS_MENU = pgettext_lazy("menu", "Accounts")
+FACILITIES_MENU = pgettext_lazy("menu", "Facilities")
+DATA_MENU = pgettext_lazy("menu", "Data")
+NAV_GROUPS = {
+    "staff-list": ACCOUNTS_MENU,
+    "staff-approvals": ACCOUNTS_MENU,
+    "facility-list": FACILITIES_MENU,
+    "facility-queue": FACILITIES_MENU,
+    "card-batch-list": DATA_MENU,
+    "submission-list": DATA_MENU,
+    "codelists:system-list": DATA_MENU,
+    "api-docs": DATA_MENU,
+}
+
+
 def nav_for(user) -> list[dict]:
+    """The bar's entries: {"label", "url", "name"} or a menu {"label", "children", "names"}."""
     if not is_staff_member(user):
         return []
-    items = []
+    items, menus = [], {}
     for item in NAV_ITEMS:
         if user.role not in item.roles:
             continue
@@ -48,10 +67,26 @@ def nav_for(user) -> list[dict]:
             continue
         try:
             url = _reverse(get_script_prefix(), item.url_name)
-            items.append({"label": item.label, "url": url, "name": item.url_name})
         except NoReverseMatch:
             continue
-    return items
+        entry = {"label": item.label, "url": url, "name": item.url_name}
+        group = NAV_GROUPS.get(item.url_name)
+        if group is None:
+            items.append(entry)
+        elif group in menus:
+            menus[group]["children"].append(entry)
+        else:
+            menus[group] = {"label": group, "children": [entry]}
+            items.append(menus[group])
+    out = []
+    for entry in items:
+        children = entry.get("children")
+        if children is not None and len(children) == 1:
+            entry = children[0]
+        elif children is not None:
+            entry["names"] = [child["name"] for child in children]
+        out.append(entry)
+    return out
 
 
 NAV_ITEMS += [

@@ -2,13 +2,17 @@
 
 import re
 
-from allauth.account.forms import ResetPasswordForm
+from allauth.account import app_settings as account_settings
+from allauth.account.adapter import get_adapter
+from allauth.account.models import EmailAddress
+from allauth.account.utils import user_pk_to_url_str
 from allauth.core import context as allauth_context
 from allauth.usersessions.models import UserSession
+from django.conf import settings
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.access import can_approve, creatable_roles, staff_visible_to
@@ -83,11 +87,15 @@ def staff_create(
     user.set_unusable_password()
     user.full_clean(exclude=["password"])
     user.save()
+    # allauth's own record of the address, unverified until the invitation link is followed
+    # (accounts.signals: the set-password form proves the mailbox); allauth refuses TOTP
+    # enrolment while an address is unverified.
+    EmailAddress.objects.create(user=user, email=user.email.lower(), primary=True, verified=False)
     audit_record(
         actor=acting_user, action="staff_create", target=user, details={"role": role, "pending": user.is_pending}
     )
     if request is not None and not user.is_pending:
-        transaction.on_commit(lambda: _send_set_password_mail(request, email))
+        transaction.on_commit(lambda: invitation_send(request, user))
     return user
 
 
@@ -157,17 +165,49 @@ def staff_approve(*, acting_user: User, member: User, practising_certificate: st
         details={"role": member.role, "practising_certificate": member.practising_certificate},
     )
     if request is not None and member.email:
-        email = member.email
-        transaction.on_commit(lambda: _send_set_password_mail(request, email))
+        transaction.on_commit(lambda: invitation_send(request, member))
     return member
 
 
-def _send_set_password_mail(request, email: str) -> None:
-    form = ResetPasswordForm(data={"email": email})
-    # Runs after commit, outside the view: give allauth the request it builds links from.
-    with allauth_context.request_context(request):
-        if form.is_valid():
-            form.save(request)
+def invitation_send(request, user: User) -> None:
+    """Mail the portal's invitation: who invited whom, as what, and a set-password link.
+
+    The link is allauth's password-reset key (its token generator: it expires after
+    PASSWORD_RESET_TIMEOUT and dies once a password is set); following it verifies the address
+    (`invitation_accepted`). The mail is in the new member's language (Vietnamese by default).
+    Runs after commit, outside the view: allauth is given the request it builds links from.
+    """
+    token = account_settings.PASSWORD_RESET_TOKEN_GENERATOR().make_token(user)
+    with allauth_context.request_context(request), translation.override(user.language or settings.LANGUAGE_CODE):
+        adapter = get_adapter(request)
+        url = adapter.get_reset_password_from_key_url(f"{user_pk_to_url_str(user)}-{token}")
+        inviter = user.approved_by if user.approved_by_id and user.approved_by_id != user.created_by_id else None
+        adapter.send_mail(
+            "accounts/email/invitation",
+            user.email,
+            {
+                "member": user,
+                "role": user.get_role_display(),
+                "place": user.facility or user.province or "",
+                "created_by": user.created_by,
+                "approved_by": inviter,
+                "set_password_url": url,
+                "expiry_days": max(1, settings.PASSWORD_RESET_TIMEOUT // 86400),
+                "login_url": request.build_absolute_uri("/accounts/login/"),
+            },
+        )
+
+
+def invitation_accepted(request, user: User) -> bool:
+    """A password set through a link mailed to the account's address proves that mailbox: mark
+    the address verified with allauth's own flow. Only for an account with that one address (the
+    link does not say which of several it was sent to)."""
+    from allauth.account.internal.flows.email_verification import verify_email_indirectly
+
+    addresses = list(EmailAddress.objects.filter(user=user))
+    if len(addresses) != 1 or addresses[0].email.lower() != (user.email or "").lower():
+        return False
+    return verify_email_indirectly(request, user, addresses[0].email)
 
 
 @transaction.atomic

@@ -3,6 +3,7 @@
 import time
 
 from allauth.account.adapter import get_adapter
+from allauth.account.signals import password_reset
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
 
@@ -50,3 +51,10 @@ def _record_login_failed(sender, credentials, request=None, **kwargs):
     ip, agent = _client(request)
     tried = escape_controls(str(credentials.get("username") or credentials.get("email") or ""))[:254]
     AuthEvent.objects.create(kind=AuthEvent.Kind.LOGIN_FAILED, username_tried=tried, ip_address=ip, user_agent=agent)
+
+
+@receiver(password_reset)
+def _verify_address_on_set_password(sender, request, user, **kwargs):
+    from accounts.services import invitation_accepted
+
+    invitation_accepted(request, user)

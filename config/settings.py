@@ -66,7 +66,7 @@ MIDDLEWARE = [
     "core.bodylimit.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accounts.sessions.IdleSessionMiddleware",  # Django's, renewing the idle timeout once a minute
-    "django.middleware.locale.LocaleMiddleware",
+    "accounts.middleware.ChosenLanguageMiddleware",  # Django's LocaleMiddleware without Accept-Language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -221,7 +221,7 @@ ACCOUNT_RATE_LIMITS = {
     "reset_password": "5/m/ip,3/h/key",
 }
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
-MFA_TOTP_ISSUER = env_str("SSKDT_TOTP_ISSUER", "So suc khoe dien tu")
+MFA_TOTP_ISSUER = env_str("SSKDT_TOTP_ISSUER", "Sổ sức khỏe điện tử")
 # Sessions are registered at login (allauth signal), which is all deactivation needs; tracking
 # activity would add a database write to every signed-in request.
 USERSESSIONS_TRACK_ACTIVITY = False
@@ -379,9 +379,14 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"refused": {"()": "core.logsafe.RefusedRequestFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["refused"]}},
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # runserver's access lines through the same handler: its filter keeps one line per refusal
+        "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
 }
 
 # Client addresses for rate limits and logs: X-Forwarded-For is trusted only for
@@ -468,8 +473,8 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 # One event per line whatever a username or file name contains (S25).
 LOGGING["formatters"]["plain"]["()"] = "core.logsafe.SingleLineFormatter"
 # No personal ID in any log line (issue 15, point 8): masked but for its last 3 digits.
-LOGGING["filters"] = {"personal_ids": {"()": "core.logsafe.PersonalIdFilter"}}
-LOGGING["handlers"]["console"]["filters"] = ["personal_ids"]
+LOGGING["filters"]["personal_ids"] = {"()": "core.logsafe.PersonalIdFilter"}
+LOGGING["handlers"]["console"]["filters"].append("personal_ids")
 
 # --- accesslog / doctor book pages --------------------------------------------------
 INSTALLED_APPS += ["accesslog"]

@@ -1,5 +1,7 @@
 from csp.decorators import csp_update
 from django.contrib import admin
+from django.http import HttpResponsePermanentRedirect
+from django.templatetags.static import static
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
@@ -17,6 +19,9 @@ api_v1 = [
 
 urlpatterns = [
     path("", account_views.home, name="home"),
+    # Browsers ask for /favicon.ico whatever the page says; the icon is a static file (its
+    # hashed name is looked up per request: the manifest may not exist at import time).
+    path("favicon.ico", lambda request: HttpResponsePermanentRedirect(static("favicon.svg")), name="favicon"),
     path("accounts/", include("allauth.urls")),
     path("staff/", include("accounts.urls")),
     path("codelists/", include("codelists.urls")),

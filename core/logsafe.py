@@ -69,3 +69,19 @@ class SingleLineFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         return escape_controls(mask_personal_ids(super().format(record)))
+
+
+class RefusedRequestFilter(logging.Filter):
+    """One short line per refused request (4xx): Django's request logger says why ("Forbidden
+    (Permission denied): /staff/"), without the traceback of the PermissionDenied that is the
+    normal way to refuse; the development server's access line for the same request is dropped.
+    Server errors (5xx) keep their traceback."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        status = getattr(record, "status_code", None)
+        if status is None or not 400 <= status < 500:
+            return True
+        if record.name == "django.server":
+            return False
+        record.exc_info, record.exc_text = None, None
+        return True

@@ -6,13 +6,14 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from facilities.validators import tax_code_normalize, validate_tax_code
 
 
 class Ownership(models.TextChoices):
-    PUBLIC = "public", _("Public")
-    PRIVATE = "private", _("Private")
+    PUBLIC = "public", pgettext_lazy("facility ownership", "Public")
+    PRIVATE = "private", pgettext_lazy("facility ownership", "Private")
 
 
 class Level(models.TextChoices):

@@ -54,18 +54,26 @@ def my_credentials_view(request):
     return redirect("facility-credentials", code=request.user.facility.code)
 
 
+# A key just created, carried in the (server-side) session to the page the creation redirects
+# to and removed there: shown once, never stored in the database, and a refresh does not make a
+# second key (post-redirect-get).
+NEW_KEY_SESSION = "facilities.new_api_key"
+
+
 @never_cache
 @login_required
 def credentials_view(request, code):
     facility = _facility_for_manager(request, code)
-    return _page(request, facility)
+    shown = request.session.pop(NEW_KEY_SESSION, None)
+    new_key = shown if isinstance(shown, dict) and shown.get("facility") == facility.code else None
+    return _page(request, facility, new_key=new_key)
 
 
 @never_cache
 @login_required
 @require_POST
 def api_key_create_view(request, code):
-    """Create a key and show it once, in this response only (it is never stored)."""
+    """Create a key, then redirect to the credentials page, which shows it once."""
     facility = _facility_for_manager(request, code)
     form = ApiKeyCreateForm(request.POST)
     if not form.is_valid():
@@ -80,7 +88,8 @@ def api_key_create_view(request, code):
     except ValidationError as exc:
         _validation_to_form(form, exc)
         return _page(request, facility, key_form=form, status=400)
-    return _page(request, facility, new_key=new)
+    request.session[NEW_KEY_SESSION] = {"facility": facility.code, "name": new.row.name, "key": new.key}
+    return redirect("facility-credentials", code=facility.code)
 
 
 @login_required

@@ -13,7 +13,8 @@ CATALOGS = sorted(
 
 
 def _entries(po: Path):
-    """Yield (msgid, msgstr, fuzzy) from a .po file (singular entries and first plural form)."""
+    """Yield (msgid, msgstr, fuzzy) from a .po file (singular entries and first plural form); an
+    entry with a msgctxt is keyed as gettext keys it: "context\x04msgid"."""
     text = po.read_text(encoding="utf-8")
     for block in text.split("\n\n"):
         if block.lstrip().startswith("#~"):
@@ -25,7 +26,8 @@ def _entries(po: Path):
         msgstr = _field(block, "msgstr")
         if msgstr is None:
             msgstr = _field(block, r"msgstr\[0\]")
-        yield msgid, msgstr or "", fuzzy
+        context = _field(block, "msgctxt")
+        yield (f"{context}\x04{msgid}" if context is not None else msgid), msgstr or "", fuzzy
 
 
 def _field(block: str, name: str):

@@ -22,9 +22,17 @@ from accesslog.selectors import book_viewers
 from accesslog.services import EMERGENCY_CAP_CODE, Actor, access_log_record, emergency_access_start
 from core.privacy import mask_id
 from core.replicas import lag_tolerant
+from geo.models import Province
 from healthbook import identifiers as ids
 from healthbook.book import header, selectors
-from healthbook.book.access import BookAccessDenied, book_get_for_user, book_lookup, book_view_register, can_read_books
+from healthbook.book.access import (
+    BookAccessDenied,
+    book_get_for_user,
+    book_lookup,
+    book_view_register,
+    can_read_books,
+    care_relationship_expr,
+)
 from healthbook.book.finder import citizens_find
 from healthbook.book.forms import KIND_LABELS, CitizenSearchForm, EmergencyAccessForm, TimelineFilterForm
 from healthbook.models import HealthBook
@@ -141,18 +149,22 @@ def citizen_search_view(request):
     if not can_read_books(request.user):
         raise PermissionDenied
     form = CitizenSearchForm(request.POST if request.method == "POST" else None)
-    results = None
+    results, more = None, False
     if form.is_valid():
         data = form.cleaned_data
         province = data.get("province")
         with lag_tolerant():  # a search may miss a citizen added a few seconds ago
             matches = citizens_find(
-                query=data["q"], birth_year=data.get("birth_year"), province_id=province.pk if province else None
+                query=data["q"],
+                birth_year=data.get("birth_year"),
+                province_id=province.pk if province else None,
+                limit=SEARCH_LIMIT + 1,  # one more than shown: the page says when there are more
             )
+            more, matches = len(matches) > SEARCH_LIMIT, matches[:SEARCH_LIMIT]
             results = [
                 {"citizen": m.citizen, "masked_id": mask_id(m.citizen.personal_id), "book": None} for m in matches
             ]
-            _prefetch_books(results)
+            _prefetch_books(results, facility=request.user.facility)
         digits = ids.normalize_code(data["q"])
         exact = len(results) == 1 and digits[-10:].isdigit() and len(digits) in (10, 12, 15)
         access_log_record(
@@ -164,18 +176,30 @@ def citizen_search_view(request):
             request=request,
             details={"results": len(results), "by": "identifier" if exact else "name"},
         )
-    return render(request, "healthbook/citizen_search.html", {"form": form, "results": results})
+    return render(
+        request,
+        "healthbook/citizen_search.html",
+        {"form": form, "results": results, "more": more, "limit": SEARCH_LIMIT},
+    )
 
 
-def _prefetch_books(results: list[dict]) -> None:
-    """Attach each result's book (one query for all of them)."""
-    if results:
-        books = HealthBook.objects.filter(citizen_id__in=[r["citizen"].pk for r in results]).only(
-            "public_id", "citizen"
-        )
-        by_citizen = {b.citizen_id: b for b in books}
-        for r in results:
-            r["book"] = by_citizen.get(r["citizen"].pk)
+SEARCH_LIMIT = 20
+
+
+def _prefetch_books(results: list[dict], *, facility=None) -> None:
+    """Attach each result's book, whether the doctor's facility has a care relationship with the
+    citizen (one query for all of them), and the province of residence (one more)."""
+    if not results:
+        return
+    books = HealthBook.objects.filter(citizen_id__in=[r["citizen"].pk for r in results]).only("public_id", "citizen")
+    if facility is not None:
+        books = books.annotate(may_open=care_relationship_expr(facility))
+    by_citizen = {b.citizen_id: b for b in books}
+    province_ids = {r["citizen"].residence_province_id for r in results} - {None}
+    provinces = {p.pk: p for p in Province.objects.filter(pk__in=province_ids)} if province_ids else {}
+    for r in results:
+        r["book"] = by_citizen.get(r["citizen"].pk)
+        r["province"] = provinces.get(r["citizen"].residence_province_id)
 
 
 # ---------------------------------------------------------------- emergency access

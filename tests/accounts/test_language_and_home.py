@@ -36,3 +36,28 @@ def test_account_without_role_sees_a_notice_not_a_home(login, outsider):
 def test_role_labels_are_translated(login, ministry_admin):
     body = login(ministry_admin).get(reverse("home")).content.decode()
     assert str(Role.MINISTRY_ADMIN.label) != "Ministry administrator" or "Quản trị" in body
+
+
+def test_vietnamese_for_every_visitor_whatever_the_browser_asks(db, client, settings):
+    """Issue 18: a browser set up in English got an English login page."""
+    body = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="vi"' in body and "Đăng nhập" in body
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # chosen with the language switch
+    body = client.get(reverse("account_login"), HTTP_ACCEPT_LANGUAGE="vi").content.decode()
+    assert 'lang="en"' in body and "Sign in" in body
+
+
+def test_the_bar_groups_entries_into_menus_so_it_fits_one_line(officer_hanoi, facility_admin_a, doctor_a):
+    """Issue 18: the bar wrapped to two lines at 1366 px for province, ministry and facility roles."""
+    from django.utils import translation
+
+    from accounts.navigation import nav_for
+
+    officer = nav_for(officer_hanoi)
+    assert len(officer) <= 7
+    with translation.override("vi"):
+        menus = {str(e["label"]): [str(c["label"]) for c in e["children"]] for e in officer if "children" in e}
+    assert menus["Tài khoản"] == ["Cán bộ", "Tài khoản chờ phê duyệt"]
+    assert "Dữ liệu gửi lên" in menus["Dữ liệu"]
+    assert all("children" not in e for e in nav_for(doctor_a))
+    assert len(nav_for(facility_admin_a)) <= 6

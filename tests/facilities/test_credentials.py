@@ -204,10 +204,18 @@ def test_cert_command_adds_and_rejects(facility_a, certificate_pem, tmp_path, ca
 def test_key_is_shown_once_on_the_page(login, facility_admin_a, facility_a):
     client = login(facility_admin_a)
     response = client.post(reverse("facility-key-create", args=[facility_a.code]), {"name": "HIS"})
-    key = response.context["new_key"].key
-    assert key in response.content.decode() and "no-store" in response["Cache-Control"]
+    # post-redirect-get: a refresh of the page does not create a second key (issue 18)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("facility-credentials", args=[facility_a.code])
+    shown = client.get(response["Location"])
+    key = shown.context["new_key"]["key"]
+    page = shown.content.decode()
+    assert key in page and "no-store" in shown["Cache-Control"]
+    assert 'data-copy-target="new-key-value"' in page
+    assert "Authorization: Api-Key &lt;khóa&gt;" in page
     again = client.get(reverse("facility-credentials", args=[facility_a.code])).content.decode()
     assert key not in again and facility_a.api_keys.get().prefix in again
+    assert facility_a.api_keys.count() == 1
 
 
 def test_revoke_from_page(login, facility_admin_a, approved_a):

@@ -32,7 +32,7 @@ def _reached_mfa_step(response) -> bool:
 
 
 def _attempt(client, login, password, **extra):
-    extra.setdefault("HTTP_ACCEPT_LANGUAGE", "en")  # so that the refusal can be recognised below
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"  # so that the refusal can be recognised below
     return client.post(reverse("account_login"), {"login": login, "password": password}, **extra)
 
 

@@ -191,6 +191,7 @@ RULES = {
     "staff-deactivate": Roles(STAFF_MANAGERS, obj="staff_member"),
     "staff-reactivate": Roles(STAFF_MANAGERS, obj="staff_member"),
     "language-set": SignedIn("the signed-in user's own language"),
+    "favicon": Public("the site icon: a redirect to a static file"),
     "set_language": Public("Django's language switch: sets a cookie, reads nothing"),
     # --- API ---
     "api-me": Roles(ALL_ROLES),

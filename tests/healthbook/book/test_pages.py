@@ -315,3 +315,22 @@ def test_timeline_pages_bound_lab_and_drug_groups_without_cutting_them(patient_a
             assert [vars(i) for i in walked] == [vars(i) for i in everything]
         if "prescription" in kinds:  # the visits' groups, the late drug included
             assert sum(1 for i in everything if i.kind == "prescription" and i.count == 3) == 12
+
+
+def test_search_says_when_it_shows_only_the_first_results_and_whom_the_doctor_may_open(
+    login, doctor_a, patient_a, django_assert_max_num_queries
+):
+    """Issue 18: results were silently capped at 20, and nothing said which ones the doctor's
+    facility has a care relationship with."""
+    from tests.healthbook.book import factories as df  # noqa: PLC0415
+
+    for n in range(21):
+        df.citizen(name=f"Nguyễn Văn Bệnh {chr(65 + n)}")
+    client = login(doctor_a)
+    with django_assert_max_num_queries(20):
+        body = client.post(reverse("citizen-search"), {"q": "nguyen van benh"}).content.decode()
+    assert "chỉ hiển thị 20 người đầu tiên" in body
+    assert body.count("<tr>") == 21  # the header and 20 rows
+    assert "Có quan hệ khám chữa bệnh" in body  # patient_a visited the doctor's facility
+    assert "Chưa có quan hệ khám chữa bệnh" in body
+    assert "Thành phố Hà Nội" in body

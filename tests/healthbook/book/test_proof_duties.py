@@ -94,7 +94,9 @@ def test_t1_facility_admin_reads_no_clinical_data_through_doctors_or_keys_it_cre
         },
     )
     assert created.status_code == 302, created.content.decode()[:2000]
-    page = client.post(reverse("facility-key-create", kwargs={"code": facility_a.code}), {"name": "HIS tự tạo"})
+    page = client.post(
+        reverse("facility-key-create", kwargs={"code": facility_a.code}), {"name": "HIS tự tạo"}, follow=True
+    )
     key = KEY_PATTERN.search(page.content.decode()).group(0)
     client.logout()
 
@@ -286,7 +288,9 @@ def _software_token(client, sign_in, facility_admin, doctor, facility):
 
     sign_in(facility_admin)
     page = client.post(
-        reverse("facility-key-create", kwargs={"code": facility.code}), {"name": "HIS", "redirect_uris": REDIRECT}
+        reverse("facility-key-create", kwargs={"code": facility.code}),
+        {"name": "HIS", "redirect_uris": REDIRECT},
+        follow=True,
     )
     client.logout()
     found = KEY_PATTERN.search(page.content.decode())
