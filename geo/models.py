@@ -74,7 +74,9 @@ class Commune(models.Model):
         verbose_name = _("commune")
         verbose_name_plural = _("communes")
         indexes = [models.Index(fields=["province", "name_vi"], name="geo_commune_province_name")]
-        constraints = [models.CheckConstraint(name="geo_commune_code_5_digits", condition=models.Q(code__regex=r"^[0-9]{5}$"))]
+        constraints = [
+            models.CheckConstraint(name="geo_commune_code_5_digits", condition=models.Q(code__regex=r"^[0-9]{5}$"))
+        ]
 
     def __str__(self) -> str:
         return self.name_vi
