@@ -13,7 +13,7 @@ from accesslog.selectors import emergency_pending_count
 from core.roles import NATIONAL_ROLES, Role, has_role, role_required
 from provinces import dashboards
 from provinces.access import PROVINCE_ROLES, province_get_for_dashboard
-from provinces.dashboards import COVERAGE_CLASSES
+from provinces.dashboards import MAP_CLASSES
 from provinces.exports import csv_response, xlsx_response
 from provinces.forms import date_range
 
@@ -27,11 +27,6 @@ TABLE_KEYS = {"kpis": "kpi_table", "facilities": "breakdown"}
 @lru_cache(maxsize=1)
 def tile_layout() -> dict:
     return json.loads(TILES.read_text(encoding="utf-8"))
-
-
-def _legend() -> list[dict]:
-    bounds = COVERAGE_CLASSES + [None]
-    return [{"index": i, "low": low, "high": bounds[i + 1]} for i, low in enumerate(COVERAGE_CLASSES)]
 
 
 @role_required(*PROVINCE_ROLES)
@@ -48,7 +43,7 @@ def dashboard_mine_view(request):
 def national_dashboard_view(request):
     form, start, end = date_range(request.GET)
     data = dashboards.national(start=start, end=end)
-    map_data = {"layout": tile_layout(), "values": data["tiles"], "classes": len(COVERAGE_CLASSES)}
+    map_data = {"layout": tile_layout(), "values": data["tiles"], "classes": MAP_CLASSES}
     return render(
         request,
         "provinces/dashboard_national.html",
@@ -58,7 +53,7 @@ def national_dashboard_view(request):
             "end": end,
             "data": data,
             "map_data": map_data,
-            "legend": _legend(),
+            "legend": data["legend"],
             "query": request.GET.urlencode(),
             "export_tables": NATIONAL_TABLES,
         },
