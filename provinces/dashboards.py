@@ -71,7 +71,6 @@ def map_legend(values: list[float], breaks: list[float]) -> list[dict]:
     """One legend item per class that has provinces: index and range (books per 10,000 people)."""
     if not values:
         return []
-    bounds = [min(values)] + breaks + [max(values)]
     out = []
     for i in range(len(breaks) + 1):
         members = [v for v in values if quantile_class(v, breaks) == i]
@@ -160,7 +159,7 @@ def kpis(totals: dict, targets: Targets, *, as_of: dt.date, pace: float) -> dict
         "population": population,
         "population_row": targets.population,
         "coverage_pct": pct(totals["books_total"], population),
-        "coverage_class": coverage_class(pct(totals["books_total"], population)),
+        "per_10k": per_10k(totals["books_total"], population),
         "books_target": books_target,
         "books_target_row": targets.books,
         "books_target_pct": pct(totals["books_total"], books_target),
@@ -339,9 +338,7 @@ def rejection_reasons(*, start: dt.date, end: dt.date, province: Province | None
     )
 
 
-def _ranking(
-    rows: list[ProvinceDayRollup], province_targets: dict[int, Targets]
-) -> tuple[Table, dict, list[dict]]:
+def _ranking(rows: list[ProvinceDayRollup], province_targets: dict[int, Targets]) -> tuple[Table, dict, list[dict]]:
     """The ranking table of the provinces, the values of the map's tiles and the map's legend."""
     ranking, tiles, exact = [], {}, {}
     for row in rows:

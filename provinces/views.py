@@ -11,7 +11,7 @@ from django.views.decorators.http import require_safe
 
 from accesslog.selectors import emergency_pending_count
 from core.roles import NATIONAL_ROLES, Role, has_role, role_required
-from provinces import dashboards
+from provinces import communes, dashboards
 from provinces.access import PROVINCE_ROLES, province_get_for_dashboard
 from provinces.dashboards import MAP_CLASSES
 from provinces.exports import csv_response, xlsx_response
@@ -106,3 +106,43 @@ def province_export_view(request, code: str, table: str, fmt: str):
     _form, start, end = date_range(request.GET)
     data = dashboards.province(province=province, start=start, end=end, full=True, only=table)
     return _export(table, fmt, data, f"tinh-{province.code}")
+
+
+@role_required(*PROVINCE_ROLES)
+@require_safe
+def province_communes_view(request, code: str):
+    """Books, people using the book and facilities per commune of one province (issue 16)."""
+    province = province_get_for_dashboard(request.user, code)
+    form, start, end = date_range(request.GET)
+    key, descending = communes.sort_param(request.GET.get("sort"))
+    table, as_of = communes.communes_table(province=province, end=end, sort=request.GET.get("sort"))
+    params = request.GET.copy()
+    params.pop("sort", None)
+    return render(
+        request,
+        "provinces/dashboard_communes.html",
+        {
+            "province": province,
+            "form": form,
+            "start": start,
+            "end": end,
+            "data": {"as_of": as_of},
+            "table": table,
+            "sort_key": key,
+            "sort_descending": descending,
+            "range_query": params.urlencode(),
+            "query": request.GET.urlencode(),
+            "is_national_user": has_role(request.user, *NATIONAL_ROLES),
+        },
+    )
+
+
+@role_required(*PROVINCE_ROLES)
+@require_safe
+def province_communes_export_view(request, code: str, table: str, fmt: str):
+    province = province_get_for_dashboard(request.user, code)
+    if table != "communes" or fmt not in FORMATS:
+        raise Http404
+    _form, _start, end = date_range(request.GET)
+    data, _as_of = communes.communes_table(province=province, end=end, sort=request.GET.get("sort"))
+    return FORMATS[fmt](data, f"tinh-{province.code}")
