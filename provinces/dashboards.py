@@ -55,11 +55,12 @@ _SUM_FIELDS = (
 
 def quantile_breaks(values: list[float], classes: int = MAP_CLASSES) -> list[float]:
     """The upper bounds of the first `classes - 1` classes: the 1/n, 2/n … quantiles of the values
-    (nearest rank). Equal values fall in one class, so there may be fewer distinct classes."""
+    (nearest rank: the ceil(k·N/n)-th smallest). Equal values fall in one class, so there may be
+    fewer distinct classes."""
     ordered = sorted(values)
     if not ordered:
         return []
-    return [ordered[min(len(ordered) - 1, (len(ordered) * k) // classes)] for k in range(1, classes)]
+    return [ordered[max(0, -(-len(ordered) * k // classes) - 1)] for k in range(1, classes)]
 
 
 def quantile_class(value: float, breaks: list[float]) -> int:

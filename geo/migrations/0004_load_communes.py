@@ -50,6 +50,8 @@ class Migration(migrations.Migration):
     dependencies = [("geo", "0003_commune_table")]
     operations = [
         migrations.RunPython(load, migrations.RunPython.noop),
+        # Fresh statistics for the joins of the per-commune page and rollups (3,321 rows).
+        migrations.RunSQL("ANALYZE geo_commune", migrations.RunSQL.noop),
         migrations.RunSQL(
             "CREATE VIEW geo_commune_view AS SELECT id, code, name_vi, kind, province_id FROM geo_commune",
             "DROP VIEW IF EXISTS geo_commune_view",

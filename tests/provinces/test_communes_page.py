@@ -88,11 +88,12 @@ def test_table_sorts_on_any_column(hanoi_communes, login, officer_hanoi):
 
 
 def test_export_lists_every_commune(hanoi_communes, login, officer_hanoi):
-    response = login(officer_hanoi).get("/dashboards/province/01/communes/export/communes.csv")
+    client = login(officer_hanoi)
+    response = client.get("/dashboards/province/01/communes/export/communes.csv")
     assert response.status_code == 200
     lines = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
     assert len(lines) == 1 + Commune.objects.filter(province__code="01").count()
-    xlsx = login(officer_hanoi).get("/dashboards/province/01/communes/export/communes.xlsx")
+    xlsx = client.get("/dashboards/province/01/communes/export/communes.xlsx")
     assert xlsx.status_code == 200
 
 

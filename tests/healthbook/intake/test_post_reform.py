@@ -108,3 +108,24 @@ def test_blank_province_is_a_warning(sender, visits, spec, today, pki, intake_co
     sub = process(sender.post(body))
     assert sub.error_count == 0 and sub.encounters_created == 2
     assert ("RESIDENCE_PROVINCE_MISSING", "warning", "MATINH_CU_TRU") in _codes(sub)
+
+
+def test_backfill_places_existing_citizens_from_their_visits(sender, visits, spec, today, pki, intake_codelists):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    body = _envelope(visits, spec, today, pki, MATINH_CU_TRU="02", MAHUYEN_CU_TRU="", MAXA_CU_TRU="")
+    process(sender.post(body))
+    citizen = Citizen.objects.get()
+    Citizen.objects.filter(pk=citizen.pk).update(
+        residence_province=None, residence_commune_code="", residence_source=ResidenceSource.UNKNOWN
+    )
+    out = StringIO()
+    call_command("citizen_residence_backfill", stdout=out)
+    citizen.refresh_from_db()
+    assert citizen.residence_province.code == "08" and citizen.residence_source == ResidenceSource.FACILITY
+    assert "1" in out.getvalue()
+    out = StringIO()
+    call_command("citizen_residence_backfill", stdout=out)
+    assert out.getvalue().strip().endswith(": 0")
