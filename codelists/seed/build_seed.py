@@ -1401,7 +1401,7 @@ GENERATED_SYSTEMS = {
     "description_vi": "3.321 đơn vị hành chính cấp xã (2.621 xã, 687 phường, 13 đặc khu) từ 01/7/2025, kèm loại và mã tỉnh.",
     "version_label": "QĐ 19/2025/QĐ-TTg (vietnam-provinces 2025.10.1)",
     "effective_from": "2025-07-01",
-    "source_note": "Built by load_codelists from the geography tables (geo_commune, loaded from the vietnam-provinces package 2025.10.1, data version 2025-10-18; see geo/data/SOURCE.md). Never edited by hand.",
+    "source_note": "Built by load_codelists from the geography tables (the communes table, loaded from the vietnam-provinces package 2025.10.1, data version 2025-10-18; see geo/data/SOURCE.md). Never edited by hand.",
     "from": "geo.communes",
     "max_code_length": 5,
 }

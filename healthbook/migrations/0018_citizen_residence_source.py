@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='citizen',
             name='residence_source',
-            field=models.CharField(blank=True, choices=[('', 'Unknown'), ('card', 'Insurance card file'), ('facility_data', 'Facility data')], db_default='', max_length=16, verbose_name='residence known from'),
+            field=models.CharField(blank=True, choices=[('', 'Not known'), ('card', 'Insurance card file'), ('facility_data', 'Facility data')], db_default='', max_length=16, verbose_name='residence known from'),
         ),
     ]

@@ -10,7 +10,6 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 
 class Sex(models.IntegerChoices):
@@ -33,7 +32,7 @@ class ResidenceSource(models.TextChoices):
     """Where a citizen's residence (province, commune) came from. Card files (the insurance
     fund's data) win over facility data, which only fills a residence nobody knew."""
 
-    UNKNOWN = "", pgettext_lazy("residence source", "Unknown")
+    UNKNOWN = "", _("Not known")
     CARD = "card", _("Insurance card file")
     FACILITY = "facility_data", _("Facility data")
 

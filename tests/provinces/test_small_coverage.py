@@ -12,8 +12,8 @@ from tests.provinces.conftest import citizen, compute, today
 
 pytestmark = pytest.mark.django_db
 
-# Books per province: Hà Nội (8.8 M people) has the most books and the smallest share.
-BOOKS = {"01": 6, "04": 3, "11": 2, "12": 1, "14": 1, "15": 1, "19": 1, "20": 1, "22": 1, "24": 1}
+# Books per province: Hà Nội (8.8 M people) has the smallest share of those with a book.
+BOOKS = {"01": 1, "04": 3, "11": 2, "12": 1, "14": 1, "15": 1, "19": 1, "20": 1, "22": 1, "24": 1}
 
 
 @pytest.fixture
@@ -35,7 +35,7 @@ def test_ranking_sorts_on_the_exact_ratio_not_the_rounded_one(small_rollout):
     assert {r["coverage"] for r in rows} == {0.0}  # rounded to 0.1 %, every province looks alike
     ranked = [r["code"] for r in rows]
     assert ranked[:2] == ["04", "11"]  # Cao Bằng 3 / 573,119 people; Điện Biên 2 / 673,091
-    assert ranked.index("01") < ranked.index("25")  # Hà Nội (6 books) above every province without one
+    assert ranked.index("01") < ranked.index("25")  # Hà Nội (1 book) above every province without one
     assert ranked.index("01") > ranked.index("12")  # but below Lai Châu (1 book, 512,601 people)
     cao_bang = rows[0]
     assert cao_bang["per_10k"] == round(10_000 * 3 / 573_119, 2) == 0.05
