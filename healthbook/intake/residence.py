@@ -35,7 +35,7 @@ def residence_of(p: PatientData, *, table: str, record_key: str) -> tuple[Reside
         province_id = province_ids_by_code().get(code)
         if province_id is None:
             problems.append(_warning("RESIDENCE_PROVINCE_UNKNOWN", table, record_key, "MATINH_CU_TRU", raw))
-    elif table in ("XML1", "XML0"):  # required by the XML 130 sheets; optional in FHIR
+    elif table == "XML1":  # required by the XML 130 summary table; optional in check-ins and FHIR
         problems.append(_warning("RESIDENCE_PROVINCE_MISSING", table, record_key, "MATINH_CU_TRU", ""))
     commune = (p.commune_code or "").strip()
     if commune:
