@@ -2,6 +2,10 @@
 
 Idempotent: a version whose label is already loaded is left alone. Concepts go in with one
 COPY per list (12,000 ICD-10 rows in well under a second), never row by row.
+
+A list whose systems.json entry says `"from": "geo.communes"` has no seed file: its rows are
+built from the geography tables (the one source of truth for administrative units), in the
+seed's CSV form, so the checksum and the "changed source" warning work the same way.
 """
 
 import csv
@@ -79,9 +83,30 @@ def copy_concepts(version_id: int, rows: list[tuple]) -> None:
 
 
 @transaction.atomic
+def _geo_communes_csv() -> bytes:
+    """The communes of the geography app as a seed CSV (code, name, kind; parent = none)."""
+    from geo.selectors import commune_concept_rows
+
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for code, name, _kind, _province, props in commune_concept_rows():
+        writer.writerow([code, name, "", "", "1", json.dumps(props, ensure_ascii=False, sort_keys=True)])
+    return out.getvalue().encode("utf-8")
+
+
+GENERATED = {"geo.communes": _geo_communes_csv}
+
+
+def _source_bytes(spec: dict, seed_dir: Path) -> bytes:
+    if "from" in spec:
+        return GENERATED[spec["from"]]()
+    return (seed_dir / spec["file"]).read_bytes()
+
+
 def codelist_load(spec: dict, seed_dir: Path = SEED_DIR) -> LoadResult:
     """Create or update one code system from its systems.json entry and load its version."""
-    raw = (seed_dir / spec["file"]).read_bytes()
+    raw = _source_bytes(spec, seed_dir)
     checksum = hashlib.sha256(raw).hexdigest()
     system, _ = CodeSystem.objects.update_or_create(
         key=spec["key"],
@@ -101,7 +126,8 @@ def codelist_load(spec: dict, seed_dir: Path = SEED_DIR) -> LoadResult:
     if existing is not None:
         status = "unchanged" if existing.source_checksum in ("", checksum) else "changed_source"
         return LoadResult(system.key, existing.label, status, existing.concepts.count())
-    rows = _parse_rows(raw, name=spec["file"], max_len=system.max_code_length)
+    name = spec.get("file") or spec["from"]
+    rows = _parse_rows(raw, name=name, max_len=system.max_code_length)
     version = CodeSystemVersion.objects.create(
         system=system,
         label=spec["version_label"],
@@ -114,7 +140,7 @@ def codelist_load(spec: dict, seed_dir: Path = SEED_DIR) -> LoadResult:
     version.status = VersionStatus.IN_REVIEW
     version.save(update_fields=["status"])
     _publish(version, None)
-    change_log(version=version, actor=None, action=ChangeAction.LOAD, note=f"{spec['file']} sha256={checksum}")
+    change_log(version=version, actor=None, action=ChangeAction.LOAD, note=f"{name} sha256={checksum}")
     return LoadResult(system.key, version.label, "loaded", len(rows))
 
 

@@ -4,7 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from facilities.models import Facility, FacilityStatus, Level, Ownership
 from facilities.services import PROFILE_FIELDS
 from facilities.validators import tax_code_normalize
-from geo.models import Province
+from geo.models import Commune, Province
 
 
 def _blank(choices, label):
@@ -42,10 +42,30 @@ class FacilityFilterForm(forms.Form):
         return {k: v for k, v in self.cleaned_data.items() if v}
 
 
+class CommuneChoiceField(forms.ModelChoiceField):
+    """A commune of the list (geo.Commune), shown with its kind's name as the list writes it."""
+
+    def label_from_instance(self, obj):
+        return f"{obj.name_vi} ({obj.code})"
+
+
 class FacilityProfileForm(forms.ModelForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("commune_unit")
+        if field is not None:
+            # Only the communes of the facility's province (about 100, not 3,321).
+            province_id = self.instance.province_id if self.instance and self.instance.pk else None
+            field.queryset = (
+                Commune.objects.filter(province_id=province_id).order_by("name_vi")
+                if province_id
+                else Commune.objects.none()
+            )
+
     class Meta:
         model = Facility
         fields = list(PROFILE_FIELDS)
+        field_classes = {"commune_unit": CommuneChoiceField}
         widgets = {
             "ownership": forms.Select(),
             "level": forms.Select(),
@@ -72,6 +92,12 @@ class FacilityRegisterForm(FacilityProfileForm):
     def __init__(self, *args, provinces=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["province"].queryset = provinces if provinces is not None else Province.objects.none()
+        # The communes of the provinces the user may register in; the model checks the pair.
+        self.fields["commune_unit"].queryset = (
+            Commune.objects.filter(province__in=provinces).order_by("province__code", "name_vi")
+            if provinces is not None
+            else Commune.objects.none()
+        )
 
     def _post_clean(self):
         # Scope and the code rule are checked by the service, against the user's province.

@@ -68,7 +68,17 @@ class Facility(models.Model):
     code = models.CharField(_("facility code"), max_length=5, unique=True)
     name = models.CharField(_("name"), max_length=255)
     province = models.ForeignKey("geo.Province", on_delete=models.PROTECT, related_name="facilities")
-    commune = models.CharField(_("commune / ward"), max_length=150, blank=True, default="")
+    # The commune is chosen from the 3,321 communes of 1 July 2025 (geo.Commune); `commune` keeps
+    # its name, written by the services and the import from the chosen unit (search, display).
+    commune_unit = models.ForeignKey(
+        "geo.Commune",
+        verbose_name=_("commune"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="facilities",
+    )
+    commune = models.CharField(_("commune / ward"), max_length=150, blank=True, default="", editable=False)
     address = models.CharField(_("address"), max_length=300, blank=True, default="")
     ownership = models.CharField(_("ownership"), max_length=16, choices=Ownership.choices, default=Ownership.PUBLIC)
     level = models.CharField(_("level"), max_length=32, choices=Level.choices, default=Level.OTHER)
@@ -154,6 +164,8 @@ class Facility(models.Model):
 
         if self.tax_code:
             self.tax_code = tax_code_normalize(self.tax_code)
+        if self.commune_unit_id and self.province_id and self.commune_unit.province_id != self.province_id:
+            raise ValidationError({"commune_unit": _("This commune is not in the facility's province.")})
         if not self.code or not self.province_id:
             return
         if not (len(self.code) == 5 and self.code.isascii() and self.code.isdigit()):

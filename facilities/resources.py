@@ -15,7 +15,7 @@ from import_export.instance_loaders import CachedInstanceLoader
 
 from core.spreadsheet import neutralise_formula, unquote_formula
 from facilities.models import Facility, FacilityStatus, Level, Ownership
-from geo.models import OldProvinceCode, Province
+from geo.models import Commune, OldProvinceCode, Province
 
 # Words provinces use in their own lists, whatever the interface language.
 OWNERSHIP_ALIASES = {
@@ -136,6 +136,10 @@ class ProvinceWidget(widgets.Widget):
         return value.code if value else ""
 
 
+def _commune_key(name: str) -> str:
+    return " ".join(name.split()).lower()
+
+
 class FacilityImportResource(resources.ModelResource):
     code = fields.Field(attribute="code", column_name="code", widget=CodeWidget())
     name = fields.Field(attribute="name", column_name="name", widget=TextWidget())
@@ -176,6 +180,10 @@ class FacilityImportResource(resources.ModelResource):
         self.allowed_province_ids = allowed_province_ids
         self.old_codes = dict(OldProvinceCode.objects.values_list("code", "province_id"))
         self.fields["province"].widget = ProvinceWidget(by_code={p.code: p for p in Province.objects.all()})
+        # The commune column names a commune of the list: its 5-digit code, or its exact name in
+        # the facility's province (3,321 rows, loaded once per import).
+        self.communes = {c.code: c for c in Commune.objects.all()}
+        self.commune_names = {(c.province_id, _commune_key(c.name_vi)): c for c in self.communes.values()}
         self.seen_codes: set[str] = set()
         self.created_codes: list[str] = []
 
@@ -202,6 +210,7 @@ class FacilityImportResource(resources.ModelResource):
                 errors.setdefault("code", []).append(
                     _("The first two digits of the code do not belong to this province.")
                 )
+        self._commune(instance, errors)
         if not instance.ownership:
             instance.ownership = Ownership.PUBLIC
         if not instance.level:
@@ -212,6 +221,27 @@ class FacilityImportResource(resources.ModelResource):
             errors = exc.update_error_dict(errors)
         if errors:
             raise ValidationError(errors)
+
+    def get_bulk_update_fields(self):
+        fields = [self.fields[f].attribute for f in super().get_bulk_update_fields()]
+        return [*fields, "commune_unit"]  # resolved from the commune column
+
+    def _commune(self, instance, errors: dict) -> None:
+        """Resolve the commune column to a commune of the list (never kept as free text)."""
+        text = (instance.commune or "").strip()
+        if not text:
+            instance.commune_unit = None
+            instance.commune = ""
+            return
+        unit = self.communes.get(text) or self.commune_names.get((instance.province_id, _commune_key(text)))
+        if unit is None or unit.province_id != instance.province_id:
+            errors.setdefault("commune", []).append(
+                _("“%(value)s” is not a commune of this province: write its 5-digit code from the list.")
+                % {"value": text[:60]}
+            )
+            return
+        instance.commune_unit = unit
+        instance.commune = unit.name_vi
 
     def before_save_instance(self, instance, row, **kwargs):
         if instance.pk is None:

@@ -18,6 +18,9 @@ class FacilityFilterSerializer(serializers.Serializer):
 class FacilitySerializer(serializers.ModelSerializer):
     province = serializers.SlugRelatedField(read_only=True, slug_field="code")
     province_name = serializers.CharField(source="province.name_vi", read_only=True)
+    commune_code = serializers.CharField(
+        source="commune_unit.code", read_only=True, default="", help_text="5-digit commune code (QĐ 19/2025)."
+    )
     is_silent = serializers.SerializerMethodField()
     # Often unknown: an empty string, which the "email" format of the schema would not allow.
     contact_email = serializers.CharField(read_only=True, help_text="Email address, or an empty string when unknown.")
@@ -31,6 +34,7 @@ class FacilitySerializer(serializers.ModelSerializer):
             "province",
             "province_name",
             "commune",
+            "commune_code",
             "address",
             "ownership",
             "level",

@@ -27,7 +27,7 @@ S = FacilityStatus
 # Fields a registrant or editor may set. Status and timestamps are never taken from input.
 PROFILE_FIELDS = (
     "name",
-    "commune",
+    "commune_unit",
     "address",
     "ownership",
     "level",
@@ -111,6 +111,7 @@ def facility_register(*, acting_user: User, code: str, province, **profile) -> F
         registered_at=now,
         **{k: v for k, v in profile.items() if k in PROFILE_FIELDS},
     )
+    facility.commune = facility.commune_unit.name_vi if facility.commune_unit else ""
     facility.full_clean(exclude=["search_text"])
     facility.save()
     status_change_record(
@@ -137,6 +138,9 @@ def facility_profile_update(*, acting_user: User, facility: Facility, **profile)
         if field in PROFILE_FIELDS and getattr(facility, field) != value:
             setattr(facility, field, value)
             changed.append(field)
+    if "commune_unit" in changed:  # the name follows the chosen commune
+        facility.commune = facility.commune_unit.name_vi if facility.commune_unit else ""
+        changed.append("commune")
     facility.full_clean(exclude=["search_text"])
     if facility.status == S.REJECTED:
         status_change_record(

@@ -45,3 +45,38 @@ class OldProvinceCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.code} → {self.province.code}"
+
+
+class CommuneKind(models.TextChoices):
+    """The three kinds of commune-level unit since 1 July 2025 (Law 72/2025/QH15)."""
+
+    XA = "xa", _("commune (xã)")
+    PHUONG = "phuong", _("ward (phường)")
+    DAC_KHU = "dac_khu", _("special zone (đặc khu)")
+
+
+class Commune(models.Model):
+    """One of the 3,321 commune-level units (xã / phường / đặc khu) in force since 1 July 2025,
+    under its province: there is no district level any more.
+
+    Codes are the national statistics office's five digits (QĐ 19/2025/QĐ-TTg), as XML 130 puts
+    them in MAXA_CU_TRU. Reference data: loaded by a data migration, never edited by hand.
+    """
+
+    code = models.CharField(_("code"), max_length=5, unique=True)
+    name_vi = models.CharField(_("Vietnamese name"), max_length=100)
+    kind = models.CharField(_("kind"), max_length=8, choices=CommuneKind.choices)
+    province = models.ForeignKey(Province, on_delete=models.PROTECT, related_name="communes")
+
+    class Meta:
+        db_table = "geo_commune"
+        ordering = ["code"]
+        verbose_name = _("commune")
+        verbose_name_plural = _("communes")
+        indexes = [models.Index(fields=["province", "name_vi"], name="geo_commune_province_name")]
+        constraints = [
+            models.CheckConstraint(name="geo_commune_code_5_digits", condition=models.Q(code__regex=r"^[0-9]{5}$"))
+        ]
+
+    def __str__(self) -> str:
+        return self.name_vi

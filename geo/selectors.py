@@ -2,7 +2,7 @@
 
 from functools import lru_cache
 
-from geo.models import OldProvinceCode, Province
+from geo.models import Commune, OldProvinceCode, Province
 
 
 def province_by_old_code(old_code: str) -> Province | None:
@@ -15,3 +15,36 @@ def province_by_old_code(old_code: str) -> Province | None:
 def old_province_codes() -> frozenset[str]:
     """Return the 63 old two-digit province codes (reference data, fixed by a migration)."""
     return frozenset(OldProvinceCode.objects.values_list("code", flat=True))
+
+
+@lru_cache(maxsize=1)
+def province_ids_by_code() -> dict[str, int]:
+    """Return province id by every two-digit code a file may carry for it: today's 34 codes,
+    and the 63 old codes, each mapped to the province that absorbed it (a new code wins where
+    the two numberings share a code: new codes reuse an old one of the same province)."""
+    out = {code: pid for code, pid in OldProvinceCode.objects.values_list("code", "province_id")}
+    out.update(Province.objects.values_list("code", "id"))
+    return out
+
+
+@lru_cache(maxsize=1)
+def commune_province_ids() -> dict[str, int]:
+    """Return the province id of each of the 3,321 commune codes (reference data, fixed by a
+    migration; cached for the life of the process)."""
+    return dict(Commune.objects.values_list("code", "province_id"))
+
+
+def communes_of_province(province_id: int):
+    """The communes of one province, by name (for choosers and the per-commune page)."""
+    return Commune.objects.filter(province_id=province_id).order_by("name_vi")
+
+
+def commune_concept_rows() -> list[tuple[str, str, str, str, dict]]:
+    """Return (code, Vietnamese name, kind, province code, properties) for every commune, in code
+    order: what the commune code list is built from (codelists.loading)."""
+    return [
+        (code, name, kind, pcode, {"kind": kind, "province": pcode, "valid_from": "2025-07-01"})
+        for code, name, kind, pcode in Commune.objects.order_by("code").values_list(
+            "code", "name_vi", "kind", "province__code"
+        )
+    ]

@@ -15,13 +15,14 @@ from django.utils.translation import gettext_lazy as _
 from geo.models import Province
 from provinces.facility_lists import breakdown, completeness, connectivity, pending, silent
 from provinces.models import FacilityDayRollup, ProvinceDayRollup, RejectionReasonDay, RolloutTarget
-from provinces.tables import LIST_LIMIT, Table, pct
+from provinces.tables import LIST_LIMIT, Table, pct, per_10k
 
 TARGET_YEAR_END = dt.date(2030, 12, 31)
 # The trend table on a page shows the last days of the range (the chart and the export: all).
 PAGE_TREND_ROWS = 31
-# Coverage classes of the map (books / population, in %), lower bounds.
-COVERAGE_CLASSES = [0, 10, 25, 50, 75]
+# The map colours the provinces in this many classes of equal size (quantiles of books per
+# 10,000 people), so that provinces differ at rollout levels (< 1 %) as well as later.
+MAP_CLASSES = 5
 
 _SUM_FIELDS = (
     "books_total",
@@ -52,11 +53,31 @@ _SUM_FIELDS = (
 )
 
 
-def coverage_class(value: float | None) -> int:
-    """Index of the map colour class of a coverage percentage (0 for no data)."""
-    if value is None:
-        return 0
-    return max(i for i, low in enumerate(COVERAGE_CLASSES) if value >= low)
+def quantile_breaks(values: list[float], classes: int = MAP_CLASSES) -> list[float]:
+    """The upper bounds of the first `classes - 1` classes: the 1/n, 2/n … quantiles of the values
+    (nearest rank: the ceil(k·N/n)-th smallest). Equal values fall in one class, so there may be
+    fewer distinct classes."""
+    ordered = sorted(values)
+    if not ordered:
+        return []
+    return [ordered[max(0, -(-len(ordered) * k // classes) - 1)] for k in range(1, classes)]
+
+
+def quantile_class(value: float, breaks: list[float]) -> int:
+    """Index (0 … MAP_CLASSES - 1) of a value's class: how many class bounds lie below it."""
+    return sum(value > b for b in breaks)
+
+
+def map_legend(values: list[float], breaks: list[float]) -> list[dict]:
+    """One legend item per class that has provinces: index and range (books per 10,000 people)."""
+    if not values:
+        return []
+    out = []
+    for i in range(len(breaks) + 1):
+        members = [v for v in values if quantile_class(v, breaks) == i]
+        if members:
+            out.append({"index": i, "low": min(members), "high": max(members), "count": len(members)})
+    return out
 
 
 def latest_day(*, end: dt.date, province: Province | None = None) -> dt.date | None:
@@ -139,7 +160,7 @@ def kpis(totals: dict, targets: Targets, *, as_of: dt.date, pace: float) -> dict
         "population": population,
         "population_row": targets.population,
         "coverage_pct": pct(totals["books_total"], population),
-        "coverage_class": coverage_class(pct(totals["books_total"], population)),
+        "per_10k": per_10k(totals["books_total"], population),
         "books_target": books_target,
         "books_target_row": targets.books,
         "books_target_pct": pct(totals["books_total"], books_target),
@@ -318,13 +339,14 @@ def rejection_reasons(*, start: dt.date, end: dt.date, province: Province | None
     )
 
 
-def _ranking(rows: list[ProvinceDayRollup], province_targets: dict[int, Targets]) -> tuple[Table, dict]:
-    """The ranking table of the provinces and the values of the map's tiles."""
-    ranking, tiles = [], {}
+def _ranking(rows: list[ProvinceDayRollup], province_targets: dict[int, Targets]) -> tuple[Table, dict, list[dict]]:
+    """The ranking table of the provinces, the values of the map's tiles and the map's legend."""
+    ranking, tiles, exact = [], {}, {}
     for row in rows:
         t = province_targets.get(row.province_id)
         population = t.population.population if t and t.population else None
         coverage = pct(row.books_total, population)
+        exact[row.province.code] = row.books_total / population if population else None
         connected = row.facilities_public_connected + row.facilities_private_connected
         ranking.append(
             [
@@ -332,6 +354,7 @@ def _ranking(rows: list[ProvinceDayRollup], province_targets: dict[int, Targets]
                 row.province.name_vi,
                 row.books_total,
                 population or "",
+                per_10k(row.books_total, population),
                 coverage,
                 row.citizens_valid_card,
                 connected,
@@ -344,11 +367,17 @@ def _ranking(rows: list[ProvinceDayRollup], province_targets: dict[int, Targets]
         )
         tiles[row.province.code] = {
             "coverage": coverage,
-            "class": coverage_class(coverage),
+            "per_10k": per_10k(row.books_total, population),
             "name": row.province.name_vi,
             "books": row.books_total,
         }
-    ranking.sort(key=lambda r: (-(r[4] or 0), r[0]))
+    # The exact ratio, never the rounded figure: at rollout levels most provinces round alike.
+    ranking.sort(key=lambda r: (-(exact[r[0]] if exact[r[0]] is not None else -1.0), r[0]))
+    values = [v * 10_000 for v in exact.values() if v is not None]
+    breaks = quantile_breaks(values)
+    for code, tile in tiles.items():
+        ratio = exact[code]
+        tile["class"] = quantile_class(ratio * 10_000, breaks) if ratio is not None else None
     ranking_table = Table(
         "ranking",
         _("Provinces ranked by coverage"),
@@ -357,6 +386,7 @@ def _ranking(rows: list[ProvinceDayRollup], province_targets: dict[int, Targets]
             ("province", _("Province")),
             ("books", _("Books created")),
             ("population", _("Approximate population")),
+            ("per_10k", _("Books per 10,000 people")),
             ("coverage", _("Coverage (%)")),
             ("valid_card", _("Citizens with a valid card")),
             ("connected", _("Facilities connected")),
@@ -369,7 +399,7 @@ def _ranking(rows: list[ProvinceDayRollup], province_targets: dict[int, Targets]
         [[i + 1] + r for i, r in enumerate(ranking)],
     )
     ranking_table.columns.insert(0, ("rank", _("Rank")))
-    return ranking_table, tiles
+    return ranking_table, tiles, map_legend(values, breaks)
 
 
 def national(*, start: dt.date, end: dt.date, only: str | None = None) -> dict:
@@ -385,7 +415,7 @@ def national(*, start: dt.date, end: dt.date, only: str | None = None) -> dict:
             k = kpis(_totals(rows), national_targets, as_of=as_of or end, pace=_pace(None, as_of) if as_of else 0)
             data.update(kpis=k, kpi_table=kpi_table(k))
         if only in (None, "ranking"):
-            data["ranking"], data["tiles"] = _ranking(rows, province_targets)
+            data["ranking"], data["tiles"], data["legend"] = _ranking(rows, province_targets)
     if only in (None, "trend"):
         data["trend"] = trend(start=start, end=end)
     if only in (None, "rejections"):

@@ -198,6 +198,37 @@ class ProvinceDayRollup(RollupFields):
         return self.facilities_public_active + self.facilities_private_active
 
 
+class CommuneDayRollup(models.Model):
+    """One commune (of the 3,321 since 1 July 2025) at the end of one day (Vietnam time): books and
+    people using the book among its residents, facilities in it approved to send and connected.
+    A province officer's per-commune page reads one indexed range of this table (province, day).
+    Written only by `provinces.rollups`, in the same set-based run as the province rows.
+
+    Citizens count by their commune of residence (healthbook.Citizen.residence_commune_code);
+    citizens whose commune is unknown are in no commune, as in docs/dashboards.md.
+    """
+
+    commune = models.ForeignKey("geo.Commune", on_delete=models.CASCADE, related_name="+")
+    province = models.ForeignKey("geo.Province", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField(_("day"))
+    books_total = models.PositiveBigIntegerField(default=0)
+    books_new = models.PositiveIntegerField(default=0)
+    people_using = models.PositiveBigIntegerField(default=0)
+    facilities_active = models.PositiveIntegerField(default=0)
+    facilities_connected = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        db_table = "provinces_commune_day"
+        verbose_name = _("commune day rollup")
+        verbose_name_plural = _("commune day rollups")
+        constraints = [models.UniqueConstraint(fields=["commune", "day"], name="commune_day_unique")]
+        indexes = [models.Index(fields=["province", "day"], name="commune_day_province_day")]
+
+    def __str__(self) -> str:
+        return f"{self.commune_id} {self.day}"
+
+
 class ConnectivityDigest(models.Model):
     """The daily connectivity e-mail of one province for one day: created before sending,
     so that a rerun of the job on the same day sends nothing twice."""

@@ -1,11 +1,12 @@
-"""Daily rollups: one row per (facility, day) and per (province, day), computed in SQL.
+"""Daily rollups: one row per (facility, day), per (province, day) and per (commune, day),
+computed in SQL.
 
-Each run is two set-based statements per chunk of at most 31 days (INSERT … SELECT … ON
+Each run is three set-based statements per chunk of at most 31 days (INSERT … SELECT … ON
 CONFLICT DO UPDATE): no row passes through Python, and running it again for the same days
 gives the same rows (idempotent). Runs are serialised by a PostgreSQL advisory lock, so the
 15-minute job, the nightly job and a backfill never interleave their upserts. Other apps' rows
 are read only through the views those apps own (`facilities_*_view`, `healthbook_*_view`,
-`geo_province_view`, created by their migrations): no table of theirs is named here.
+`geo_province_view`, `geo_commune_view`, created by their migrations): no table of theirs is named here.
 
 Definitions (docs/dashboards.md explains them for readers of the dashboards):
 - a day is a calendar day in Vietnam (settings.TIME_ZONE);
@@ -396,12 +397,97 @@ def province_sql(*, one_day: bool) -> str:
     return _PROVINCE_SQL_TEMPLATE.replace("{using_ctes}", _USING_ONE_DAY if one_day else _USING_RANGE)
 
 
+# Per commune and day (issue 16): books and people using the book by commune of residence,
+# facilities approved to send and connected by the commune they stand in (from this chunk's
+# facility rows). One row per commune and day, zeros included, so the province's page reads one
+# indexed range. Citizens are placed through geo's view of the communes (by code).
+_COMMUNE_ISLANDS = _USING_RANGE.split("using_book AS (")[0]
+_COMMUNE_USING_BOOK = """using_book AS (
+    SELECT g.id AS commune_id, days.day, COUNT(*) AS n
+    FROM days
+    JOIN islands i ON i.first_day <= days.day AND i.last_day >= days.day
+    JOIN healthbook_book_view b ON b.id = i.book_id
+    JOIN healthbook_citizen_view c ON c.id = b.citizen_id
+    JOIN geo_commune_view g ON g.code = c.residence_commune_code
+    GROUP BY 1, 2
+),
+"""
+_COMMUNE_USING_RANGE = _COMMUNE_ISLANDS + _COMMUNE_USING_BOOK
+_COMMUNE_USING_ONE_DAY = """using_book AS (
+    SELECT g.id AS commune_id, %(end)s::date AS day, COUNT(*) AS n
+    FROM (SELECT DISTINCT book_id FROM healthbook_encounter_view
+          WHERE occurred_at >= %(using_from_ts)s AND occurred_at < %(end_ts)s) AS e
+    JOIN healthbook_book_view b ON b.id = e.book_id
+    JOIN healthbook_citizen_view c ON c.id = b.citizen_id
+    JOIN geo_commune_view g ON g.code = c.residence_commune_code
+    GROUP BY 1
+),
+"""
+_COMMUNE_SQL_TEMPLATE = """
+INSERT INTO provinces_commune_day (
+    commune_id, province_id, day, books_total, books_new, people_using, facilities_active,
+    facilities_connected, computed_at)
+WITH days AS (
+    SELECT d::date AS day FROM generate_series(%(start)s::date, %(end)s::date, interval '1 day') AS d
+),
+placed AS (  -- citizens whose commune of residence is one of the list
+    SELECT c.id AS citizen_id, g.id AS commune_id
+    FROM healthbook_citizen_view c JOIN geo_commune_view g ON g.code = c.residence_commune_code
+    WHERE c.residence_commune_code <> ''
+),
+book_base AS (
+    SELECT p.commune_id, COUNT(*) AS n
+    FROM healthbook_book_view b JOIN placed p ON p.citizen_id = b.citizen_id
+    WHERE b.created_at < %(start_ts)s
+    GROUP BY 1
+),
+book_days AS (
+    SELECT p.commune_id, (b.created_at AT TIME ZONE %(tz)s)::date AS day, COUNT(*) AS n
+    FROM healthbook_book_view b JOIN placed p ON p.citizen_id = b.citizen_id
+    WHERE b.created_at >= %(start_ts)s AND b.created_at < %(end_ts)s
+    GROUP BY 1, 2
+),
+books AS (
+    SELECT g.id AS commune_id, days.day,
+        COALESCE(SUM(bd.n) FILTER (WHERE bd.day = days.day), 0) AS new,
+        COALESCE(MAX(bb.n), 0) + COALESCE(SUM(bd.n) FILTER (WHERE bd.day <= days.day), 0) AS total
+    FROM geo_commune_view g CROSS JOIN days
+    LEFT JOIN book_base bb ON bb.commune_id = g.id
+    LEFT JOIN book_days bd ON bd.commune_id = g.id AND bd.day <= days.day
+    GROUP BY g.id, days.day
+),
+{using_ctes}fac AS (
+    SELECT f.commune_unit_id AS commune_id, fd.day,
+        COUNT(*) FILTER (WHERE fd.status IN ('approved', 'connected', 'suspended')) AS active,
+        COUNT(*) FILTER (WHERE fd.status = 'connected') AS connected
+    FROM provinces_facility_day fd JOIN facilities_facility_view f ON f.id = fd.facility_id
+    WHERE fd.day BETWEEN %(start)s AND %(end)s AND f.commune_unit_id IS NOT NULL
+    GROUP BY 1, 2
+)
+SELECT g.id, g.province_id, days.day, b.total, b.new, COALESCE(u.n, 0), COALESCE(f.active, 0),
+    COALESCE(f.connected, 0), %(now)s
+FROM geo_commune_view g CROSS JOIN days
+JOIN books b ON b.commune_id = g.id AND b.day = days.day
+LEFT JOIN using_book u ON u.commune_id = g.id AND u.day = days.day
+LEFT JOIN fac f ON f.commune_id = g.id AND f.day = days.day
+ON CONFLICT (commune_id, day) DO UPDATE SET
+    province_id = EXCLUDED.province_id, books_total = EXCLUDED.books_total, books_new = EXCLUDED.books_new,
+    people_using = EXCLUDED.people_using, facilities_active = EXCLUDED.facilities_active,
+    facilities_connected = EXCLUDED.facilities_connected, computed_at = EXCLUDED.computed_at
+"""
+
+
+def commune_sql(*, one_day: bool) -> str:
+    return _COMMUNE_SQL_TEMPLATE.replace("{using_ctes}", _COMMUNE_USING_ONE_DAY if one_day else _COMMUNE_USING_RANGE)
+
+
 @dataclass(frozen=True)
 class RollupRun:
     start: dt.date
     end: dt.date
     facility_rows: int
     province_rows: int
+    commune_rows: int = 0
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -422,7 +508,7 @@ def rollups_compute(*, start: dt.date, end: dt.date) -> RollupRun:
     silent_days = silent_after_days()
     if not 1 <= silent_days <= LOOKBACK_DAYS - 1:
         raise ValueError("SSKDT_SILENT_AFTER_DAYS must be between 1 and 30 for the rollups")
-    facility_rows = province_rows = 0
+    facility_rows = province_rows = commune_rows = 0
     facility_sql = _FACILITY_SQL.format(silent_back=int(silent_days) - 1)
     for chunk_start, chunk_end in _chunks(start, end):
         params = {
@@ -454,9 +540,13 @@ def rollups_compute(*, start: dt.date, end: dt.date) -> RollupRun:
             facility_rows += cursor.rowcount
             cursor.execute(province_sql(one_day=chunk_start == chunk_end), params)
             province_rows += cursor.rowcount
+            cursor.execute(commune_sql(one_day=chunk_start == chunk_end), params)
+            commune_rows += cursor.rowcount
             cursor.execute(_REASONS_SQL, params)
             cursor.execute(_SUBMISSION_REASONS_SQL, params)
-    return RollupRun(start=start, end=end, facility_rows=facility_rows, province_rows=province_rows)
+    return RollupRun(
+        start=start, end=end, facility_rows=facility_rows, province_rows=province_rows, commune_rows=commune_rows
+    )
 
 
 def rollups_compute_today() -> RollupRun:

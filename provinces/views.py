@@ -12,9 +12,9 @@ from django.views.decorators.http import require_safe
 from accesslog.selectors import emergency_pending_count
 from core.replicas import lag_tolerant
 from core.roles import NATIONAL_ROLES, Role, has_role, role_required
-from provinces import dashboards
+from provinces import communes, dashboards
 from provinces.access import PROVINCE_ROLES, province_get_for_dashboard
-from provinces.dashboards import COVERAGE_CLASSES
+from provinces.dashboards import MAP_CLASSES
 from provinces.exports import csv_response, xlsx_response
 from provinces.forms import date_range
 
@@ -28,11 +28,6 @@ TABLE_KEYS = {"kpis": "kpi_table", "facilities": "breakdown"}
 @lru_cache(maxsize=1)
 def tile_layout() -> dict:
     return json.loads(TILES.read_text(encoding="utf-8"))
-
-
-def _legend() -> list[dict]:
-    bounds = COVERAGE_CLASSES + [None]
-    return [{"index": i, "low": low, "high": bounds[i + 1]} for i, low in enumerate(COVERAGE_CLASSES)]
 
 
 @role_required(*PROVINCE_ROLES)
@@ -50,7 +45,7 @@ def dashboard_mine_view(request):
 def national_dashboard_view(request):
     form, start, end = date_range(request.GET)
     data = dashboards.national(start=start, end=end)
-    map_data = {"layout": tile_layout(), "values": data["tiles"], "classes": len(COVERAGE_CLASSES)}
+    map_data = {"layout": tile_layout(), "values": data["tiles"], "classes": MAP_CLASSES}
     return render(
         request,
         "provinces/dashboard_national.html",
@@ -60,7 +55,7 @@ def national_dashboard_view(request):
             "end": end,
             "data": data,
             "map_data": map_data,
-            "legend": _legend(),
+            "legend": data["legend"],
             "query": request.GET.urlencode(),
             "export_tables": NATIONAL_TABLES,
         },
@@ -120,3 +115,45 @@ def province_export_view(request, code: str, table: str, fmt: str):
     with lag_tolerant():
         data = dashboards.province(province=province, start=start, end=end, full=True, only=table)
         return _export(table, fmt, data, f"tinh-{province.code}")
+
+
+@role_required(*PROVINCE_ROLES)
+@require_safe
+def province_communes_view(request, code: str):
+    """Books, people using the book and facilities per commune of one province (issue 16)."""
+    province = province_get_for_dashboard(request.user, code)
+    form, start, end = date_range(request.GET)
+    key, descending = communes.sort_param(request.GET.get("sort"))
+    with lag_tolerant():
+        table, as_of = communes.communes_table(province=province, end=end, sort=request.GET.get("sort"))
+    params = request.GET.copy()
+    params.pop("sort", None)
+    return render(
+        request,
+        "provinces/dashboard_communes.html",
+        {
+            "province": province,
+            "form": form,
+            "start": start,
+            "end": end,
+            "data": {"as_of": as_of},
+            "table": table,
+            "sort_key": key,
+            "sort_descending": descending,
+            "range_query": params.urlencode(),
+            "query": request.GET.urlencode(),
+            "is_national_user": has_role(request.user, *NATIONAL_ROLES),
+        },
+    )
+
+
+@role_required(*PROVINCE_ROLES)
+@require_safe
+def province_communes_export_view(request, code: str, table: str, fmt: str):
+    province = province_get_for_dashboard(request.user, code)
+    if table != "communes" or fmt not in FORMATS:
+        raise Http404
+    _form, _start, end = date_range(request.GET)
+    with lag_tolerant():
+        data, _as_of = communes.communes_table(province=province, end=end, sort=request.GET.get("sort"))
+        return FORMATS[fmt](data, f"tinh-{province.code}")

@@ -1390,6 +1390,22 @@ SYSTEMS = [
     ),
 ]
 
+# Lists with no seed file: load_codelists builds their rows from the geography tables
+# (codelists.loading.GENERATED); their systems.json entries are written as they are.
+GENERATED_SYSTEMS = {
+    "key": "commune",
+    "name_vi": "Danh mục đơn vị hành chính cấp xã (3.321 đơn vị)",
+    "name_en": "Communes, wards and special zones (3,321 units)",
+    "canonical_url": "https://terminology.sskdt.example.vn/CodeSystem/commune",
+    "legal_basis": "QĐ 19/2025/QĐ-TTg; NQ 202/2025/QH15; Luật 72/2025/QH15",
+    "description_vi": "3.321 đơn vị hành chính cấp xã (2.621 xã, 687 phường, 13 đặc khu) từ 01/7/2025, kèm loại và mã tỉnh.",
+    "version_label": "QĐ 19/2025/QĐ-TTg (vietnam-provinces 2025.10.1)",
+    "effective_from": "2025-07-01",
+    "source_note": "Built by load_codelists from the geography tables (the communes table, loaded from the vietnam-provinces package 2025.10.1, data version 2025-10-18; see geo/data/SOURCE.md). Never edited by hand.",
+    "from": "geo.communes",
+    "max_code_length": 5,
+}
+
 
 def main():
     report = {}
@@ -1416,6 +1432,7 @@ def main():
             "groups",
         ]
         out.append({k: meta[k] for k in order if k in meta})
+    out.append(GENERATED_SYSTEMS)
     with open(os.path.join(HERE, "systems.json"), "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, indent=2)
         f.write("\n")

@@ -39,6 +39,7 @@ from core.api import ApiError
 from core.compiled import CompiledQuery
 from core.roles import Role, has_role
 from facilities.models import Facility
+from geo.models import Commune
 from healthbook.book.selectors import tune_connection_for_pages
 from healthbook.models import CheckIn, Citizen, Encounter, HealthBook, InsuranceCard
 
@@ -186,9 +187,15 @@ class BookAccessDenied(PermissionDenied):
 BOOK_RELATED = ("citizen", "citizen__card", "citizen__residence_province")
 
 
+def _residence_commune_name() -> Subquery:
+    """The name of the citizen's commune of residence, in the book's own query (no extra one);
+    NULL when the code is blank or not one of the 3,321 communes."""
+    return Subquery(Commune.objects.filter(code=OuterRef("citizen__residence_commune_code")).values("name_vi")[:1])
+
+
 def book_lookup(public_id):
     """Find the book by its public id (or a citizen's 12-digit personal ID)."""
-    qs = HealthBook.objects.select_related(*BOOK_RELATED)
+    qs = HealthBook.objects.select_related(*BOOK_RELATED).annotate(residence_commune_name=_residence_commune_name())
     value = str(public_id)
     if len(value) == 12 and value.isdigit():
         return qs.filter(citizen__personal_id=value)
@@ -223,6 +230,7 @@ def _decision_queryset(by: str, s: dict):
             care=care_relationship_expr(facility, window=window),
             checked_in_at=_checked_in_at(facility, window),
             emergency_until=_emergency_until(s["user_pk"], s["now"]),
+            residence_commune_name=_residence_commune_name(),
         )
         .order_by("pk")[:1]
     )

@@ -161,15 +161,23 @@ class FastValidator:
             if self.residence_provinces is not None and res not in self.residence_provinces:
                 return None
         ctx = self.ctx
-        if ctx.scope_province_code and (res or ctx.old_to_new.get(issuing, "")) != ctx.scope_province_code:
+        province_id = ctx.residence_province_id(res)
+        home = ctx.old_to_new.get(res, res) if province_id else ctx.old_to_new.get(issuing, "")
+        if commune:  # anything the slow path would warn about goes there
+            if _DIGITS5.fullmatch(commune) is None:
+                return None
+            if ctx.communes is not None:
+                in_province = ctx.communes.get(commune)
+                if in_province is None or (province_id is not None and in_province != province_id):
+                    return None
+                province_id = in_province
+        if ctx.scope_province_code and home != ctx.scope_province_code:
             return None
         # The import's own columns.
         if eth:
             if _CODE.fullmatch(eth) is None or (ctx.ethnicity_codes is not None and eth not in ctx.ethnicity_codes):
                 return None
         if nat and _NATIONALITY.fullmatch(nat) is None:
-            return None
-        if commune and _DIGITS5.fullmatch(commune) is None:
             return None
         if phone and _PHONE.fullmatch(phone) is None:
             return None
@@ -193,7 +201,7 @@ class FastValidator:
             sex=sex,
             ethnicity_code=eth,
             nationality_code=nat,
-            province_id=ctx.province_ids.get(res) if res else None,
+            province_id=province_id,
             commune_code=commune,
             address=address,
             phone=phone,

@@ -83,8 +83,15 @@ _CITIZEN_SET = (
     ("sex", "s.sex"),
     ("ethnicity_code", "COALESCE(NULLIF(s.ethnicity_code, ''), c.ethnicity_code)"),
     ("nationality_code", "COALESCE(NULLIF(s.nationality_code, ''), c.nationality_code)"),
+    # Card data wins over facility data (issue 16): a row naming a province replaces the residence
+    # and its provenance; a commune of another province than the one on record is not kept.
     ("residence_province_id", "COALESCE(s.province_id, c.residence_province_id)"),
-    ("residence_commune_code", "COALESCE(NULLIF(s.commune_code, ''), c.residence_commune_code)"),
+    (
+        "residence_commune_code",
+        "CASE WHEN s.province_id IS NOT NULL AND s.province_id IS DISTINCT FROM c.residence_province_id "
+        "THEN COALESCE(s.commune_code, '') ELSE COALESCE(NULLIF(s.commune_code, ''), c.residence_commune_code) END",
+    ),
+    ("residence_source", "CASE WHEN s.province_id IS NOT NULL THEN 'card' ELSE c.residence_source END"),
     ("address", "COALESCE(NULLIF(s.address, ''), c.address)"),
     ("phone", "COALESCE(NULLIF(s.phone, ''), c.phone)"),
 )
@@ -182,10 +189,10 @@ _CITIZEN_INSERT = """
 INSERT INTO healthbook_citizen (
     id, public_id, personal_id, social_insurance_number, legacy_id_number, full_name, search_name,
     birth_date, birth_date_precision, birth_year, sex, ethnicity_code, nationality_code,
-    residence_province_id, residence_commune_code, address, phone, created_at, updated_at)
+    residence_province_id, residence_commune_code, residence_source, address, phone, created_at, updated_at)
 SELECT citizen_id, healthbook_uuid7(), personal_id, sin, legacy_id, full_name, search_name,
     birth_date, birth_precision, birth_year, sex, ethnicity_code, nationality_code,
-    province_id, commune_code, address, phone, now(), now()
+    province_id, commune_code, CASE WHEN province_id IS NOT NULL THEN 'card' ELSE '' END, address, phone, now(), now()
 FROM healthbook_card_work WHERE new_citizen ORDER BY citizen_id
 """
 

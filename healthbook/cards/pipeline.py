@@ -126,6 +126,7 @@ def row_context_for(batch: CardBatch, layout: files.FileLayout) -> RowContext:
     from codelists.validation import codes_in_force
     from facilities.models import Facility
     from geo.models import OldProvinceCode, Province
+    from geo.selectors import commune_province_ids
 
     today = timezone.localtime(batch.created_at).date()
     old_to_new = dict(OldProvinceCode.objects.values_list("code", "province__code"))
@@ -149,7 +150,7 @@ def row_context_for(batch: CardBatch, layout: files.FileLayout) -> RowContext:
         card_groups=frozenset(groups),
         card_provinces=old_codes,
         facility_provinces=old_codes,
-        residence_provinces=frozenset(province_ids),
+        residence_provinces=frozenset(province_ids) | old_codes,  # old codes map to the new (RowContext)
     )
     return RowContext(
         refs=refs,
@@ -159,6 +160,7 @@ def row_context_for(batch: CardBatch, layout: files.FileLayout) -> RowContext:
         known_facilities=frozenset(Facility.objects.values_list("code", flat=True)),
         ethnicity_codes=frozenset(ethnicity) if ethnicity is not None else None,
         scope_province_code=batch.scope_province.code if batch.scope_province_id else None,
+        communes=commune_province_ids(),
     )
 
 

@@ -11,7 +11,12 @@ IMPORT_MESSAGES = {
     ),
     "ETHNICITY_CODE": _("The ethnicity code is not in the ethnicity code list in force."),
     "NATIONALITY_CODE": _("The nationality code must be 1 to 3 letters or digits."),
-    "COMMUNE_CODE": _("The commune code must have 5 digits."),
+    "COMMUNE_CODE": _("The commune code must have 5 digits; it is left blank."),
+    "COMMUNE_UNKNOWN": _(
+        "The commune code is not one of the 3,321 communes in force since 1 July 2025 (an old commune code "
+        "is not converted); it is left blank."
+    ),
+    "COMMUNE_OTHER_PROVINCE": _("The commune is not in the province of residence; it is left blank."),
     "PHONE_FORMAT": _("The phone number must have 8 to 15 digits, optionally after a +."),
     "ADDRESS_LENGTH": _("The address is longer than 500 characters."),
     "OUTSIDE_PROVINCE": _(

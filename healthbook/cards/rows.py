@@ -33,6 +33,11 @@ class RowContext:
     known_facilities: frozenset[str] | None = None  # None: registry not consulted
     ethnicity_codes: frozenset[str] | None = None  # None: not checked (column absent)
     scope_province_code: str | None = None
+    communes: dict[str, int] | None = None  # commune code -> Province pk (None: not checked)
+
+    def residence_province_id(self, code: str) -> int | None:
+        """The province a MATINH_CU_TRU code names: a new code, or an old one mapped to the new."""
+        return self.province_ids.get(self.old_to_new.get(code, code)) if code else None
 
 
 class StagedRow(NamedTuple):
@@ -101,9 +106,14 @@ def validate_row(line: int, row: dict | None, ctx: RowContext) -> tuple[StagedRo
     nationality = ids.normalize_code(_text(row, "MA_QUOCTICH"))
     if nationality and not _NATIONALITY_RE.fullmatch(nationality):
         problems.append(_problem("NATIONALITY_CODE", "MA_QUOCTICH", nationality))
+    # The residence is administrative: a bad or unknown commune is a warning and is left blank.
     commune = ids.normalize_digits(_text(row, "MAXA_CU_TRU"))
     if commune and not _COMMUNE_RE.fullmatch(commune):
-        problems.append(_problem("COMMUNE_CODE", "MAXA_CU_TRU", commune))
+        problems.append(_problem("COMMUNE_CODE", "MAXA_CU_TRU", commune, ids.WARNING))
+        commune = ""
+    elif commune and ctx.communes is not None and commune not in ctx.communes:
+        problems.append(_problem("COMMUNE_UNKNOWN", "MAXA_CU_TRU", commune, ids.WARNING))
+        commune = ""
     phone = ids.normalize_digits(_text(row, "DIEN_THOAI")).replace("-", "").replace(".", "")
     if phone and not _PHONE_RE.fullmatch(phone):
         problems.append(_problem("PHONE_FORMAT", "DIEN_THOAI", phone))
@@ -114,8 +124,15 @@ def validate_row(line: int, row: dict | None, ctx: RowContext) -> tuple[StagedRo
     card = ids.normalize_code(_text(row, "MA_THE_BHYT"))
     residence = ids.normalize_digits(_text(row, "MATINH_CU_TRU"))
     issuing = card[3:5] if len(card) == 15 else ""
+    province_id = ctx.residence_province_id(residence)
+    home = ctx.old_to_new.get(residence, residence) if province_id else ctx.old_to_new.get(issuing, "")
+    if commune and ctx.communes is not None:
+        if province_id is None:
+            province_id = ctx.communes[commune]
+        elif ctx.communes[commune] != province_id:
+            problems.append(_problem("COMMUNE_OTHER_PROVINCE", "MAXA_CU_TRU", commune, ids.WARNING))
+            commune = ""
     if ctx.scope_province_code:
-        home = residence or ctx.old_to_new.get(issuing, "")
         if home != ctx.scope_province_code:
             problems.append(_problem("OUTSIDE_PROVINCE", "MATINH_CU_TRU", residence or issuing))
 
@@ -146,7 +163,7 @@ def validate_row(line: int, row: dict | None, ctx: RowContext) -> tuple[StagedRo
         sex=int(ids.normalize_digits(_text(row, "GIOI_TINH"))),
         ethnicity_code=ethnicity,
         nationality_code=nationality,
-        province_id=ctx.province_ids.get(residence) if residence else None,
+        province_id=province_id,
         commune_code=commune,
         address=address,
         phone=phone,

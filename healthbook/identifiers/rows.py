@@ -190,7 +190,8 @@ def check_card_row(row: Mapping[str, Any], *, refs: ReferenceSets, today: date) 
 
     res = normalize_digits(_text(row, "MATINH_CU_TRU"))
     if res and refs.residence_provinces is not None and res not in refs.residence_provinces:
-        problems.append(problem("RESIDENCE_PROVINCE", "MATINH_CU_TRU", res))
+        # An administrative field never rejects a card row (issue 16): the residence is left unknown.
+        problems.append(problem("RESIDENCE_PROVINCE", "MATINH_CU_TRU", res, severity=WARNING))
     return problems
 
 

@@ -17,13 +17,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Q
 
-from healthbook.models import BirthPrecision, Citizen, HealthBook
+from healthbook.models import BirthPrecision, Citizen, HealthBook, ResidenceSource
 from healthbook.names import normalize_name, search_name
 
 from .problems import Problem, SeverityPolicy, problem
 from .records import CheckInData, PatientData, VisitData
+from .residence import Residence, residence_of
 
 # The contradictions that hold a submission for review.
 IDENTITY_CODES = frozenset(
@@ -47,7 +49,7 @@ def _sin(p: PatientData) -> str | None:
     return v if len(v) == 10 and v.isdigit() else None
 
 
-def _new_citizen(p: PatientData) -> Citizen:
+def _new_citizen(p: PatientData, residence: Residence) -> Citizen:
     name = normalize_name(p.full_name) or "?"
     birth = p.birth_date
     sex = int(p.sex) if p.sex in ("1", "2", "3") else None
@@ -66,7 +68,37 @@ def _new_citizen(p: PatientData) -> Citizen:
         nationality_code=(p.nationality or "")[:8],
         address=(p.address or "")[:500],
         phone=(p.phone or "")[:20],
+        residence_province_id=residence.province_id,
+        residence_commune_code=residence.commune_code,
+        residence_source=ResidenceSource.FACILITY if residence.province_id else ResidenceSource.UNKNOWN,
     )
+
+
+# Facility data places a citizen only where nothing placed them before (a card file's residence,
+# or an earlier facility's, is never overwritten): one statement for the whole batch.
+_RESIDENCE_FILL = """
+UPDATE healthbook_citizen c
+SET residence_province_id = v.province_id, residence_commune_code = v.commune,
+    residence_source = %(source)s, updated_at = now()
+FROM unnest(%(ids)s::bigint[], %(provinces)s::bigint[], %(communes)s::text[]) AS v(id, province_id, commune)
+WHERE c.id = v.id AND c.residence_source = '' AND c.residence_province_id IS NULL
+"""
+
+
+def _residence_fill(found: dict[int, Residence]) -> None:
+    if not found:
+        return
+    ids = list(found)
+    with connection.cursor() as cur:
+        cur.execute(
+            _RESIDENCE_FILL,
+            {
+                "source": ResidenceSource.FACILITY.value,
+                "ids": ids,
+                "provinces": [found[i].province_id for i in ids],
+                "communes": [found[i].commune_code for i in ids],
+            },
+        )
 
 
 def _disagreements(c: Citizen, p: PatientData, key: str, table: str, policy) -> list[Problem]:
@@ -156,15 +188,18 @@ def books_match_many(
 
     existing_ids: set[int] = set()
     missing: dict[tuple, Citizen] = {}
+    residences: list[tuple[Residence, list[Problem]]] = []
     for v in visits:
         p = v.patient
+        key, table = _where(v)
+        residences.append(residence_of(p, table=table, record_key=key))
         if _pid(p) is None and _sin(p) is None:
             continue
         c = find(p)
         if c is not None:
             existing_ids.add(c.pk)
         else:
-            missing.setdefault((_pid(p), _sin(p)), _new_citizen(p))
+            missing.setdefault((_pid(p), _sin(p)), _new_citizen(p, residences[-1][0]))
     if missing:
         Citizen.objects.bulk_create(list(missing.values()), ignore_conflicts=True)
         by_pid, by_sin = load()
@@ -179,13 +214,18 @@ def books_match_many(
         )
         books = {b.citizen_id: b for b in HealthBook.objects.filter(citizen_id__in=citizens)}
     first_group: dict[int, int] = {}  # citizen id -> the first group that names them
+    fill: dict[int, Residence] = {}  # known citizens nobody placed yet -> the residence sent
     out = []
+    at = 0
     for gi, group in enumerate(groups):
         matches: list[Match] = []
         problems: list[Problem] = []
         for v in group:
             p = v.patient
             key, table = _where(v)
+            residence, residence_problems = residences[at]
+            at += 1
+            problems.extend(residence_problems)
             c = find(p)
             if c is None:
                 problems.append(
@@ -198,7 +238,11 @@ def books_match_many(
                 book.citizen = c
             created = c.pk in created_citizens and first_group.setdefault(c.pk, gi) == gi
             if not created:
-                problems.extend(_disagreements(c, p, key, table, policy))
+                disagreements = _disagreements(c, p, key, table, policy)
+                problems.extend(disagreements)
+                if not disagreements and residence.province_id and c.residence_province_id is None:
+                    fill.setdefault(c.pk, residence)
             matches.append(Match(book, created=created))
         out.append((matches, problems))
+    _residence_fill(fill)
     return out

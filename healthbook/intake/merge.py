@@ -127,6 +127,8 @@ def encounter_fields(v: VisitData, received_at: datetime) -> dict:
             "personal_id": v.patient.personal_id,
             "cards": v.patient.card_numbers,
             "sex": v.patient.sex,
+            "province": v.patient.province_code,
+            "commune": v.patient.commune_code,
         },
     }
 

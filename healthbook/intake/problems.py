@@ -163,6 +163,26 @@ CATALOG: dict[str, tuple[Any, str]] = {
         _("No version of this code list was in force on the visit date; the code was not checked."),
         WARNING,
     ),
+    # Residence (healthbook.intake.residence): administrative fields never reject clinical data.
+    "RESIDENCE_PROVINCE_MISSING": (
+        _("The province of residence (MATINH_CU_TRU) is blank: the citizen is not counted in any province."),
+        WARNING,
+    ),
+    "RESIDENCE_PROVINCE_UNKNOWN": (
+        _("The province of residence (MATINH_CU_TRU) is not a province code, old or new; it is ignored."),
+        WARNING,
+    ),
+    "RESIDENCE_COMMUNE_UNKNOWN": (
+        _(
+            "The commune of residence (MAXA_CU_TRU) is not one of the 3,321 communes in force since "
+            "1 July 2025 (an old commune code is not converted); it is ignored."
+        ),
+        WARNING,
+    ),
+    "RESIDENCE_COMMUNE_OTHER_PROVINCE": (
+        _("The commune of residence (MAXA_CU_TRU) is not in the province of residence; it is ignored."),
+        WARNING,
+    ),
     "PATIENT_NOT_IDENTIFIED": (
         _("The patient has neither a personal ID number (SO_CCCD) nor a health-insurance card number."),
         ERROR,

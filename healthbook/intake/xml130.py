@@ -33,6 +33,13 @@ MAPPED_TABLES = ("XML1", "XML2", "XML3", "XML4", "XML5", "XML7", "XML8", "XML9",
 
 _NUMBER = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 
+# Fields the pre-reform sheets mark required that never reject a file since 1 July 2025: there
+# are no districts any more (blank is the normal value; an old code is accepted and ignored),
+# QĐ 3176 says to leave the commune blank when it has no code, and an administrative field never
+# rejects clinical data. The residence is read against geography with warnings only
+# (healthbook.intake.residence, which also reports a blank province).
+OPTIONAL_SINCE_REFORM = frozenset({"MATINH_CU_TRU", "MAHUYEN_CU_TRU", "MAXA_CU_TRU"})
+
 
 @dataclass(frozen=True, slots=True)
 class FieldSpec:
@@ -116,7 +123,15 @@ def _size_only(fs: FieldSpec) -> bool:
 
 def _table(key: str, t: dict) -> TableSpec:
     fields = tuple(
-        FieldSpec(f["name"], f["type"], f["max_size"], f["required"], f["rule"], f["gateway"], f["description_vi"])
+        FieldSpec(
+            f["name"],
+            f["type"],
+            f["max_size"],
+            f["required"] and f["name"] not in OPTIONAL_SINCE_REFORM,
+            f["rule"],
+            f["gateway"],
+            f["description_vi"],
+        )
         for f in t["fields"]
     )
     checks = {fs.name: c for fs in fields if (c := _checker(fs)) is not None}

@@ -15,6 +15,7 @@ from healthbook.models.citizens import (
     InsuranceCard,
     InsuranceCardHistory,
     NameWord,
+    ResidenceSource,
     Sex,
 )
 from healthbook.models.clinical import (
@@ -40,6 +41,7 @@ from healthbook.models.intake import Submission, SubmissionPayload, SubmissionPr
 from healthbook.models.reminders import Reminder
 
 __all__ = [
+    "ResidenceSource",
     "BirthCertificate",
     "CheckIn",
     "ClinicalNote",

@@ -28,6 +28,15 @@ class BirthPrecision(models.TextChoices):
     YEAR = "year", _("Year")
 
 
+class ResidenceSource(models.TextChoices):
+    """Where a citizen's residence (province, commune) came from. Card files (the insurance
+    fund's data) win over facility data, which only fills a residence nobody knew."""
+
+    UNKNOWN = "", _("Not known")
+    CARD = "card", _("Insurance card file")
+    FACILITY = "facility_data", _("Facility data")
+
+
 class Citizen(models.Model):
     """A person who has (or will have) an electronic health book.
 
@@ -69,6 +78,9 @@ class Citizen(models.Model):
         db_index=False,  # searches filter by province only with a name (citizen_year_province_name)
     )
     residence_commune_code = models.CharField(_("commune of residence"), max_length=5, blank=True)
+    residence_source = models.CharField(
+        _("residence known from"), max_length=16, choices=ResidenceSource.choices, blank=True, db_default=""
+    )
     address = models.CharField(_("address"), max_length=500, blank=True)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,6 +1,6 @@
 // Tile-grid map of the 34 provinces, drawn as SVG from the page's JSON (no map tiles, no
-// outside requests). Each tile is a link to the province dashboard, coloured by coverage
-// class (CSS classes coverage-0 … coverage-4, the same as the legend).
+// outside requests). Each tile is a link to the province dashboard, coloured by its quantile
+// class of books per 10,000 people (CSS classes coverage-0 … coverage-4, the same as the legend).
 (function () {
   "use strict";
   var holder = document.getElementById("province-map");
@@ -26,9 +26,9 @@
     link.setAttribute("href", urlTemplate.replace("/00/", "/" + tile.code + "/"));
     link.setAttribute("data-code", tile.code);
     link.classList.add("province-tile");
-    var coverage = value && value.coverage !== null ? value.coverage : null;
+    var per10k = value && value.per_10k !== null ? value.per_10k : null;
     var label = (value ? value.name : tile.code) + ": " +
-      (coverage === null ? holder.dataset.labelNodata : coverage.toLocaleString("vi-VN") + "%") +
+      (per10k === null ? holder.dataset.labelNodata : per10k.toLocaleString("vi-VN") + " " + holder.dataset.labelPer10k) +
       (value ? " (" + value.books.toLocaleString("vi-VN") + " " + holder.dataset.labelBooks + ")" : "");
     link.setAttribute("aria-label", label);
     var title = document.createElementNS(svgNS, "title");
@@ -40,7 +40,7 @@
     rect.setAttribute("width", size);
     rect.setAttribute("height", size);
     rect.setAttribute("rx", 4);
-    rect.classList.add(value ? "coverage-" + value["class"] : "coverage-none");
+    rect.classList.add(value && value["class"] !== null ? "coverage-" + value["class"] : "coverage-none");
     link.appendChild(rect);
     var text = document.createElementNS(svgNS, "text");
     text.setAttribute("x", tile.x * (size + gap) + size / 2);
@@ -54,7 +54,7 @@
     pct.setAttribute("y", tile.y * (size + gap) + size / 2 + 12);
     pct.setAttribute("text-anchor", "middle");
     pct.classList.add("tile-value");
-    pct.textContent = coverage === null ? "—" : Math.round(coverage) + "%";
+    pct.textContent = per10k === null ? "—" : per10k.toLocaleString("vi-VN", { maximumFractionDigits: 1 });
     link.appendChild(pct);
     svg.appendChild(link);
   });

@@ -11,8 +11,8 @@ from facilities.models import Facility, FacilityStatus, FacilityStatusChange
 
 GOOD = (
     "code,name,province,commune,address,ownership,level,insurance_contract,contact_phone\n"
-    "01101,Trạm Y tế xã Nhập Một,01,Xã Nhập Một,Số 1,public,commune_station,1,0241234567\n"
-    "01102,Phòng khám Nhập Hai,01,Phường Hai,Số 2,Ngoài công lập,private_clinic,0,\n"
+    "01101,Trạm Y tế phường Hoàn Kiếm,01,00070,Số 1,public,commune_station,1,0241234567\n"
+    "01102,Phòng khám Nhập Hai,01,phường  ba đình,Số 2,Ngoài công lập,private_clinic,0,\n"
 )
 BAD = GOOD + (
     "01103,Thiếu tỉnh,,,,public,other,1,\n"
@@ -178,3 +178,22 @@ def test_exported_file_imports_back_unchanged(login, ministry_admin, formula_fac
     assert report.ok, report.problems
     formula_facility.refresh_from_db()
     assert formula_facility.name == '=HYPERLINK("http://x")'
+
+
+def test_commune_column_is_a_commune_of_the_list(db):
+    """Issue 16: the commune is chosen from the 3,321 communes (by code or exact name), never free text."""
+    report = facility_import(acting_user=None, content=GOOD.encode(), file_name="f.csv", dry_run=False)
+    assert report.ok
+    first, second = Facility.objects.get(code="01101"), Facility.objects.get(code="01102")
+    assert (first.commune_unit.code, first.commune) == ("00070", "Phường Hoàn Kiếm")
+    assert (second.commune_unit.code, second.commune) == ("00004", "Phường Ba Đình")
+
+
+def test_unknown_commune_is_refused_with_a_clear_message(db):
+    bad = (
+        GOOD.splitlines()[0]
+        + "\n01105,Trạm lạ,01,Xã Không Có,,public,other,1,\n01106,Trạm khác,01,26743,,public,other,1,\n"
+    )
+    report = facility_import(acting_user=None, content=bad.encode(), file_name="f.csv", dry_run=True)
+    assert not report.ok
+    assert Facility.objects.filter(code__in=["01105", "01106"]).count() == 0

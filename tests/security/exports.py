@@ -58,6 +58,10 @@ EXPORTS += [
     for fmt in ("csv", "xlsx")
 ]
 EXPORTS += [
+    (f"province 01 communes {fmt}", "officer_hanoi", _get(f"/dashboards/province/01/communes/export/communes.{fmt}"))
+    for fmt in ("csv", "xlsx")
+]
+EXPORTS += [
     (f"national dashboard {table}.{fmt}", "ministry_admin", _get(f"/dashboards/national/export/{table}.{fmt}"))
     for table in ("kpis", "ranking", "trend", "rejections")
     for fmt in ("csv", "xlsx")

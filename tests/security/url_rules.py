@@ -138,6 +138,10 @@ def _foreign_province_export(world, actor):
     return None if _national(actor) else {"code": "79", "table": "facilities", "fmt": "csv"}
 
 
+def _foreign_province_communes_export(world, actor):
+    return None if _national(actor) else {"code": "79", "table": "communes", "fmt": "csv"}
+
+
 def _foreign_emergency_grant(world, actor):
     """An emergency access granted at facility B (province 79): only an officer of province 79
     reviews it (never anyone of the facility itself)."""
@@ -167,6 +171,7 @@ PARAMS = {
     "draft_version": _draft_version,
     "province": _foreign_province,
     "province_export": _foreign_province_export,
+    "province_communes_export": _foreign_province_communes_export,
     "emergency_grant": _foreign_emergency_grant,
     "pending_account": _foreign_pending_account,
     "practitioner_token": _foreign_practitioner_token,
@@ -329,6 +334,8 @@ RULES = {
     "dashboard-national-export": Roles(MINISTRY),
     "dashboard-province": Roles(PROVINCE_DASHBOARD, obj="province"),
     "dashboard-province-export": Roles(PROVINCE_DASHBOARD, obj="province_export"),
+    "dashboard-province-communes": Roles(PROVINCE_DASHBOARD, obj="province"),
+    "dashboard-province-communes-export": Roles(PROVINCE_DASHBOARD, obj="province_communes_export"),
 }
 
 # (prefix of the URL name or of the route, rule). Only for URL families guarded as a whole.

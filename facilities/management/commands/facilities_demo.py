@@ -23,7 +23,7 @@ from facilities.models import (
     Level,
     Ownership,
 )
-from geo.models import Province
+from geo.models import Commune, Province
 
 S = FacilityStatus
 PER_PROVINCE = 9
@@ -121,19 +121,24 @@ class Command(BaseCommand):
 
     def _create(self, plans, existing, now) -> int:
         facilities, histories, health = [], [], []
+        communes: dict[int, list] = {}  # province id -> its communes (of the list), loaded once
+        for unit in Commune.objects.order_by("code"):
+            communes.setdefault(unit.province_id, []).append(unit)
         for province, code, status, silent_roll, seed in plans:
             if code in existing:
                 continue
             rng = random.Random(seed)
             level, ownership, pattern, visits = rng.choice(KINDS)
             place = rng.choice(PLACES)
+            unit = rng.choice(communes[province.pk]) if communes.get(province.pk) else None
             registered = now - dt.timedelta(days=rng.randint(120, 400))
             facility = Facility(
                 code=code,
                 province=province,
                 status=status,
                 name=f"{pattern.format(place=place)} (dữ liệu mẫu)",
-                commune=f"Xã {place}" if level == Level.COMMUNE_STATION else f"Phường {place}",
+                commune_unit=unit,
+                commune=unit.name_vi if unit else "",
                 address=f"Số {rng.randint(1, 300)} đường {rng.choice(PLACES)}",
                 ownership=ownership,
                 level=level,

@@ -86,6 +86,10 @@ def load_seed() -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
     return icd, labs
 
 
+# One commune (of the 3,321 in force since 1 July 2025) per province the generator uses.
+COMMUNE_OF = {"01": "00070", "79": "26743", "48": "20242", "31": "11560", "92": "31135"}
+
+
 def make_citizen(rng: random.Random, n: int) -> dict:
     female = rng.random() < 0.5
     born = date(1950, 1, 1) + timedelta(days=rng.randrange(0, 365 * 55))
@@ -235,8 +239,9 @@ def make_visit(rng, citizen, facility: str, k: int, when: datetime, icd, labs, n
         "MA_NGHE_NGHIEP": "00000",
         "DIA_CHI": citizen["address"],
         "MATINH_CU_TRU": citizen["province"],
-        "MAHUYEN_CU_TRU": "001",
-        "MAXA_CU_TRU": "00001",
+        # Post-reform (1 July 2025): no district, a commune of the list (healthbook.intake.residence).
+        "MAHUYEN_CU_TRU": "",
+        "MAXA_CU_TRU": COMMUNE_OF.get(citizen["province"], ""),
         "DIEN_THOAI": f"09{rng.randrange(10**8):08d}",
         "MA_THE_BHYT": citizen["card"],
         "MA_DKBD": facility,
