@@ -121,7 +121,10 @@ CATALOG: dict[str, tuple[Any, str]] = {
     "FHIR_JSON": (_("The body is not valid JSON."), ERROR),
     "FHIR_NOT_BUNDLE": (_("The body must be a FHIR Bundle."), ERROR),
     "FHIR_INVALID": (_("The resource does not conform to FHIR R4."), ERROR),
-    "FHIR_UNSUPPORTED_RESOURCE": (_("This resource type is not accepted by the intake."), ERROR),
+    "FHIR_UNSUPPORTED_RESOURCE": (
+        _("The book does not map this resource type; it is kept as received and shown as sent."),
+        WARNING,
+    ),
     "FHIR_PATIENT_MISSING": (_("The bundle must contain exactly one Patient."), ERROR),
     "FHIR_PATIENT_IDENTIFIER": (_("The patient has neither a personal ID nor a social insurance number."), ERROR),
     "FHIR_REFERENCE": (_("The reference does not point to a resource in the bundle."), ERROR),

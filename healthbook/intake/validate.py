@@ -26,6 +26,7 @@ from codelists.in_force import UnknownCodeSystem, version_in_force
 from codelists.lookups import concept_rows
 from codelists.validation import CodeCheck, codes_validate
 
+from .fhir_clinical import ICD9CM_SYSTEMS, ICD10_SYSTEMS
 from .problems import Problem, SeverityPolicy, problem
 from .records import VisitData
 
@@ -111,8 +112,18 @@ def code_uses(visits: list[VisitData]) -> dict[str, list[CodeUse]]:
                         uses[system].append(CodeUse(value, i, "XML1", e.key, fld))
         key = e.key if e else ""
         for lab in v.lab_results:
-            if lab.indicator_code:
+            if not lab.indicator_code:
+                continue
+            if lab.code_system is None:  # XML4
                 uses["lab-indicator"].append(CodeUse(lab.indicator_code, i, "XML4", f"{key}/{lab.seq}", "MA_CHI_SO"))
+            elif lab.code_system == "lab-indicator":  # a FHIR Observation in the national list (LOINC: as sent)
+                uses["lab-indicator"].append(CodeUse(lab.indicator_code, i, "Observation", lab.seq or "", "code"))
+        for c in v.conditions:
+            if c.code and (c.system in ICD10_SYSTEMS or not c.system):
+                uses["icd10"].append(CodeUse(c.code, i, "Condition", c.key, "code"))
+        for p in v.procedures:
+            if p.code and p.system in ICD9CM_SYSTEMS:
+                uses["icd9cm"].append(CodeUse(p.code, i, "Procedure", p.key, "code"))
         for fu in v.follow_ups:
             if fu.main_diagnosis:
                 uses["icd10"].append(CodeUse(fu.main_diagnosis, i, "XML14", key, "MA_BENH_CHINH"))
