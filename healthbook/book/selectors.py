@@ -18,6 +18,9 @@ from codelists import lookups
 from healthbook.models import (
     BirthCertificate,
     ClinicalNote,
+    ClinicalProcedure,
+    Condition,
+    DiagnosticReport,
     DischargePaper,
     Document,
     Encounter,
@@ -47,6 +50,8 @@ CACHED_SOURCES = (
     "healthbook_referral",
     "healthbook_document",
     "healthbook_check_in",
+    "healthbook_allergy",
+    "healthbook_condition",
 )
 PAGE_SIZE = 25
 
@@ -305,8 +310,9 @@ def visit_detail(access, visit_id: int) -> dict | None:
 
 
 def encounters_page(book, *, page: int, count: int) -> tuple[list[Encounter], bool]:
-    """One page of the book's visits, newest first, with their drugs and lab results (three
-    queries): (visits, whether an older page follows). For the history API and $everything."""
+    """One page of the book's visits, newest first, with their drugs, lab results, conditions,
+    procedures, diagnostic reports, follow-ups and pregnancy check-ups (eight queries): (visits,
+    whether an older page follows). For the history API and $everything."""
     start = (page - 1) * count
     visits = list(
         Encounter.objects.filter(book=book)
@@ -314,6 +320,11 @@ def encounters_page(book, *, page: int, count: int) -> tuple[list[Encounter], bo
         .prefetch_related(
             Prefetch("medications", Medication.objects.order_by("id")),
             Prefetch("labobservations", LabObservation.objects.order_by("occurred_at", "id")),
+            Prefetch("conditions", Condition.objects.order_by("id")),
+            Prefetch("clinicalprocedures", ClinicalProcedure.objects.order_by("id")),
+            Prefetch("diagnosticreports", DiagnosticReport.objects.order_by("id")),
+            Prefetch("followupappointments", FollowUpAppointment.objects.order_by("id")),
+            Prefetch("pregnancycheckups", PregnancyCheckup.objects.order_by("occurred_at", "id")),
         )
         .order_by("-occurred_at", "-id")[start : start + count + 1]
     )
@@ -438,15 +449,16 @@ CERTIFICATE_MODELS = (
 )
 
 
-def certificates(access) -> list[dict]:
+def certificates(access, *, with_content: bool = False) -> list[dict]:
     """Birth, sick-leave, discharge, referral papers and signed documents (death notices…),
-    with their signature status (five queries)."""
+    with their signature status (five queries); the documents' stored files only when asked."""
     result = []
     for kind, model in CERTIFICATE_MODELS:
         for row in model.objects.filter(book=access.book).select_related("facility", "submission"):
             verified = row.submission.signature_verified
             result.append({"kind": kind, "row": row, "verified": verified})
-    for row in Document.objects.filter(book=access.book).select_related("facility").defer("content"):
+    documents = Document.objects.filter(book=access.book).select_related("facility")
+    for row in documents if with_content else documents.defer("content"):
         result.append({"kind": row.kind, "row": row, "verified": row.signature_status == "verified"})
     result.sort(key=lambda r: (r["row"].issued_on or dt.date.min, r["row"].pk), reverse=True)
     return result

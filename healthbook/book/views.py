@@ -1,5 +1,5 @@
 """The doctor's pages: citizen search and the book (header, timeline, visit, labs,
-vaccinations, pregnancies, prescriptions, follow-ups, certificates, who viewed).
+vaccinations, pregnancies, prescriptions, follow-ups, certificates, clinical record, who viewed).
 
 Every page that shows a citizen is decorated with `book_view`, which decides access and
 writes the request's single access-log entry before the page runs (book.access).
@@ -22,7 +22,7 @@ from accesslog.selectors import book_viewers
 from accesslog.services import EMERGENCY_CAP_CODE, Actor, access_log_record, emergency_access_start
 from core.privacy import mask_id
 from healthbook import identifiers as ids
-from healthbook.book import header, selectors
+from healthbook.book import header, record, selectors
 from healthbook.book.access import BookAccessDenied, book_get_for_user, book_lookup, book_view_register, can_read_books
 from healthbook.book.finder import citizens_find
 from healthbook.book.forms import KIND_LABELS, CitizenSearchForm, EmergencyAccessForm, TimelineFilterForm
@@ -67,6 +67,7 @@ BOOK_TAB_URL_NAMES = (
     "book-prescriptions",
     "book-follow-ups",
     "book-certificates",
+    "book-record",
     "book-access-log",
 )
 _PROBE_BOOK = "5e5e5e5e-0000-4000-8000-5e5e5e5e5e5e"
@@ -271,6 +272,7 @@ def book_visit_view(request, access, visit_id):
     detail = selectors.visit_detail(access, visit_id)
     if detail is None:
         raise Http404
+    detail.update(record.visit_record(detail["visit"]))
     return render(request, "healthbook/book_visit.html", _book_context(request, access, "timeline", **detail))
 
 
@@ -325,6 +327,15 @@ def book_follow_ups_view(request, access):
 def book_certificates_view(request, access):
     ctx = _book_context(request, access, "certificates", certificates=selectors.certificates(access))
     return render(request, "healthbook/book_certificates.html", ctx)
+
+
+@require_GET
+@book_view("record")
+def book_record_view(request, access):
+    """Allergies, problems and diagnoses, procedures, diagnostic reports, vital signs, medication
+    statements and what was kept as received (book.record)."""
+    ctx = _book_context(request, access, "record", **record.clinical_record(access))
+    return render(request, "healthbook/book_record.html", ctx)
 
 
 @require_GET

@@ -82,3 +82,25 @@ def test_the_whole_record_lands_in_the_book_once(sender, pki, intake_codelists):
         counts
     )
     assert ReceivedTable.objects.count() == 1 and Medication.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_unmapped_resources_are_accepted_with_a_warning_and_kept(sender, pki, intake_codelists):
+    from .conftest import HOSTILE
+
+    sub = _send(sender, pki, (HOSTILE / "fhir_unsupported_resources.json").read_bytes())
+    assert sub.status == "accepted_with_warnings"
+    assert set(sub.problems.values_list("code", "severity", "table")) >= {
+        ("FHIR_UNSUPPORTED_RESOURCE", "warning", "Claim"),
+        ("FHIR_UNSUPPORTED_RESOURCE", "warning", "Practitioner"),
+    }
+    assert set(ReceivedTable.objects.values_list("table", flat=True)) == {"Claim", "Practitioner"}
+
+
+@pytest.mark.django_db
+def test_unmapped_resources_can_still_be_refused_by_the_severity_table(sender, pki, intake_codelists, settings):
+    from .conftest import HOSTILE
+
+    settings.INTAKE_SEVERITY_OVERRIDES = {"FHIR_UNSUPPORTED_RESOURCE": "error"}
+    sub = _send(sender, pki, (HOSTILE / "fhir_unsupported_resources.json").read_bytes())
+    assert sub.status == "rejected" and not ReceivedTable.objects.exists()
