@@ -179,7 +179,7 @@ def _not_in_a_visit_json(access) -> dict:
         "lab_results": [_lab_json(lab) for lab in rest["lab_results"]],
         "medications": [
             {
-                "kind": m.kind or "request",
+                "kind": m.kind or "given",
                 "code": m.code,
                 "name": m.name,
                 "status": m.status,

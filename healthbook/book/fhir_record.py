@@ -39,6 +39,21 @@ CONDITION_CLINICAL = "http://terminology.hl7.org/CodeSystem/condition-clinical"
 ALLERGY_CLINICAL = "http://terminology.hl7.org/CodeSystem/allergyintolerance-clinical"
 PAPER_TYPE = "https://sskdt.example.vn/fhir/CodeSystem/document-type"
 
+# The resource types $everything returns (besides Patient, and resources kept as received)
+SERVED_TYPES = (
+    "Encounter",
+    "Condition",
+    "AllergyIntolerance",
+    "Procedure",
+    "DiagnosticReport",
+    "Observation",
+    "MedicationStatement",
+    "MedicationRequest",
+    "MedicationDispense",
+    "Immunization",
+    "Appointment",
+    "DocumentReference",
+)
 _classes: dict[str, type] = {}
 
 

@@ -375,6 +375,7 @@ def read_bundle(body: bytes, *, facility_code: str, policy: SeverityPolicy = DEF
                     unit=qty.unit if qty else None,
                     ordered_at=mr.authoredOn,
                     prescription_code=rx,
+                    kind="request",
                 )
             )
 

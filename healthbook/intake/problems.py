@@ -130,6 +130,8 @@ CATALOG: dict[str, tuple[Any, str]] = {
     "FHIR_REFERENCE": (_("The reference does not point to a resource in the bundle."), ERROR),
     "FHIR_CODE_MISSING": (_("A required code is missing."), ERROR),
     "FHIR_DATE_MISSING": (_("A required date is missing."), ERROR),
+    # no longer raised (issue 17: such observations are lab results or vital signs); kept for the
+    # problems of submissions received before
     "FHIR_OBSERVATION_UNKNOWN": (_("The observation code is not one the book records; it is ignored."), WARNING),
     "FHIR_PRESCRIPTION_CODE": (_("The national e-prescription code must have 14 characters."), WARNING),
     "FHIR_DOCUMENT_TYPE": (_("The document type is not a death notice or a driver health certificate."), ERROR),

@@ -44,6 +44,7 @@ def test_every_resource_of_the_record_is_read_and_only_the_unmapped_one_warned()
     assert {(m.kind, m.code) for m in visit.medications + loose.medications} == {
         ("dispense", "40.3"),
         ("statement", "40.2"),
+        ("request", "40.4"),
     }
     assert loose.received_resources[0]["resourceType"] == "FamilyMemberHistory"
 
@@ -71,7 +72,11 @@ def test_the_whole_record_lands_in_the_book_once(sender, pki, intake_codelists):
     ]
     assert labs[0].reference_range == "3.9–6.4"
     assert LabObservation.objects.get(category="vital-signs").value == "82"
-    assert set(Medication.objects.values_list("kind", "code")) == {("statement", "40.2"), ("dispense", "40.3")}
+    assert set(Medication.objects.values_list("kind", "code")) == {
+        ("statement", "40.2"),
+        ("dispense", "40.3"),
+        ("request", "40.4"),
+    }
     kept = ReceivedTable.objects.get()
     assert kept.table == "FamilyMemberHistory" and kept.rows[0]["id"] == "fmh-1"
 
@@ -81,7 +86,7 @@ def test_the_whole_record_lands_in_the_book_once(sender, pki, intake_codelists):
     assert [m.objects.count() for m in (Condition, Allergy, ClinicalProcedure, DiagnosticReport, LabObservation)] == (
         counts
     )
-    assert ReceivedTable.objects.count() == 1 and Medication.objects.count() == 2
+    assert ReceivedTable.objects.count() == 1 and Medication.objects.count() == 3
 
 
 @pytest.mark.django_db
