@@ -62,9 +62,9 @@ class Encounter(models.Model):
     weight_kg = models.CharField(max_length=20, blank=True)
     treatment_days = models.CharField(max_length=10, blank=True)
     note = models.TextField(blank=True)
-    reason_for_visit = models.TextField(_("reason for visit (LY_DO_VV)"), blank=True)
-    treatment_method = models.TextField(_("treatment method (PP_DIEU_TRI)"), blank=True)
-    blood_group = models.CharField(_("blood group (NHOM_MAU)"), max_length=20, blank=True)
+    reason_for_visit = models.TextField(_("reason for visit (LY_DO_VV)"), blank=True, default="", db_default="")
+    treatment_method = models.TextField(_("treatment method (PP_DIEU_TRI)"), blank=True, default="", db_default="")
+    blood_group = models.CharField(_("blood group (NHOM_MAU)"), max_length=20, blank=True, default="", db_default="")
     icd10_version = models.ForeignKey(
         "codelists.CodeSystemVersion",
         on_delete=models.PROTECT,
@@ -150,9 +150,13 @@ class Medication(ClinicalRecord):
     prescriber = models.CharField(max_length=255, blank=True)
     prescription_code = models.CharField(_("national prescription code"), max_length=50, blank=True)
     kind = models.CharField(
-        max_length=10, blank=True, help_text="FHIR: request, statement or dispense; empty for XML2 (a drug given)"
+        max_length=10,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="FHIR: request, statement or dispense; empty for XML2 (a drug given)",
     )
-    status = models.CharField(max_length=20, blank=True, help_text="FHIR status as sent")
+    status = models.CharField(max_length=20, blank=True, default="", db_default="", help_text="FHIR status as sent")
 
     class Meta(ClinicalRecord.Meta):
         db_table = "healthbook_medication"
@@ -179,7 +183,7 @@ class ServiceItem(ClinicalRecord):
     performed_at = models.DateTimeField(null=True, blank=True)
     resulted_at = models.DateTimeField(null=True, blank=True)
     department = models.CharField(max_length=50, blank=True)
-    performer = models.CharField(_("performed by"), max_length=255, blank=True)
+    performer = models.CharField(_("performed by"), max_length=255, blank=True, default="", db_default="")
 
     class Meta(ClinicalRecord.Meta):
         db_table = "healthbook_service_item"
@@ -207,10 +211,12 @@ class LabObservation(ClinicalRecord):
     # FHIR Observations (issue 17): the system of indicator_code ("lab-indicator" for the national
     # list, else the system sent, e.g. LOINC; empty for XML4), the category (laboratory,
     # vital-signs), the interpretation as sent, and the DiagnosticReport row grouping it.
-    code_system = models.CharField(max_length=255, blank=True)
-    category = models.CharField(max_length=50, blank=True)
-    interpretation = models.CharField(_("interpretation"), max_length=20, blank=True)
-    report_key = models.CharField(max_length=120, blank=True, help_text="source_key of its DiagnosticReport")
+    code_system = models.CharField(max_length=255, blank=True, default="", db_default="")
+    category = models.CharField(max_length=50, blank=True, default="", db_default="")
+    interpretation = models.CharField(_("interpretation"), max_length=20, blank=True, default="", db_default="")
+    report_key = models.CharField(
+        max_length=120, blank=True, default="", db_default="", help_text="source_key of its DiagnosticReport"
+    )
 
     class Meta(ClinicalRecord.Meta):
         db_table = "healthbook_lab_observation"
