@@ -107,8 +107,11 @@ def loose_resources(access, patient_ref: dict) -> list[dict]:
         fhir_record.document(c["kind"], c["row"], c["verified"], patient_ref)
         for c in selectors.certificates(access, with_content=True)
     )
-    for kept in rest["received"]:  # as received, under the id the facility gave it
-        out.extend(r for r in kept.rows if isinstance(r, dict) and r.get("resourceType") and r.get("id"))
+    for kept in rest["received"]:  # as received, under the id the facility gave it, when valid R4
+        for r in kept.rows:
+            valid = fhir_record.as_received(r) if isinstance(r, dict) and r.get("id") else None
+            if valid is not None:
+                out.append(valid)
     return out
 
 

@@ -66,6 +66,17 @@ def as_fhir(data: dict) -> dict:
     return cls.model_validate(data).model_dump(mode="json", exclude_none=True)
 
 
+def as_received(resource: dict) -> dict | None:
+    """A resource kept as received, if it is valid R4 (else it is shown in the book only)."""
+    name = resource.get("resourceType")
+    if not isinstance(name, str) or not name.isalpha() or not name[:1].isupper() or len(name) > 64:
+        return None
+    try:
+        return as_fhir(resource)
+    except (ImportError, AttributeError, ValueError, TypeError, KeyError):  # pydantic's error is a ValueError
+        return None
+
+
 def _ts(value):
     return timezone.localtime(value).isoformat() if value else None
 
@@ -344,7 +355,7 @@ def document(kind: str, row, verified: bool, patient_ref: dict) -> dict:
         _clean(
             {
                 "resourceType": "DocumentReference",
-                "id": f"doc-{kind}-{row.pk}",
+                "id": f"doc-{kind.replace('_', '-')}-{row.pk}",
                 "status": "current",
                 "type": _concept(PAPER_TYPE, kind.replace("_", "-")),
                 "subject": patient_ref,
