@@ -10,14 +10,18 @@ care relationship, which is not built yet (docs/intake.md, "The whole record").
 
 from __future__ import annotations
 
+import json
+
 from django.db.models import Q
 
 from codelists import lookups
+from healthbook.book.selectors import CERTIFICATE_MODELS
 from healthbook.models import (
     Allergy,
     ClinicalProcedure,
     Condition,
     DiagnosticReport,
+    Document,
     FollowUpAppointment,
     Immunization,
     LabObservation,
@@ -169,3 +173,54 @@ def reports_with_results(reports, labs) -> list[tuple]:
     """(report, its results) pairs, the results among `labs`."""
     attach_results(reports, [lab for lab in labs if lab.report_key])
     return [(r, r.results) for r in reports]
+
+
+# ---------------------------------------------------------------- one certificate
+
+SAFE_FILE_TYPES = ("application/pdf",)  # served as sent; anything else as a plain download
+
+
+def certificate(access, kind: str, cert_id: int) -> dict | None:
+    """One certificate or paper of the book, opened: every field as received, the facility that
+    signed the submission carrying it, when that submission was received, whether its signature
+    was verified, and whether a stored file can be downloaded (two queries)."""
+    models = dict(CERTIFICATE_MODELS)
+    if kind in models:
+        qs = models[kind].objects.filter(book=access.book, pk=cert_id)
+    elif kind in Document.Kind.values:
+        qs = Document.objects.filter(book=access.book, pk=cert_id, kind=kind).defer("content")
+    else:
+        return None
+    row = qs.select_related("facility", "submission").first()
+    if row is None:
+        return None
+    sub = row.submission
+    is_document = isinstance(row, Document)
+    return {
+        "kind": kind,
+        "row": row,
+        "verified": row.signature_status == "verified" if is_document else sub.signature_verified,
+        "fingerprint": sub.signature_fingerprint,
+        "received_at": sub.received_at,
+        "has_file": is_document and Document.objects.filter(pk=row.pk, content__isnull=False).exists(),
+    }
+
+
+def certificate_file(access, kind: str, cert_id: int) -> tuple[bytes, str, str] | None:
+    """(bytes, content type, file name) of a certificate: a document's stored file, or a paper's
+    fields as received (JSON). One query."""
+    models = dict(CERTIFICATE_MODELS)
+    if kind in models:
+        row = models[kind].objects.filter(book=access.book, pk=cert_id).first()
+        if row is None:
+            return None
+        data = json.dumps(row.fields, ensure_ascii=False, indent=1).encode("utf-8")
+        return data, "application/json", f"{kind}-{row.pk}.json"
+    if kind not in Document.Kind.values:
+        return None
+    row = Document.objects.filter(book=access.book, pk=cert_id, kind=kind, content__isnull=False).first()
+    if row is None:
+        return None
+    content_type = row.content_type if row.content_type in SAFE_FILE_TYPES else "application/octet-stream"
+    suffix = ".pdf" if content_type == "application/pdf" else ".bin"
+    return bytes(row.content), content_type, f"{kind}-{row.pk}{suffix}"

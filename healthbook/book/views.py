@@ -11,7 +11,7 @@ import json
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
@@ -327,6 +327,32 @@ def book_follow_ups_view(request, access):
 def book_certificates_view(request, access):
     ctx = _book_context(request, access, "certificates", certificates=selectors.certificates(access))
     return render(request, "healthbook/book_certificates.html", ctx)
+
+
+@require_GET
+@book_view(lambda kw: f"certificate:{kw['kind']}:{kw['cert_id']}"[:200])
+def book_certificate_view(request, access, kind, cert_id):
+    """One certificate opened: content, signer, signing submission, verification state."""
+    cert = record.certificate(access, kind, cert_id)
+    if cert is None:
+        raise Http404
+    return render(request, "healthbook/book_certificate.html", _book_context(request, access, "certificates", **cert))
+
+
+@require_GET
+@book_view(lambda kw: f"certificate-file:{kw['kind']}:{kw['cert_id']}"[:200], event="download")
+def book_certificate_file_view(request, access, kind, cert_id):
+    """The stored file of a certificate (a PDF as sent, anything else as a plain download), or a
+    paper's fields as received; access checked and logged like every book read."""
+    found = record.certificate_file(access, kind, cert_id)
+    if found is None:
+        raise Http404
+    data, content_type, name = found
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
 
 
 @require_GET

@@ -139,3 +139,26 @@ def test_everything_returns_every_kind_and_fhir_resources_parses_it(
     report = next(e.resource for e in parsed.entry if e.resource.__resource_type__ == "DiagnosticReport")
     ids = {e.resource.id for e in parsed.entry}
     assert len(report.result) == 2 and all(r.reference.split("/")[1] in ids for r in report.result)
+
+
+def test_a_certificate_opens_and_its_stored_file_downloads_logged(book, login, doctor_a):
+    from healthbook.models import Document
+
+    doc = Document.objects.get(book=book)
+    client = login(doctor_a)
+    listing = client.get(reverse("book-certificates", kwargs={"public_id": book.public_id})).content.decode()
+    opened_url = reverse("book-certificate", kwargs={"public_id": book.public_id, "kind": doc.kind, "cert_id": doc.pk})
+    assert opened_url in listing
+    before = _logged()
+    opened = client.get(opened_url)
+    assert opened.status_code == 200 and _logged() == before + 1
+    file_url = reverse(
+        "book-certificate-file", kwargs={"public_id": book.public_id, "kind": doc.kind, "cert_id": doc.pk}
+    )
+    assert file_url in opened.content.decode()
+    response = client.get(file_url)
+    assert response.status_code == 200 and response.content == b"%PDF-" and _logged() == before + 2
+    assert response["Content-Type"] == "application/pdf" and "attachment" in response["Content-Disposition"]
+    assert AccessLogEntry.objects.order_by("-seq").first().event == "download"
+    other = reverse("book-certificate", kwargs={"public_id": book.public_id, "kind": "birth", "cert_id": doc.pk})
+    assert client.get(other).status_code == 404  # the id of another kind of paper is not found
