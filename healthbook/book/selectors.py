@@ -384,16 +384,21 @@ def pregnancies(access) -> list[dict]:
         PregnancyCheckup.objects.filter(book=access.book).select_related("facility").order_by("occurred_at", "id")
     ):
         groups.setdefault(row.pregnancy_key or "?", []).append(row)
-    result = [
-        {
-            "key": key,
-            "checkups": rows,
-            "edd": next((r.expected_delivery_date for r in reversed(rows) if r.expected_delivery_date), None),
-        }
-        for key, rows in groups.items()
-    ]
+    result = []
+    for key, rows in groups.items():
+        sent = next((r.expected_delivery_date for r in reversed(rows) if r.expected_delivery_date), None)
+        # no due date sent: the one the pregnancy was keyed with (derived from the gestational age)
+        estimated = None if sent else _iso_date(key) if any(r.gestational_age_weeks for r in rows) else None
+        result.append({"key": key, "checkups": rows, "edd": sent or estimated, "estimated": bool(estimated)})
     result.sort(key=lambda g: g["checkups"][-1].occurred_at or timezone.now(), reverse=True)
     return result
+
+
+def _iso_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
 
 
 def prescriptions(access, *, limit: int = 200) -> list[Medication]:

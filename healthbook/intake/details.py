@@ -80,6 +80,23 @@ LOOSE_MODELS = (
 # FHIR interpretation codes shown as the book's abnormal flag (v3-ObservationInterpretation)
 FLAGS = {"H": "H", "HH": "H", "HU": "H", "L": "L", "LL": "L", "LU": "L", "A": "A", "AA": "A"}
 SAME_PREGNANCY_DAYS = 28
+FULL_TERM_DAYS = 280  # 40 weeks from the first day of the last period
+
+
+def due_date_from(ck, on: date) -> date | None:
+    """The due date a check-up implies: its day plus what remains of 40 weeks of gestational age."""
+    weeks = _decimal(ck.gestational_age_weeks, 1)
+    if weeks is None or not 0 < weeks <= 45:
+        return None
+    return on + timedelta(days=FULL_TERM_DAYS - round(float(weeks) * 7))
+
+
+def pregnancy_key_date(key: str) -> date | None:
+    """The due date a pregnancy key names (keys are ISO dates; anything else is no pregnancy)."""
+    try:
+        return date.fromisoformat(key)
+    except (TypeError, ValueError):
+        return None
 
 
 def _s(value, n: int) -> str:
@@ -399,10 +416,11 @@ class DetailBuilder:
             )
         for ck in v.pregnancy_checkups:
             edd = _day(ck.expected_delivery_date)
+            due = edd or due_date_from(ck, (ck.at or at0).date())
             self.rows[PregnancyCheckup].append(
                 PregnancyCheckup(
                     **self._base(book, enc, ck.at or at0, key("", ck.key)),
-                    pregnancy_key=self.pregnancy_key(book, edd, ck.at or at0),
+                    pregnancy_key=self.pregnancy_key(book, due, ck.at or at0),
                     gestational_age_weeks=_decimal(ck.gestational_age_weeks, 1),
                     weight_kg=_decimal(ck.weight_kg, 2),
                     systolic_mmhg=_int(ck.systolic_mmhg),
@@ -440,9 +458,19 @@ class DetailBuilder:
             )
 
     def pregnancy_key(self, book, edd: date | None, at: datetime) -> str:
-        """Group check-ups of one pregnancy: an EDD within four weeks of a known one is the same."""
-        edd = edd or (at.date() + timedelta(days=200))
+        """Group check-ups of one pregnancy: a due date (sent, or derived from the gestational age)
+        within four weeks of a known pregnancy's is the same pregnancy; without one, the check-up
+        joins the pregnancy whose due date is still ahead of it, the nearest first, else opens one
+        due ~200 days later. Known pregnancies are every key already in the book (merge.py), so a
+        guessed key is remembered across submissions and facilities."""
         known = self.pregnancy_keys.setdefault(book.pk, [])
+        if edd is None:
+            ahead = sorted(
+                (other, k) for other, k in known if at.date() <= other <= at.date() + timedelta(days=FULL_TERM_DAYS)
+            )
+            if ahead:
+                return ahead[0][1]
+        edd = edd or (at.date() + timedelta(days=200))
         for other, k in known:
             if abs((other - edd).days) <= SAME_PREGNANCY_DAYS:
                 return k

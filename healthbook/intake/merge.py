@@ -32,7 +32,7 @@ from django.forms.models import model_to_dict
 
 from healthbook.models import Encounter, EncounterHistory, PregnancyCheckup
 
-from .details import DETAIL_MODELS, DetailBuilder, PendingDetails, _s
+from .details import DETAIL_MODELS, DetailBuilder, PendingDetails, _s, pregnancy_key_date
 from .problems import Problem, problem
 from .records import ADDED_FIELDS, VisitData
 from .sql import bound_cursor
@@ -346,12 +346,12 @@ def visits_merge(
     pregnancy_keys: dict[int, list] = {}
     book_ids = {b.pk for b in books if b is not None}
     if any(v.pregnancy_checkups for v in visits):
-        for row in (
-            PregnancyCheckup.objects.filter(book_id__in=book_ids, expected_delivery_date__isnull=False)
-            .values("book_id", "expected_delivery_date", "pregnancy_key")
-            .distinct()
-        ):
-            pregnancy_keys.setdefault(row["book_id"], []).append((row["expected_delivery_date"], row["pregnancy_key"]))
+        # every pregnancy already in these books, by its key (the ISO due date it was opened with,
+        # sent or derived): a check-up sent later without a due date joins it (details.pregnancy_key)
+        for row in PregnancyCheckup.objects.filter(book_id__in=book_ids).values("book_id", "pregnancy_key").distinct():
+            day = pregnancy_key_date(row["pregnancy_key"])
+            if day is not None:
+                pregnancy_keys.setdefault(row["book_id"], []).append((day, row["pregnancy_key"]))
     builder = DetailBuilder(
         submission=submission,
         facility=facility,
