@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from django.db import connection
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from codelists import lookups
@@ -401,11 +401,74 @@ def _iso_date(value: str) -> dt.date | None:
         return None
 
 
-def prescriptions(access, *, limit: int = 200) -> list[Medication]:
-    """Drugs given or prescribed, newest first (one query)."""
-    return list(
-        Medication.objects.filter(book=access.book).select_related("facility").order_by("-occurred_at", "-id")[:limit]
+PRESCRIPTIONS_PAGE = 20
+GIVEN_OR_PRESCRIBED = ("", "request")  # XML2 drugs given, FHIR e-prescriptions (not statements)
+
+# One prescription: the drugs of one visit (XML2, or FHIR requests tied to an Encounter), else the
+# e-prescriptions sharing a national prescription code, else the drug alone.
+_PRESCRIPTION_PAGE_SQL = """
+SELECT g, max(occurred_at) AS at FROM (
+  SELECT CASE WHEN encounter_id IS NOT NULL THEN 'e' || encounter_id
+              WHEN prescription_code <> '' THEN 'r' || prescription_code
+              ELSE 'm' || id END AS g, occurred_at
+    FROM healthbook_medication WHERE book_id = %(book)s AND kind = ANY(%(kinds)s)
+) t GROUP BY g ORDER BY max(occurred_at) DESC NULLS LAST, g DESC LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+
+@dataclass
+class Prescription:
+    key: str
+    at: dt.datetime | None
+    drugs: list
+    facility: object = None
+    code: str = ""  # the national prescription code, when sent
+    encounter_id: int | None = None
+
+
+def prescriptions(access, *, page: int = 1) -> tuple[list[Prescription], bool]:
+    """One page of prescriptions, newest first, each with its drugs (two queries): (page, whether
+    an older page follows)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            _PRESCRIPTION_PAGE_SQL,
+            {
+                "book": access.book.pk,
+                "kinds": list(GIVEN_OR_PRESCRIBED),
+                "limit": PRESCRIPTIONS_PAGE + 1,
+                "offset": (page - 1) * PRESCRIPTIONS_PAGE,
+            },
+        )
+        rows = cur.fetchall()
+    more, rows = len(rows) > PRESCRIPTIONS_PAGE, rows[:PRESCRIPTIONS_PAGE]
+    groups = {g: Prescription(key=g, at=at, drugs=[]) for g, at in rows}
+    if not groups:
+        return [], False
+    encounters = [int(g[1:]) for g in groups if g[0] == "e"]
+    codes = [g[1:] for g in groups if g[0] == "r"]
+    singles = [int(g[1:]) for g in groups if g[0] == "m"]
+    drugs = (
+        Medication.objects.filter(book=access.book, kind__in=GIVEN_OR_PRESCRIBED)
+        .filter(
+            Q(encounter_id__in=encounters) | Q(encounter__isnull=True, prescription_code__in=codes) | Q(pk__in=singles)
+        )
+        .select_related("facility")
+        .order_by("id")
     )
+    for m in drugs:
+        if m.encounter_id is not None:
+            g = f"e{m.encounter_id}"
+        elif m.prescription_code:
+            g = f"r{m.prescription_code}"
+        else:
+            g = f"m{m.pk}"
+        group = groups.get(g)
+        if group is not None:
+            group.drugs.append(m)
+            group.facility = group.facility or m.facility
+            group.code = group.code or m.prescription_code
+            group.encounter_id = m.encounter_id
+    return list(groups.values()), more
 
 
 MISSED_GRACE_DAYS = 7

@@ -311,7 +311,12 @@ def book_pregnancies_view(request, access):
 @require_GET
 @book_view("prescriptions")
 def book_prescriptions_view(request, access):
-    ctx = _book_context(request, access, "prescriptions", medications=selectors.prescriptions(access))
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    groups, more = selectors.prescriptions(access, page=page)
+    ctx = _book_context(request, access, "prescriptions", prescriptions=groups, page=page, more=more)
     return render(request, "healthbook/book_prescriptions.html", ctx)
 
 
