@@ -41,7 +41,7 @@ def rows() -> list[Row]:
         out.append(
             Row(
                 source=source[0] if source else cells[0],
-                models=[m for m in _ticks(cells[1]) if m[:1].isupper()],
+                models=[m for m in _ticks(cells[1]) if re.fullmatch(r"[A-Z][a-z][A-Za-z]*", m)],
                 pages=_ticks(cells[2]),
                 resources=_ticks(cells[3]),
                 keys=_ticks(cells[4]),
