@@ -168,6 +168,10 @@ CATALOG: dict[str, tuple[Any, str]] = {
         _("No version of this code list was in force on the visit date; the code was not checked."),
         WARNING,
     ),
+    # the ICD-10 annex rules of QĐ 4469 (issue 17): warnings by default
+    "ICD10_NOT_MAIN": (_("This ICD-10 code may not be used as the main diagnosis (annex A2)."), WARNING),
+    "ICD10_SEX": (_("This ICD-10 code applies to the other sex only (annexes A4.1, A4.2)."), WARNING),
+    "ICD10_AGE": (_("This ICD-10 code does not fit the patient's age on the visit date (annexes A3)."), WARNING),
     "PATIENT_NOT_IDENTIFIED": (
         _("The patient has neither a personal ID number (SO_CCCD) nor a health-insurance card number."),
         ERROR,
