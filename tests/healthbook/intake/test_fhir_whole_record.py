@@ -93,7 +93,7 @@ def test_the_whole_record_lands_in_the_book_once(sender, pki, intake_codelists):
 def test_unmapped_resources_are_accepted_with_a_warning_and_kept(sender, pki, intake_codelists):
     from .conftest import HOSTILE
 
-    sub = _send(sender, pki, (HOSTILE / "fhir_unsupported_resources.json").read_bytes())
+    sub = _send(sender, pki, (HOSTILE.parent / "fhir" / "unmapped_resources.json").read_bytes())
     assert sub.status == "accepted_with_warnings"
     assert set(sub.problems.values_list("code", "severity", "table")) >= {
         ("FHIR_UNSUPPORTED_RESOURCE", "warning", "Claim"),
@@ -107,5 +107,5 @@ def test_unmapped_resources_can_still_be_refused_by_the_severity_table(sender, p
     from .conftest import HOSTILE
 
     settings.INTAKE_SEVERITY_OVERRIDES = {"FHIR_UNSUPPORTED_RESOURCE": "error"}
-    sub = _send(sender, pki, (HOSTILE / "fhir_unsupported_resources.json").read_bytes())
+    sub = _send(sender, pki, (HOSTILE.parent / "fhir" / "unmapped_resources.json").read_bytes())
     assert sub.status == "rejected" and not ReceivedTable.objects.exists()
