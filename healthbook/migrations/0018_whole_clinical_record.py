@@ -2,13 +2,14 @@
 FHIR lab and vital-sign observations, medication statements and dispenses, and resources kept as
 received upserted by (facility, source_key); the reason for visit, treatment method and blood group
 of XML1 and who performed an XML3 service (columns with a database default, so bulk loaders that
-do not name them keep working). The new tables are read by the book's cached header: their writes
-bump the book's content version like the others (migration 0013)."""
+do not name them keep working). Conditions and allergies are read by the book's cached header:
+their writes bump the book's content version like the others (migration 0013)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
 
-TABLES = ("healthbook_condition", "healthbook_allergy", "healthbook_procedure", "healthbook_diagnostic_report")
+# the header reads these two (book.header._HEADER_SQL); procedures and reports are on no cached page
+TABLES = ("healthbook_condition", "healthbook_allergy")
 
 
 def _triggers(table: str) -> str:
