@@ -3,9 +3,11 @@ and diagnoses, procedures, diagnostic reports with their results, vital signs, m
 statements, and what was kept as received. Fixed number of queries whatever the book's size;
 code names from codelists.lookups (ICD-10, ICD-9-CM, lab indicators), else the display sent.
 
-The XML 130 tables of the sensitive categories -- HIV (XML6) and tuberculosis (XML15) -- are
-kept but never shown by these reads (SENSITIVE_TABLES): they need a stricter rule than the
-care relationship, which is not built yet (docs/intake.md, "The whole record").
+The XML 130 tables of the sensitive categories -- HIV (XML6) and tuberculosis (XML15),
+SENSITIVE_TABLES -- are kept and shown under a stricter rule than the care relationship: on the
+visit page only, and only to the doctors of the facility that sent that visit, reading under a
+care relationship (not an emergency access); never on the other pages, in the history API or in
+$everything (docs/intake.md, "The whole record").
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import json
 
 from django.db.models import Q
 
+from accesslog.models import Purpose
 from codelists import lookups
 from healthbook.book.selectors import CERTIFICATE_MODELS
 from healthbook.models import (
@@ -119,9 +122,15 @@ def clinical_record(access) -> dict:
     }
 
 
-def visit_record(visit) -> dict:
+def sensitive_allowed(user, access, visit) -> bool:
+    """The stricter rule of SENSITIVE_TABLES: a doctor of the facility that sent the visit, under
+    a care relationship (an emergency access does not open them)."""
+    return access.purpose == Purpose.TREAT and getattr(user, "facility_id", None) == visit.facility_id
+
+
+def visit_record(visit, *, sensitive: bool = False) -> dict:
     """A visit's conditions, procedures, reports, record summaries (XML8) and the tables kept as
-    received (XML10, XML12, …, never the sensitive ones): five queries."""
+    received (XML10, XML12, …; XML6 and XML15 only when `sensitive`): five queries."""
     conditions = list(Condition.objects.filter(encounter=visit).order_by("id"))
     procedures = list(ClinicalProcedure.objects.filter(encounter=visit).order_by("id"))
     reports = list(DiagnosticReport.objects.filter(encounter=visit).order_by("id"))
@@ -132,9 +141,12 @@ def visit_record(visit) -> dict:
         "procedures": procedures,
         "reports": reports,
         "record_summaries": list(RecordSummary.objects.filter(encounter=visit).order_by("id")),
-        "received_tables": list(
-            ReceivedTable.objects.filter(encounter=visit).exclude(table__in=SENSITIVE_TABLES).order_by("table", "id")
-        ),
+        "received_tables": [
+            t
+            for t in ReceivedTable.objects.filter(encounter=visit).order_by("table", "id")
+            if sensitive or t.table not in SENSITIVE_TABLES
+        ],
+        "sensitive_tables": SENSITIVE_TABLES,
     }
 
 

@@ -272,7 +272,8 @@ def book_visit_view(request, access, visit_id):
     detail = selectors.visit_detail(access, visit_id)
     if detail is None:
         raise Http404
-    detail.update(record.visit_record(detail["visit"]))
+    visit = detail["visit"]
+    detail.update(record.visit_record(visit, sensitive=record.sensitive_allowed(request.user, access, visit)))
     return render(request, "healthbook/book_visit.html", _book_context(request, access, "timeline", **detail))
 
 
