@@ -30,7 +30,7 @@ urlpatterns = [
     path("fhir/", include("codelists.fhir_urls")),
     path("fhir/", include("facilities.fhir_urls")),
     path("fhir/", include("healthbook.book.fhir_urls")),
-    path("fhir/<path:rest>", fhir_unknown_route),  # any other FHIR URL: an OperationOutcome 404
+    path("fhir/<path:rest>", fhir_unknown_route, name="fhir-unknown"),  # any other FHIR URL: an OperationOutcome 404
     path("doctor/", include("healthbook.book.urls")),
     path("access-log/", include("accesslog.urls")),
     path("oauth/", include("facilities.oauth_urls")),
