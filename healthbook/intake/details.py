@@ -84,7 +84,10 @@ FULL_TERM_DAYS = 280  # 40 weeks from the first day of the last period
 
 
 def due_date_from(ck, on: date) -> date | None:
-    """The due date a check-up implies: its day plus what remains of 40 weeks of gestational age."""
+    """The due date a check-up implies: 280 days after the last period when sent, else its day
+    plus what remains of 40 weeks of gestational age."""
+    if ck.last_period is not None and ck.last_period.precision == "day":
+        return ck.last_period.value + timedelta(days=FULL_TERM_DAYS)
     weeks = _decimal(ck.gestational_age_weeks, 1)
     if weeks is None or not 0 < weeks <= 45:
         return None

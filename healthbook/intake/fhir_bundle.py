@@ -18,7 +18,8 @@ Pregnancy check-up observations (LOINC, standard codes):
 gestational age 11884-4 (also 49051-6, 18185-9) [wk]; body weight 29463-7 [kg]; blood pressure
 panel 85354-9 with components systolic 8480-6 / diastolic 8462-4 [mm[Hg]] (the two codes
 also accepted as separate observations); fundal height 11881-0 [cm]; fetal heart rate
-55283-6 [/min]; estimated delivery date 11778-8 (valueDateTime).
+55283-6 [/min]; estimated delivery date 11778-8 (valueDateTime); last menstrual period 8665-2
+(valueDateTime: the due date is derived from it when none is sent).
 """
 
 from __future__ import annotations
@@ -64,7 +65,9 @@ LOINC_DIASTOLIC = "8462-4"
 LOINC_FUNDAL_HEIGHT = "11881-0"
 LOINC_FETAL_HR = "55283-6"
 LOINC_EDD = "11778-8"
+LOINC_LMP = "8665-2"  # last menstrual period start date (valueDateTime): due date = LMP + 280 days
 PREGNANCY_CODES = LOINC_GESTATIONAL_AGE | {
+    LOINC_LMP,
     LOINC_WEIGHT,
     LOINC_BP_PANEL,
     LOINC_SYSTOLIC,
@@ -128,7 +131,10 @@ def _pdate(v) -> PartialDate | None:
         return PartialDate(date(int(s), 1, 1), "year")
     if len(s) == 7:
         return PartialDate(date(int(s[:4]), int(s[5:7]), 1), "month")
-    return None
+    try:
+        return PartialDate(date.fromisoformat(s[:10]))
+    except ValueError:
+        return None
 
 
 def _codes(cc) -> list[tuple[str | None, str | None, str | None]]:
@@ -324,6 +330,8 @@ def read_bundle(body: bytes, *, facility_code: str, policy: SeverityPolicy = DEF
             ck.diastolic_mmhg = _num(obs.valueQuantity)
         if LOINC_EDD in codes:
             ck.expected_delivery_date = _pdate(obs.valueDateTime)
+        if LOINC_LMP in codes:
+            ck.last_period = _pdate(obs.valueDateTime)
         for comp in obs.component or []:
             ccodes = {c for s, c, _d in _codes(comp.code) if s == SYSTEMS["loinc"]}
             if LOINC_SYSTOLIC in ccodes:

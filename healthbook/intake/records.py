@@ -20,6 +20,7 @@ ADDED_FIELDS: dict[str, frozenset[str]] = {
     "ServiceData": frozenset({"performer"}),
     "LabResultData": frozenset({"code_system", "category", "reference_range", "interpretation", "report_id"}),
     "VisitData": frozenset({"conditions", "allergies", "procedures", "reports", "received_resources"}),
+    "PregnancyCheckupData": frozenset({"last_period"}),
 }
 
 
@@ -203,6 +204,7 @@ class PregnancyCheckupData:
     fundal_height_cm: str | None = None
     fetal_heart_rate_bpm: str | None = None
     expected_delivery_date: PartialDate | None = None
+    last_period: PartialDate | None = None  # first day of the last menstrual period (LOINC 8665-2)
 
 
 @dataclass

@@ -16,7 +16,7 @@ from .conftest import process
 pytestmark = pytest.mark.django_db
 
 
-def _checkup(enc_id: str, at: datetime, weeks: float | None) -> bytes:
+def _checkup(enc_id: str, at: datetime, weeks: float | None, lmp: str | None = None) -> bytes:
     when = at.isoformat()
     subject = {"reference": "Patient/p1"}
     resources = [
@@ -60,9 +60,21 @@ def _checkup(enc_id: str, at: datetime, weeks: float | None) -> bytes:
                 "valueQuantity": {"value": weeks, "unit": "wk"},
             }
         )
-    return json.dumps(
-        {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
-    ).encode()
+    if lmp is not None:
+        resources.append(
+            {
+                "resourceType": "Observation",
+                "id": f"{enc_id}-lmp",
+                "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "8665-2"}]},
+                "subject": subject,
+                "encounter": {"reference": f"Encounter/{enc_id}"},
+                "effectiveDateTime": when,
+                "valueDateTime": lmp,
+            }
+        )
+    entries = [{"resource": r} for r in resources]
+    return json.dumps({"resourceType": "Bundle", "type": "collection", "entry": entries}).encode()
 
 
 def _send(sender, pki, body):
@@ -84,3 +96,8 @@ def test_due_date_is_derived_from_the_gestational_age(sender, pki, intake_codeli
     _send(sender, pki, _checkup("e2", first + timedelta(weeks=9), 29))
     keys = set(PregnancyCheckup.objects.values_list("pregnancy_key", flat=True))
     assert keys == {(date(2025, 3, 3) + timedelta(weeks=20)).isoformat()}  # 40 - 20 weeks after the first
+
+
+def test_due_date_is_derived_from_the_last_period(sender, pki, intake_codelists):
+    _send(sender, pki, _checkup("e1", datetime(2025, 3, 3, 9).astimezone(), None, lmp="2024-12-01"))
+    assert PregnancyCheckup.objects.get().pregnancy_key == (date(2024, 12, 1) + timedelta(days=280)).isoformat()
