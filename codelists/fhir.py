@@ -31,6 +31,27 @@ FHIR_STATUS = {
 }
 
 
+# What the other apps serve under /fhir/ (their CapabilityStatement.rest.resource entries), filled
+# when Django starts by the apps that serve them (facilities: Organization, Location; healthbook:
+# Patient/$everything): codelists knows nothing of them otherwise.
+SERVED_RESOURCES: list[dict] = []
+
+
+def capability_register(entry: dict) -> None:
+    """Add a `rest.resource` entry ({"type": …, "interaction": …, "operation": …}) once."""
+    if all(e["type"] != entry["type"] for e in SERVED_RESOURCES):
+        SERVED_RESOURCES.append(entry)
+
+
+def wants_xml_only(request) -> bool:
+    """The client asks for a format we do not serve: `_format` or Accept naming XML and no JSON."""
+    fmt = request.GET.get("_format", "")
+    if fmt:
+        return "json" not in fmt
+    accept = request.headers.get("Accept", "")
+    return "xml" in accept and "json" not in accept and "*/*" not in accept
+
+
 class FhirError(Exception):
     def __init__(self, status: int, code: str, text: str):
         super().__init__(text)
@@ -50,6 +71,8 @@ def outcome(status: int, code: str, text: str) -> JsonResponse:
 
 def fhir_view(view):
     def wrapped(request, *args, **kwargs):
+        if wants_xml_only(request):
+            return outcome(406, "not-supported", "Only application/fhir+json is served.")
         try:
             return view(request, *args, **kwargs)
         except FhirError as exc:
@@ -410,8 +433,15 @@ def capability_statement(request):
                                 }
                             ],
                         },
+                        *SERVED_RESOURCES,
                     ],
                 }
             ],
         }
     )
+
+
+@fhir_view
+def unknown_route(request, rest: str = ""):
+    """Any other /fhir/ URL: an OperationOutcome, not the site's HTML page."""
+    raise Http404

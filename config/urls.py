@@ -6,6 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from accounts import views as account_views
+from codelists.fhir import unknown_route as fhir_unknown_route
 
 api_v1 = [
     path("", include("accounts.api_urls")),
@@ -35,6 +36,7 @@ urlpatterns = [
     path("fhir/", include("codelists.fhir_urls")),
     path("fhir/", include("facilities.fhir_urls")),
     path("fhir/", include("healthbook.book.fhir_urls")),
+    path("fhir/<path:rest>", fhir_unknown_route, name="fhir-unknown"),  # any other FHIR URL: an OperationOutcome 404
     path("doctor/", include("healthbook.book.urls")),
     path("access-log/", include("accesslog.urls")),
     path("oauth/", include("facilities.oauth_urls")),

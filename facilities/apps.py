@@ -13,3 +13,8 @@ class FacilitiesConfig(AppConfig):
 
         register_key_verifier(FACILITY_KEYWORD, api_key_authenticate)
         register_key_verifier(BEARER_KEYWORD, practitioner_token_authenticate)
+
+        from codelists.fhir import capability_register
+
+        for resource in ("Organization", "Location"):
+            capability_register({"type": resource, "interaction": [{"code": "read"}]})

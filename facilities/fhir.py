@@ -153,6 +153,13 @@ class FhirReadView(APIView):
     schema = None
     build = None
 
+    def initial(self, request, *args, **kwargs):
+        from codelists.fhir import wants_xml_only
+
+        if wants_xml_only(request):  # `_format=xml` or an Accept naming XML only: 406, not JSON
+            raise exceptions.NotAcceptable("Only application/fhir+json is served.")
+        super().initial(request, *args, **kwargs)
+
     def get(self, request, code):
         try:
             facility = fhir_facilities_for(request.user).select_related("province").get(code=code)

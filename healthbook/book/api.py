@@ -29,6 +29,7 @@ from core.authentication import (
     PractitionerTokenAuthentication,
 )
 from core.privacy import mask_id
+from healthbook.book import record, selectors
 from healthbook.book.access import (
     PURPOSE_HEADER,
     REASON_HEADER,
@@ -61,7 +62,7 @@ FACILITY_HEADERS = [
 HISTORY_PAGE = 20
 
 
-def _visit_json(e: Encounter, icd: dict, indicators: dict) -> dict:
+def _visit_json(e: Encounter, icd: dict) -> dict:
     return {
         "facility": {"code": e.facility.code, "name": e.facility.name},
         "key": e.key,
@@ -83,18 +84,124 @@ def _visit_json(e: Encounter, icd: dict, indicators: dict) -> dict:
             }
             for m in e.medications.all()
         ],
-        "lab_results": [
+        "lab_results": [_lab_json(lab) for lab in e.labobservations.all()],
+        "reason_for_visit": e.reason_for_visit,
+        "treatment_method": e.treatment_method,
+        "blood_group": e.blood_group,
+        "conditions": [_condition_json(c) for c in e.conditions.all()],
+        "procedures": [_procedure_json(p) for p in e.clinicalprocedures.all()],
+        "reports": [_report_json(r) for r in e.diagnosticreports.all()],
+        "follow_ups": [_follow_up_json(f) for f in e.followupappointments.all()],
+        "pregnancy_checkups": [_pregnancy_json(ck) for ck in e.pregnancycheckups.all()],
+    }
+
+
+def _condition_json(c) -> dict:
+    return {
+        "code": c.code,
+        "system": c.code_system,
+        "name": getattr(c, "display_name", "") or c.display,
+        "category": c.category,
+        "clinical_status": c.clinical_status,
+        "active": c.is_active,
+        "onset": c.onset_on,
+        "resolved_on": c.abatement_on,
+    }
+
+
+def _procedure_json(p) -> dict:
+    name = getattr(p, "display_name", "") or p.display
+    return {"code": p.code, "system": p.code_system, "name": name, "at": p.occurred_at, "performer": p.performer}
+
+
+def _report_json(r) -> dict:
+    return {
+        "code": r.code,
+        "name": r.display,
+        "status": r.status,
+        "at": r.occurred_at,
+        "conclusion": r.conclusion,
+        "key": r.source_key,
+    }
+
+
+def _lab_json(lab) -> dict:
+    return {
+        "indicator": lab.indicator_code,
+        "system": lab.code_system,
+        "name": getattr(lab, "display_name", "") or lab.indicator_name,
+        "category": lab.category,
+        "value": lab.value,
+        "unit": lab.unit,
+        "reference_range": lab.reference_range,
+        "abnormal_flag": lab.abnormal_flag,
+        "report": lab.report_key,
+        "at": lab.occurred_at,
+    }
+
+
+def _follow_up_json(f) -> dict:
+    return {"date": f.appointment_date, "at": f.appointment_at, "description": f.description or f.diagnosis}
+
+
+def _pregnancy_json(ck) -> dict:
+    return {
+        "at": ck.occurred_at,
+        "pregnancy": ck.pregnancy_key,
+        "gestational_age_weeks": ck.gestational_age_weeks,
+        "expected_delivery_date": ck.expected_delivery_date,
+        "weight_kg": ck.weight_kg,
+        "blood_pressure": [ck.systolic_mmhg, ck.diastolic_mmhg],
+        "fetal_heart_rate_bpm": ck.fetal_heart_rate_bpm,
+    }
+
+
+def _not_in_a_visit_json(access) -> dict:
+    """Everything not tied to a visit, the certificates and the FHIR resources kept as received
+    (the last page)."""
+    rest = record.not_in_a_visit(access)
+    return {
+        "allergies": [
             {
-                "indicator": lab.indicator_code,
-                "name": indicators.get(lab.indicator_code) or lab.indicator_name,
-                "value": lab.value,
-                "unit": lab.unit,
-                "reference_range": lab.reference_range,
-                "abnormal_flag": lab.abnormal_flag,
-                "at": lab.occurred_at,
+                "code": a.code,
+                "system": a.code_system,
+                "substance": a.display,
+                "category": a.category,
+                "criticality": a.criticality,
+                "clinical_status": a.clinical_status,
+                "reactions": a.reactions,
             }
-            for lab in e.labobservations.all()
+            for a in rest["allergies"]
         ],
+        "conditions": [_condition_json(c) for c in rest["conditions"]],
+        "procedures": [_procedure_json(p) for p in rest["procedures"]],
+        "reports": [_report_json(r) for r in rest["reports"]],
+        "lab_results": [_lab_json(lab) for lab in rest["lab_results"]],
+        "medications": [
+            {
+                "kind": m.kind or "given",
+                "code": m.code,
+                "name": m.name,
+                "status": m.status,
+                "quantity": m.quantity,
+                "unit": m.unit,
+                "usage": m.usage or m.dosage,
+                "prescription_code": m.prescription_code,
+                "at": m.occurred_at,
+            }
+            for m in rest["medications"]
+        ],
+        "immunizations": [
+            {"vaccine": i.vaccine_code, "name": i.vaccine_name, "date": i.occurred_on, "dose": i.dose_number}
+            for i in rest["immunizations"]
+        ],
+        "pregnancy_checkups": [_pregnancy_json(ck) for ck in rest["pregnancy_checkups"]],
+        "follow_ups": [_follow_up_json(f) for f in rest["follow_ups"]],
+        "certificates": [
+            {"kind": c["kind"], "number": c["row"].number, "issued_on": c["row"].issued_on, "verified": c["verified"]}
+            for c in selectors.certificates(access)
+        ],
+        "kept_as_received": [{"type": r.table, "resource": r.rows[0] if r.rows else None} for r in rest["received"]],
     }
 
 
@@ -130,8 +237,10 @@ class CitizenLookupApi(APIView):
 @book_view_register("book")
 class CitizenHistoryApi(APIView):
     """The citizen's visits across facilities, newest first, 20 per page (`?page=`), with
-    diagnoses (named), drugs and lab results. The citizen is named by the book's public id.
-    One access-log entry per call."""
+    diagnoses (named), conditions, procedures, drugs, lab results and reports, follow-ups and
+    pregnancy check-ups; the last page (`next_page` null) adds `not_in_a_visit`: allergies, the
+    problem list, e-prescriptions and medicines taken, vaccinations, certificates and what was
+    kept as received. The citizen is named by the book's public id. One access-log entry per call."""
 
     authentication_classes = SOFTWARE_AUTHENTICATION
     permission_classes = [IsFacilityClient]
@@ -145,10 +254,11 @@ class CitizenHistoryApi(APIView):
         access = facility_book_access(request, str(book), viewed=f"history:p{page}")
         visits, more = encounters_page(access.book, page=page, count=HISTORY_PAGE)
         icd = lookups.names("icd10", {c for v in visits for c in [v.main_diagnosis, *v.secondary_diagnoses]})
-        indicators = lookups.names(
-            "lab-indicator", {lab.indicator_code for v in visits for lab in v.labobservations.all()}
-        )
+        record.name_labs([lab for v in visits for lab in v.labobservations.all()])
+        record.name_conditions([c for v in visits for c in v.conditions.all()])
+        record.name_procedures([p for v in visits for p in v.clinicalprocedures.all()])
         citizen = access.citizen
+        body = {"not_in_a_visit": _not_in_a_visit_json(access)} if not more else {}
         return Response(
             {
                 "citizen": {
@@ -161,7 +271,8 @@ class CitizenHistoryApi(APIView):
                 "purpose": access.purpose,
                 "page": page,
                 "next_page": page + 1 if more else None,
-                "visits": [_visit_json(v, icd, indicators) for v in visits],
+                "visits": [_visit_json(v, icd) for v in visits],
+                **body,
             }
         )
 

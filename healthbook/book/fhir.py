@@ -3,8 +3,14 @@
 `id` is the book's public id (personal IDs never travel in URLs; find the book with
 `POST /api/v1/citizens/lookup/`). Each page holds the
 Patient and `_count` encounters (default 10, at most 50), newest first, each followed by
-its lab Observations and MedicationStatements; the last page adds the Immunizations. Same
-headers, rule and single log entry per page as the history API (book.api).
+its diagnoses and Conditions, Procedures, lab and vital-sign Observations, DiagnosticReports,
+medications (MedicationStatement / MedicationRequest / MedicationDispense), follow-up
+Appointments and pregnancy Observations; the last page adds everything not tied to a visit
+(AllergyIntolerances, problem-list Conditions, e-prescriptions, Immunizations, pregnancy
+check-ups, Appointments), the certificates and documents as DocumentReferences, and the FHIR
+resources kept as received -- so walking the pages loses nothing. Resources are built through
+fhir.resources (book.fhir_record). Same headers, rule and single log entry per page as the
+history API (book.api).
 """
 
 from __future__ import annotations
@@ -16,6 +22,7 @@ from rest_framework.response import Response
 from codelists import lookups
 from core.authentication import FacilityApiKeyAuthentication, IsFacilityClient, PractitionerTokenAuthentication
 from facilities.fhir import FhirReadView, facility_code_system, fhir_base
+from healthbook.book import fhir_record, record, selectors
 from healthbook.book.access import book_view_register, facility_book_access
 from healthbook.book.selectors import encounters_page
 from healthbook.models import Encounter, Immunization
@@ -67,67 +74,44 @@ def encounter_resources(e: Encounter, patient_ref: dict, icd: dict) -> list[dict
         encounter["reasonCode"] = [
             {"coding": [{"system": ICD10, "code": c, **({"display": icd[c]} if icd.get(c) else {})}]} for c in codes
         ]
-    out = [encounter]
-    enc_ref = {"reference": f"Encounter/{enc_id}"}
-    for lab in e.labobservations.all():
-        obs = {
-            "resourceType": "Observation",
-            "id": f"lab-{lab.pk}",
-            "status": "final",
-            "category": [
-                {
-                    "coding": [
-                        {"system": "http://terminology.hl7.org/CodeSystem/observation-category", "code": "laboratory"}
-                    ]
-                }
-            ],
-            "code": {
-                "coding": [
-                    {
-                        "system": f"{fhir_base()}/CodeSystem/lab-indicator",
-                        "code": lab.indicator_code or lab.service_code or "unknown",
-                    }
-                ],
-                "text": lab.indicator_name or lab.indicator_code,
-            },
-            "subject": patient_ref,
-            "encounter": enc_ref,
-        }
-        if lab.occurred_at:
-            obs["effectiveDateTime"] = _ts(lab.occurred_at)
-        if lab.value_number is not None:
-            obs["valueQuantity"] = {"value": float(lab.value_number), **({"unit": lab.unit} if lab.unit else {})}
-        elif lab.value:
-            obs["valueString"] = lab.value
-        if lab.reference_range:
-            obs["referenceRange"] = [{"text": lab.reference_range}]
-        if lab.abnormal_flag in ("H", "L"):
-            obs["interpretation"] = [
-                {
-                    "coding": [
-                        {
-                            "system": "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation",
-                            "code": lab.abnormal_flag,
-                        }
-                    ]
-                }
-            ]
-        out.append(obs)
-    for m in e.medications.all():
-        out.append(
-            {
-                "resourceType": "MedicationStatement",
-                "id": f"med-{m.pk}",
-                "status": "completed",
-                "medicationCodeableConcept": {
-                    "text": m.name or m.code,
-                    **({"coding": [{"code": m.code}]} if m.code else {}),
-                },
-                "subject": patient_ref,
-                "context": enc_ref,
-                **({"dosage": [{"text": m.usage or m.dosage}]} if (m.usage or m.dosage) else {}),
-            }
-        )
+    out = [fhir_record.as_fhir(encounter), *fhir_record.diagnosis_conditions(e, patient_ref, icd)]
+    out.extend(fhir_record.condition(c, patient_ref) for c in e.conditions.all())
+    out.extend(fhir_record.procedure(p, patient_ref) for p in e.clinicalprocedures.all())
+    labs = list(e.labobservations.all())
+    out.extend(fhir_record.observation(lab, patient_ref) for lab in labs)
+    for report, results in record.reports_with_results(list(e.diagnosticreports.all()), labs):
+        out.append(fhir_record.diagnostic_report(report, patient_ref, results))
+    out.extend(fhir_record.medication(m, patient_ref) for m in e.medications.all())
+    out.extend(fhir_record.appointment(fu, patient_ref) for fu in e.followupappointments.all())
+    for ck in e.pregnancycheckups.all():
+        out.extend(fhir_record.pregnancy_observations(ck, patient_ref))
+    return out
+
+
+def loose_resources(access, patient_ref: dict) -> list[dict]:
+    """The last page's resources: every row not tied to a visit, the vaccinations, the
+    certificates and documents, and the FHIR resources kept as received."""
+    rest = record.not_in_a_visit(access)
+    out = [fhir_record.allergy(a, patient_ref) for a in rest["allergies"]]
+    out.extend(fhir_record.condition(c, patient_ref) for c in rest["conditions"])
+    out.extend(fhir_record.procedure(p, patient_ref) for p in rest["procedures"])
+    out.extend(fhir_record.observation(lab, patient_ref) for lab in rest["lab_results"])
+    for report, results in record.reports_with_results(rest["reports"], rest["lab_results"]):
+        out.append(fhir_record.diagnostic_report(report, patient_ref, results))
+    out.extend(fhir_record.medication(m, patient_ref) for m in rest["medications"])
+    out.extend(fhir_record.as_fhir(immunization_resource(i, patient_ref)) for i in rest["immunizations"])
+    for ck in rest["pregnancy_checkups"]:
+        out.extend(fhir_record.pregnancy_observations(ck, patient_ref))
+    out.extend(fhir_record.appointment(fu, patient_ref) for fu in rest["follow_ups"])
+    out.extend(
+        fhir_record.document(c["kind"], c["row"], c["verified"], patient_ref)
+        for c in selectors.certificates(access, with_content=True)
+    )
+    for kept in rest["received"]:  # as received, under the id the facility gave it, when valid R4
+        for r in kept.rows:
+            valid = fhir_record.as_received(r) if isinstance(r, dict) and r.get("id") else None
+            if valid is not None:
+                out.append(valid)
     return out
 
 
@@ -167,14 +151,16 @@ class PatientEverythingView(FhirReadView):
         access = facility_book_access(request, id, viewed=f"fhir-everything:p{page}")
         encounters, more = encounters_page(access.book, page=page, count=count)
         icd = lookups.names("icd10", {c for e in encounters for c in [e.main_diagnosis, *e.secondary_diagnoses]})
-        patient = patient_resource(access)
+        record.name_conditions([c for e in encounters for c in e.conditions.all()])
+        record.name_procedures([p for e in encounters for p in e.clinicalprocedures.all()])
+        record.name_labs([lab for e in encounters for lab in e.labobservations.all()])
+        patient = fhir_record.as_fhir(patient_resource(access))
         patient_ref = {"reference": f"Patient/{patient['id']}"}
         resources = [patient]
         for e in encounters:
             resources.extend(encounter_resources(e, patient_ref, icd))
         if not more:
-            immunizations = Immunization.objects.filter(book=access.book).order_by("-occurred_on", "-id")
-            resources.extend(immunization_resource(i, patient_ref) for i in immunizations)
+            resources.extend(loose_resources(access, patient_ref))
         base = f"{fhir_base()}/Patient/{patient['id']}/$everything?_count={count}"
         links = [{"relation": "self", "url": f"{base}&page={page}"}]
         if more:

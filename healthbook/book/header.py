@@ -1,9 +1,12 @@
-"""The book's header (age, card, primary-care facility, chronic conditions, allergies, alerts)
-and the child's vaccination record against the immunisation schedule.
+"""The book's header (age, card, primary-care facility, chronic conditions, allergies, active
+problems, alerts) and the child's vaccination record against the immunisation schedule.
 
 Chronic conditions and recorded allergies are the visit diagnoses that fall in the code groups
-of the ICD-10 list (its `groups`: `chronic`, `allergy`, as code prefixes); the schedule is the
-`vaccine` list's (codelists.lookups.vaccination_schedule).
+of the ICD-10 list (its `groups`: `chronic`, `allergy`, as code prefixes); recorded allergies
+also hold every allergy or intolerance a facility sent (FHIR AllergyIntolerance: SNOMED CT, a
+national drug code or free text, as sent) that is active, and active problems are the
+conditions sent (FHIR Condition) still active and not resolved. The schedule is the `vaccine`
+list's (codelists.lookups.vaccination_schedule).
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class HeaderFacts:
 
     chronic: list[tuple[str, str]] = field(default_factory=list)
     allergies: list[tuple[str, str]] = field(default_factory=list)
+    problems: list[tuple[str, str]] = field(default_factory=list)
     missed_follow_ups: int = 0
     overdue_vaccines: list[str] = field(default_factory=list)
 
@@ -80,14 +84,16 @@ def header_facts(access) -> HeaderFacts:
     today = timezone.localdate()
     with connection.cursor() as cur:
         cur.execute(_HEADER_SQL, {"book": access.book.pk, "limit": FOLLOW_UP_LIMIT})
-        codes, appointment_dates, last_visit_at = cur.fetchone()
+        codes, appointment_dates, last_visit_at, allergies, problems = cur.fetchone()
     codes = set(codes)
-    names = lookups.names("icd10", codes)
+    names = lookups.names("icd10", codes | {code for code, _d in problems or []})
     chronic = lookups.group_prefixes("icd10", CHRONIC_GROUP)
     allergy = lookups.group_prefixes("icd10", ALLERGY_GROUP)
+    sent_allergies = {(code or "", display or "") for code, display in allergies or []}
     facts = HeaderFacts(
         chronic=sorted((c, names.get(c, "")) for c in codes if lookups.in_group(c, chronic)),
-        allergies=sorted((c, names.get(c, "")) for c in codes if lookups.in_group(c, allergy)),
+        allergies=sorted({(c, names.get(c, "")) for c in codes if lookups.in_group(c, allergy)} | sent_allergies),
+        problems=sorted({(code or "", names.get(code or "") or display or "") for code, display in problems or []}),
     )
     last_visit = timezone.localtime(last_visit_at).date() if last_visit_at else None
     facts.missed_follow_ups = sum(1 for day in appointment_dates if follow_up_missed(day, last_visit, today))
@@ -100,7 +106,8 @@ def header_facts(access) -> HeaderFacts:
 
 
 # The header's facts in one round trip: the distinct diagnosis codes, the dates of the newest
-# follow-up appointments and the newest visit (the same rows follow_ups() reads).
+# follow-up appointments and the newest visit (the same rows follow_ups() reads), the active
+# allergies and the active conditions sent (code, display as sent).
 _HEADER_SQL = """
 SELECT ARRAY(SELECT DISTINCT code FROM (
            SELECT main_diagnosis AS code FROM healthbook_encounter WHERE book_id = %(book)s
@@ -109,7 +116,13 @@ SELECT ARRAY(SELECT DISTINCT code FROM (
        ARRAY(SELECT appointment_date FROM healthbook_follow_up
               WHERE book_id = %(book)s AND appointment_date IS NOT NULL
               ORDER BY appointment_date DESC LIMIT %(limit)s),
-       (SELECT occurred_at FROM healthbook_encounter WHERE book_id = %(book)s ORDER BY occurred_at DESC LIMIT 1)
+       (SELECT occurred_at FROM healthbook_encounter WHERE book_id = %(book)s ORDER BY occurred_at DESC LIMIT 1),
+       (SELECT json_agg(DISTINCT jsonb_build_array(code, display)) FROM healthbook_allergy
+         WHERE book_id = %(book)s AND clinical_status IN ('', 'active')
+           AND verification_status NOT IN ('refuted', 'entered-in-error')),
+       (SELECT json_agg(DISTINCT jsonb_build_array(code, display)) FROM healthbook_condition
+         WHERE book_id = %(book)s AND clinical_status IN ('', 'active', 'recurrence', 'relapse')
+           AND verification_status NOT IN ('refuted', 'entered-in-error') AND abatement_on IS NULL)
 """
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 
-from django.db.models import OuterRef, Prefetch, Subquery
+from django.db.models import OuterRef, Prefetch, Q, Subquery
 from django.utils import timezone
 
 from codelists import lookups
@@ -18,6 +18,9 @@ from core.replicas import connection  # the primary, or a lag-tolerant block's r
 from healthbook.models import (
     BirthCertificate,
     ClinicalNote,
+    ClinicalProcedure,
+    Condition,
+    DiagnosticReport,
     DischargePaper,
     Document,
     Encounter,
@@ -47,6 +50,8 @@ CACHED_SOURCES = (
     "healthbook_referral",
     "healthbook_document",
     "healthbook_check_in",
+    "healthbook_allergy",
+    "healthbook_condition",
 )
 PAGE_SIZE = 25
 
@@ -305,8 +310,9 @@ def visit_detail(access, visit_id: int) -> dict | None:
 
 
 def encounters_page(book, *, page: int, count: int) -> tuple[list[Encounter], bool]:
-    """One page of the book's visits, newest first, with their drugs and lab results (three
-    queries): (visits, whether an older page follows). For the history API and $everything."""
+    """One page of the book's visits, newest first, with their drugs, lab results, conditions,
+    procedures, diagnostic reports, follow-ups and pregnancy check-ups (eight queries): (visits,
+    whether an older page follows). For the history API and $everything."""
     start = (page - 1) * count
     visits = list(
         Encounter.objects.filter(book=book)
@@ -314,6 +320,11 @@ def encounters_page(book, *, page: int, count: int) -> tuple[list[Encounter], bo
         .prefetch_related(
             Prefetch("medications", Medication.objects.order_by("id")),
             Prefetch("labobservations", LabObservation.objects.order_by("occurred_at", "id")),
+            Prefetch("conditions", Condition.objects.order_by("id")),
+            Prefetch("clinicalprocedures", ClinicalProcedure.objects.order_by("id")),
+            Prefetch("diagnosticreports", DiagnosticReport.objects.order_by("id")),
+            Prefetch("followupappointments", FollowUpAppointment.objects.order_by("id")),
+            Prefetch("pregnancycheckups", PregnancyCheckup.objects.order_by("occurred_at", "id")),
         )
         .order_by("-occurred_at", "-id")[start : start + count + 1]
     )
@@ -373,23 +384,91 @@ def pregnancies(access) -> list[dict]:
         PregnancyCheckup.objects.filter(book=access.book).select_related("facility").order_by("occurred_at", "id")
     ):
         groups.setdefault(row.pregnancy_key or "?", []).append(row)
-    result = [
-        {
-            "key": key,
-            "checkups": rows,
-            "edd": next((r.expected_delivery_date for r in reversed(rows) if r.expected_delivery_date), None),
-        }
-        for key, rows in groups.items()
-    ]
+    result = []
+    for key, rows in groups.items():
+        sent = next((r.expected_delivery_date for r in reversed(rows) if r.expected_delivery_date), None)
+        # no due date sent: the one the pregnancy was keyed with (derived from the gestational age)
+        estimated = None if sent else _iso_date(key) if any(r.gestational_age_weeks for r in rows) else None
+        result.append({"key": key, "checkups": rows, "edd": sent or estimated, "estimated": bool(estimated)})
     result.sort(key=lambda g: g["checkups"][-1].occurred_at or timezone.now(), reverse=True)
     return result
 
 
-def prescriptions(access, *, limit: int = 200) -> list[Medication]:
-    """Drugs given or prescribed, newest first (one query)."""
-    return list(
-        Medication.objects.filter(book=access.book).select_related("facility").order_by("-occurred_at", "-id")[:limit]
+def _iso_date(value: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        return None
+
+
+PRESCRIPTIONS_PAGE = 20
+GIVEN_OR_PRESCRIBED = ("", "request")  # XML2 drugs given, FHIR e-prescriptions (not statements)
+
+# One prescription: the drugs of one visit (XML2, or FHIR requests tied to an Encounter), else the
+# e-prescriptions sharing a national prescription code, else the drug alone.
+_PRESCRIPTION_PAGE_SQL = """
+SELECT g, max(occurred_at) AS at FROM (
+  SELECT CASE WHEN encounter_id IS NOT NULL THEN 'e' || encounter_id
+              WHEN prescription_code <> '' THEN 'r' || prescription_code
+              ELSE 'm' || id END AS g, occurred_at
+    FROM healthbook_medication WHERE book_id = %(book)s AND kind = ANY(%(kinds)s)
+) t GROUP BY g ORDER BY max(occurred_at) DESC NULLS LAST, g DESC LIMIT %(limit)s OFFSET %(offset)s
+"""
+
+
+@dataclass
+class Prescription:
+    key: str
+    at: dt.datetime | None
+    drugs: list
+    facility: object = None
+    code: str = ""  # the national prescription code, when sent
+    encounter_id: int | None = None
+
+
+def prescriptions(access, *, page: int = 1) -> tuple[list[Prescription], bool]:
+    """One page of prescriptions, newest first, each with its drugs (two queries): (page, whether
+    an older page follows)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            _PRESCRIPTION_PAGE_SQL,
+            {
+                "book": access.book.pk,
+                "kinds": list(GIVEN_OR_PRESCRIBED),
+                "limit": PRESCRIPTIONS_PAGE + 1,
+                "offset": (page - 1) * PRESCRIPTIONS_PAGE,
+            },
+        )
+        rows = cur.fetchall()
+    more, rows = len(rows) > PRESCRIPTIONS_PAGE, rows[:PRESCRIPTIONS_PAGE]
+    groups = {g: Prescription(key=g, at=at, drugs=[]) for g, at in rows}
+    if not groups:
+        return [], False
+    encounters = [int(g[1:]) for g in groups if g[0] == "e"]
+    codes = [g[1:] for g in groups if g[0] == "r"]
+    singles = [int(g[1:]) for g in groups if g[0] == "m"]
+    drugs = (
+        Medication.objects.filter(book=access.book, kind__in=GIVEN_OR_PRESCRIBED)
+        .filter(
+            Q(encounter_id__in=encounters) | Q(encounter__isnull=True, prescription_code__in=codes) | Q(pk__in=singles)
+        )
+        .select_related("facility")
+        .order_by("id")
     )
+    for m in drugs:
+        if m.encounter_id is not None:
+            g = f"e{m.encounter_id}"
+        elif m.prescription_code:
+            g = f"r{m.prescription_code}"
+        else:
+            g = f"m{m.pk}"
+        group = groups.get(g)
+        if group is not None:
+            group.drugs.append(m)
+            group.facility = group.facility or m.facility
+            group.code = group.code or m.prescription_code
+            group.encounter_id = m.encounter_id
+    return list(groups.values()), more
 
 
 MISSED_GRACE_DAYS = 7
@@ -438,15 +517,16 @@ CERTIFICATE_MODELS = (
 )
 
 
-def certificates(access) -> list[dict]:
+def certificates(access, *, with_content: bool = False) -> list[dict]:
     """Birth, sick-leave, discharge, referral papers and signed documents (death notices…),
-    with their signature status (five queries)."""
+    with their signature status (five queries); the documents' stored files only when asked."""
     result = []
     for kind, model in CERTIFICATE_MODELS:
         for row in model.objects.filter(book=access.book).select_related("facility", "submission"):
             verified = row.submission.signature_verified
             result.append({"kind": kind, "row": row, "verified": verified})
-    for row in Document.objects.filter(book=access.book).select_related("facility").defer("content"):
+    documents = Document.objects.filter(book=access.book).select_related("facility")
+    for row in documents if with_content else documents.defer("content"):
         result.append({"kind": row.kind, "row": row, "verified": row.signature_status == "verified"})
     result.sort(key=lambda r: (r["row"].issued_on or dt.date.min, r["row"].pk), reverse=True)
     return result

@@ -18,5 +18,16 @@ urlpatterns = [
     path("books/<uuid:public_id>/prescriptions/", v.book_prescriptions_view, name="book-prescriptions"),
     path("books/<uuid:public_id>/follow-ups/", v.book_follow_ups_view, name="book-follow-ups"),
     path("books/<uuid:public_id>/certificates/", v.book_certificates_view, name="book-certificates"),
+    path(
+        "books/<uuid:public_id>/certificates/<slug:kind>/<int:cert_id>/",
+        v.book_certificate_view,
+        name="book-certificate",
+    ),
+    path(
+        "books/<uuid:public_id>/certificates/<slug:kind>/<int:cert_id>/file/",
+        v.book_certificate_file_view,
+        name="book-certificate-file",
+    ),
+    path("books/<uuid:public_id>/record/", v.book_record_view, name="book-record"),
     path("books/<uuid:public_id>/access-log/", v.book_access_log_view, name="book-access-log"),
 ]

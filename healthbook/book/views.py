@@ -1,5 +1,5 @@
 """The doctor's pages: citizen search and the book (header, timeline, visit, labs,
-vaccinations, pregnancies, prescriptions, follow-ups, certificates, who viewed).
+vaccinations, pregnancies, prescriptions, follow-ups, certificates, clinical record, who viewed).
 
 Every page that shows a citizen is decorated with `book_view`, which decides access and
 writes the request's single access-log entry before the page runs (book.access).
@@ -11,7 +11,7 @@ import json
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
@@ -24,7 +24,7 @@ from core.privacy import mask_id
 from core.replicas import lag_tolerant
 from geo.models import Province
 from healthbook import identifiers as ids
-from healthbook.book import header, selectors
+from healthbook.book import header, record, selectors
 from healthbook.book.access import (
     BookAccessDenied,
     book_get_for_user,
@@ -79,6 +79,7 @@ BOOK_TAB_URL_NAMES = (
     "book-prescriptions",
     "book-follow-ups",
     "book-certificates",
+    "book-record",
     "book-access-log",
 )
 _PROBE_BOOK = "5e5e5e5e-0000-4000-8000-5e5e5e5e5e5e"
@@ -312,6 +313,8 @@ def book_visit_view(request, access, visit_id):
     detail = selectors.visit_detail(access, visit_id)
     if detail is None:
         raise Http404
+    visit = detail["visit"]
+    detail.update(record.visit_record(visit, sensitive=record.sensitive_allowed(request.user, access, visit)))
     return render(request, "healthbook/book_visit.html", _book_context(request, access, "timeline", **detail))
 
 
@@ -350,7 +353,12 @@ def book_pregnancies_view(request, access):
 @require_GET
 @book_view("prescriptions")
 def book_prescriptions_view(request, access):
-    ctx = _book_context(request, access, "prescriptions", medications=selectors.prescriptions(access))
+    try:
+        page = max(1, int(request.GET.get("page", "1")))
+    except ValueError:
+        page = 1
+    groups, more = selectors.prescriptions(access, page=page)
+    ctx = _book_context(request, access, "prescriptions", prescriptions=groups, page=page, more=more)
     return render(request, "healthbook/book_prescriptions.html", ctx)
 
 
@@ -366,6 +374,41 @@ def book_follow_ups_view(request, access):
 def book_certificates_view(request, access):
     ctx = _book_context(request, access, "certificates", certificates=selectors.certificates(access))
     return render(request, "healthbook/book_certificates.html", ctx)
+
+
+@require_GET
+@book_view(lambda kw: f"certificate:{kw['kind']}:{kw['cert_id']}"[:200])
+def book_certificate_view(request, access, kind, cert_id):
+    """One certificate opened: content, signer, signing submission, verification state."""
+    cert = record.certificate(access, kind, cert_id)
+    if cert is None:
+        raise Http404
+    return render(request, "healthbook/book_certificate.html", _book_context(request, access, "certificates", **cert))
+
+
+@require_GET
+@book_view(lambda kw: f"certificate-file:{kw['kind']}:{kw['cert_id']}"[:200], event="download")
+def book_certificate_file_view(request, access, kind, cert_id):
+    """The stored file of a certificate (a PDF as sent, anything else as a plain download), or a
+    paper's fields as received; access checked and logged like every book read."""
+    found = record.certificate_file(access, kind, cert_id)
+    if found is None:
+        raise Http404
+    data, content_type, name = found
+    response = HttpResponse(data, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@require_GET
+@book_view("record")
+def book_record_view(request, access):
+    """Allergies, problems and diagnoses, procedures, diagnostic reports, vital signs, medication
+    statements and what was kept as received (book.record)."""
+    ctx = _book_context(request, access, "record", **record.clinical_record(access))
+    return render(request, "healthbook/book_record.html", ctx)
 
 
 @require_GET

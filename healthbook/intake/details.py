@@ -13,8 +13,12 @@ from zoneinfo import ZoneInfo
 from django.db import models
 
 from healthbook.models import (
+    Allergy,
     BirthCertificate,
     ClinicalNote,
+    ClinicalProcedure,
+    Condition,
+    DiagnosticReport,
     DischargePaper,
     Document,
     Encounter,
@@ -55,8 +59,47 @@ DETAIL_MODELS = (
     Referral,
     Document,
     ReceivedTable,
+    Condition,
+    Allergy,
+    ClinicalProcedure,
+    DiagnosticReport,
 )
+# Rows of FHIR items not tied to an encounter: upserted by (facility, source_key) (merge.py).
+LOOSE_MODELS = (
+    Medication,
+    FollowUpAppointment,
+    Immunization,
+    Document,
+    LabObservation,
+    Condition,
+    Allergy,
+    ClinicalProcedure,
+    DiagnosticReport,
+    ReceivedTable,
+)
+# FHIR interpretation codes shown as the book's abnormal flag (v3-ObservationInterpretation)
+FLAGS = {"H": "H", "HH": "H", "HU": "H", "L": "L", "LL": "L", "LU": "L", "A": "A", "AA": "A"}
 SAME_PREGNANCY_DAYS = 28
+FULL_TERM_DAYS = 280  # 40 weeks from the first day of the last period
+
+
+def due_date_from(ck, on: date) -> date | None:
+    """The due date a check-up implies: 280 days after the last period when sent, else its day
+    plus what remains of 40 weeks of gestational age."""
+    if ck.last_period is not None and ck.last_period.precision == "day":
+        return ck.last_period.value + timedelta(days=FULL_TERM_DAYS)
+    weeks = _decimal(ck.gestational_age_weeks, 1)
+    if weeks is None or not 0 < weeks <= 45:
+        return None
+    return on + timedelta(days=FULL_TERM_DAYS - round(float(weeks) * 7))
+
+
+def pregnancy_key_date(key: str) -> date | None:
+    """The due date a pregnancy key names (keys are ISO dates; anything else is no pregnancy)."""
+    try:
+        return date.fromisoformat(key)
+    except (TypeError, ValueError):
+        return None
 
 
 def _s(value, n: int) -> str:
@@ -139,7 +182,7 @@ class DetailBuilder:
             Document.SignatureStatus.VERIFIED if signature_verified else (Document.SignatureStatus.NOT_REQUIRED)
         )
         self.rows: dict[type, list] = rows if rows is not None else {m: [] for m in DETAIL_MODELS}
-        self.loose: dict[type, list] = {Medication: [], FollowUpAppointment: [], Immunization: [], Document: []}
+        self.loose: dict[type, list] = {m: [] for m in LOOSE_MODELS}
 
     def _base(self, book, enc, at, key):
         return {
@@ -179,6 +222,8 @@ class DetailBuilder:
                     executed_at=m.executed_at,
                     prescriber=_s(m.prescriber, 255),
                     prescription_code=_s(m.prescription_code, 50),
+                    kind=_s(m.kind, 10),
+                    status=_s(m.status, 20),
                 )
             )
         for s in v.services:
@@ -196,34 +241,130 @@ class DetailBuilder:
                     performed_at=s.performed_at,
                     resulted_at=s.resulted_at,
                     department=_s(s.department, 50),
+                    performer=_s(s.performer, 255),
+                )
+            )
+        make = copy_row if enc is not None else _model
+        report_keys: dict[str, str] = {}
+        for r in v.reports:
+            base = self._base(book, enc, r.effective_at or r.issued_at or at0, key("DiagnosticReport", r.key))
+            report_keys[r.key] = base["source_key"]
+            target[DiagnosticReport].append(
+                make(
+                    DiagnosticReport,
+                    **base,
+                    code=_s(r.code, 100),
+                    code_system=_s(r.system, 255),
+                    display=_s(r.display, 1024),
+                    status=_s(r.status, 20),
+                    category=_s(r.category, 50),
+                    issued_at=r.issued_at,
+                    conclusion=r.conclusion or "",
                 )
             )
         sex = v.patient.sex
         for lab in v.lab_results:
             number = _decimal(lab.value)
-            check = self.checks.get(("lab-indicator", lab.indicator_code))
+            national = lab.code_system in (None, "", "lab-indicator")
+            check = self.checks.get(("lab-indicator", lab.indicator_code)) if national else None
             low, high = _lab_range(check.properties, sex) if check is not None and check.ok else (None, None)
-            flag = ""
-            if number is not None and low is not None and number < low:
+            flag = FLAGS.get(lab.interpretation or "", "")
+            if flag:
+                pass
+            elif number is not None and low is not None and number < low:
                 flag = "L"
             elif number is not None and high is not None and number > high:
                 flag = "H"
             rng = f"{low if low is not None else ''}–{high if high is not None else ''}" if (low or high) else ""
-            self.rows[LabObservation].append(
-                copy_row(
+            target[LabObservation].append(
+                make(
                     LabObservation,
-                    **self._base(book, enc, lab.resulted_at or at0, key("", lab.seq)),
+                    **self._base(book, enc, lab.resulted_at or at0, key("Observation", lab.seq)),
                     service_code=_s(lab.service_code, 50),
                     indicator_code=_s(lab.indicator_code, 255),
                     indicator_name=_s(lab.indicator_name, 255),
                     value=lab.value or "",
                     value_number=number,
                     unit=_s(lab.unit, 50),
-                    reference_range=rng[:100],
+                    reference_range=(lab.reference_range or rng)[:100],
                     abnormal_flag=flag,
                     description=lab.description or "",
                     conclusion=lab.conclusion or "",
                     reader=_s(lab.reader, 255),
+                    code_system=_s(lab.code_system, 255),
+                    category=_s(lab.category, 50),
+                    interpretation=_s(lab.interpretation, 20),
+                    report_key=report_keys.get(lab.report_id or "", ""),
+                )
+            )
+        for c in v.conditions:
+            target[Condition].append(
+                make(
+                    Condition,
+                    **self._base(book, enc, _midnight(_day(c.onset or c.recorded_on)) or at0, key("Condition", c.key)),
+                    code=_s(c.code, 100),
+                    code_system=_s(c.system, 255),
+                    display=_s(c.display, 1024),
+                    category=_s(c.category, 50),
+                    clinical_status=_s(c.clinical_status, 20),
+                    verification_status=_s(c.verification_status, 20),
+                    severity=_s(c.severity, 255),
+                    onset_on=_day(c.onset),
+                    abatement_on=_day(c.abatement),
+                    recorded_on=_day(c.recorded_on),
+                    note=c.note or "",
+                )
+            )
+        for a in v.allergies:
+            target[Allergy].append(
+                make(
+                    Allergy,
+                    **self._base(
+                        book, enc, _midnight(_day(a.recorded_on or a.onset)) or at0, key("AllergyIntolerance", a.key)
+                    ),
+                    code=_s(a.code, 100),
+                    code_system=_s(a.system, 255),
+                    display=_s(a.display, 1024),
+                    type=_s(a.type, 20),
+                    category=_s(a.category, 100),
+                    criticality=_s(a.criticality, 20),
+                    clinical_status=_s(a.clinical_status, 20),
+                    verification_status=_s(a.verification_status, 20),
+                    reactions=a.reactions or "",
+                    onset_on=_day(a.onset),
+                    recorded_on=_day(a.recorded_on),
+                    note=a.note or "",
+                )
+            )
+        for p in v.procedures:
+            target[ClinicalProcedure].append(
+                make(
+                    ClinicalProcedure,
+                    **self._base(
+                        book,
+                        enc,
+                        p.performed_at or _midnight(_day(p.performed_date)) or at0,
+                        key("Procedure", p.key),
+                    ),
+                    code=_s(p.code, 100),
+                    code_system=_s(p.system, 255),
+                    display=_s(p.display, 1024),
+                    status=_s(p.status, 20),
+                    performed_at=p.performed_at,
+                    performed_on=_day(p.performed_date),
+                    performer=_s(p.performer, 255),
+                    note=p.note or "",
+                )
+            )
+        for res in v.received_resources:
+            rtype = str(res.get("resourceType"))[:64]
+            rid = res.get("id")
+            target[ReceivedTable].append(
+                make(
+                    ReceivedTable,
+                    **self._base(book, enc, at0, key(rtype, rid if isinstance(rid, str) else None)),
+                    table=rtype,
+                    rows=[res],
                 )
             )
         for note in v.notes:
@@ -278,10 +419,11 @@ class DetailBuilder:
             )
         for ck in v.pregnancy_checkups:
             edd = _day(ck.expected_delivery_date)
+            due = edd or due_date_from(ck, (ck.at or at0).date())
             self.rows[PregnancyCheckup].append(
                 PregnancyCheckup(
                     **self._base(book, enc, ck.at or at0, key("", ck.key)),
-                    pregnancy_key=self.pregnancy_key(book, edd, ck.at or at0),
+                    pregnancy_key=self.pregnancy_key(book, due, ck.at or at0),
                     gestational_age_weeks=_decimal(ck.gestational_age_weeks, 1),
                     weight_kg=_decimal(ck.weight_kg, 2),
                     systolic_mmhg=_int(ck.systolic_mmhg),
@@ -315,13 +457,23 @@ class DetailBuilder:
                 )
         for table, rows in v.other_tables.items():
             self.rows[ReceivedTable].append(
-                ReceivedTable(**self._base(book, enc, at0, key("", table)), table=table[:20], rows=rows)
+                ReceivedTable(**self._base(book, enc, at0, key("", table)), table=table[:64], rows=rows)
             )
 
     def pregnancy_key(self, book, edd: date | None, at: datetime) -> str:
-        """Group check-ups of one pregnancy: an EDD within four weeks of a known one is the same."""
-        edd = edd or (at.date() + timedelta(days=200))
+        """Group check-ups of one pregnancy: a due date (sent, or derived from the gestational age)
+        within four weeks of a known pregnancy's is the same pregnancy; without one, the check-up
+        joins the pregnancy whose due date is still ahead of it, the nearest first, else opens one
+        due ~200 days later. Known pregnancies are every key already in the book (merge.py), so a
+        guessed key is remembered across submissions and facilities."""
         known = self.pregnancy_keys.setdefault(book.pk, [])
+        if edd is None:
+            ahead = sorted(
+                (other, k) for other, k in known if at.date() <= other <= at.date() + timedelta(days=FULL_TERM_DAYS)
+            )
+            if ahead:
+                return ahead[0][1]
+        edd = edd or (at.date() + timedelta(days=200))
         for other, k in known:
             if abs((other - edd).days) <= SAME_PREGNANCY_DAYS:
                 return k

@@ -2,11 +2,13 @@
 
 fhir.resources 8 ships R5 by default plus ``R4B`` and ``STU3``; the portal speaks R4 and R4B
 is R4-compatible for every resource accepted here (Patient, Encounter, Observation,
-Immunization, MedicationRequest, Appointment, DocumentReference), so each entry is validated
-with the R4B class.  Any other resource type -> FHIR_UNSUPPORTED_RESOURCE (the bundle is
-rejected by default; severity configurable).  Output: :class:`~records.VisitData` items like
-the XML side -- one per Encounter (with its pregnancy check-up and medication requests), and
-one with ``encounter=None`` for items not tied to an Encounter.
+Immunization, MedicationRequest, Appointment, DocumentReference, and since issue 17 Condition,
+AllergyIntolerance, Procedure, DiagnosticReport, MedicationStatement, MedicationDispense -- their
+mapping is in :mod:`fhir_clinical`), so each entry is validated with the R4B class.  Any other
+resource type -> FHIR_UNSUPPORTED_RESOURCE, a warning by default: the resource is kept as
+received (severity configurable).  Output: :class:`~records.VisitData` items like the XML
+side -- one per Encounter (with its pregnancy check-up, diagnoses, procedures, lab results and
+medications), and one with ``encounter=None`` for items not tied to an Encounter.
 
 Identifier and code systems are defined once, in :data:`SYSTEMS`.  The HL7 Vietnam community
 IG (draft) uses ``http://fhir.hl7.org.vn/core/sid/<name>`` (seen for ``cchn`` and ``ma-lk``);
@@ -16,7 +18,8 @@ Pregnancy check-up observations (LOINC, standard codes):
 gestational age 11884-4 (also 49051-6, 18185-9) [wk]; body weight 29463-7 [kg]; blood pressure
 panel 85354-9 with components systolic 8480-6 / diastolic 8462-4 [mm[Hg]] (the two codes
 also accepted as separate observations); fundal height 11881-0 [cm]; fetal heart rate
-55283-6 [/min]; estimated delivery date 11778-8 (valueDateTime).
+55283-6 [/min]; estimated delivery date 11778-8 (valueDateTime); last menstrual period 8665-2
+(valueDateTime: the due date is derived from it when none is sent).
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from datetime import date, datetime
 
 from pydantic import ValidationError
 
+from . import fhir_clinical as clinical
 from .problems import DEFAULT_POLICY, Problem, SeverityPolicy, problem
 from .records import (
     CheckInData,
@@ -61,7 +65,9 @@ LOINC_DIASTOLIC = "8462-4"
 LOINC_FUNDAL_HEIGHT = "11881-0"
 LOINC_FETAL_HR = "55283-6"
 LOINC_EDD = "11778-8"
+LOINC_LMP = "8665-2"  # last menstrual period start date (valueDateTime): due date = LMP + 280 days
 PREGNANCY_CODES = LOINC_GESTATIONAL_AGE | {
+    LOINC_LMP,
     LOINC_WEIGHT,
     LOINC_BP_PANEL,
     LOINC_SYSTOLIC,
@@ -72,21 +78,6 @@ PREGNANCY_CODES = LOINC_GESTATIONAL_AGE | {
 }
 
 
-def _classes():
-    from fhir.resources.R4B.appointment import Appointment
-    from fhir.resources.R4B.documentreference import DocumentReference
-    from fhir.resources.R4B.encounter import Encounter
-    from fhir.resources.R4B.immunization import Immunization
-    from fhir.resources.R4B.medicationrequest import MedicationRequest
-    from fhir.resources.R4B.observation import Observation
-    from fhir.resources.R4B.patient import Patient
-
-    return {
-        c.__name__: c
-        for c in (Patient, Encounter, Observation, Immunization, MedicationRequest, Appointment, DocumentReference)
-    }
-
-
 SUPPORTED = (
     "Patient",
     "Encounter",
@@ -95,7 +86,21 @@ SUPPORTED = (
     "MedicationRequest",
     "Appointment",
     "DocumentReference",
+    "Condition",
+    "AllergyIntolerance",
+    "Procedure",
+    "DiagnosticReport",
+    "MedicationStatement",
+    "MedicationDispense",
 )
+
+
+def _classes():
+    import importlib
+
+    return {name: getattr(importlib.import_module(f"fhir.resources.R4B.{name.lower()}"), name) for name in SUPPORTED}
+
+
 BUNDLE_TYPES = ("collection", "transaction", "batch")
 # An Encounter in one of these states is a check-in (the patient is at the facility now), not a
 # visit: it opens the book to the sender for SSKDT_CHECKIN_HOURS; the finished visit follows.
@@ -126,7 +131,10 @@ def _pdate(v) -> PartialDate | None:
         return PartialDate(date(int(s), 1, 1), "year")
     if len(s) == 7:
         return PartialDate(date(int(s[:4]), int(s[5:7]), 1), "month")
-    return None
+    try:
+        return PartialDate(date.fromisoformat(s[:10]))
+    except ValueError:
+        return None
 
 
 def _codes(cc) -> list[tuple[str | None, str | None, str | None]]:
@@ -173,6 +181,7 @@ def read_bundle(body: bytes, *, facility_code: str, policy: SeverityPolicy = DEF
         return out
     classes = _classes()
     parsed: dict[str, list] = {name: [] for name in SUPPORTED}
+    unknown: list[dict] = []
     for i, entry in enumerate(doc.get("entry") or []):
         res = entry.get("resource") if isinstance(entry, dict) else None
         rtype = res.get("resourceType") if isinstance(res, dict) else None
@@ -181,6 +190,8 @@ def read_bundle(body: bytes, *, facility_code: str, policy: SeverityPolicy = DEF
             pb.append(
                 problem("FHIR_UNSUPPORTED_RESOURCE", table=str(rtype)[:50], record_key=str(key)[:64], policy=policy)
             )
+            if isinstance(res, dict) and isinstance(rtype, str):
+                unknown.append(res)  # kept as received (the bundle is refused only if set to error)
             continue
         try:
             parsed[rtype].append(classes[rtype].model_validate(res))
@@ -247,16 +258,58 @@ def read_bundle(body: bytes, *, facility_code: str, policy: SeverityPolicy = DEF
             return None
         return by_enc[eid]
 
+    # DiagnosticReports first: their `result` references name the Observations they group
+    report_of: dict[str, str] = {}
+    for dr in parsed["DiagnosticReport"]:
+        if not subject_ok("DiagnosticReport", dr, dr.subject):
+            continue
+        v = visit_for("DiagnosticReport", dr, dr.encounter)
+        if v is None:
+            continue
+        v.reports.append(clinical.diagnostic_report(dr))
+        for ref in dr.result or []:
+            if _ref_id(ref):
+                report_of[_ref_id(ref)] = dr.id or ""
+
+    for rtype, subject, build, target in (
+        ("Condition", "subject", clinical.condition, "conditions"),
+        ("AllergyIntolerance", "patient", clinical.allergy, "allergies"),
+        ("Procedure", "subject", clinical.procedure, "procedures"),
+    ):
+        for res in parsed[rtype]:
+            if not subject_ok(rtype, res, getattr(res, subject)):
+                continue
+            item = build(res)
+            if not item.code and not item.display:
+                pb.append(problem("FHIR_CODE_MISSING", table=rtype, record_key=res.id, field="code", policy=policy))
+                continue
+            v = visit_for(rtype, res, res.encounter)
+            if v is not None:
+                getattr(v, target).append(item)
+
+    for rtype, kind in (("MedicationStatement", "statement"), ("MedicationDispense", "dispense")):
+        for res in parsed[rtype]:
+            if not subject_ok(rtype, res, res.subject):
+                continue
+            v = visit_for(rtype, res, res.context)
+            if v is not None:
+                v.medications.append(clinical.medication_statement(res, kind))
+
     checkups: dict[str, PregnancyCheckupData] = {}
     for obs in parsed["Observation"]:
         if not subject_ok("Observation", obs, obs.subject):
             continue
         codes = {c for s, c, _d in _codes(obs.code) if s == SYSTEMS["loinc"]}
-        if not codes & PREGNANCY_CODES:
-            pb.append(problem("FHIR_OBSERVATION_UNKNOWN", table="Observation", record_key=obs.id, policy=policy))
-            continue
         v = visit_for("Observation", obs, obs.encounter)
         if v is None:
+            continue
+        if not codes & PREGNANCY_CODES:  # a lab result or a vital sign
+            if not any(c for _s, c, _d in _codes(obs.code)):
+                pb.append(
+                    problem("FHIR_CODE_MISSING", table="Observation", record_key=obs.id, field="code", policy=policy)
+                )
+                continue
+            v.lab_results.append(clinical.observation(obs, report_of.get(obs.id or "")))
             continue
         eid = _ref_id(obs.encounter) or f"obs:{obs.id}"
         ck = checkups.get(eid)
@@ -277,6 +330,8 @@ def read_bundle(body: bytes, *, facility_code: str, policy: SeverityPolicy = DEF
             ck.diastolic_mmhg = _num(obs.valueQuantity)
         if LOINC_EDD in codes:
             ck.expected_delivery_date = _pdate(obs.valueDateTime)
+        if LOINC_LMP in codes:
+            ck.last_period = _pdate(obs.valueDateTime)
         for comp in obs.component or []:
             ccodes = {c for s, c, _d in _codes(comp.code) if s == SYSTEMS["loinc"]}
             if LOINC_SYSTOLIC in ccodes:
@@ -328,6 +383,7 @@ def read_bundle(body: bytes, *, facility_code: str, policy: SeverityPolicy = DEF
                     unit=qty.unit if qty else None,
                     ordered_at=mr.authoredOn,
                     prescription_code=rx,
+                    kind="request",
                 )
             )
 
@@ -373,7 +429,22 @@ def read_bundle(body: bytes, *, facility_code: str, policy: SeverityPolicy = DEF
                 fields={"description": dr.description},
             )
         )
+    loose.received_resources = unknown
     out.visits = list(by_enc.values())
-    if loose.follow_ups or loose.documents or loose.immunizations or loose.medications or loose.pregnancy_checkups:
+    if any(
+        (
+            loose.follow_ups,
+            loose.documents,
+            loose.immunizations,
+            loose.medications,
+            loose.pregnancy_checkups,
+            loose.conditions,
+            loose.allergies,
+            loose.procedures,
+            loose.reports,
+            loose.lab_results,
+            loose.received_resources,
+        )
+    ):
         out.visits.append(loose)
     return out

@@ -127,6 +127,9 @@ def encounter_from_xml1(r: dict, facility_code: str | None) -> EncounterData:
         weight_kg=r.get("CAN_NANG"),
         treatment_days=r.get("SO_NGAY_DTRI"),
         note=r.get("GHI_CHU"),
+        reason_for_visit=r.get("LY_DO_VV"),
+        treatment_method=r.get("PP_DIEU_TRI"),
+        blood_group=r.get("NHOM_MAU"),
     )
 
 
@@ -170,6 +173,7 @@ def visit_from_hoso(t: HoSoTables, *, facility_code: str | None) -> VisitData | 
                 performed_at=xml_datetime(r.get("NGAY_TH_YL")),
                 resulted_at=xml_datetime(r.get("NGAY_KQ")),
                 department=r.get("MA_KHOA"),
+                performer=r.get("NGUOI_THUC_HIEN") or r.get("MA_BAC_SI"),
             )
         )
     for r in t.tables.get("XML4", ()):

@@ -32,9 +32,9 @@ from django.forms.models import model_to_dict
 
 from healthbook.models import Encounter, EncounterHistory, PregnancyCheckup
 
-from .details import DETAIL_MODELS, DetailBuilder, PendingDetails, _s
+from .details import DETAIL_MODELS, DetailBuilder, PendingDetails, _s, pregnancy_key_date
 from .problems import Problem, problem
-from .records import VisitData
+from .records import ADDED_FIELDS, VisitData
 from .sql import bound_cursor
 from .timing import care_start
 
@@ -71,6 +71,7 @@ def _plain(o):
 
 
 _field_names: dict[type, tuple[str, ...]] = {}
+_added: dict[type, frozenset[str]] = {}
 
 
 def _hash_default(o):
@@ -79,7 +80,9 @@ def _hash_default(o):
         names = _field_names.get(type(o))
         if names is None:
             names = _field_names[type(o)] = tuple(f.name for f in dataclasses.fields(o))
-        return {n: getattr(o, n) for n in names}
+            _added[type(o)] = ADDED_FIELDS.get(type(o).__name__, frozenset())
+        added = _added[type(o)]
+        return {n: v for n in names if (v := getattr(o, n)) or n not in added}
     return _json_default(o)
 
 
@@ -121,6 +124,9 @@ def encounter_fields(v: VisitData, received_at: datetime) -> dict:
         "weight_kg": _s(e.weight_kg, 20),
         "treatment_days": _s(e.treatment_days, 10),
         "note": e.note or "",
+        "reason_for_visit": e.reason_for_visit or "",
+        "treatment_method": e.treatment_method or "",
+        "blood_group": _s(e.blood_group, 20),
         "patient_as_sent": {
             "name": v.patient.full_name,
             "birth_date": v.patient.birth_date.value.isoformat() if v.patient.birth_date else None,
@@ -342,12 +348,12 @@ def visits_merge(
     pregnancy_keys: dict[int, list] = {}
     book_ids = {b.pk for b in books if b is not None}
     if any(v.pregnancy_checkups for v in visits):
-        for row in (
-            PregnancyCheckup.objects.filter(book_id__in=book_ids, expected_delivery_date__isnull=False)
-            .values("book_id", "expected_delivery_date", "pregnancy_key")
-            .distinct()
-        ):
-            pregnancy_keys.setdefault(row["book_id"], []).append((row["expected_delivery_date"], row["pregnancy_key"]))
+        # every pregnancy already in these books, by its key (the ISO due date it was opened with,
+        # sent or derived): a check-up sent later without a due date joins it (details.pregnancy_key)
+        for row in PregnancyCheckup.objects.filter(book_id__in=book_ids).values("book_id", "pregnancy_key").distinct():
+            day = pregnancy_key_date(row["pregnancy_key"])
+            if day is not None:
+                pregnancy_keys.setdefault(row["book_id"], []).append((day, row["pregnancy_key"]))
     builder = DetailBuilder(
         submission=submission,
         facility=facility,

@@ -121,12 +121,17 @@ CATALOG: dict[str, tuple[Any, str]] = {
     "FHIR_JSON": (_("The body is not valid JSON."), ERROR),
     "FHIR_NOT_BUNDLE": (_("The body must be a FHIR Bundle."), ERROR),
     "FHIR_INVALID": (_("The resource does not conform to FHIR R4."), ERROR),
-    "FHIR_UNSUPPORTED_RESOURCE": (_("This resource type is not accepted by the intake."), ERROR),
+    "FHIR_UNSUPPORTED_RESOURCE": (
+        _("The book does not map this resource type; it is kept as received and shown as sent."),
+        WARNING,
+    ),
     "FHIR_PATIENT_MISSING": (_("The bundle must contain exactly one Patient."), ERROR),
     "FHIR_PATIENT_IDENTIFIER": (_("The patient has neither a personal ID nor a social insurance number."), ERROR),
     "FHIR_REFERENCE": (_("The reference does not point to a resource in the bundle."), ERROR),
     "FHIR_CODE_MISSING": (_("A required code is missing."), ERROR),
     "FHIR_DATE_MISSING": (_("A required date is missing."), ERROR),
+    # no longer raised (issue 17: such observations are lab results or vital signs); kept for the
+    # problems of submissions received before
     "FHIR_OBSERVATION_UNKNOWN": (_("The observation code is not one the book records; it is ignored."), WARNING),
     "FHIR_PRESCRIPTION_CODE": (_("The national e-prescription code must have 14 characters."), WARNING),
     "FHIR_DOCUMENT_TYPE": (_("The document type is not a death notice or a driver health certificate."), ERROR),
@@ -183,6 +188,10 @@ CATALOG: dict[str, tuple[Any, str]] = {
         _("The commune of residence (MAXA_CU_TRU) is not in the province of residence; it is ignored."),
         WARNING,
     ),
+    # the ICD-10 annex rules of QĐ 4469 (issue 17): warnings by default
+    "ICD10_NOT_MAIN": (_("This ICD-10 code may not be used as the main diagnosis (annex A2)."), WARNING),
+    "ICD10_SEX": (_("This ICD-10 code applies to the other sex only (annexes A4.1, A4.2)."), WARNING),
+    "ICD10_AGE": (_("This ICD-10 code does not fit the patient's age on the visit date (annexes A3)."), WARNING),
     "PATIENT_NOT_IDENTIFIED": (
         _("The patient has neither a personal ID number (SO_CCCD) nor a health-insurance card number."),
         ERROR,

@@ -12,6 +12,17 @@ from datetime import date, datetime
 
 from .problems import Problem
 
+# Fields added after content hashes were first stored (issue 17): the visit hash leaves them out
+# while they are empty, so a visit sent again as before keeps its stored hash (merge.visit_hash).
+ADDED_FIELDS: dict[str, frozenset[str]] = {
+    "EncounterData": frozenset({"reason_for_visit", "treatment_method", "blood_group"}),
+    "MedicationData": frozenset({"kind", "status"}),
+    "ServiceData": frozenset({"performer"}),
+    "LabResultData": frozenset({"code_system", "category", "reference_range", "interpretation", "report_id"}),
+    "VisitData": frozenset({"conditions", "allergies", "procedures", "reports", "received_resources"}),
+    "PregnancyCheckupData": frozenset({"last_period"}),
+}
+
 
 @dataclass(frozen=True, slots=True)
 class PartialDate:
@@ -66,6 +77,9 @@ class EncounterData:
     weight_kg: str | None = None
     treatment_days: str | None = None
     note: str | None = None
+    reason_for_visit: str | None = None  # LY_DO_VV
+    treatment_method: str | None = None  # PP_DIEU_TRI
+    blood_group: str | None = None  # NHOM_MAU
 
 
 @dataclass
@@ -85,6 +99,8 @@ class MedicationData:
     executed_at: datetime | None = None
     prescriber: str | None = None
     prescription_code: str | None = None  # national e-prescription code (FHIR only)
+    kind: str | None = None  # FHIR: "request" | "statement" | "dispense" (None: XML2, a drug given)
+    status: str | None = None  # FHIR status as sent
 
 
 @dataclass
@@ -100,6 +116,7 @@ class ServiceData:
     performed_at: datetime | None = None
     resulted_at: datetime | None = None
     department: str | None = None
+    performer: str | None = None  # MA_BAC_SI / NGUOI_THUC_HIEN (who performed it)
 
 
 @dataclass
@@ -114,6 +131,13 @@ class LabResultData:
     conclusion: str | None = None
     resulted_at: datetime | None = None
     reader: str | None = None
+    # FHIR Observations (laboratory, vital signs): the code system of indicator_code (national
+    # indicator list or LOINC), the range and interpretation as sent, and the DiagnosticReport id
+    code_system: str | None = None
+    category: str | None = None  # "laboratory" | "vital-signs" | another FHIR category
+    reference_range: str | None = None
+    interpretation: str | None = None
+    report_id: str | None = None
 
 
 @dataclass
@@ -180,6 +204,74 @@ class PregnancyCheckupData:
     fundal_height_cm: str | None = None
     fetal_heart_rate_bpm: str | None = None
     expected_delivery_date: PartialDate | None = None
+    last_period: PartialDate | None = None  # first day of the last menstrual period (LOINC 8665-2)
+
+
+@dataclass
+class ConditionData:
+    """A FHIR Condition: a problem-list entry or a diagnosis of a visit (ICD-10)."""
+
+    key: str
+    code: str | None
+    system: str | None
+    display: str | None
+    category: str | None = None  # problem-list-item | encounter-diagnosis
+    clinical_status: str | None = None
+    verification_status: str | None = None
+    severity: str | None = None
+    onset: PartialDate | None = None
+    abatement: PartialDate | None = None
+    recorded_on: PartialDate | None = None
+    note: str | None = None
+
+
+@dataclass
+class AllergyData:
+    """A FHIR AllergyIntolerance: SNOMED CT, a national drug code, or free text only."""
+
+    key: str
+    code: str | None
+    system: str | None
+    display: str | None  # the coding's display, else the code's text
+    type: str | None = None  # allergy | intolerance
+    category: str | None = None  # food, medication, environment, biologic (comma-separated)
+    criticality: str | None = None
+    clinical_status: str | None = None
+    verification_status: str | None = None
+    reactions: str | None = None  # manifestations, as text
+    onset: PartialDate | None = None
+    recorded_on: PartialDate | None = None
+    note: str | None = None
+
+
+@dataclass
+class ProcedureData:
+    """A FHIR Procedure (ICD-9-CM)."""
+
+    key: str
+    code: str | None
+    system: str | None
+    display: str | None
+    status: str | None = None
+    performed_at: datetime | None = None
+    performed_date: PartialDate | None = None
+    performer: str | None = None
+    note: str | None = None
+
+
+@dataclass
+class DiagnosticReportData:
+    """A FHIR DiagnosticReport: groups lab Observations (their LabResultData.report_id)."""
+
+    key: str
+    code: str | None
+    system: str | None
+    display: str | None
+    status: str | None = None
+    category: str | None = None
+    issued_at: datetime | None = None
+    effective_at: datetime | None = None
+    conclusion: str | None = None
 
 
 @dataclass
@@ -213,4 +305,10 @@ class VisitData:
     immunizations: list[ImmunizationData] = field(default_factory=list)
     pregnancy_checkups: list[PregnancyCheckupData] = field(default_factory=list)
     other_tables: dict[str, list[dict]] = field(default_factory=dict)  # kept and shown as received
+    conditions: list[ConditionData] = field(default_factory=list)
+    allergies: list[AllergyData] = field(default_factory=list)
+    procedures: list[ProcedureData] = field(default_factory=list)
+    reports: list[DiagnosticReportData] = field(default_factory=list)
+    # FHIR resources of a type the book does not map: kept as received ({"resourceType", "id", …})
+    received_resources: list[dict] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)

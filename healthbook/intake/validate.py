@@ -26,6 +26,7 @@ from codelists.in_force import UnknownCodeSystem, version_in_force
 from codelists.lookups import concept_rows
 from codelists.validation import CodeCheck, codes_validate
 
+from .fhir_clinical import ICD9CM_SYSTEMS, ICD10_SYSTEMS
 from .problems import Problem, SeverityPolicy, problem
 from .records import VisitData
 
@@ -99,6 +100,9 @@ def code_uses(visits: list[VisitData]) -> dict[str, list[CodeUse]]:
             )
             if e.main_diagnosis:
                 uses["icd10"].append(CodeUse(e.main_diagnosis, i, t, e.key, f_main))
+            if e.source == "xml130":  # ICD-9-CM procedure codes of the visit (issue 17)
+                for code in e.procedures:
+                    uses["icd9cm"].append(CodeUse(code, i, "XML1", e.key, "MA_PTTT_QT"))
             for code in e.secondary_diagnoses:
                 uses["icd10"].append(CodeUse(code, i, t, e.key, f_sec))
             if e.source == "xml130":
@@ -111,8 +115,18 @@ def code_uses(visits: list[VisitData]) -> dict[str, list[CodeUse]]:
                         uses[system].append(CodeUse(value, i, "XML1", e.key, fld))
         key = e.key if e else ""
         for lab in v.lab_results:
-            if lab.indicator_code:
+            if not lab.indicator_code:
+                continue
+            if lab.code_system is None:  # XML4
                 uses["lab-indicator"].append(CodeUse(lab.indicator_code, i, "XML4", f"{key}/{lab.seq}", "MA_CHI_SO"))
+            elif lab.code_system == "lab-indicator":  # a FHIR Observation in the national list (LOINC: as sent)
+                uses["lab-indicator"].append(CodeUse(lab.indicator_code, i, "Observation", lab.seq or "", "code"))
+        for c in v.conditions:
+            if c.code and (c.system in ICD10_SYSTEMS or not c.system):
+                uses["icd10"].append(CodeUse(c.code, i, "Condition", c.key, "code"))
+        for p in v.procedures:
+            if p.code and p.system in ICD9CM_SYSTEMS:
+                uses["icd9cm"].append(CodeUse(p.code, i, "Procedure", p.key, "code"))
         for fu in v.follow_ups:
             if fu.main_diagnosis:
                 uses["icd10"].append(CodeUse(fu.main_diagnosis, i, "XML14", key, "MA_BENH_CHINH"))
@@ -120,6 +134,52 @@ def code_uses(visits: list[VisitData]) -> dict[str, list[CodeUse]]:
             if imm.vaccine_code:
                 uses["vaccine"].append(CodeUse(imm.vaccine_code, i, "Immunization", imm.key, "vaccineCode"))
     return uses
+
+
+MAIN_DIAGNOSIS_FIELDS = ("MA_BENH_CHINH",)
+_AGE_UNITS = {"day": 1, "year": 365.25}
+
+
+def _age_days(visit: VisitData, on: date) -> float | None:
+    born = visit.patient.birth_date
+    if born is None or born.precision == "year":
+        return None
+    return (on - born.value).days
+
+
+def _outside(age: float, bounds: dict | None, *, lower: bool) -> bool:
+    if not bounds:
+        return False
+    limit = bounds["value"] * _AGE_UNITS.get(bounds.get("unit"), 1)
+    inclusive = bounds.get("inclusive", True)
+    if lower:
+        return age < limit if inclusive else age <= limit
+    return age > limit if inclusive else age >= limit
+
+
+def annex_problems(use: CodeUse, props: dict, visit: VisitData, on: date, policy: SeverityPolicy) -> list[Problem]:
+    """The ICD-10 annex rules of QĐ 4469 (codelists/seed/SOURCES.md) for one diagnosis code:
+    not to be used as the main diagnosis (annex A2), one sex only (A4.1/A4.2), an age range
+    (A3.x). Warnings by default, configurable like the other severities."""
+    out = []
+
+    def add(code: str, value) -> None:
+        out.append(
+            problem(code, table=use.table, record_key=use.record_key, field=use.field, value=value, policy=policy)
+        )
+
+    if props.get("not_main_diagnosis") and use.field in MAIN_DIAGNOSIS_FIELDS:
+        add("ICD10_NOT_MAIN", use.code)
+    sex = {"1": "M", "2": "F"}.get(visit.patient.sex or "")
+    if props.get("sex") in ("M", "F") and sex and sex != props["sex"]:
+        add("ICD10_SEX", use.code)
+    age = _age_days(visit, on) if props.get("age_restrictions") else None
+    if age is not None:
+        for rule in props["age_restrictions"]:
+            if _outside(age, rule.get("min"), lower=True) or _outside(age, rule.get("max"), lower=False):
+                add("ICD10_AGE", use.code)
+                break
+    return out
 
 
 def _validate(system: str, vid: int, codes: list[str], on: date) -> dict[str, CodeCheck]:
@@ -178,6 +238,10 @@ def codes_check(visits: list[VisitData], *, received_on: date, policy: SeverityP
                 check = checks[use.code]
                 out.checks[(system, use.code)] = check
                 if check.ok:
+                    if system == "icd10":
+                        out.problems.extend(
+                            annex_problems(use, check.properties, visits[use.visit], dates[use.visit], policy)
+                        )
                     continue
                 p = problem(
                     REASON_CODES[check.reason],

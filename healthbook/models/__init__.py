@@ -38,10 +38,15 @@ from healthbook.models.clinical import (
     SickLeaveCertificate,
 )
 from healthbook.models.intake import Submission, SubmissionPayload, SubmissionProblem
+from healthbook.models.record import Allergy, ClinicalProcedure, Condition, DiagnosticReport
 from healthbook.models.reminders import Reminder
 
 __all__ = [
     "ResidenceSource",
+    "Allergy",
+    "Condition",
+    "DiagnosticReport",
+    "ClinicalProcedure",
     "BirthCertificate",
     "CheckIn",
     "ClinicalNote",

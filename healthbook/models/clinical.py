@@ -62,6 +62,9 @@ class Encounter(models.Model):
     weight_kg = models.CharField(max_length=20, blank=True)
     treatment_days = models.CharField(max_length=10, blank=True)
     note = models.TextField(blank=True)
+    reason_for_visit = models.TextField(_("reason for visit (LY_DO_VV)"), blank=True, default="", db_default="")
+    treatment_method = models.TextField(_("treatment method (PP_DIEU_TRI)"), blank=True, default="", db_default="")
+    blood_group = models.CharField(_("blood group (NHOM_MAU)"), max_length=20, blank=True, default="", db_default="")
     icd10_version = models.ForeignKey(
         "codelists.CodeSystemVersion",
         on_delete=models.PROTECT,
@@ -146,6 +149,14 @@ class Medication(ClinicalRecord):
     executed_at = models.DateTimeField(null=True, blank=True)
     prescriber = models.CharField(max_length=255, blank=True)
     prescription_code = models.CharField(_("national prescription code"), max_length=50, blank=True)
+    kind = models.CharField(
+        max_length=10,
+        blank=True,
+        default="",
+        db_default="",
+        help_text="FHIR: request, statement or dispense; empty for XML2 (a drug given)",
+    )
+    status = models.CharField(max_length=20, blank=True, default="", db_default="", help_text="FHIR status as sent")
 
     class Meta(ClinicalRecord.Meta):
         db_table = "healthbook_medication"
@@ -172,6 +183,7 @@ class ServiceItem(ClinicalRecord):
     performed_at = models.DateTimeField(null=True, blank=True)
     resulted_at = models.DateTimeField(null=True, blank=True)
     department = models.CharField(max_length=50, blank=True)
+    performer = models.CharField(_("performed by"), max_length=255, blank=True, default="", db_default="")
 
     class Meta(ClinicalRecord.Meta):
         db_table = "healthbook_service_item"
@@ -196,6 +208,15 @@ class LabObservation(ClinicalRecord):
     description = models.TextField(blank=True)
     conclusion = models.TextField(blank=True)
     reader = models.CharField(max_length=255, blank=True)
+    # FHIR Observations (issue 17): the system of indicator_code ("lab-indicator" for the national
+    # list, else the system sent, e.g. LOINC; empty for XML4), the category (laboratory,
+    # vital-signs), the interpretation as sent, and the DiagnosticReport row grouping it.
+    code_system = models.CharField(max_length=255, blank=True, default="", db_default="")
+    category = models.CharField(max_length=50, blank=True, default="", db_default="")
+    interpretation = models.CharField(_("interpretation"), max_length=20, blank=True, default="", db_default="")
+    report_key = models.CharField(
+        max_length=120, blank=True, default="", db_default="", help_text="source_key of its DiagnosticReport"
+    )
 
     class Meta(ClinicalRecord.Meta):
         db_table = "healthbook_lab_observation"
@@ -204,6 +225,9 @@ class LabObservation(ClinicalRecord):
         indexes = [
             models.Index(fields=["book", "-occurred_at"], name="lab_book_time"),
             models.Index(fields=["book", "indicator_code", "occurred_at"], name="lab_book_indicator_time"),
+        ]
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "source_key"], name="lab_observation_source_unique"),
         ]
 
     def __str__(self) -> str:
@@ -408,16 +432,20 @@ class Document(PaperRecord):
 
 
 class ReceivedTable(ClinicalRecord):
-    """An XML 130 table the book does not map (XML0, 6, 10, 12, 15, unknown types), kept and
-    shown as received."""
+    """An XML 130 table the book does not map (XML0, 6, 10, 12, 15, unknown types), or a FHIR
+    resource of a type it does not map (`table` = the resource type, `rows` = [the resource]),
+    kept and shown as received."""
 
-    table = models.CharField(max_length=20)
+    table = models.CharField(max_length=64)
     rows = models.JSONField(default=list)
 
     class Meta(ClinicalRecord.Meta):
         db_table = "healthbook_received_table"
         verbose_name = _("table kept as received")
         verbose_name_plural = _("tables kept as received")
+        constraints = [
+            models.UniqueConstraint(fields=["facility", "source_key"], name="received_table_source_unique"),
+        ]
 
     def __str__(self) -> str:
         return self.table

@@ -256,6 +256,7 @@ RULES = {
     ),
     "api-codelists-validate": Public("validation against the published version"),
     "fhir-metadata": Public("FHIR CapabilityStatement: describes the server, no data"),
+    "fhir-unknown": Public("any other FHIR URL: an OperationOutcome 404, no data"),
     "fhir-codesystem-search": Public("FHIR terminology: published code systems only"),
     "fhir-codesystem-lookup": Public("FHIR terminology: published code systems only"),
     "fhir-codesystem-validate-code": Public("FHIR terminology: published code systems only"),
@@ -315,6 +316,9 @@ RULES = {
     "book-prescriptions": Roles(DOCTOR, obj="book"),
     "book-follow-ups": Roles(DOCTOR, obj="book"),
     "book-certificates": Roles(DOCTOR, obj="book"),
+    "book-certificate": Roles(DOCTOR, obj="book"),
+    "book-certificate-file": Roles(DOCTOR, obj="book"),
+    "book-record": Roles(DOCTOR, obj="book"),
     "book-access-log": Roles(DOCTOR, obj="book"),
     # Emergency accesses are reviewed by the facility's province, never by the facility itself.
     "emergency-review-list": Roles((Role.PROVINCE_OFFICER,)),

@@ -49,7 +49,11 @@ def test_every_book_url_is_declared(route, pattern):
 
 
 def _samples(patient, visit):
+    from healthbook.models import DischargePaper
+
     return {
+        "kind": "discharge",
+        "cert_id": DischargePaper.objects.get(encounter=visit).pk,
         "public_id": patient.book.public_id,
         "book": patient.book.public_id,
         "visit_id": visit.pk,

@@ -190,7 +190,7 @@ def _history(book, facility, n: int) -> None:
                 value="6.1",
                 value_number=6.1,
                 unit="mmol/L",
-                source_key=str(j),
+                source_key=f"{v.key}/{j}",
             )
             for v in visits
             for j in range(3)

@@ -152,9 +152,10 @@ def test_death_notice_document_is_mapped_and_unknown_document_type_refused():
     assert codes(read_bundle(bundle(other), facility_code=FACILITY).problems) == ["FHIR_DOCUMENT_TYPE"]
 
 
-def test_unsupported_resources_are_named():
+def test_unsupported_resources_are_named_and_kept_as_received():
     r = read_bundle(bundle({"resourceType": "Claim", "id": "c1"}), facility_code=FACILITY)
-    assert [(p.code, p.table, p.severity) for p in r.problems] == [("FHIR_UNSUPPORTED_RESOURCE", "Claim", "error")]
+    assert [(p.code, p.table, p.severity) for p in r.problems] == [("FHIR_UNSUPPORTED_RESOURCE", "Claim", "warning")]
+    assert r.visits[0].received_resources == [{"resourceType": "Claim", "id": "c1"}]
 
 
 def test_invalid_resource_and_missing_patient_are_problems():

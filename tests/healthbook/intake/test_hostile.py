@@ -173,7 +173,7 @@ def test_entities_never_reach_the_network_even_with_signature_off(listener):
 
 
 def test_fhir_fixture_names_each_unsupported_resource(pki):
-    body = (HOSTILE / "fhir_unsupported_resources.json").read_bytes()
+    body = (HOSTILE.parent / "fhir" / "unmapped_resources.json").read_bytes()
     jws = sign_detached(body, pki["valid"].key)
     result = read_fhir_submission(body, facility_code=FACILITY, jws=jws, keys={"k": pki["valid"].cert})
     assert {(p.code, p.table) for p in result.problems} == {
