@@ -32,7 +32,8 @@ from healthbook.models import HealthBook
 def book_view(viewed, *, event: str = "view"):
     """Decorate a page `view(request, access, **kwargs)` whose URL carries `public_id`: sign-in
     required, access decided and logged once (`viewed` is a string or a function of the URL
-    kwargs), `access` passed in; a doctor without a relationship gets the emergency form (403).
+    kwargs and the query string), `access` passed in; a doctor without a relationship gets the
+    emergency form (403).
     `?print=1` logs the open as a print."""
 
     def decorator(view):
@@ -42,7 +43,7 @@ def book_view(viewed, *, event: str = "view"):
                 from django.contrib.auth.views import redirect_to_login
 
                 return redirect_to_login(request.get_full_path())
-            what = viewed(kwargs) if callable(viewed) else viewed
+            what = viewed(kwargs, request.GET) if callable(viewed) else viewed
             kind = "print" if request.GET.get("print") == "1" else event
             try:
                 access = book_get_for_user(request.user, public_id, viewed=what, request=request, event=kind)
@@ -266,7 +267,7 @@ def book_timeline_view(request, access):
 
 
 @require_GET
-@book_view(lambda kw: f"visit:{kw['visit_id']}")
+@book_view(lambda kw, _query: f"visit:{kw['visit_id']}")
 def book_visit_view(request, access, visit_id):
     detail = selectors.visit_detail(access, visit_id)
     if detail is None:
@@ -282,8 +283,12 @@ def book_labs_view(request, access):
 
 
 @require_GET
-@book_view(lambda kw: f"lab:{kw['code']}"[:200])
-def book_lab_chart_view(request, access, code):
+@book_view(lambda _kw, query: f"lab:{query.get('code', '')}".replace("\x00", "")[:200])
+def book_lab_chart_view(request, access):
+    """One indicator's chart; its code comes as `?code=` (any characters a facility sent)."""
+    code = request.GET.get("code", "")
+    if not code or "\x00" in code:  # no stored code holds NUL (PostgreSQL text cannot)
+        raise Http404
     series = selectors.lab_series(access, code)
     if not series["rows"]:
         raise Http404
