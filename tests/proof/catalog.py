@@ -106,6 +106,7 @@ PLAN: dict[str, tuple[str, str]] = {
         "cell, code-list XLSX bombs, 2 GiB bodies before login, audit records editable in the admin",
         "tests/healthbook/book/test_poison_lab_codes.py, tests/healthbook/intake/test_poison_intake.py, "
         "tests/healthbook/cards/test_poison_cells.py, tests/codelists/test_import_bombs.py, "
+        "tests/codelists/test_poison_codes.py, "
         "tests/security/test_body_limit.py, tests/accounts/test_admin_records.py",
     ),
     "R1": (
