@@ -8,6 +8,7 @@ transaction, so the draft is either fully updated or left untouched.
 """
 
 import hashlib
+import io
 import uuid
 from dataclasses import dataclass
 
@@ -24,6 +25,7 @@ from accounts.services import audit_record
 from codelists.models import ChangeAction, CodeSystemVersion, ImportJob, VersionStatus
 from codelists.resources import COLUMNS, REQUIRED_COLUMNS, ConceptResource
 from codelists.services import _lock_draft, _require_ministry, _touch, change_log
+from core.spreadsheet import FileRefused, xlsx_inspect
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_LISTED_ERRORS = 1000
@@ -74,10 +76,15 @@ def _dataset(content: bytes, file_format: str):
         except Exception:  # noqa: BLE001 — tablib raises assorted errors on malformed CSV
             raise FileRejected(_("The file could not be read as CSV.")) from None
     else:
+        unreadable = _("The file could not be read as an Excel workbook (.xlsx).")
+        try:  # the card import's bomb checks, before openpyxl sees the file
+            xlsx_inspect(io.BytesIO(content))
+        except FileRefused as exc:
+            raise FileRejected(unreadable if exc.code == "xlsx_invalid" else str(exc.message)) from None
         try:
             dataset = XLSX().create_dataset(content)
         except Exception:  # noqa: BLE001 — openpyxl raises assorted errors on a damaged workbook
-            raise FileRejected(_("The file could not be read as an Excel workbook (.xlsx).")) from None
+            raise FileRejected(unreadable) from None
     headers = [str(h or "").strip().lower() for h in (dataset.headers or [])]
     if not headers:
         raise FileRejected(_("The file has no header row."))

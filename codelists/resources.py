@@ -16,6 +16,7 @@ from import_export import fields, resources, widgets
 
 from codelists.models import CodeSystemVersion, Concept, concept_search_text
 from core.spreadsheet import neutralise_formula, unquote_formula
+from core.textsafe import json_poison, storable
 
 _INSERT_SQL = """
 INSERT INTO codelists_concept
@@ -116,6 +117,10 @@ class ConceptResource(resources.ModelResource):
         return Concept(version=self.version, revision=1)
 
     def import_instance(self, instance, row, **kwargs):
+        unstorable = [c for c in COLUMNS if isinstance(row.get(c), str) and not storable(row.get(c))]
+        if unstorable:  # PostgreSQL cannot hold it (issue 15, attack 14): this row alone is refused
+            message = _("The value contains a NUL character or an invalid Unicode character.")
+            raise ValidationError(dict.fromkeys(unstorable, message))
         errors: dict[str, str] = {}
         code = cell_text(row.get("code"))
         number = kwargs.get("row_number")
@@ -157,6 +162,10 @@ class ConceptResource(resources.ModelResource):
                 props = None
             if not isinstance(props, dict):
                 errors["properties"] = _('The properties column must be a JSON object such as {"unit": "mmol/L"}.')
+            elif json_poison(props, max_depth=8) is not None:  # \u0000, a lone surrogate, or nested too deep
+                errors["properties"] = _(
+                    "The properties hold a NUL or invalid Unicode character, or are nested too deeply."
+                )
         if errors:
             raise ValidationError(errors)
         instance.code = code

@@ -22,6 +22,7 @@ urlpatterns = [
     path(V + "import/<uuid:job_id>/", views.import_preview_view, name="import-preview"),
     path(V + "import/<uuid:job_id>/confirm/", views.import_confirm_view, name="import-confirm"),
     path(V + "concepts/new/", views.concept_add_view, name="concept-add"),
-    path(V + "concepts/<str:code>/", views.concept_edit_view, name="concept-edit"),
-    path(V + "concepts/<str:code>/retire/", views.concept_retire_view, name="concept-retire"),
+    # <code:…> (core.converters): a concept code may hold "/", "?", "#", "%" or be ".."
+    path(V + "concepts/<code:code>/", views.concept_edit_view, name="concept-edit"),
+    path(V + "concepts/<code:code>/retire/", views.concept_retire_view, name="concept-retire"),
 ]

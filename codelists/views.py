@@ -15,6 +15,7 @@ from codelists import imports, selectors, services
 from codelists.access import MINISTRY, can_edit, can_review, system_get, version_get_for_user
 from codelists.forms import ConceptForm, DraftStartForm, ImportForm, SearchForm, SendBackForm
 from codelists.models import Concept, ImportJob, VersionStatus
+from core.bodylimit import MULTIPART_OVERHEAD, accepts_large_body
 from core.replicas import lag_tolerant
 from core.roles import role_required
 from core.spreadsheet import neutralise_formula
@@ -330,6 +331,7 @@ version_send_back_view = _workflow(_send_back)
 draft_discard_view = _workflow(_discard)
 
 
+@accepts_large_body(lambda: imports.MAX_FILE_BYTES + MULTIPART_OVERHEAD)
 @ministry_only
 @_with_redirect
 def import_upload_view(request, key, version_id):

@@ -63,13 +63,15 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
-    "core.bodylimit.RequestBodyLimitMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "accounts.sessions.IdleSessionMiddleware",  # Django's, renewing the idle timeout once a minute
     "accounts.middleware.ChosenLanguageMiddleware",  # Django's LocaleMiddleware without Accept-Language
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # 413 for a body over its URL's limit before anything reads it (core/bodylimit.py): after the
+    # session is known (large bodies only from signed-in users or keys), before CSRF reads POST.
+    "core.bodylimit.RequestBodyLimitMiddleware",
     "accounts.middleware.UserLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "accounts.sessions.SessionLifetimeMiddleware",  # signed out 12 h after sign-in, whatever the activity
@@ -452,8 +454,9 @@ CARD_IMPORT_XLSX_MAX_SHARED_STRINGS = env_int("CARD_IMPORT_XLSX_MAX_SHARED_STRIN
 # keeps one object per row of such a sheet); more than CARD_IMPORT_XLSX_MAX_UNSIZED_ROWS refuses it.
 CARD_IMPORT_XLSX_MAX_UNSIZED_SHEET = env_int("CARD_IMPORT_XLSX_MAX_UNSIZED_SHEET", 16 * 1024**2)
 CARD_IMPORT_XLSX_MAX_UNSIZED_ROWS = env_int("CARD_IMPORT_XLSX_MAX_UNSIZED_ROWS", 2_000_000)
-# Any request body declaring more than this gets 413 before it is read (0: the larger of the card
-# import and intake limits plus 1 MB of multipart framing; core/bodylimit.py).
+# Any request body declaring more than this gets 413 before it is read, whoever sends it (0: 1 MiB);
+# only the upload endpoints (card files, submissions, code-list and facility imports) accept more,
+# up to their own limits, and only from signed-in users or valid keys (core/bodylimit.py).
 SSKDT_MAX_REQUEST_BYTES = env_int("SSKDT_MAX_REQUEST_BYTES", 0)
 # Uploads larger than this are streamed to a temporary file, not held in memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = env_int("SSKDT_FILE_UPLOAD_MAX_MEMORY_BYTES", 2_621_440)

@@ -14,6 +14,11 @@ class CoreConfig(AppConfig):
     app_role_privileges = {"django_migrations": "SELECT"}
 
     def ready(self) -> None:
+        from django.urls import register_converter
+
+        from core.converters import CodeConverter
+
+        register_converter(CodeConverter, "code")
         from core import (
             authentication,  # noqa: F401 — registers the OpenAPI schemes of the API credentials
             dbroles,  # noqa: F401 — registers the checks of the two database roles

@@ -103,6 +103,23 @@ class CitizenAppPrincipal:
         return False
 
 
+def credential_valid(request) -> bool:
+    """Whether the request presents a key its verifier accepts (`Authorization: <keyword> <key>`
+    for any registered keyword), without authenticating anything: core.bodylimit lets only such
+    callers (or signed-in users) send large bodies."""
+    header = get_authorization_header(request).split()
+    if len(header) != 2:
+        return False
+    keyword = next((k for k in _VERIFIERS if k.lower().encode() == header[0].lower()), None)
+    if keyword is None:
+        return False
+    try:
+        key = header[1].decode("ascii")
+    except UnicodeDecodeError:
+        return False
+    return _verify(keyword, key) is not None
+
+
 class _KeyAuthentication(BaseAuthentication):
     """`Authorization: <keyword> <key>`: the key row its app's verifier returns becomes `request.auth`."""
 

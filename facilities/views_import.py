@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from core.bodylimit import MULTIPART_OVERHEAD, accepts_large_body
 from facilities import access
 from facilities.forms import ImportUploadForm
 from facilities.importing import MAX_FILE_BYTES, facility_import
@@ -21,6 +22,7 @@ def _require_importer(request):
         raise PermissionDenied
 
 
+@accepts_large_body(lambda: MAX_FILE_BYTES + MULTIPART_OVERHEAD)
 @login_required
 def import_view(request):
     """GET: the upload form. POST with a file: a dry run, the file kept for confirmation."""

@@ -12,7 +12,8 @@ urlpatterns = [
     path("books/<uuid:public_id>/timeline/", v.book_timeline_view, name="book-timeline"),
     path("books/<uuid:public_id>/visits/<int:visit_id>/", v.book_visit_view, name="book-visit"),
     path("books/<uuid:public_id>/labs/", v.book_labs_view, name="book-labs"),
-    path("books/<uuid:public_id>/labs/<str:code>/", v.book_lab_chart_view, name="book-lab-chart"),
+    # the indicator code is data sent by facilities (it may hold "/", "?", "#"...): a query parameter
+    path("books/<uuid:public_id>/labs/chart/", v.book_lab_chart_view, name="book-lab-chart"),
     path("books/<uuid:public_id>/vaccinations/", v.book_vaccinations_view, name="book-vaccinations"),
     path("books/<uuid:public_id>/pregnancies/", v.book_pregnancies_view, name="book-pregnancies"),
     path("books/<uuid:public_id>/prescriptions/", v.book_prescriptions_view, name="book-prescriptions"),

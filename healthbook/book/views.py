@@ -41,7 +41,8 @@ from healthbook.models import HealthBook
 def book_view(viewed, *, event: str = "view"):
     """Decorate a page `view(request, access, **kwargs)` whose URL carries `public_id`: sign-in
     required, access decided and logged once (`viewed` is a string or a function of the URL
-    kwargs), `access` passed in; a doctor without a relationship gets the emergency form (403).
+    kwargs and the query string), `access` passed in; a doctor without a relationship gets the
+    emergency form (403).
     `?print=1` logs the open as a print."""
 
     def decorator(view):
@@ -51,7 +52,7 @@ def book_view(viewed, *, event: str = "view"):
                 from django.contrib.auth.views import redirect_to_login
 
                 return redirect_to_login(request.get_full_path())
-            what = viewed(kwargs) if callable(viewed) else viewed
+            what = viewed(kwargs, request.GET) if callable(viewed) else viewed
             kind = "print" if request.GET.get("print") == "1" else event
             try:
                 access = book_get_for_user(request.user, public_id, viewed=what, request=request, event=kind)
@@ -308,7 +309,7 @@ def book_timeline_view(request, access):
 
 
 @require_GET
-@book_view(lambda kw: f"visit:{kw['visit_id']}")
+@book_view(lambda kw, _query: f"visit:{kw['visit_id']}")
 def book_visit_view(request, access, visit_id):
     detail = selectors.visit_detail(access, visit_id)
     if detail is None:
@@ -326,8 +327,12 @@ def book_labs_view(request, access):
 
 
 @require_GET
-@book_view(lambda kw: f"lab:{kw['code']}"[:200])
-def book_lab_chart_view(request, access, code):
+@book_view(lambda _kw, query: f"lab:{query.get('code', '')}".replace("\x00", "")[:200])
+def book_lab_chart_view(request, access):
+    """One indicator's chart; its code comes as `?code=` (any characters a facility sent)."""
+    code = request.GET.get("code", "")
+    if not code or "\x00" in code:  # no stored code holds NUL (PostgreSQL text cannot)
+        raise Http404
     series = selectors.lab_series(access, code)
     if not series["rows"]:
         raise Http404
@@ -377,7 +382,7 @@ def book_certificates_view(request, access):
 
 
 @require_GET
-@book_view(lambda kw: f"certificate:{kw['kind']}:{kw['cert_id']}"[:200])
+@book_view(lambda kw, _query: f"certificate:{kw['kind']}:{kw['cert_id']}"[:200])
 def book_certificate_view(request, access, kind, cert_id):
     """One certificate opened: content, signer, signing submission, verification state."""
     cert = record.certificate(access, kind, cert_id)
@@ -387,7 +392,7 @@ def book_certificate_view(request, access, kind, cert_id):
 
 
 @require_GET
-@book_view(lambda kw: f"certificate-file:{kw['kind']}:{kw['cert_id']}"[:200], event="download")
+@book_view(lambda kw, _query: f"certificate-file:{kw['kind']}:{kw['cert_id']}"[:200], event="download")
 def book_certificate_file_view(request, access, kind, cert_id):
     """The stored file of a certificate (a PDF as sent, anything else as a plain download), or a
     paper's fields as received; access checked and logged like every book read."""

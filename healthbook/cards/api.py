@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from core.api import error_response
+from core.bodylimit import accepts_large_body
 from core.roles import HasRole
 from healthbook.cards.access import CARD_IMPORT_ROLES, card_batch_get_for_user
 from healthbook.cards.files import FileRefused
@@ -17,6 +18,7 @@ from healthbook.cards.serializers import CardBatchSerializer, CardBatchUploadSer
 from healthbook.cards.services import UploadNotStored, card_batch_create
 
 
+@accepts_large_body("CARD_IMPORT_MAX_BYTES")
 class CardBatchCreateApi(APIView):
     """Upload a card file. 202: queued; 200: the same file was imported before (that batch);
     400 with a stable code when the file is refused (nothing is stored)."""

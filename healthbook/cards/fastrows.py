@@ -85,6 +85,8 @@ class FastValidator:
         self.facility_warning_field = "MA_DKBD"
 
     def __call__(self, line: int, cells) -> tuple[StagedRow, list[ids.Problem]] | None:  # noqa: C901, PLR0911, PLR0912
+        if any("\x00" in c for c in cells):
+            return None  # the full rules name the cell (CELL_UNSTORABLE)
         n = len(cells)
         card, sin, doc, name, birth_s, sex_s, fac, from_s, to_s, res, commune, address, eth, nat, phone = (
             (cells[i] if 0 <= i < n else "") for i in self.positions

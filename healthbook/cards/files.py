@@ -14,31 +14,23 @@ import codecs
 import csv
 import io
 import re
-import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO
 
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
+from core.spreadsheet import FileRefused, xlsx_inspect
 from healthbook.cards.columns import map_header
+
+__all__ = ["FileLayout", "FileRefused", "inspect_file", "iter_cells", "iter_rows"]
 
 ZIP_MAGIC = b"PK\x03\x04"
 SAMPLE_BYTES = 256 * 1024
 SCAN_BLOCK = 1024 * 1024
 # A valid multi-byte UTF-8 sequence (2 or 3 bytes) — Vietnamese letters in UTF-8 look like this.
 _UTF8_SEQ = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}")
-
-
-class FileRefused(Exception):
-    """The whole file cannot be imported; `code` is stable, `message` says why in words."""
-
-    def __init__(self, code: str, message, **details: Any):
-        super().__init__(code)
-        self.code = code
-        self.message = message
-        self.details = details
 
 
 @dataclass
@@ -197,84 +189,9 @@ def _check_columns(missing: list[str], duplicated: list[str]) -> None:
 
 
 def _check_zip(fh: IO[bytes]) -> None:
-    """Refuse a zip that would inflate too far before any XML is parsed (XLSX bombs)."""
-    max_total = _setting("CARD_IMPORT_XLSX_MAX_UNCOMPRESSED", 1024**3)
-    max_ratio = _setting("CARD_IMPORT_XLSX_MAX_RATIO", 100)
-    max_strings = _setting("CARD_IMPORT_XLSX_MAX_SHARED_STRINGS", 48 * 1024**2)
-    try:
-        with zipfile.ZipFile(fh) as zf:
-            infos = zf.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise FileRefused("xlsx_invalid", _("The file is not a readable XLSX workbook.")) from exc
-    if len(infos) > 10_000:
-        raise FileRefused("xlsx_bomb", _("The workbook has too many parts to be a card file."))
-    total = 0
-    for info in infos:
-        total += info.file_size
-        ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > 1024 * 1024 and ratio > max_ratio:
-            raise FileRefused(
-                "xlsx_bomb",
-                _("The workbook inflates far more than a real spreadsheet does; it was not opened."),
-                part=info.filename,
-                ratio=round(ratio),
-            )
-        if info.filename.lower().endswith("sharedstrings.xml") and info.file_size > max_strings:
-            raise FileRefused(
-                "xlsx_too_many_strings",
-                _("The workbook's text table is too large to read safely; export the sheet as CSV UTF-8 instead."),
-            )
-    if total > max_total:
-        raise FileRefused(
-            "xlsx_bomb",
-            _("The workbook inflates far more than a real spreadsheet does; it was not opened."),
-            uncompressed=total,
-        )
-    _check_sheet_sizes(fh, infos)
-
-
-_SHEET_PART = re.compile(r"^xl/worksheets/[^/]+\.xml$", re.I)
-_DIMENSION = re.compile(rb"<(?:[\w.-]+:)?dimension\b")
-_SHEET_DATA = re.compile(rb"<(?:[\w.-]+:)?sheetData\b")
-_ROW = re.compile(rb"<(?:[\w.-]+:)?row[\s/>]")
-
-
-def _check_sheet_sizes(fh: IO[bytes], infos: list[zipfile.ZipInfo]) -> None:
-    """Refuse a large worksheet without its size record (`<dimension>`) that has more rows than
-    a card file can. openpyxl, opening a sheet without it, walks the sheet to the end and keeps
-    one object per row (about 90 bytes), whatever the row holds: a small upload of millions of
-    empty rows would need gigabytes. Streaming writers (openpyxl's write-only mode) omit the
-    record, so such sheets are not refused outright: their rows are counted while inflating
-    (nothing is parsed), and only more than CARD_IMPORT_XLSX_MAX_UNSIZED_ROWS refuses the file."""
-    limit = _setting("CARD_IMPORT_XLSX_MAX_UNSIZED_SHEET", 16 * 1024**2)
-    max_rows = _setting("CARD_IMPORT_XLSX_MAX_UNSIZED_ROWS", 2_000_000)
-    with zipfile.ZipFile(fh) as zf:
-        for info in infos:
-            if not _SHEET_PART.match(info.filename) or info.file_size <= limit:
-                continue
-            with zf.open(info) as part:
-                head = part.read(SCAN_BLOCK // 16)
-                dimension, data = _DIMENSION.search(head), _SHEET_DATA.search(head)
-                if dimension is not None and (data is None or dimension.start() < data.start()):
-                    continue
-                rows, carry, block = 0, b"", head
-                while True:
-                    text = carry + block
-                    cut = max(len(text) - 64, 0) if block else len(text)  # a tag may straddle two blocks
-                    rows += sum(1 for m in _ROW.finditer(text) if m.start() < cut)
-                    carry = text[cut:]
-                    if rows > max_rows:
-                        raise FileRefused(
-                            "xlsx_unsized_sheet",
-                            _(
-                                "A sheet of the workbook has far more rows than a card file and no size record, so "
-                                "it cannot be read safely; export the sheet as CSV UTF-8."
-                            ),
-                            part=info.filename,
-                        )
-                    if not block:
-                        break
-                    block = part.read(SCAN_BLOCK)
+    """Refuse a zip that would inflate too far before any XML is parsed (XLSX bombs): the
+    portal's one inspector, shared with the code-list import (core.spreadsheet)."""
+    xlsx_inspect(fh)
 
 
 def _open_sheet(fh: IO[bytes]):

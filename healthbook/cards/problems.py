@@ -6,6 +6,7 @@ from healthbook import identifiers
 
 IMPORT_MESSAGES = {
     "ROW_WIDTH": _("The row has more cells than the header; a value probably contains an unquoted delimiter."),
+    "CELL_UNSTORABLE": _("The cell contains a NUL character or an invalid Unicode character; the row was not loaded."),
     "NAME_MOJIBAKE": _(
         'The full name looks garbled by a wrong encoding (for example "Nguyá»…n"); the row was not loaded.'
     ),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any, NamedTuple
 
+from core.textsafe import storable
 from healthbook import identifiers as ids
 from healthbook.cards.problems import IMPORT_MESSAGES
 from healthbook.names import normalize_name, search_name
@@ -96,6 +97,9 @@ def validate_row(line: int, row: dict | None, ctx: RowContext) -> tuple[StagedRo
     """Return (staged row, problems). The row is None when any problem is an error."""
     if row is None:
         return None, [_problem("ROW_WIDTH", None, "")]
+    unstorable = [key for key, value in row.items() if isinstance(value, str) and not storable(value)]
+    if unstorable:  # PostgreSQL cannot hold it: this row alone is refused (the value is not echoed)
+        return None, [_problem("CELL_UNSTORABLE", key, "") for key in unstorable]
     problems = ids.check_card_row(row, refs=ctx.refs, today=ctx.today)
     name = normalize_name(_text(row, "HO_TEN"))
     if name and _is_mojibake(name):

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from core.bodylimit import accepts_large_body
 from core.roles import role_required
 from healthbook.cards.access import CARD_IMPORT_ROLES, card_batch_get_for_user, card_batches_visible_to
 from healthbook.cards.files import FileRefused
@@ -17,6 +18,7 @@ from healthbook.cards.selectors import card_batch_is_stalled, card_batch_progres
 from healthbook.cards.services import UploadNotStored, card_batch_create
 
 
+@accepts_large_body("CARD_IMPORT_MAX_BYTES")
 @login_required
 @role_required(*CARD_IMPORT_ROLES)
 def card_batch_list_view(request):

@@ -16,6 +16,7 @@ from rest_framework.views import APIView
 
 from core.api import error_response
 from core.authentication import FacilityApiKeyAuthentication, IsFacilityClient
+from core.bodylimit import accepts_large_body
 from healthbook.intake import processing, services
 from healthbook.intake.access import sender_answer, submission_get_for_facility
 
@@ -96,6 +97,7 @@ class SubmissionSerializer(serializers.Serializer):
         return SubmissionProblemSerializer(sender_answer(sub, sub.problems.all())[1], many=True).data
 
 
+@accepts_large_body("INTAKE_MAX_BYTES")
 class SubmissionCreateApi(APIView):
     """Receive one XML 130 envelope (application/xml, or base64 as text/plain) or one FHIR
     Bundle (application/fhir+json with the detached JWS in X-Signature)."""

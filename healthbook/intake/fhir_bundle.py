@@ -30,6 +30,8 @@ from datetime import date, datetime
 
 from pydantic import ValidationError
 
+from core.textsafe import json_poison
+
 from . import fhir_clinical as clinical
 from .problems import DEFAULT_POLICY, Problem, SeverityPolicy, problem
 from .records import (
@@ -55,6 +57,8 @@ SYSTEMS = {
     "document_type": "https://sskdt.example.vn/fhir/CodeSystem/document-type",
     "loinc": "http://loinc.org",
 }
+# Deeper than any Bundle the intake maps (entry > resource > component > code > coding is 8).
+MAX_JSON_DEPTH = 32
 DOCUMENT_TYPES = {"death-notice": "death_notice", "driver-health-certificate": "driver_health"}
 
 LOINC_GESTATIONAL_AGE = {"11884-4", "49051-6", "18185-9"}
@@ -173,8 +177,17 @@ def read_bundle(body: bytes, *, facility_code: str, policy: SeverityPolicy = DEF
     pb = out.problems
     try:
         doc = json.loads(body)
+    except RecursionError:  # nested deeper than the parser's stack
+        pb.append(problem("FHIR_TOO_DEEP", policy=policy))
+        return out
     except (ValueError, UnicodeDecodeError):
         pb.append(problem("FHIR_JSON", policy=policy))
+        return out
+    poison = json_poison(doc, max_depth=MAX_JSON_DEPTH)
+    if poison is not None:  # refused whole, before any model or the database sees it
+        kind, path = poison
+        code = "FHIR_TOO_DEEP" if kind == "depth" else "TEXT_UNSTORABLE_CHARACTER"
+        pb.append(problem(code, table="Bundle", field=path[:60], policy=policy))
         return out
     if not isinstance(doc, dict) or doc.get("resourceType") != "Bundle" or doc.get("type") not in BUNDLE_TYPES:
         pb.append(problem("FHIR_NOT_BUNDLE", table="Bundle", policy=policy))

@@ -119,6 +119,15 @@ CATALOG: dict[str, tuple[Any, str]] = {
     "SIG_INVALID": (_("The signature does not match the document (the file was changed after signing)."), ERROR),
     # FHIR and JWS
     "FHIR_JSON": (_("The body is not valid JSON."), ERROR),
+    "FHIR_TOO_DEEP": (_("The JSON document is nested too deeply (at most 32 levels)."), ERROR),
+    "TEXT_UNSTORABLE_CHARACTER": (
+        _("A text value contains a NUL character or an invalid Unicode character (a lone surrogate)."),
+        ERROR,
+    ),
+    "PROCESSING_FAILED": (
+        _("The submission could not be processed; nothing of it was stored. Correct the data and send it again."),
+        ERROR,
+    ),
     "FHIR_NOT_BUNDLE": (_("The body must be a FHIR Bundle."), ERROR),
     "FHIR_INVALID": (_("The resource does not conform to FHIR R4."), ERROR),
     "FHIR_UNSUPPORTED_RESOURCE": (

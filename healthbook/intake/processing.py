@@ -19,7 +19,9 @@ own problems and status, and its own exactly-once merge:
    duplicate check; then for the batch: problems, statuses, connection health.
 4. If the batch transaction fails for any reason, it is rolled back and each submission of the
    batch is processed alone (so one bad submission cannot hold back the others); a submission
-   whose own run fails stays in processing, where a retry or the sweeper finds it.
+   whose own run fails because the database went away stays in processing, where a retry or
+   the sweeper finds it; one whose own run fails for any other reason (poison the checks did
+   not foresee) is rejected with PROCESSING_FAILED, never left in processing.
 
 Why `synchronous_commit = off` is safe here, and only here: the bytes were committed
 synchronously at receipt (that is what the 202 promises); a result lost in a database crash
@@ -35,7 +37,7 @@ from datetime import timedelta
 
 from cryptography import x509
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Case, Q, Value, When
 from django.utils import timezone, translation
 
@@ -122,24 +124,55 @@ def submission_process(*, submission_id: int) -> str | None:
     if claimed is None:
         return None
     ids, claimed_at = claimed
-    try:
-        return _process(ids, claimed_at).get(submission_id)
-    except Exception:
-        if len(ids) == 1:
-            raise
-        logger.warning("batch of %d submissions failed; processing them one by one", len(ids), exc_info=True)
+    if len(ids) > 1:
+        try:
+            return _process(ids, claimed_at).get(submission_id)
+        except Exception:
+            logger.warning("batch of %d submissions failed; processing them one by one", len(ids), exc_info=True)
     statuses, failure = {}, None
     for pk in ids:
         try:
             statuses.update(_process([pk], claimed_at))
-        except Exception as exc:
+        except TRANSIENT as exc:  # the database went away: a retry or the sweeper runs it again
             if pk == submission_id:
                 failure = exc
             else:
                 logger.exception("submission %s failed; it stays in processing for the sweeper", pk)
+        except Exception:  # poison: running it again fails again, so it ends here, rejected
+            logger.exception("submission %s cannot be processed; rejected", pk)
+            statuses.update(_reject_unprocessable(pk, claimed_at))
     if failure is not None:
         raise failure
     return statuses.get(submission_id)
+
+
+# Failures that say nothing about the submission: the same run succeeds later.
+TRANSIENT = (OperationalError, InterfaceError)
+
+
+def _reject_unprocessable(pk: int, claimed_at) -> dict[int, str]:
+    """End a submission whose own processing failed with a non-transient error (issue 15,
+    attack 14): rejected with PROCESSING_FAILED, nothing of it written (its transaction was
+    rolled back), instead of staying in processing for a sweeper that would fail it forever.
+    Only if the claim is still ours; the facility's administrator may reprocess it later."""
+    with transaction.atomic():
+        done = Submission.objects.filter(pk=pk, status=Submission.Status.PROCESSING, claimed_at=claimed_at).update(
+            status=Submission.Status.REJECTED,
+            processed_at=timezone.now(),
+            claimed_at=None,
+            error_count=1,
+            warning_count=0,
+            visits_count=0,
+            encounters_created=0,
+            encounters_updated=0,
+            encounters_unchanged=0,
+        )
+        if not done:
+            return {}
+        sub = Submission(pk=pk)
+        SubmissionProblem.objects.filter(submission_id=pk).delete()
+        SubmissionProblem.objects.bulk_create(_problem_rows(sub, [problem("PROCESSING_FAILED")]))
+    return {pk: Submission.Status.REJECTED}
 
 
 @dataclass

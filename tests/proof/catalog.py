@@ -121,6 +121,14 @@ PLAN: dict[str, tuple[str, str]] = {
         "tests/security/test_proof_gaps.py, tests/security/test_csp_browser.py (Chromium), "
         "tests/core/test_spreadsheet_everywhere.py, tests/healthbook/intake/test_submission_pages.py",
     ),
+    "T14": (
+        "Poison data: lab codes with URL characters, NUL/surrogates/deep JSON in submissions, NUL in a card "
+        "cell, code-list XLSX bombs, 2 GiB bodies before login, audit records editable in the admin",
+        "tests/healthbook/book/test_poison_lab_codes.py, tests/healthbook/intake/test_poison_intake.py, "
+        "tests/healthbook/cards/test_poison_cells.py, tests/codelists/test_import_bombs.py, "
+        "tests/codelists/test_poison_codes.py, "
+        "tests/security/test_body_limit.py, tests/accounts/test_admin_records.py",
+    ),
     "R1": (
         "Celery worker SIGKILL mid-batch",
         "needs a real broker: runs when CELERY_BROKER_URL=redis://… (tests/healthbook/cards/test_card_worker_kill.py)",

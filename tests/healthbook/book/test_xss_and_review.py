@@ -27,13 +27,13 @@ def test_payloads_in_names_and_notes_are_escaped_everywhere(payload, login, doct
     if "<" in payload:
         assert payload not in search
     pages = [
-        reverse(name, kwargs={"public_id": person.book.public_id, **kw})
-        for name, kw in (
-            ("book-detail", {}),
-            ("book-timeline", {}),
-            ("book-visit", {"visit_id": visit.pk}),
-            ("book-lab-chart", {"code": "GLU"}),
-            ("book-access-log", {}),
+        reverse(name, kwargs={"public_id": person.book.public_id, **kw}) + query
+        for name, kw, query in (
+            ("book-detail", {}, ""),
+            ("book-timeline", {}, ""),
+            ("book-visit", {"visit_id": visit.pk}, ""),
+            ("book-lab-chart", {}, "?code=GLU"),
+            ("book-access-log", {}, ""),
         )
     ]
     for url in pages:
