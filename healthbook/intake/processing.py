@@ -586,3 +586,15 @@ def submissions_stale() -> list[int]:
             | Q(status=Submission.Status.PROCESSING, claimed_at__lt=cutoff)
         ).values_list("pk", flat=True)[:1000]
     )
+
+
+def submissions_read_again(subs: list[Submission], bodies: dict[int, bytes]) -> dict[int, SubmissionResult]:
+    """Read stored bodies again as processing read them (signature checked as at receipt), e.g. to
+    back-fill a field added later. `subs` need `facility` loaded; one certificate query per facility."""
+    policy = validate.severity_policy()
+    out: dict[int, SubmissionResult] = {}
+    for facility_id in {s.facility_id for s in subs}:
+        mine = [s for s in subs if s.facility_id == facility_id and s.pk in bodies]
+        certs = _certificates(facility_id, [s.received_at for s in mine]) if mine else []
+        out.update({s.pk: _read(s, bodies[s.pk], policy, certs) for s in mine})
+    return out

@@ -129,3 +129,71 @@ def test_backfill_places_existing_citizens_from_their_visits(sender, visits, spe
     out = StringIO()
     call_command("citizen_residence_backfill", stdout=out)
     assert out.getvalue().strip().endswith(": 0")
+
+
+def _stored_the_old_way(citizens):
+    """What a visit merged before issue 16 looks like: no residence kept, the citizen unplaced."""
+    from django.db.models.expressions import RawSQL
+
+    from healthbook.models import CheckIn
+
+    for model in (Encounter, CheckIn):
+        model.objects.filter(book__citizen__in=citizens).update(
+            patient_as_sent=RawSQL("patient_as_sent - 'province' - 'commune'", [])
+        )
+    Citizen.objects.filter(pk__in=[c.pk for c in citizens]).update(
+        residence_province=None, residence_commune_code="", residence_source=ResidenceSource.UNKNOWN
+    )
+
+
+def _backfill():
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    out = StringIO()
+    with CaptureQueriesContext(connection) as queries:
+        call_command("citizen_residence_backfill", stdout=out)
+    return int(out.getvalue().strip().rsplit(":", 1)[1]), len(queries)
+
+
+def test_backfill_reads_the_stored_submissions_of_visits_kept_without_residence(
+    sender, visits, spec, today, pki, intake_codelists
+):
+    import random
+    from datetime import datetime, timedelta
+
+    from healthbook.intake.demo.submissions import load_seed, make_citizen, make_visit
+
+    process(sender.post(_envelope(visits, spec, today, pki, MATINH_CU_TRU="01", MAXA_CU_TRU=HOAN_KIEM)))
+    first = Citizen.objects.get()
+    rng = random.Random(11)
+    icd, labs = load_seed()
+    base = datetime.combine(today - timedelta(days=1), datetime.min.time()).replace(hour=9)
+    other = [make_visit(rng, make_citizen(rng, 2), "01001", 1, base, icd, labs, 2, 1)]
+    process(sender.post(_envelope(other, spec, today, pki, MATINH_CU_TRU="02", MAHUYEN_CU_TRU="", MAXA_CU_TRU="")))
+    second = Citizen.objects.exclude(pk=first.pk).get()
+    _stored_the_old_way([first, second])
+    assert not Encounter.objects.filter(patient_as_sent__has_key="province").exists()
+
+    placed, queries_for_two = _backfill()
+    assert placed == 2
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.residence_province.code, first.residence_commune_code) == ("01", HOAN_KIEM)
+    assert second.residence_province.code == "08" and second.residence_commune_code == ""  # old 02 -> 08
+    assert first.residence_source == second.residence_source == ResidenceSource.FACILITY
+    assert _backfill()[0] == 0  # rerunnable: nothing left to change
+
+    # A citizen the card file placed is left alone; one unplaced citizen costs what two did.
+    _stored_the_old_way([first, second])
+    hcm = Province.objects.get(code="79")
+    Citizen.objects.filter(pk=second.pk).update(residence_province=hcm, residence_source=ResidenceSource.CARD)
+    placed, queries_for_one = _backfill()
+    assert placed == 1 and queries_for_one == queries_for_two
+    second.refresh_from_db()
+    assert second.residence_province == hcm and second.residence_source == ResidenceSource.CARD
+    first.refresh_from_db()
+    assert first.residence_commune_code == HOAN_KIEM
