@@ -82,7 +82,6 @@ def copy_concepts(version_id: int, rows: list[tuple]) -> None:
             copy.write_row((version_id, code, vi, en, parent, active, props, search, 1))
 
 
-@transaction.atomic
 def _geo_communes_csv() -> bytes:
     """The communes of the geography app as a seed CSV (code, name, kind; parent = none)."""
     from geo.selectors import commune_concept_rows
@@ -104,6 +103,7 @@ def _source_bytes(spec: dict, seed_dir: Path) -> bytes:
     return (seed_dir / spec["file"]).read_bytes()
 
 
+@transaction.atomic
 def codelist_load(spec: dict, seed_dir: Path = SEED_DIR) -> LoadResult:
     """Create or update one code system from its systems.json entry and load its version."""
     raw = _source_bytes(spec, seed_dir)

@@ -29,3 +29,11 @@ def test_seeded_icd10_validates_and_carries_annex_properties(db):
     assert check.ok and check.properties["sex"] == "F"
     assert code_validate("icd10", "A34", date(2019, 1, 1)).reason == "not_in_force"
     assert len(codes_in_force("province", date(2025, 7, 1))) == 34
+
+
+def test_load_codelists_runs_outside_a_test_transaction(transactional_db):
+    """As `make run` calls it: in autocommit, each list loads in its own transaction (the commune
+    list once broke `make run`: the atomic decorator had slid onto the helper above the loader,
+    and the loader's SELECT … FOR UPDATE ran outside any transaction)."""
+    call_command("load_codelists", "province", "commune", stdout=StringIO())
+    assert CodeSystemVersion.objects.filter(status="published", system__key__in=["province", "commune"]).count() == 2
