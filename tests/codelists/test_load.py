@@ -7,6 +7,7 @@ from django.core.management import call_command
 
 from codelists.models import CodeSystem, CodeSystemVersion, Concept
 from codelists.validation import code_validate, codes_in_force
+from tests.conftest import TRANSACTIONAL
 
 
 def test_seed_loads_every_list_and_is_idempotent(db, django_assert_max_num_queries):
@@ -31,7 +32,8 @@ def test_seeded_icd10_validates_and_carries_annex_properties(db):
     assert len(codes_in_force("province", date(2025, 7, 1))) == 34
 
 
-def test_load_codelists_runs_outside_a_test_transaction(transactional_db):
+@TRANSACTIONAL
+def test_load_codelists_runs_outside_a_test_transaction():
     """As `make run` calls it: in autocommit, each list loads in its own transaction (the commune
     list once broke `make run`: the atomic decorator had slid onto the helper above the loader,
     and the loader's SELECT … FOR UPDATE ran outside any transaction)."""
