@@ -65,10 +65,11 @@ def escape_controls(text: str) -> str:
 
 
 class SingleLineFormatter(logging.Formatter):
-    """The usual format, with control characters escaped: a traceback becomes one long line."""
+    """The usual format, with control characters escaped: a traceback becomes one long line.
+    (Personal IDs are masked once, by PersonalIdFilter on the handler, before formatting.)"""
 
     def format(self, record: logging.LogRecord) -> str:
-        return escape_controls(mask_personal_ids(super().format(record)))
+        return escape_controls(super().format(record))
 
 
 class RefusedRequestFilter(logging.Filter):
