@@ -1,5 +1,5 @@
 """FHIR R4 terminology endpoints under /fhir/: CodeSystem search and read, $lookup,
-$validate-code and ValueSet/$expand.
+$validate-code and ValueSet/$expand (ConceptMap and $translate: codelists/conceptmaps.py).
 
 Published and retired versions are public: no sign-in needed. A draft or a version in
 review is answered only to ministry staff (anyone else gets not-found). Errors come back
@@ -422,6 +422,17 @@ def capability_statement(request):
                                     "name": "validate-code",
                                     "definition": "http://hl7.org/fhir/OperationDefinition/CodeSystem-validate-code",
                                 },
+                            ],
+                        },
+                        {
+                            "type": "ConceptMap",
+                            "interaction": [{"code": "read"}, {"code": "search-type"}],
+                            "searchParam": [{"name": "url", "type": "uri"}],
+                            "operation": [
+                                {
+                                    "name": "translate",
+                                    "definition": "http://hl7.org/fhir/OperationDefinition/ConceptMap-translate",
+                                }
                             ],
                         },
                         {

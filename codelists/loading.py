@@ -5,7 +5,11 @@ COPY per list (12,000 ICD-10 rows in well under a second), never row by row.
 
 A list whose systems.json entry says `"from": "geo.communes"` has no seed file: its rows are
 built from the geography tables (the one source of truth for administrative units), in the
-seed's CSV form, so the checksum and the "changed source" warning work the same way.
+seed's CSV form, so the checksum and the "changed source" warning work the same way. The
+technical-service list `dvkt` (`"from": "dvkt-map"`) is built the same way from the side file
+`icd9cm-dvkt-map.csv` (every row of the QĐ 4440 sheet), and its `"mappings"` entry loads that
+file's DVKT → ICD-9-CM pairs as the version's mappings (one INSERT … SELECT FROM unnest), which
+the FHIR `ConceptMap/$translate` serves (codelists/conceptmaps.py).
 """
 
 import csv
@@ -82,7 +86,7 @@ def copy_concepts(version_id: int, rows: list[tuple]) -> None:
             copy.write_row((version_id, code, vi, en, parent, active, props, search, 1))
 
 
-def _geo_communes_csv() -> bytes:
+def _geo_communes_csv(seed_dir: Path) -> bytes:
     """The communes of the geography app as a seed CSV (code, name, kind; parent = none)."""
     from geo.selectors import commune_concept_rows
 
@@ -94,20 +98,91 @@ def _geo_communes_csv() -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-GENERATED = {"geo.communes": _geo_communes_csv}
+DVKT_MAP_FILE = "icd9cm-dvkt-map.csv"
+
+
+def _dvkt_map_rows(seed_dir: Path) -> list[dict]:
+    with open(seed_dir / DVKT_MAP_FILE, encoding="utf-8", newline="") as fh:
+        return list(csv.DictReader(fh))
+
+
+def _dvkt_csv(seed_dir: Path) -> bytes:
+    """The equivalent technical services (mã tương đương DVKT) named in the QĐ 4440 sheet, one row
+    per code (two codes are listed twice there: their sheet rows are merged)."""
+    concepts: dict[str, dict] = {}
+    for r in _dvkt_map_rows(seed_dir):
+        c = concepts.setdefault(
+            r["ma_tuong_duong"],
+            {
+                "name": r["ten_dvkt"],
+                "props": {k: r[k] for k in ("ma_chuyen_khoa", "phan_tuyen", "phan_loai_pttt", "ngay_dong_bo") if r[k]}
+                | {"sheet_rows": []},
+            },
+        )
+        c["props"]["sheet_rows"].append(int(r["sheet_row"]))
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_HEADER)
+    for code, c in concepts.items():
+        writer.writerow([code, c["name"], "", "", "1", json.dumps(c["props"], ensure_ascii=False, sort_keys=True)])
+    return out.getvalue().encode("utf-8")
+
+
+GENERATED = {"geo.communes": _geo_communes_csv, "dvkt-map": _dvkt_csv}
 
 
 def _source_bytes(spec: dict, seed_dir: Path) -> bytes:
     if "from" in spec:
-        return GENERATED[spec["from"]]()
+        return GENERATED[spec["from"]](seed_dir)
     return (seed_dir / spec["file"]).read_bytes()
+
+
+def _checksum(raw: bytes, spec: dict, seed_dir: Path) -> str:
+    digest = hashlib.sha256(raw)
+    if "mappings" in spec:  # a changed mapping file is a changed source too
+        digest.update((seed_dir / spec["mappings"]["file"]).read_bytes())
+    return digest.hexdigest()
+
+
+MAPPING_SQL = """
+INSERT INTO codelists_conceptmapping (concept_id, target_system, target_code, target_display, relationship)
+SELECT c.id, %s, m.target_code, m.target_display, %s
+FROM unnest(%s::text[], %s::text[], %s::text[]) AS m(code, target_code, target_display)
+JOIN codelists_concept c ON c.version_id = %s AND c.code = m.code
+ON CONFLICT (concept_id, target_system, target_code) DO NOTHING
+"""
+
+
+def copy_mappings(version_id: int, spec: dict, seed_dir: Path) -> int:
+    """Load a list's mappings from its side file with one statement (the version is still a draft:
+    a published version's mappings never change)."""
+    m = spec["mappings"]
+    target_url = m["target_url"]
+    with open(seed_dir / m["file"], encoding="utf-8", newline="") as fh:
+        rows = [
+            (r[m["source_column"]], r[m["target_column"]], r.get(m.get("display_column", ""), ""))
+            for r in csv.DictReader(fh)
+        ]
+    with connection.cursor() as cur:
+        cur.execute(
+            MAPPING_SQL,
+            [
+                target_url,
+                m["relationship"],
+                [r[0] for r in rows],
+                [r[1] for r in rows],
+                [r[2] or "" for r in rows],
+                version_id,
+            ],
+        )
+        return cur.rowcount
 
 
 @transaction.atomic
 def codelist_load(spec: dict, seed_dir: Path = SEED_DIR) -> LoadResult:
     """Create or update one code system from its systems.json entry and load its version."""
     raw = _source_bytes(spec, seed_dir)
-    checksum = hashlib.sha256(raw).hexdigest()
+    checksum = _checksum(raw, spec, seed_dir)
     system, _ = CodeSystem.objects.update_or_create(
         key=spec["key"],
         defaults={
@@ -137,6 +212,8 @@ def codelist_load(spec: dict, seed_dir: Path = SEED_DIR) -> LoadResult:
         source_checksum=checksum,
     )
     copy_concepts(version.pk, rows)
+    if "mappings" in spec:
+        copy_mappings(version.pk, spec, seed_dir)
     version.status = VersionStatus.IN_REVIEW
     version.save(update_fields=["status"])
     _publish(version, None)

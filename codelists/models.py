@@ -206,6 +206,8 @@ class MappingTarget(models.TextChoices):
     CVX = "http://hl7.org/fhir/sid/cvx", "CVX"
     ICD10_WHO = "http://hl7.org/fhir/sid/icd-10", "WHO ICD-10"
     SNOMED = "http://snomed.info/sct", "SNOMED CT"
+    # Issue 17: the DVKT list's mappings to the ministry's ICD-9-CM list (ConceptMap/dvkt-icd9cm)
+    ICD9CM = "https://terminology.sskdt.example.vn/CodeSystem/icd9cm", "ICD-9-CM (QĐ 4440/QĐ-BYT)"
 
 
 class ConceptMapping(models.Model):

@@ -1391,20 +1391,46 @@ SYSTEMS = [
 ]
 
 # Lists with no seed file: load_codelists builds their rows from the geography tables
-# (codelists.loading.GENERATED); their systems.json entries are written as they are.
-GENERATED_SYSTEMS = {
-    "key": "commune",
-    "name_vi": "Danh mục đơn vị hành chính cấp xã (3.321 đơn vị)",
-    "name_en": "Communes, wards and special zones (3,321 units)",
-    "canonical_url": "https://terminology.sskdt.example.vn/CodeSystem/commune",
-    "legal_basis": "QĐ 19/2025/QĐ-TTg; NQ 202/2025/QH15; Luật 72/2025/QH15",
-    "description_vi": "3.321 đơn vị hành chính cấp xã (2.621 xã, 687 phường, 13 đặc khu) từ 01/7/2025, kèm loại và mã tỉnh.",
-    "version_label": "QĐ 19/2025/QĐ-TTg (vietnam-provinces 2025.10.1)",
-    "effective_from": "2025-07-01",
-    "source_note": "Built by load_codelists from the geography tables (the communes table, loaded from the vietnam-provinces package 2025.10.1, data version 2025-10-18; see geo/data/SOURCE.md). Never edited by hand.",
-    "from": "geo.communes",
-    "max_code_length": 5,
-}
+# or side files (codelists.loading.GENERATED); their systems.json entries are written as they are.
+GENERATED_SYSTEMS = [
+    {
+        "key": "commune",
+        "name_vi": "Danh mục đơn vị hành chính cấp xã (3.321 đơn vị)",
+        "name_en": "Communes, wards and special zones (3,321 units)",
+        "canonical_url": "https://terminology.sskdt.example.vn/CodeSystem/commune",
+        "legal_basis": "QĐ 19/2025/QĐ-TTg; NQ 202/2025/QH15; Luật 72/2025/QH15",
+        "description_vi": "3.321 đơn vị hành chính cấp xã (2.621 xã, 687 phường, 13 đặc khu) từ 01/7/2025, kèm loại và mã tỉnh.",
+        "version_label": "QĐ 19/2025/QĐ-TTg (vietnam-provinces 2025.10.1)",
+        "effective_from": "2025-07-01",
+        "source_note": "Built by load_codelists from the geography tables (the communes table, loaded from the vietnam-provinces package 2025.10.1, data version 2025-10-18; see geo/data/SOURCE.md). Never edited by hand.",
+        "from": "geo.communes",
+        "max_code_length": 5,
+    },
+    # Issue 17: the technical services named in the QĐ 4440 sheet, built from icd9cm-dvkt-map.csv,
+    # with that file's DVKT -> ICD-9-CM pairs as mappings (served as ConceptMap/dvkt-icd9cm).
+    {
+        "key": "dvkt",
+        "name_vi": "Danh mục kỹ thuật tương đương (mã tương đương DVKT) có mã ICD-9-CM",
+        "name_en": "Equivalent technical services (DVKT) with an ICD-9-CM code",
+        "canonical_url": "https://terminology.sskdt.example.vn/CodeSystem/dvkt",
+        "legal_basis": "QĐ 4440/QĐ-BYT",
+        "description_vi": "Các mã tương đương dịch vụ kỹ thuật (MA_DICH_VU) có trong bảng đối chiếu DVKT ↔ ICD-9-CM của QĐ 4440/QĐ-BYT; mỗi mã ánh xạ tới mã ICD-9-CM (MA_PTTT_QT) tương ứng.",
+        "version_label": "QĐ 4440/QĐ-BYT (2020)",
+        "effective_from": "2020-10-27",
+        "source_note": "Built by load_codelists from icd9cm-dvkt-map.csv (every row of sheet dmicd9 of ICD9CM-QD4440.xlsx; 8,035 rows, 8,033 distinct codes, 8,034 pairs). Only the services that sheet names: not the full national technical-service list. Mappings: relationship source-is-narrower-than-target (an ICD-9-CM code groups many services).",
+        "from": "dvkt-map",
+        "max_code_length": 12,
+        "mappings": {
+            "file": "icd9cm-dvkt-map.csv",
+            "source_column": "ma_tuong_duong",
+            "target_column": "icd9cm_code",
+            "display_column": "ten_icd9cm",
+            "target_url": "https://terminology.sskdt.example.vn/CodeSystem/icd9cm",
+            "relationship": "source-is-narrower-than-target",
+            "concept_map": "dvkt-icd9cm",
+        },
+    },
+]
 
 
 def main():
@@ -1432,7 +1458,7 @@ def main():
             "groups",
         ]
         out.append({k: meta[k] for k in order if k in meta})
-    out.append(GENERATED_SYSTEMS)
+    out.extend(GENERATED_SYSTEMS)
     with open(os.path.join(HERE, "systems.json"), "w", encoding="utf-8") as f:
         json.dump(out, f, ensure_ascii=False, indent=2)
         f.write("\n")

@@ -13,8 +13,8 @@ from tests.conftest import TRANSACTIONAL
 def test_seed_loads_every_list_and_is_idempotent(db, django_assert_max_num_queries):
     out = StringIO()
     call_command("load_codelists", stdout=out)
-    assert CodeSystem.objects.count() == 13  # 12 seed files + the communes, built from geo
-    assert CodeSystemVersion.objects.filter(status="published").count() == 13
+    assert CodeSystem.objects.count() == 14  # 12 seed files + the communes (built from geo) + dvkt (from the map)
+    assert CodeSystemVersion.objects.filter(status="published").count() == 14
     icd = CodeSystem.objects.get(key="icd10")
     assert Concept.objects.filter(version__system=icd).count() == 12433
     counts = Concept.objects.count()

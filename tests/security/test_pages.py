@@ -31,6 +31,7 @@ CSRF_EXEMPT = {
     "fhir-codesystem-lookup": _FHIR_READ_OP,
     "fhir-codesystem-validate-code": _FHIR_READ_OP,
     "fhir-valueset-expand": _FHIR_READ_OP,
+    "fhir-conceptmap-translate": _FHIR_READ_OP,
 }
 
 

@@ -262,6 +262,9 @@ RULES = {
     "fhir-codesystem-validate-code": Public("FHIR terminology: published code systems only"),
     "fhir-codesystem-read": Public("FHIR terminology: published code systems only"),
     "fhir-valueset-expand": Public("FHIR terminology: published code systems only"),
+    "fhir-conceptmap-search": Public("FHIR terminology: concept maps of published code lists only"),
+    "fhir-conceptmap-read": Public("FHIR terminology: concept maps of published code lists only"),
+    "fhir-conceptmap-translate": Public("FHIR terminology: concept maps of published code lists only"),
     # --- facilities (facilities/views*.py, access.py: any staff member reads within scope) ---
     "facility-list": Roles(ALL_ROLES),
     "facility-export": Roles(ALL_ROLES),
