@@ -1,6 +1,6 @@
 from django.urls import path
 
-from codelists import views
+from codelists import impact_views, views
 
 app_name = "codelists"
 
@@ -18,6 +18,8 @@ urlpatterns = [
     path(V + "send-back/", views.version_send_back_view, name="version-send-back"),
     path(V + "discard/", views.draft_discard_view, name="draft-discard"),
     path(V + "export.<str:fmt>", views.version_export_view, name="version-export"),
+    path(V + "impact/", impact_views.impact_view, name="version-impact"),
+    path(V + "impact.<str:fmt>", impact_views.impact_export_view, name="version-impact-export"),
     path(V + "import/", views.import_upload_view, name="import-upload"),
     path(V + "import/<uuid:job_id>/", views.import_preview_view, name="import-preview"),
     path(V + "import/<uuid:job_id>/confirm/", views.import_confirm_view, name="import-confirm"),

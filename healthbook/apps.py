@@ -8,7 +8,12 @@ class HealthbookConfig(AppConfig):
 
     def ready(self):
         from codelists.fhir import capability_register
+        from codelists.impact import register_code_usage_source
         from healthbook.book.fhir_record import SERVED_TYPES
+        from healthbook.intake.code_usage import code_usage
+
+        # The retired-code impact report asks the book who still sends a code (issue 17, point 7).
+        register_code_usage_source(code_usage)
 
         capability_register(
             {

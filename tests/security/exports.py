@@ -66,3 +66,17 @@ EXPORTS += [
     for table in ("kpis", "ranking", "trend", "rejections")
     for fmt in ("csv", "xlsx")
 ]
+
+
+def _codelist_impact(fmt):
+    def fetch(client, world):
+        v = world.objects["codelist_draft"]
+        return client.get(f"/codelists/{v.system.key}/versions/{v.pk}/impact.{fmt}")
+
+    return fetch
+
+
+EXPORTS += [
+    ("code-list retired-code impact CSV", "ministry_editor", _codelist_impact("csv")),
+    ("code-list retired-code impact XLSX", "ministry_editor", _codelist_impact("xlsx")),
+]

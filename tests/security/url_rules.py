@@ -243,6 +243,9 @@ RULES = {
     "codelists:draft-discard": Roles(MINISTRY, obj="draft_version"),
     "codelists:version-export": Roles(MINISTRY, obj="draft_version"),
     "codelists:import-upload": Roles(MINISTRY, obj="draft_version"),
+    # issue 17: a provincial officer reads published versions' reports for their province only
+    "codelists:version-impact": Roles(PROVINCE_DASHBOARD, obj="draft_version"),
+    "codelists:version-impact-export": Roles(PROVINCE_DASHBOARD, obj="draft_version"),
     "codelists:import-preview": Roles(MINISTRY, obj="draft_version"),  # job: the uploader's own only
     "codelists:import-confirm": Roles(MINISTRY, obj="draft_version"),
     "codelists:concept-add": Roles(MINISTRY, obj="draft_version"),
