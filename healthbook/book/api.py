@@ -62,7 +62,7 @@ FACILITY_HEADERS = [
 HISTORY_PAGE = 20
 
 
-def _visit_json(e: Encounter, icd: dict) -> dict:
+def _visit_json(e: Encounter, icd: dict, icd9: dict | None = None) -> dict:
     return {
         "facility": {"code": e.facility.code, "name": e.facility.name},
         "key": e.key,
@@ -90,6 +90,9 @@ def _visit_json(e: Encounter, icd: dict) -> dict:
         "blood_group": e.blood_group,
         "conditions": [_condition_json(c) for c in e.conditions.all()],
         "procedures": [_procedure_json(p) for p in e.clinicalprocedures.all()],
+        "procedure_codes": [{"code": c, "name": (icd9 or {}).get(c, "")} for c in e.procedures],
+        "services": [_service_json(s) for s in e.serviceitems.all()],
+        "progress_notes": [_note_json(n) for n in e.clinicalnotes.all()],
         "reports": [_report_json(r) for r in e.diagnosticreports.all()],
         "follow_ups": [_follow_up_json(f) for f in e.followupappointments.all()],
         "pregnancy_checkups": [_pregnancy_json(ck) for ck in e.pregnancycheckups.all()],
@@ -112,6 +115,36 @@ def _condition_json(c) -> dict:
 def _procedure_json(p) -> dict:
     name = getattr(p, "display_name", "") or p.display
     return {"code": p.code, "system": p.code_system, "name": name, "at": p.occurred_at, "performer": p.performer}
+
+
+def _service_json(s) -> dict:
+    """An XML3 line: the service (or supply), when, how many, who performed and who ordered it."""
+    return {
+        "code": s.code,
+        "name": s.name,
+        "group": s.group,
+        "procedure_code": s.procedure_code,
+        "supply_code": s.supply_code,
+        "quantity": s.quantity,
+        "ordered_at": s.ordered_at,
+        "performed_at": s.performed_at,
+        "resulted_at": s.resulted_at,
+        "department": s.department,
+        "performer": s.performer,
+        "ordered_by": s.ordered_by,
+    }
+
+
+def _note_json(n) -> dict:
+    """An XML5 row: the clinical course written during the visit."""
+    return {
+        "at": n.occurred_at,
+        "text": n.text,
+        "stage": n.stage,
+        "consultation": n.consultation,
+        "surgery": n.surgery,
+        "author": n.author,
+    }
 
 
 def _report_json(r) -> dict:
@@ -237,8 +270,9 @@ class CitizenLookupApi(APIView):
 @book_view_register("book")
 class CitizenHistoryApi(APIView):
     """The citizen's visits across facilities, newest first, 20 per page (`?page=`), with
-    diagnoses (named), conditions, procedures, drugs, lab results and reports, follow-ups and
-    pregnancy check-ups; the last page (`next_page` null) adds `not_in_a_visit`: allergies, the
+    diagnoses (named), conditions, procedures (and the visit's ICD-9-CM codes), XML3 services with
+    who performed and who ordered them, XML5 progress notes, drugs, lab results and reports,
+    follow-ups and pregnancy check-ups; the last page (`next_page` null) adds `not_in_a_visit`: allergies, the
     problem list, e-prescriptions and medicines taken, vaccinations, certificates and what was
     kept as received. The citizen is named by the book's public id. One access-log entry per call."""
 
@@ -254,6 +288,7 @@ class CitizenHistoryApi(APIView):
         access = facility_book_access(request, str(book), viewed=f"history:p{page}")
         visits, more = encounters_page(access.book, page=page, count=HISTORY_PAGE)
         icd = lookups.names("icd10", {c for v in visits for c in [v.main_diagnosis, *v.secondary_diagnoses]})
+        icd9 = lookups.names("icd9cm", {c for v in visits for c in v.procedures})
         record.name_labs([lab for v in visits for lab in v.labobservations.all()])
         record.name_conditions([c for v in visits for c in v.conditions.all()])
         record.name_procedures([p for v in visits for p in v.clinicalprocedures.all()])
@@ -271,7 +306,7 @@ class CitizenHistoryApi(APIView):
                 "purpose": access.purpose,
                 "page": page,
                 "next_page": page + 1 if more else None,
-                "visits": [_visit_json(v, icd) for v in visits],
+                "visits": [_visit_json(v, icd, icd9) for v in visits],
                 **body,
             }
         )

@@ -3,7 +3,9 @@
 `id` is the book's public id (personal IDs never travel in URLs; find the book with
 `POST /api/v1/citizens/lookup/`). Each page holds the
 Patient and `_count` encounters (default 10, at most 50), newest first, each followed by
-its diagnoses and Conditions, Procedures, lab and vital-sign Observations, DiagnosticReports,
+its diagnoses and Conditions, Procedures (its ICD-9-CM codes too), its XML3 service lines as
+ChargeItems (with who performed and who ordered them), its XML5 progress notes as
+DocumentReferences, lab and vital-sign Observations, DiagnosticReports,
 medications (MedicationStatement / MedicationRequest / MedicationDispense), follow-up
 Appointments and pregnancy Observations; the last page adds everything not tied to a visit
 (AllergyIntolerances, problem-list Conditions, e-prescriptions, Immunizations, pregnancy
@@ -52,7 +54,7 @@ def _org(facility) -> dict:
     return {"identifier": {"system": facility_code_system(), "value": facility.code}, "display": facility.name}
 
 
-def encounter_resources(e: Encounter, patient_ref: dict, icd: dict) -> list[dict]:
+def encounter_resources(e: Encounter, patient_ref: dict, icd: dict, icd9: dict | None = None) -> list[dict]:
     enc_id = f"enc-{e.pk}"
     period = {k: v for k, v in (("start", _ts(e.admitted_at)), ("end", _ts(e.discharged_at))) if v}
     encounter = {
@@ -76,7 +78,10 @@ def encounter_resources(e: Encounter, patient_ref: dict, icd: dict) -> list[dict
         ]
     out = [fhir_record.as_fhir(encounter), *fhir_record.diagnosis_conditions(e, patient_ref, icd)]
     out.extend(fhir_record.condition(c, patient_ref) for c in e.conditions.all())
+    out.extend(fhir_record.visit_procedures(e, patient_ref, icd9 or {}))
     out.extend(fhir_record.procedure(p, patient_ref) for p in e.clinicalprocedures.all())
+    out.extend(fhir_record.charge_item(s, patient_ref) for s in e.serviceitems.all())
+    out.extend(fhir_record.progress_note(n, patient_ref) for n in e.clinicalnotes.all())
     labs = list(e.labobservations.all())
     out.extend(fhir_record.observation(lab, patient_ref) for lab in labs)
     for report, results in record.reports_with_results(list(e.diagnosticreports.all()), labs):
@@ -151,6 +156,7 @@ class PatientEverythingView(FhirReadView):
         access = facility_book_access(request, id, viewed=f"fhir-everything:p{page}")
         encounters, more = encounters_page(access.book, page=page, count=count)
         icd = lookups.names("icd10", {c for e in encounters for c in [e.main_diagnosis, *e.secondary_diagnoses]})
+        icd9 = lookups.names("icd9cm", {c for e in encounters for c in e.procedures})
         record.name_conditions([c for e in encounters for c in e.conditions.all()])
         record.name_procedures([p for e in encounters for p in e.clinicalprocedures.all()])
         record.name_labs([lab for e in encounters for lab in e.labobservations.all()])
@@ -158,7 +164,7 @@ class PatientEverythingView(FhirReadView):
         patient_ref = {"reference": f"Patient/{patient['id']}"}
         resources = [patient]
         for e in encounters:
-            resources.extend(encounter_resources(e, patient_ref, icd))
+            resources.extend(encounter_resources(e, patient_ref, icd, icd9))
         if not more:
             resources.extend(loose_resources(access, patient_ref))
         base = f"{fhir_base()}/Patient/{patient['id']}/$everything?_count={count}"

@@ -14,6 +14,9 @@ shows. Each resource is built as plain data and passed through its ``fhir.resour
 | Medication (FHIR e-prescription) | MedicationRequest |
 | Medication (FHIR dispense) | MedicationDispense |
 | PregnancyCheckup | Observations (LOINC, one per measurement) |
+| Encounter procedure codes (ICD-9-CM of XML1 MA_PTTT_QT) | Procedure |
+| ServiceItem (XML3 line: service, exam, bed day, supply; performer and orderer) | ChargeItem |
+| ClinicalNote (XML5 clinical course) | DocumentReference (LOINC 11506-3 Progress note, text attachment) |
 | FollowUpAppointment | Appointment |
 | papers and documents (certificates) | DocumentReference |
 | ReceivedTable of a FHIR resource | the resource as received |
@@ -53,6 +56,7 @@ SERVED_TYPES = (
     "Immunization",
     "Appointment",
     "DocumentReference",
+    "ChargeItem",
 )
 _classes: dict[str, type] = {}
 
@@ -365,6 +369,114 @@ def document(kind: str, row, verified: bool, patient_ref: dict) -> dict:
                 "content": [{"attachment": attachment}],
                 "context": {"encounter": [{"reference": f"Encounter/enc-{row.encounter_id}"}]}
                 if row.encounter_id
+                else None,
+            }
+        )
+    )
+
+
+DVKT = "https://terminology.sskdt.example.vn/CodeSystem/dvkt"  # codelists seed: the DVKT list (QĐ 4440)
+SUPPLY = "https://sskdt.example.vn/fhir/CodeSystem/vat-tu"  # medical supplies (MA_VAT_TU): no list loaded
+PROGRESS_NOTE = "11506-3"  # LOINC "Progress note" (the US Core clinical-notes type)
+
+
+def visit_procedures(e, patient_ref: dict, names: dict) -> list[dict]:
+    """The ICD-9-CM procedure codes of a visit (XML1 MA_PTTT_QT) as Procedures."""
+    return [
+        as_fhir(
+            _clean(
+                {
+                    "resourceType": "Procedure",
+                    "id": f"px-{e.pk}-{i}",
+                    "status": "completed",
+                    "code": _concept(ICD9CM, code, names.get(code) or None),
+                    "subject": patient_ref,
+                    "encounter": {"reference": f"Encounter/enc-{e.pk}"},
+                }
+            )
+        )
+        for i, code in enumerate(c for c in e.procedures if c)
+    ]
+
+
+def _quantity(raw: str) -> dict | None:
+    try:
+        return {"value": float(raw)} if raw else None
+    except ValueError:
+        return None
+
+
+def charge_item(s, patient_ref: dict) -> dict:
+    """An XML3 line (technical service, exam, bed day or supply) as a ChargeItem: what was done,
+    when, how many, who performed it (NGUOI_THUC_HIEN) and who ordered it (MA_BAC_SI)."""
+    codings = []
+    if s.code:
+        codings.append({"system": DVKT, "code": s.code, **({"display": s.name} if s.name else {})})
+    if s.supply_code:
+        codings.append({"system": SUPPLY, "code": s.supply_code})
+    if s.procedure_code:
+        codings.extend({"system": ICD9CM, "code": c.strip()} for c in s.procedure_code.split(";") if c.strip())
+    code = {"coding": codings} if codings else {}
+    if s.name or not codings:
+        code["text"] = s.name or "—"
+    performers = [
+        {"function": {"text": function}, "actor": {"display": who}}
+        for function, who in (("performer", s.performer), ("ordering", s.ordered_by))
+        if who
+    ]
+    return as_fhir(
+        _clean(
+            {
+                "resourceType": "ChargeItem",
+                "id": f"svc-{s.pk}",
+                "status": "billable",
+                "code": code,
+                "subject": patient_ref,
+                "context": {"reference": f"Encounter/enc-{s.encounter_id}"} if s.encounter_id else None,
+                "occurrenceDateTime": _ts(s.performed_at or s.ordered_at or s.occurred_at),
+                "performer": performers or None,
+                "quantity": _quantity(s.quantity),
+                "enteredDate": _ts(s.ordered_at),
+            }
+        )
+    )
+
+
+def progress_note(n, patient_ref: dict) -> dict:
+    """An XML5 row (clinical course) as a DocumentReference of type "Progress note", its text
+    (course, disease stage, consultation, surgery) as a plain-text attachment."""
+    parts = [n.text, n.stage, n.consultation, n.surgery]
+    text = "\n\n".join(p for p in parts if p)
+    return as_fhir(
+        _clean(
+            {
+                "resourceType": "DocumentReference",
+                "id": f"note-{n.pk}",
+                "status": "current",
+                "type": _concept(LOINC, PROGRESS_NOTE, "Progress note"),
+                "category": [
+                    {
+                        "coding": [
+                            {
+                                "system": "http://hl7.org/fhir/us/core/CodeSystem/us-core-documentreference-category",
+                                "code": "clinical-note",
+                            }
+                        ]
+                    }
+                ],
+                "subject": patient_ref,
+                "date": _ts(n.occurred_at),
+                "author": [{"display": n.author}] if n.author else None,
+                "content": [
+                    {
+                        "attachment": {
+                            "contentType": "text/plain; charset=utf-8",
+                            "data": base64.b64encode(text.encode("utf-8")).decode("ascii"),
+                        }
+                    }
+                ],
+                "context": {"encounter": [{"reference": f"Encounter/enc-{n.encounter_id}"}]}
+                if n.encounter_id
                 else None,
             }
         )

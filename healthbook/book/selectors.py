@@ -311,8 +311,9 @@ def visit_detail(access, visit_id: int) -> dict | None:
 
 def encounters_page(book, *, page: int, count: int) -> tuple[list[Encounter], bool]:
     """One page of the book's visits, newest first, with their drugs, lab results, conditions,
-    procedures, diagnostic reports, follow-ups and pregnancy check-ups (eight queries): (visits,
-    whether an older page follows). For the history API and $everything."""
+    procedures, diagnostic reports, follow-ups, pregnancy check-ups, XML3 services and XML5 progress
+    notes (ten queries): (visits, whether an older page follows). For the history API and
+    $everything."""
     start = (page - 1) * count
     visits = list(
         Encounter.objects.filter(book=book)
@@ -325,6 +326,8 @@ def encounters_page(book, *, page: int, count: int) -> tuple[list[Encounter], bo
             Prefetch("diagnosticreports", DiagnosticReport.objects.order_by("id")),
             Prefetch("followupappointments", FollowUpAppointment.objects.order_by("id")),
             Prefetch("pregnancycheckups", PregnancyCheckup.objects.order_by("occurred_at", "id")),
+            Prefetch("serviceitems", ServiceItem.objects.order_by("id")),
+            Prefetch("clinicalnotes", ClinicalNote.objects.order_by("occurred_at", "id")),
         )
         .order_by("-occurred_at", "-id")[start : start + count + 1]
     )

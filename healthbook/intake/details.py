@@ -242,6 +242,7 @@ class DetailBuilder:
                     resulted_at=s.resulted_at,
                     department=_s(s.department, 50),
                     performer=_s(s.performer, 255),
+                    ordered_by=_s(s.ordered_by, 255),
                 )
             )
         make = copy_row if enc is not None else _model

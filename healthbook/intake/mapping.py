@@ -173,7 +173,8 @@ def visit_from_hoso(t: HoSoTables, *, facility_code: str | None) -> VisitData | 
                 performed_at=xml_datetime(r.get("NGAY_TH_YL")),
                 resulted_at=xml_datetime(r.get("NGAY_KQ")),
                 department=r.get("MA_KHOA"),
-                performer=r.get("NGUOI_THUC_HIEN") or r.get("MA_BAC_SI"),
+                performer=r.get("NGUOI_THUC_HIEN"),  # QĐ 4750 Bảng 3: who performed the service
+                ordered_by=r.get("MA_BAC_SI"),  # who examined and ordered it
             )
         )
     for r in t.tables.get("XML4", ()):

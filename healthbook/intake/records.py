@@ -17,7 +17,7 @@ from .problems import Problem
 ADDED_FIELDS: dict[str, frozenset[str]] = {
     "EncounterData": frozenset({"reason_for_visit", "treatment_method", "blood_group"}),
     "MedicationData": frozenset({"kind", "status"}),
-    "ServiceData": frozenset({"performer"}),
+    "ServiceData": frozenset({"performer", "ordered_by"}),
     "LabResultData": frozenset({"code_system", "category", "reference_range", "interpretation", "report_id"}),
     "VisitData": frozenset({"conditions", "allergies", "procedures", "reports", "received_resources"}),
     "PregnancyCheckupData": frozenset({"last_period"}),
@@ -116,7 +116,8 @@ class ServiceData:
     performed_at: datetime | None = None
     resulted_at: datetime | None = None
     department: str | None = None
-    performer: str | None = None  # MA_BAC_SI / NGUOI_THUC_HIEN (who performed it)
+    performer: str | None = None  # NGUOI_THUC_HIEN: who performed it (health IDs, ";"-separated)
+    ordered_by: str | None = None  # MA_BAC_SI: who examined and ordered it (not the performer)
 
 
 @dataclass

@@ -183,7 +183,10 @@ class ServiceItem(ClinicalRecord):
     performed_at = models.DateTimeField(null=True, blank=True)
     resulted_at = models.DateTimeField(null=True, blank=True)
     department = models.CharField(max_length=50, blank=True)
+    # XML3 NGUOI_THUC_HIEN (who performed it) and MA_BAC_SI (who examined and ordered it): health
+    # IDs of the staff, several separated by ";" (QĐ 4750 Bảng 3)
     performer = models.CharField(_("performed by"), max_length=255, blank=True, default="", db_default="")
+    ordered_by = models.CharField(_("ordered by"), max_length=255, blank=True, default="", db_default="")
 
     class Meta(ClinicalRecord.Meta):
         db_table = "healthbook_service_item"
