@@ -30,7 +30,7 @@ PARTS: dict[str, list[tuple[str, str, str]]] = {
     ],
     "icd9cm": [
         ("healthbook_encounter", "unnest(t.procedures)", ""),
-        ("healthbook_service_item", "t.procedure_code", ""),
+        ("healthbook_service_item", "unnest(string_to_array(t.procedure_code, ';'))", ""),
         ("healthbook_procedure", "t.code", f"t.code_system IN ({_ICD9})"),
     ],
     "lab-indicator": [("healthbook_lab_observation", "t.indicator_code", "t.code_system IN ('', 'lab-indicator')")],

@@ -121,6 +121,10 @@ def code_uses(visits: list[VisitData]) -> dict[str, list[CodeUse]]:
                 uses["lab-indicator"].append(CodeUse(lab.indicator_code, i, "XML4", f"{key}/{lab.seq}", "MA_CHI_SO"))
             elif lab.code_system == "lab-indicator":  # a FHIR Observation in the national list (LOINC: as sent)
                 uses["lab-indicator"].append(CodeUse(lab.indicator_code, i, "Observation", lab.seq or "", "code"))
+        for s in v.services:  # XML3 MA_PTTT_QT: the ICD-9-CM code(s) of a service line (issue 17)
+            for code in (s.procedure_code or "").split(";"):
+                if code.strip():
+                    uses["icd9cm"].append(CodeUse(code.strip(), i, "XML3", f"{key}/{s.seq}", "MA_PTTT_QT"))
         for c in v.conditions:
             if c.code and (c.system in ICD10_SYSTEMS or not c.system):
                 uses["icd10"].append(CodeUse(c.code, i, "Condition", c.key, "code"))
