@@ -61,6 +61,7 @@ class CodeUse:
     table: str
     record_key: str
     field: str
+    main: bool = False  # the visit's main diagnosis (XML1/XML14 MA_BENH_CHINH, a FHIR Encounter's first reasonCode)
 
 
 @dataclass
@@ -99,7 +100,7 @@ def code_uses(visits: list[VisitData]) -> dict[str, list[CodeUse]]:
                 else ("Encounter", "reasonCode", "reasonCode")
             )
             if e.main_diagnosis:
-                uses["icd10"].append(CodeUse(e.main_diagnosis, i, t, e.key, f_main))
+                uses["icd10"].append(CodeUse(e.main_diagnosis, i, t, e.key, f_main, main=True))
             if e.source == "xml130":  # ICD-9-CM procedure codes of the visit (issue 17)
                 for code in e.procedures:
                     uses["icd9cm"].append(CodeUse(code, i, "XML1", e.key, "MA_PTTT_QT"))
@@ -133,7 +134,7 @@ def code_uses(visits: list[VisitData]) -> dict[str, list[CodeUse]]:
                 uses["icd9cm"].append(CodeUse(p.code, i, "Procedure", p.key, "code"))
         for fu in v.follow_ups:
             if fu.main_diagnosis:
-                uses["icd10"].append(CodeUse(fu.main_diagnosis, i, "XML14", key, "MA_BENH_CHINH"))
+                uses["icd10"].append(CodeUse(fu.main_diagnosis, i, "XML14", key, "MA_BENH_CHINH", main=True))
         for imm in v.immunizations:
             if imm.vaccine_code:
                 uses["vaccine"].append(CodeUse(imm.vaccine_code, i, "Immunization", imm.key, "vaccineCode"))
@@ -172,7 +173,7 @@ def annex_problems(use: CodeUse, props: dict, visit: VisitData, on: date, policy
             problem(code, table=use.table, record_key=use.record_key, field=use.field, value=value, policy=policy)
         )
 
-    if props.get("not_main_diagnosis") and use.field in MAIN_DIAGNOSIS_FIELDS:
+    if props.get("not_main_diagnosis") and (use.main or use.field in MAIN_DIAGNOSIS_FIELDS):
         add("ICD10_NOT_MAIN", use.code)
     sex = {"1": "M", "2": "F"}.get(visit.patient.sex or "")
     if props.get("sex") in ("M", "F") and sex and sex != props["sex"]:

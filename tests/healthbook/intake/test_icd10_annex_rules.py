@@ -35,6 +35,16 @@ def test_not_as_main_diagnosis():
     assert _codes("B95.0", "MA_BENH_KT", props, adult) == []
 
 
+def test_not_as_main_diagnosis_of_a_fhir_encounter():
+    """A FHIR Encounter's first reasonCode is its main diagnosis; the others are secondary."""
+    props = {"not_main_diagnosis": True}
+    adult = _visit("1", date(1980, 1, 1))
+    main = CodeUse("B95.0", 0, "Encounter", "E1", "reasonCode", main=True)
+    secondary = CodeUse("B95.0", 0, "Encounter", "E1", "reasonCode")
+    assert [p.code for p in annex_problems(main, props, adult, date(2025, 3, 1), POLICY)] == ["ICD10_NOT_MAIN"]
+    assert annex_problems(secondary, props, adult, date(2025, 3, 1), POLICY) == []
+
+
 def test_sex_only_codes():
     assert _codes("N40", "MA_BENH_CHINH", {"sex": "M"}, _visit("2", date(1980, 1, 1))) == [("ICD10_SEX", "warning")]
     assert _codes("N40", "MA_BENH_CHINH", {"sex": "M"}, _visit("1", date(1980, 1, 1))) == []
