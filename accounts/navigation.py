@@ -30,6 +30,14 @@ NAV_ITEMS: list[NavItem] = [
 NAV_ITEMS.append(
     NavItem(_("Code lists"), "codelists:system-list", frozenset({Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN}))
 )
+# Retired codes still sent (issue 17): the province sends the notices to its facilities.
+NAV_ITEMS.append(
+    NavItem(
+        _("Retired codes"),
+        "codelists:impact-index",
+        frozenset({Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER}),
+    )
+)
 
 
 @functools.lru_cache(maxsize=256)
@@ -51,6 +59,7 @@ NAV_GROUPS = {
     "card-batch-list": DATA_MENU,
     "submission-list": DATA_MENU,
     "codelists:system-list": DATA_MENU,
+    "codelists:impact-index": DATA_MENU,
     "api-docs": DATA_MENU,
 }
 

@@ -3,6 +3,7 @@ the review page includes. Ministry staff see every facility and every version (d
 provincial officer sees published versions only (drafts do not exist for them) and only the
 facilities of their province, and sends them the notice the page prepares."""
 
+from django.db.models import Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -11,7 +12,7 @@ from django.utils.translation import pgettext
 from import_export.formats.base_formats import CSV, XLSX
 from tablib import Dataset
 
-from codelists.access import MINISTRY, system_get, version_get_for_user
+from codelists.access import MINISTRY, system_get, version_get_for_user, versions_visible_to
 from codelists.impact import IMPACT_DAYS, retired_code_impact
 from core.roles import Role, role_required
 from core.scope import NATIONAL, scope_of
@@ -33,6 +34,22 @@ def _impact(request, key, version_id):
     system = system_get(key)
     version = version_get_for_user(request.user, system, version_id)
     return system, version, retired_code_impact(version, province_id=province_of(request.user))
+
+
+INDEX_VERSIONS = 50
+
+
+@impact_readers
+def impact_index_view(request):
+    """Where the reports are: the versions that change a list (drafts and versions in review for
+    ministry staff; published versions for everyone who may read reports), newest first."""
+    versions = (
+        versions_visible_to(request.user)
+        .select_related("system")
+        .filter(Q(based_on__isnull=False) | Q(status__in=("draft", "in_review")))
+        .order_by("-effective_from", "-id")[:INDEX_VERSIONS]
+    )
+    return render(request, "codelists/impact_index.html", {"versions": versions, "days": IMPACT_DAYS})
 
 
 @impact_readers

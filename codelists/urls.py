@@ -8,6 +8,8 @@ V = "<slug:key>/versions/<int:version_id>/"
 
 urlpatterns = [
     path("", views.system_list_view, name="system-list"),
+    # issue 17: the retired-code impact reports (before <key>/: a list key never reads "retired-codes")
+    path("retired-codes/", impact_views.impact_index_view, name="impact-index"),
     path("<slug:key>/", views.system_detail_view, name="system-detail"),
     path("<slug:key>/compare/", views.compare_view, name="compare"),
     path("<slug:key>/history/", views.history_view, name="history"),

@@ -244,6 +244,7 @@ RULES = {
     "codelists:version-export": Roles(MINISTRY, obj="draft_version"),
     "codelists:import-upload": Roles(MINISTRY, obj="draft_version"),
     # issue 17: a provincial officer reads published versions' reports for their province only
+    "codelists:impact-index": Roles(PROVINCE_DASHBOARD),
     "codelists:version-impact": Roles(PROVINCE_DASHBOARD, obj="draft_version"),
     "codelists:version-impact-export": Roles(PROVINCE_DASHBOARD, obj="draft_version"),
     "codelists:import-preview": Roles(MINISTRY, obj="draft_version"),  # job: the uploader's own only

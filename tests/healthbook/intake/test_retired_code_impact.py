@@ -97,3 +97,13 @@ def test_a_province_officer_sees_only_published_versions_and_their_province(reti
     assert login(officer_hanoi).get(f"/codelists/icd10/versions/{draft.pk}/impact/").status_code == 404  # a draft
     published = draft.based_on
     assert login(officer_hcm).get(f"/codelists/icd10/versions/{published.pk}/impact/").status_code == 200
+
+
+def test_the_reports_are_reached_from_the_navigation(retired, login, officer_hanoi, ministry_admin):
+    draft, _code = retired
+    for user, sees_draft in ((ministry_admin, True), (officer_hanoi, False)):
+        client = login(user)
+        home = client.get("/").content.decode()
+        assert "/codelists/retired-codes/" in home
+        index = client.get("/codelists/retired-codes/").content.decode()
+        assert (f"/codelists/icd10/versions/{draft.pk}/impact/" in index) is sees_draft
