@@ -77,7 +77,7 @@ def impact_export_view(request, key, version_id, fmt):
             _("Name in the list"),
             pgettext("code-list change", "Change"),
             _("Records sent"),
-            _("Submissions"),
+            pgettext("impact report", "Submissions"),
             _("Last sent (Vietnam time)"),
         ]
     )
