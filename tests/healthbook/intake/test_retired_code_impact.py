@@ -107,3 +107,16 @@ def test_the_reports_are_reached_from_the_navigation(retired, login, officer_han
         assert "/codelists/retired-codes/" in home
         index = client.get("/codelists/retired-codes/").content.decode()
         assert (f"/codelists/icd10/versions/{draft.pk}/impact/" in index) is sees_draft
+
+
+@pytest.mark.parametrize(
+    "key", ["icd10", "icd9cm", "lab-indicator", "vaccine", "visit-type", "treatment-result", "discharge-type"]
+)
+def test_every_tracked_list_has_a_working_statement(db, key, facility_a):
+    """Each list's statement runs (one query) and finds nothing where nothing was sent."""
+    from healthbook.intake.code_usage import code_usage
+
+    since = timezone.now() - timedelta(days=90)
+    assert code_usage(key, ["NOPE"], since, None) == []
+    assert code_usage(key, ["NOPE"], since, facility_a.province_id) == []
+    assert code_usage("ethnicity", ["01"], since, None) is None  # not a list the book stores
