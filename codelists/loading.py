@@ -18,6 +18,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
+from codelists.mapping_seed import MappingSeedError, mappings_copy, mappings_parse
 from codelists.models import ChangeAction, CodeSystem, CodeSystemVersion, VersionStatus, concept_search_text
 from codelists.services import _publish, change_log
 
@@ -107,7 +108,8 @@ def _source_bytes(spec: dict, seed_dir: Path) -> bytes:
 def codelist_load(spec: dict, seed_dir: Path = SEED_DIR) -> LoadResult:
     """Create or update one code system from its systems.json entry and load its version."""
     raw = _source_bytes(spec, seed_dir)
-    checksum = hashlib.sha256(raw).hexdigest()
+    map_raw = (seed_dir / spec["mappings"]).read_bytes() if spec.get("mappings") else b""
+    checksum = hashlib.sha256(raw + map_raw).hexdigest()
     system, _ = CodeSystem.objects.update_or_create(
         key=spec["key"],
         defaults={
@@ -137,6 +139,11 @@ def codelist_load(spec: dict, seed_dir: Path = SEED_DIR) -> LoadResult:
         source_checksum=checksum,
     )
     copy_concepts(version.pk, rows)
+    if map_raw:  # the list's mapping rows (CVX, LOINC), while the version is still a draft
+        try:
+            mappings_copy(version.pk, mappings_parse(map_raw, name=spec["mappings"], codes={r[0] for r in rows}))
+        except MappingSeedError as exc:
+            raise SeedError(str(exc)) from exc
     version.status = VersionStatus.IN_REVIEW
     version.save(update_fields=["status"])
     _publish(version, None)

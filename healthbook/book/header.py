@@ -26,7 +26,8 @@ from healthbook.models import Immunization
 
 CHRONIC_GROUP = "chronic"
 ALLERGY_GROUP = "allergy"
-SCHEDULE_AGE_LIMIT_YEARS = 6
+# Children under 8 have a schedule: the last dose of TT 10/2024 is the Td booster at 7 years.
+SCHEDULE_AGE_LIMIT_YEARS = 8
 
 
 @dataclass
