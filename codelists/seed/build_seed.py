@@ -1267,7 +1267,7 @@ def build_vaccine():
             "schedule": sched,
             "schedule_verified": extra.get("schedule_source") == TT10,
             "programme": "TCMR (Tiêm chủng mở rộng)",
-            "legal_basis": TT10,
+            "legal_basis": "Thông tư 10/2024/TT-BYT",
             "products": VACCINE_PRODUCTS[code],
         }
         if p["schedule_verified"]:

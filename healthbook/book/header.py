@@ -183,4 +183,6 @@ def vaccination_record(access) -> dict:
                 }
             )
         rows.sort(key=lambda r: (r["due"], r["code"]))
-    return {"given": given, "rows": rows, "child": bool(rows)}
+    # the legal text the schedule is taken from, cited under it (the list's `legal_basis` property)
+    basis = sorted({props.get("legal_basis") or "" for _n, props in lookups.all_concepts("vaccine").values()} - {""})
+    return {"given": given, "rows": rows, "child": bool(rows), "basis": "; ".join(basis) if rows else ""}

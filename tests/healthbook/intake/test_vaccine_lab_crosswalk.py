@@ -147,6 +147,9 @@ def test_a_dose_sent_with_a_cvx_code_counts_as_given_on_the_book_page(child_book
     page = client.get(reverse("book-vaccinations", kwargs={"public_id": child_book.public_id})).content.decode()
     assert page.count('class="vaccine-given"') == 4
     assert 'class="vaccine-overdue"' not in page
+    # the official source is cited under the schedule, never the document-sharing sites of seed-0
+    assert "Lịch tiêm theo văn bản của Bộ Y tế: Thông tư 10/2024/TT-BYT." in page
+    assert "vietgioitinh" not in page and "123doc" not in page
     assert (
         "Tiêm chủng quá hạn"
         not in client.get(reverse("book-detail", kwargs={"public_id": child_book.public_id})).content.decode()
