@@ -186,3 +186,28 @@ def test_everything_serves_the_national_and_the_sent_codings(child_book, sender,
         ("lab-indicator", "HbA1c"),
         ("loinc.org", "4548-4"),
     ]
+
+
+def test_a_database_holding_seed_0_loads_the_new_versions_and_stored_codes_keep_their_meaning(db, tmp_path):
+    """The upgrade path: seed-0 of both lists (before issue 17) is loaded, then today's seed."""
+    import subprocess
+
+    old = tmp_path / "seed0"
+    old.mkdir()
+    for name in ("systems.json", "vaccine.csv", "lab-indicator.csv"):
+        shown = subprocess.run(["git", "show", f"eb5162f:codelists/seed/{name}"], cwd=SEED_DIR, capture_output=True)
+        if shown.returncode:
+            pytest.skip("seed-0 is read from the git history (commit eb5162f), not available here")
+        (old / name).write_bytes(shown.stdout)
+    call_command("load_codelists", "vaccine", "lab-indicator", "--seed-dir", str(old), stdout=StringIO())
+    out = StringIO()
+    call_command("load_codelists", "vaccine", "lab-indicator", stdout=out)
+    assert out.getvalue().count("loaded") == 2, out.getvalue()
+    in_force.forget()
+    lookups.forget()
+    assert (
+        in_force.version_in_force("vaccine", timezone.localdate()).label == "TT 10/2024/TT-BYT (project codes, rev 1)"
+    )
+    old_codes = {r.split(",")[0] for r in (old / "vaccine.csv").read_text(encoding="utf-8").splitlines()[1:]}
+    assert old_codes <= set(lookups.all_concepts("vaccine"))  # every stored TCMR-* code is still in the list
+    assert crosswalk.national_code("lab-indicator", LOINC, "718-7") == "HGB"
