@@ -211,3 +211,14 @@ def test_a_database_holding_seed_0_loads_the_new_versions_and_stored_codes_keep_
     old_codes = {r.split(",")[0] for r in (old / "vaccine.csv").read_text(encoding="utf-8").splitlines()[1:]}
     assert old_codes <= set(lookups.all_concepts("vaccine"))  # every stored TCMR-* code is still in the list
     assert crosswalk.national_code("lab-indicator", LOINC, "718-7") == "HGB"
+
+
+def test_lookup_serves_the_mapping_rows(mapped_lists, client):
+    url = "https://terminology.sskdt.example.vn/CodeSystem/lab-indicator"
+    body = client.get("/fhir/CodeSystem/$lookup", {"system": url, "code": "HbA1c"}).json()
+    mappings = [
+        {p["name"]: p for p in prop["part"]}["value"]["valueCoding"]
+        for prop in body["parameter"]
+        if prop["name"] == "property" and prop["part"][0].get("valueCode") == "mapping"
+    ]
+    assert mappings == [{"system": LOINC, "code": "4548-4", "display": "Hemoglobin A1c/Hemoglobin.total in Blood"}]
