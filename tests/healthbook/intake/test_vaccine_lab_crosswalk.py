@@ -222,3 +222,22 @@ def test_lookup_serves_the_mapping_rows(mapped_lists, client):
         if prop["name"] == "property" and prop["part"][0].get("valueCode") == "mapping"
     ]
     assert mappings == [{"system": LOINC, "code": "4548-4", "display": "Hemoglobin A1c/Hemoglobin.total in Blood"}]
+
+
+def test_doses_stored_before_the_mappings_are_translated_once(mapped_lists, facility_a):
+    from tests.healthbook.book import factories as df
+
+    child = df.citizen(name="Đỗ Gia Bảo", birth=timezone.localdate() - dt.timedelta(days=70))
+    old = df.immunization(child.book, facility_a, code="19", on=child.birth_date)  # CVX, stored as sent
+    Immunization.objects.filter(pk=old.pk).update(vaccine_system=CVX)
+    named = df.immunization(child.book, facility_a, code="VX-7", on=child.birth_date)
+    Immunization.objects.filter(pk=named.pk).update(vaccine_name="Gene-HBvax")
+    kept = df.immunization(child.book, facility_a, code="TCMR-OPV", on=child.birth_date)
+    out = StringIO()
+    call_command("vaccine_codes_translate", stdout=out)
+    assert out.getvalue().startswith("2 doses")
+    rows = dict(Immunization.objects.filter(book=child.book).values_list("pk", "vaccine_code"))
+    assert rows == {old.pk: "TCMR-BCG", named.pk: "TCMR-VGB-SS", kept.pk: "TCMR-OPV"}
+    assert Immunization.objects.get(pk=old.pk).sent_code == "19"
+    call_command("vaccine_codes_translate", stdout=(again := StringIO()))
+    assert again.getvalue().startswith("0 doses")
