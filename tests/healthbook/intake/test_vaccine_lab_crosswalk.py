@@ -241,3 +241,36 @@ def test_doses_stored_before_the_mappings_are_translated_once(mapped_lists, faci
     assert Immunization.objects.get(pk=old.pk).sent_code == "19"
     call_command("vaccine_codes_translate", stdout=(again := StringIO()))
     assert again.getvalue().startswith("0 doses")
+
+
+def test_translating_a_large_submission_asks_the_database_nothing_once_the_lists_are_read(
+    mapped_lists, django_assert_num_queries
+):
+    from healthbook.intake.crosswalk import codes_translate
+    from healthbook.intake.records import ImmunizationData, LabResultData, PatientData, VisitData
+
+    def visits(n):
+        return [
+            VisitData(
+                encounter=None,
+                patient=PatientData(),
+                immunizations=[
+                    ImmunizationData(f"i{k}", code, system, name, None, None)
+                    for k, (system, code, name) in enumerate(
+                        [(CVX, "19", None), ("urn:x", "VX1", "ComBE Five"), (CVX, "208", None), ("", "TCMR-MR", None)]
+                    )
+                ],
+                lab_results=[
+                    LabResultData(f"o{k}", None, code, None, "1", code_system=LOINC)
+                    for k, code in enumerate(["718-7", "4548-4", "8867-4"])
+                ],
+            )
+            for _ in range(n)
+        ]
+
+    codes_translate(visits(1))  # the lists read once (cold)
+    many = visits(500)
+    with django_assert_num_queries(0):
+        codes_translate(many)
+    assert [i.vaccine_code for i in many[-1].immunizations] == ["TCMR-BCG", "TCMR-DPT-VGB-HIB", "208", "TCMR-MR"]
+    assert [lab.indicator_code for lab in many[-1].lab_results] == ["HGB", "HbA1c", "8867-4"]
