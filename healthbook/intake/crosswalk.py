@@ -12,7 +12,10 @@ version is loaded. Cached per list version: no query per row.
 
 from __future__ import annotations
 
+from django.db import connection
+
 from codelists import crosswalk
+from codelists.lookups import all_concepts
 
 from .records import VisitData
 
@@ -53,10 +56,6 @@ def stored_doses_translate() -> int:
     code the way intake now gives it; the coding as stored moves to sent_system / sent_code.
     Set-based: one read of the distinct codings not in the list, one UPDATE; a second run
     changes nothing. Returns the number of doses translated."""
-    from django.db import connection
-
-    from codelists.lookups import all_concepts
-
     national = sorted(all_concepts(crosswalk.VACCINE_SYSTEM))
     if not national:
         return 0
