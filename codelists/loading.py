@@ -22,6 +22,7 @@ from pathlib import Path
 
 from django.db import connection, transaction
 
+from codelists.mapping_seed import MappingSeedError, mappings_copy, mappings_parse
 from codelists.models import ChangeAction, CodeSystem, CodeSystemVersion, VersionStatus, concept_search_text
 from codelists.services import _publish, change_log
 
@@ -139,8 +140,9 @@ def _source_bytes(spec: dict, seed_dir: Path) -> bytes:
 
 def _checksum(raw: bytes, spec: dict, seed_dir: Path) -> str:
     digest = hashlib.sha256(raw)
-    if "mappings" in spec:  # a changed mapping file is a changed source too
-        digest.update((seed_dir / spec["mappings"]["file"]).read_bytes())
+    m = spec.get("mappings")
+    if m:  # a changed mapping file is a changed source too
+        digest.update((seed_dir / (m["file"] if isinstance(m, dict) else m)).read_bytes())
     return digest.hexdigest()
 
 
@@ -212,8 +214,16 @@ def codelist_load(spec: dict, seed_dir: Path = SEED_DIR) -> LoadResult:
         source_checksum=checksum,
     )
     copy_concepts(version.pk, rows)
-    if "mappings" in spec:
+    # The list's mapping rows, while the version is still a draft: an official sheet's columns named
+    # in a block (DVKT → ICD-9-CM), or a file in the project's mapping format (CVX, LOINC).
+    if isinstance(spec.get("mappings"), dict):
         copy_mappings(version.pk, spec, seed_dir)
+    elif spec.get("mappings"):
+        map_raw = (seed_dir / spec["mappings"]).read_bytes()
+        try:
+            mappings_copy(version.pk, mappings_parse(map_raw, name=spec["mappings"], codes={r[0] for r in rows}))
+        except MappingSeedError as exc:
+            raise SeedError(str(exc)) from exc
     version.status = VersionStatus.IN_REVIEW
     version.save(update_fields=["status"])
     _publish(version, None)

@@ -1112,80 +1112,169 @@ def dose(n, value, unit, note=None):
     return d
 
 
+# The expanded-immunisation programme (Tiêm chủng mở rộng) as Thông tư 10/2024/TT-BYT (13/6/2024,
+# in force 01/8/2024; replaces TT 38/2017/TT-BYT) lists it: 11 diseases, the vaccines by kind and
+# their schedule. Codes stay project-defined (`TCMR-*`, no official vaccine code list exists); the
+# codes of the first seed are kept so that stored doses keep their meaning. See SOURCES.md.
+TT10 = "TT 10/2024/TT-BYT"
+TT38 = "TT 38/2017/TT-BYT (schedule carried over; TT 10/2024 wording not read)"
 VACCINES = [
     (
         "TCMR-BCG",
-        "Vắc xin phòng lao (BCG)",
+        "Vắc xin lao (BCG)",
         "BCG (tuberculosis)",
         ["tuberculosis"],
-        [dose(1, 0, "day", "sơ sinh, càng sớm càng tốt (trong tháng đầu)")],
+        [dose(1, 0, "day", "một lần trong vòng 1 tháng sau khi sinh")],
+        {"schedule_source": TT10},
     ),
     (
         "TCMR-VGB-SS",
-        "Vắc xin viêm gan B liều sơ sinh",
-        "Hepatitis B birth dose",
+        "Vắc xin viêm gan B đơn giá liều sơ sinh",
+        "Monovalent hepatitis B vaccine, birth dose",
         ["hepatitis B"],
-        [dose(1, 0, "day", "trong vòng 24 giờ sau sinh")],
+        [dose(1, 0, "day", "trong vòng 24 giờ sau khi sinh")],
+        {"schedule_source": TT10},
     ),
     (
         "TCMR-DPT-VGB-HIB",
-        "Vắc xin 5 trong 1 (Bạch hầu - Ho gà - Uốn ván - Viêm gan B - Hib)",
+        "Vắc xin phối hợp Bạch hầu - Ho gà - Uốn ván - Viêm gan B - Hib (5 trong 1)",
         "Pentavalent DTP-HepB-Hib",
         ["diphtheria", "pertussis", "tetanus", "hepatitis B", "Haemophilus influenzae type b"],
-        [dose(1, 2, "month"), dose(2, 3, "month"), dose(3, 4, "month")],
+        [
+            dose(1, 2, "month", "khi trẻ đủ 2 tháng tuổi"),
+            dose(2, 3, "month", "ít nhất 1 tháng sau lần 1"),
+            dose(3, 4, "month", "ít nhất 1 tháng sau lần 2"),
+        ],
+        {"schedule_source": TT10},
     ),
     (
         "TCMR-OPV",
         "Vắc xin bại liệt uống (OPV)",
         "Oral polio vaccine",
         ["poliomyelitis"],
-        [dose(1, 2, "month"), dose(2, 3, "month"), dose(3, 4, "month")],
+        [
+            dose(1, 2, "month", "khi trẻ đủ 2 tháng tuổi"),
+            dose(2, 3, "month", "ít nhất 1 tháng sau lần 1"),
+            dose(3, 4, "month", "ít nhất 1 tháng sau lần 2"),
+        ],
+        {"schedule_source": TT38},
     ),
     (
         "TCMR-IPV",
         "Vắc xin bại liệt tiêm (IPV)",
         "Inactivated polio vaccine",
         ["poliomyelitis"],
-        [dose(1, 5, "month", "UNVERIFIED age; not in the project's sources")],
+        [dose(1, 5, "month", "khi trẻ đủ 5 tháng tuổi")],
+        {
+            "schedule_source": "QĐ 2144/QĐ-BYT (04/6/2016); TT 38/2017/TT-BYT",
+            "schedule_unverified": [dose(2, 9, "month", "mũi 2 khi trẻ đủ 9 tháng tuổi: not found in a source read")],
+        },
     ),
-    ("TCMR-SOI", "Vắc xin sởi", "Measles vaccine", ["measles"], [dose(1, 9, "month")]),
+    (
+        "TCMR-SOI",
+        "Vắc xin sởi",
+        "Measles vaccine",
+        ["measles"],
+        [dose(1, 9, "month", "khi trẻ đủ 9 tháng tuổi")],
+        {"schedule_source": TT38},
+    ),
     (
         "TCMR-MR",
-        "Vắc xin sởi - rubella (MR)",
+        "Vắc xin phối hợp sởi - rubella (MR)",
         "Measles-rubella vaccine",
         ["measles", "rubella"],
-        [dose(1, 18, "month", "UNVERIFIED: sources say 'sởi mũi 2' at 18 months")],
+        [dose(1, 18, "month", "khi trẻ đủ 18 tháng tuổi")],
+        {"schedule_source": TT38},
     ),
     (
         "TCMR-DPT",
-        "Vắc xin Bạch hầu - Ho gà - Uốn ván (DPT) nhắc lại",
+        "Vắc xin Bạch hầu - Ho gà - Uốn ván (DPT) tiêm nhắc",
         "DTP booster",
         ["diphtheria", "pertussis", "tetanus"],
-        [dose(4, 18, "month", "mũi 4 (nhắc lại)")],
+        [dose(4, 18, "month", "tiêm nhắc lại khi trẻ đủ 18 tháng tuổi")],
+        {"schedule_source": TT10},
+    ),
+    (
+        "TCMR-TD",
+        "Vắc xin phối hợp Bạch hầu - Uốn ván giảm liều (Td) cho trẻ 7 tuổi",
+        "Td booster (reduced diphtheria) at 7 years",
+        ["diphtheria", "tetanus"],
+        [dose(5, 7, "year", "tiêm nhắc lại khi trẻ đủ 7 tuổi")],
+        {"schedule_source": TT10},
     ),
     (
         "TCMR-VNNB",
-        "Vắc xin viêm não Nhật Bản",
-        "Japanese encephalitis vaccine",
+        "Vắc xin viêm não Nhật Bản B",
+        "Japanese encephalitis B vaccine",
         ["Japanese encephalitis"],
-        [dose(1, 12, "month"), dose(2, 12, "month", "1-2 tuần sau mũi 1"), dose(3, 24, "month", "1 năm sau mũi 2")],
+        [
+            dose(1, 12, "month", "khi trẻ đủ 1 tuổi"),
+            dose(2, 12, "month", "1-2 tuần sau lần 1"),
+            dose(3, 24, "month", "1 năm sau lần 2"),
+        ],
+        {"schedule_source": TT38},
     ),
-    ("TCMR-UV", "Vắc xin uốn ván cho phụ nữ có thai", "Tetanus toxoid for pregnant women", ["tetanus"], []),
+    (
+        "TCMR-ROTA",
+        "Vắc xin phòng tiêu chảy do vi rút Rota (uống)",
+        "Rotavirus vaccine (oral)",
+        ["rotavirus"],
+        [],
+        {
+            "schedule_note": "in TT 10/2024's list; the schedule was not read in a source and the programme is "
+            "rolled out province by province (from late 2024), so no dose is shown as due or overdue",
+            "schedule_unverified": [
+                dose(1, 2, "month", "not found in a source read"),
+                dose(2, 3, "month", "not found in a source read"),
+            ],
+        },
+    ),
+    (
+        "TCMR-UV",
+        "Vắc xin có chứa thành phần uốn ván cho phụ nữ có thai",
+        "Tetanus-containing vaccine for pregnant women",
+        ["tetanus"],
+        [],
+        {"schedule_note": "dose timing depends on pregnancies, not on age: no age schedule"},
+    ),
 ]
+
+# Product names (as facilities write them) of the vaccines used for each national vaccine; matched
+# case-, space- and punctuation-insensitively at intake (codelists.vaccines). Names, not codes: the
+# makers and which were supplied to the programme are [SECONDARY], see SOURCES.md.
+VACCINE_PRODUCTS = {
+    "TCMR-BCG": ["BCG", "BCG vaccine", "Vắc xin BCG"],
+    "TCMR-VGB-SS": ["Gene-HBvax", "Euvax B", "Engerix-B", "Heberbiovac HB", "HepB", "VGB"],
+    "TCMR-DPT-VGB-HIB": ["ComBE Five", "Quinvaxem", "Pentavac", "SII Pentavalent", "Eupenta", "DPT-VGB-Hib"],
+    "TCMR-OPV": ["OPV", "bOPV", "tOPV", "Polio Sabin", "Vắc xin bại liệt uống"],
+    "TCMR-IPV": ["IPV", "Imovax Polio", "Poliorix"],
+    "TCMR-SOI": ["MVVac", "Measles vaccine", "Vắc xin sởi"],
+    "TCMR-MR": ["MRVAC", "MR", "SII MR", "SII measles-rubella", "Measles and Rubella Vaccine", "M-M-R II", "Priorix"],
+    "TCMR-DPT": ["DPT", "DTP", "DTaP", "Vắc xin DPT"],
+    "TCMR-TD": ["Td", "Adsorbed Td", "Vắc xin Td"],
+    "TCMR-VNNB": ["Jevax", "JE vaccine"],
+    "TCMR-ROTA": ["Rotavin-M1", "Rotavin", "Rotarix", "RotaTeq"],
+    "TCMR-UV": ["TT", "VAT", "Uốn ván hấp phụ"],
+}
 
 
 def build_vaccine():
     out = []
-    for code, vi, en, antigens, sched in VACCINES:
+    for code, vi, en, antigens, sched, extra in VACCINES:
         p = {
             "code_official": False,
             "antigen": antigens,
             "schedule": sched,
-            "schedule_verified": False,
+            "schedule_verified": extra.get("schedule_source") == TT10,
             "programme": "TCMR (Tiêm chủng mở rộng)",
+            "legal_basis": "Thông tư 10/2024/TT-BYT",
+            "products": VACCINE_PRODUCTS[code],
         }
-        if not sched:
-            p["schedule_note"] = "dose timing depends on pregnancy history; not given in the project's sources"
+        if p["schedule_verified"]:
+            p["schedule_verified_against"] = (
+                "summaries of TT 10/2024 (moj.gov.vn, thuvienphapluat.vn), not the signed text"
+            )
+        p.update(extra)
         out.append(simple(code, vi, en, p))
     return out
 
@@ -1352,28 +1441,34 @@ SYSTEMS = [
         name_vi="Chỉ số xét nghiệm thường dùng (chưa có mã chính thức)",
         name_en="Common lab indicators (no official codes)",
         legal_basis="QĐ 7603/QĐ-BYT Phụ lục 11 (codes not available); QĐ 3176/QĐ-BYT interim coding rule",
-        version_label="seed-0 (project-defined, unofficial)",
-        effective_from="2018-12-25",
+        version_label="seed-1 (project-defined, unofficial; LOINC map)",
+        effective_from="2018-12-26",
         description_vi="Chỉ số hóa sinh và huyết học thường dùng; mã tạm theo quy tắc QĐ 3176 (tên không dấu viết liền).",
         source_note="Official Phụ lục 11 / QĐ 1227 codes not found. Codes follow the QĐ 3176 interim rule; units and "
         "reference intervals are typical adult values from public Vietnamese lab pages (unverified). "
-        "effective_from = QĐ 7603 decision date, for reference only.",
+        "effective_from = the day after the QĐ 7603 decision date (seed-0 took that date; a new version must start "
+        "later), for reference only. LOINC mapping rows: lab-indicator-loinc-map.csv (project-made, see SOURCES.md).",
         build=build_lab,
         file="lab-indicator.csv",
+        mappings="lab-indicator-loinc-map.csv",
     ),
     dict(
         key="vaccine",
-        name_vi="Vắc xin tiêm chủng mở rộng (chưa có mã chính thức)",
-        name_en="Expanded immunisation programme vaccines (no official codes)",
-        legal_basis="Chương trình TCMR (no code-list decision found)",
-        version_label="seed-0 (project-defined, unofficial)",
-        effective_from="2025-01-01",
-        description_vi="Vắc xin trong chương trình TCMR, kháng nguyên và lịch tiêm (chưa xác minh).",
-        source_note="No official code list found (vn-ehb.md §5). Codes are project-defined (TCMR-*); schedule from "
-        "public pages (vietgioitinh.net, 123doc) — unverified. effective_from is a placeholder (seed date "
-        "convention), not a legal date.",
+        name_vi="Vắc xin trong Chương trình tiêm chủng mở rộng (mã của dự án)",
+        name_en="Expanded immunisation programme vaccines (project codes)",
+        legal_basis="Thông tư 10/2024/TT-BYT (13/6/2024) — danh mục bệnh truyền nhiễm, đối tượng và phạm vi phải sử "
+        "dụng vắc xin, sinh phẩm y tế bắt buộc",
+        version_label="TT 10/2024/TT-BYT (project codes, rev 1)",
+        effective_from="2025-01-02",
+        description_vi="Vắc xin theo Thông tư 10/2024/TT-BYT, kháng nguyên, lịch tiêm và tên sản phẩm thường gặp.",
+        source_note="Vaccines and schedule: Thông tư 10/2024/TT-BYT as summarised by the Ministry of Justice news page "
+        "(moj.gov.vn, 17/06/2024) and THƯ VIỆN PHÁP LUẬT (15/06/2024); schedules not in those summaries from TT "
+        "38/2017/TT-BYT (tiemchungmorong.vn) and QĐ 2144/QĐ-BYT (IPV). The signed text was not read. Codes are "
+        "project-defined (TCMR-*), unchanged from seed-0. effective_from 2025-01-02 is a placeholder after seed-0 "
+        "(the Thông tư is in force from 01/8/2024). CVX mapping rows: vaccine-cvx-map.csv. See SOURCES.md.",
         build=build_vaccine,
         file="vaccine.csv",
+        mappings="vaccine-cvx-map.csv",
     ),
     dict(
         key="province",
@@ -1456,6 +1551,7 @@ def main():
             "file",
             "max_code_length",
             "groups",
+            "mappings",
         ]
         out.append({k: meta[k] for k in order if k in meta})
     out.extend(GENERATED_SYSTEMS)

@@ -120,15 +120,23 @@ def loose_resources(access, patient_ref: dict) -> list[dict]:
     return out
 
 
+def vaccine_codings(i: Immunization) -> list[dict]:
+    """The national vaccine coding (when the code is the national list's), then the coding as
+    sent when intake translated it (a CVX code, a product name)."""
+    system = i.vaccine_system or ""
+    national = system in ("", "vaccine") or system.endswith("/CodeSystem/vaccine")
+    codings = [{"system": f"{fhir_base()}/CodeSystem/vaccine" if national else system, "code": i.vaccine_code}]
+    if i.sent_code:
+        codings.append({k: v for k, v in (("system", i.sent_system), ("code", i.sent_code)) if v})
+    return codings
+
+
 def immunization_resource(i: Immunization, patient_ref: dict) -> dict:
     resource = {
         "resourceType": "Immunization",
         "id": f"imm-{i.pk}",
         "status": i.status or "completed",
-        "vaccineCode": {
-            "coding": [{"system": f"{fhir_base()}/CodeSystem/vaccine", "code": i.vaccine_code}],
-            "text": i.vaccine_name or i.vaccine_code,
-        },
+        "vaccineCode": {"coding": vaccine_codings(i), "text": i.vaccine_name or i.vaccine_code},
         "patient": patient_ref,
     }
     if i.occurred_on:

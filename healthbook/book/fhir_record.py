@@ -30,6 +30,7 @@ import json
 
 from django.utils import timezone
 
+from codelists import crosswalk
 from facilities.fhir import fhir_base
 
 ICD10 = "http://hl7.org/fhir/sid/icd-10"
@@ -185,12 +186,18 @@ def observation(lab, patient_ref: dict, report_ids: dict | None = None) -> dict:
     national = lab.code_system in ("", "lab-indicator")
     system = f"{fhir_base()}/CodeSystem/lab-indicator" if national else lab.code_system
     name = getattr(lab, "display_name", None) or lab.indicator_name or lab.indicator_code
+    code = _concept(system, lab.indicator_code or lab.service_code or "unknown", None, name)
+    if national and lab.indicator_code:  # the LOINC code the national indicator is equivalent to
+        for loinc, display in crosswalk.mapped_targets("lab-indicator", [lab.indicator_code], LOINC).get(
+            lab.indicator_code, []
+        ):
+            code["coding"].append(_clean({"system": LOINC, "code": loinc, "display": display or None}))
     data = {
         "resourceType": "Observation",
         "id": f"lab-{lab.pk}",
         "status": "final",
         "category": [{"coding": [{"system": OBS_CATEGORY, "code": lab.category or "laboratory"}]}],
-        "code": _concept(system, lab.indicator_code or lab.service_code or "unknown", None, name),
+        "code": code,
         **_context(lab, patient_ref),
         "effectiveDateTime": _ts(lab.occurred_at),
         "referenceRange": [{"text": lab.reference_range}] if lab.reference_range else None,

@@ -26,7 +26,8 @@ from healthbook.models import Immunization
 
 CHRONIC_GROUP = "chronic"
 ALLERGY_GROUP = "allergy"
-SCHEDULE_AGE_LIMIT_YEARS = 6
+# Children under 8 have a schedule: the last dose of TT 10/2024 is the Td booster at 7 years.
+SCHEDULE_AGE_LIMIT_YEARS = 8
 
 
 @dataclass
@@ -182,4 +183,6 @@ def vaccination_record(access) -> dict:
                 }
             )
         rows.sort(key=lambda r: (r["due"], r["code"]))
-    return {"given": given, "rows": rows, "child": bool(rows)}
+    # the legal text the schedule is taken from, cited under it (the list's `legal_basis` property)
+    basis = sorted({props.get("legal_basis") or "" for _n, props in lookups.all_concepts("vaccine").values()} - {""})
+    return {"given": given, "rows": rows, "child": bool(rows), "basis": "; ".join(basis) if rows else ""}

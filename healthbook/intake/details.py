@@ -412,6 +412,8 @@ class DetailBuilder:
                     vaccine_code=_s(imm.vaccine_code, 100),
                     vaccine_system=_s(imm.vaccine_system, 255),
                     vaccine_name=_s(imm.vaccine_name, 255),
+                    sent_code=_s(imm.sent_code, 100),
+                    sent_system=_s(imm.sent_system, 255),
                     occurred_on=_day(imm.occurred_date),
                     dose_number=_s(imm.dose_number, 10),
                     lot_number=_s(imm.lot_number, 100),

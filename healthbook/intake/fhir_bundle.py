@@ -355,7 +355,8 @@ def read_bundle(body: bytes, *, facility_code: str, policy: SeverityPolicy = DEF
     for imm in parsed["Immunization"]:
         if not subject_ok("Immunization", imm, imm.patient):
             continue
-        coding = next(iter(_codes(imm.vaccineCode)), (None, None, None))
+        codings = [c for c in _codes(imm.vaccineCode) if c[1]]
+        coding = codings[0] if codings else (None, None, None)
         if not coding[1]:
             pb.append(problem("FHIR_CODE_MISSING", table="Immunization", record_key=imm.id, field="vaccineCode"))
             continue
@@ -373,6 +374,7 @@ def read_bundle(body: bytes, *, facility_code: str, policy: SeverityPolicy = DEF
                     dose_number=str(dose) if dose is not None else None,
                     lot_number=imm.lotNumber,
                     status=imm.status,
+                    other_codings=codings[1:],
                 )
             )
 

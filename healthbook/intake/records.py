@@ -21,6 +21,7 @@ ADDED_FIELDS: dict[str, frozenset[str]] = {
     "LabResultData": frozenset({"code_system", "category", "reference_range", "interpretation", "report_id"}),
     "VisitData": frozenset({"conditions", "allergies", "procedures", "reports", "received_resources"}),
     "PregnancyCheckupData": frozenset({"last_period"}),
+    "ImmunizationData": frozenset({"other_codings", "sent_code", "sent_system"}),
 }
 
 
@@ -192,6 +193,11 @@ class ImmunizationData:
     dose_number: str | None = None
     lot_number: str | None = None
     status: str | None = None
+    # issue 17: the codings after the first one (system, code, display), and the coding as sent
+    # when the dose was translated to the national vaccine list (CVX, a product name)
+    other_codings: list[tuple[str | None, str | None, str | None]] = field(default_factory=list)
+    sent_code: str | None = None
+    sent_system: str | None = None
 
 
 @dataclass

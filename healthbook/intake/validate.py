@@ -26,6 +26,7 @@ from codelists.in_force import UnknownCodeSystem, version_in_force
 from codelists.lookups import concept_rows
 from codelists.validation import CodeCheck, codes_validate
 
+from .crosswalk import codes_translate
 from .fhir_clinical import ICD9CM_SYSTEMS, ICD10_SYSTEMS
 from .problems import Problem, SeverityPolicy, problem
 from .records import VisitData
@@ -210,7 +211,10 @@ def _version_on(system: str, on: date) -> int | None:
 
 
 def codes_check(visits: list[VisitData], *, received_on: date, policy: SeverityPolicy) -> Validation:
-    """Check every code of the submission; one codes_validate call per system and version."""
+    """Check every code of the submission; one codes_validate call per system and version.
+    Codes sent in other systems that the lists map (CVX, vaccine product names, LOINC) are
+    translated to the national code first (intake.crosswalk)."""
+    codes_translate(visits)
     out = Validation()
     dates = [visit_date(v, received_on) for v in visits]
     for system, uses in code_uses(visits).items():

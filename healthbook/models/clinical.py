@@ -290,6 +290,10 @@ class Immunization(ClinicalRecord):
     vaccine_code = models.CharField(_("vaccine"), max_length=100)
     vaccine_system = models.CharField(max_length=255, blank=True)
     vaccine_name = models.CharField(max_length=255, blank=True)
+    # The coding as sent when the dose was translated to the national list at intake (a CVX code,
+    # a product name): vaccine_code is then the national code, vaccine_system "vaccine".
+    sent_code = models.CharField(max_length=100, blank=True, default="", db_default="")
+    sent_system = models.CharField(max_length=255, blank=True, default="", db_default="")
     occurred_on = models.DateField(_("date"), null=True, blank=True)
     dose_number = models.CharField(_("dose"), max_length=10, blank=True)
     lot_number = models.CharField(_("lot"), max_length=100, blank=True)

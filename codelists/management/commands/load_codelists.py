@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
 from codelists.loading import SEED_DIR, SeedError, codelists_load_all
@@ -17,7 +18,7 @@ class Command(BaseCommand):
     def handle(self, *args, keys, seed_dir, **options):
         try:
             results = codelists_load_all(Path(seed_dir), keys or None)
-        except (SeedError, OSError, ValueError, KeyError) as exc:
+        except (SeedError, OSError, ValueError, KeyError, ValidationError) as exc:
             raise CommandError(f"Seed not loaded: {exc}") from exc
         for r in results:
             style = self.style.WARNING if r.status == "changed_source" else self.style.SUCCESS
