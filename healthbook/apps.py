@@ -8,6 +8,11 @@ class HealthbookConfig(AppConfig):
 
     def ready(self):
         from codelists.fhir import capability_register
+        from core.notify import notification_requested
+        from healthbook.notifications.services import on_notification_requested
+
+        # Messages asked for by apps below the health book (emergency grants): into the outbox.
+        notification_requested.connect(on_notification_requested, dispatch_uid="healthbook-outbox")
         from healthbook.book.fhir_record import SERVED_TYPES
 
         capability_register(
