@@ -102,7 +102,7 @@ RETURNING id
 def enqueue_many_sql(source: str, *, channel: str | None = None) -> tuple[str, list]:
     """The INSERT … SELECT that writes one message per row of `source` (a relation name, e.g. a
     CTE of the caller's statement, or a parenthesised SELECT with the columns citizen_id, kind,
-    dedupe_key, facility_id, context), and its parameters (to put after the source's own).
+    dedupe_key, facility_id, context), and its own parameters, which come before any of `source`'s.
     Rows already in the outbox are skipped; no row passes through Python. The caller queues the
     delivery with `dispatch_after_commit()` (or leaves it to the sweep)."""
     channel = channel or settings.NOTIFY_DEFAULT_CHANNEL
@@ -118,7 +118,7 @@ def enqueue_notifications_from(*, source_sql: str, params: list, channel: str | 
     province reminding a group of citizens)."""
     sql, own = enqueue_many_sql(f"({source_sql})", channel=channel)
     with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, *own])
+        cursor.execute(sql, [*own, *params])  # the statement's own placeholders come before the source's
         created = cursor.rowcount
     if created:
         dispatch_after_commit()
