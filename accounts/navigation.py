@@ -31,6 +31,15 @@ NAV_ITEMS.append(
     NavItem(_("Code lists"), "codelists:system-list", frozenset({Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN}))
 )
 
+# Messages to citizens not delivered (healthbook.notifications): the province and the ministry.
+NAV_ITEMS.append(
+    NavItem(
+        _("Messages not delivered"),
+        "notification-failed-list",
+        frozenset({Role.PROVINCE_OFFICER, Role.MINISTRY_ADMIN, Role.MINISTRY_EDITOR}),
+    )
+)
+
 
 @functools.lru_cache(maxsize=256)
 def _reverse(script_prefix: str, url_name: str) -> str:
@@ -52,6 +61,7 @@ NAV_GROUPS = {
     "submission-list": DATA_MENU,
     "codelists:system-list": DATA_MENU,
     "api-docs": DATA_MENU,
+    "notification-failed-list": DATA_MENU,
 }
 
 

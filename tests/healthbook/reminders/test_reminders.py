@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 from codelists.lookups import vaccination_schedule
 from healthbook.models import Notification, Reminder
 from healthbook.notifications.dispatch import notifications_dispatch
-from healthbook.reminders.selectors import reminders_for_citizen
+from healthbook.notifications.selectors import reminders_with_delivery
 from healthbook.reminders.services import reminders_create
 from tests.provinces.conftest import appointment, citizen, facility, immunization, today
 
@@ -141,7 +141,7 @@ def test_reminders_are_visible_for_the_book(clinic):
     appointment(person, clinic, today() + dt.timedelta(days=1))
     appointment(other, clinic, today() + dt.timedelta(days=1))
     reminders_create(today=today())
-    assert [r.citizen for r in reminders_for_citizen(person)] == [person]
+    assert [r.citizen for r in reminders_with_delivery(person)] == [person]
 
 
 def test_book_partial_lists_the_reminders(clinic):
@@ -152,5 +152,5 @@ def test_book_partial_lists_the_reminders(clinic):
     appointment(person, clinic, today() + dt.timedelta(days=1))
     reminders_create(today=today())
     with translation.override("vi"):
-        html = render_to_string("healthbook/_book_reminders.html", {"reminders": reminders_for_citizen(person)})
-    assert "Trạm Y tế Nhắc Lịch" in html and "Lịch tái khám" in html
+        html = render_to_string("healthbook/_book_reminders.html", {"reminders": reminders_with_delivery(person)})
+    assert "Trạm Y tế Nhắc Lịch" in html and "Lịch tái khám" in html and "Chờ gửi" in html
