@@ -59,6 +59,9 @@ class HttpGatewaySender:
 
     channel = ""
 
+    def __init__(self):
+        self.session = requests.Session()  # one per batch: connections kept alive between messages
+
     def config(self) -> tuple[str, str, str]:
         prefix = f"NOTIFY_{self.channel.upper()}"
         return (
@@ -77,7 +80,7 @@ class HttpGatewaySender:
         body = signing.canonical_body(self.payload(message))
         headers = signing.signed_headers(key_id=key_id, secret=secret, body=body, message_id=message.message_id)
         try:
-            response = requests.post(
+            response = self.session.post(
                 url,
                 data=body,
                 headers=headers,
