@@ -178,12 +178,13 @@ def emergency_access_start(
             target=grant,
             details={"citizen": str(citizen.public_id), "reason": reason},
         )
-        # The citizen is told in the app (issue 19): the message is written with the grant.
+        # The citizen is told in the app (issue 19): the message is written with the grant, once
+        # per doctor and day (facility software reading with ETREAT opens a grant per request).
         notification_requested.send(
             sender=EmergencyAccess,
             citizen_id=citizen.pk,
             kind="emergency_access",
-            dedupe_key=f"emergency:{grant.public_id}",
+            dedupe_key=f"emergency:{user.pk}:{timezone.localdate(now).isoformat()}",
             facility_id=user.facility_id,
             context={
                 "doctor": getattr(user, "display_name", "") or user.get_username(),

@@ -16,7 +16,7 @@ class Notification(models.Model):
     """One message to one citizen through one channel.
 
     `(citizen, kind, dedupe_key)` is unique: the reason (`kind`) and what it is about for which
-    period (`dedupe_key`, e.g. "appointment:812" or "emergency:<grant>") name a message once, so
+    period (`dedupe_key`, e.g. "appointment:812" or "emergency:<doctor>:<day>") name a message once, so
     however often a job runs a citizen never gets the same message twice. `public_id` is the
     stable message id sent to the gateway as the idempotency key: a retry after a lost answer is
     recognised by the gateway and not delivered again.

@@ -52,7 +52,7 @@ def enqueue_notification(
     """Write one message to a citizen in the outbox, in the caller's transaction.
 
     `kind` is a Notification.Kind; `dedupe_key` names what the message is about and for which
-    period ("appointment:812", "dose:TCMR-OPV:2", "emergency:<grant id>", "copy:<request id>"):
+    period ("appointment:812", "dose:<citizen>:TCMR-OPV:2", "emergency:<doctor>:<day>", "copy:<request id>"):
     the same citizen never gets the same kind twice for one key. `channel` defaults to
     settings.NOTIFY_DEFAULT_CHANNEL; `context` holds what the text needs (JSON, no personal IDs);
     `facility_id` is the facility concerned (its province sees the dead letters when the citizen

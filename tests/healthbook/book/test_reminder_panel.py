@@ -66,7 +66,7 @@ def test_emergency_opening_tells_the_citizen_through_the_outbox(login, doctor_b,
     grant = EmergencyAccess.objects.get()
     message = Notification.objects.get(kind="emergency_access")
     assert (message.citizen_id, message.facility_id) == (patient_a.pk, facility_b.pk)
-    assert message.dedupe_key == f"emergency:{grant.public_id}"
+    assert message.dedupe_key == f"emergency:{doctor_b.pk}:{timezone.localdate(grant.started_at).isoformat()}"
     assert notifications_dispatch()["sent"] == 1
     [got] = gateway.state.received
     text = got["body"]["body"]
@@ -82,3 +82,15 @@ def test_no_message_when_the_emergency_cap_refuses(login, doctor_b, patient_a, s
     url = reverse("book-emergency", kwargs={"public_id": patient_a.book.public_id})
     login(doctor_b).post(url, {"reason": "unconscious"})
     assert not EmergencyAccess.objects.exists() and not Notification.objects.exists()
+
+
+def test_emergency_read_through_the_api_also_tells_the_citizen(client, key_a, doctor_a, facility_a, stranger):
+    from tests.healthbook.book.conftest import facility_headers
+
+    url = reverse("api-citizen-history", kwargs={"book": stranger.book.public_id})
+    headers = facility_headers(key_a, "doctor_a", "ETREAT", **{"X-Emergency-Reason": "unconscious"})
+    assert client.get(url, **headers).status_code == 200
+    message = Notification.objects.get(citizen=stranger, kind="emergency_access")
+    assert message.facility_id == facility_a.pk and message.province.code == "79"  # the citizen's province
+    assert client.get(url, **headers).status_code == 200  # a second opening the same day: no second message
+    assert Notification.objects.filter(citizen=stranger).count() == 1
