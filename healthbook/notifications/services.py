@@ -10,6 +10,7 @@ in the database: a second call for the same reason and period writes nothing.
 """
 
 import json
+import logging
 import uuid
 
 from django.conf import settings
@@ -21,6 +22,8 @@ from django.utils.translation import gettext as _
 from accounts.services import audit_record
 from healthbook.models import Notification
 from healthbook.notifications.tasks import notifications_dispatch_task
+
+log = logging.getLogger(__name__)
 
 _INSERT_ONE_SQL = """
 INSERT INTO healthbook_notification
@@ -35,9 +38,17 @@ RETURNING id
 """
 
 
+def _dispatch_queue(ids: list[int] | None) -> None:
+    try:
+        notifications_dispatch_task.delay(ids)
+    except Exception:  # noqa: BLE001 — the broker is a doorbell: the sweep finds the rows later
+        log.exception("could not queue the delivery of notifications; the sweep will")
+
+
 def dispatch_after_commit(ids: list[int] | None = None) -> None:
-    """Queue the delivery once the current transaction commits (all due messages without ids)."""
-    transaction.on_commit(lambda: notifications_dispatch_task.delay(ids))
+    """Queue the delivery once the current transaction commits (all due messages without ids).
+    A broker that is down loses nothing: the periodic sweep delivers what is due."""
+    transaction.on_commit(lambda: _dispatch_queue(ids))
 
 
 def enqueue_notification(

@@ -227,3 +227,15 @@ def test_copy_ready_is_one_message_per_copy_request(gateway):
     [got] = gateway.state.received
     assert got["body"]["kind"] == "copy_ready" and "20/12/2026" in got["body"]["body"]
     assert today()  # the dashboards' clock is the same
+
+
+def test_a_broker_that_is_down_loses_nothing(monkeypatch, django_capture_on_commit_callbacks):
+    from healthbook.notifications import services
+
+    def refuse(*args, **kwargs):
+        raise ConnectionError("broker down")
+
+    monkeypatch.setattr(services.notifications_dispatch_task, "delay", refuse)
+    with django_capture_on_commit_callbacks(execute=True):
+        _follow_up(citizen("01"))
+    assert Notification.objects.get().status == S.PENDING  # still there for the sweep
