@@ -239,3 +239,29 @@ def test_a_broker_that_is_down_loses_nothing(monkeypatch, django_capture_on_comm
     with django_capture_on_commit_callbacks(execute=True):
         _follow_up(citizen("01"))
     assert Notification.objects.get().status == S.PENDING  # still there for the sweep
+
+
+def test_reminders_waiting_from_before_the_outbox_get_their_message():
+    import importlib
+    from types import SimpleNamespace
+
+    from django.db import connection
+
+    from healthbook.models import Reminder
+
+    migration = importlib.import_module("healthbook.migrations.0024_outbox_for_waiting_reminders")
+    person = citizen("01")
+    tomorrow, yesterday = today() + dt.timedelta(days=1), today() - dt.timedelta(days=1)
+    Reminder.objects.create(kind="follow_up", subject_key="appointment:1", citizen=person, due_date=tomorrow)
+    Reminder.objects.create(kind="follow_up", subject_key="appointment:2", citizen=person, due_date=yesterday)
+    Reminder.objects.create(
+        kind="follow_up", subject_key="appointment:3", citizen=person, due_date=tomorrow, status="sent"
+    )
+    migration.forward(None, SimpleNamespace(connection=connection))
+    migration.forward(None, SimpleNamespace(connection=connection))  # twice: nothing more
+    message = Notification.objects.get()
+    assert (message.dedupe_key, message.status, message.context["due_date"]) == (
+        "appointment:1",
+        S.PENDING,
+        tomorrow.isoformat(),
+    )
