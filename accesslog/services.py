@@ -22,6 +22,7 @@ from accesslog.access import emergency_grants_visible_to
 from accesslog.chain import entry_append
 from accesslog.models import ActorKind, CitizenAppClient, EmergencyAccess, EmergencyReason, Outcome
 from accounts.services import audit_record
+from core.notify import notification_requested
 from facilities.models import Facility
 
 
@@ -176,6 +177,19 @@ def emergency_access_start(
             action="emergency_access_start",
             target=grant,
             details={"citizen": str(citizen.public_id), "reason": reason},
+        )
+        # The citizen is told in the app (issue 19): the message is written with the grant, once
+        # per doctor and day (facility software reading with ETREAT opens a grant per request).
+        notification_requested.send(
+            sender=EmergencyAccess,
+            citizen_id=citizen.pk,
+            kind="emergency_access",
+            dedupe_key=f"emergency:{user.pk}:{timezone.localdate(now).isoformat()}",
+            facility_id=user.facility_id,
+            context={
+                "doctor": getattr(user, "display_name", "") or user.get_username(),
+                "at": now.isoformat(),
+            },
         )
     access_log_record(
         actor=actor or Actor.for_user(user),

@@ -39,6 +39,15 @@ NAV_ITEMS.append(
     )
 )
 
+# Messages to citizens not delivered (healthbook.notifications): the province and the ministry.
+NAV_ITEMS.append(
+    NavItem(
+        _("Messages not delivered"),
+        "notification-failed-list",
+        frozenset({Role.PROVINCE_OFFICER, Role.MINISTRY_ADMIN, Role.MINISTRY_EDITOR}),
+    )
+)
+
 
 @functools.lru_cache(maxsize=256)
 def _reverse(script_prefix: str, url_name: str) -> str:
@@ -61,6 +70,7 @@ NAV_GROUPS = {
     "codelists:system-list": DATA_MENU,
     "codelists:impact-index": DATA_MENU,
     "api-docs": DATA_MENU,
+    "notification-failed-list": DATA_MENU,
 }
 
 

@@ -1,6 +1,6 @@
 """One-machine launcher behind `make run` and `make test`.
 
-    python -m config.localdev run    # DB, migrate, demo data, worker + beat, web server
+    python -m config.localdev run    # DB, migrate, demo data, fake notification gateway, worker + beat, web server
     python -m config.localdev test   # DB, then the test command given after `--`
     python -m config.localdev db     # start the embedded DB and print its URL
 
@@ -97,6 +97,24 @@ def _stop(children: list[subprocess.Popen]) -> None:
             pass
 
 
+def _fake_gateway_spawn() -> subprocess.Popen | None:
+    """The fake notification gateway (config/fakegateway.py, issue 17) that the outbox delivers
+    to in development, unless a real gateway is configured: VNeID and SMS URLs, key id and secret
+    point at it (port SSKDT_FAKE_GATEWAY_PORT, default 8025; what it got: GET /_received and
+    var/fake-gateway.jsonl)."""
+    if os.environ.get("SSKDT_NOTIFY_VNEID_URL"):
+        return None
+    from config.fakegateway import DEV_KEY_ID, DEV_SECRET
+
+    port = os.environ.setdefault("SSKDT_FAKE_GATEWAY_PORT", "8025")
+    for channel, path in (("VNEID", "/vneid/notifications"), ("SMS", "/sms/messages")):
+        os.environ.setdefault(f"SSKDT_NOTIFY_{channel}_URL", f"http://127.0.0.1:{port}{path}")
+        os.environ.setdefault(f"SSKDT_NOTIFY_{channel}_KEY_ID", DEV_KEY_ID)
+        os.environ.setdefault(f"SSKDT_NOTIFY_{channel}_SECRET", DEV_SECRET)
+    log = str(VAR_DIR / "fake-gateway.jsonl")
+    return _spawn([sys.executable, "-m", "config.fakegateway", "--port", port, "--log", log])
+
+
 def run() -> int:
     started = time.monotonic()
     os.environ.setdefault("DJANGO_DEBUG", "1")
@@ -106,11 +124,13 @@ def run() -> int:
     _manage("seed_demo")
     celery = [sys.executable, "-m", "celery", "-A", "config"]
     beat_schedule = str(VAR_DIR / "celerybeat-schedule")
+    gateway = _fake_gateway_spawn()  # issue 17: before the worker, which reads the gateway's URL
     children = [
         _spawn([*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", "portal@%h"]),
         _spawn([*celery, "beat", "--loglevel", "INFO", "--schedule", beat_schedule]),
         _spawn([sys.executable, "manage.py", "runserver", "127.0.0.1:8000", "--noreload"]),
     ]
+    children += [gateway] if gateway else []
     print(DEMO_LOGINS.format(password=os.environ.get("SSKDT_DEMO_PASSWORD", "demo-Sskdt-2025")))
     print(f"Ready in {time.monotonic() - started:.1f} s: http://127.0.0.1:8000  (Ctrl-C stops everything)")
     stopping = False

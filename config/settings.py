@@ -582,12 +582,39 @@ SSKDT_PORTAL_BASE_URL = env_str("SSKDT_PORTAL_BASE_URL", "http://localhost:8000"
 ROLLUP_JUMP_MIN_RECEIVED = env_int("SSKDT_ROLLUP_JUMP_MIN_RECEIVED", 10)
 ROLLUP_JUMP_MIN_RATE = float(env_str("SSKDT_ROLLUP_JUMP_MIN_RATE", "0.2"))
 ROLLUP_JUMP_DELTA = float(env_str("SSKDT_ROLLUP_JUMP_DELTA", "0.15"))
-# Reminders: days ahead of a follow-up appointment or a vaccination dose, and the sender
-# (a dotted path to a healthbook.reminders.senders.ReminderSender; e-mail in development).
+# Reminders: days ahead of a follow-up appointment or a vaccination dose.
 REMINDER_DAYS_AHEAD = env_int("SSKDT_REMINDER_DAYS_AHEAD", 3)
-REMINDER_SENDER = env_str("SSKDT_REMINDER_SENDER", "healthbook.reminders.senders.EmailReminderSender")
-# Where the development e-mail sender delivers reminders (citizens have no e-mail on file).
-REMINDER_EMAIL_TO = env_str("SSKDT_REMINDER_EMAIL_TO", "nhac-lich@localhost")
+# The outbox of messages to citizens (healthbook.notifications; docs/notifications.md).
+# The channel of a message when its caller names none: vneid, sms or email.
+NOTIFY_DEFAULT_CHANNEL = env_str("SSKDT_NOTIFY_CHANNEL", "vneid")
+NOTIFY_SENDERS = {
+    "vneid": "healthbook.notifications.senders.VneidGatewaySender",
+    "sms": "healthbook.notifications.senders.SmsGatewaySender",
+    "email": "healthbook.notifications.senders.EmailSender",
+}
+# The national notification gateway (VNeID app) and the SMS gateway: URL, key id, HMAC secret.
+NOTIFY_VNEID_URL = env_str("SSKDT_NOTIFY_VNEID_URL", "")
+NOTIFY_VNEID_KEY_ID = env_str("SSKDT_NOTIFY_VNEID_KEY_ID", "")
+NOTIFY_VNEID_SECRET = env_str("SSKDT_NOTIFY_VNEID_SECRET", "")
+NOTIFY_SMS_URL = env_str("SSKDT_NOTIFY_SMS_URL", "")
+NOTIFY_SMS_KEY_ID = env_str("SSKDT_NOTIFY_SMS_KEY_ID", "")
+NOTIFY_SMS_SECRET = env_str("SSKDT_NOTIFY_SMS_SECRET", "")
+NOTIFY_SMS_BRANDNAME = env_str("SSKDT_NOTIFY_SMS_BRANDNAME", "SO SK DT")
+# Where the e-mail channel delivers (development: citizens have no e-mail on file).
+NOTIFY_EMAIL_TO = env_str("SSKDT_NOTIFY_EMAIL_TO", "nhac-lich@localhost")
+NOTIFY_CONNECT_TIMEOUT = float(env_str("SSKDT_NOTIFY_CONNECT_TIMEOUT", "3"))
+NOTIFY_READ_TIMEOUT = float(env_str("SSKDT_NOTIFY_READ_TIMEOUT", "10"))
+# Retries: attempt n+1 starts base·2^(n-1) seconds after failed attempt n (at most MAX_SECONDS);
+# after MAX_ATTEMPTS failures, or at once on a refusal (4xx), the message is a dead letter.
+NOTIFY_MAX_ATTEMPTS = env_int("SSKDT_NOTIFY_MAX_ATTEMPTS", 6)
+NOTIFY_RETRY_BASE_SECONDS = env_int("SSKDT_NOTIFY_RETRY_BASE_SECONDS", 60)
+NOTIFY_RETRY_MAX_SECONDS = env_int("SSKDT_NOTIFY_RETRY_MAX_SECONDS", 6 * 3600)
+NOTIFY_BATCH = env_int("SSKDT_NOTIFY_BATCH", 50)
+# How long a claimed batch belongs to its worker before another may take it again.
+NOTIFY_CLAIM_SECONDS = env_int("SSKDT_NOTIFY_CLAIM_SECONDS", 900)
+NOTIFY_SWEEP_SECONDS = env_int("SSKDT_NOTIFY_SWEEP_SECONDS", 60)
+if NOTIFY_MAX_ATTEMPTS < 1 or NOTIFY_BATCH < 1 or NOTIFY_CLAIM_SECONDS < 60:
+    raise ImproperlyConfigured("SSKDT_NOTIFY_MAX_ATTEMPTS and _BATCH must be 1 or more, _CLAIM_SECONDS 60 or more.")
 from celery.schedules import crontab  # noqa: E402
 
 CELERY_BEAT_SCHEDULE.update(
@@ -601,6 +628,10 @@ CELERY_BEAT_SCHEDULE.update(
         "healthbook-reminders-daily": {
             "task": "healthbook.reminders.tasks.reminders_daily_task",
             "schedule": crontab(hour=0, minute=0),
+        },
+        "healthbook-notifications-sweep": {
+            "task": "healthbook.notifications.tasks.notifications_sweep_task",
+            "schedule": float(NOTIFY_SWEEP_SECONDS),
         },
     }
 )

@@ -39,6 +39,7 @@ urlpatterns = [
     path("fhir/<path:rest>", fhir_unknown_route, name="fhir-unknown"),  # any other FHIR URL: an OperationOutcome 404
     path("doctor/", include("healthbook.book.urls")),
     path("access-log/", include("accesslog.urls")),
+    path("notifications/", include("healthbook.notifications.urls")),
     path("oauth/", include("facilities.oauth_urls")),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

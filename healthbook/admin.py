@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from healthbook.models import Reminder
+from core.admin import RecordAdmin
+from healthbook.models import Notification, Reminder
 
 
 @admin.register(Reminder)
@@ -23,3 +24,13 @@ class ReminderAdmin(admin.ModelAdmin):
         "created_at",
         "sent_at",
     )
+
+
+@admin.register(Notification)
+class NotificationAdmin(RecordAdmin):
+    """The outbox, read-only: a message is retried from the province's dead letters page (audited)."""
+
+    list_display = ("kind", "channel", "status", "attempts", "created_at", "sent_at")
+    list_filter = ("kind", "channel", "status")
+    raw_id_fields = ("citizen", "facility")
+    exclude = ("context",)

@@ -9,8 +9,13 @@ class HealthbookConfig(AppConfig):
     def ready(self):
         from codelists.fhir import capability_register
         from codelists.impact import register_code_usage_source
+        from core.notify import notification_requested
         from healthbook.book.fhir_record import SERVED_TYPES
         from healthbook.intake.code_usage import code_usage
+        from healthbook.notifications.services import on_notification_requested
+
+        # Messages asked for by apps below the health book (emergency grants): into the outbox.
+        notification_requested.connect(on_notification_requested, dispatch_uid="healthbook-outbox")
 
         # The retired-code impact report asks the book who still sends a code (issue 17, point 7).
         register_code_usage_source(code_usage)

@@ -36,6 +36,7 @@ from healthbook.book.access import (
 from healthbook.book.finder import citizens_find
 from healthbook.book.forms import KIND_LABELS, CitizenSearchForm, EmergencyAccessForm, TimelineFilterForm
 from healthbook.models import HealthBook
+from healthbook.notifications import selectors as notification_selectors
 
 
 def book_view(viewed, *, event: str = "view"):
@@ -370,7 +371,16 @@ def book_prescriptions_view(request, access):
 @require_GET
 @book_view("follow-ups")
 def book_follow_ups_view(request, access):
-    ctx = _book_context(request, access, "follow_ups", follow_ups=selectors.follow_ups(access))
+    """Follow-up appointments, and the reminders and notices sent to the citizen with their
+    delivery state (healthbook.notifications)."""
+    ctx = _book_context(
+        request,
+        access,
+        "follow_ups",
+        follow_ups=selectors.follow_ups(access),
+        reminders=notification_selectors.reminders_with_delivery(access.citizen),
+        notices=notification_selectors.other_messages_for(access.citizen),
+    )
     return render(request, "healthbook/book_follow_ups.html", ctx)
 
 

@@ -38,6 +38,7 @@ from healthbook.models.clinical import (
     SickLeaveCertificate,
 )
 from healthbook.models.intake import Submission, SubmissionPayload, SubmissionProblem
+from healthbook.models.notifications import Notification
 from healthbook.models.record import Allergy, ClinicalProcedure, Condition, DiagnosticReport
 from healthbook.models.reminders import Reminder
 
@@ -77,5 +78,6 @@ __all__ = [
     "InsuranceCardHistory",
     "NameWord",
     "Reminder",
+    "Notification",
     "Sex",
 ]

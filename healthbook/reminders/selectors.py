@@ -1,6 +1,6 @@
 """What the reminders read from the book: follow-up appointments falling due and the doses a
-child was given (the schedule itself is the code list's: codelists.lookups.vaccination_schedule),
-and the reminders of one citizen.
+child was given (the schedule itself is the code list's: codelists.lookups.vaccination_schedule).
+A citizen's reminders with their delivery state: healthbook.notifications.selectors.
 
 The first two return querysets that the reminder service compiles into its set-based
 INSERT … SELECT (no row passes through Python).
@@ -11,7 +11,7 @@ import datetime as dt
 from django.db.models import CharField, F, QuerySet, Value, Window
 from django.db.models.functions import Cast, Concat, RowNumber
 
-from healthbook.models import FollowUpAppointment, Immunization, Reminder
+from healthbook.models import FollowUpAppointment, Immunization
 
 
 def appointments_due_between(start: dt.date, end: dt.date) -> QuerySet:
@@ -46,11 +46,4 @@ def doses_given() -> QuerySet:
             ),
         )
         .values("citizen_id", "vaccine_code", "dose")
-    )
-
-
-def reminders_for_citizen(citizen, *, limit: int = 20) -> list[Reminder]:
-    """The reminders shown in a citizen's book: newest due date first (one indexed query)."""
-    return list(
-        Reminder.objects.filter(citizen=citizen).select_related("facility").order_by("-due_date", "-id")[:limit]
     )

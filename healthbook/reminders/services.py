@@ -1,34 +1,22 @@
 """Reminders to citizens: follow-up appointments and children's vaccinations.
 
-Creation is set-based: one INSERT … SELECT per kind, with ON CONFLICT DO NOTHING on the
-unique (kind, subject_key) and (citizen, vaccine, dose) constraints, so the daily job can
-run any number of times and a reminder exists once per appointment or dose.
-
-Delivery goes through a pluggable sender (settings.REMINDER_SENDER). A reminder is claimed
-(pending → sending) in its own committed statement before the sender is called, and
-marked sent after; a worker that dies in between leaves it "sending" and it is never sent
-again (at most once: a citizen is never reminded twice). A sender that reports a failure
-(ReminderSendError) leaves it "failed", retried on later runs up to MAX_ATTEMPTS.
+Creation is set-based: one statement per kind, INSERT … SELECT with ON CONFLICT DO NOTHING on
+the unique (kind, subject_key) and (citizen, vaccine, dose) constraints, so the daily job can
+run any number of times and a reminder exists once per appointment or dose. The same statement
+writes each new reminder's message into the outbox (a CTE over the rows it inserted:
+healthbook.notifications.services.enqueue_many_sql), so a reminder and its message exist
+together or not at all; the outbox delivers it after commit (docs/notifications.md).
 """
 
 import datetime as dt
-import logging
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
+from django.utils import timezone
 
 from codelists.lookups import vaccination_schedule
-from healthbook.models import Reminder
+from healthbook.notifications.services import dispatch_after_commit, enqueue_many_sql
 from healthbook.reminders import selectors
-from healthbook.reminders.senders import ReminderMessage, ReminderSender, ReminderSendError, reminder_sender
-
-log = logging.getLogger(__name__)
-
-MAX_ATTEMPTS = 3
-SEND_BATCH = 500
-
 
 # --- creation --------------------------------------------------------------------------
 
@@ -36,6 +24,31 @@ _INSERT_COLUMNS = (
     "kind, subject_key, citizen_id, facility_id, due_date, vaccine_code, dose, channel, status, attempts, "
     "last_error, created_at"
 )
+
+# Each creation statement: WITH created AS (INSERT … RETURNING …), then the outbox rows of what
+# was created, then both counts.
+_RETURNING = "RETURNING citizen_id, kind, subject_key, facility_id, due_date, vaccine_code, dose"
+_MESSAGES_OF_CREATED = """
+(SELECT citizen_id, kind, subject_key AS dedupe_key, facility_id,
+        jsonb_strip_nulls(jsonb_build_object(
+            'due_date', due_date, 'vaccine_code', NULLIF(vaccine_code, ''), 'dose', dose,
+            'facility', (SELECT name FROM facilities_facility_view WHERE id = created.facility_id))) AS context
+ FROM created)
+"""
+_WITH_MESSAGES = """
+WITH created AS ({insert} {returning}), queued AS ({queue})
+SELECT (SELECT count(*) FROM created), (SELECT count(*) FROM queued)
+"""
+
+
+def _create_with_messages(insert_sql: str, params: list) -> int:
+    queue_sql, queue_params = enqueue_many_sql(_MESSAGES_OF_CREATED)
+    sql = _WITH_MESSAGES.format(insert=insert_sql, returning=_RETURNING, queue=queue_sql)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *queue_params])
+        created, _queued = cursor.fetchone()
+    return created
+
 
 _VACCINATION_SQL = """
 INSERT INTO provinces_reminder ({columns})
@@ -69,9 +82,7 @@ def _follow_ups_create(*, today: dt.date, until: dt.date, now) -> int:
     qs = selectors.appointments_due_between(today, until).values("subject_key", "citizen_id", "facility_id", "due_date")
     sql, params = qs.query.sql_with_params()
     statement = _FOLLOW_UP_SQL.format(columns=_INSERT_COLUMNS, appointments=sql)
-    with connection.cursor() as cursor:
-        cursor.execute(statement, [now, *params])
-        return cursor.rowcount
+    return _create_with_messages(statement, [now, *params])
 
 
 def _vaccinations_create(*, today: dt.date, until: dt.date, now) -> int:
@@ -101,15 +112,13 @@ def _vaccinations_create(*, today: dt.date, until: dt.date, now) -> int:
     )
     sql = _VACCINATION_SQL.format(columns=_INSERT_COLUMNS, values=", ".join(values), given=given_sql)
     params = [now, *values_params, oldest.year, oldest, today, until, *given_params]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return cursor.rowcount
+    return _create_with_messages(sql, params)
 
 
 def reminders_create(*, today: dt.date, days_ahead: int | None = None) -> dict:
     """Create the reminders due from today to `days_ahead` days ahead (default setting).
 
-    Returns the number created per kind.
+    Returns the number created per kind; their messages are in the outbox, delivered after commit.
     """
     days = settings.REMINDER_DAYS_AHEAD if days_ahead is None else days_ahead
     until = today + dt.timedelta(days=days)
@@ -117,72 +126,6 @@ def reminders_create(*, today: dt.date, days_ahead: int | None = None) -> dict:
     with transaction.atomic():
         follow_ups = _follow_ups_create(today=today, until=until, now=now)
         vaccinations = _vaccinations_create(today=today, until=until, now=now)
+        if follow_ups or vaccinations:
+            dispatch_after_commit()
     return {"follow_ups_created": follow_ups, "vaccinations_created": vaccinations}
-
-
-# --- delivery --------------------------------------------------------------------------
-
-_CLAIM_SQL = """
-UPDATE provinces_reminder SET status = 'sending', attempts = attempts + 1
-WHERE id IN (
-    SELECT id FROM provinces_reminder
-    WHERE (status = 'pending' OR (status = 'failed' AND attempts < %s)) AND due_date >= %s
-    ORDER BY due_date, id LIMIT %s FOR UPDATE SKIP LOCKED
-)
-RETURNING id
-"""
-
-
-def _message(reminder: Reminder) -> ReminderMessage:
-    with translation.override("vi"):
-        facility = reminder.facility.name if reminder.facility_id else ""
-        if reminder.kind == Reminder.Kind.FOLLOW_UP:
-            text = _("You have a follow-up appointment on %(day)s%(at)s. Please remember to come.") % {
-                "day": reminder.due_date.strftime("%d/%m/%Y"),
-                "at": (_(" at %(facility)s") % {"facility": facility}) if facility else "",
-            }
-        else:
-            text = _("Dose %(dose)s of vaccine %(vaccine)s for %(name)s falls due on %(day)s.") % {
-                "dose": reminder.dose,
-                "vaccine": reminder.vaccine_code,
-                "name": reminder.citizen.full_name,
-                "day": reminder.due_date.strftime("%d/%m/%Y"),
-            }
-    citizen = reminder.citizen
-    return ReminderMessage(
-        reminder_id=reminder.pk,
-        kind=reminder.kind,
-        citizen_public_id=str(citizen.public_id),
-        personal_id=citizen.personal_id or "",
-        phone=citizen.phone,
-        due_date=reminder.due_date,
-        facility_name=facility,
-        vaccine_code=reminder.vaccine_code,
-        dose=reminder.dose,
-        text=text,
-    )
-
-
-def reminders_send(*, sender: ReminderSender | None = None, limit: int = SEND_BATCH) -> dict:
-    """Send the reminders waiting (claimed first, one committed statement), then mark each."""
-    sender = sender or reminder_sender()
-    today = timezone.localdate()
-    with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(_CLAIM_SQL, [MAX_ATTEMPTS, today, limit])
-        ids = [row[0] for row in cursor.fetchall()]
-    sent = failed = 0
-    for reminder in Reminder.objects.filter(pk__in=ids).select_related("citizen", "facility").order_by("pk"):
-        try:
-            sender.send(_message(reminder))
-        except ReminderSendError as exc:
-            failed += 1
-            Reminder.objects.filter(pk=reminder.pk).update(
-                status=Reminder.Status.FAILED, last_error=str(exc)[:300], channel=sender.channel
-            )
-            log.warning("reminder %s not sent: %s", reminder.pk, exc)
-            continue
-        sent += 1
-        Reminder.objects.filter(pk=reminder.pk).update(
-            status=Reminder.Status.SENT, sent_at=timezone.now(), channel=sender.channel, last_error=""
-        )
-    return {"reminders_sent": sent, "reminders_failed": failed}

@@ -161,6 +161,11 @@ def _foreign_practitioner_token(world, actor):
     return world.objects["token_doctor_b"].public_id
 
 
+def _foreign_dead_letter(world, actor):
+    """A message to a citizen of province 79 that was not delivered (ministry staff see all)."""
+    return None if _national(actor) else world.objects["dead_letter_79"].public_id
+
+
 PARAMS = {
     "staff_member": _foreign_staff,
     "facility": _foreign_facility,
@@ -175,6 +180,7 @@ PARAMS = {
     "emergency_grant": _foreign_emergency_grant,
     "pending_account": _foreign_pending_account,
     "practitioner_token": _foreign_practitioner_token,
+    "dead_letter": _foreign_dead_letter,
 }
 
 MINISTRY = (Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN)
@@ -339,6 +345,9 @@ RULES = {
     "oauth-token": Machine("facility software exchanges a code with its API key (no session)"),
     "oauth-my-software": Roles(DOCTOR),
     "oauth-my-software-revoke": Roles(DOCTOR, obj="practitioner_token"),
+    # --- messages not delivered (healthbook/notifications/access.py: officer own province, ministry all) ---
+    "notification-failed-list": Roles(PROVINCE_DASHBOARD),
+    "notification-retry": Roles(PROVINCE_DASHBOARD, obj="dead_letter"),
     # --- dashboards (provinces/views.py, access.py: officer own province, ministry national) ---
     "dashboard-mine": Roles(PROVINCE_DASHBOARD),
     "dashboard-national": Roles(MINISTRY),

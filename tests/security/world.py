@@ -273,4 +273,29 @@ def _seed_clinical(world: World) -> None:
     )
 
 
-SEEDERS += [_seed_facilities, _seed_code_lists, _seed_card_batches, _seed_clinical]
+def _seed_dead_letters(world: World) -> None:
+    """A message to a citizen of province 79 and one of province 01 that were not delivered."""
+    from django.utils import timezone
+
+    from healthbook.models import Notification
+    from tests.healthbook.book import factories as d
+
+    now = timezone.now()
+    for code in ("79", "01"):
+        token = world.canary(f"dead letter of province {code}", code)
+        person = d.citizen(name="Lê Văn Thư", province=f.province(code))
+        world.objects[f"dead_letter_{code}"] = Notification.objects.create(
+            citizen=person,
+            kind=Notification.Kind.FOLLOW_UP,
+            dedupe_key=f"appointment:{token}",
+            channel=Notification.Channel.VNEID,
+            province=f.province(code),
+            status=Notification.Status.DEAD,
+            attempts=6,
+            last_error=f"HTTP 422: {token}",
+            next_attempt_at=now,
+            created_at=now,
+        )
+
+
+SEEDERS += [_seed_facilities, _seed_code_lists, _seed_card_batches, _seed_clinical, _seed_dead_letters]

@@ -1,5 +1,5 @@
 """Reminders: follow-ups N days ahead and vaccinations due by the schedule, created once per
-appointment or dose, sent once, shown in the book."""
+appointment or dose, each with its message in the outbox (sent once), shown in the book."""
 
 import datetime as dt
 
@@ -8,10 +8,10 @@ from django.core import mail
 from django.db import IntegrityError, transaction
 
 from codelists.lookups import vaccination_schedule
-from healthbook.models import Reminder
-from healthbook.reminders.selectors import reminders_for_citizen
-from healthbook.reminders.senders import ReminderSendError, SmsReminderSender, VneidReminderSender
-from healthbook.reminders.services import reminders_create, reminders_send
+from healthbook.models import Notification, Reminder
+from healthbook.notifications.dispatch import notifications_dispatch
+from healthbook.notifications.selectors import reminders_with_delivery
+from healthbook.reminders.services import reminders_create
 from tests.provinces.conftest import appointment, citizen, facility, immunization, today
 
 pytestmark = pytest.mark.django_db
@@ -38,16 +38,31 @@ def test_days_ahead_is_configurable(clinic, settings):
     assert reminders_create(today=today())["follow_ups_created"] == 1
 
 
-def test_a_reminder_is_sent_once(clinic):
-    appointment(citizen("01"), clinic, today() + dt.timedelta(days=2))
+def test_a_reminder_is_written_with_its_message_and_sent_once(clinic, settings):
+    settings.NOTIFY_DEFAULT_CHANNEL = "email"
+    person = citizen("01")
+    appointment(person, clinic, today() + dt.timedelta(days=2))
     reminders_create(today=today())
-    assert reminders_send()["reminders_sent"] == 1
-    assert reminders_send()["reminders_sent"] == 0
+    reminder, message = Reminder.objects.get(), Notification.objects.get()
+    assert (message.citizen, message.kind, message.dedupe_key) == (person, "follow_up", reminder.subject_key)
+    assert message.facility == clinic and message.province.code == "01"
+    assert notifications_dispatch()["sent"] == 1
+    assert notifications_dispatch()["claimed"] == 0
     reminders_create(today=today())
-    assert reminders_send()["reminders_sent"] == 0
+    assert Notification.objects.count() == 1 and notifications_dispatch()["claimed"] == 0
     assert len(mail.outbox) == 1
     assert "Trạm Y tế Nhắc Lịch" in mail.outbox[0].body
-    assert Reminder.objects.get().status == Reminder.Status.SENT
+
+
+def test_vaccination_messages_carry_the_dose(vaccine_list, clinic):
+    born = _born_months_ago(2, plus_days=2)
+    if born.day != (today() + dt.timedelta(days=2)).day:
+        pytest.skip("month-end birthday: the due day shifts")
+    child = citizen("01", born=born)
+    created = reminders_create(today=today())["vaccinations_created"]
+    messages = Notification.objects.filter(citizen=child, kind="vaccination")
+    assert messages.count() == created
+    assert {(m.context["vaccine_code"], m.context["dose"]) for m in messages} >= {("TCMR-OPV", 1)}
 
 
 def test_database_refuses_a_second_reminder_for_the_same_appointment(clinic):
@@ -112,24 +127,13 @@ def test_adults_get_no_vaccination_reminders(vaccine_list):
     assert reminders_create(today=today())["vaccinations_created"] == 0
 
 
-def test_failed_send_is_kept_and_retried(clinic, settings):
-    settings.REMINDER_SENDER = "healthbook.reminders.senders.SmsReminderSender"
+def test_an_unconfigured_gateway_keeps_the_message_for_later(clinic, settings):
+    settings.NOTIFY_VNEID_URL = ""
     appointment(citizen("01"), clinic, today() + dt.timedelta(days=1))
     reminders_create(today=today())
-    assert reminders_send() == {"reminders_sent": 0, "reminders_failed": 1}
-    reminder = Reminder.objects.get()
-    assert reminder.status == Reminder.Status.FAILED and reminder.last_error
-    settings.REMINDER_SENDER = "healthbook.reminders.senders.EmailReminderSender"
-    assert reminders_send()["reminders_sent"] == 1
-
-
-@pytest.mark.parametrize("sender", [SmsReminderSender, VneidReminderSender])
-def test_adapter_interfaces_refuse_until_configured(sender):
-    from healthbook.reminders.services import ReminderMessage
-
-    message = ReminderMessage(1, "follow_up", "x", "", "", today(), "", "", None, "text")
-    with pytest.raises(ReminderSendError):
-        sender().send(message)
+    assert notifications_dispatch()["retrying"] == 1
+    message = Notification.objects.get()
+    assert message.status == "retrying" and message.last_error == "vneid gateway not configured"
 
 
 def test_reminders_are_visible_for_the_book(clinic):
@@ -137,7 +141,7 @@ def test_reminders_are_visible_for_the_book(clinic):
     appointment(person, clinic, today() + dt.timedelta(days=1))
     appointment(other, clinic, today() + dt.timedelta(days=1))
     reminders_create(today=today())
-    assert [r.citizen for r in reminders_for_citizen(person)] == [person]
+    assert [r.citizen for r in reminders_with_delivery(person)] == [person]
 
 
 def test_book_partial_lists_the_reminders(clinic):
@@ -148,5 +152,5 @@ def test_book_partial_lists_the_reminders(clinic):
     appointment(person, clinic, today() + dt.timedelta(days=1))
     reminders_create(today=today())
     with translation.override("vi"):
-        html = render_to_string("healthbook/_book_reminders.html", {"reminders": reminders_for_citizen(person)})
-    assert "Trạm Y tế Nhắc Lịch" in html and "Lịch tái khám" in html
+        html = render_to_string("healthbook/_book_reminders.html", {"reminders": reminders_with_delivery(person)})
+    assert "Trạm Y tế Nhắc Lịch" in html and "Lịch tái khám" in html and "Chờ gửi" in html
