@@ -151,3 +151,8 @@ def test_timeline_dates_are_typed_dd_mm_yyyy_from_a_browser_in_english(login, do
         url("book-timeline", patient_a), {"date_from": day, "date_to": day}, HTTP_HX_REQUEST="true"
     ).content
     assert b"J06" in that_day
+
+
+def test_a_date_typed_wrongly_gets_a_vietnamese_message(login, doctor_a, patient_a):
+    page = login(doctor_a).get(url("book-timeline", patient_a), {"date_from": "12/31/2025"}).content.decode()
+    assert "is-invalid" in page and "Nhập ngày theo dạng dd/mm/yyyy" in page
