@@ -5,7 +5,7 @@ VPY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 LOCALDEV := $(VPY) -m config.localdev
 
-.PHONY: setup run worker test test-in-db lint fmt migrations-check messages proof proof-in-db clean
+.PHONY: setup run worker test test-in-db lint fmt migrations-check messages proof proof-in-db clean screenshots
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(VPY) || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,10 @@ migrations-check: setup
 ## Recompile translations after editing a .po file (needs gettext; the .mo files are committed).
 messages: setup
 	$(LOCALDEV) test -- $(VPY) manage.py compilemessages --ignore=.venv --settings=config.test_settings
+
+## Screenshots of every role's main pages into docs/screenshots/ and a layout check (needs `make run` serving).
+screenshots: setup
+	$(VPY) -m tools.screenshots $(SCREENSHOTS_ARGS)
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

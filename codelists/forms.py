@@ -4,6 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from codelists.models import CODE_MAX_LENGTH
+from core.forms import DateField
 
 
 class StyledForm(forms.Form):
@@ -32,12 +33,7 @@ class DraftStartForm(StyledForm):
         max_length=120,
         help_text=_("For example the decision that issues it: QĐ 1234/QĐ-BYT (2026)."),
     )
-    effective_from = forms.DateField(
-        label=_("In force from"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        input_formats=["%Y-%m-%d", "%d/%m/%Y"],
-    )
+    effective_from = DateField(label=_("In force from"), required=False)
     change_note = forms.CharField(label=_("Change note"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
 
 

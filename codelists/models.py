@@ -83,6 +83,19 @@ class VersionStatus(models.TextChoices):
 FROZEN_STATUSES = (VersionStatus.PUBLISHED, VersionStatus.RETIRED)
 
 
+# English words in the labels of the versions loaded from codelists/seed/systems.json, in
+# Vietnamese (issue 18: a Vietnamese label for every version; developer provenance, such as the
+# package a list was built from, stays in the administrators' technical note).
+SEED_LABEL_WORDS = (
+    ("seed-0 (project-defined, unofficial)", "Bản tạm thời 0 (dự án tự đặt mã, chưa ban hành chính thức)"),
+    ("(unchanged by QĐ 4750)", "(QĐ 4750 giữ nguyên)"),
+    (", labels per QĐ 4750/QĐ-BYT", ", tên gọi theo QĐ 4750/QĐ-BYT"),
+    ("— 43 codes", "— 43 mã"),
+    ("— 54 groups", "— 54 dân tộc"),
+    (" (vietnam-provinces 2025.10.1)", ""),
+)
+
+
 class CodeSystemVersion(models.Model):
     """One edition of a code list, in force from `effective_from` until `effective_to`.
 
@@ -143,6 +156,15 @@ class CodeSystemVersion(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("codelists:version-detail", kwargs={"key": self.system.key, "version_id": self.pk})
+
+    @property
+    def display_label(self) -> str:
+        """The label as staff read it: a published label never changes (it is the version's name in
+        FHIR), so the English words of the seed loader's labels are put into Vietnamese here."""
+        text = self.label
+        for english, vietnamese in SEED_LABEL_WORDS:
+            text = text.replace(english, vietnamese)
+        return text
 
     @property
     def is_frozen(self) -> bool:

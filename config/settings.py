@@ -255,6 +255,11 @@ TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True
 FORMAT_MODULE_PATH = ["config.formats"]
+# Dates are typed dd/mm/yyyy in both languages (config/formats/*; core.forms.DateField); these are
+# the fallbacks when no language is active (tasks, shell). Numbers are formatted by the one
+# `number` filter (core/templatetags/numbers.py) with grouping forced, not by
+# USE_THOUSAND_SEPARATOR, which would also group ids, years and codes printed as numbers.
+DATE_INPUT_FORMATS = ["%d/%m/%Y", "%Y-%m-%d"]
 
 STATIC_URL = "/static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

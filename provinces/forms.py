@@ -4,6 +4,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.forms import DateField
+
 DEFAULT_DAYS = 90
 MAX_DAYS = 731
 EARLIEST = dt.date(2020, 1, 1)
@@ -12,8 +14,8 @@ EARLIEST = dt.date(2020, 1, 1)
 class DateRangeForm(forms.Form):
     """The date range of a dashboard's trend charts and sums (dd/mm/yyyy or ISO)."""
 
-    start = forms.DateField(label=_("From"), required=False, input_formats=["%d/%m/%Y", "%Y-%m-%d"])
-    end = forms.DateField(label=_("To"), required=False, input_formats=["%d/%m/%Y", "%Y-%m-%d"])
+    start = DateField(label=_("From"), required=False)
+    end = DateField(label=_("To"), required=False)
 
     def clean(self):
         data = super().clean()

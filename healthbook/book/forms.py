@@ -5,6 +5,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accesslog.models import EmergencyReason
+from core.forms import DateField
 from geo.models import Province
 from healthbook.book.selectors import TIMELINE_KINDS
 
@@ -56,8 +57,8 @@ class TimelineFilterForm(forms.Form):
         widget=forms.CheckboxSelectMultiple,
     )
     facility = forms.CharField(label=_("Facility"), required=False, max_length=5)
-    date_from = forms.DateField(label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    date_to = forms.DateField(label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    date_from = DateField(label=_("From"), required=False)
+    date_to = DateField(label=_("To"), required=False)
 
 
 class EmergencyAccessForm(forms.Form):

@@ -32,6 +32,7 @@ from healthbook.models import (
     ServiceItem,
     SickLeaveCertificate,
 )
+from healthbook.models.lab_ranges import FLAG_LABELS, parse_range
 
 TIMELINE_KINDS = ("visit", "checkin", "lab", "prescription", "vaccination", "pregnancy", "certificate")
 # The tables the header's facts and the timeline read. The book pages cache what they render
@@ -371,10 +372,22 @@ def lab_series(access, code: str) -> dict:
             "t": timezone.localtime(r.occurred_at).strftime("%Y-%m-%d"),
             "y": float(r.value_number) if r.value_number is not None else None,
             "flag": r.abnormal_flag,
+            "flag_label": str(FLAG_LABELS.get(r.abnormal_flag, r.abnormal_flag)),
         }
         for r in rows
     ]
-    return {"code": code, "name": name, "rows": rows, "points": points, "unit": rows[-1].unit if rows else ""}
+    # The reference band of the chart: the newest result's range that reads as numbers.
+    band_text = next((r.reference_range for r in reversed(rows) if parse_range(r.reference_range)), "")
+    band = [float(x) if x is not None else None for x in parse_range(band_text)] if band_text else None
+    return {
+        "code": code,
+        "name": name,
+        "rows": rows,
+        "points": points,
+        "unit": rows[-1].unit if rows else "",
+        "band": band,
+        "band_text": band_text,
+    }
 
 
 # ---------------------------------------------------------------- pregnancy, prescriptions, follow-ups

@@ -15,6 +15,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import get_script_prefix, reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from accesslog.models import Outcome
@@ -337,7 +338,15 @@ def book_lab_chart_view(request, access):
     series = selectors.lab_series(access, code)
     if not series["rows"]:
         raise Http404
-    chart = json.dumps({"label": series["name"], "unit": series["unit"], "points": series["points"]})
+    chart = json.dumps(
+        {
+            "label": series["name"],
+            "unit": series["unit"],
+            "points": series["points"],
+            "band": series["band"],
+            "band_label": gettext("Reference range"),
+        }
+    )
     ctx = _book_context(request, access, "labs", series=series, chart=chart)
     return render(request, "healthbook/book_lab_chart.html", ctx)
 

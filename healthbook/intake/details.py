@@ -33,6 +33,7 @@ from healthbook.models import (
     ServiceItem,
     SickLeaveCertificate,
 )
+from healthbook.models.lab_ranges import range_text
 
 from .records import PartialDate, VisitData
 
@@ -276,7 +277,7 @@ class DetailBuilder:
                 flag = "L"
             elif number is not None and high is not None and number > high:
                 flag = "H"
-            rng = f"{low if low is not None else ''}–{high if high is not None else ''}" if (low or high) else ""
+            rng = range_text(low, high)
             target[LabObservation].append(
                 make(
                     LabObservation,

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
+from healthbook.models.lab_ranges import range_text
+
 from .records import (
     AllergyData,
     ConditionData,
@@ -160,9 +162,9 @@ def _range_text(ranges) -> str | None:
     for r in ranges or []:
         if r.text:
             return r.text
-        low, high = num(r.low), num(r.high)
-        if low or high:
-            return f"{low or ''}–{high or ''}"
+        low, high = r.low.value if r.low else None, r.high.value if r.high else None
+        if low is not None or high is not None:
+            return range_text(low, high)
     return None
 
 

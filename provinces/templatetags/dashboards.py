@@ -14,6 +14,8 @@ from django.utils import formats, numberformat, timezone
 from django.utils.functional import Promise
 from django.utils.safestring import mark_safe
 
+from core.templatetags.numbers import number as number_filter
+
 register = template.Library()
 
 DASH = "—"
@@ -76,11 +78,6 @@ def table_rows(table):
     return mark_safe("".join(parts))  # noqa: S308 — every text cell is escaped above
 
 
-@register.filter
-def number(value):
-    """Format a KPI number with grouping, or an em dash when it is not measured."""
-    if value is None or value == "":
-        return DASH
-    return formats.number_format(
-        value, decimal_pos=1 if isinstance(value, float) else None, use_l10n=True, force_grouping=True
-    )
+# The portal's one number filter (core.templatetags.numbers), under this library's name too:
+# a KPI number grouped by thousands in the language's format, an em dash when not measured.
+register.filter("number", number_filter)

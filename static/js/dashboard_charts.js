@@ -5,6 +5,8 @@
   if (!dataNode || typeof Chart === "undefined") {
     return;
   }
+  // Axis and tooltip numbers in the page's language (1.234 on Vietnamese pages, 1,234 on English ones).
+  Chart.defaults.locale = document.documentElement.lang || "vi";
   var series = JSON.parse(dataNode.textContent);
   var labels = document.getElementById("dashboard-chart-labels").dataset;
   var books = document.getElementById("chart-books");

@@ -28,8 +28,8 @@
     link.classList.add("province-tile");
     var per10k = value && value.per_10k !== null ? value.per_10k : null;
     var label = (value ? value.name : tile.code) + ": " +
-      (per10k === null ? holder.dataset.labelNodata : per10k.toLocaleString("vi-VN") + " " + holder.dataset.labelPer10k) +
-      (value ? " (" + value.books.toLocaleString("vi-VN") + " " + holder.dataset.labelBooks + ")" : "");
+      (per10k === null ? holder.dataset.labelNodata : per10k.toLocaleString(document.documentElement.lang || "vi") + " " + holder.dataset.labelPer10k) +
+      (value ? " (" + value.books.toLocaleString(document.documentElement.lang || "vi") + " " + holder.dataset.labelBooks + ")" : "");
     link.setAttribute("aria-label", label);
     var title = document.createElementNS(svgNS, "title");
     title.textContent = label;
@@ -54,7 +54,7 @@
     pct.setAttribute("y", tile.y * (size + gap) + size / 2 + 12);
     pct.setAttribute("text-anchor", "middle");
     pct.classList.add("tile-value");
-    pct.textContent = per10k === null ? "—" : per10k.toLocaleString("vi-VN", { maximumFractionDigits: 1 });
+    pct.textContent = per10k === null ? "—" : per10k.toLocaleString(document.documentElement.lang || "vi", { maximumFractionDigits: 1 });
     link.appendChild(pct);
     svg.appendChild(link);
   });

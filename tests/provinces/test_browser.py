@@ -53,3 +53,27 @@ def test_ministry_sees_the_national_map(live_server, browser, ministry_admin, ha
     hanoi.click()
     page.wait_for_load_state("networkidle")
     assert page.url.endswith("/dashboards/province/01/")
+
+
+def test_a_browser_in_us_english_types_dates_dd_mm_yyyy(live_server, browser, officer_hanoi, hanoi_network):  # noqa: F811
+    """Issue 18: the range boxes are text boxes read day first, whatever the browser's locale (a
+    browser date picker would show mm/dd/yyyy to this browser); the page stays Vietnamese."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    compute()
+    page = browser.new_context(locale="en-US").new_page()
+    sign_in(page, live_server.url, officer_hanoi)
+    page.goto(f"{live_server.url}/dashboards/province/01/")
+    assert page.evaluate("document.documentElement.lang") == "vi"
+    start = page.locator("input[name=start]")
+    assert start.get_attribute("type") == "text" and start.get_attribute("placeholder") == "dd/mm/yyyy"
+    day = timezone.localdate() - dt.timedelta(days=40)  # a day of the month > 12 reads only one way
+    day = day.replace(day=13) if day.day <= 12 else day
+    start.fill(day.strftime("%d/%m/%Y"))
+    page.locator("input[name=end]").fill(timezone.localdate().strftime("%d/%m/%Y"))
+    with page.expect_navigation():
+        page.get_by_role("button", name="Xem").click()
+    assert f"Đang xem từ {day:%d/%m/%Y}" in page.content()
+    assert page.locator("input[name=start]").input_value() == day.strftime("%d/%m/%Y")

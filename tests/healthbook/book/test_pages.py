@@ -63,7 +63,7 @@ def test_bad_search_input_is_a_message_not_an_error(login, doctor_a):
 def test_visit_page_lists_labs_with_ranges_flags_drugs_notes_and_discharge(login, doctor_a, patient_a):
     visit = Encounter.objects.get(book=patient_a.book)
     body = login(doctor_a).get(url("book-visit", patient_a, visit_id=visit.pk)).content.decode()
-    for text in ("Glucose máu", "3.9-6.4", "cao", "Amlodipin 0", "Huyết áp 150/95", "Nội khoa", "I10"):
+    for text in ("Glucose máu", "3,9 – 6,4", "cao", "Amlodipin 0", "Huyết áp 150/95", "Nội khoa", "I10"):
         assert text in body, text
 
 
