@@ -5,6 +5,7 @@ never change: besides the services, database triggers (migration 0002) refuse an
 their concepts and mappings and any change to a published version other than retiring it.
 """
 
+import datetime as dt
 import unicodedata
 
 from django.conf import settings
@@ -12,7 +13,10 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 CODE_MAX_LENGTH = 64
 
@@ -53,6 +57,15 @@ class CodeSystem(models.Model):
         blank=True,
         help_text=_("Named groups of codes by code prefix, e.g. the chronic conditions the book shows."),
     )
+    property_definitions = models.JSONField(
+        _("declared properties"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "The typed properties of the list's codes, as in FHIR CodeSystem.property: a list of "
+            '{"code", "type", "label_vi", "label_en"[, "choices"]}; the concept form is built from them.'
+        ),
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -81,6 +94,21 @@ class VersionStatus(models.TextChoices):
 
 
 FROZEN_STATUSES = (VersionStatus.PUBLISHED, VersionStatus.RETIRED)
+
+
+class VersionState(models.TextChoices):
+    """Where a version stands on a given day, as the pages and FHIR say it.
+
+    The stored status is the editorial one: publishing a version dated in the future retires
+    the current one at once, although that one stays in force until the new one starts.
+    """
+
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    UPCOMING = "upcoming", pgettext_lazy("code-list version", "Upcoming")
+    IN_FORCE = "in_force", pgettext_lazy("code-list version", "In force")
+    IN_FORCE_UNTIL = "in_force_until", pgettext_lazy("code-list version", "In force until an announced date")
+    ENDED = "ended", pgettext_lazy("code-list version", "No longer in force")
 
 
 class CodeSystemVersion(models.Model):
@@ -152,6 +180,37 @@ class CodeSystemVersion(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status == VersionStatus.DRAFT
+
+    def state_on(self, day=None) -> str:
+        """Return the VersionState on `day` (today in Vietnam by default), from status and period."""
+        if self.status == VersionStatus.DRAFT:
+            return VersionState.DRAFT
+        if self.status == VersionStatus.IN_REVIEW:
+            return VersionState.IN_REVIEW
+        day = day or timezone.localdate()
+        if self.effective_from and self.effective_from > day:
+            return VersionState.UPCOMING
+        if self.effective_to is None:
+            return VersionState.IN_FORCE
+        if self.effective_to > day:
+            return VersionState.IN_FORCE_UNTIL
+        return VersionState.ENDED
+
+    @property
+    def state(self) -> str:
+        return self.state_on()
+
+    @property
+    def state_label(self) -> str:
+        """The state in words: "Đang hiệu lực đến 01/01/2027" rather than a bare "retired"."""
+        state = self.state
+        if state == VersionState.IN_FORCE_UNTIL:
+            # The last day in force is the day before the next version starts.
+            last = self.effective_to - dt.timedelta(days=1)
+            return _("In force until %(day)s") % {"day": date_format(last, "d/m/Y")}
+        if state == VersionState.UPCOMING:
+            return _("Upcoming, in force from %(day)s") % {"day": date_format(self.effective_from, "d/m/Y")}
+        return str(VersionState(state).label)
 
 
 class Concept(models.Model):
