@@ -388,7 +388,7 @@ def version_publish_view(request, key, version_id):
     if not can_review(request.user, version):
         messages.error(request, _("Only a ministry administrator who edited nothing in this version can publish it."))
         return redirect(version)
-    form = PublishForm(request.POST or None)
+    form = PublishForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
             services.version_publish(version=version, acting_user=request.user)
