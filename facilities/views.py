@@ -7,8 +7,10 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
+from django.views.decorators.http import require_POST
 
 from core.roles import is_staff_member
 from facilities import access, services
@@ -21,6 +23,7 @@ from facilities.forms import (
 )
 from facilities.health import facility_health_series, facility_is_silent, silent_after_days
 from facilities.models import Facility, FacilityStatus
+from facilities.reminders import ReminderAlreadySent, facility_silent_remind
 from facilities.resources import FacilityExportResource
 from facilities.selectors import approval_queue, facility_history, facility_list
 from geo.access import provinces_visible_to
@@ -243,6 +246,41 @@ def _decision_page(request, facility, action, form, *, status: int):
         },
         status=status,
     )
+
+
+@login_required
+@require_POST
+def facility_silent_remind_view(request, code):
+    """Send the silent-facility reminder (province officer of the facility's province), then go
+    back to the page it was sent from."""
+    _require_staff(request)
+    facility = access.facility_get_for_user(request.user, code)
+    if not access.can_remind(request.user, facility):
+        raise PermissionDenied
+    try:
+        reminder = facility_silent_remind(facility=facility, acting_user=request.user)
+    except ReminderAlreadySent as exc:
+        sent = exc.reminder
+        messages.info(
+            request,
+            _("%(facility)s was already reminded today (%(time)s, by %(officer)s); no second e-mail was sent.")
+            % {
+                "facility": facility.name,
+                "time": timezone.localtime(sent.sent_at).strftime("%H:%M"),
+                "officer": sent.sent_by.display_name,
+            },
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(
+            request,
+            _("Reminder sent to %(email)s for %(facility)s.") % {"email": reminder.sent_to, "facility": facility.name},
+        )
+    next_url = request.POST.get("next", "")
+    if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()}):
+        return redirect(next_url)
+    return redirect(facility)
 
 
 @login_required
