@@ -23,7 +23,7 @@ from facilities.forms import (
 )
 from facilities.health import facility_health_series, facility_is_silent, silent_after_days
 from facilities.models import Facility, FacilityStatus
-from facilities.reminders import ReminderAlreadySent, facility_silent_remind
+from facilities.reminders import ReminderAlreadySent, facility_silent_remind, reminders_sent_today
 from facilities.resources import FacilityExportResource
 from facilities.selectors import approval_queue, facility_history, facility_list
 from geo.access import provinces_visible_to
@@ -129,6 +129,8 @@ def facility_detail_view(request, code):
         "can_manage_credentials": access.can_manage_credentials(request.user, facility),
         "decision_form": DecisionForm(),
         "actions": _available_actions(facility),
+        "can_remind": access.can_remind(request.user, facility),
+        "reminder_today": reminders_sent_today([facility.code]).get(facility.code),
     }
     if can_view_credentials:
         context["api_keys"] = list(facility.api_keys.all())

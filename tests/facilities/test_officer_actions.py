@@ -158,3 +158,11 @@ def test_the_province_list_shows_contacts_and_the_reminder(login, officer_hanoi,
     page = client.get("/dashboards/province/01/").content.decode()
     assert f'data-reminded="{silent_a.code}"' in page and "Đã nhắc hôm nay" in page
     assert f'data-remind="{silent_a.code}"' not in page
+
+
+def test_the_detail_page_of_a_silent_facility_offers_the_reminder(login, officer_hanoi, officer_hcm, silent_a):
+    url = reverse("facility-detail", args=[silent_a.code])
+    client = login(officer_hanoi)
+    assert f'data-remind="{silent_a.code}"' in client.get(url).content.decode()
+    _remind(client, silent_a)
+    assert f'data-reminded="{silent_a.code}"' in client.get(url).content.decode()
