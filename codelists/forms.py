@@ -51,8 +51,9 @@ def _property_field(definition: dict) -> forms.Field:
     label = definition.get("label_vi") or definition["code"]
     kind = definition.get("type", "string")
     if kind == "code":
-        choices = [(c, c or "—") for c in definition.get("choices", [])]
-        if ("", "—") not in choices:
+        # A choice is a value or a [value, label] pair; "—" (no value) is always offered.
+        choices = [tuple(c) if isinstance(c, list | tuple) else (c, c or "—") for c in definition.get("choices", [])]
+        if "" not in {value for value, _label in choices}:
             choices.insert(0, ("", "—"))
         return forms.ChoiceField(label=label, required=False, choices=choices)
     if kind == "boolean":
@@ -103,6 +104,11 @@ class ConceptForm(StyledForm):
         super().__init__(*args, initial=initial, **kwargs)
         for d in self.definitions:
             field = _property_field(d)
+            stored = self.stored_properties.get(d["code"])
+            if isinstance(field, forms.ChoiceField) and stored not in (None, ""):
+                if str(stored) not in {str(value) for value, _label in field.choices}:
+                    # A value the declaration does not list is offered as it is, never silently replaced.
+                    field.choices = [*field.choices, (stored, str(stored))]
             css = "form-check-input" if isinstance(field.widget, forms.CheckboxInput) else "form-control"
             if isinstance(field.widget, forms.Select):
                 css = "form-select"

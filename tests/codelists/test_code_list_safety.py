@@ -196,3 +196,20 @@ def test_lab_properties_are_typed_fields_not_json(labs, ministry_editor, login):
     assert client.post(url, body).status_code == 302
     glu.refresh_from_db()
     assert glu.properties == {"unit": "mmol/L", "ref_low": 4, "ref_high": 6.1, "ref_note": "ghi chú"}
+
+
+def test_icd10_properties_are_choices_and_an_unlisted_value_survives_a_save(icd_draft, ministry_editor, login):
+    a00 = icd_draft.concepts.get(code="A00")
+    type(a00).objects.filter(pk=a00.pk).update(properties={**DRG, "kind": "subcategory"})
+    client = login(ministry_editor)
+    url = f"/codelists/icd10/versions/{icd_draft.pk}/concepts/A00/"
+    form = client.get(url).context["form"]
+    assert dict(form.fields["prop_sex"].choices)["F"] == "Nữ" and form["prop_sex"].value() == "F"
+    assert form["prop_not_main_diagnosis"].value() is True and form["prop_drg_mdc"].value() == "6"
+    body = {"display_vi": "Bệnh tả", "active": "on", "revision": "1", "prop_kind": "subcategory", "prop_sex": "F"}
+    body.update(prop_not_main_diagnosis="on", prop_drg_mdc="6, 7", prop_marker="")
+    for name in ("age_restrictions", "pairs_as_dagger", "pairs_as_asterisk"):
+        body[f"prop_{name}"] = ""
+    assert client.post(url, body).status_code == 302
+    a00.refresh_from_db()
+    assert a00.properties == {**DRG, "kind": "subcategory", "drg_mdc": [6, 7]}
