@@ -197,6 +197,11 @@ class CodeSystemVersion(models.Model):
         return VersionState.ENDED
 
     @property
+    def last_day_in_force(self):
+        """The last day the version answers for: `effective_to` is the next version's first day."""
+        return self.effective_to - dt.timedelta(days=1) if self.effective_to else None
+
+    @property
     def state(self) -> str:
         return self.state_on()
 
@@ -205,9 +210,7 @@ class CodeSystemVersion(models.Model):
         """The state in words: "Đang hiệu lực đến 01/01/2027" rather than a bare "retired"."""
         state = self.state
         if state == VersionState.IN_FORCE_UNTIL:
-            # The last day in force is the day before the next version starts.
-            last = self.effective_to - dt.timedelta(days=1)
-            return _("In force until %(day)s") % {"day": date_format(last, "d/m/Y")}
+            return _("In force until %(day)s") % {"day": date_format(self.last_day_in_force, "d/m/Y")}
         if state == VersionState.UPCOMING:
             return _("Upcoming, in force from %(day)s") % {"day": date_format(self.effective_from, "d/m/Y")}
         return str(VersionState(state).label)
