@@ -132,14 +132,19 @@ def _changes(request, system, base, version) -> dict:
     """The differences from `base` to `version`, one page of them, with field-level rows."""
     change = request.GET.get("change", "")
     change = change if change in CHANGE_FILTERS else ""
-    counts = selectors.version_compare_counts(base, version)
+    summary = selectors.version_change_summary(base, version)  # one pass over both versions
+    counts = {
+        "added": summary["added"],
+        "changed": summary["changed"] + summary["retired"],
+        "removed": summary["removed"],
+    }
     total = counts[change] if change else sum(counts.values())
     page = Paginator(range(total), PAGE_SIZE).get_page(request.GET.get("page"))
     offset = (page.number - 1) * PAGE_SIZE
     diffs = selectors.version_compare(base, version, change=change, offset=offset, limit=PAGE_SIZE)
     return {
         "change": change,
-        "summary": selectors.version_change_summary(base, version),
+        "summary": summary,
         "page": page,
         "diffs": [(d, _diff_kind(d), diff_rows(system, d.before, d.after)) for d in diffs],
     }
