@@ -117,10 +117,12 @@ def facility_detail_view(request, code):
     _require_staff(request)
     facility = access.facility_get_for_user(request.user, code)
     can_view_credentials = access.can_view_credentials(request.user, facility)
+    is_silent = facility_is_silent(facility)
+    can_remind = is_silent and access.can_remind(request.user, facility)
     context = {
         "facility": facility,
         "history": list(facility_history(facility=facility)[:50]),
-        "is_silent": facility_is_silent(facility),
+        "is_silent": is_silent,
         "silent_days": silent_after_days(),
         "series": facility_health_series(facility=facility),
         "can_decide": access.can_decide(request.user, facility),
@@ -129,8 +131,8 @@ def facility_detail_view(request, code):
         "can_manage_credentials": access.can_manage_credentials(request.user, facility),
         "decision_form": DecisionForm(),
         "actions": _available_actions(facility),
-        "can_remind": access.can_remind(request.user, facility),
-        "reminder_today": reminders_sent_today([facility.code]).get(facility.code),
+        "can_remind": can_remind,
+        "reminder_today": reminders_sent_today([facility.code]).get(facility.code) if can_remind else None,
     }
     if can_view_credentials:
         context["api_keys"] = list(facility.api_keys.all())
