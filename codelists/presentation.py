@@ -50,6 +50,8 @@ def value_text(name: str, value) -> str:
         return pgettext("code-list concept", "In use") if value else pgettext("code-list concept", "Not in use")
     if value is None or value == "" or value == [] or value == {}:
         return "—"
+    if name == "effective_from" and isinstance(value, str) and len(value) == 10:
+        return "/".join(reversed(value.split("-")))  # the change log keeps ISO dates; pages show dd/mm/yyyy
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     if isinstance(value, list | dict):
@@ -80,4 +82,5 @@ def entry_rows(system: CodeSystem | None, before: dict, after: dict) -> list[tup
     """Rows for a change-log entry, which records only the fields it changed (or a summary)."""
     if before:
         return diff_rows(system, before, after)
-    return [(field_label(k), "", value_text(k, v)) for k, v in (after or {}).items()]
+    # An addition or a summary: what it holds, properties one by one, nothing "before".
+    return [(label, "", new) for label, _old, new in diff_rows(system, {}, after or {})]

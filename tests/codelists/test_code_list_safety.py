@@ -213,3 +213,20 @@ def test_icd10_properties_are_choices_and_an_unlisted_value_survives_a_save(icd_
     assert client.post(url, body).status_code == 302
     a00.refresh_from_db()
     assert a00.properties == {**DRG, "kind": "subcategory", "drg_mdc": [6, 7]}
+
+
+def test_history_reads_in_vietnamese_labels(icd_draft, ministry_editor, login):
+    services.draft_update(
+        version=icd_draft, acting_user=ministry_editor, label="nháp 2", effective_from=date(2027, 1, 1), change_note=""
+    )
+    services.concept_add(
+        version=icd_draft,
+        acting_user=ministry_editor,
+        code="B01",
+        fields=services.ConceptFields(display_vi="Thủy đậu", properties={"sex": "F"}),
+    )
+    page = login(ministry_editor).get("/codelists/icd10/history/").content.decode()
+    assert "01/01/2027" in page and "Thủy đậu" in page
+    assert "Thuộc tính “Chỉ dùng cho giới”" in page and "Đang dùng" in page
+    for raw in ("display_vi", "effective_from", "2027-01-01", "active", "True"):
+        assert f"<strong>{raw}</strong>" not in page and f">{raw}:" not in page
