@@ -6,6 +6,7 @@ review is answered only to ministry staff (anyone else gets not-found). Errors c
 as an OperationOutcome with a 4xx status.
 """
 
+import datetime as dt
 import json
 from datetime import date
 
@@ -17,18 +18,37 @@ from django.views.decorators.http import require_GET, require_http_methods
 from codelists import selectors
 from codelists.access import version_by_label_for_user, versions_visible_to
 from codelists.in_force import UnknownCodeSystem, version_in_force
-from codelists.models import CodeSystem, CodeSystemVersion, Concept, VersionStatus
+from codelists.models import CodeSystem, CodeSystemVersion, Concept, VersionState, VersionStatus
 from codelists.validation import code_validate
 
 FHIR_JSON = "application/fhir+json"
 EXPAND_MAX_COUNT = 1000
 EXPAND_DEFAULT_COUNT = 100
 FHIR_STATUS = {
-    VersionStatus.DRAFT: "draft",
-    VersionStatus.IN_REVIEW: "draft",
-    VersionStatus.PUBLISHED: "active",
-    VersionStatus.RETIRED: "retired",
+    VersionState.DRAFT: "draft",
+    VersionState.IN_REVIEW: "draft",
+    VersionState.UPCOMING: "active",
+    VersionState.IN_FORCE: "active",
+    VersionState.IN_FORCE_UNTIL: "active",
+    VersionState.ENDED: "retired",
 }
+
+
+def fhir_status(version: CodeSystemVersion) -> str:
+    """FHIR's publication status: a version is "retired" only once its period has ended; one
+    still in force until a later date, or dated in the future, is "active" (with its
+    effectivePeriod saying when)."""
+    return FHIR_STATUS[version.state]
+
+
+def effective_period(version: CodeSystemVersion) -> list[dict]:
+    if not version.effective_from:
+        return []
+    period = {"start": version.effective_from.isoformat()}
+    if version.effective_to:
+        # FHIR periods are inclusive; ours ends the day the next version starts.
+        period["end"] = (version.effective_to - dt.timedelta(days=1)).isoformat()
+    return [{"url": "http://hl7.org/fhir/StructureDefinition/resource-effectivePeriod", "valuePeriod": period}]
 
 
 # What the other apps serve under /fhir/ (their CapabilityStatement.rest.resource entries), filled
@@ -152,7 +172,7 @@ def code_system_resource(system: CodeSystem, version: CodeSystemVersion | None, 
         "url": system.canonical_url,
         "name": system.key.replace("-", "_").upper(),
         "title": system.name_vi,
-        "status": FHIR_STATUS[version.status] if version else "draft",
+        "status": fhir_status(version) if version else "draft",
         "publisher": "Bộ Y tế",
         "description": system.description_vi or system.name_vi,
         "caseSensitive": True,
@@ -168,19 +188,7 @@ def code_system_resource(system: CodeSystem, version: CodeSystemVersion | None, 
         if version.published_at:
             body["date"] = version.published_at.isoformat()
         if version.effective_from:
-            body["extension"] = [
-                {
-                    "url": "http://hl7.org/fhir/StructureDefinition/resource-effectivePeriod",
-                    "valuePeriod": {
-                        k: v
-                        for k, v in (
-                            ("start", version.effective_from.isoformat()),
-                            ("end", version.effective_to.isoformat() if version.effective_to else None),
-                        )
-                        if v
-                    },
-                }
-            ]
+            body["extension"] = effective_period(version)
     if count is not None:
         body["count"] = count
     return body
@@ -388,7 +396,8 @@ def value_set_expand(request):
             "version": version.label,
             "name": system.key.replace("-", "_").upper(),
             "title": system.name_vi,
-            "status": FHIR_STATUS[version.status],
+            "status": fhir_status(version),
+            **({"extension": effective_period(version)} if version.effective_from else {}),
             "expansion": expansion,
         }
     )

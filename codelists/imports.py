@@ -125,6 +125,7 @@ def _summarise(parsed: ParsedImport) -> tuple[dict, list[dict]]:
         "unchanged": totals.get(RowResult.IMPORT_TYPE_SKIP, 0),
         "invalid": totals.get(RowResult.IMPORT_TYPE_INVALID, 0) + totals.get(RowResult.IMPORT_TYPE_ERROR, 0),
         "changes": dict(list(resource.changes.items())[:MAX_LISTED_CHANGES]),
+        "kept_empty": dict(resource.kept_empty),
     }
     errors = []
     for invalid in result.invalid_rows[:MAX_LISTED_ERRORS]:

@@ -180,6 +180,12 @@ def copy_mappings(version_id: int, spec: dict, seed_dir: Path) -> int:
         return cur.rowcount
 
 
+def _property_definitions(seed_dir: Path) -> dict[str, list]:
+    """The typed properties each list declares (seed/properties.json), keyed by list."""
+    path = seed_dir / "properties.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+
+
 @transaction.atomic
 def codelist_load(spec: dict, seed_dir: Path = SEED_DIR) -> LoadResult:
     """Create or update one code system from its systems.json entry and load its version."""
@@ -196,6 +202,7 @@ def codelist_load(spec: dict, seed_dir: Path = SEED_DIR) -> LoadResult:
             "source_note": spec.get("source_note", ""),
             "max_code_length": spec["max_code_length"],
             "groups": spec.get("groups", {}),
+            "property_definitions": _property_definitions(seed_dir).get(spec["key"], []),
         },
     )
     system = CodeSystem.objects.select_for_update().get(pk=system.pk)

@@ -5,6 +5,7 @@ never change: besides the services, database triggers (migration 0002) refuse an
 their concepts and mappings and any change to a published version other than retiring it.
 """
 
+import datetime as dt
 import unicodedata
 
 from django.conf import settings
@@ -12,7 +13,10 @@ from django.contrib.postgres.indexes import GinIndex
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 CODE_MAX_LENGTH = 64
 
@@ -52,6 +56,15 @@ class CodeSystem(models.Model):
         default=dict,
         blank=True,
         help_text=_("Named groups of codes by code prefix, e.g. the chronic conditions the book shows."),
+    )
+    property_definitions = models.JSONField(
+        _("declared properties"),
+        default=list,
+        blank=True,
+        help_text=_(
+            "The typed properties of the list's codes, as in FHIR CodeSystem.property: a list of "
+            '{"code", "type", "label_vi", "label_en"[, "choices"]}; the concept form is built from them.'
+        ),
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -94,6 +107,21 @@ SEED_LABEL_WORDS = (
     ("— 54 groups", "— 54 dân tộc"),
     (" (vietnam-provinces 2025.10.1)", ""),
 )
+
+
+class VersionState(models.TextChoices):
+    """Where a version stands on a given day, as the pages and FHIR say it.
+
+    The stored status is the editorial one: publishing a version dated in the future retires
+    the current one at once, although that one stays in force until the new one starts.
+    """
+
+    DRAFT = "draft", _("Draft")
+    IN_REVIEW = "in_review", _("In review")
+    UPCOMING = "upcoming", pgettext_lazy("code-list version", "Upcoming")
+    IN_FORCE = "in_force", pgettext_lazy("code-list version", "In force")
+    IN_FORCE_UNTIL = "in_force_until", pgettext_lazy("code-list version", "In force until an announced date")
+    ENDED = "ended", pgettext_lazy("code-list version", "No longer in force")
 
 
 class CodeSystemVersion(models.Model):
@@ -174,6 +202,40 @@ class CodeSystemVersion(models.Model):
     @property
     def is_editable(self) -> bool:
         return self.status == VersionStatus.DRAFT
+
+    def state_on(self, day=None) -> str:
+        """Return the VersionState on `day` (today in Vietnam by default), from status and period."""
+        if self.status == VersionStatus.DRAFT:
+            return VersionState.DRAFT
+        if self.status == VersionStatus.IN_REVIEW:
+            return VersionState.IN_REVIEW
+        day = day or timezone.localdate()
+        if self.effective_from and self.effective_from > day:
+            return VersionState.UPCOMING
+        if self.effective_to is None:
+            return VersionState.IN_FORCE
+        if self.effective_to > day:
+            return VersionState.IN_FORCE_UNTIL
+        return VersionState.ENDED
+
+    @property
+    def last_day_in_force(self):
+        """The last day the version answers for: `effective_to` is the next version's first day."""
+        return self.effective_to - dt.timedelta(days=1) if self.effective_to else None
+
+    @property
+    def state(self) -> str:
+        return self.state_on()
+
+    @property
+    def state_label(self) -> str:
+        """The state in words: "Đang hiệu lực đến 01/01/2027" rather than a bare "retired"."""
+        state = self.state
+        if state == VersionState.IN_FORCE_UNTIL:
+            return _("In force until %(day)s") % {"day": date_format(self.last_day_in_force, "d/m/Y")}
+        if state == VersionState.UPCOMING:
+            return _("Upcoming, in force from %(day)s") % {"day": date_format(self.effective_from, "d/m/Y")}
+        return str(VersionState(state).label)
 
 
 class Concept(models.Model):

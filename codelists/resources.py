@@ -39,6 +39,8 @@ WHERE c.id = v.id
 
 COLUMNS = ["code", "display_vi", "display_en", "parent_code", "active", "properties"]
 REQUIRED_COLUMNS = ["code", "display_vi"]
+# Optional columns: an empty cell in them means "leave as it is" for a code already in the draft.
+OPTIONAL_COLUMNS = ["display_en", "parent_code", "active", "properties"]
 COMPARED = ("display_vi", "display_en", "parent_code", "active", "properties")
 TRUE_VALUES = {"1", "true", "yes", "x", "có", "co"}
 FALSE_VALUES = {"0", "false", "no", "không", "khong"}
@@ -93,6 +95,7 @@ class ConceptResource(resources.ModelResource):
         self.code_rows: dict[str, list[int]] = {}
         self.file_codes: set[str] = set()
         self.changes: dict[str, dict] = {}
+        self.kept_empty: dict[str, int] = {}
         self.now = timezone.now()
 
     def get_queryset(self):
@@ -144,20 +147,22 @@ class ConceptResource(resources.ModelResource):
             }
         elif parent and parent == code:
             errors["parent_code"] = _("A concept cannot be its own parent.")
+        # An empty optional cell leaves the stored value alone (issue 18): a file that carries
+        # only codes and names must not wipe ICD-10's DRG groups, age or sex limits.
         active = instance.active if instance.pk else True
-        if "active" in row:
+        if "active" in row and cell_text(row.get("active")) != "":
             raw = cell_text(row.get("active")).lower()
-            if raw in TRUE_VALUES or raw == "":
+            if raw in TRUE_VALUES:
                 active = True
             elif raw in FALSE_VALUES:
                 active = False
             else:
                 errors["active"] = _("The active column must be 1 or 0, not %(value)s.") % {"value": raw}
         props = instance.properties if instance.pk else {}
-        if "properties" in row:
+        if "properties" in row and cell_text(row.get("properties")) != "":
             raw = cell_text(row.get("properties"))
             try:
-                props = json.loads(raw) if raw else {}
+                props = json.loads(raw)
             except json.JSONDecodeError:
                 props = None
             if not isinstance(props, dict):
@@ -168,14 +173,24 @@ class ConceptResource(resources.ModelResource):
                 )
         if errors:
             raise ValidationError(errors)
+        if instance.pk:
+            self._count_kept(instance, row)
         instance.code = code
         instance.display_vi = display_vi
-        if "display_en" in row:
+        if cell_text(row.get("display_en")):
             instance.display_en = cell_text(row.get("display_en"))
-        if "parent_code" in row:
+        if parent:
             instance.parent_code = parent
         instance.active = active
         instance.properties = props
+
+    def _count_kept(self, instance: Concept, row) -> None:
+        """Count the optional cells left empty where the draft holds a value (the preview says so)."""
+        for column in OPTIONAL_COLUMNS:
+            if column in row and cell_text(row.get(column)) == "":
+                stored = getattr(instance, column)
+                if stored not in ("", {}, None) and column != "active":
+                    self.kept_empty[column] = self.kept_empty.get(column, 0) + 1
 
     def skip_row(self, instance, original, row, import_validation_errors=None):
         if import_validation_errors or instance.pk is None:

@@ -135,3 +135,39 @@ def change_history(system: CodeSystem, *, code: str = "", version: CodeSystemVer
     if version is not None:
         qs = qs.filter(version=version)
     return qs.order_by("-at", "-id")
+
+
+def version_in_force_on(system: CodeSystem, day) -> CodeSystemVersion | None:
+    """Return the published or retired version whose [effective_from, effective_to) holds `day`."""
+    return (
+        system.versions.filter(status__in=FROZEN_STATUSES, effective_from__lte=day)
+        .filter(Q(effective_to__isnull=True) | Q(effective_to__gt=day))
+        .order_by("-effective_from")
+        .first()
+    )
+
+
+def review_base(version: CodeSystemVersion, day) -> CodeSystemVersion | None:
+    """The version a draft is reviewed against: the one in force today, else the one it copies."""
+    in_force = version_in_force_on(version.system, day)
+    if in_force is not None and in_force.pk != version.pk:
+        return in_force
+    return version.based_on if version.based_on_id != version.pk else None
+
+
+def version_change_summary(a: CodeSystemVersion, b: CodeSystemVersion) -> dict[str, int]:
+    """Count the codes added, changed, retired (active → inactive) and removed from a to b."""
+    with connection.cursor() as cur:
+        cur.execute(
+            _DIFF_SQL  # noqa: S608 — constant SQL, values are parameters
+            + """SELECT
+                   count(*) FILTER (WHERE change = 'added'),
+                   count(*) FILTER (WHERE change = 'changed' AND NOT retired),
+                   count(*) FILTER (WHERE change = 'changed' AND retired),
+                   count(*) FILTER (WHERE change = 'removed')
+                 FROM (SELECT change, COALESCE((before->>'active')::boolean AND NOT (after->>'active')::boolean,
+                                               FALSE) AS retired FROM d) AS x""",
+            {"a": a.pk, "b": b.pk},
+        )
+        added, changed, retired, removed = cur.fetchone()
+    return {"added": added, "changed": changed, "retired": retired, "removed": removed}

@@ -8,13 +8,15 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from codelists import imports, selectors, services
 from codelists.access import MINISTRY, can_edit, can_review, system_get, version_get_for_user
-from codelists.forms import ConceptForm, DraftStartForm, ImportForm, SearchForm, SendBackForm
+from codelists.forms import ConceptForm, DraftStartForm, ImportForm, PublishForm, SearchForm, SendBackForm
 from codelists.models import Concept, ImportJob, VersionStatus
+from codelists.presentation import diff_rows, entry_rows, field_label, value_text
 from core.bodylimit import MULTIPART_OVERHEAD, accepts_large_body
 from core.replicas import lag_tolerant
 from core.roles import role_required
@@ -89,16 +91,25 @@ def version_detail_view(request, key, version_id):
 
 
 def _version_page(request, system, version, search, q, active):
-    concepts = selectors.concept_search(version, q, active=active)
-    page = Paginator(concepts, PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {}
+    base = None
+    if version.status in (VersionStatus.DRAFT, VersionStatus.IN_REVIEW):
+        base = selectors.review_base(version, timezone.localdate())
+    if base is not None and not (q or active or request.GET.get("show") == "all"):
+        # The review page: what this draft changes in the version in force, paged (issue 18).
+        context.update(_changes(request, system, base, version), review_mode=True)
+    else:
+        concepts = selectors.concept_search(version, q, active=active)
+        context["page"] = Paginator(concepts, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "codelists/version_detail.html",
         {
+            **context,
+            "review_base": base,
             "system": system,
             "version": version,
             "search": search,
-            "page": page,
             "can_edit": can_edit(request.user) and version.is_editable,
             "can_review": can_review(request.user, version),
             "send_back_form": SendBackForm(),
@@ -112,6 +123,37 @@ def _version_page(request, system, version, search, q, active):
             "other_versions": selectors.version_list_for_user(request.user, system).exclude(pk=version.pk),
         },
     )
+
+
+CHANGE_FILTERS = ("added", "changed", "removed")
+
+
+def _changes(request, system, base, version) -> dict:
+    """The differences from `base` to `version`, one page of them, with field-level rows."""
+    change = request.GET.get("change", "")
+    change = change if change in CHANGE_FILTERS else ""
+    summary = selectors.version_change_summary(base, version)  # one pass over both versions
+    counts = {
+        "added": summary["added"],
+        "changed": summary["changed"] + summary["retired"],
+        "removed": summary["removed"],
+    }
+    total = counts[change] if change else sum(counts.values())
+    page = Paginator(range(total), PAGE_SIZE).get_page(request.GET.get("page"))
+    offset = (page.number - 1) * PAGE_SIZE
+    diffs = selectors.version_compare(base, version, change=change, offset=offset, limit=PAGE_SIZE)
+    return {
+        "change": change,
+        "summary": summary,
+        "page": page,
+        "diffs": [(d, _diff_kind(d), diff_rows(system, d.before, d.after)) for d in diffs],
+    }
+
+
+def _diff_kind(diff) -> str:
+    if diff.change == "changed" and diff.before.get("active") and not diff.after.get("active"):
+        return "retired"
+    return diff.change
 
 
 def _editable(request, key, version_id):
@@ -158,7 +200,7 @@ def draft_update_view(request, key, version_id):
 @_with_redirect
 def concept_add_view(request, key, version_id):
     system, version = _editable(request, key, version_id)
-    form = ConceptForm(request.POST or None, initial={"active": True})
+    form = ConceptForm(request.POST or None, initial={"active": True}, definitions=system.property_definitions)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
@@ -198,10 +240,15 @@ def concept_edit_view(request, key, version_id, code):
         "display_en": concept.display_en,
         "parent_code": concept.parent_code,
         "active": concept.active,
-        "properties": json.dumps(concept.properties, ensure_ascii=False, indent=2),
         "revision": concept.revision,
     }
-    form = ConceptForm(request.POST or None, initial=initial, editing=True)
+    form = ConceptForm(
+        request.POST or None,
+        initial=initial,
+        editing=True,
+        definitions=system.property_definitions,
+        properties=concept.properties,
+    )
     conflict = None
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -224,15 +271,8 @@ def concept_edit_view(request, key, version_id, code):
             return redirect(version)
     conflict_rows = None
     if conflict:
-        conflict_rows = [
-            (
-                name,
-                _display(conflict.current[name]),
-                _display(conflict.submitted[name]),
-                conflict.current[name] != conflict.submitted[name],
-            )
-            for name in services.EDITABLE_FIELDS
-        ]
+        conflict_rows = _conflict_rows(system, conflict)
+    history = selectors.change_history(system, code=concept.code)[:20]
     # 409 Conflict when someone else saved first: the page shows both values side by side.
     return render(
         request,
@@ -244,10 +284,28 @@ def concept_edit_view(request, key, version_id, code):
             "concept": concept,
             "conflict": conflict,
             "conflict_rows": conflict_rows,
-            "history": selectors.change_history(system, code=concept.code)[:20],
+            "history": [(e, entry_rows(system, e.before, e.after)) for e in history],
         },
         status=409 if conflict else 200,
     )
+
+
+def _conflict_rows(system, conflict) -> list[tuple[str, str, str, bool]]:
+    """(label, theirs, yours, differs) for every field, properties one by one where they differ."""
+    rows = [
+        (
+            field_label(name),
+            value_text(name, conflict.current[name]),
+            value_text(name, conflict.submitted[name]),
+            conflict.current[name] != conflict.submitted[name],
+        )
+        for name in services.EDITABLE_FIELDS
+        if name != "properties"
+    ]
+    props = diff_rows(
+        system, {"properties": conflict.current["properties"]}, {"properties": conflict.submitted["properties"]}
+    )
+    return rows + [(label, theirs, yours, True) for label, theirs, yours in props]
 
 
 def _display(value) -> str:
@@ -309,11 +367,6 @@ def _submit(request, version):
     return _("Sent for review. A ministry administrator other than the last editor will publish it.")
 
 
-def _publish(request, version):
-    services.version_publish(version=version, acting_user=request.user)
-    return _("Version published.")
-
-
 def _send_back(request, version):
     form = SendBackForm(request.POST)
     services.version_send_back(version=version, acting_user=request.user, comment=form.data.get("comment", ""))
@@ -326,9 +379,49 @@ def _discard(request, version):
 
 
 version_submit_view = _workflow(_submit)
-version_publish_view = _workflow(_publish)
 version_send_back_view = _workflow(_send_back)
 draft_discard_view = _workflow(_discard)
+
+
+@ministry_only
+def version_publish_view(request, key, version_id):
+    """Publishing nationally is confirmed on its own page, with what changes and from when.
+
+    GET shows the summary; a POST publishes only with the confirmation box ticked (checked on
+    the server, not by a script), so one stray click never issues a code list."""
+    system, version = _version(request, key, version_id)
+    if not can_review(request.user, version):
+        messages.error(request, _("Only a ministry administrator who edited nothing in this version can publish it."))
+        return redirect(version)
+    form = PublishForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.version_publish(version=version, acting_user=request.user)
+        except PermissionDenied:
+            messages.error(request, _("Only a ministry administrator can do this."))
+        except ValidationError as exc:
+            _errors_to_messages(request, exc)
+        else:
+            messages.success(request, _("Version published."))
+        return redirect(version)
+    today = timezone.localdate()
+    base = selectors.review_base(version, today)
+    current = selectors.latest_published(system)
+    return render(
+        request,
+        "codelists/version_publish.html",
+        {
+            "system": system,
+            "version": version,
+            "form": form,
+            "base": base,
+            "summary": selectors.version_change_summary(base, version) if base else None,
+            "concept_count": version.concepts.count(),
+            "current": current,
+            "starts_later": bool(version.effective_from and version.effective_from > today),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
 
 
 @accepts_large_body(lambda: imports.MAX_FILE_BYTES + MULTIPART_OVERHEAD)
@@ -359,9 +452,10 @@ def import_preview_view(request, key, version_id, job_id):
     system, version = _version(request, key, version_id)
     job = _job(request, version, job_id)
     changes = [
-        (code, [(f, _display(v[0]), _display(v[1])) for f, v in fields.items()])
+        (code, diff_rows(system, {f: v[0] for f, v in fields.items()}, {f: v[1] for f, v in fields.items()}))
         for code, fields in (job.summary.get("changes") or {}).items()
     ]
+    kept_empty = [(field_label(f), n) for f, n in (job.summary.get("kept_empty") or {}).items()]
     return render(
         request,
         "codelists/import_preview.html",
@@ -370,6 +464,7 @@ def import_preview_view(request, key, version_id, job_id):
             "version": version,
             "job": job,
             "changes": changes,
+            "kept_empty": kept_empty,
             "can_apply": job.status == ImportJob.Status.PREVIEWED and version.is_editable,
         },
     )
@@ -416,12 +511,21 @@ class _Echo:
         return value
 
 
+def _chronological_key(version) -> tuple:
+    """Order versions by the date they take effect; an undated draft comes last."""
+    day = version.effective_from
+    return (day is None, day or timezone.localdate(), version.pk)
+
+
 @ministry_only
 def compare_view(request, key):
     system = system_get(key)
     versions = list(selectors.version_list_for_user(request.user, system))
     by_id = {str(v.pk): v for v in versions}
     a, b = by_id.get(request.GET.get("a", "")), by_id.get(request.GET.get("b", ""))
+    if a and b and _chronological_key(b) < _chronological_key(a):
+        # "Before" is the earlier version whatever order the pickers were used in.
+        a, b = b, a
     change = request.GET.get("change", "")
     context = {"system": system, "versions": versions, "a": a, "b": b, "change": change}
     if a and b:
@@ -458,9 +562,7 @@ def compare_view(request, key):
         context.update(
             counts=counts,
             page=page,
-            diffs=[
-                (d, [(f, _display(d.before.get(f)), _display(d.after.get(f))) for f in d.changed_fields]) for d in diffs
-            ],
+            diffs=[(d, _diff_kind(d), diff_rows(system, d.before, d.after)) for d in diffs],
         )
     return render(request, "codelists/compare.html", context)
 
@@ -471,4 +573,5 @@ def history_view(request, key):
     code = request.GET.get("code", "").strip()
     entries = selectors.change_history(system, code=code)
     page = Paginator(entries, PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "codelists/history.html", {"system": system, "page": page, "code": code})
+    rows = [(e, entry_rows(system, e.before, e.after)) for e in page]
+    return render(request, "codelists/history.html", {"system": system, "page": page, "rows": rows, "code": code})

@@ -60,6 +60,15 @@ def can_decide(user, facility: Facility) -> bool:
     return has_role(user, Role.PROVINCE_OFFICER) and in_scope(user, province_id=facility.province_id)
 
 
+def can_remind_in_province(user, province_id: int) -> bool:
+    """A province officer reminds the silent facilities of their own province."""
+    return has_role(user, Role.PROVINCE_OFFICER) and in_scope(user, province_id=province_id)
+
+
+def can_remind(user, facility: Facility) -> bool:
+    return can_remind_in_province(user, facility.province_id)
+
+
 def can_decide_registrations(user) -> bool:
     """Decides on the facilities of a province: its provincial officer."""
     return has_role(user, Role.PROVINCE_OFFICER) and bool(user.province_id)

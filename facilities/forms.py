@@ -110,6 +110,26 @@ class DecisionForm(forms.Form):
     )
 
 
+class DecisionConfirmForm(forms.Form):
+    """Approving, suspending or closing a facility: why, and a deliberate confirmation."""
+
+    reason = forms.CharField(
+        label=_("Why (recorded in the facility's history)"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3, "class": "form-control"}),
+        error_messages={"required": _("Say why; it is recorded with your name.")},
+    )
+    confirm = forms.BooleanField(
+        label=_("I confirm this decision."),
+        widget=forms.CheckboxInput(attrs={"class": "form-check-input"}),
+        error_messages={"required": _("Tick the box to confirm the decision.")},
+    )
+    next = forms.CharField(required=False, widget=forms.HiddenInput)
+
+    def clean_reason(self):
+        return self.cleaned_data["reason"].strip()
+
+
 class ApiKeyCreateForm(forms.Form):
     name = forms.CharField(
         label=_("Key name"),

@@ -8,6 +8,7 @@ an approved facility to connected.
 """
 
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -39,16 +40,29 @@ class ConnectionEvent:
     kind: str = ConnectionEventKind.SUBMISSION
     accepted: bool = False
     count: int = 1
+    # For a rejected submission: the code of its first error (intake problem code).
+    reason: str = ""
+
+
+# A rejection recorded without a reason (never from the intake, which always has one).
+UNRECORDED_REASON = "UNRECORDED"
 
 
 _UPSERT_DAY = """
 INSERT INTO facilities_facilitydailyhealth
-    (facility_id, day, received, accepted, rejected, last_contact_at, last_accepted_at)
+    (facility_id, day, received, accepted, rejected, last_contact_at, last_accepted_at, rejection_reasons)
 VALUES {values}
 ON CONFLICT (facility_id, day) DO UPDATE SET
     received = facilities_facilitydailyhealth.received + EXCLUDED.received,
     accepted = facilities_facilitydailyhealth.accepted + EXCLUDED.accepted,
     rejected = facilities_facilitydailyhealth.rejected + EXCLUDED.rejected,
+    rejection_reasons = (
+        SELECT COALESCE(jsonb_object_agg(k, n), '{{}}'::jsonb)
+        FROM (SELECT k, SUM(v::bigint) AS n
+              FROM (SELECT * FROM jsonb_each_text(facilities_facilitydailyhealth.rejection_reasons)
+                    UNION ALL SELECT * FROM jsonb_each_text(EXCLUDED.rejection_reasons)) AS r(k, v)
+              GROUP BY k) AS merged
+    ),
     last_contact_at = GREATEST(facilities_facilitydailyhealth.last_contact_at, EXCLUDED.last_contact_at),
     last_accepted_at = GREATEST(facilities_facilitydailyhealth.last_accepted_at, EXCLUDED.last_accepted_at)
 """
@@ -77,9 +91,12 @@ def facility_connection_event_record(
     at: dt.datetime | None = None,
     accepted: bool = False,
     count: int = 1,
+    reason: str = "",
 ) -> bool:
     """Record one event from a facility's software; return True if it connected the facility."""
-    event = ConnectionEvent(facility_id=facility.pk, at=at or timezone.now(), kind=kind, accepted=accepted, count=count)
+    event = ConnectionEvent(
+        facility_id=facility.pk, at=at or timezone.now(), kind=kind, accepted=accepted, count=count, reason=reason
+    )
     connected = facility_connection_events_record(events=[event])
     if facility.pk in connected:
         facility.status = FacilityStatus.CONNECTED
@@ -91,7 +108,7 @@ def facility_connection_events_record(*, events: list[ConnectionEvent]) -> set[i
     """Record many events in three statements; return the ids of facilities they connected."""
     if not events:
         return set()
-    days: dict[tuple[int, dt.date], list] = defaultdict(lambda: [0, 0, 0, None, None])
+    days: dict[tuple[int, dt.date], list] = defaultdict(lambda: [0, 0, 0, None, None, defaultdict(int)])
     per_facility: dict[int, list] = defaultdict(lambda: [None, None, None])
     for event in events:
         if event.kind not in ConnectionEventKind.ALL:
@@ -112,13 +129,16 @@ def facility_connection_events_record(*, events: list[ConnectionEvent]) -> set[i
                 fac[2] = min(fac[2], at) if fac[2] else at
             else:
                 day[2] += event.count
+                day[5][event.reason or UNRECORDED_REASON] += event.count
     day_params: list = []
-    for (facility_id, day), (received, accepted, rejected, last_contact, last_accepted) in sorted(days.items()):
-        day_params += [facility_id, day, received, accepted, rejected, last_contact, last_accepted]
+    for (facility_id, day), (received, accepted, rejected, last_contact, last_accepted, reasons) in sorted(
+        days.items()
+    ):
+        day_params += [facility_id, day, received, accepted, rejected, last_contact, last_accepted, json.dumps(reasons)]
     fac_params: list = []
     for facility_id, (last_contact, last_accepted, first_accepted) in sorted(per_facility.items()):
         fac_params += [facility_id, last_contact, last_accepted, first_accepted]
-    day_row = "(%s, %s::date, %s, %s, %s, %s::timestamptz, %s::timestamptz)"
+    day_row = "(%s, %s::date, %s, %s, %s, %s::timestamptz, %s::timestamptz, %s::jsonb)"
     fac_row = "(%s::bigint, %s::timestamptz, %s::timestamptz, %s::timestamptz)"
     with connection.cursor() as cursor:
         cursor.execute(_UPSERT_DAY.format(values=", ".join([day_row] * len(days))), day_params)

@@ -456,7 +456,10 @@ class FacilityDailyHealth(models.Model):
     """What one facility sent on one day (Vietnam time): submissions received, accepted,
     rejected, and the last contact / last accepted moment of that day.
 
-    Written only by `facility_connection_event_record` with one upsert per event.
+    Written only by `facility_connection_event_record` with one upsert per event. Each
+    rejected submission adds one to `rejected` and one to its reason in `rejection_reasons`
+    (reason code → count) in the same statement, so the dashboards' rejection trend and their
+    "common rejection reasons" are the same count (issue 18).
     """
 
     facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="daily_health")
@@ -464,6 +467,7 @@ class FacilityDailyHealth(models.Model):
     received = models.PositiveIntegerField(default=0)
     accepted = models.PositiveIntegerField(default=0)
     rejected = models.PositiveIntegerField(default=0)
+    rejection_reasons = models.JSONField(default=dict, blank=True)
     last_contact_at = models.DateTimeField(null=True, blank=True)
     last_accepted_at = models.DateTimeField(null=True, blank=True)
 
@@ -475,6 +479,30 @@ class FacilityDailyHealth(models.Model):
 
     def __str__(self) -> str:
         return f"{self.facility_id} {self.day}: {self.accepted}/{self.received}"
+
+
+class FacilityReminder(models.Model):
+    """An e-mail a province officer sent to a silent facility's registered contact, asking it to
+    check its connection. At most one per facility and day, whoever asks (unique constraint)."""
+
+    class Kind(models.TextChoices):
+        SILENT = "silent", _("Silent facility")
+
+    facility = models.ForeignKey(Facility, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SILENT)
+    day = models.DateField(help_text="The day in Vietnam the reminder was sent.")
+    sent_to = models.EmailField()
+    sent_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-sent_at"]
+        constraints = [models.UniqueConstraint(fields=["facility", "kind", "day"], name="facility_reminder_once_a_day")]
+        verbose_name = _("facility reminder")
+        verbose_name_plural = _("facility reminders")
+
+    def __str__(self) -> str:
+        return f"{self.facility_id} {self.kind} {self.day}"
 
 
 class FacilityImportUpload(models.Model):

@@ -41,9 +41,10 @@ PROFILE_FIELDS = (
     "expected_monthly_visits",
 )
 
-# action → (statuses it may start from, status it leads to, reason required)
+# action → (statuses it may start from, status it leads to, reason required). Approving,
+# suspending and closing record who and why (issue 18).
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str, bool]] = {
-    "approve": ((S.PENDING,), S.APPROVED, False),
+    "approve": ((S.PENDING,), S.APPROVED, True),
     "reject": ((S.PENDING,), S.REJECTED, True),
     "suspend": ((S.APPROVED, S.CONNECTED), S.SUSPENDED, True),
     "reinstate": ((S.SUSPENDED,), S.APPROVED, False),
@@ -202,7 +203,7 @@ def facility_transition(*, acting_user: User, facility: Facility, action: str, r
     return facility
 
 
-def facility_approve(*, acting_user: User, facility: Facility, reason: str = "") -> Facility:
+def facility_approve(*, acting_user: User, facility: Facility, reason: str) -> Facility:
     return facility_transition(acting_user=acting_user, facility=facility, action="approve", reason=reason)
 
 

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<str:code>/", views.facility_detail_view, name="facility-detail"),
     path("<str:code>/edit/", views.facility_edit_view, name="facility-edit"),
     path("<str:code>/decide/<str:action>/", views.facility_decide_view, name="facility-decide"),
+    path("<str:code>/remind/", views.facility_silent_remind_view, name="facility-silent-remind"),
     path("<str:code>/credentials/", views_credentials.credentials_view, name="facility-credentials"),
     path("<str:code>/credentials/keys/", views_credentials.api_key_create_view, name="facility-key-create"),
     path(

@@ -71,10 +71,14 @@ def credentials_view(request, code):
 
 @never_cache
 @login_required
-@require_POST
 def api_key_create_view(request, code):
-    """Create a key, then redirect to the credentials page, which shows it once."""
+    """Create a key, then redirect to the credentials page, which shows it once.
+
+    Opening this address (a bookmark, the browser's history) creates nothing and leads to the
+    credentials page rather than a bare "405 Method Not Allowed"."""
     facility = _facility_for_manager(request, code)
+    if request.method != "POST":
+        return redirect("facility-credentials", code=facility.code)
     form = ApiKeyCreateForm(request.POST)
     if not form.is_valid():
         return _page(request, facility, key_form=form, status=400)

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.db.models import Max, Sum
 from django.utils.translation import gettext_lazy as _
 
+from facilities.health import UNRECORDED_REASON
 from geo.models import Province
 from provinces.facility_lists import breakdown, completeness, connectivity, pending, silent
 from provinces.models import FacilityDayRollup, ProvinceDayRollup, RejectionReasonDay, RolloutTarget
@@ -327,6 +328,8 @@ def rejection_reasons(*, start: dt.date, end: dt.date, province: Province | None
 
     def reason(source: str, code: str) -> str:
         if source == RejectionReasonDay.Source.SUBMISSION:
+            if code == UNRECORDED_REASON:
+                return str(_("No reason recorded"))
             return str(SUBMISSION_MESSAGES.get(code, code))
         return str(message_for(code))
 
@@ -335,7 +338,10 @@ def rejection_reasons(*, start: dt.date, end: dt.date, province: Province | None
         _("Top rejection reasons"),
         [("source", _("Source")), ("code", _("Reason code")), ("reason", _("Reason")), ("count", _("Count"))],
         [[labels.get(r["source"], r["source"]), r["code"], reason(r["source"], r["code"]), r["n"]] for r in rows],
-        note=_("Errors of rejected data submissions and rejected rows of insurance card imports."),
+        note=_(
+            "Rejected data submissions by their first error (they add up to the rejections of the trend) and "
+            "rejected rows of insurance card imports."
+        ),
     )
 
 

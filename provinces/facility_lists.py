@@ -89,27 +89,43 @@ def _rate(rejected: int, received: int):
     return round(100.0 * rejected / received, 1) if received else ""
 
 
+# The columns of the silent-facility list; the province page adds the reminder action after them.
+SILENT_COLUMNS = [
+    ("code", _("Code")),
+    ("facility", _("Facility")),
+    ("contact_name", _("Contact person")),
+    ("contact_phone", _("Contact phone")),
+    ("contact_email", _("Contact e-mail")),
+    ("last_contact", _("Last contact")),
+    ("last_accepted", _("Last accepted submission")),
+    ("rejection_rate", _("Rejection rate, 7 days (%)")),
+]
+
+
 def silent(day_rows, *, limit: int | None) -> Table:
+    """Silent facilities with their registered contact, so the province can call or remind them."""
     rows = (
         day_rows.filter(is_silent=True)
         .order_by("last_accepted_at", "facility__code")
         .values_list(
-            "facility__code", "facility__name", "last_contact_at", "last_accepted_at", "rejected_7d", "received_7d"
+            "facility__code",
+            "facility__name",
+            "facility__contact_name",
+            "facility__contact_phone",
+            "facility__contact_email",
+            "last_contact_at",
+            "last_accepted_at",
+            "rejected_7d",
+            "received_7d",
         )[:limit]
     )
     return Table(
         "silent",
         _("Silent facilities"),
+        SILENT_COLUMNS,
         [
-            ("code", _("Code")),
-            ("facility", _("Facility")),
-            ("last_contact", _("Last contact")),
-            ("last_accepted", _("Last accepted submission")),
-            ("rejection_rate", _("Rejection rate, 7 days (%)")),
-        ],
-        [
-            [code, name, contact, accepted, _rate(rejected, received)]
-            for code, name, contact, accepted, rejected, received in rows
+            [code, name, person, phone, email, contact, accepted, _rate(rejected, received)]
+            for code, name, person, phone, email, contact, accepted, rejected, received in rows
         ],
     )
 

@@ -379,14 +379,32 @@ ON CONFLICT (province_id, day, source, code) DO UPDATE SET
     count = EXCLUDED.count, computed_at = EXCLUDED.computed_at
 """
 
-# Data-submission rejection reasons (errors of rejected submissions), by the day received.
+# Data-submission rejection reasons, from the same rows as the rejected counts the trend shows
+# (facilities_daily_health_view: one reason per rejected submission, recorded with its count),
+# so the reasons of a day add up to its rejections. A rejection counted without a reason (days
+# recorded before reasons were kept) is listed as UNRECORDED rather than dropped.
+_SUBMISSION_REASONS_DELETE_SQL = """
+DELETE FROM provinces_rejection_reason_day
+WHERE source = 'submission' AND day BETWEEN %(start)s AND %(end)s
+"""
 _SUBMISSION_REASONS_SQL = """
 INSERT INTO provinces_rejection_reason_day (province_id, day, source, code, count, computed_at)
-SELECT f.province_id, (s.received_at AT TIME ZONE %(tz)s)::date, 'submission', p.code, COUNT(*), %(now)s
-FROM healthbook_submission_view s
-JOIN healthbook_submission_problem_view p ON p.submission_id = s.id AND p.severity = 'error'
-JOIN facilities_facility_view f ON f.id = s.facility_id
-WHERE s.received_at >= %(start_ts)s AND s.received_at < %(end_ts)s AND s.status = 'rejected'
+WITH h AS (
+    SELECT facility_id, day, rejected, rejection_reasons
+    FROM facilities_daily_health_view
+    WHERE day BETWEEN %(start)s AND %(end)s AND rejected > 0
+),
+reasons AS (
+    SELECT h.facility_id, h.day, r.key AS code, r.value::bigint AS n
+    FROM h CROSS JOIN LATERAL jsonb_each_text(h.rejection_reasons) AS r
+    UNION ALL
+    SELECT h.facility_id, h.day, 'UNRECORDED',
+           h.rejected - COALESCE((SELECT SUM(value::bigint) FROM jsonb_each_text(h.rejection_reasons)), 0)
+    FROM h
+)
+SELECT f.province_id, r.day, 'submission', r.code, SUM(r.n), %(now)s
+FROM reasons r JOIN facilities_facility_view f ON f.id = r.facility_id
+WHERE r.n > 0
 GROUP BY 1, 2, 4
 ON CONFLICT (province_id, day, source, code) DO UPDATE SET
     count = EXCLUDED.count, computed_at = EXCLUDED.computed_at
@@ -543,6 +561,7 @@ def rollups_compute(*, start: dt.date, end: dt.date) -> RollupRun:
             cursor.execute(commune_sql(one_day=chunk_start == chunk_end), params)
             commune_rows += cursor.rowcount
             cursor.execute(_REASONS_SQL, params)
+            cursor.execute(_SUBMISSION_REASONS_DELETE_SQL, params)
             cursor.execute(_SUBMISSION_REASONS_SQL, params)
     return RollupRun(
         start=start, end=end, facility_rows=facility_rows, province_rows=province_rows, commune_rows=commune_rows

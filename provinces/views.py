@@ -12,6 +12,8 @@ from django.views.decorators.http import require_safe
 from accesslog.selectors import emergency_pending_count
 from core.replicas import lag_tolerant
 from core.roles import NATIONAL_ROLES, Role, has_role, role_required
+from facilities.access import can_remind_in_province
+from facilities.reminders import reminders_sent_today
 from provinces import communes, dashboards
 from provinces.access import PROVINCE_ROLES, province_get_for_dashboard
 from provinces.dashboards import MAP_CLASSES
@@ -73,6 +75,9 @@ def province_dashboard_view(request, code: str):
 
 def _province_page(request, province, form, start, end):
     data = dashboards.province(province=province, start=start, end=end)
+    # Contact details and today's reminders next to each silent facility (issue 18).
+    reminders = reminders_sent_today(row[0] for row in data["silent"].rows)
+    silent_rows = [(row, reminders.get(row[0])) for row in data["silent"].rows]
     return render(
         request,
         "provinces/dashboard_province.html",
@@ -86,6 +91,8 @@ def _province_page(request, province, form, start, end):
             "is_national_user": has_role(request.user, *NATIONAL_ROLES),
             # Every emergency opening alerts the province: the count waiting for its verdict.
             "emergency_pending": emergency_pending_count(province.pk),
+            "silent_rows": silent_rows,
+            "can_remind": can_remind_in_province(request.user, province.pk),
         },
     )
 

@@ -566,6 +566,8 @@ def _health(runs: list[_Run]) -> None:
             facility_id=r.sub.facility_id,
             at=r.sub.received_at,
             accepted=r.sub.status != Submission.Status.REJECTED,
+            # The first error is the reason the dashboards count (one per rejected submission).
+            reason=next((p.code for p in r.problems if p.severity == ERROR), ""),
         )
         for r in runs
         if r.sub.attempts <= 1 or r.sub.status != Submission.Status.REJECTED

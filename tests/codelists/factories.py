@@ -15,6 +15,9 @@ SHIPPED_GROUPS = {
     if spec.get("groups")
 }
 
+# The typed properties each list declares (the concept form is built from them).
+SHIPPED_PROPERTIES = json.loads((SEED_DIR / "properties.json").read_text(encoding="utf-8"))
+
 
 def system(key: str = "icd10", **kw) -> CodeSystem:
     defaults = {
@@ -24,6 +27,7 @@ def system(key: str = "icd10", **kw) -> CodeSystem:
         "legal_basis": "QĐ thử nghiệm",
         "max_code_length": 10,
         "groups": SHIPPED_GROUPS.get(key, {}),
+        "property_definitions": SHIPPED_PROPERTIES.get(key, []),
     }
     defaults.update(kw)
     obj, _ = CodeSystem.objects.get_or_create(key=key, defaults=defaults)

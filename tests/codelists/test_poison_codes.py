@@ -32,7 +32,7 @@ def test_codes_with_url_characters_keep_the_version_page_and_edit_links_working(
     assert job.status == ImportJob.Status.PREVIEWED, job.errors
     imports.import_apply(job=job, acting_user=ministry_editor)
     client = login(ministry_editor)
-    page = client.get(f"/codelists/{draft.system.key}/versions/{draft.pk}/", {"q": ""})
+    page = client.get(f"/codelists/{draft.system.key}/versions/{draft.pk}/", {"q": "", "show": "all"})
     links = sorted({html.unescape(h) for h in _EDIT.findall(page.content.decode()) if "/retire/" not in h})
     opened = {}
     for link in links:

@@ -120,7 +120,8 @@ def test_edit_review_publish_then_lookup_through_the_pages(client, login, labs, 
             "display_vi": "HbA1c",
             "display_en": "Haemoglobin A1c",
             "active": "on",
-            "properties": '{"unit": "%", "ref_high": 6.4}',
+            "prop_unit": "%",
+            "prop_ref_high": "6.4",
         },
     )
     assert r.status_code == 302
@@ -128,8 +129,13 @@ def test_edit_review_publish_then_lookup_through_the_pages(client, login, labs, 
     c.logout()
     c = login(second_admin)
     page = c.get(base).content.decode()
-    assert f'action="{base}publish/"' in page and "Ban hành" in page
-    assert c.post(base + "publish/").status_code == 302
+    assert f'href="{base}publish/"' in page and "Ban hành" in page
+    confirm = c.get(base + "publish/")
+    assert confirm.status_code == 200 and confirm.context["summary"]["added"] == 1
+    assert "01/01/2026" in confirm.content.decode()
+    assert c.post(base + "publish/").status_code == 400  # not confirmed: nothing published
+    assert CodeSystemVersion.objects.get(pk=draft.pk).status == VersionStatus.IN_REVIEW
+    assert c.post(base + "publish/", {"confirm": "on"}).status_code == 302
     draft.refresh_from_db()
     assert draft.status == VersionStatus.PUBLISHED and draft.published_by == second_admin
     c.logout()

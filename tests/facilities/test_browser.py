@@ -61,7 +61,10 @@ def test_officer_approves_and_facility_admin_sees_key_once(
     officer_page.goto(f"{live_server.url}/facilities/queue/")
     row = officer_page.locator(f"#queue-{pending_hanoi.code}")
     assert pending_hanoi.name in row.inner_text()
-    row.get_by_role("button", name="Phê duyệt").click()
+    row.get_by_role("link", name="Phê duyệt cơ sở").click()
+    officer_page.fill("#id_reason", "Giấy phép hoạt động hợp lệ")
+    officer_page.check("#id_confirm")
+    officer_page.get_by_role("button", name="Phê duyệt cơ sở").click()
     officer_page.wait_for_load_state("networkidle")
     assert officer_page.locator(f"#queue-{pending_hanoi.code}").count() == 0
     pending_hanoi.refresh_from_db()

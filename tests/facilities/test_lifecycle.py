@@ -63,7 +63,7 @@ def test_doctor_cannot_register(doctor_a):
 
 
 def test_approve_sets_approved_and_records_who(officer_hanoi, pending_hanoi):
-    facility = services.facility_approve(acting_user=officer_hanoi, facility=pending_hanoi)
+    facility = services.facility_approve(acting_user=officer_hanoi, facility=pending_hanoi, reason="Hồ sơ đầy đủ")
     assert facility.status == S.APPROVED and facility.approved_at is not None
     assert facility.status_changes.first().actor == officer_hanoi
 
@@ -140,13 +140,13 @@ def test_closed_is_final(officer_hanoi, approved_a):
 
 
 def test_approve_twice_refused(officer_hanoi, pending_hanoi):
-    services.facility_approve(acting_user=officer_hanoi, facility=pending_hanoi)
+    services.facility_approve(acting_user=officer_hanoi, facility=pending_hanoi, reason="Hồ sơ đầy đủ")
     with pytest.raises(ValidationError):
-        services.facility_approve(acting_user=officer_hanoi, facility=pending_hanoi)
+        services.facility_approve(acting_user=officer_hanoi, facility=pending_hanoi, reason="Hồ sơ đầy đủ")
 
 
 def test_history_lists_every_step(officer_hanoi, pending_hanoi):
-    services.facility_approve(acting_user=officer_hanoi, facility=pending_hanoi)
+    services.facility_approve(acting_user=officer_hanoi, facility=pending_hanoi, reason="Hồ sơ đầy đủ")
     facility_connection_event_record(facility=pending_hanoi, accepted=True)
     services.facility_transition(acting_user=officer_hanoi, facility=pending_hanoi, action="suspend", reason="r")
     steps = list(pending_hanoi.status_changes.order_by("at", "pk").values_list("to_status", flat=True))

@@ -102,7 +102,9 @@ def test_detail_shows_history_chart_and_credentials(
 
 def test_officer_approves_from_queue(login, officer_hanoi, pending_hanoi):
     client = login(officer_hanoi)
-    response = client.post(reverse("facility-decide", args=[pending_hanoi.code, "approve"]), {"next": "queue"})
+    url = reverse("facility-decide", args=[pending_hanoi.code, "approve"])
+    body = {"next": "queue", "reason": "Giấy phép hoạt động hợp lệ", "confirm": "on"}
+    response = client.post(url, body)
     assert response.status_code == 302 and response["Location"] == reverse("facility-queue")
     pending_hanoi.refresh_from_db()
     assert pending_hanoi.status == S.APPROVED

@@ -29,14 +29,14 @@ def test_t1_bulk_imported_facilities_wait_for_a_second_officer(proof, officer_ha
         if facility.status != FacilityStatus.PENDING:
             continue
         try:
-            facility_approve(acting_user=officer_hanoi, facility=facility)
+            facility_approve(acting_user=officer_hanoi, facility=facility, reason="Hồ sơ đầy đủ")
             self_approved += 1
         except (ValidationError, PermissionDenied):
             pass
     colleague = f.province_officer("01", username="officer_hanoi_2")
     first = Facility.objects.get(pk=imported[0].pk)
     if first.status == FacilityStatus.PENDING:
-        facility_approve(acting_user=colleague, facility=first)
+        facility_approve(acting_user=colleague, facility=first, reason="Hồ sơ đầy đủ")
         first.refresh_from_db()
     row.set(
         times=len(imported) * 2 + 1,

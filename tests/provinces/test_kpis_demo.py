@@ -5,12 +5,12 @@ import datetime as dt
 
 import pytest
 from django.core.management import call_command
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.utils import timezone
 
 from facilities.models import Facility, FacilityDailyHealth, FacilityStatus, Ownership
 from healthbook.models import CardBatch, Citizen, HealthBook
-from provinces.models import RolloutTarget
+from provinces.models import RejectionReasonDay, RolloutTarget
 from provinces.rollups import CARD_WARNING_CODES
 
 pytestmark = pytest.mark.django_db
@@ -163,8 +163,16 @@ def _province_kpis_and_lists(demo, client, province):
 
 
 def _rejection_reasons(client):
-    data = client.get("/dashboards/national/").context["data"]
-    shown = {row[1]: row[3] for row in data["rejections"].rows}
+    page = client.get("/dashboards/national/")
+    data = page.context["data"]
+    card_label = str(RejectionReasonDay.Source.CARD_BATCH.label)
+    shown = {row[1]: row[3] for row in data["rejections"].rows if row[0] == card_label}
+    # Submissions: the reasons add up to the rejected submissions of the same days (issue 18).
+    submission_reasons = sum(row[3] for row in data["rejections"].rows if row[0] != card_label)
+    rejected = FacilityDailyHealth.objects.filter(
+        day__gte=page.context["start"], day__lte=page.context["end"], facility__status__isnull=False
+    ).aggregate(n=Sum("rejected"))["n"]
+    assert submission_reasons == rejected
     direct: dict[str, int] = {}
     for batch in CardBatch.objects.filter(status=CardBatch.Status.DONE):
         for code, n in batch.problem_counts.items():

@@ -215,14 +215,31 @@ def test_missed_follow_ups(db):
     assert _row("01", today() - dt.timedelta(days=10)).followups_missed == 0  # not passed yet
 
 
-def test_submission_rejection_reasons(db):
-    from healthbook.models import SubmissionProblem
-    from tests.provinces.conftest import submission
+def test_submission_rejection_reasons_add_up_to_the_rejected_count(db):
+    """One rule (issue 18): each rejected submission is counted once, under its first error, on
+    the same daily row as the rejected count the trend shows; the reasons add up to it."""
+    from facilities.health import ConnectionEvent, facility_connection_events_record
 
     fac = facility("01505", "01")
-    sub = submission(fac, status="rejected")
-    for code, severity in (("XML_SCHEMA", "error"), ("XML_SCHEMA", "error"), ("ICD_UNKNOWN", "warning")):
-        SubmissionProblem.objects.create(submission=sub, severity=severity, code=code, message="m")
-    compute()
-    rows = list(RejectionReasonDay.objects.filter(source="submission").values_list("province__code", "code", "count"))
-    assert rows == [("01", "XML_SCHEMA", 2)]
+    now = at(today(), 9)
+    events = [
+        ConnectionEvent(facility_id=fac.pk, at=now, reason="XML_SCHEMA"),
+        ConnectionEvent(facility_id=fac.pk, at=now, reason="XML_SCHEMA"),
+        ConnectionEvent(facility_id=fac.pk, at=now, reason="SIG_MISSING"),
+        ConnectionEvent(facility_id=fac.pk, at=now, accepted=True),
+    ]
+    facility_connection_events_record(events=events[:2])
+    facility_connection_events_record(events=events[2:])  # a second upsert merges the reasons
+    # A day counted before reasons were kept: its rejections are listed, without a reason.
+    health(fac, today() - dt.timedelta(days=1), received=4, rejected=3)
+    compute(today() - dt.timedelta(days=1))
+    rows = set(RejectionReasonDay.objects.filter(source="submission").values_list("day", "code", "count"))
+    assert rows == {
+        (today(), "XML_SCHEMA", 2),
+        (today(), "SIG_MISSING", 1),
+        (today() - dt.timedelta(days=1), "UNRECORDED", 3),
+    }
+    assert _row("01").submissions_rejected == 3
+    assert _row("01", today() - dt.timedelta(days=1)).submissions_rejected == 3
+    compute(today() - dt.timedelta(days=1))  # recomputing leaves no stale reason behind
+    assert RejectionReasonDay.objects.filter(source="submission").count() == 3

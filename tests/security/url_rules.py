@@ -286,6 +286,8 @@ RULES = {
     "facility-detail": Roles(ALL_ROLES, obj="facility"),
     "facility-edit": Roles((Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN), obj="facility"),
     "facility-decide": Roles((Role.PROVINCE_OFFICER,), obj="facility_decision"),
+    # the silent-facility reminder: an officer of the facility's own province (facilities/access.py)
+    "facility-silent-remind": Roles((Role.PROVINCE_OFFICER,), obj="facility"),
     "facility-credentials": Roles((Role.FACILITY_ADMIN,), obj="facility"),
     "facility-key-create": Roles((Role.FACILITY_ADMIN,), obj="facility"),
     "facility-key-revoke": Roles((Role.FACILITY_ADMIN,), obj="facility"),

@@ -81,6 +81,19 @@ DEMO_STAFF = [
 ]
 
 
+# Plausible first errors of rejected submissions (intake problem codes), for the demo's counts: each
+# demo rejection has a reason, as a real one would (the dashboards' reasons add up to the trend).
+DEMO_REJECTION_REASONS = ("FIELD_REQUIRED", "FIELD_DATE", "MA_LK_MISMATCH", "SIG_CERT_UNKNOWN", "FIELD_TOO_LONG")
+
+
+def _demo_reasons(rejected: int, rng) -> dict[str, int]:
+    reasons: dict[str, int] = {}
+    for _ in range(rejected):
+        code = rng.choices(DEMO_REJECTION_REASONS, weights=(5, 3, 2, 1, 1))[0]
+        reasons[code] = reasons.get(code, 0) + 1
+    return reasons
+
+
 class Command(BaseCommand):
     help = "Load ~300 generated demo facilities with connection health (idempotent)."
 
@@ -201,6 +214,7 @@ class Command(BaseCommand):
                     received=received,
                     accepted=received - rejected,
                     rejected=rejected,
+                    rejection_reasons=_demo_reasons(rejected, random.Random(f"{facility.code}:{day}")),
                     last_contact_at=at,
                     last_accepted_at=at if received > rejected else None,
                 )
