@@ -549,6 +549,40 @@ def rollups_compute(*, start: dt.date, end: dt.date) -> RollupRun:
     )
 
 
+def rollup_days_computed(*, start: dt.date, end: dt.date) -> set[dt.date]:
+    """The days of [start, end] that have province rollups already (one index range scan)."""
+    from provinces.models import ProvinceDayRollup
+
+    return set(
+        ProvinceDayRollup.objects.filter(day__range=(start, end)).values_list("day", flat=True).distinct().order_by()
+    )
+
+
+def rollups_compute_missing(*, start: dt.date, end: dt.date, recompute_last: int = 2) -> list[RollupRun]:
+    """Compute only the days of [start, end] not computed yet, and always the last
+    `recompute_last` days up to `end` (today's figures still move; yesterday's are final only
+    after the nightly job). Consecutive missing days are computed as one range."""
+    done = rollup_days_computed(start=start, end=end)
+    fresh_from = end - dt.timedelta(days=recompute_last - 1)
+    wanted = [
+        start + dt.timedelta(days=i)
+        for i in range((end - start).days + 1)
+        if start + dt.timedelta(days=i) not in done or start + dt.timedelta(days=i) >= fresh_from
+    ]
+    runs: list[RollupRun] = []
+    range_start = previous = None
+    for day in wanted:
+        if range_start is None:
+            range_start = day
+        elif day != previous + dt.timedelta(days=1):
+            runs.append(rollups_compute(start=range_start, end=previous))
+            range_start = day
+        previous = day
+    if range_start is not None:
+        runs.append(rollups_compute(start=range_start, end=previous))
+    return runs
+
+
 def rollups_compute_today() -> RollupRun:
     today = timezone.localdate()
     return rollups_compute(start=today, end=today)
