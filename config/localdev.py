@@ -12,9 +12,10 @@ URLs are written to var/database_url and var/database_owner_url so that `manage.
 hand finds them too.
 
 `run` prints the time of each step (database, migrate, cache table, demo data, then the login
-page answering). A warm start redoes nothing: migrate has nothing to apply, the demo steps
-already applied are skipped (accounts.DemoStepApplied) and the rollups compute only the days
-not computed yet. SSKDT_PORT (default 8000) sets the port of the web server.
+page answering). A warm start redoes nothing (core/management/commands/prepare_local.py, one
+Django process): no migrate when none is pending, no cache table when it exists, the demo steps
+already applied are skipped (accounts.DemoStepApplied) and the rollups compute only the days not
+computed yet. SSKDT_PORT (default 8000) sets the port of the web server.
 """
 
 import os
@@ -139,15 +140,16 @@ def _demo_banner(port: str) -> str:
     return DEMO_LOGINS.format(password=password) + "\n".join(banner_lines()) + "\n"
 
 
-# The processes `make run` serves with, after the steps above: (name, command). Add a fake
+# The processes `make run` serves with, after the preparation: (name, command). The web server
+# starts first (the login page answers sooner on a busy machine), then the others. Add a fake
 # gateway or another local service as one more entry.
 def _services(port: str) -> list[tuple[str, list[str]]]:
     celery = [sys.executable, "-m", "celery", "-A", "config"]
     beat_schedule = str(VAR_DIR / "celerybeat-schedule")
     return [
+        ("web", [sys.executable, "manage.py", "runserver", f"{HOST}:{port}", "--noreload"]),
         ("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", "portal@%h"]),
         ("beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", beat_schedule]),
-        ("web", [sys.executable, "manage.py", "runserver", f"{HOST}:{port}", "--noreload"]),
     ]
 
 
@@ -157,15 +159,15 @@ def run() -> int:
     port = os.environ.get("SSKDT_PORT", "8000")
     with _step("database"):
         server = ensure_database()  # noqa: F841 — the handle keeps the embedded server alive
-    with _step("migrate"):
-        _manage("migrate", "--no-input")  # as the owner role (core/management/commands/migrate.py)
-    with _step("cache table"):
-        _manage("createcachetable", as_owner=True)  # the owner's default privileges grant it to the app role
-    with _step("demo data"):
-        _manage("seed_demo")  # prints each demo step's time; steps already applied are skipped
-    with _step("worker, beat and web server up, login page answering"):
-        children = [_spawn(cmd) for _name, cmd in _services(port)]
+    # One Django process: migrate when a migration is pending (as the owner role), the cache table
+    # when missing, the demo data (steps already applied skipped); it prints each step's time.
+    with _step("preparation (migrate, cache table, demo data)"):
+        _manage("prepare_local")
+    services = _services(port)
+    with _step("web server up, login page answering"):
+        children = [_spawn(services[0][1])]
         answering = _wait_until_answering(f"http://{HOST}:{port}{LOGIN_PATH}", children)
+    children += [_spawn(cmd) for _name, cmd in services[1:]]
     print(_demo_banner(port))
     if answering:
         print(f"Ready in {time.monotonic() - started:.1f} s: http://{HOST}:{port}  (Ctrl-C stops everything)")

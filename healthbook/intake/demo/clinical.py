@@ -209,17 +209,25 @@ def weight_for(age: int, female: bool, rng: random.Random) -> float:
     return rng.uniform(42, 68) if female else rng.uniform(52, 82)
 
 
+def age_on(born: date, day: date) -> int:
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 def background_visits(rng: random.Random, person: dict, today: date, roles: list[str]) -> list[tuple]:
-    """1 to 4 visits of a card-batch citizen over the last year, at their home facility and
-    sometimes at another one: [(facility role, datetime, visit)]. A chronic diagnosis comes
-    back at follow-ups."""
-    age = min(max(today.year - person["born"].year, 0), 100)
+    """1 to 4 visits of a card-batch citizen over the last year (never before their birth), at
+    their home facility and sometimes at another one: [(facility role, datetime, visit)]. The
+    diagnosis fits the age on the visit day; a chronic one comes back at follow-ups."""
     out = []
     home = roles[0]
     n = rng.choices([1, 2, 3, 4], [3, 4, 2, 1])[0]
+    lived = (today - person["born"]).days
     chronic = None
     for k in range(n):
         back = rng.randrange(2, 60) + 85 * (n - 1 - k)
+        if back >= lived:
+            continue
+        when = at_days_back(today, back, rng.randrange(7, 16), rng.randrange(60))
+        age = min(max(age_on(person["born"], when.date()), 0), 100)
         role = home if rng.random() < 0.7 else rng.choice(roles[1:])
         if chronic and rng.random() < 0.7:
             code, panel, drugs = chronic
@@ -228,7 +236,6 @@ def background_visits(rng: random.Random, person: dict, today: date, roles: list
             if code in CHRONIC:
                 chronic = (code, panel, drugs)
         weight = weight_for(age, person["female"], rng)
-        when = at_days_back(today, back, rng.randrange(7, 16), rng.randrange(60))
         out.append(
             (
                 role,

@@ -48,6 +48,7 @@ DEMO_FACILITIES = ("01001", "79001")
 KEY_NAME = "Demo HIS (seed_demo_submissions)"
 BOOKS_SPREAD_DAYS = 180
 STORY_FIRST_N = 900_001
+ENVELOPE_VISITS = 40  # visits (HOSO) per XML envelope
 
 
 def _pki(code: str):
@@ -119,10 +120,23 @@ class Sender:
         key = api_key_create(facility=facility, name=KEY_NAME, acting_user=None).key
         self.auth = {"HTTP_AUTHORIZATION": f"Api-Key {key}"}
         self.private_key = load_pem_private_key(self.key_pem, password=None)
+        self.pending: list[dict] = []
+        self.sent = 0
 
-    def xml(self, visits: list[dict], today: date, spec, idempotency_key: str) -> None:
+    def xml(self, visits: list[dict], today: date, spec) -> None:
+        """Queue visits (HOSO); an envelope of about ENVELOPE_VISITS of them is sent at a time,
+        as a HIS sends its day's file (fewer signatures and requests than one per patient)."""
+        self.pending += visits
+        if len(self.pending) >= ENVELOPE_VISITS:
+            self.flush(today, spec)
+
+    def flush(self, today: date, spec) -> None:
+        if not self.pending:
+            return
+        visits, self.pending = self.pending, []
+        self.sent += 1
         body = sign_envelope(build_envelope(self.facility.code, visits, today, spec), self.key_pem, self.cert_pem)
-        self._post(body, "application/xml", HTTP_IDEMPOTENCY_KEY=idempotency_key)
+        self._post(body, "application/xml", HTTP_IDEMPOTENCY_KEY=f"demo-xml-{self.facility.code}-{self.sent}")
 
     def fhir(self, body: bytes) -> None:
         self._post(body, "application/fhir+json", HTTP_X_SIGNATURE=sign_detached(body, self.private_key))
@@ -140,8 +154,8 @@ class Sender:
 
 
 def _send_person(senders, person: dict, visits, vaccines, checkups, rng, today, spec, icd, labs) -> None:
-    """One XML envelope per facility with the person's visits there, one FHIR bundle per
-    facility with their vaccinations and pregnancy check-ups there."""
+    """The person's visits at each facility into that facility's next XML envelope; one FHIR
+    bundle per facility with their vaccinations and pregnancy check-ups there."""
     roles = sorted({v[0] for v in visits} | {v[0] for v in vaccines} | {c[0] for c in checkups})
     for role in roles:
         sender = senders.get(role)
@@ -164,7 +178,7 @@ def _send_person(senders, person: dict, visits, vaccines, checkups, rng, today, 
                 )
                 for k, (_role, when, visit) in enumerate(mine, start=1)
             ]
-            sender.xml(tables, today, spec, f"demo-xml-{sender.facility.code}-{person['n']}")
+            sender.xml(tables, today, spec)
         shots = [(when, code, dose) for r, when, code, dose in vaccines if r == role]
         exams = [(when, weeks, lmp) for r, when, weeks, lmp in checkups if r == role]
         if shots or exams:
@@ -244,6 +258,8 @@ class Command(BaseCommand):
             vaccines = _child_vaccines(person, today, home) if age < 6 else []
             _send_person(senders, person, visits, vaccines, [], rng, today, spec, icd, labs)
 
+        for sender in senders.values():
+            sender.flush(today, spec)
         books_spread_over_months(timezone.now())
         summary = ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
         self.stdout.write(
