@@ -48,6 +48,16 @@ def lab_indicators() -> dict[str, dict]:
 
 
 @cache
+def tetanus_vaccine_code() -> str | None:
+    """The code of the vaccine list whose only antigen is tetanus (given in pregnancy), if any."""
+    with (SEED_DIR / "vaccine.csv").open(encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if json.loads(row["properties"] or "{}").get("antigen") == ["tetanus"]:
+                return row["code"]
+    return None
+
+
+@cache
 def vaccine_list_since() -> date:
     """The date from which the vaccine code list is in force (codelists/seed/systems.json)."""
     systems = json.loads((SEED_DIR / "systems.json").read_text(encoding="utf-8"))

@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from healthbook.intake.demo.clinical import at_days_back, vaccine_schedule, visit
+from healthbook.intake.demo.clinical import at_days_back, tetanus_vaccine_code, vaccine_schedule, visit
 
 # ---------------------------------------------------------------- the people of the stories
 
@@ -169,9 +169,10 @@ def stories(today: date) -> list[Person]:
             ),
         )
     )
-    p.vaccines.append(
-        ("hn", datetime.combine(lmp + timedelta(weeks=22, days=2), datetime.min.time()).replace(hour=10), "TCMR-UV", 1)
-    )
+    tetanus = tetanus_vaccine_code()
+    if tetanus:
+        when = datetime.combine(lmp + timedelta(weeks=22, days=2), datetime.min.time()).replace(hour=10)
+        p.vaccines.append(("hn", when, tetanus, 1))
     people.append(p)
 
     # 3. A child of 14 months vaccinated on the schedule (birth doses at the hospital, the rest at
@@ -404,6 +405,6 @@ def banner_lines() -> list[str]:
     today = date.today()
     lines = ["Demo patients to try as bs.an (Tìm công dân; the name without diacritics, e.g. 'do van khai'):"]
     for p in stories(today):
-        may = "mở được (có quan hệ KCB với 01001)" if p.seen_at("hn") else "chỉ truy cập khẩn cấp"
+        may = "mở được (có quan hệ KCB)" if p.seen_at("hn") else "chỉ truy cập khẩn cấp"
         lines.append(f"  {p.name:<22} {p.born.year}  {p.note_vi} — bs.an: {may}")
     return lines
