@@ -147,7 +147,8 @@ def _services(port: str) -> list[tuple[str, list[str]]]:
     celery = [sys.executable, "-m", "celery", "-A", "config"]
     beat_schedule = str(VAR_DIR / "celerybeat-schedule")
     return [
-        ("web", [sys.executable, "manage.py", "runserver", f"{HOST}:{port}", "--noreload"]),
+        # --skip-checks: prepare_local has just run the system checks.
+        ("web", [sys.executable, "manage.py", "runserver", f"{HOST}:{port}", "--noreload", "--skip-checks"]),
         ("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", "portal@%h"]),
         ("beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", beat_schedule]),
     ]

@@ -549,26 +549,37 @@ def rollups_compute(*, start: dt.date, end: dt.date) -> RollupRun:
     )
 
 
-def rollup_days_computed(*, start: dt.date, end: dt.date) -> set[dt.date]:
-    """The days of [start, end] that have province rollups already (one index range scan)."""
+def rollup_days_computed(*, start: dt.date, end: dt.date) -> dict[dt.date, dt.datetime]:
+    """The days of [start, end] that have province rollups already, with the oldest time one of
+    that day's rows was computed (one index range scan)."""
+    from django.db.models import Min
+
     from provinces.models import ProvinceDayRollup
 
-    return set(
-        ProvinceDayRollup.objects.filter(day__range=(start, end)).values_list("day", flat=True).distinct().order_by()
-    )
+    rows = ProvinceDayRollup.objects.filter(day__range=(start, end)).values("day").annotate(oldest=Min("computed_at"))
+    return {row["day"]: row["oldest"] for row in rows.order_by()}
 
 
-def rollups_compute_missing(*, start: dt.date, end: dt.date, recompute_last: int = 2) -> list[RollupRun]:
-    """Compute only the days of [start, end] not computed yet, and always the last
-    `recompute_last` days up to `end` (today's figures still move; yesterday's are final only
-    after the nightly job). Consecutive missing days are computed as one range."""
+# Today's figures still move: recomputed when older than the 15-minute job's period.
+TODAY_FRESH = dt.timedelta(minutes=15)
+
+
+def rollups_compute_missing(*, start: dt.date, end: dt.date) -> list[RollupRun]:
+    """Compute only what is not done yet in [start, end]: the days without rollups, the days
+    computed before they ended (their figures were not final: a machine off overnight), and
+    today when computed more than TODAY_FRESH ago. Consecutive days are computed as one range."""
+    now = timezone.now()
+    today = timezone.localdate(now)
     done = rollup_days_computed(start=start, end=end)
-    fresh_from = end - dt.timedelta(days=recompute_last - 1)
-    wanted = [
-        start + dt.timedelta(days=i)
-        for i in range((end - start).days + 1)
-        if start + dt.timedelta(days=i) not in done or start + dt.timedelta(days=i) >= fresh_from
-    ]
+
+    def needed(day: dt.date) -> bool:
+        if day not in done:
+            return True
+        if day >= today:
+            return done[day] < now - TODAY_FRESH
+        return done[day] < _day_start(day + dt.timedelta(days=1))
+
+    wanted = [d for d in (start + dt.timedelta(days=i) for i in range((end - start).days + 1)) if needed(d)]
     runs: list[RollupRun] = []
     range_start = previous = None
     for day in wanted:

@@ -23,16 +23,21 @@ def test_rollup_days_already_computed_are_not_recomputed():
     start = today - dt.timedelta(days=9)
     first = rollups_compute_missing(start=start, end=today)
     assert [(r.start, r.end) for r in first] == [(start, today)]
-    assert rollup_days_computed(start=start, end=today) == {start + dt.timedelta(days=i) for i in range(10)}
-    # A warm start: only today and yesterday (their figures still move).
-    again = rollups_compute_missing(start=start, end=today)
-    assert [(r.start, r.end) for r in again] == [(today - dt.timedelta(days=1), today)]
-    # A hole is filled, as its own range.
+    assert set(rollup_days_computed(start=start, end=today)) == {start + dt.timedelta(days=i) for i in range(10)}
+    # A warm start a moment later: nothing (past days final, today fresh).
+    assert rollups_compute_missing(start=start, end=today) == []
+    # A hole is filled, as its own range; a day computed before it ended (the machine was off
+    # overnight) is computed again, and so is today once older than the 15-minute job's period.
     hole = today - dt.timedelta(days=5)
+    yesterday = today - dt.timedelta(days=1)
     ProvinceDayRollup.objects.filter(day=hole).delete()
+    ProvinceDayRollup.objects.filter(day=yesterday).update(
+        computed_at=timezone.make_aware(dt.datetime.combine(yesterday, dt.time(12)))
+    )
+    ProvinceDayRollup.objects.filter(day=today).update(computed_at=timezone.now() - dt.timedelta(minutes=20))
     assert [(r.start, r.end) for r in rollups_compute_missing(start=start, end=today)] == [
         (hole, hole),
-        (today - dt.timedelta(days=1), today),
+        (yesterday, today),
     ]
 
 

@@ -52,7 +52,8 @@ DEMO_STEPS: list[tuple[str, list[str]]] = [
     # vaccinations and pregnancy check-ups sent as signed submissions through the real API.
     ("seed_demo_submissions", []),
     # Dashboards: backfill the rollups over all the demo data above (120 days) — only the days
-    # not computed yet, and today (provinces.rollups.rollups_compute_missing). Last.
+    # not computed yet or not final, and today when older than 15 minutes
+    # (provinces.rollups.rollups_compute_missing). Last.
     ("rollups", ["--days", "120", "--missing"]),
 ]
 

@@ -7,7 +7,8 @@ three, and no work already done.
 3. the demo data (seed_demo: steps already applied are skipped, the rollups compute only the
    days not computed yet).
 
-Each step's time is printed, as the launcher prints its own.
+Each step's time is printed, as the launcher prints its own. The system checks run here (before
+the steps), so the launcher starts the web server with --skip-checks.
 """
 
 import time

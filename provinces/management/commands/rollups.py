@@ -1,7 +1,7 @@
 """Compute the dashboard rollups by hand: `rollups` (today), `rollups --yesterday`, or
 `rollups --backfill FROM TO` (dates dd/mm/yyyy or yyyy-mm-dd, both included). Idempotent.
-With --missing only the days of the range not computed yet (and the last two) are computed:
-what a warm `make run` does."""
+With --missing only what is not done yet is computed (days without rollups, days computed
+before they ended, today when older than 15 minutes): what a warm `make run` does."""
 
 import datetime as dt
 import time
@@ -30,7 +30,9 @@ class Command(BaseCommand):
         group.add_argument("--yesterday", action="store_true")
         group.add_argument("--days", type=int, help="the last N days up to today")
         parser.add_argument(
-            "--missing", action="store_true", help="only the days not computed yet (and today and yesterday)"
+            "--missing",
+            action="store_true",
+            help="only the days not computed yet or not final (and today when older than 15 minutes)",
         )
 
     def handle(self, *args, backfill=None, yesterday=False, days=None, missing=False, **options):
@@ -55,7 +57,7 @@ class Command(BaseCommand):
             computed = sum((r.end - r.start).days + 1 for r in runs)
             self.stdout.write(
                 f"Rollups {start:%d/%m/%Y} – {end:%d/%m/%Y}: {computed} of {(end - start).days + 1} days computed "
-                f"(the others were already), {sum(r.facility_rows for r in runs)} facility-days in "
+                f"(the others were done already), {sum(r.facility_rows for r in runs)} facility-days in "
                 f"{time.perf_counter() - started:.1f} s."
             )
             return
