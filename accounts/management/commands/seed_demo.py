@@ -7,7 +7,7 @@ data, so `make run` keeps one entry point.
 A step that ran to the end is recorded (accounts.DemoStepApplied, with the fingerprint of its
 command, arguments and source: accounts.demo.demo_step_fingerprint); a warm `make run` skips it
 while the fingerprint is unchanged. Steps in ALWAYS_RUN keep their own "nothing to do" check
-(the rollups compute only the days not computed yet, and today). Each step's time is printed.
+(the rollups compute only the days not computed yet or not final). Each step's time is printed.
 """
 
 import time
