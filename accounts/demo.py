@@ -81,8 +81,9 @@ def demo_users_ensure(rows) -> int:
 
 
 def demo_step_fingerprint(command: str, args: list[str]) -> str:
-    """What a step runs: its command, its arguments and the source of the command's module
-    (a changed step runs again on the next `make run`)."""
+    """What a step runs: its command, its arguments, the source of the command's module and
+    whether DEBUG is on (a changed step runs again on the next `make run`; the intake demo sends
+    nothing with DEBUG off, so a later run with DEBUG on must not skip it)."""
     import hashlib
     import importlib
     from pathlib import Path
@@ -90,7 +91,7 @@ def demo_step_fingerprint(command: str, args: list[str]) -> str:
     from django.core.management import get_commands
 
     app = get_commands().get(command, "")
-    digest = hashlib.sha256(f"{command}\0{chr(0).join(args)}\0{app}".encode())
+    digest = hashlib.sha256(f"{command}\0{chr(0).join(args)}\0{app}\0debug={bool(settings.DEBUG)}".encode())
     try:
         module = importlib.import_module(f"{app}.management.commands.{command}")
         digest.update(Path(module.__file__).read_bytes())
