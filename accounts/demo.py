@@ -75,3 +75,39 @@ def demo_users_ensure(rows) -> int:
             user.save(update_fields=["password"])
             created += 1
     return created
+
+
+# ---------------------------------------------------------------- demo steps already applied
+
+
+def demo_step_fingerprint(command: str, args: list[str]) -> str:
+    """What a step runs: its command, its arguments, the source of the command's module and
+    whether DEBUG is on (a changed step runs again on the next `make run`; the intake demo sends
+    nothing with DEBUG off, so a later run with DEBUG on must not skip it)."""
+    import hashlib
+    import importlib
+    from pathlib import Path
+
+    from django.core.management import get_commands
+
+    app = get_commands().get(command, "")
+    digest = hashlib.sha256(f"{command}\0{chr(0).join(args)}\0{app}\0debug={bool(settings.DEBUG)}".encode())
+    try:
+        module = importlib.import_module(f"{app}.management.commands.{command}")
+        digest.update(Path(module.__file__).read_bytes())
+    except (ImportError, OSError, TypeError):
+        pass
+    return digest.hexdigest()
+
+
+def demo_steps_applied() -> dict[str, str]:
+    """Step name -> fingerprint of the steps that ran to the end."""
+    from accounts.models import DemoStepApplied
+
+    return dict(DemoStepApplied.objects.values_list("name", "fingerprint"))
+
+
+def demo_step_record(name: str, fingerprint: str, seconds: float) -> None:
+    from accounts.models import DemoStepApplied
+
+    DemoStepApplied.objects.update_or_create(name=name, defaults={"fingerprint": fingerprint, "seconds": seconds})

@@ -152,3 +152,21 @@ class AuditEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action} {self.target_type}:{self.target_id}"
+
+
+class DemoStepApplied(models.Model):
+    """A step of `seed_demo` (accounts.management.commands.seed_demo.DEMO_STEPS) that ran to the
+    end, with the fingerprint of what it ran (command, arguments, the command's source): a warm
+    `make run` skips the steps whose fingerprint is unchanged."""
+
+    name = models.CharField(max_length=100, unique=True)
+    fingerprint = models.CharField(max_length=64)
+    seconds = models.FloatField(default=0)
+    applied_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = _("applied demo step")
+        verbose_name_plural = _("applied demo steps")
+
+    def __str__(self) -> str:
+        return self.name

@@ -10,6 +10,12 @@ production (config/dbroles.py): `sskdt_owner` owns the database and runs the mig
 (DATABASE_OWNER_URL), the portal runs as `sskdt_app`, which owns nothing (DATABASE_URL). The
 URLs are written to var/database_url and var/database_owner_url so that `manage.py` run by
 hand finds them too.
+
+`run` prints the time of each step (database, migrate, cache table, demo data, then the login
+page answering). A warm start redoes nothing (core/management/commands/prepare_local.py, one
+Django process): no migrate when none is pending, no cache table when it exists, the demo steps
+already applied are skipped (accounts.DemoStepApplied) and the rollups compute only the days not
+computed yet. SSKDT_PORT (default 8000) sets the port of the web server.
 """
 
 import os
@@ -17,12 +23,18 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("SSKDT_VAR_DIR", BASE_DIR / "var"))
 DB_NAME = os.environ.get("SSKDT_DB_NAME", "sskdt")
 OWNER_ROLE, APP_ROLE = "sskdt_owner", "sskdt_app"
+HOST = "127.0.0.1"
+LOGIN_PATH = "/accounts/login/"
+READY_TIMEOUT_S = 120
 
 DEMO_LOGINS = """
 Demo logins (password for all: {password})
@@ -115,24 +127,73 @@ def _fake_gateway_spawn() -> subprocess.Popen | None:
     return _spawn([sys.executable, "-m", "config.fakegateway", "--port", port, "--log", log])
 
 
+@contextmanager
+def _step(name: str):
+    """Print how long one start-up step took."""
+    started = time.monotonic()
+    print(f"[make run] {name}…", flush=True)
+    yield
+    print(f"[make run] {name}: {time.monotonic() - started:.1f} s", flush=True)
+
+
+def _wait_until_answering(url: str, children: list[subprocess.Popen], timeout: float = READY_TIMEOUT_S) -> bool:
+    """Poll the login page until it answers 200 (or a child died, or the timeout passed)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and all(c.poll() is None for c in children):
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 — our own http://127.0.0.1 URL
+                if response.status == 200:
+                    return True
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            pass
+        time.sleep(0.2)
+    return False
+
+
+def _demo_banner(port: str) -> str:
+    """The demo logins and the demo patients to try (healthbook.intake.demo.stories)."""
+    from healthbook.intake.demo.stories import banner_lines
+
+    password = os.environ.get("SSKDT_DEMO_PASSWORD", "demo-Sskdt-2025")
+    return DEMO_LOGINS.format(password=password) + "\n".join(banner_lines()) + "\n"
+
+
+# The processes `make run` serves with, after the preparation: (name, command). The web server
+# starts first (the login page answers sooner on a busy machine), then the others. Add a fake
+# gateway or another local service as one more entry.
+def _services(port: str) -> list[tuple[str, list[str]]]:
+    celery = [sys.executable, "-m", "celery", "-A", "config"]
+    beat_schedule = str(VAR_DIR / "celerybeat-schedule")
+    return [
+        # --skip-checks: prepare_local has just run the system checks.
+        ("web", [sys.executable, "manage.py", "runserver", f"{HOST}:{port}", "--noreload", "--skip-checks"]),
+        ("worker", [*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", "portal@%h"]),
+        ("beat", [*celery, "beat", "--loglevel", "INFO", "--schedule", beat_schedule]),
+    ]
+
+
 def run() -> int:
     started = time.monotonic()
     os.environ.setdefault("DJANGO_DEBUG", "1")
-    server = ensure_database()  # noqa: F841 — the handle keeps the embedded server alive
-    _manage("migrate", "--no-input")  # as the owner role (core/management/commands/migrate.py)
-    _manage("createcachetable", as_owner=True)  # the owner's default privileges grant it to the app role
-    _manage("seed_demo")
-    celery = [sys.executable, "-m", "celery", "-A", "config"]
-    beat_schedule = str(VAR_DIR / "celerybeat-schedule")
-    gateway = _fake_gateway_spawn()  # issue 17: before the worker, which reads the gateway's URL
-    children = [
-        _spawn([*celery, "worker", "--loglevel", "INFO", "--concurrency", "2", "--hostname", "portal@%h"]),
-        _spawn([*celery, "beat", "--loglevel", "INFO", "--schedule", beat_schedule]),
-        _spawn([sys.executable, "manage.py", "runserver", "127.0.0.1:8000", "--noreload"]),
-    ]
+    port = os.environ.get("SSKDT_PORT", "8000")
+    with _step("database"):
+        server = ensure_database()  # noqa: F841 — the handle keeps the embedded server alive
+    # One Django process: migrate when a migration is pending (as the owner role), the cache table
+    # when missing, the demo data (steps already applied skipped); it prints each step's time.
+    with _step("preparation (migrate, cache table, demo data)"):
+        _manage("prepare_local")
+    gateway = _fake_gateway_spawn()  # issue 17: before the web server and worker, which read its URL
+    services = _services(port)
+    with _step("web server up, login page answering"):
+        children = [_spawn(services[0][1])]
+        answering = _wait_until_answering(f"http://{HOST}:{port}{LOGIN_PATH}", children)
+    children += [_spawn(cmd) for _name, cmd in services[1:]]
     children += [gateway] if gateway else []
-    print(DEMO_LOGINS.format(password=os.environ.get("SSKDT_DEMO_PASSWORD", "demo-Sskdt-2025")))
-    print(f"Ready in {time.monotonic() - started:.1f} s: http://127.0.0.1:8000  (Ctrl-C stops everything)")
+    print(_demo_banner(port))
+    if answering:
+        print(f"Ready in {time.monotonic() - started:.1f} s: http://{HOST}:{port}  (Ctrl-C stops everything)")
+    else:
+        print(f"The login page did not answer within {READY_TIMEOUT_S} s: see the messages above.")
     stopping = False
 
     def _on_signal(signum, frame):

@@ -391,6 +391,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("DJANGO_LOG_LEVEL", "INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
+        # Django's own handler for "django" (plain lines on the console with DEBUG on) would print
+        # each record a second time beside the root handler's: one line per refusal (issue 18).
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
         # runserver's access lines through the same handler: its filter keeps one line per refusal
         "django.server": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },

@@ -568,6 +568,51 @@ def rollups_compute(*, start: dt.date, end: dt.date) -> RollupRun:
     )
 
 
+def rollup_days_computed(*, start: dt.date, end: dt.date) -> dict[dt.date, dt.datetime]:
+    """The days of [start, end] that have province rollups already, with the oldest time one of
+    that day's rows was computed (one index range scan)."""
+    from django.db.models import Min
+
+    from provinces.models import ProvinceDayRollup
+
+    rows = ProvinceDayRollup.objects.filter(day__range=(start, end)).values("day").annotate(oldest=Min("computed_at"))
+    return {row["day"]: row["oldest"] for row in rows.order_by()}
+
+
+# Today's figures still move: recomputed when older than the 15-minute job's period.
+TODAY_FRESH = dt.timedelta(minutes=15)
+
+
+def rollups_compute_missing(*, start: dt.date, end: dt.date) -> list[RollupRun]:
+    """Compute only what is not done yet in [start, end]: the days without rollups, the days
+    computed before they ended (their figures were not final: a machine off overnight), and
+    today when computed more than TODAY_FRESH ago. Consecutive days are computed as one range."""
+    now = timezone.now()
+    today = timezone.localdate(now)
+    done = rollup_days_computed(start=start, end=end)
+
+    def needed(day: dt.date) -> bool:
+        if day not in done:
+            return True
+        if day >= today:
+            return done[day] < now - TODAY_FRESH
+        return done[day] < _day_start(day + dt.timedelta(days=1))
+
+    wanted = [d for d in (start + dt.timedelta(days=i) for i in range((end - start).days + 1)) if needed(d)]
+    runs: list[RollupRun] = []
+    range_start = previous = None
+    for day in wanted:
+        if range_start is None:
+            range_start = day
+        elif day != previous + dt.timedelta(days=1):
+            runs.append(rollups_compute(start=range_start, end=previous))
+            range_start = day
+        previous = day
+    if range_start is not None:
+        runs.append(rollups_compute(start=range_start, end=previous))
+    return runs
+
+
 def rollups_compute_today() -> RollupRun:
     today = timezone.localdate()
     return rollups_compute(start=today, end=today)

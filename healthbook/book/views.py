@@ -37,6 +37,7 @@ from healthbook.book.access import (
 from healthbook.book.finder import citizens_find
 from healthbook.book.forms import KIND_LABELS, CitizenSearchForm, EmergencyAccessForm, TimelineFilterForm
 from healthbook.models import HealthBook
+from healthbook.names import search_name
 from healthbook.notifications import selectors as notification_selectors
 
 
@@ -147,13 +148,19 @@ def _book_context(request, access, tab: str, **extra) -> dict:
 @require_http_methods(["GET", "POST"])
 @book_view_register("search")
 def citizen_search_view(request):
-    """Find a citizen; results show name, birth year, sex and a masked ID only. The search is
-    POSTed, so a personal ID typed here never lands in a URL (nor in request or proxy logs);
-    GET shows the empty form, whatever its query string says."""
+    """Find a citizen; results show name, birth year, sex, province and a masked ID only, with
+    whether the doctor's facility has a care relationship with each. The search is POSTed, so a
+    personal ID typed here never lands in a URL (nor in request or proxy logs); GET shows the
+    empty form, whatever its query string says.
+
+    An exact personal ID, insurance or card number goes straight to the book (whose page decides
+    access and logs the opening). Names are ranked by relevance among up to SEARCH_CANDIDATES
+    candidates: the exact name first, then the people the doctor may open, then the closest
+    names; the page shows the first SEARCH_LIMIT and says how many matched (or that more did)."""
     if not can_read_books(request.user):
         raise PermissionDenied
     form = CitizenSearchForm(request.POST if request.method == "POST" else None)
-    results, more = None, False
+    results, more, total = None, False, None
     if form.is_valid():
         data = form.cleaned_data
         province = data.get("province")
@@ -162,13 +169,16 @@ def citizen_search_view(request):
                 query=data["q"],
                 birth_year=data.get("birth_year"),
                 province_id=province.pk if province else None,
-                limit=SEARCH_LIMIT + 1,  # one more than shown: the page says when there are more
+                limit=SEARCH_CANDIDATES + 1,  # one more than ranked: the page says when there are more
             )
-            more, matches = len(matches) > SEARCH_LIMIT, matches[:SEARCH_LIMIT]
+            total = len(matches) if len(matches) <= SEARCH_CANDIDATES else None
             results = [
-                {"citizen": m.citizen, "masked_id": mask_id(m.citizen.personal_id), "book": None} for m in matches
+                {"citizen": m.citizen, "score": m.score, "masked_id": mask_id(m.citizen.personal_id), "book": None}
+                for m in matches[:SEARCH_CANDIDATES]
             ]
             _prefetch_books(results, facility=request.user.facility)
+            results = search_ranked(results, data["q"])
+            more, results = len(matches) > SEARCH_LIMIT, results[:SEARCH_LIMIT]
         digits = ids.normalize_code(data["q"])
         exact = len(results) == 1 and digits[-10:].isdigit() and len(digits) in (10, 12, 15)
         access_log_record(
@@ -180,14 +190,29 @@ def citizen_search_view(request):
             request=request,
             details={"results": len(results), "by": "identifier" if exact else "name"},
         )
+        if exact and results[0]["book"] is not None:
+            return redirect("book-detail", results[0]["book"].public_id)
     return render(
         request,
         "healthbook/citizen_search.html",
-        {"form": form, "results": results, "more": more, "limit": SEARCH_LIMIT},
+        {"form": form, "results": results, "more": more, "total": total, "limit": SEARCH_LIMIT},
     )
 
 
 SEARCH_LIMIT = 20
+SEARCH_CANDIDATES = 200
+
+
+def search_ranked(results: list[dict], query: str) -> list[dict]:
+    """Most relevant first: the name exactly as typed, then a care relationship with the doctor's
+    facility, then the closest names (similarity), then by name."""
+    wanted = search_name(query)
+
+    def key(r):
+        may_open = bool(r["book"] is not None and getattr(r["book"], "may_open", False))
+        return (r["citizen"].search_name != wanted, not may_open, -r["score"], r["citizen"].search_name)
+
+    return sorted(results, key=key)
 
 
 def _prefetch_books(results: list[dict], *, facility=None) -> None:

@@ -37,3 +37,20 @@ def test_the_development_servers_line_for_a_refusal_is_dropped_but_errors_keep_t
         error = logging.LogRecord("django.request", logging.ERROR, "", 0, "Internal Server Error", (), sys.exc_info())
     error.status_code = 500
     assert RefusedRequestFilter().filter(error) and error.exc_info is not None
+
+
+def test_a_refusal_reaches_one_handler_only(settings):
+    """With DEBUG on (make run), Django's default handler of the "django" logger printed every
+    refusal a second time, unformatted, beside the root handler's line."""
+    import logging.config
+
+    from django.utils.log import DEFAULT_LOGGING
+
+    logging.config.dictConfig(DEFAULT_LOGGING)  # what Django configures first
+    logging.config.dictConfig(settings.LOGGING)  # then the project's
+    handlers = []
+    logger = logging.getLogger("django.security.csrf")
+    while logger:
+        handlers += logger.handlers
+        logger = logger.parent if logger.propagate else None
+    assert len(handlers) == 1

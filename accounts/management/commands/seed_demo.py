@@ -3,7 +3,14 @@
 This command creates the national and provincial demo accounts, then runs DEMO_STEPS (a list
 of management commands with arguments, in order), through which each app loads its own demo
 data, so `make run` keeps one entry point.
+
+A step that ran to the end is recorded (accounts.DemoStepApplied, with the fingerprint of its
+command, arguments and source: accounts.demo.demo_step_fingerprint); a warm `make run` skips it
+while the fingerprint is unchanged. Steps in ALWAYS_RUN keep their own "nothing to do" check
+(the rollups compute only the days not computed yet or not final). Each step's time is printed.
 """
+
+import time
 
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
@@ -14,6 +21,9 @@ from accounts.demo import (
     KNOWN_PASSWORDS_OPTION,
     add_known_passwords_flag,
     demo_accounts_allowed_or_refuse,
+    demo_step_fingerprint,
+    demo_step_record,
+    demo_steps_applied,
     demo_users_ensure,
 )
 from accounts.models import User
@@ -41,9 +51,14 @@ DEMO_STEPS: list[tuple[str, list[str]]] = [
     # Examination data intake: about 200 demo citizens' visits, labs, drugs, follow-ups,
     # vaccinations and pregnancy check-ups sent as signed submissions through the real API.
     ("seed_demo_submissions", []),
-    # Dashboards: backfill the rollups over all the demo data above (120 days). Last.
-    ("rollups", ["--days", "120"]),
+    # Dashboards: backfill the rollups over all the demo data above (120 days) — only the days
+    # not computed yet or not final, and today when older than 15 minutes
+    # (provinces.rollups.rollups_compute_missing). Last.
+    ("rollups", ["--days", "120", "--missing"]),
 ]
+
+# Steps run on every start: they skip by themselves what is already done.
+ALWAYS_RUN = frozenset({"rollups"})
 
 # Steps that create demo accounts themselves (they check the same flag; seed_demo has checked it).
 DEMO_ACCOUNT_STEPS = frozenset({"facilities_demo"})
@@ -63,8 +78,18 @@ class Command(BaseCommand):
                 (username, full_name, role, provinces.get(code) if code else None, None)
                 for username, full_name, role, code in DEMO_USERS
             )
+        applied = demo_steps_applied()
         for command, command_args in DEMO_STEPS:
+            fingerprint = demo_step_fingerprint(command, command_args)
+            if command not in ALWAYS_RUN and applied.get(command) == fingerprint:
+                self.stdout.write(f"  {command}: already applied, skipped.")
+                continue
             extra = {KNOWN_PASSWORDS_OPTION: True} if command in DEMO_ACCOUNT_STEPS else {}
+            started = time.monotonic()
             call_command(command, *command_args, **extra)
+            seconds = time.monotonic() - started
+            if command not in ALWAYS_RUN:
+                demo_step_record(command, fingerprint, seconds)
+            self.stdout.write(f"  {command}: {seconds:.1f} s")
         accounts = User.objects.filter(is_demo=True).count()
         self.stdout.write(self.style.SUCCESS(f"Demo data ready: {accounts} demo accounts."))

@@ -206,7 +206,12 @@ class Command(BaseCommand):
                 continue
             received = max(1, int(per_day * rng.uniform(0.5, 1.3)))
             rejected = int(received * rng.uniform(0.0, 0.12))
-            at = timezone.make_aware(dt.datetime.combine(day, dt.time(16, rng.randint(0, 59))))
+            minute = rng.randint(0, 59)
+            # A Vietnam afternoon, never later than now (today's may not have come yet): the
+            # day is local, and the time is made aware in the local zone, stored in UTC.
+            at = min(
+                timezone.make_aware(dt.datetime.combine(day, dt.time(16, minute))), now - dt.timedelta(minutes=minute)
+            )
             rows.append(
                 FacilityDailyHealth(
                     facility=facility,

@@ -117,17 +117,35 @@ def _ts(d: datetime) -> str:
     return d.strftime("%Y%m%d%H%M")
 
 
-def make_visit(rng, citizen, facility: str, k: int, when: datetime, icd, labs, n_labs: int, n_drugs: int) -> dict:
-    """Rows of every table of one visit (field -> string)."""
+def make_visit(
+    rng,
+    citizen,
+    facility: str,
+    k: int,
+    when: datetime,
+    icd,
+    labs,
+    n_labs: int,
+    n_drugs: int,
+    *,
+    clinical: dict | None = None,
+) -> dict:
+    """Rows of every table of one visit (field -> string). Without `clinical` the diagnosis,
+    drugs and lab values are drawn at random (the intake tests and benchmarks); with it
+    (healthbook.intake.demo.stories: the demo of `make run`) they are given: "diagnosis" (code,
+    name), "secondary" [codes], "drugs" [rows of DRUGS], "labs" [(code, name, unit, value)],
+    "note" (XML5), "follow_up_days" (0: none), "weight" (kg)."""
+    clinical = clinical or {}
     ma_lk = f"{facility}{when:%Y%m%d}{citizen['n']:06d}{k:02d}"
-    code, name = rng.choice(icd)
-    extra = [c for c, _n in rng.sample(icd, 2) if c != code]
+    code, name = clinical.get("diagnosis") or rng.choice(icd)
+    extra = clinical["secondary"] if "secondary" in clinical else [c for c, _n in rng.sample(icd, 2) if c != code]
     out_at = when + timedelta(minutes=rng.randrange(45, 240))
     doctor = f"{rng.randrange(10**5, 10**6)}/BYT-CCHN"
     money = {f: "0" for f in ("T_VTYT", "T_BNTT", "T_NGUONKHAC", "T_BHTT_GDV")}
     drugs = []
     t_thuoc = 0
-    for i, (mt, tn, hl, dvt, dd, dbc, price) in enumerate(rng.sample(DRUGS, min(n_drugs, len(DRUGS))), start=1):
+    given = clinical["drugs"] if "drugs" in clinical else rng.sample(DRUGS, min(n_drugs, len(DRUGS)))
+    for i, (mt, tn, hl, dvt, dd, dbc, price) in enumerate(given, start=1):
         qty = rng.choice([10, 14, 20, 30])
         total = qty * price
         t_thuoc += total
@@ -210,8 +228,10 @@ def make_visit(rng, citizen, facility: str, k: int, when: datetime, icd, labs, n
         service(2, "23.0075.1494", "Xét nghiệm máu", 45000, "1"),
     ]
     lab_rows = []
-    for i in range(1, n_labs + 1):
-        lc, ln, unit = labs[(i - 1) % len(labs)]
+    values = clinical.get("labs")
+    if values is None:
+        values = [(*labs[(i - 1) % len(labs)], f"{rng.uniform(1, 150):.2f}") for i in range(1, n_labs + 1)]
+    for i, (lc, ln, unit, value) in enumerate(values, start=1):
         lab_rows.append(
             {
                 "MA_LK": ma_lk,
@@ -219,7 +239,7 @@ def make_visit(rng, citizen, facility: str, k: int, when: datetime, icd, labs, n
                 "MA_DICH_VU": "23.0075.1494",
                 "MA_CHI_SO": lc,
                 "TEN_CHI_SO": ln,
-                "GIA_TRI": f"{rng.uniform(1, 150):.2f}",
+                "GIA_TRI": value,
                 "DON_VI_DO": unit,
                 "NGAY_KQ": _ts(when + timedelta(minutes=40)),
                 "MA_BS_DOC_KQ": doctor,
@@ -269,7 +289,7 @@ def make_visit(rng, citizen, facility: str, k: int, when: datetime, icd, labs, n
         "MA_LOAI_KCB": "01",
         "MA_KHOA": "K01",
         "MA_CSKCB": facility,
-        "CAN_NANG": f"{rng.uniform(40, 85):.2f}",
+        "CAN_NANG": f"{clinical.get('weight') or rng.uniform(40, 85):.2f}",
         "MA_HSBA": f"HS{citizen['n']:06d}{k:02d}",
         "MA_TTDV": "0123456789",
         **money,
@@ -279,13 +299,16 @@ def make_visit(rng, citizen, facility: str, k: int, when: datetime, icd, labs, n
         {
             "MA_LK": ma_lk,
             "STT": "1",
-            "DIEN_BIEN_LS": "Mạch 80 l/p, HA 120/80 mmHg, nhiệt độ 36,8°C. Tỉnh, tiếp xúc tốt.",
+            "DIEN_BIEN_LS": clinical.get("note") or "Mạch 80 l/p, HA 120/80 mmHg, nhiệt độ 36,8°C. Tỉnh, tiếp xúc tốt.",
             "THOI_DIEM_DBLS": _ts(when + timedelta(minutes=15)),
             "NGUOI_THUC_HIEN": doctor,
         }
     ]
-    if k % 2 == 1:
-        follow = (out_at + timedelta(days=rng.choice([7, 14, 30]))).replace(hour=8, minute=0)
+    follow_days = clinical.get("follow_up_days")
+    if follow_days is None and k % 2 == 1:
+        follow_days = rng.choice([7, 14, 30])
+    if follow_days:
+        follow = (out_at + timedelta(days=follow_days)).replace(hour=8, minute=0)
         xml1["NGAY_TAI_KHAM"] = follow.strftime("%Y%m%d")
         tables["XML14"] = [
             {
