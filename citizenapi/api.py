@@ -351,3 +351,21 @@ class AccessLogApi(CitizenApiView):
     def get(self, request):
         access = citizen_book_open(request, viewed="access-log")
         return Response(s.AccessLogSerializer(citizen_access_log(access.citizen.pk)).data)
+
+
+# One tag for the whole citizen API in the schema (the views' own extend_schema adds the rest).
+for _view in (
+    SummaryApi,
+    VisitsApi,
+    LabsApi,
+    LabSeriesApi,
+    VaccinationsApi,
+    PrescriptionsApi,
+    FollowUpsApi,
+    PregnanciesApi,
+    CertificatesApi,
+    CertificateApi,
+    CertificateFileApi,
+    AccessLogApi,
+):
+    extend_schema(tags=["citizen"])(_view)

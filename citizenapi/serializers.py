@@ -30,7 +30,7 @@ DOSE_STATES = {
 }
 
 
-class FacilitySerializer(serializers.Serializer):
+class FacilityRefSerializer(serializers.Serializer):
     code = serializers.CharField()
     name = serializers.CharField()
 
@@ -59,12 +59,12 @@ class CardSerializer(serializers.Serializer):
     number = serializers.CharField(allow_null=True)
     valid_from = serializers.DateField(allow_null=True)
     valid_to = serializers.DateField(allow_null=True)
-    primary_care = FacilitySerializer(allow_null=True)
+    primary_care = FacilityRefSerializer(allow_null=True)
 
 
 class VisitBriefSerializer(serializers.Serializer):
     at = serializers.DateTimeField(source="occurred_at")
-    facility = FacilitySerializer()
+    facility = FacilityRefSerializer()
     visit_type = serializers.CharField()
     main_diagnosis = CodedSerializer()
 
@@ -117,7 +117,7 @@ class FollowUpSerializer(serializers.Serializer):
     date = serializers.DateField(source="appointment_date", allow_null=True)
     at = serializers.DateTimeField(source="appointment_at", allow_null=True)
     description = serializers.SerializerMethodField()
-    facility = FacilitySerializer(allow_null=True)
+    facility = FacilityRefSerializer(allow_null=True)
 
     def get_description(self, f) -> str:
         return f.description or f.diagnosis
@@ -125,7 +125,7 @@ class FollowUpSerializer(serializers.Serializer):
 
 class VisitSerializer(serializers.Serializer):
     at = serializers.DateTimeField(source="occurred_at")
-    facility = FacilitySerializer()
+    facility = FacilityRefSerializer()
     visit_type = serializers.CharField()
     admitted_at = serializers.DateTimeField(allow_null=True)
     discharged_at = serializers.DateTimeField(allow_null=True)
@@ -187,7 +187,7 @@ class ImmunizationSerializer(serializers.Serializer):
     date = serializers.DateField(source="occurred_on", allow_null=True)
     dose = serializers.CharField(source="dose_number")
     lot = serializers.CharField(source="lot_number")
-    facility = FacilitySerializer(allow_null=True)
+    facility = FacilityRefSerializer(allow_null=True)
 
 
 class ScheduledDoseSerializer(serializers.Serializer):
@@ -209,7 +209,7 @@ class VaccinationSerializer(serializers.Serializer):
 class PrescriptionSerializer(serializers.Serializer):
     at = serializers.DateTimeField(allow_null=True)
     code = serializers.CharField()
-    facility = FacilitySerializer(allow_null=True)
+    facility = FacilityRefSerializer(allow_null=True)
     drugs = MedicationSerializer(many=True)
 
 
@@ -225,7 +225,7 @@ class FollowUpListSerializer(serializers.Serializer):
 
 class CheckupSerializer(serializers.Serializer):
     at = serializers.DateTimeField(source="occurred_at", allow_null=True)
-    facility = FacilitySerializer(allow_null=True)
+    facility = FacilityRefSerializer(allow_null=True)
     gestational_age_weeks = serializers.DecimalField(max_digits=5, decimal_places=1, allow_null=True)
     weight_kg = serializers.DecimalField(max_digits=6, decimal_places=2, allow_null=True)
     systolic_mmhg = serializers.IntegerField(allow_null=True)
@@ -251,7 +251,7 @@ class CertificateSerializer(serializers.Serializer):
     id = serializers.IntegerField(source="row.pk")
     number = serializers.CharField(source="row.number")
     issued_on = serializers.DateField(source="row.issued_on", allow_null=True)
-    facility = FacilitySerializer(source="row.facility", allow_null=True)
+    facility = FacilityRefSerializer(source="row.facility", allow_null=True)
     verified = serializers.BooleanField()
 
     def get_kind_label(self, c) -> str:
