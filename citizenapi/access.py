@@ -35,17 +35,29 @@ def citizen_actor(context) -> Actor:
     )
 
 
+def _book_of(context) -> HealthBook | None:
+    """The book (with citizen and card) the authentication already read, else one query."""
+    citizen = context.citizen
+    if citizen is not None and citizen.pk == context.citizen_id:
+        try:
+            return citizen.book
+        except HealthBook.DoesNotExist:
+            return None
+    return HealthBook.objects.select_related(*BOOK_RELATED).filter(citizen_id=context.citizen_id).first()
+
+
 def citizen_book_open(request, *, viewed: str) -> BookAccess:
-    """The book of the token's citizen, after writing the call's access-log entry (one query to
-    load, one append). A citizen without a book gets 404 `no_book` (logged as refused)."""
+    """The book of the token's citizen, after writing the call's access-log entry (the book as the
+    authentication read it, and one append). A citizen without a book gets 404 `no_book` (logged
+    as refused)."""
     context = request.auth
-    book = HealthBook.objects.select_related(*BOOK_RELATED).filter(citizen_id=context.citizen_id).order_by("pk").first()
+    book = _book_of(context)
     access_log_record(
         actor=citizen_actor(context),
         event="citizen_read",
         viewed=viewed,
         outcome=Outcome.SUCCESS if book else Outcome.DENIED,
-        citizen=book.citizen if book else None,
+        citizen=book.citizen if book else context.citizen,
         book=book,
         request=request,
         details=None if book else {"refused": "no_book"},

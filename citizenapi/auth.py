@@ -20,7 +20,8 @@ is a `CitizenPlatformPrincipal` (no role: no staff permission matches it), `requ
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.utils import timezone
@@ -85,6 +86,9 @@ class CitizenContext:
     token_id: str
     client_id: int = 0
     client_name: str = ""
+    # The citizen row read to authenticate, with book, card and province (select_related): the
+    # book's open (citizenapi.access) reuses it instead of asking again. Not part of equality.
+    citizen: object = field(default=None, compare=False, repr=False)
 
 
 class CitizenPlatformPrincipal:
@@ -160,12 +164,35 @@ def _act_for(claims: dict) -> tuple[str, str] | None:
     return act_for["pid"], act_for["relationship"]
 
 
+_KEYS: dict[str, tuple[float, PlatformKey | None]] = {}  # kid -> (when read, row with its client)
+
+
+def platform_key_get(kid: str) -> PlatformKey | None:
+    """The key row with its client, remembered by this process for SSKDT_CITIZEN_KEY_CACHE_SECONDS
+    (every call of the citizen API names a key: this saves a round trip each time). Revoking a
+    key forgets it at once in the process that revokes; other processes stop accepting it within
+    that many seconds."""
+    now = time.monotonic()
+    cached = _KEYS.get(kid)
+    if cached is not None and now - cached[0] < settings.SSKDT_CITIZEN_KEY_CACHE_SECONDS:
+        return cached[1]
+    row = PlatformKey.objects.select_related("client").filter(kid=kid).first()
+    if len(_KEYS) > 1000:  # kids are attacker-chosen: the unknown ones must not grow the cache
+        _KEYS.clear()
+    _KEYS[kid] = (now, row)
+    return row
+
+
+def platform_keys_forget() -> None:
+    _KEYS.clear()
+
+
 def citizen_token_authenticate(token: str) -> tuple[CitizenPlatformPrincipal, CitizenContext]:
     """Check a presented token (signature, claims, replay, citizen) or raise CitizenTokenRefused.
-    Three queries: the key with its client, the token id, the citizen(s)."""
+    Two queries (the key with its client is remembered a few seconds): the token id, the citizen."""
     try:
         parsed = token_parse(token)
-        key = PlatformKey.objects.select_related("client").filter(kid=parsed.header["kid"]).first()
+        key = platform_key_get(parsed.header["kid"])
         if key is None or key.revoked_at is not None or key.client.revoked_at is not None:
             raise TokenInvalid("unknown_key")
         claims = token_verify(parsed, public_key_load(key.public_key_pem))
@@ -189,7 +216,7 @@ def citizen_token_authenticate(token: str) -> tuple[CitizenPlatformPrincipal, Ci
     if not token_use_record(client_id=client.pk, jti=jti, expires_at=expires_at):
         raise CitizenTokenRefused("token_replayed")
     book_pid = child[0] if child else sub
-    citizen = Citizen.objects.filter(personal_id=book_pid).only("id", "birth_date").first()
+    citizen = Citizen.objects.select_related("book", "card", "residence_province").filter(personal_id=book_pid).first()
     if citizen is None:
         raise CitizenTokenRefused("unknown_citizen")
     if child and (
@@ -204,6 +231,7 @@ def citizen_token_authenticate(token: str) -> tuple[CitizenPlatformPrincipal, Ci
         token_id=jti,
         client_id=client.pk,
         client_name=client.name,
+        citizen=citizen,
     )
     return CitizenPlatformPrincipal(client), context
 

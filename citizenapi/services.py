@@ -9,7 +9,7 @@ from functools import lru_cache
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -73,18 +73,29 @@ def platform_key_revoke(*, kid: str) -> PlatformKey:
     if row.revoked_at is None:
         row.revoked_at = timezone.now()
         row.save(update_fields=["revoked_at"])
+        _keys_forget()  # this process at once (a rollback only costs a re-read)
         audit_record(actor=None, action="citizen_platform_key_revoke", target=row, details={"kid": kid})
     return row
 
 
+_JTI_INSERT_SQL = (
+    "INSERT INTO citizenapi_tokenuse (client_id, jti, expires_at, used_at) VALUES (%s, %s, %s, now())"
+    " ON CONFLICT ON CONSTRAINT citizenapi_token_use_once DO NOTHING RETURNING id"
+)
+
+
+def _keys_forget() -> None:
+    from citizenapi.auth import platform_keys_forget  # auth reads the keys this module writes
+
+    platform_keys_forget()
+
+
 def token_use_record(*, client_id: int, jti: str, expires_at: dt.datetime) -> bool:
-    """Remember a token id until its expiry; False when it was already used (a replay)."""
-    try:
-        with transaction.atomic():
-            TokenUse.objects.create(client_id=client_id, jti=jti, expires_at=expires_at)
-    except IntegrityError:
-        return False
-    return True
+    """Remember a token id until its expiry; False when it was already used (a replay). One
+    statement (the unique constraint decides, no savepoint): every citizen API call runs it."""
+    with connection.cursor() as cur:
+        cur.execute(_JTI_INSERT_SQL, [client_id, jti, expires_at])
+        return cur.fetchone() is not None
 
 
 def token_uses_purge(*, now: dt.datetime | None = None, skew_seconds: int = 0) -> int:

@@ -630,3 +630,5 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+# How long a process remembers a platform key (a revoked key stops working within this time).
+SSKDT_CITIZEN_KEY_CACHE_SECONDS = env_int("SSKDT_CITIZEN_KEY_CACHE_SECONDS", 30)

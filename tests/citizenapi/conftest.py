@@ -53,3 +53,11 @@ def minutes_ago(n: int) -> dt.datetime:
 
 # The book tests' citizens, code lists and facility key (imported fixtures).
 from tests.healthbook.book.conftest import citizen_app_key, code_lists, key_a, patient_a, stranger  # noqa: E402, F401
+
+
+@pytest.fixture(autouse=True)
+def _fresh_platform_keys():
+    """The platform keys each process remembers: no test sees another's."""
+    from citizenapi.auth import platform_keys_forget
+
+    platform_keys_forget()

@@ -177,9 +177,9 @@ def test_the_citizen_token_reads_nothing_outside_the_citizen_api(client, platfor
     assert response.status_code in (401, 403)
 
 
-# Every call: the token (key; savepoint, token id, release; citizen), the book, the log entry
+# Every call: the token (token id; citizen with book and card; the key is remembered), the log entry
 # (savepoint, chain head, insert, release); then the resource's own queries.
-TOKEN_BOOK_AND_LOG = 10
+TOKEN_BOOK_AND_LOG = 6
 
 
 @pytest.mark.parametrize(

@@ -27,7 +27,7 @@ def refused(token) -> str:
 def test_a_good_token_names_the_citizen(platform, django_assert_num_queries):
     person = df.citizen()
     token = platform.token(person.personal_id)
-    with django_assert_num_queries(5):  # key, savepoint + token id + release, citizen
+    with django_assert_num_queries(3):  # key (then remembered), token id, citizen
         principal, context = citizen_token_authenticate(token)
     assert isinstance(principal, CitizenPlatformPrincipal)
     assert principal.role == "" and not principal.has_perm("healthbook.view_citizen")
