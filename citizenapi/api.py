@@ -240,7 +240,39 @@ class VaccinationsApi(CitizenApiView):
     due (within a month), overdue or later."""
 
     @extend_schema(
-        operation_id="citizen_vaccinations", parameters=[ACCEPT_LANGUAGE], responses={200: s.VaccinationSerializer}
+        operation_id="citizen_vaccinations",
+        parameters=[ACCEPT_LANGUAGE],
+        responses={200: s.VaccinationSerializer},
+        examples=[
+            OpenApiExample(
+                "a child of 3",
+                response_only=True,
+                value={
+                    "given": [
+                        {
+                            "vaccine": "TCMR-BCG",
+                            "name": "Vắc xin phòng lao (BCG)",
+                            "date": "2023-06-02",
+                            "dose": "1",
+                            "lot": "",
+                            "facility": {"code": "01001", "name": "Trạm Y tế phường Ba Đình"},
+                        }
+                    ],
+                    "schedule": [
+                        {
+                            "code": "TCMR-SOI",
+                            "name": "Vắc xin sởi",
+                            "dose": "1",
+                            "due": "2024-03-02",
+                            "state": "overdue",
+                            "state_label": "Quá hạn",
+                            "note": "",
+                        }
+                    ],
+                    "child": True,
+                },
+            )
+        ],
     )
     def get(self, request):
         access = citizen_book_open(request, viewed="vaccinations")
@@ -346,7 +378,31 @@ class AccessLogApi(CitizenApiView):
     own reads are not listed)."""
 
     @extend_schema(
-        operation_id="citizen_access_log", parameters=[ACCEPT_LANGUAGE], responses={200: s.AccessLogSerializer}
+        operation_id="citizen_access_log",
+        parameters=[ACCEPT_LANGUAGE],
+        responses={200: s.AccessLogSerializer},
+        examples=[
+            OpenApiExample(
+                "who read the book",
+                response_only=True,
+                value={
+                    "people": [
+                        {
+                            "at": "2026-11-20T01:35:00Z",
+                            "text": "Lê Thị Hoa tại Trạm Y tế phường Ba Đình đã xem sổ sức khỏe lúc 20/11/2026 08:35",
+                            "who": "Lê Thị Hoa",
+                            "role": "doctor",
+                            "facility": "Trạm Y tế phường Ba Đình",
+                            "viewed": "sổ sức khỏe",
+                            "purpose": "TREAT",
+                            "emergency": False,
+                            "allowed": True,
+                        }
+                    ],
+                    "machines": [],
+                },
+            )
+        ],
     )
     def get(self, request):
         access = citizen_book_open(request, viewed="access-log")
