@@ -203,3 +203,15 @@ def test_query_counts_do_not_grow_with_the_book(client, platform, patient_a, nam
     get(client, platform, patient_a, name)  # warm the process caches (code names, facilities)
     with django_assert_num_queries(TOKEN_BOOK_AND_LOG + queries):
         assert get(client, platform, patient_a, name).status_code == 200
+
+
+def test_a_citizen_without_a_book_gets_404_and_a_refused_entry(client, platform):
+    from healthbook.models import Citizen
+
+    person = Citizen.objects.create(
+        personal_id="001199999990", full_name="Phạm Văn Mới", birth_date=dt.date(1990, 1, 1)
+    )
+    response = get(client, platform, person, "summary")
+    assert response.status_code == 404 and response.json()["code"] == "no_book"
+    entry = AccessLogEntry.objects.order_by("-seq").first()
+    assert entry.citizen_id == person.pk and entry.outcome == Outcome.DENIED and entry.details["refused"] == "no_book"

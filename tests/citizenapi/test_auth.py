@@ -92,3 +92,16 @@ def test_a_parent_reads_for_a_child_under_14_not_for_a_15_year_old(platform):
     assert refused(too_old) == "child_too_old"
     odd = platform.token(parent.personal_id, act_for={"pid": child.personal_id, "relationship": "neighbour"})
     assert refused(odd) == "invalid_relationship"
+
+
+def test_the_age_limit_is_the_14th_birthday(platform):
+    parent = df.citizen()
+    today = timezone.localdate()
+    almost = df.citizen(name="Nguyễn Văn Gần", birth=today - relativedelta(years=14) + dt.timedelta(days=1))
+    turned = df.citizen(name="Nguyễn Văn Đủ", birth=today - relativedelta(years=14))
+    _p, context = citizen_token_authenticate(
+        platform.token(parent.personal_id, act_for={"pid": almost.personal_id, "relationship": "guardian"})
+    )
+    assert context.citizen_id == almost.pk and context.relationship == "guardian"
+    on_birthday = platform.token(parent.personal_id, act_for={"pid": turned.personal_id, "relationship": "parent"})
+    assert refused(on_birthday) == "child_too_old"
