@@ -172,6 +172,21 @@ def _services(port: str) -> list[tuple[str, list[str]]]:
     ]
 
 
+# ---- the fake VNeID platform (issue 19, point 5): a separate step of its own -------------------
+FAKE_VNEID_URL = "http://127.0.0.1:8010"
+
+
+def _fake_vneid(port: str = "8000") -> subprocess.Popen:
+    """Make and register the fake platform's key (citizen_platform_demo, through
+    citizen_platform_key), then start the fake VNeID app, a real HTTP client of the citizen API."""
+    _manage("citizen_platform_demo", "--url", FAKE_VNEID_URL, "--portal", f"http://{HOST}:{port}")
+    config = str(VAR_DIR / "fake-vneid" / "config.json")
+    return _spawn([sys.executable, "-m", "citizenapi.fakevneid", "--config", config, "--port", "8010"])
+
+
+# ------------------------------------------------------------------------------------------------
+
+
 def run() -> int:
     started = time.monotonic()
     os.environ.setdefault("DJANGO_DEBUG", "1")
@@ -189,7 +204,10 @@ def run() -> int:
         answering = _wait_until_answering(f"http://{HOST}:{port}{LOGIN_PATH}", children)
     children += [_spawn(cmd) for _name, cmd in services[1:]]
     children += [gateway] if gateway else []
+    with _step("fake VNeID app (the citizen's side)"):
+        children.append(_fake_vneid(port))
     print(_demo_banner(port))
+    print(f"The citizen's side (fake VNeID app): {FAKE_VNEID_URL}")
     if answering:
         print(f"Ready in {time.monotonic() - started:.1f} s: http://{HOST}:{port}  (Ctrl-C stops everything)")
     else:

@@ -362,6 +362,8 @@ RULES = {
 
 # (prefix of the URL name or of the route, rule). Only for URL families guarded as a whole.
 PREFIX_RULES = [
+    # The citizen API: the VNeID platform's signed citizen token only (citizenapi.auth).
+    ("citizenapi:", Machine("the VNeID platform with a signed citizen token (no personal ID in the URL)")),
     ("admin:", Admin()),
     ("django-admin/", Admin()),
 ]
