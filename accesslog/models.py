@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 class ActorKind(models.TextChoices):
     PERSON = "person", _("Person")
     MACHINE = "machine", _("Software")
+    CITIZEN = "citizen", _("The citizen (own read)")
 
 
 class Purpose(models.TextChoices):

@@ -140,10 +140,12 @@ def _check_in(entry: AccessLogEntry) -> dict | None:
 
 def citizen_access_log(citizen_id: int, *, limit: int = 200) -> dict:
     """The citizen's own list in plain words, people and software apart (one query). The
-    citizen app's own reads of this list are logged but not listed (it is the citizen looking)."""
+    citizen app's own reads and the citizen's own reads through the citizen API are logged but not
+    listed (it is the citizen looking)."""
     entries = (
         AccessLogEntry.objects.filter(citizen_id=citizen_id)
         .exclude(actor_username__startswith=CITIZEN_APP_ACTOR)
+        .exclude(actor_kind=ActorKind.CITIZEN)
         .order_by("-recorded_at", "-seq")[:limit]
     )
     people, machines = [], []

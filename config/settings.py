@@ -629,3 +629,18 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# --- citizenapi: the citizen API for the VNeID platform (docs/citizen-api.md) ---
+INSTALLED_APPS += ["citizenapi"]
+# The `aud` its tokens must carry, their longest life (exp - iat) and the clock difference allowed.
+SSKDT_CITIZEN_TOKEN_AUDIENCE = env_str("SSKDT_CITIZEN_TOKEN_AUDIENCE", "sskdt-citizen-api")
+SSKDT_CITIZEN_TOKEN_MAX_SECONDS = env_int("SSKDT_CITIZEN_TOKEN_MAX_SECONDS", 300)
+SSKDT_CITIZEN_TOKEN_SKEW_SECONDS = env_int("SSKDT_CITIZEN_TOKEN_SKEW_SECONDS", 30)
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "citizenapi-token-uses-purge": {
+            "task": "citizenapi.tasks.token_uses_purge_task",
+            "schedule": 3600.0,
+        },
+    }
+)
