@@ -42,6 +42,7 @@ urlpatterns = [
     path("access-log/", include("accesslog.urls")),
     path("oauth/", include("facilities.oauth_urls")),
     path("api/v1/", include(api_v1)),
+    path("api/citizen/v1/", include("citizenapi.consent_urls")),  # consent and copies (issue 19)
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The Swagger UI's start script is a file (split view, ?script); its React components set
     # style attributes, so this page alone may apply inline styles (never inline scripts).
