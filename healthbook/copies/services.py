@@ -4,26 +4,19 @@ times and outcome stay for the data-protection report (healthbook.copies.report)
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import logging
 import uuid
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import override
 
 from accesslog.models import Outcome
 from accesslog.services import Actor, access_log_record
-from healthbook.consent.notify import notify_citizen_copy_ready
-from healthbook.copies.build import copy_archive
-from healthbook.models import Citizen, CopyRequest, HealthBook
+from healthbook.copies import tasks
+from healthbook.models import Citizen, CopyRequest
 
-logger = logging.getLogger(__name__)
 S = CopyRequest.Status
 
 # Machine reasons of a refused download (API `code`).
@@ -47,42 +40,8 @@ def copy_request_create(citizen: Citizen, *, by: dict) -> CopyRequest:
         if live is not None:
             return live
         req = CopyRequest.objects.create(public_id=uuid.uuid4(), citizen=citizen, by=by)
-        from healthbook.copies.tasks import copy_request_task
-
-        transaction.on_commit(lambda: copy_request_task.delay(req.pk))
+        transaction.on_commit(lambda: tasks.copy_request_task.delay(req.pk))
         return req
-
-
-def copy_request_produce(pk: int) -> CopyRequest | None:
-    """Make the copy of a pending request (the job; running it again does nothing)."""
-    req = CopyRequest.objects.filter(pk=pk, status=S.PENDING).defer("content").first()
-    if req is None:
-        return None
-    book = HealthBook.objects.select_related("citizen").filter(citizen_id=req.citizen_id).first()
-    try:
-        if book is None:
-            raise ValueError("no book")
-        with override("vi"):
-            content = copy_archive(book)
-    except Exception as exc:  # noqa: BLE001 — any failure is recorded for the report, then re-raised
-        CopyRequest.objects.filter(pk=pk, status=S.PENDING).update(
-            status=S.FAILED, finished_at=timezone.now(), failure=type(exc).__name__[:200]
-        )
-        logger.exception("copy request %s failed", pk)
-        return CopyRequest.objects.defer("content").get(pk=pk)
-    now = timezone.now()
-    done = CopyRequest.objects.filter(pk=pk, status=S.PENDING).update(
-        status=S.READY,
-        finished_at=now,
-        expires_at=now + dt.timedelta(days=settings.SSKDT_COPY_DAYS),
-        content=content,
-        content_size=len(content),
-        content_sha256=hashlib.sha256(content).hexdigest(),
-    )
-    req = CopyRequest.objects.defer("content").get(pk=pk)
-    if done:
-        notify_citizen_copy_ready(req)
-    return req
 
 
 @dataclass(frozen=True)
@@ -132,10 +91,3 @@ def refusal_message(reason: str) -> str:
         EXPIRED: _("This copy has expired: ask for a new copy."),
         FAILED: _("This copy could not be made: ask for a new copy."),
     }[reason]
-
-
-def copies_expire() -> int:
-    """Drop the bytes of copies not downloaded in time (one statement)."""
-    return CopyRequest.objects.filter(status=S.READY, expires_at__lte=timezone.now()).update(
-        status=S.EXPIRED, content=None
-    )

@@ -2,14 +2,14 @@
 
 from celery import shared_task
 
-from healthbook.copies import services
+from healthbook.copies import jobs
 
 
 @shared_task(acks_late=True)
 def copy_request_task(pk: int) -> None:
-    services.copy_request_produce(pk)
+    jobs.copy_request_produce(pk)
 
 
 @shared_task
 def copies_expire_task() -> int:
-    return services.copies_expire()
+    return jobs.copies_expire()

@@ -16,8 +16,8 @@ from django.utils import timezone
 from accesslog.models import AccessLogEntry, ActorKind
 from accesslog.selectors import citizen_access_log
 from healthbook.book import access
+from healthbook.copies.jobs import copies_expire, copy_request_produce
 from healthbook.copies.report import copy_requests_by_month
-from healthbook.copies.services import copies_expire, copy_request_produce
 from healthbook.models import CopyRequest
 from tests.healthbook.book import factories as df
 from tests.healthbook.book.conftest import code_lists, patient_a  # noqa: F401 — fixtures
