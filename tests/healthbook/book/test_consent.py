@@ -167,3 +167,27 @@ def test_consent_adds_no_query_to_the_decision(doctor_a, patient_a, facility_a, 
     with django_assert_num_queries(5):  # as tests/healthbook/book/test_access_rule.py: one decides
         open_book(doctor_a, patient_a)
     assert AccessLogEntry.objects.filter(citizen_id=patient_a.pk, outcome=Outcome.SUCCESS).count() == 2
+
+
+def test_facility_software_is_refused_by_the_same_rule_and_may_still_break_the_glass(
+    client, doctor_a, patient_a, key_a, monkeypatch
+):
+    from django.urls import reverse
+
+    from healthbook.book import access
+    from tests.healthbook.book.conftest import facility_headers
+
+    consent.closure_add(patient_a, by=BY)
+    everything = reverse("fhir-patient-everything", kwargs={"id": str(patient_a.book.public_id)})
+    history = reverse("api-citizen-history", kwargs={"book": patient_a.book.public_id})
+    refused = client.get(history, **facility_headers(key_a, "doctor_a"))
+    assert refused.status_code == 403 and refused.json()["code"] == "closed_by_citizen"
+    refused = client.get(everything, **facility_headers(key_a, "doctor_a"))
+    assert refused.status_code == 403 and "Công dân đã đóng sổ" in refused.json()["issue"][0]["diagnostics"]
+    told = []
+    monkeypatch.setattr(access, "notify_citizen_of_emergency", told.append)
+    emergency = client.get(
+        everything, **facility_headers(key_a, "doctor_a", purpose="ETREAT", **{"X-Emergency-Reason": "unconscious"})
+    )
+    assert emergency.status_code == 200 and len(told) == 1  # the citizen is told (issue 19, point 4)
+    assert last_entry().purpose == "ETREAT" and last_entry().details.get("closed_by_citizen") is True
