@@ -199,8 +199,36 @@ def citizen_search_view(request):
     return render(
         request,
         "healthbook/citizen_search.html",
-        {"form": form, "results": results, "more": more, "limit": SEARCH_LIMIT},
+        {"form": form, "results": results, "more": more, "limit": SEARCH_LIMIT, "share_form": ShareCodeForm()},
     )
+
+
+@login_required
+@require_POST
+@book_view_register("share_code")
+def share_code_open_view(request):
+    """The search page's other way in: the share code alone names the citizen and, right and
+    live for the doctor's facility, opens the book (issue 19). One log entry either way."""
+    if not can_read_books(request.user):
+        access_log_record(
+            actor=Actor.for_user(request.user),
+            event="share_code",
+            viewed="book",
+            outcome=Outcome.DENIED,
+            request=request,
+            details={"refused": "role"},
+        )
+        raise Http404
+    form = ShareCodeForm(request.POST)
+    try:
+        book = share_code_redeem(request.user, request.POST.get("code", ""), request=request)
+    except ValidationError as exc:
+        form.is_valid()
+        form.add_error("code", exc)
+        context = {"form": CitizenSearchForm(), "results": None, "share_form": form, "limit": SEARCH_LIMIT}
+        status = 429 if exc.code == CODE_TOO_MANY else 400
+        return render(request, "healthbook/citizen_search.html", context, status=status)
+    return redirect("book-detail", public_id=book.public_id)
 
 
 SEARCH_LIMIT = 20

@@ -307,6 +307,7 @@ RULES = {
     # so no object is out of scope for it; other roles get 404.
     "book-emergency": Roles(DOCTOR),
     "book-share-code": Roles(DOCTOR),  # a code the citizen gave the facility (issue 19)
+    "share-code-open": Roles(DOCTOR),  # the same, from the search page
     "book-detail": Roles(DOCTOR, obj="book"),
     "book-timeline": Roles(DOCTOR, obj="book"),
     "book-visit": Roles(DOCTOR, obj="book"),
