@@ -107,12 +107,15 @@ class ClosureListApi(CitizenTokenMixin, APIView):
     to everyone or to one facility (non-emergency access only: an emergency still opens it and
     is shown to the citizen)."""
 
-    @extend_schema(tags=TAGS, responses={200: OpenApiResponse(description="closures")})
+    @extend_schema(
+        operation_id="citizen_closures_list", tags=TAGS, responses={200: OpenApiResponse(description="closures")}
+    )
     def get(self, request):
         rows = BookClosure.objects.filter(citizen_id=request.auth.citizen_id).select_related("facility")
         return Response({"closures": [_closure_out(c) for c in rows.order_by("-created_at", "-pk")]})
 
     @extend_schema(
+        operation_id="citizen_closures_create",
         tags=TAGS,
         request=ClosureIn,
         examples=[
@@ -133,7 +136,12 @@ class ClosureListApi(CitizenTokenMixin, APIView):
 class ClosureRevokeApi(CitizenTokenMixin, APIView):
     """Reopen: the closure stays in the history with its revocation."""
 
-    @extend_schema(tags=TAGS, request=None, responses={200: OpenApiResponse(description="the closure")})
+    @extend_schema(
+        operation_id="citizen_closure_revoke",
+        tags=TAGS,
+        request=None,
+        responses={200: OpenApiResponse(description="the closure")},
+    )
     def post(self, request, pk: int):
         closure = BookClosure.objects.filter(pk=pk, citizen_id=request.auth.citizen_id).first()
         if closure is None:
@@ -173,7 +181,9 @@ class ShareCodeListApi(CitizenTokenMixin, APIView):
     opened the book with each; POST issues one for a facility: the answer holds the code once,
     as text (ABCD-EFGH) and as a QR code (SVG text and PNG in base64) for the app to show."""
 
-    @extend_schema(tags=TAGS, responses={200: OpenApiResponse(description="share codes")})
+    @extend_schema(
+        operation_id="citizen_share_codes_list", tags=TAGS, responses={200: OpenApiResponse(description="share codes")}
+    )
     def get(self, request):
         uses = ShareCodeAttempt.objects.filter(ok=True).select_related("user", "facility").order_by("at")
         rows = (
@@ -186,6 +196,7 @@ class ShareCodeListApi(CitizenTokenMixin, APIView):
         return Response({"share_codes": [_share_out(s, now) for s in rows]})
 
     @extend_schema(
+        operation_id="citizen_share_codes_create",
         tags=TAGS,
         request=ShareCodeIn,
         examples=[OpenApiExample("for a clinic, 2 hours", value={"facility_code": "01001", "minutes": 120})],
@@ -210,7 +221,12 @@ class ShareCodeListApi(CitizenTokenMixin, APIView):
 
 
 class ShareCodeRevokeApi(CitizenTokenMixin, APIView):
-    @extend_schema(tags=TAGS, request=None, responses={200: OpenApiResponse(description="revoked")})
+    @extend_schema(
+        operation_id="citizen_share_code_revoke",
+        tags=TAGS,
+        request=None,
+        responses={200: OpenApiResponse(description="revoked")},
+    )
     def post(self, request, pk: int):
         share = ShareCode.objects.filter(pk=pk, citizen_id=request.auth.citizen_id).select_related("facility").first()
         if share is None:
@@ -248,19 +264,30 @@ class CopyListApi(CitizenTokenMixin, APIView):
     """The citizen's copy requests; POST asks for a full copy of the book (a FHIR Bundle and a
     readable PDF in one ZIP), made by a job: 202, then poll the copy until `ready`."""
 
-    @extend_schema(tags=TAGS, responses={200: OpenApiResponse(description="copy requests")})
+    @extend_schema(
+        operation_id="citizen_copies_list", tags=TAGS, responses={200: OpenApiResponse(description="copy requests")}
+    )
     def get(self, request):
         rows = CopyRequest.objects.defer("content").filter(citizen_id=request.auth.citizen_id)
         return Response({"copies": [_copy_out(c) for c in rows.order_by("-requested_at")[:50]]})
 
-    @extend_schema(tags=TAGS, request=None, responses={202: OpenApiResponse(description="the copy request")})
+    @extend_schema(
+        operation_id="citizen_copies_create",
+        tags=TAGS,
+        request=None,
+        responses={202: OpenApiResponse(description="the copy request")},
+    )
     def post(self, request):
         row = copies.copy_request_create(_citizen(request), by=_by(request))
         return Response(_copy_out(row), status=status.HTTP_202_ACCEPTED)
 
 
 class CopyDetailApi(CitizenTokenMixin, APIView):
-    @extend_schema(tags=TAGS, responses={200: OpenApiResponse(description="the copy request")})
+    @extend_schema(
+        operation_id="citizen_copy_retrieve",
+        tags=TAGS,
+        responses={200: OpenApiResponse(description="the copy request")},
+    )
     def get(self, request, public_id):
         return Response(_copy_out(_copy(request, public_id)))
 
@@ -272,7 +299,11 @@ class CopyDownloadApi(CitizenTokenMixin, APIView):
 
     STATUS = {copies.NOT_READY: 409, copies.ALREADY_DOWNLOADED: 410, copies.EXPIRED: 410, copies.FAILED: 410}
 
-    @extend_schema(tags=TAGS, responses={(200, "application/zip"): OpenApiResponse(description="ZIP")})
+    @extend_schema(
+        operation_id="citizen_copy_download",
+        tags=TAGS,
+        responses={(200, "application/zip"): OpenApiResponse(description="ZIP")},
+    )
     def get(self, request, public_id):
         row = _copy(request, public_id)
         try:
