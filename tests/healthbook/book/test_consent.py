@@ -7,7 +7,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import DatabaseError, transaction
 from django.test import RequestFactory
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accesslog.models import AccessLogEntry, Outcome
 from accesslog.selectors import citizen_access_log
@@ -71,7 +71,8 @@ def test_emergency_still_opens_a_closed_book_and_is_flagged(doctor_a, patient_a)
     emergency_access_start(user=doctor_a, citizen=patient_a, reason="unconscious")
     assert open_book(doctor_a, patient_a).purpose == "ETREAT"
     assert last_entry().details == {"closed_by_citizen": True}
-    people = citizen_access_log(patient_a.pk)["people"]
+    with translation.override("vi"):
+        people = citizen_access_log(patient_a.pk)["people"]
     assert people[0]["emergency"] and "khi sổ của bạn đang đóng" in people[0]["text"]
 
 
