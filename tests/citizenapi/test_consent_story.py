@@ -155,3 +155,21 @@ def test_an_unclaimed_copy_expires(client, platform, patient_a, settings):  # no
     assert CopyRequest.objects.get(pk=row.pk).content is None
     month = copy_requests_by_month()[0]
     assert month["expired"] == 1
+
+
+def test_a_failed_copy_is_recorded_and_refused(client, platform, patient_a, monkeypatch):  # noqa: F811
+    from healthbook.copies import jobs
+
+    def broken(book):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(jobs, "copy_archive", broken)
+    asked = call(client, platform, patient_a, "post", "/copies/").json()
+    row = copy_request_produce(CopyRequest.objects.get(public_id=asked["id"]).pk)
+    assert row.status == "failed" and row.failure == "RuntimeError" and row.finished_at
+    refused = call(client, platform, patient_a, "get", f"/copies/{asked['id']}/download/")
+    assert refused.status_code == 410 and refused.json()["code"] == "copy_failed"
+    # A new request may be made after a failure.
+    again = call(client, platform, patient_a, "post", "/copies/").json()
+    assert again["id"] != asked["id"] and again["status"] == "pending"
+    assert copy_requests_by_month()[0]["failed"] == 1
