@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
+import logging
 import zipfile
 from pathlib import Path
 
@@ -26,6 +27,8 @@ from healthbook.book.selectors import encounters_page
 from healthbook.models import HealthBook
 
 FONT_DIR = Path(settings.BASE_DIR) / "static" / "fonts" / "dejavu"
+# fpdf2 subsets the font with fontTools, which logs every table it prunes at INFO.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 PAGE = 50  # visits per round of the builder (eight queries each)
 
 
