@@ -22,8 +22,7 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accesslog.models import ActorKind
-from accesslog.services import Actor
+from citizenapi.access import citizen_actor
 from citizenapi.auth import CitizenTokenMixin
 from core.api import ApiError
 from facilities.models import Facility
@@ -31,7 +30,7 @@ from healthbook.consent import services as consent
 from healthbook.copies import services as copies
 from healthbook.models import BookClosure, Citizen, CopyRequest, ShareCode, ShareCodeAttempt
 
-TAGS = ["Citizen: consent and copies"]
+TAGS = ["citizen"]  # the citizen API's one tag (citizenapi.api)
 
 
 def _by(request) -> dict:
@@ -46,20 +45,6 @@ def _by(request) -> dict:
 
 def _citizen(request) -> Citizen:
     return Citizen.objects.only("id", "public_id").get(pk=request.auth.citizen_id)
-
-
-def citizen_actor(request) -> Actor:
-    """The citizen's own read, for the access log (through the platform; a parent or guardian
-    acting for a child is named by relationship and masked personal ID)."""
-    ctx = request.auth
-    return Actor(
-        kind=ActorKind.CITIZEN,
-        username=f"citizen:{ctx.subject_pid_masked}",
-        name=ctx.client_name,
-        role=ctx.relationship or "self",
-        client_ref=f"citizen-platform:{ctx.client_id}",
-        extra={"token": ctx.token_id, **({"acting_for_child": True} if ctx.acting_for_child else {})},
-    )
 
 
 def _ts(value):
@@ -307,7 +292,7 @@ class CopyDownloadApi(CitizenTokenMixin, APIView):
     def get(self, request, public_id):
         row = _copy(request, public_id)
         try:
-            download = copies.copy_request_download(row, actor=citizen_actor(request), request=request)
+            download = copies.copy_request_download(row, actor=citizen_actor(request.auth), request=request)
         except ValidationError as exc:
             _refuse(exc, self.STATUS.get(exc.code, 400))
         response = HttpResponse(download.content, content_type="application/zip")

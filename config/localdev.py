@@ -97,6 +97,21 @@ def _stop(children: list[subprocess.Popen]) -> None:
             pass
 
 
+# ---- the fake VNeID platform (issue 19, point 5): a separate step of its own -------------------
+FAKE_VNEID_URL = "http://127.0.0.1:8010"
+
+
+def _fake_vneid() -> subprocess.Popen:
+    """Make and register the fake platform's key (citizen_platform_demo, through
+    citizen_platform_key), then start the fake VNeID app, a real HTTP client of the citizen API."""
+    _manage("citizen_platform_demo", "--url", FAKE_VNEID_URL, "--portal", "http://127.0.0.1:8000")
+    config = str(VAR_DIR / "fake-vneid" / "config.json")
+    return _spawn([sys.executable, "-m", "citizenapi.fakevneid", "--config", config, "--port", "8010"])
+
+
+# ------------------------------------------------------------------------------------------------
+
+
 def run() -> int:
     started = time.monotonic()
     os.environ.setdefault("DJANGO_DEBUG", "1")
@@ -111,7 +126,9 @@ def run() -> int:
         _spawn([*celery, "beat", "--loglevel", "INFO", "--schedule", beat_schedule]),
         _spawn([sys.executable, "manage.py", "runserver", "127.0.0.1:8000", "--noreload"]),
     ]
+    children.append(_fake_vneid())
     print(DEMO_LOGINS.format(password=os.environ.get("SSKDT_DEMO_PASSWORD", "demo-Sskdt-2025")))
+    print(f"The citizen's side (fake VNeID app): {FAKE_VNEID_URL}")
     print(f"Ready in {time.monotonic() - started:.1f} s: http://127.0.0.1:8000  (Ctrl-C stops everything)")
     stopping = False
 

@@ -42,7 +42,8 @@ urlpatterns = [
     path("access-log/", include("accesslog.urls")),
     path("oauth/", include("facilities.oauth_urls")),
     path("api/v1/", include(api_v1)),
-    path("api/citizen/v1/", include("citizenapi.consent_urls")),  # consent and copies (issue 19)
+    # The citizen API for the VNeID platform (citizen tokens only, docs/citizen-api.md).
+    path("api/citizen/v1/", include("citizenapi.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     # The Swagger UI's start script is a file (split view, ?script); its React components set
     # style attributes, so this page alone may apply inline styles (never inline scripts).

@@ -9,7 +9,10 @@
   `facilities.software_grants`); `request.user` is the key's `FacilityPrincipal` with the
   token and its practitioner (`practitioner_token_authenticate`). A key alone names nobody;
 - the citizen app (VNeID): `Authorization: Citizen-App-Key <key>`; `request.user` is a
-  `CitizenAppPrincipal` (keys checked by `accesslog.services.citizen_app_client_authenticate`).
+  `CitizenAppPrincipal` (keys checked by `accesslog.services.citizen_app_client_authenticate`);
+  superseded by the citizen API, where the VNeID platform calls for one citizen with a token it
+  signed (`Authorization: Citizen-Token <jwt>`, `citizenapi.auth`: that app owns the keys and the
+  claims, and only its views accept the token).
 
 A principal for software is not a staff account: its role is empty, so no staff permission ever
 matches it, and a staff session never passes `IsFacilityClient` or `IsCitizenApp`. Unknown,

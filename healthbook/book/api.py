@@ -289,12 +289,13 @@ class CitizenHistoryApi(APIView):
 class CitizenAccessLogApi(APIView):
     """Who viewed the citizen's book and when, in plain Vietnamese, people and software apart
     (for the citizen app; the personal ID is sent in the body; the read itself is logged as
-    software)."""
+    software). Superseded by the citizen API (`GET /api/citizen/v1/access-log/` with the platform's
+    signed citizen token, docs/citizen-api.md); kept, deprecated, until the app has moved."""
 
     authentication_classes = [CitizenAppKeyAuthentication]
     permission_classes = [IsCitizenApp]
 
-    @extend_schema(request=PersonalIdSerializer, responses={200: dict})
+    @extend_schema(request=PersonalIdSerializer, responses={200: dict}, deprecated=True)
     def post(self, request):
         client = request.user.client
         data = request.data if isinstance(request.data, dict) else {}

@@ -49,3 +49,7 @@ def platform(db):
 
 def minutes_ago(n: int) -> dt.datetime:
     return timezone.now() - dt.timedelta(minutes=n)
+
+
+# The book tests' citizens, code lists and facility key (imported fixtures).
+from tests.healthbook.book.conftest import citizen_app_key, code_lists, key_a, patient_a, stranger  # noqa: E402, F401

@@ -27,7 +27,7 @@ API = "/api/citizen/v1"
 
 
 def call(client, platform, person, method, path, body=None, **extra):
-    headers = platform.header(person.personal_id, **extra)
+    headers = {**platform.header(person.personal_id), **extra}
     if method == "get":
         return client.get(API + path, **headers)
     return client.post(API + path, body or {}, content_type="application/json", **headers)
@@ -77,9 +77,15 @@ def test_the_whole_story(client, login, platform, patient_a, doctor_a, doctor_b,
     codes = call(client, platform, patient_a, "get", "/consent/share-codes/").json()["share_codes"]
     assert [u["doctor"] for u in codes[0]["used_by"]] == [doctor_a.full_name or doctor_a.username]
     assert codes[0]["live"] is True  # (still within its hour now)
-    log = citizen_access_log(patient_a.pk)["people"]
-    assert any(item["event"] == "share_code" and item["allowed"] for item in log)
-    assert any(item["refused"] == "closed_by_citizen" for item in log)
+    log = call(client, platform, patient_a, "get", "/access-log/", HTTP_ACCEPT_LANGUAGE="vi").json()["people"]
+    texts = [item["text"] for item in log]
+    assert any("đã nhập mã chia sẻ của bạn" in t and item["allowed"] for t, item in zip(texts, log, strict=True))
+    assert any("(bằng mã chia sẻ của bạn)" in t for t in texts)
+    assert any("bạn đã đóng sổ" in t and not item["allowed"] for t, item in zip(texts, log, strict=True))
+    assert all(doctor_a.full_name in t or doctor_b.full_name in t for t in texts)
+    full = citizen_access_log(patient_a.pk)["people"]  # the selector's items also say why, by code
+    assert any(item["event"] == "share_code" and item["allowed"] for item in full)
+    assert any(item["refused"] == "closed_by_citizen" for item in full)
 
     # The citizen asks for a copy; the job makes it; it downloads once.
     asked = call(client, platform, patient_a, "post", "/copies/")

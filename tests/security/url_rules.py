@@ -342,14 +342,6 @@ RULES = {
     "dashboard-province-export": Roles(PROVINCE_DASHBOARD, obj="province_export"),
     "dashboard-province-communes": Roles(PROVINCE_DASHBOARD, obj="province"),
     "dashboard-province-communes-export": Roles(PROVINCE_DASHBOARD, obj="province_communes_export"),
-    # the citizen API's consent and copies (citizenapi.consent_api): the VNeID platform's citizen token only
-    "citizen-closures": Machine("the VNeID platform for one citizen (citizen token)"),
-    "citizen-closure-revoke": Machine("the VNeID platform for one citizen (citizen token)"),
-    "citizen-share-codes": Machine("the VNeID platform for one citizen (citizen token)"),
-    "citizen-share-code-revoke": Machine("the VNeID platform for one citizen (citizen token)"),
-    "citizen-copies": Machine("the VNeID platform for one citizen (citizen token)"),
-    "citizen-copy": Machine("the VNeID platform for one citizen (citizen token)"),
-    "citizen-copy-download": Machine("the VNeID platform for one citizen (citizen token)"),
     # the data-protection report of citizens' copy requests (healthbook.copies, issue 19)
     "data-protection": Roles((Role.MINISTRY_ADMIN,)),
     "data-protection-csv": Roles((Role.MINISTRY_ADMIN,)),
@@ -357,6 +349,8 @@ RULES = {
 
 # (prefix of the URL name or of the route, rule). Only for URL families guarded as a whole.
 PREFIX_RULES = [
+    # The citizen API: the VNeID platform's signed citizen token only (citizenapi.auth).
+    ("citizenapi:", Machine("the VNeID platform with a signed citizen token (no personal ID in the URL)")),
     ("admin:", Admin()),
     ("django-admin/", Admin()),
 ]
