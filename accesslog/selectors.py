@@ -32,6 +32,7 @@ _VIEWED_LABELS = {
     "history": gettext_lazy("the whole history"),
     "fhir-everything": gettext_lazy("the whole history"),
     "search": gettext_lazy("a search"),
+    "copy": gettext_lazy("a copy of the book"),
 }
 
 
@@ -83,8 +84,15 @@ def _sentence(entry: AccessLogEntry) -> str:
     when = timezone.localtime(entry.recorded_at).strftime("%d/%m/%Y %H:%M")
     what = viewed_label(entry.viewed)
     who = entry.actor_name or entry.actor_username
+    details = entry.details or {}
     if entry.event == "emergency_start":
         text = _("%(who)s at %(facility)s opened your book in an emergency on %(when)s")
+    elif entry.event == "share_code" and entry.outcome == Outcome.SUCCESS:
+        text = _("%(who)s at %(facility)s entered your share code on %(when)s: the book is open to %(facility)s")
+    elif entry.event == "share_code":
+        text = _("%(who)s at %(facility)s entered a wrong share code for your book on %(when)s")
+    elif entry.outcome != Outcome.SUCCESS and details.get("refused") == "closed_by_citizen":
+        text = _("%(who)s at %(facility)s tried to view %(what)s on %(when)s and was refused: you closed the book")
     elif entry.event == "search":
         text = _("%(who)s at %(facility)s looked you up on %(when)s")
     elif entry.outcome != Outcome.SUCCESS:
@@ -99,6 +107,10 @@ def _sentence(entry: AccessLogEntry) -> str:
         "what": what,
         "when": when,
     }
+    if entry.outcome == Outcome.SUCCESS and details.get("share_code") and entry.event != "share_code":
+        text += " " + _("(with your share code)")
+    if entry.outcome == Outcome.SUCCESS and details.get("closed_by_citizen"):
+        text += " " + _("(emergency access while your book was closed)")
     check_in = _check_in(entry)
     if check_in is not None:  # the book was open because this facility checked the citizen in
         text += " " + _("(%(facility)s checked you in on %(when)s)") % {
@@ -150,6 +162,9 @@ def citizen_access_log(citizen_id: int, *, limit: int = 200) -> dict:
             "emergency": entry.purpose == "ETREAT",
             "allowed": entry.outcome == Outcome.SUCCESS,
             "check_in": _check_in(entry),
+            "event": entry.event,
+            "refused": (entry.details or {}).get("refused", "") if entry.outcome != Outcome.SUCCESS else "",
+            "share_code": bool((entry.details or {}).get("share_code")),
         }
         (people if entry.actor_kind == ActorKind.PERSON else machines).append(item)
     return {"people": people, "machines": machines}

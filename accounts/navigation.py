@@ -26,6 +26,9 @@ NAV_ITEMS: list[NavItem] = [
     NavItem(_("Card imports"), "card-batch-list", frozenset({Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER})),
 ]
 
+# The data-protection report of citizens' copy requests (issue 19): ministry administrators.
+NAV_ITEMS.append(NavItem(_("Data protection"), "data-protection", frozenset({Role.MINISTRY_ADMIN})))
+
 # Code lists: ministry editors and administrators.
 NAV_ITEMS.append(
     NavItem(_("Code lists"), "codelists:system-list", frozenset({Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN}))
@@ -71,6 +74,7 @@ NAV_GROUPS = {
     "codelists:impact-index": DATA_MENU,
     "api-docs": DATA_MENU,
     "notification-failed-list": DATA_MENU,
+    "data-protection": DATA_MENU,
 }
 
 

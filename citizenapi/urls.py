@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from citizenapi import api
 
@@ -17,4 +17,5 @@ urlpatterns = [
     path("certificates/<slug:kind>/<int:cert_id>/", api.CertificateApi.as_view(), name="certificate"),
     path("certificates/<slug:kind>/<int:cert_id>/file/", api.CertificateFileApi.as_view(), name="certificate-file"),
     path("access-log/", api.AccessLogApi.as_view(), name="access-log"),
+    path("", include("citizenapi.consent_urls")),  # consent and copies (issue 19, points 2-3)
 ]

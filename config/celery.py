@@ -11,7 +11,9 @@ app = Celery("sskdt")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()  # <app>.tasks of every installed app
 # The health book's sub-systems keep their tasks in their own packages.
-app.autodiscover_tasks(["healthbook.cards", "healthbook.intake", "healthbook.reminders", "healthbook.notifications"])
+app.autodiscover_tasks(
+    ["healthbook.cards", "healthbook.intake", "healthbook.reminders", "healthbook.notifications", "healthbook.copies"]
+)
 
 
 @after_setup_logger.connect

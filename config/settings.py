@@ -506,6 +506,20 @@ SSKDT_CHECKIN_ALERT_MIN = env_int("SSKDT_CHECKIN_ALERT_MIN", 20)
 SSKDT_CHECKIN_ALERT_FACTOR = float(env_str("SSKDT_CHECKIN_ALERT_FACTOR", "3"))
 # Lifetime of an emergency ("break-the-glass") access.
 SSKDT_EMERGENCY_ACCESS_MINUTES = env_int("SSKDT_EMERGENCY_ACCESS_MINUTES", 60)
+# The citizen's consent (issue 19; healthbook/consent): a share code opens the book to one facility
+# for SSKDT_SHARE_CODE_MINUTES unless the citizen asks for another lifetime (at most _MAX_MINUTES);
+# at most SSKDT_SHARE_CODES_LIVE live codes per citizen. Wrong codes are limited per hour: per
+# doctor (_FAILURES_PER_DOCTOR) and per citizen (_FAILURES_PER_CITIZEN), then refused (429).
+SSKDT_SHARE_CODE_MINUTES = env_int("SSKDT_SHARE_CODE_MINUTES", 240)
+SSKDT_SHARE_CODE_MAX_MINUTES = env_int("SSKDT_SHARE_CODE_MAX_MINUTES", 7 * 24 * 60)
+SSKDT_SHARE_CODES_LIVE = env_int("SSKDT_SHARE_CODES_LIVE", 5)
+SSKDT_SHARE_CODE_FAILURES_PER_DOCTOR = env_int("SSKDT_SHARE_CODE_FAILURES_PER_DOCTOR", 10)
+SSKDT_SHARE_CODE_FAILURES_PER_CITIZEN = env_int("SSKDT_SHARE_CODE_FAILURES_PER_CITIZEN", 5)
+# A citizen's copy of the book (FHIR Bundle + PDF) can be downloaded once within this many days.
+SSKDT_COPY_DAYS = env_int("SSKDT_COPY_DAYS", 7)
+CELERY_BEAT_SCHEDULE.update(
+    {"healthbook-copies-expire": {"task": "healthbook.copies.tasks.copies_expire_task", "schedule": 3600.0}}
+)
 # Emergency openings allowed per Vietnam calendar day, per doctor and per facility; beyond them a
 # break-the-glass is refused (the province reviews every opening).
 SSKDT_EMERGENCY_CAP_PER_DOCTOR = env_int("SSKDT_EMERGENCY_CAP_PER_DOCTOR", 3)

@@ -31,6 +31,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("language/", account_views.language_set_view, name="language-set"),
     path("facilities/", include("facilities.urls")),
+    path("dashboards/data-protection/", include("healthbook.copies.urls")),
     path("dashboards/", include("provinces.urls")),
     # FHIR R4: terminology (code lists) and the facility directory share one base.
     path("fhir/", include("codelists.fhir_urls")),

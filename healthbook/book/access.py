@@ -13,6 +13,13 @@ administrators get the same 404 as for a book that does not exist. A doctor (who
 citizen in the search) gets a 403 with the emergency form instead, showing only the minimal
 identity of the search results.
 
+The citizen's consent (issue 19) is read by the same decision: a book the citizen closed
+(to everyone or to the reader's facility; healthbook.models.BookClosure) opens to no care
+relationship — the doctor is told the citizen closed it — but still opens in an emergency
+(flagged in the citizen's log); a share code the citizen gave the reader's facility, once a
+doctor of that facility entered it (healthbook.consent.services.share_code_redeem), opens the
+book to that facility until the code expires or is revoked, closed or not.
+
 Every page, API and export that shows a citizen's history asks `book_get_for_user`, which
 decides and writes the one access-log entry of the request. Facility software reads for a
 named doctor of its facility (`facility_book_access`): the same rule, the same log, as
@@ -41,7 +48,15 @@ from core.roles import Role, has_role
 from facilities.models import Facility
 from geo.models import Commune
 from healthbook.book.selectors import tune_connection_for_pages
-from healthbook.models import CheckIn, Citizen, Encounter, HealthBook, InsuranceCard
+from healthbook.models import (
+    BookClosure,
+    CheckIn,
+    Citizen,
+    Encounter,
+    HealthBook,
+    InsuranceCard,
+    ShareCodeAttempt,
+)
 
 BOOK_READER_ROLES = (Role.DOCTOR,)
 
@@ -141,6 +156,41 @@ def care_relationship_expr(facility, *, window: CareWindow | None = None) -> Exp
     return ExpressionWrapper(condition, output_field=BooleanField())
 
 
+def _closed(facility_pk) -> Exists:
+    """The citizen closed the book to everyone or to this facility (and has not reopened it):
+    one probe of the index of live closures, led by the citizen."""
+    return Exists(
+        BookClosure.objects.filter(citizen_id=OuterRef("citizen_id"), revoked_at__isnull=True).filter(
+            Q(facility__isnull=True) | Q(facility_id=facility_pk)
+        )
+    )
+
+
+def _shared(facility_pk, now) -> Exists:
+    """A doctor of this facility entered a share code the citizen issued for it, and the code
+    is still live: one probe of the index of right codes, led by the citizen."""
+    return Exists(
+        ShareCodeAttempt.objects.filter(
+            citizen_id=OuterRef("citizen_id"),
+            facility_id=facility_pk,
+            ok=True,
+            code__revoked_at__isnull=True,
+            code__expires_at__gt=now,
+        )
+    )
+
+
+def book_open_expr(facility, *, window: CareWindow | None = None, now=None) -> ExpressionWrapper:
+    """A boolean SQL expression over HealthBook rows: the facility may open the book without an
+    emergency — a care relationship the citizen has not closed, or a live share code."""
+    now = now or timezone.now()
+    window = window or CareWindow.at(now)
+    condition = (Q(care_relationship_expr(facility, window=window)) & ~Q(_closed(facility.pk))) | Q(
+        _shared(facility.pk, now)
+    )
+    return ExpressionWrapper(condition, output_field=BooleanField())
+
+
 def _checked_in_at(facility, window: CareWindow) -> Subquery:
     """The time of the newest current check-in at the facility (what the citizen's access log
     says: "… checked you in at …"), or NULL."""
@@ -162,8 +212,8 @@ def books_visible_to(user) -> QuerySet[HealthBook]:
     if not can_read_books(user):
         return HealthBook.objects.none()
     return HealthBook.objects.annotate(
-        care=care_relationship_expr(user.facility), emergency_until=_emergency_until(user.pk)
-    ).filter(Q(care=True) | Q(emergency_until__isnull=False))
+        may_open=book_open_expr(user.facility), emergency_until=_emergency_until(user.pk)
+    ).filter(Q(may_open=True) | Q(emergency_until__isnull=False))
 
 
 @dataclass(frozen=True)
@@ -176,12 +226,18 @@ class BookAccess:
     emergency_until: object | None
 
 
-class BookAccessDenied(PermissionDenied):
-    """A doctor without a care relationship or emergency access (403, emergency form offered)."""
+NO_CARE_RELATIONSHIP = "no_care_relationship"
+CLOSED_BY_CITIZEN = "closed_by_citizen"
 
-    def __init__(self, book: HealthBook):
-        super().__init__("no care relationship")
+
+class BookAccessDenied(PermissionDenied):
+    """A doctor without a care relationship or emergency access, or whose relationship the
+    citizen closed (`reason`; 403, emergency form offered)."""
+
+    def __init__(self, book: HealthBook, reason: str = NO_CARE_RELATIONSHIP):
+        super().__init__(reason.replace("_", " "))
         self.book = book
+        self.reason = reason
 
 
 BOOK_RELATED = ("citizen", "citizen__card", "citizen__residence_province")
@@ -228,6 +284,8 @@ def _decision_queryset(by: str, s: dict):
         .filter(**{by: s["lookup"]})
         .annotate(
             care=care_relationship_expr(facility, window=window),
+            closed=_closed(s["facility_pk"]),
+            shared=_shared(s["facility_pk"], s["now"]),
             checked_in_at=_checked_in_at(facility, window),
             emergency_until=_emergency_until(s["user_pk"], s["now"]),
             residence_commune_name=_residence_commune_name(),
@@ -248,7 +306,8 @@ _DECISIONS = {
 
 
 def _decide(user, public_id) -> HealthBook | None:
-    """The book with `care` and `emergency_until` for a reader, or None (one query)."""
+    """The book with `care`, `closed`, `shared` and `emergency_until` for a reader, or None
+    (one query)."""
     value = str(public_id)
     if len(value) == 12 and value.isdigit():
         by, lookup = "personal_id", value
@@ -280,8 +339,13 @@ def _decide(user, public_id) -> HealthBook | None:
 
 
 def _care_details(book, purpose: str) -> dict | None:
-    """What the citizen's access log says of an open under a current check-in: the facility
-    (the reader's own) checked the citizen in at that time."""
+    """What the citizen's access log says of an allowed open: under a share code the citizen
+    gave; in an emergency while the citizen had closed the book; under a current check-in (the
+    facility, the reader's own, checked the citizen in at that time)."""
+    if getattr(book, "shared", False) and purpose == Purpose.TREAT:
+        return {"share_code": True}
+    if getattr(book, "closed", False) and purpose == Purpose.ETREAT:
+        return {"closed_by_citizen": True}
     at = getattr(book, "checked_in_at", None)
     if purpose != Purpose.TREAT or at is None:
         return None
@@ -302,7 +366,8 @@ def book_get_for_user(
     `user` is the person whose rights apply (for facility software: the named practitioner);
     `actor` describes who is reading for the log (defaults to that person). Raises Http404 for
     anyone who may not read books and for unknown books, BookAccessDenied for a doctor without
-    a relationship. One query decides (book, citizen, card, relationship and emergency grant).
+    a relationship or whose relationship the citizen closed (`reason` says which). One query
+    decides (book, citizen, card, relationship, the citizen's consent and emergency grant).
     """
     tune_connection_for_pages()
     actor = actor or Actor.for_user(user)
@@ -328,13 +393,14 @@ def book_get_for_user(
     if not reader:
         log(Outcome.DENIED, reason="role")
         raise Http404
-    if book.care:
+    if book.shared or (book.care and not book.closed):
         purpose = Purpose.TREAT
     elif book.emergency_until:
-        purpose = Purpose.ETREAT
+        purpose = Purpose.ETREAT  # break the glass: also when closed, and then flagged
     else:
-        log(Outcome.DENIED, reason="no_care_relationship")
-        raise BookAccessDenied(book)
+        reason = CLOSED_BY_CITIZEN if book.closed and book.care else NO_CARE_RELATIONSHIP
+        log(Outcome.DENIED, reason=reason)
+        raise BookAccessDenied(book, reason)
     log(Outcome.SUCCESS, purpose, details=_care_details(book, purpose))
     return BookAccess(book=book, citizen=book.citizen, purpose=purpose, emergency_until=book.emergency_until)
 
@@ -413,6 +479,18 @@ def _no_relationship_message() -> str:
     return _("No care relationship with this citizen: use X-Purpose-Of-Use ETREAT with X-Emergency-Reason.")
 
 
+def _closed_message() -> str:
+    return _(
+        "The citizen has closed the book: only an emergency opens it (X-Purpose-Of-Use ETREAT with "
+        "X-Emergency-Reason), or a share code the citizen gives your facility."
+    )
+
+
+def refusal_message(reason: str) -> str:
+    """The doctor's words for a refusal reason (pages and APIs)."""
+    return _closed_message() if reason == CLOSED_BY_CITIZEN else _no_relationship_message()
+
+
 def facility_book_access(request, id_value: str, *, viewed: str) -> BookAccess:
     """Decide a facility software read of the book `id_value` (its public id; personal IDs never
     travel in URLs) and write its one log entry (or refuse with a code)."""
@@ -453,8 +531,8 @@ def facility_book_access(request, id_value: str, *, viewed: str) -> BookAccess:
         access = book_get_for_user(
             practitioner, book.public_id, viewed=viewed, request=request, event="api_read", actor=actor
         )
-    except BookAccessDenied:
-        raise ApiError("no_care_relationship", _no_relationship_message(), status_code=403) from None
+    except BookAccessDenied as denied:
+        raise ApiError(denied.reason, refusal_message(denied.reason), status_code=403) from None
     return access
 
 

@@ -72,3 +72,13 @@ class EmergencyAccessForm(forms.Form):
         if data.get("reason") == EmergencyReason.OTHER and not (data.get("reason_text") or "").strip():
             self.add_error("reason_text", _("Explain the reason when you choose “Other”."))
         return data
+
+
+class ShareCodeForm(forms.Form):
+    """The share code a citizen gave the doctor's facility (shown in the VNeID app, ABCD-EFGH)."""
+
+    code = forms.CharField(
+        label=_("Share code"),
+        max_length=16,
+        widget=forms.TextInput(attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}),
+    )

@@ -7,8 +7,10 @@ from healthbook.book import views as v
 
 urlpatterns = [
     path("", v.citizen_search_view, name="citizen-search"),
+    path("share-code/", v.share_code_open_view, name="share-code-open"),
     path("books/<uuid:public_id>/", v.book_detail_view, name="book-detail"),
     path("books/<uuid:public_id>/emergency/", v.emergency_access_view, name="book-emergency"),
+    path("books/<uuid:public_id>/share-code/", v.book_share_code_view, name="book-share-code"),
     path("books/<uuid:public_id>/timeline/", v.book_timeline_view, name="book-timeline"),
     path("books/<uuid:public_id>/visits/<int:visit_id>/", v.book_visit_view, name="book-visit"),
     path("books/<uuid:public_id>/labs/", v.book_labs_view, name="book-labs"),

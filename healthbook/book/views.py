@@ -27,15 +27,23 @@ from geo.models import Province
 from healthbook import identifiers as ids
 from healthbook.book import header, record, selectors
 from healthbook.book.access import (
+    CLOSED_BY_CITIZEN,
     BookAccessDenied,
     book_get_for_user,
     book_lookup,
+    book_open_expr,
     book_view_register,
     can_read_books,
-    care_relationship_expr,
 )
 from healthbook.book.finder import citizens_find
-from healthbook.book.forms import KIND_LABELS, CitizenSearchForm, EmergencyAccessForm, TimelineFilterForm
+from healthbook.book.forms import (
+    KIND_LABELS,
+    CitizenSearchForm,
+    EmergencyAccessForm,
+    ShareCodeForm,
+    TimelineFilterForm,
+)
+from healthbook.consent.services import CODE_TOO_MANY, share_code_redeem
 from healthbook.models import HealthBook
 from healthbook.names import search_name
 from healthbook.notifications import selectors as notification_selectors
@@ -60,7 +68,7 @@ def book_view(viewed, *, event: str = "view"):
             try:
                 access = book_get_for_user(request.user, public_id, viewed=what, request=request, event=kind)
             except BookAccessDenied as denied:
-                return denied_response(request, denied.book, EmergencyAccessForm())
+                return denied_response(request, denied.book, EmergencyAccessForm(), reason=denied.reason)
             # Access is decided and logged (on the primary): the page's content may come from a
             # replica that has the book's content as the decision saw it.
             with lag_tolerant(fresh=functools.partial(replica_has_book_version, access.book)):
@@ -114,13 +122,22 @@ def book_urls(public_id) -> dict[str, str]:
     return {k: v.replace(_PROBE_BOOK, value) for k, v in _book_url_templates(get_script_prefix()).items()}
 
 
-def denied_response(request, book, form, *, status: int = 403):
-    """The page a doctor sees without a care relationship: minimal identity, the emergency form."""
+def denied_response(request, book, form, *, status: int = 403, reason: str = "", share_form=None):
+    """The page a doctor sees without a care relationship, or when the citizen closed the book
+    (`reason` CLOSED_BY_CITIZEN): why, the minimal identity, the share-code form and the
+    emergency form."""
     citizen = book.citizen
     return render(
         request,
         "healthbook/book_denied.html",
-        {"book": book, "citizen": citizen, "masked_id": mask_id(citizen.personal_id), "form": form},
+        {
+            "book": book,
+            "citizen": citizen,
+            "masked_id": mask_id(citizen.personal_id),
+            "form": form,
+            "share_form": share_form or ShareCodeForm(),
+            "closed": reason == CLOSED_BY_CITIZEN,
+        },
         status=status,
     )
 
@@ -195,8 +212,43 @@ def citizen_search_view(request):
     return render(
         request,
         "healthbook/citizen_search.html",
-        {"form": form, "results": results, "more": more, "total": total, "limit": SEARCH_LIMIT},
+        {
+            "form": form,
+            "results": results,
+            "more": more,
+            "total": total,
+            "limit": SEARCH_LIMIT,
+            "share_form": ShareCodeForm(),
+        },
     )
+
+
+@login_required
+@require_POST
+@book_view_register("share_code")
+def share_code_open_view(request):
+    """The search page's other way in: the share code alone names the citizen and, right and
+    live for the doctor's facility, opens the book (issue 19). One log entry either way."""
+    if not can_read_books(request.user):
+        access_log_record(
+            actor=Actor.for_user(request.user),
+            event="share_code",
+            viewed="book",
+            outcome=Outcome.DENIED,
+            request=request,
+            details={"refused": "role"},
+        )
+        raise Http404
+    form = ShareCodeForm(request.POST)
+    try:
+        book = share_code_redeem(request.user, request.POST.get("code", ""), request=request)
+    except ValidationError as exc:
+        form.is_valid()
+        form.add_error("code", exc)
+        context = {"form": CitizenSearchForm(), "results": None, "share_form": form, "limit": SEARCH_LIMIT}
+        status = 429 if exc.code == CODE_TOO_MANY else 400
+        return render(request, "healthbook/citizen_search.html", context, status=status)
+    return redirect("book-detail", public_id=book.public_id)
 
 
 SEARCH_LIMIT = 20
@@ -222,7 +274,7 @@ def _prefetch_books(results: list[dict], *, facility=None) -> None:
         return
     books = HealthBook.objects.filter(citizen_id__in=[r["citizen"].pk for r in results]).only("public_id", "citizen")
     if facility is not None:
-        books = books.annotate(may_open=care_relationship_expr(facility))
+        books = books.annotate(may_open=book_open_expr(facility))
     by_citizen = {b.citizen_id: b for b in books}
     province_ids = {r["citizen"].residence_province_id for r in results} - {None}
     provinces = {p.pk: p for p in Province.objects.filter(pk__in=province_ids)} if province_ids else {}
@@ -282,6 +334,37 @@ def emergency_access_view(request, public_id):
         details={"refused": refused},
     )
     return denied_response(request, book, form, status=status)
+
+
+@login_required
+@require_POST
+@book_view_register("share_code")
+def book_share_code_view(request, public_id):
+    """A doctor enters the share code the citizen gave their facility (issue 19): right and
+    live, the book opens to the facility; wrong, the refused page again (400, or 429 beyond
+    the hourly limits). One log entry either way."""
+    book = book_lookup(public_id).first()
+    if book is None or not can_read_books(request.user):
+        access_log_record(
+            actor=Actor.for_user(request.user),
+            event="share_code",
+            viewed="book",
+            outcome=Outcome.DENIED,
+            citizen=book.citizen if book else None,
+            book=book,
+            request=request,
+            details={"refused": "role" if book else "not_found"},
+        )
+        raise Http404
+    form = ShareCodeForm(request.POST)
+    try:
+        share_code_redeem(request.user, request.POST.get("code", ""), book=book, request=request)
+    except ValidationError as exc:
+        form.is_valid()
+        form.add_error("code", exc)
+        status = 429 if exc.code == CODE_TOO_MANY else 400
+        return denied_response(request, book, EmergencyAccessForm(), status=status, share_form=form)
+    return redirect("book-detail", public_id=book.public_id)
 
 
 # ---------------------------------------------------------------- the book

@@ -37,12 +37,17 @@ from healthbook.models.clinical import (
     ServiceItem,
     SickLeaveCertificate,
 )
+from healthbook.models.consent import BookClosure, CopyRequest, ShareCode, ShareCodeAttempt
 from healthbook.models.intake import Submission, SubmissionPayload, SubmissionProblem
 from healthbook.models.notifications import Notification
 from healthbook.models.record import Allergy, ClinicalProcedure, Condition, DiagnosticReport
 from healthbook.models.reminders import Reminder
 
 __all__ = [
+    "BookClosure",
+    "CopyRequest",
+    "ShareCode",
+    "ShareCodeAttempt",
     "ResidenceSource",
     "Allergy",
     "Condition",

@@ -321,6 +321,8 @@ RULES = {
     # Break-the-glass: by design any doctor may open any book with a reason (reviewed afterwards),
     # so no object is out of scope for it; other roles get 404.
     "book-emergency": Roles(DOCTOR),
+    "book-share-code": Roles(DOCTOR),  # a code the citizen gave the facility (issue 19)
+    "share-code-open": Roles(DOCTOR),  # the same, from the search page
     "book-detail": Roles(DOCTOR, obj="book"),
     "book-timeline": Roles(DOCTOR, obj="book"),
     "book-visit": Roles(DOCTOR, obj="book"),
@@ -358,6 +360,9 @@ RULES = {
     "dashboard-province-export": Roles(PROVINCE_DASHBOARD, obj="province_export"),
     "dashboard-province-communes": Roles(PROVINCE_DASHBOARD, obj="province"),
     "dashboard-province-communes-export": Roles(PROVINCE_DASHBOARD, obj="province_communes_export"),
+    # the data-protection report of citizens' copy requests (healthbook.copies, issue 19)
+    "data-protection": Roles((Role.MINISTRY_ADMIN,)),
+    "data-protection-csv": Roles((Role.MINISTRY_ADMIN,)),
 }
 
 # (prefix of the URL name or of the route, rule). Only for URL families guarded as a whole.

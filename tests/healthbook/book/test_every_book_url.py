@@ -43,7 +43,7 @@ def test_the_book_prefixes_have_urls():
 
 @pytest.mark.parametrize("route,pattern", ROUTES, ids=[r for r, _ in ROUTES])
 def test_every_book_url_is_declared(route, pattern):
-    assert kind_of(pattern.callback) in {"book", "search", "lookup", "emergency", "citizen_log"}, (
+    assert kind_of(pattern.callback) in {"book", "search", "lookup", "emergency", "share_code", "citizen_log"}, (
         f"{route} touches citizen data but its view does not declare how it checks access and logs"
     )
 
@@ -143,6 +143,17 @@ def test_every_book_url_checks_access_and_logs_once(
         login(doctor_b)
         once({400}, lambda: client.post(url, {"reason": ""}))
         once({302}, lambda: client.post(url, {"reason": "unconscious"}))
+        return
+    if kind == "share_code":
+        from healthbook.consent.services import by_citizen, share_code_issue
+
+        login(officer_hanoi)
+        once({404}, lambda: client.post(url, {"code": "ABCD-EFGH"}))
+        client.logout()
+        login(doctor_b)
+        once({400}, lambda: client.post(url, {"code": "ABCD-EFGH"}))
+        issued = share_code_issue(patient_a, facility=doctor_b.facility, by=by_citizen())
+        once({302}, lambda: client.post(url, {"code": issued.code}))
         return
     assert kind == "book"
     if is_api:
