@@ -175,7 +175,6 @@ def test_facility_software_is_refused_by_the_same_rule_and_may_still_break_the_g
 ):
     from django.urls import reverse
 
-    from healthbook.book import access
     from tests.healthbook.book.conftest import facility_headers
 
     consent.closure_add(patient_a, by=BY)
