@@ -15,7 +15,7 @@ from django.http import Http404
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
-from codelists.fhir import FHIR_STATUS, FhirError, _date, _param, _params, _response, fhir_view
+from codelists.fhir import FhirError, _date, _param, _params, _response, fhir_status, fhir_view
 from codelists.in_force import version_in_force
 from codelists.models import CodeSystem, CodeSystemVersion, ConceptMapping
 from codelists.selectors import latest_published
@@ -90,7 +90,7 @@ def concept_map_resource(mapdef: MapDef, source: CodeSystem, target: CodeSystem,
         "version": version.label,
         "name": mapdef.id.replace("-", "_").upper(),
         "title": mapdef.title_vi,
-        "status": FHIR_STATUS[version.status],
+        "status": fhir_status(version),
         "publisher": "Bộ Y tế",
         "sourceUri": f"{source.canonical_url}?vs",
         "targetUri": f"{target.canonical_url}?vs",

@@ -101,6 +101,11 @@ FROZEN_STATUSES = (VersionStatus.PUBLISHED, VersionStatus.RETIRED)
 # package a list was built from, stays in the administrators' technical note).
 SEED_LABEL_WORDS = (
     ("seed-0 (project-defined, unofficial)", "Bản tạm thời 0 (dự án tự đặt mã, chưa ban hành chính thức)"),
+    (
+        "seed-1 (project-defined, unofficial; LOINC map)",
+        "Bản tạm thời 1 (dự án tự đặt mã, chưa ban hành chính thức; kèm bảng đối chiếu LOINC)",
+    ),
+    ("(project codes, rev 1)", "(mã do dự án đặt, bản sửa 1)"),
     ("(unchanged by QĐ 4750)", "(QĐ 4750 giữ nguyên)"),
     (", labels per QĐ 4750/QĐ-BYT", ", tên gọi theo QĐ 4750/QĐ-BYT"),
     ("— 43 codes", "— 43 mã"),

@@ -119,7 +119,9 @@ def test_every_book_url_checks_access_and_logs_once(
         return
     if kind == "search":
         login(doctor_a)
-        once({200}, lambda: client.post(url, {"q": patient_a.personal_id}))
+        # An exact personal ID jumps straight to the book (issue 18): the search itself is logged once.
+        found = once({302}, lambda: client.post(url, {"q": patient_a.personal_id}))
+        assert str(patient_a.book.public_id) in found["Location"]
         client.logout()
         login(officer_hanoi)
         refused = client.post(url, {"q": patient_a.personal_id})
