@@ -155,8 +155,11 @@ def _summary_json(r) -> dict:
 
 
 def _kept_json(t) -> dict:
-    """A table kept as received (XML10, XML12, a FHIR resource; never XML0/XML6/XML15): its rows."""
-    return {"type": t.table, "rows": t.rows}
+    """A table kept as received with a visit (never XML0/XML6/XML15): an XML paper's rows (XML10,
+    XML12), or a FHIR resource as received, in the shape of `not_in_a_visit.kept_as_received`."""
+    if t.table[:3] == "XML":
+        return {"type": t.table, "rows": t.rows}
+    return {"type": t.table, "resource": t.rows[0] if t.rows else None}
 
 
 def _report_json(r) -> dict:

@@ -109,5 +109,7 @@ def test_history_returns_summaries_and_papers(client, papers, key_a, doctor_a, d
     for visit in data["visits"]:
         assert [r["fields"]["TOM_TAT"] for r in visit["record_summaries"]] == [visit["key"]]
         assert [t["type"] for t in visit["kept_as_received"]] == ["Flag", "XML10", "XML12"]
+        flag, xml10, _xml12 = visit["kept_as_received"]
+        assert flag["resource"]["resourceType"] == "Flag" and xml10["rows"][0]["SO_SERI"].startswith("DS-")
     assert [r["number"] for r in data["not_in_a_visit"]["record_summaries"]] == ["TT-LOOSE"]
     assert "HIV-MARKER" not in json.dumps(data)
