@@ -83,7 +83,7 @@ def book_viewers(citizen_id: int, *, limit: int = 10) -> list[AccessLogEntry]:
 def _sentence(entry: AccessLogEntry) -> str:
     when = timezone.localtime(entry.recorded_at).strftime("%d/%m/%Y %H:%M")
     what = viewed_label(entry.viewed)
-    who = entry.actor_name or entry.actor_username
+    who = entry.actor_name  # the reader's name, never their login name (see citizen_access_log)
     details = entry.details or {}
     if entry.event == "emergency_start":
         text = _("%(who)s at %(facility)s opened your book in an emergency on %(when)s")
@@ -141,7 +141,13 @@ def _check_in(entry: AccessLogEntry) -> dict | None:
 def citizen_access_log(citizen_id: int, *, limit: int = 200) -> dict:
     """The citizen's own list in plain words, people and software apart (one query). The
     citizen app's own reads and the citizen's own reads through the citizen API are logged but not
-    listed (it is the citizen looking)."""
+    listed (it is the citizen looking).
+
+    What the citizen sees of a reader (docs/citizen-api.md, "What the citizen sees of who read"):
+    the full name, role and facility, unmasked -- as Estonia's patient portal shows by name who
+    viewed, and as the emergency notice already names the doctor -- and for software, the
+    facility and the doctor it read for. Never the login name, user id, address, token or key:
+    a reader with no recorded name is "someone" at their facility."""
     entries = (
         AccessLogEntry.objects.filter(citizen_id=citizen_id)
         .exclude(actor_username__startswith=CITIZEN_APP_ACTOR)
@@ -153,7 +159,7 @@ def citizen_access_log(citizen_id: int, *, limit: int = 200) -> dict:
         item = {
             "at": entry.recorded_at.isoformat(),
             "text": _sentence(entry),
-            "who": entry.actor_name or entry.actor_username,
+            "who": entry.actor_name,
             "role": entry.actor_role,
             "facility": entry.facility_name,
             "facility_code": entry.facility_code,

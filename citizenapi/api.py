@@ -173,7 +173,7 @@ class VisitsApi(CitizenApiView):
     def get(self, request):
         page = _page(request)
         access = citizen_book_open(request, viewed=f"history:p{page}")
-        visits, more = selectors.encounters_page(access.book, page=page, count=VISITS_PAGE)
+        visits, more = selectors.encounters_page(access.book, page=page, count=VISITS_PAGE, papers=False)
         icd = lookups.names("icd10", {c for v in visits for c in [v.main_diagnosis, *v.secondary_diagnoses]})
         types = lookups.names("visit-type", {v.visit_type for v in visits})
         record.name_labs([lab for v in visits for lab in v.labobservations.all()])

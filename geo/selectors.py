@@ -48,3 +48,42 @@ def commune_concept_rows() -> list[tuple[str, str, str, str, dict]]:
             "code", "name_vi", "kind", "province__code"
         )
     ]
+
+
+# Kind words a written name may start with (longest first); they are not part of the name
+_KIND_WORDS = ("thanh pho", "dac khu", "phuong", "tinh", "tp.", "tp", "xa")
+
+
+def name_key(name: str) -> str:
+    """A unit's name as compared with one written in an address: without its kind word
+    ("Tỉnh", "Thành phố", "TP.", "Xã", "Phường", "Đặc khu"), case, diacritics or extra spaces."""
+    import unicodedata
+
+    text = unicodedata.normalize("NFD", name.replace("đ", "d").replace("Đ", "D"))
+    text = " ".join("".join(ch for ch in text if not unicodedata.combining(ch)).lower().split())
+    for word in _KIND_WORDS:
+        if text.startswith(word + " ") or (word.endswith(".") and text.startswith(word)):
+            return text[len(word) :].strip()
+    return text
+
+
+def _unique(pairs) -> dict:
+    """key -> value for the keys that name one unit only (an ambiguous name matches nothing)."""
+    out: dict = {}
+    for key, value in pairs:
+        out[key] = value if key not in out else None
+    return {k: v for k, v in out.items() if v is not None}
+
+
+@lru_cache(maxsize=1)
+def province_ids_by_name() -> dict[str, int]:
+    """Province id by name key (`name_key`) of today's 34 provinces."""
+    return _unique((name_key(name), pid) for pid, name in Province.objects.values_list("id", "name_vi"))
+
+
+@lru_cache(maxsize=1)
+def commune_codes_by_name() -> dict[tuple[int, str], str]:
+    """Commune code by (province id, name key): commune names repeat across provinces, and
+    within one only a name that names a single commune is kept."""
+    rows = Commune.objects.values_list("province_id", "name_vi", "code")
+    return _unique(((pid, name_key(name)), code) for pid, name, code in rows)

@@ -170,6 +170,12 @@ def kpis(totals: dict, targets: Targets, *, as_of: dt.date, pace: float) -> dict
         "users": totals["people_using"],
         "users_target": targets.users.users_target if targets.users else None,
         "users_target_row": targets.users,
+        # developer provenance of the rows above, for the administrators' technical note only
+        "source_notes": list(
+            dict.fromkeys(
+                r.source_note for r in (targets.population, targets.books, targets.users) if r and r.source_note
+            )
+        ),
         "users_pct": pct(totals["people_using"], targets.users.users_target if targets.users else None),
         "public_connected": totals["facilities_public_connected"],
         "public_active": public_active,

@@ -37,6 +37,12 @@ class RolloutTarget(models.Model):
     target_source = models.CharField(_("source of the targets"), max_length=300, blank=True)
     target_as_of = models.DateField(_("targets as of"), null=True, blank=True)
     note = models.TextField(_("note"), blank=True)
+    source_note = models.TextField(
+        _("technical note on the sources"),
+        blank=True,
+        default="",
+        help_text=_("Where the figures were taken from technically; shown to administrators only."),
+    )
 
     class Meta:
         ordering = ["year", "province__code"]

@@ -93,6 +93,8 @@ def _visit_json(e: Encounter, icd: dict, icd9: dict | None = None) -> dict:
         "procedure_codes": [{"code": c, "name": (icd9 or {}).get(c, "")} for c in e.procedures],
         "services": [_service_json(s) for s in e.serviceitems.all()],
         "progress_notes": [_note_json(n) for n in e.clinicalnotes.all()],
+        "record_summaries": [_summary_json(r) for r in e.recordsummarys.all()],
+        "kept_as_received": [_kept_json(t) for t in e.receivedtables.all()],
         "reports": [_report_json(r) for r in e.diagnosticreports.all()],
         "follow_ups": [_follow_up_json(f) for f in e.followupappointments.all()],
         "pregnancy_checkups": [_pregnancy_json(ck) for ck in e.pregnancycheckups.all()],
@@ -145,6 +147,19 @@ def _note_json(n) -> dict:
         "surgery": n.surgery,
         "author": n.author,
     }
+
+
+def _summary_json(r) -> dict:
+    """An XML8 medical record summary: its number, date and every field as received."""
+    return {"number": r.number, "issued_on": r.issued_on, "at": r.occurred_at, "fields": r.fields}
+
+
+def _kept_json(t) -> dict:
+    """A table kept as received with a visit (never XML0/XML6/XML15): an XML paper's rows (XML10,
+    XML12), or a FHIR resource as received, in the shape of `not_in_a_visit.kept_as_received`."""
+    if t.table[:3] == "XML":
+        return {"type": t.table, "rows": t.rows}
+    return {"type": t.table, "resource": t.rows[0] if t.rows else None}
 
 
 def _report_json(r) -> dict:
@@ -230,6 +245,7 @@ def _not_in_a_visit_json(access) -> dict:
         ],
         "pregnancy_checkups": [_pregnancy_json(ck) for ck in rest["pregnancy_checkups"]],
         "follow_ups": [_follow_up_json(f) for f in rest["follow_ups"]],
+        "record_summaries": [_summary_json(r) for r in rest["record_summaries"]],
         "certificates": [
             {"kind": c["kind"], "number": c["row"].number, "issued_on": c["row"].issued_on, "verified": c["verified"]}
             for c in selectors.certificates(access)
@@ -271,7 +287,8 @@ class CitizenLookupApi(APIView):
 class CitizenHistoryApi(APIView):
     """The citizen's visits across facilities, newest first, 20 per page (`?page=`), with
     diagnoses (named), conditions, procedures (and the visit's ICD-9-CM codes), XML3 services with
-    who performed and who ordered them, XML5 progress notes, drugs, lab results and reports,
+    who performed and who ordered them, XML5 progress notes, XML8 record summaries, the XML10/XML12
+    papers and FHIR resources kept as received with the visit, drugs, lab results and reports,
     follow-ups and pregnancy check-ups; the last page (`next_page` null) adds `not_in_a_visit`: allergies, the
     problem list, e-prescriptions and medicines taken, vaccinations, certificates and what was
     kept as received. The citizen is named by the book's public id. One access-log entry per call."""

@@ -4,8 +4,9 @@
 `POST /api/v1/citizens/lookup/`). Each page holds the
 Patient and `_count` encounters (default 10, at most 50), newest first, each followed by
 its diagnoses and Conditions, Procedures (its ICD-9-CM codes too), its XML3 service lines as
-ChargeItems (with who performed and who ordered them), its XML5 progress notes as
-DocumentReferences, lab and vital-sign Observations, DiagnosticReports,
+ChargeItems (with who performed and who ordered them), its XML5 progress notes, XML8 record
+summary and XML10/XML12 papers as DocumentReferences, the FHIR resources kept as received with
+it, lab and vital-sign Observations, DiagnosticReports,
 medications (MedicationStatement / MedicationRequest / MedicationDispense), follow-up
 Appointments and pregnancy Observations; the last page adds everything not tied to a visit
 (AllergyIntolerances, problem-list Conditions, e-prescriptions, Immunizations, pregnancy
@@ -82,6 +83,8 @@ def encounter_resources(e: Encounter, patient_ref: dict, icd: dict, icd9: dict |
     out.extend(fhir_record.procedure(p, patient_ref) for p in e.clinicalprocedures.all())
     out.extend(fhir_record.charge_item(s, patient_ref) for s in e.serviceitems.all())
     out.extend(fhir_record.progress_note(n, patient_ref) for n in e.clinicalnotes.all())
+    out.extend(fhir_record.record_summary(r, patient_ref) for r in e.recordsummarys.all())
+    out.extend(r for r in (fhir_record.received_paper(t, patient_ref) for t in e.receivedtables.all()) if r)
     labs = list(e.labobservations.all())
     out.extend(fhir_record.observation(lab, patient_ref) for lab in labs)
     for report, results in record.reports_with_results(list(e.diagnosticreports.all()), labs):
@@ -108,6 +111,7 @@ def loose_resources(access, patient_ref: dict) -> list[dict]:
     for ck in rest["pregnancy_checkups"]:
         out.extend(fhir_record.pregnancy_observations(ck, patient_ref))
     out.extend(fhir_record.appointment(fu, patient_ref) for fu in rest["follow_ups"])
+    out.extend(fhir_record.record_summary(r, patient_ref) for r in rest["record_summaries"])
     out.extend(
         fhir_record.document(c["kind"], c["row"], c["verified"], patient_ref)
         for c in selectors.certificates(access, with_content=True)

@@ -19,7 +19,10 @@ shows. Each resource is built as plain data and passed through its ``fhir.resour
 | ClinicalNote (XML5 clinical course) | DocumentReference (LOINC 11506-3 Progress note, text attachment) |
 | FollowUpAppointment | Appointment |
 | papers and documents (certificates) | DocumentReference |
+| RecordSummary (XML8) | DocumentReference (LOINC 34133-9 "Summary of episode note", the fields as a JSON attachment) |
+| ReceivedTable of XML10 / XML12 (any non-sensitive XML table) | DocumentReference (rows as received, JSON) |
 | ReceivedTable of a FHIR resource | the resource as received |
+| ReceivedTable of XML0 / XML6 / XML15 | nothing (a check-in; HIV and tuberculosis are never served) |
 """
 
 from __future__ import annotations
@@ -488,3 +491,59 @@ def progress_note(n, patient_ref: dict) -> dict:
             }
         )
     )
+
+
+SUMMARY_OF_EPISODE = "34133-9"  # LOINC "Summary of episode note" (tóm tắt hồ sơ bệnh án)
+# The papers XML 130 sends that the book keeps as received, by table: their document type
+RECEIVED_PAPER_TYPES = {"XML10": "pregnancy-leave", "XML12": "medical-assessment"}
+
+
+def _json_document(doc_id: str, type_: dict, row, data, patient_ref: dict, title: str | None = None) -> dict:
+    """A DocumentReference whose content is `data` as received (a JSON attachment). R4 places
+    such a paper -- fields with no structure the book interprets -- in a DocumentReference, not a
+    Composition (which needs sections authored for the document)."""
+    payload = json.dumps(data, ensure_ascii=False).encode("utf-8")
+    attachment = _clean(
+        {"contentType": "application/json", "data": base64.b64encode(payload).decode("ascii"), "title": title}
+    )
+    return as_fhir(
+        _clean(
+            {
+                "resourceType": "DocumentReference",
+                "id": doc_id,
+                "status": "current",
+                "type": type_,
+                "subject": patient_ref,
+                "date": _ts(row.occurred_at),
+                "content": [{"attachment": attachment}],
+                "context": {"encounter": [{"reference": f"Encounter/enc-{row.encounter_id}"}]}
+                if row.encounter_id
+                else None,
+            }
+        )
+    )
+
+
+def record_summary(row, patient_ref: dict) -> dict:
+    """An XML8 medical record summary: every field as received, typed in LOINC and in the
+    book's paper types."""
+    type_ = {
+        "coding": [
+            {"system": LOINC, "code": SUMMARY_OF_EPISODE, "display": "Summary of episode note"},
+            {"system": PAPER_TYPE, "code": "record-summary"},
+        ]
+    }
+    return _json_document(f"summary-{row.pk}", type_, row, row.fields, patient_ref, row.number or None)
+
+
+def received_paper(row, patient_ref: dict) -> dict | None:
+    """A table kept as received under a visit: an XML paper (XML10 pregnancy-leave certificate,
+    XML12 medical assessment, an unknown XML table) as a DocumentReference holding its rows; a
+    FHIR resource as received (when valid R4). None for what is never served (XML0, XML6, XML15)."""
+    if row.table in ("XML0", "XML6", "XML15"):
+        return None
+    if row.table[:3] == "XML":
+        code = RECEIVED_PAPER_TYPES.get(row.table, f"table-{row.table.lower()}")
+        return _json_document(f"kept-{row.pk}", _concept(PAPER_TYPE, code, text=row.table), row, row.rows, patient_ref)
+    first = row.rows[0] if row.rows else None
+    return as_received(first) if isinstance(first, dict) and first.get("id") else None

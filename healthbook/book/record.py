@@ -18,7 +18,7 @@ from django.db.models import Q
 
 from accesslog.models import Purpose
 from codelists import lookups
-from healthbook.book.selectors import CERTIFICATE_MODELS
+from healthbook.book.selectors import CERTIFICATE_MODELS, SENSITIVE_TABLES
 from healthbook.models import (
     Allergy,
     ClinicalProcedure,
@@ -34,7 +34,6 @@ from healthbook.models import (
     RecordSummary,
 )
 
-SENSITIVE_TABLES = ("XML6", "XML15")
 RECORD_LIMIT = 500  # rows of one kind on the page (newest first); the APIs page the same rows
 VITAL_SIGNS = "vital-signs"
 
@@ -154,7 +153,8 @@ def not_in_a_visit(access) -> dict:
     """Every row of the book not tied to a visit (the last page of the history API and of
     $everything): allergies, conditions, procedures, reports, lab results and vital signs,
     medications (e-prescriptions, statements, dispenses), immunizations, pregnancy check-ups,
-    appointments, FHIR resources kept as received -- ten queries."""
+    appointments, record summaries sent as FHIR documents, FHIR resources kept as received --
+    eleven queries."""
     book = access.book
 
     def rows(model, *order):
@@ -171,6 +171,7 @@ def not_in_a_visit(access) -> dict:
         "immunizations": list(Immunization.objects.filter(book=book).order_by("occurred_at", "id")),
         "pregnancy_checkups": rows(PregnancyCheckup, "occurred_at"),
         "follow_ups": rows(FollowUpAppointment, "appointment_date"),
+        "record_summaries": rows(RecordSummary, "occurred_at"),
         "received": [
             r for r in rows(ReceivedTable, "occurred_at") if r.table not in SENSITIVE_TABLES and r.table[:3] != "XML"
         ],

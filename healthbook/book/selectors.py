@@ -28,12 +28,16 @@ from healthbook.models import (
     LabObservation,
     Medication,
     PregnancyCheckup,
+    ReceivedTable,
+    RecordSummary,
     Referral,
     ServiceItem,
     SickLeaveCertificate,
 )
 from healthbook.models.lab_ranges import FLAG_LABELS, parse_range
 
+# HIV (XML6) and tuberculosis (XML15): shown only under the stricter rule of book.record, never served
+SENSITIVE_TABLES = ("XML6", "XML15")
 TIMELINE_KINDS = ("visit", "checkin", "lab", "prescription", "vaccination", "pregnancy", "certificate")
 # The tables the header's facts and the timeline read. The book pages cache what they render
 # from them under the book's content_version, which database triggers on exactly these tables
@@ -310,12 +314,25 @@ def visit_detail(access, visit_id: int) -> dict | None:
     }
 
 
-def encounters_page(book, *, page: int, count: int) -> tuple[list[Encounter], bool]:
+def encounters_page(book, *, page: int, count: int, papers: bool = True) -> tuple[list[Encounter], bool]:
     """One page of the book's visits, newest first, with their drugs, lab results, conditions,
-    procedures, diagnostic reports, follow-ups, pregnancy check-ups, XML3 services and XML5 progress
-    notes (ten queries): (visits, whether an older page follows). For the history API and
-    $everything."""
+    procedures, diagnostic reports, follow-ups, pregnancy check-ups, XML3 services, XML5 progress
+    notes, XML8 record summaries and the tables kept as received (XML10, XML12, FHIR resources;
+    never the sensitive ones) (twelve queries): (visits, whether an older page follows). For the
+    history API and $everything; without `papers` (the citizen's visit list) the last two are not
+    read (ten queries)."""
     start = (page - 1) * count
+    kept = (
+        [
+            Prefetch("recordsummarys", RecordSummary.objects.order_by("id")),
+            Prefetch(
+                "receivedtables",
+                ReceivedTable.objects.exclude(table__in=(*SENSITIVE_TABLES, "XML0")).order_by("table", "id"),
+            ),
+        ]
+        if papers
+        else []
+    )
     visits = list(
         Encounter.objects.filter(book=book)
         .select_related("facility")
@@ -329,6 +346,7 @@ def encounters_page(book, *, page: int, count: int) -> tuple[list[Encounter], bo
             Prefetch("pregnancycheckups", PregnancyCheckup.objects.order_by("occurred_at", "id")),
             Prefetch("serviceitems", ServiceItem.objects.order_by("id")),
             Prefetch("clinicalnotes", ClinicalNote.objects.order_by("occurred_at", "id")),
+            *kept,
         )
         .order_by("-occurred_at", "-id")[start : start + count + 1]
     )

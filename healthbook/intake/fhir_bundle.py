@@ -56,6 +56,10 @@ SYSTEMS = {
     "prescription": "http://fhir.hl7.org.vn/core/sid/don-thuoc-quoc-gia",
     "document_type": "https://sskdt.example.vn/fhir/CodeSystem/document-type",
     "loinc": "http://loinc.org",
+    # Patient.address extensions carrying the codes of the units in force since 1 July 2025
+    # (MATINH_CU_TRU: 2 digits; MAXA_CU_TRU: 5 digits) [UNVERIFIED slugs, as above]
+    "address_province": "http://fhir.hl7.org.vn/core/StructureDefinition/province-code",
+    "address_commune": "http://fhir.hl7.org.vn/core/StructureDefinition/commune-code",
 }
 # Deeper than any Bundle the intake maps (entry > resource > component > code > coding is 8).
 MAX_JSON_DEPTH = 32
@@ -167,8 +171,42 @@ def _patient(p) -> tuple[PatientData, list[str]]:
         data.full_name = n.text or " ".join([n.family or "", *(n.given or [])]).strip() or None
     data.birth_date = _pdate(p.birthDate)
     data.sex = {"male": "1", "female": "2"}.get(p.gender or "", "3" if p.gender else None)
+    _residence(p, data)
     missing = [] if (data.personal_id or data.social_insurance_number) else ["identifier"]
     return data, missing
+
+
+def _ext_code(ext) -> str | None:
+    value = ext.valueCode or ext.valueString or (ext.valueCoding.code if ext.valueCoding else None)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _residence(p, data: PatientData) -> None:
+    """The residence of Patient.address, read like XML 130's MATINH_CU_TRU / MAXA_CU_TRU: the
+    home address (else the first one not marked old), its codes from the two extensions, or
+    `state` (province) and `city` (commune; `district` is abolished and never read) holding a code
+    or a name, which intake.residence matches against geography."""
+    addresses = [a for a in p.address or [] if a.use != "old"]
+    if not addresses:
+        return
+    a = next((a for a in addresses if a.use == "home"), addresses[0])
+    for ext in a.extension or []:
+        if ext.url == SYSTEMS["address_province"]:
+            data.province_code = _ext_code(ext)
+        elif ext.url == SYSTEMS["address_commune"]:
+            data.commune_code = _ext_code(ext)
+    state, city = (a.state or "").strip(), (a.city or "").strip()
+    if not data.province_code and state:
+        if state.isdigit() and len(state) in (2, 3):
+            data.province_code = state
+        else:
+            data.province_name = state[:100]
+    if not data.commune_code and city:
+        if city.isdigit() and len(city) == 5:
+            data.commune_code = city
+        else:
+            data.commune_name = city[:100]
+    data.address = a.text or ", ".join([*(a.line or []), *(x for x in (a.city, a.state) if x)]) or None
 
 
 def read_bundle(body: bytes, *, facility_code: str, policy: SeverityPolicy = DEFAULT_POLICY) -> FhirResult:

@@ -152,8 +152,9 @@ def _where(item: VisitData | CheckInData) -> tuple[str, str]:
     """(record key, table) of a visit or a check-in, for its problems."""
     if isinstance(item, CheckInData):
         return item.key, "XML0" if item.source == "xml130" else "Encounter"
-    key = item.encounter.key if item.encounter else ""
-    return key, "XML1" if item.encounter is None or item.encounter.source == "xml130" else "Patient"
+    if item.encounter is None:  # FHIR items not tied to an Encounter (an XML HOSO always has XML1)
+        return "", "Patient"
+    return item.encounter.key, "XML1" if item.encounter.source == "xml130" else "Patient"
 
 
 def books_match(visits: list[VisitData], *, policy: SeverityPolicy) -> tuple[list[Match], list[Problem]]:

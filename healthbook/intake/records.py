@@ -50,6 +50,10 @@ class PatientData:
     occupation: str | None = None
     province_code: str | None = None
     commune_code: str | None = None
+    # Names of the units as written (FHIR Patient.address state / city), matched through geo
+    # (healthbook.intake.residence) only when no code is sent
+    province_name: str | None = None
+    commune_name: str | None = None
 
 
 @dataclass

@@ -1,4 +1,6 @@
-"""The residence a facility file gives (MATINH_CU_TRU, MAXA_CU_TRU), read against geography.
+"""The residence a facility file gives (MATINH_CU_TRU, MAXA_CU_TRU; a FHIR Patient.address, read
+into the same fields by intake.fhir_bundle, or its province and commune names when it sends no
+codes, matched through geo by name), read against geography.
 
 Since 1 July 2025 there are two levels: 34 provinces and 3,321 communes. MATINH_CU_TRU may carry
 a new code or an old (63-unit) one, mapped to the province that absorbed it; MAHUYEN_CU_TRU
@@ -13,7 +15,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from geo.selectors import commune_province_ids, province_ids_by_code
+from geo.selectors import (
+    commune_codes_by_name,
+    commune_province_ids,
+    name_key,
+    province_ids_by_code,
+    province_ids_by_name,
+)
 
 from .problems import DEFAULT_POLICY, Problem, problem
 from .records import PatientData
@@ -35,9 +43,17 @@ def residence_of(p: PatientData, *, table: str, record_key: str) -> tuple[Reside
         province_id = province_ids_by_code().get(code)
         if province_id is None:
             problems.append(_warning("RESIDENCE_PROVINCE_UNKNOWN", table, record_key, "MATINH_CU_TRU", raw))
+    elif p.province_name:  # FHIR Patient.address.state written out: matched by name
+        province_id = province_ids_by_name().get(name_key(p.province_name))
+        if province_id is None:
+            problems.append(_warning("RESIDENCE_PROVINCE_UNKNOWN", table, record_key, "address.state", p.province_name))
     elif table == "XML1":  # required by the XML 130 summary table; optional in check-ins and FHIR
         problems.append(_warning("RESIDENCE_PROVINCE_MISSING", table, record_key, "MATINH_CU_TRU", ""))
     commune = (p.commune_code or "").strip()
+    if not commune and p.commune_name and province_id is not None:  # address.city written out
+        commune = commune_codes_by_name().get((province_id, name_key(p.commune_name)), "")
+        if not commune:
+            problems.append(_warning("RESIDENCE_COMMUNE_UNKNOWN", table, record_key, "address.city", p.commune_name))
     if commune:
         in_province = commune_province_ids().get(commune)
         if in_province is None:

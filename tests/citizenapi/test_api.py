@@ -186,7 +186,7 @@ TOKEN_BOOK_AND_LOG = 6
     ("name", "queries"),
     [
         ("summary", 2),  # header facts, last visits
-        ("visits", 8),  # encounters_page
+        ("visits", 10),  # encounters_page without the papers (the visit and nine prefetches)
         ("labs", 1),
         ("vaccinations", 1),
         ("prescriptions", 2),
