@@ -116,6 +116,9 @@ def _book_pages(values: dict) -> list[str]:
 NOT_PAGES = {
     "POST only: the form that sends it is on a page that is read": {
         "book-emergency",
+        "book-share-code",
+        "share-code-open",
+        "facility-silent-remind",
         "codelists:concept-retire",
         "codelists:draft-discard",
         "codelists:draft-update",
@@ -143,6 +146,8 @@ NOT_PAGES = {
         "book-certificate-file",
         "card-batch-rejected",
         "codelists:version-export",
+        "codelists:version-impact-export",
+        "data-protection-csv",
         "dashboard-national-export",
         "dashboard-province-communes-export",
         "dashboard-province-export",
