@@ -69,7 +69,7 @@ class Hosts:
 
     base: Path
     tag: str = field(default_factory=lambda: str(os.getpid() % 10000))
-    octet: int = field(default_factory=lambda: 100 + os.getpid() % 150)
+    octet: int = field(default_factory=lambda: _free_octet(100 + os.getpid() % 150))
     procs: dict = field(default_factory=dict)
     made_ns: list = field(default_factory=list)
     made_links: list = field(default_factory=list)
@@ -89,24 +89,24 @@ class Hosts:
         return f"skbr{self.tag}"
 
     def folder(self, host: str) -> Path:
-        """The host's own working folder: cwd, HOME, TMPDIR and SSKDT_VAR_DIR live under it."""
-        path = self.base / "hosts" / host
-        for sub in ("home", "tmp", "var"):
-            (path / sub).mkdir(parents=True, exist_ok=True)
-        return path
+        """The host's own working folder: cwd, HOME, TMPDIR and SSKDT_VAR_DIR live under it (made by
+        `up`)."""
+        return self.base / "hosts" / host
 
     @property
     def shared_media(self) -> Path:
         """The one shared folder (SSKDT_MEDIA_ROOT), standing in for the NFS/object storage every
         host mounts in production: card files go from the web host to the workers through it."""
-        path = self.base / "shared-media"
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return self.base / "shared-media"
 
     # --- the network -----------------------------------------------------------------------------
 
     def up(self) -> Hosts:
         atexit.register(self.close)
+        self.shared_media.mkdir(parents=True)
+        for host in ADDRESSES:
+            for sub in ("home", "tmp", "var"):
+                (self.folder(host) / sub).mkdir(parents=True)
         _ip("link", "add", self.bridge, "type", "bridge")
         self.made_links.append(self.bridge)
         _ip("addr", "add", f"{self.addr('root')}/24", "dev", self.bridge)
@@ -213,7 +213,18 @@ class Hosts:
             _ip("netns", "del", ns, check=False)
         for link in self.made_links:
             _ip("link", "del", link, check=False)
+        shutil.rmtree(self.base, ignore_errors=True)
         atexit.unregister(self.close)
+
+
+def _free_octet(start: int) -> int:
+    """N of a 10.231.N.0/24 no interface of the root namespace uses yet (another run's bridge)."""
+    used = _ip("-o", "-4", "addr").stdout
+    for n in range(150):
+        octet = 100 + (start - 100 + n) % 150
+        if f" 10.231.{octet}." not in used:
+            return octet
+    raise AssertionError("no free 10.231.N.0/24 subnet for the namespaces")
 
 
 def _port_open(address: str, port: int) -> bool:

@@ -40,8 +40,6 @@ from tests.faults import netns
 
 pytestmark = [TRANSACTIONAL, pytest.mark.skipif(bool(netns.missing()), reason=netns.missing() or "-")]
 
-ROWS = int(os.environ.get("PROOF_R13_ROWS", "6000"))
-ENVELOPES = int(os.environ.get("PROOF_R13_ENVELOPES", "60"))
 CLIENTS = 4
 OWNER, APP = "sskdt_owner", "sskdt_app"
 SETTINGS_PROBE = """
@@ -56,7 +54,7 @@ print(json.dumps({"db": [d["HOST"], d["PORT"], d["USER"]], "broker": s.CELERY_BR
 """
 
 
-def _envelopes(tmp_path: Path, pki) -> list[bytes]:
+def _envelopes(tmp_path: Path, pki, count: int) -> list[bytes]:
     from healthbook.intake.demo.submissions import generate
 
     leaf = pki["valid"]
@@ -65,7 +63,7 @@ def _envelopes(tmp_path: Path, pki) -> list[bytes]:
         facility="01001",
         key_pem=leaf.key_path.read_bytes(),
         cert_pem=leaf.cert_path.read_bytes(),
-        citizens=ENVELOPES,
+        citizens=count,
         visits_per_citizen=1,
         labs=5,
         drugs=2,
@@ -166,14 +164,24 @@ def _stats(hosts: netns.Hosts, env: dict) -> dict:
     return {name: stats.get("total", {}) for name, stats in data.items()}
 
 
-def test_r13_web_and_two_workers_on_separate_hosts(
-    proof, tmp_path, pki, sender, card_codelists, intake_codelists, settings
-):
+def test_r13_web_and_two_workers_on_separate_hosts(proof, tmp_path, pki, sender, card_codelists, intake_codelists):
+    _several_hosts(proof, tmp_path, pki, sender, rows=20_000, envelopes=150)
+
+
+@pytest.mark.proof_long
+def test_r13_several_hosts_long(proof, tmp_path, pki, sender, card_codelists, intake_codelists):
+    rows = int(os.environ.get("PROOF_R13_ROWS", "200000"))
+    _several_hosts(
+        proof, tmp_path, pki, sender, rows=rows, envelopes=int(os.environ.get("PROOF_R13_ENVELOPES", "1500"))
+    )
+
+
+def _several_hosts(proof, tmp_path, pki, sender, *, rows: int, envelopes: int):
     row = proof.row(
         "R13",
         f"web (gunicorn) and two Celery workers in 3 network namespaces, PostgreSQL 15 and Redis in a 4th on "
-        f"veth addresses; a {ROWS:,}-row card file uploaded over HTTP while {CLIENTS} clients POST "
-        f"{ENVELOPES} signed XML 130 envelopes",
+        f"veth addresses; a {rows:,}-row card file uploaded over HTTP while {CLIENTS} clients POST "
+        f"{envelopes} signed XML 130 envelopes",
     )
     admin = f.ministry(Role.MINISTRY_ADMIN, username="r13_ministry")
     enrol_totp(admin)
@@ -182,8 +190,8 @@ def test_r13_web_and_two_workers_on_separate_hosts(
     browser = Client()
     browser.force_login(admin)  # the session row travels with the copy of the database
     session_key = browser.cookies["sessionid"].value
-    data, expected = h.gen_cards(tmp_path, ROWS, seed=71)
-    bodies = _envelopes(tmp_path, pki)
+    data, expected = h.gen_cards(tmp_path, rows, seed=71)
+    bodies = _envelopes(tmp_path, pki, envelopes)
     started = time.monotonic()
     hosts = netns.Hosts(base=netns.new_base())
     timings: dict[str, float] = {}
@@ -199,7 +207,7 @@ def test_r13_web_and_two_workers_on_separate_hosts(
         common = {
             "DATABASE_URL": roles_setup.role_url(admin_url, APP),
             "CELERY_BROKER_URL": broker,
-            "CARD_IMPORT_CHUNK_ROWS": "500",
+            "CARD_IMPORT_CHUNK_ROWS": str(max(500, rows // 100)),
             "CARD_IMPORT_TASK_BUDGET_SECONDS": "1",
             "DB_CONN_MAX_AGE": "60",
         }
@@ -214,9 +222,9 @@ def test_r13_web_and_two_workers_on_separate_hosts(
                 "machine_redis": hosts.reaches(host, "127.0.0.1", 6379),
                 "db_pg": hosts.reaches(host, hosts.addr("db"), 5432),
                 "settings": json.loads(
-                    hosts.run(
-                        host, [sys.executable, "-c", SETTINGS_PROBE], env=env[host], cwd=hosts.folder(host)
-                    ).stdout.strip().splitlines()[-1]
+                    hosts.run(host, [sys.executable, "-c", SETTINGS_PROBE], env=env[host], cwd=hosts.folder(host))
+                    .stdout.strip()
+                    .splitlines()[-1]
                 ),
             }
 
@@ -253,7 +261,7 @@ def test_r13_web_and_two_workers_on_separate_hosts(
         clients_seen: set[str] = set()
         redis_seen: set[str] = set()
         app_url = roles_setup.role_url(admin_url, "postgres")
-        deadline = time.monotonic() + 600 + ROWS / 20
+        deadline = time.monotonic() + 600 + rows / 20
         while time.monotonic() < deadline:
             with psycopg.connect(app_url, connect_timeout=3) as conn:
                 clients_seen |= {
@@ -266,7 +274,7 @@ def test_r13_web_and_two_workers_on_separate_hosts(
                 }
             redis_seen |= _redis_clients(hosts)
             cards_over, subs = _final(app_url)
-            if cards_over and subs >= ENVELOPES and all(not t.is_alive() for t in threads):
+            if cards_over and subs >= envelopes and all(not t.is_alive() for t in threads):
                 break
             time.sleep(0.5)
         timings["load"] = time.monotonic() - load_started
@@ -283,6 +291,7 @@ def test_r13_web_and_two_workers_on_separate_hosts(
         logs = {name: hosts.log(name)[-3000:] for name in ("web", "worker1", "worker2")}
         hosts.close()
     timings["total"] = time.monotonic() - started
+    timings["rows_per_s"] = out.get("rows_read", 0) / timings["load"]
     assert not any(Path("/run/netns", hosts.ns(n)).exists() for n in netns.ADDRESSES)  # all removed
 
     if os.environ.get("PROOF_R13_OUT"):  # for docs/scale.md
@@ -302,12 +311,12 @@ def test_r13_web_and_two_workers_on_separate_hosts(
     statuses = Counter(answers)
     db, web_addr = hosts.addr("db"), hosts.addr("web")
     row.set(
-        times=ENVELOPES + 1,
+        times=envelopes + 1,
         figure=(
             f"card import: {out.get('status')}, {out.get('accepted')} accepted + {out.get('rejected')} rejected of "
-            f"{ROWS} (exact {out.get('cards_exact')}), {out.get('runs')} task runs; intake: "
+            f"{rows} (exact {out.get('cards_exact')}), {out.get('runs')} task runs; intake: "
             f"{dict(statuses)} answers, submissions {out['submissions']}, {out['encounters']} encounters for "
-            f"{ENVELOPES} envelopes; tasks per worker "
+            f"{envelopes} envelopes; tasks per worker "
             + ", ".join(
                 f"{w}: {ran[w]} ({t.get(intake_task, 0)} intake, {t.get(card_task, 0)} card import)"
                 for w, t in sorted(per_worker.items())
@@ -330,11 +339,12 @@ def test_r13_web_and_two_workers_on_separate_hosts(
         assert s["cwd"] == folder and s["home"].startswith(folder) and s["tmp"].startswith(folder), s
         assert s["var"].startswith(folder) and s["media"] == str(hosts.shared_media), s
     assert upload.get("status") == 202, (upload, context)
-    assert statuses == Counter({202: ENVELOPES}) and not errors, (statuses, errors[:3], context)
+    assert statuses == Counter({202: envelopes}) and not errors, (statuses, errors[:3], context)
     assert out["batches"] == 1 and out["cards_exact"], (out, context)
-    assert out["encounters"] == ENVELOPES and out["submissions"].get("accepted", 0) + out["submissions"].get(
-        "accepted_with_warnings", 0
-    ) == ENVELOPES, (out, context)
+    assert (
+        out["encounters"] == envelopes
+        and out["submissions"].get("accepted", 0) + out["submissions"].get("accepted_with_warnings", 0) == envelopes
+    ), (out, context)
     assert set(per_worker) == {"worker1", "worker2"}, stats
     assert all(t.get(intake_task, 0) > 0 for t in per_worker.values()), stats  # the intake ran on both
     assert sum(t.get(card_task, 0) for t in per_worker.values()) == out["runs"], (stats, out)
