@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import functools
 import os
 import shutil
 import signal
@@ -59,7 +60,11 @@ def netns_missing() -> str:
     return ""
 
 
+@functools.cache
 def missing() -> str:
+    """Why R13 cannot run here ("" when it can): asked once per session."""
+    if os.geteuid() == 0 and shutil.which("runuser") is None:
+        return "no `runuser` (util-linux) to start PostgreSQL as `postgres` inside a namespace"
     return netns_missing() or h.pg_available() or h.redis_missing()
 
 

@@ -31,7 +31,6 @@ import pytest
 from django.db import connection
 
 from config import dbroles as roles_setup
-from core.dbroles import app_role_grant
 from core.roles import Role
 from tests import factories as f
 from tests.conftest import TRANSACTIONAL, enrol_totp
@@ -200,10 +199,7 @@ def _several_hosts(proof, tmp_path, pki, sender, *, rows: int, envelopes: int):
         cluster = hosts.start_postgres()
         admin_url = netns.clone_test_database(cluster, "sskdt", connection.settings_dict)
         roles_setup.setup(admin_url, owner=OWNER, app=APP)
-        with psycopg.connect(roles_setup.role_url(admin_url, OWNER), autocommit=True) as conn:
-            app_role_grant(conn.cursor(), APP)
         broker = hosts.start_redis()
-        timings["setup"] = time.monotonic() - started
         common = {
             "DATABASE_URL": roles_setup.role_url(admin_url, APP),
             "CELERY_BROKER_URL": broker,
@@ -212,6 +208,16 @@ def _several_hosts(proof, tmp_path, pki, sender, *, rows: int, envelopes: int):
             "DB_CONN_MAX_AGE": "60",
         }
         env = {host: netns.host_env(hosts, host, **common) for host in ("web", "worker1", "worker2")}
+        # The deploy step, from the web host: `migrate` as the owner role, which grants the
+        # application role its privileges; the hosts then run without the owner's URL.
+        migrated = hosts.run(
+            "web",
+            [sys.executable, str(netns.ROOT / "manage.py"), "migrate", "--noinput"],
+            env=env["web"] | {"DATABASE_OWNER_URL": roles_setup.role_url(admin_url, OWNER)},
+            cwd=hosts.folder("web"),
+            timeout=300,
+        ).stdout
+        timings["setup"] = time.monotonic() - started
 
         # What each host is: its interfaces, what it can reach, the settings it loads.
         isolation = {}
@@ -338,6 +344,7 @@ def _several_hosts(proof, tmp_path, pki, sender, *, rows: int, envelopes: int):
         folder = str(hosts.folder(host))
         assert s["cwd"] == folder and s["home"].startswith(folder) and s["tmp"].startswith(folder), s
         assert s["var"].startswith(folder) and s["media"] == str(hosts.shared_media), s
+    assert f"application role {APP!r} granted" in migrated, migrated
     assert upload.get("status") == 202, (upload, context)
     assert statuses == Counter({202: envelopes}) and not errors, (statuses, errors[:3], context)
     assert out["batches"] == 1 and out["cards_exact"], (out, context)
