@@ -17,6 +17,7 @@ class AccesslogConfig(AppConfig):
     replica_isolated_tables = ("accesslog_entry", "accesslog_chain_head")
 
     def ready(self):
+        from accesslog import checks  # noqa: F401 — registers the system checks
         from accesslog.services import citizen_app_client_authenticate
         from core.authentication import CITIZEN_APP_KEYWORD, register_key_verifier
 

@@ -395,6 +395,26 @@ def chunk_commit_validated(
     return expected_read + size
 
 
+def _open_stored(batch: CardBatch):
+    """The stored file, from the configured storage (SSKDT_MEDIA_ROOT): written by the host that
+    received the upload, read by whichever worker host runs the batch, so that storage must be
+    shared by every web and worker host (docs/scale.md, "Several hosts"). A file this host cannot
+    see fails the batch with a reason instead of an error naming a path."""
+    try:
+        return batch.file.open("rb")
+    except FileNotFoundError:
+        logger.error(
+            "card batch %s: stored file %s is not in this host's storage; SSKDT_MEDIA_ROOT must be the "
+            "storage shared by every web and worker host",
+            batch.pk,
+            batch.file.name,
+        )
+        raise BatchFailure(
+            "stored_file_missing",
+            _("The import service cannot read the stored file. Please tell the system administrator."),
+        ) from None
+
+
 def card_batch_run(*, batch_id: int, budget_seconds: float | None = None) -> str:
     """Import a batch from where it stands. Returns DONE, FAILED, YIELDED (budget used: enqueue
     another run), BUSY (another live run holds it) or LOST (taken over while running)."""
@@ -405,7 +425,7 @@ def card_batch_run(*, batch_id: int, budget_seconds: float | None = None) -> str
     chunk_rows = int(getattr(settings, "CARD_IMPORT_CHUNK_ROWS", 5000))
     batch = CardBatch.objects.select_related("scope_province").get(pk=batch_id)
     try:
-        with batch.file.open("rb") as fh:
+        with _open_stored(batch) as fh:
             layout = _layout(batch, fh, lease)
             ctx = row_context_for(batch, layout)
             scope = merge_scope(ctx)

@@ -14,6 +14,8 @@ PRODUCTION_ENV = {
     "SSKDT_ACCESS_LOG_KEY": "prod-like-access-log-" + "k7Z" * 12,
     "DATABASE_URL": "postgres://sskdt_app@127.0.0.1:5432/sskdt",
     "DATABASE_OWNER_URL": "postgres://sskdt_owner@127.0.0.1:5432/sskdt",
+    # Issue 21: checkpoints go to a service every worker host reaches (sskdt.W021).
+    "SSKDT_ACCESS_LOG_CHECKPOINT": "https://checkpoints.example.vn/sskdt",
 }
 
 

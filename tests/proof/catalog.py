@@ -174,6 +174,12 @@ PLAN: dict[str, tuple[str, str]] = {
         "needs PostgreSQL server binaries (initdb, pg_ctl, pg_basebackup) and, as root, a `postgres` system user "
         "for the throwaway primary and replica (tests/faults/test_r12_read_replicas.py)",
     ),
+    "R13": (
+        "Several hosts: web and two Celery workers in network namespaces of their own, a card import and an "
+        "intake load at once against a PostgreSQL and a Redis on veth addresses",
+        "needs root (CAP_NET_ADMIN: `ip netns add`, veth links, a bridge), PostgreSQL server binaries with a "
+        "`postgres` system user, and redis-server (tests/faults/test_r13_several_hosts.py, harness netns.py)",
+    ),
 }
 
 
