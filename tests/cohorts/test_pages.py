@@ -16,7 +16,7 @@ from tests.cohorts.conftest import days_ago, facility, person, visit
 pytestmark = pytest.mark.django_db
 
 KEY = "chronic-not-seen-12-months"
-BOOK_TABLES = ("healthbook_", "facilities_daily", "_day\"", "cohorts_cohortmembership")
+BOOK_TABLES = ("healthbook_", "facilities_daily", '_day"', "cohorts_cohortmembership")
 
 
 @pytest.fixture

@@ -341,6 +341,15 @@ def stories(today: date) -> list[Person]:
         p.checkups.append(
             (role, datetime.combine(lmp + timedelta(weeks=weeks), datetime.min.time()).replace(hour=10), weeks, lmp)
         )
+    # The 13-week check-up's visit in XML 130 too: it places her residence (MATINH_CU_TRU), so the
+    # cohort of pregnant women without a check-up for 8 weeks (issue 20) counts her in her province.
+    p.visits.append(
+        (
+            "hcm",
+            datetime.combine(lmp + timedelta(weeks=13), datetime.min.time()).replace(hour=10),
+            visit("Z34.9", note="Khám thai 13 tuần, thai phát triển bình thường.", weight=56),
+        )
+    )
     people.append(p)
 
     # 8. A chronic patient not seen for 13 months (79001 and Đà Nẵng).
