@@ -222,9 +222,7 @@ def compile_members(criteria: dict, *, today: dt.date) -> tuple[str, dict]:
         where.append(
             "EXISTS (SELECT 1 FROM healthbook_lab_observation_view o WHERE o.book_id = b.id"  # noqa: S608 (fixed fragments)
             " AND (o.occurred_at AT TIME ZONE %(tz)s)::date >= %(lab_since)s"
-            " AND upper(o.abnormal_flag) = ANY(%(lab_flags)s::text[])"
-            + indicator
-            + ")"
+            " AND upper(o.abnormal_flag) = ANY(%(lab_flags)s::text[])" + indicator + ")"
         )
     # fixed fragments chosen by the keys present; every value is a parameter
     sql = (

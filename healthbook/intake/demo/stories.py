@@ -347,7 +347,7 @@ def stories(today: date) -> list[Person]:
         (
             "hcm",
             datetime.combine(lmp + timedelta(weeks=13), datetime.min.time()).replace(hour=10),
-            visit("Z34.9", note="Khám thai 13 tuần, thai phát triển bình thường.", weight=56),
+            visit("O21.0", note="Khám thai 13 tuần: nôn nghén nhẹ, thai phát triển bình thường.", weight=56),
         )
     )
     people.append(p)
