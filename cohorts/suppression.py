@@ -42,15 +42,15 @@ class SuppressedTable:
     total: Cell | None
 
 
-def _feasible(line: list[Cell], target: Cell) -> set[int]:
-    """Values 1..4 the small cell `target` may take given the line's total and other cells."""
+def _feasible(line: list[Cell]) -> set[int]:
+    """Values 1..4 any small cell of the line may take given the line's total and its other
+    cells (the same for every small cell of the line: the others are the same kinds of cell)."""
     margin = line[-1]
     if margin.suppressed:
         return {1, 2, 3, 4}
     rest = margin.value - sum(c.value for c in line[:-1] if not c.suppressed)
-    others = [c for c in line[:-1] if c.suppressed and c is not target]
-    small = sum(1 for c in others if c.state == "small")
-    hidden = any(c.state == "hidden" for c in others)
+    small = sum(1 for c in line[:-1] if c.state == "small") - 1  # the others
+    hidden = any(c.state == "hidden" for c in line[:-1])
     values = set()
     for v in range(1, SMALL_MAX + 1):
         need = rest - v
@@ -65,7 +65,7 @@ def _weak(line: list[Cell]) -> bool:
         return False
     if len(hidden) == 1:
         return True
-    return any(len(_feasible(line, c)) <= 1 for c in line[:-1] if c.state == "small")
+    return any(c.state == "small" for c in line[:-1]) and len(_feasible(line)) <= 1
 
 
 def _hide_another(line: list[Cell]) -> bool:
