@@ -234,6 +234,45 @@ def _append_own(entry: dict, mode: str) -> dict:
     return entry
 
 
+# How many entries one round trip of a bulk append carries (each is an INSERT and a head advance:
+# the BEFORE INSERT trigger checks every entry against the head, so the head moves entry by entry).
+BULK_CHUNK = 250
+
+
+def entries_append_many(rows: list[dict]) -> list[dict]:
+    """Append many entries (one per citizen of a public-health line list, issue 20) to the
+    chain and return them, in one transaction holding the chain head once.
+
+    The chain cannot take an `INSERT … SELECT`: each entry's HMAC is computed here with a key the
+    database never holds, and the triggers (migration 0002) make every entry extend the head and
+    the head advance by one onto it. So the head is locked once, every entry is chained in
+    Python (microseconds each), and the INSERT + head advance pairs go to the database
+    BULK_CHUNK at a time in one round trip each. Called inside the caller's transaction (a
+    savepoint: the entries commit with the fact they record, and the head stays locked until
+    then); outside one it is its own transaction, committed synchronously (the "sync" mode:
+    one flush for the whole list).
+    """
+    if not rows:
+        return []
+    entries = []
+    for fields in rows:
+        entry = {name: fields.get(name) for name in FIELDS}
+        entry["details"] = fields.get("details") or {}
+        for text, limit in _MAX.items():
+            entry[text] = (entry[text] or "")[:limit]
+        entries.append(entry)
+    with transaction.atomic(), connection.cursor() as cur:
+        cur.execute(_HEAD_SQL)
+        head_seq, head_hash = cur.fetchone()
+        for entry in entries:
+            _chain(entry, head_seq, head_hash)
+            head_seq, head_hash = entry["seq"], entry["row_hash"]
+        for start in range(0, len(entries), BULK_CHUNK):
+            chunk = entries[start : start + BULK_CHUNK]
+            cur.execute("; ".join([_INSERT_SQL] * len(chunk)), [p for e in chunk for p in _insert_params(e)])
+    return entries
+
+
 def _rollback_quietly(cur) -> None:
     """End the transaction BEGIN opened (after COMMIT it is a no-op, after a lost connection
     impossible: the caller's error is the one that matters)."""
