@@ -107,7 +107,9 @@ def public_health_sentence(entry: AccessLogEntry, when: str = "") -> str:
     — <officer>, <province>, <when>"."""
     details = entry.details or {}
     when = when or timezone.localtime(entry.recorded_at).strftime("%d/%m/%Y %H:%M")
-    words = public_health_words(details.get("cohort") or "", details.get("purpose") or "", details.get("purpose_text") or "")
+    words = public_health_words(
+        details.get("cohort") or "", details.get("purpose") or "", details.get("purpose_text") or ""
+    )
     text = _("%(list)s — %(who)s, %(province)s, on %(when)s") % {
         "list": words,
         "who": entry.actor_name or entry.actor_username,

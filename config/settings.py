@@ -685,3 +685,9 @@ CELERY_BEAT_SCHEDULE.update(
 )
 # How long a process remembers a platform key (a revoked key stops working within this time).
 SSKDT_CITIZEN_KEY_CACHE_SECONDS = env_int("SSKDT_CITIZEN_KEY_CACHE_SECONDS", 30)
+
+# Public-health line lists (issue 20, publichealth): how long an opened list stays open (then the
+# officer states a purpose again), and the most people one list holds.
+INSTALLED_APPS += ["publichealth"]
+SSKDT_COHORT_LIST_MINUTES = env_int("SSKDT_COHORT_LIST_MINUTES", 30)
+SSKDT_COHORT_LIST_MAX = env_int("SSKDT_COHORT_LIST_MAX", 20000)

@@ -1,9 +1,9 @@
 """The role kernel: the six staff roles and the checks every app builds its rules on.
 
 A member of staff has exactly one role, and with it a scope (see core.scope): a doctor or a
-facility administrator works at one facility, a provincial officer or a province
-public-health officer in one of the 34 provinces, ministry staff nationally. Accounts without a role (operations superusers) are not
-staff members and pass no check.
+facility administrator works at one facility, a provincial officer or a province public-health
+officer in one of the 34 provinces, ministry staff nationally. Accounts without a role
+(operations superusers) are not staff members and pass no check.
 """
 
 from collections.abc import Callable
