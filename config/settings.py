@@ -685,6 +685,16 @@ CELERY_BEAT_SCHEDULE.update(
 )
 # How long a process remembers a platform key (a revoked key stops working within this time).
 SSKDT_CITIZEN_KEY_CACHE_SECONDS = env_int("SSKDT_CITIZEN_KEY_CACHE_SECONDS", 30)
+# --- cohorts: cohorts as data, nightly members and counts (docs/cohorts.md, issue 20) ---
+INSTALLED_APPS += ["cohorts"]
+CELERY_BEAT_SCHEDULE.update(
+    {
+        "cohorts-compute-nightly": {
+            "task": "cohorts.tasks.cohorts_compute_task",
+            "schedule": crontab(hour=18, minute=30),  # 01:30 in Vietnam, after yesterday's rollups
+        },
+    }
+)
 
 # Public-health line lists (issue 20, publichealth): how long an opened list stays open (then the
 # officer states a purpose again), and the most people one list holds.

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('healthbook', '0027_citizen_consent_and_copies'),
+        ('healthbook', '0028_views_for_cohorts'),
     ]
 
     operations = [

@@ -1,0 +1,101 @@
+"""Reads of the cohorts app. The counts pages read only precomputed rows (runs and counts),
+never the book; `cohort_members` is the door for the line lists (h20b / issue 20 point 2)."""
+
+from django.db.models import QuerySet, Sum
+
+from cohorts.models import CohortCount, CohortDefinition, CohortMembership, CohortRun, CohortVersion
+from geo.models import Commune, Province
+
+TREND_RUNS = 30
+
+
+def cohort_members(
+    cohort_version: CohortVersion | int, province_code: str, commune_code: str | None = None
+) -> QuerySet:
+    """The members of a cohort version in a province (and commune) as of the province's last
+    run: a queryset of CohortMembership (citizen_id, commune_code, facility_id). Access is the
+    caller's business (a province officer's scope, a stated purpose)."""
+    version_id = cohort_version.pk if isinstance(cohort_version, CohortVersion) else cohort_version
+    members = CohortMembership.objects.filter(version_id=version_id, province__code=province_code)
+    if commune_code is not None:
+        members = members.filter(commune_code=commune_code)
+    return members.order_by("citizen_id")
+
+
+def current_versions() -> list[CohortVersion]:
+    return sorted(CohortVersion.objects.current(), key=lambda v: v.definition.key)
+
+
+def current_version(key: str) -> CohortVersion | None:
+    return CohortVersion.objects.current().filter(definition__key=key).first()
+
+
+def last_run(province: Province | None) -> CohortRun | None:
+    """The province's last finished run (None: the nation's)."""
+    return CohortRun.objects.filter(province=province, finished_at__isnull=False).order_by("-started_at").first()
+
+
+def province_totals(run: CohortRun | None) -> dict[int, int]:
+    """Members per version in one run (one query)."""
+    if run is None:
+        return {}
+    rows = CohortCount.objects.filter(run=run).values("version_id").annotate(n=Sum("members"))
+    return {row["version_id"]: row["n"] for row in rows}
+
+
+def national_totals() -> dict[tuple[int, int], int]:
+    """(province id, definition id) -> members of each province's last run (one query)."""
+    last_runs = (
+        CohortRun.objects.filter(province__isnull=False, finished_at__isnull=False)
+        .order_by("province_id", "-started_at")
+        .distinct("province_id")
+        .values("pk")
+    )
+    rows = (
+        CohortCount.objects.filter(run__in=last_runs)
+        .values("province_id", "version__definition_id")
+        .annotate(n=Sum("members"))
+    )
+    return {(row["province_id"], row["version__definition_id"]): row["n"] for row in rows}
+
+
+def by_commune(run: CohortRun, version: CohortVersion) -> list[tuple[str, str, int]]:
+    """(commune code, name, members) of one cohort in one run, communes of the province with
+    no member included (two queries)."""
+    counts = dict(
+        CohortCount.objects.filter(run=run, version=version)
+        .values("commune_code")
+        .annotate(n=Sum("members"))
+        .values_list("commune_code", "n")
+    )
+    rows = [
+        (code, name, counts.pop(code, 0))
+        for code, name in Commune.objects.filter(province_id=run.province_id).values_list("code", "name_vi")
+    ]
+    for code, n in sorted(counts.items()):  # unknown or pre-reform commune codes
+        rows.append((code, "", n))
+    return rows
+
+
+def by_facility(run: CohortRun, version: CohortVersion) -> list[tuple[str, str, int]]:
+    """(facility code, name, members) by the facility of the members' last visit (one query)."""
+    rows = (
+        CohortCount.objects.filter(run=run, version=version)
+        .values("facility__code", "facility__name")
+        .annotate(n=Sum("members"))
+        .order_by("facility__code")
+    )
+    return [(row["facility__code"] or "", row["facility__name"] or "", row["n"]) for row in rows]
+
+
+def trend(province: Province, definition: CohortDefinition) -> list[tuple]:
+    """(as of, version number, members) of the cohort over the province's last runs (one query)."""
+    runs = CohortRun.objects.filter(province=province, finished_at__isnull=False).order_by("-started_at")
+    run_ids = list(runs.values_list("pk", flat=True)[:TREND_RUNS])
+    rows = (
+        CohortCount.objects.filter(run_id__in=run_ids, version__definition=definition)
+        .values("run_id", "run__as_of", "run__started_at", "version__number")
+        .annotate(n=Sum("members"))
+        .order_by("run__started_at")
+    )
+    return [(row["run__as_of"], row["version__number"], row["n"]) for row in rows]
