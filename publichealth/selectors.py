@@ -107,9 +107,7 @@ def rows_for(opening: LineListOpening, citizen_ids: list[int]) -> list[Row]:
 
 
 def _cohort(opening: LineListOpening) -> cohorts_port.CohortRef:
-    return cohorts_port.cohort_get(opening.cohort_version_id) or cohorts_port.CohortRef(
-        opening.cohort_version_id, opening.cohort_key, opening.cohort_name, ""
-    )
+    return cohorts_port.CohortRef(opening.cohort_version_id, opening.cohort_key, opening.cohort_name)
 
 
 def list_page(opening: LineListOpening, number) -> tuple[Page, list[Row]]:

@@ -115,11 +115,10 @@ def cohort_reminders_send(*, opening: LineListOpening, user) -> int:
     INSERT … SELECT; a citizen already reminded for this cohort this month (by anyone) is skipped
     (the outbox's unique dedupe key). Returns how many messages are new."""
     key = reminder_key(opening)
-    cohort = cohorts_port.cohort_get(opening.cohort_version_id)
     context = {
         "province": opening.province.name_vi,
         "cohort": opening.cohort_key,
-        "reason": (cohort.reason if cohort else "") or opening.cohort_name,
+        "reason": opening.cohort_name,
     }
     with transaction.atomic():
         created = enqueue_notifications_from(

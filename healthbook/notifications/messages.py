@@ -62,8 +62,8 @@ def title_and_text(notification: Notification) -> tuple[str, str]:
             ) % {"day": _day(c.get("expires_on"))}
         if kind == Notification.Kind.COHORT_REMINDER:
             return _("Health reminder from the province"), _(
-                "The health department of %(province)s reminds you: %(reason)s. Please visit your commune health "
-                "station or the facility that treats you."
+                "The health department of %(province)s reminds you to come for a check-up (%(reason)s). Please "
+                "visit your commune health station or the facility that treats you."
             ) % {"province": c.get("province") or "", "reason": c.get("reason") or ""}
     return kind, ""
 

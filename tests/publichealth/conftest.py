@@ -36,3 +36,34 @@ def hanoi_people(db):
     closure_add(closed, by=by_citizen())
     far = df.citizen(name="Trần Văn Xa", province=hcm)
     return {"listed": people, "closed": closed, "far": far}
+
+
+@pytest.fixture
+def cohort(db):
+    """The shipped hypertension cohort (cohorts migration 0002), current version."""
+    from cohorts.selectors import current_version
+
+    return current_version("hypertension-follow-up-missed")
+
+
+def members_add(version, citizens, *, province_code: str, commune_code: str = "") -> None:
+    """What the nightly job would have written for these citizens (cohorts.services)."""
+    from django.utils import timezone
+
+    from cohorts.models import CohortMembership, CohortRun
+
+    province = f.province(province_code)
+    run = CohortRun.objects.create(
+        province=province, as_of=timezone.localdate(), started_at=timezone.now(), finished_at=timezone.now()
+    )
+    CohortMembership.objects.bulk_create(
+        CohortMembership(version=version, citizen=c, province=province, commune_code=commune_code, run=run)
+        for c in citizens
+    )
+
+
+@pytest.fixture
+def members(cohort, hanoi_people):
+    members_add(cohort, [*hanoi_people["listed"], hanoi_people["closed"]], province_code="01")
+    members_add(cohort, [hanoi_people["far"]], province_code="79")
+    return hanoi_people

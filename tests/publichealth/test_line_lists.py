@@ -8,27 +8,30 @@ import io
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from accesslog.chain import chain_verify
 from accesslog.models import AccessLogEntry
 from healthbook.models import Notification
 from publichealth.models import LineListOpening
 
-STANDIN = 1  # the cohort version of the line lists' stand-in cohort (publichealth.cohorts_port)
 PURPOSE = {"purpose": "follow_up", "purpose_text": "Gọi người bệnh tăng huyết áp quá hẹn tái khám", "commune": ""}
 
 
 def open_list(client, data=PURPOSE):
-    return client.post(reverse("ph-line-list-open", args=[STANDIN]), data)
+    from cohorts.selectors import current_version
+
+    version = current_version("hypertension-follow-up-missed")
+    return client.post(reverse("ph-line-list-open", args=[version.pk]), data)
 
 
 def entries(event="cohort_list"):
     return AccessLogEntry.objects.filter(event=event)
 
 
-def test_the_list_opens_only_after_a_purpose(client, login, ph_hanoi, hanoi_people):
+def test_the_list_opens_only_after_a_purpose(client, login, ph_hanoi, members, cohort):
     login(ph_hanoi)
-    page = client.get(reverse("ph-line-list-open", args=[STANDIN]))
+    page = client.get(reverse("ph-line-list-open", args=[cohort.pk]))
     assert page.status_code == 200 and "Mục đích" in page.content.decode()
     response = open_list(client, {"purpose": "follow_up", "purpose_text": "", "commune": ""})
     assert response.status_code == 200
@@ -39,12 +42,12 @@ def test_the_list_opens_only_after_a_purpose(client, login, ph_hanoi, hanoi_peop
     assert not LineListOpening.objects.exists() and not entries().exists()
 
 
-def test_opening_logs_every_person_listed_and_never_a_closed_book(client, login, ph_hanoi, hanoi_people):
+def test_opening_logs_every_person_listed_and_never_a_closed_book(client, login, ph_hanoi, members):
     login(ph_hanoi)
     response = open_list(client)
     opening = LineListOpening.objects.get()
     assert response.status_code == 302 and response["Location"] == reverse("ph-line-list", args=[opening.public_id])
-    listed = {c.pk for c in hanoi_people["listed"]}
+    listed = {c.pk for c in members["listed"]}
     assert set(opening.citizen_ids) == listed
     logged = list(entries())
     assert {e.citizen_id for e in logged} == listed and len(logged) == 3
@@ -56,27 +59,29 @@ def test_opening_logs_every_person_listed_and_never_a_closed_book(client, login,
     page = client.get(response["Location"]).content.decode()
     assert "Nguyễn Văn Huyết" in page and "0912000111" in page
     assert "Phạm Văn Đóng" not in page and "Trần Văn Xa" not in page  # closed book; another province
-    person = hanoi_people["listed"][0]
+    person = members["listed"][0]
     assert person.personal_id not in page and "•••" + person.personal_id[-3:] in page
     assert not entries().exclude(citizen_id__in=listed).exists()
 
 
 def test_opening_costs_the_same_queries_for_more_people(
-    client, login, ph_hanoi, hanoi_people, django_assert_max_num_queries
+    client, login, ph_hanoi, members, cohort, django_assert_max_num_queries
 ):
     from tests import factories as f
     from tests.healthbook.book import factories as df
 
     login(ph_hanoi)
     open_list(client)
-    for n in range(20):
-        df.citizen(name=f"Người Thứ {n}", province=f.province("01"))
+    from tests.publichealth.conftest import members_add
+
+    more = [df.citizen(name=f"Người Thứ {n}", province=f.province("01")) for n in range(20)]
+    members_add(cohort, more, province_code="01")
     with django_assert_max_num_queries(20):
         open_list(client)
     assert entries().count() == 3 + 23
 
 
-def test_export_is_logged_again_and_formula_safe(client, login, ph_hanoi, hanoi_people):
+def test_export_is_logged_again_and_formula_safe(client, login, ph_hanoi, members):
     login(ph_hanoi)
     opening_url = open_list(client)["Location"]
     opening = LineListOpening.objects.get()
@@ -95,7 +100,7 @@ def test_export_is_logged_again_and_formula_safe(client, login, ph_hanoi, hanoi_
 
 
 def test_reminders_go_once_per_cohort_and_month_and_show_who_was_reached(
-    client, login, ph_hanoi, hanoi_people, django_capture_on_commit_callbacks
+    client, login, ph_hanoi, members, django_capture_on_commit_callbacks
 ):
     login(ph_hanoi)
     opening_url = open_list(client)["Location"]
@@ -106,11 +111,11 @@ def test_reminders_go_once_per_cohort_and_month_and_show_who_was_reached(
         client.post(remind)
     sent = Notification.objects.filter(kind="cohort_reminder")
     assert {n.citizen_id for n in sent} == set(opening.citizen_ids)
-    assert len({n.dedupe_key for n in sent}) == 1 and sent[0].dedupe_key.startswith("cohort:standin:")
+    assert {n.dedupe_key for n in sent} == {f"cohort:hypertension-follow-up-missed:{timezone.localdate():%Y-%m}"}
     client.post(remind)  # the same month again: nobody twice
     assert sent.count() == 3
-    Notification.objects.filter(citizen=hanoi_people["listed"][0]).update(status="sent")
-    Notification.objects.filter(citizen=hanoi_people["listed"][1]).update(status="dead")
+    Notification.objects.filter(citizen=members["listed"][0]).update(status="sent")
+    Notification.objects.filter(citizen=members["listed"][1]).update(status="dead")
     page = client.get(opening_url).content.decode()
     assert "Đã gửi" in page and "Không gửi được" in page
     from publichealth.selectors import reminder_counts
@@ -119,21 +124,22 @@ def test_reminders_go_once_per_cohort_and_month_and_show_who_was_reached(
     assert (counts["sent"], counts["dead"], counts["waiting"], counts["not_sent"]) == (1, 1, 1, 0)
 
 
-def test_the_citizen_reads_the_list_in_their_own_log(client, login, ph_hanoi, hanoi_people):
+def test_the_citizen_reads_the_list_in_their_own_log(client, login, ph_hanoi, members):
     from accesslog.selectors import citizen_access_log
 
     login(ph_hanoi)
     open_list(client)
-    person = hanoi_people["listed"][0]
+    person = members["listed"][0]
     texts = [p["text"] for p in citizen_access_log(person.pk)["people"]]
     assert any(
-        t.startswith("Danh sách y tế công cộng: Nhóm thử (tạm), mục đích: ") and PURPOSE["purpose_text"] in t
+        t.startswith("Danh sách y tế công cộng: Người tăng huyết áp quá hạn tái khám, mục đích: ")
+        and PURPOSE["purpose_text"] in t
         for t in texts
     )
 
 
 @pytest.mark.parametrize("who", ["ph_hcm", "officer_hanoi", "officer_hcm", "doctor_a", "ministry_admin"])
-def test_nobody_else_sees_a_list(client, login, ph_hanoi, hanoi_people, who, request):
+def test_nobody_else_sees_a_list(client, login, ph_hanoi, members, cohort, who, request):
     login(ph_hanoi)
     open_list(client)
     opening = LineListOpening.objects.get()
@@ -143,13 +149,17 @@ def test_nobody_else_sees_a_list(client, login, ph_hanoi, hanoi_people, who, req
         assert client.get(reverse(name, args=[opening.public_id])).status_code == 404
     export = client.post(reverse("ph-line-list-export", args=[opening.public_id]), {"format": "csv"})
     assert export.status_code == 404
-    assert client.get(reverse("ph-cohort-index")).status_code == 404
-    assert client.post(reverse("ph-line-list-open", args=[STANDIN]), PURPOSE).status_code == 404
+    if who == "ph_hcm":  # their own province's page: nothing of Hà Nội's lists
+        index = client.get(reverse("ph-cohort-index")).content.decode()
+        assert str(opening.public_id) not in index and "Hồ Chí Minh" in index
+    else:
+        assert client.get(reverse("ph-cohort-index")).status_code == 404
+        assert client.post(reverse("ph-line-list-open", args=[cohort.pk]), PURPOSE).status_code == 404
     assert entries().count() == 3 and entries("cohort_export").count() == 0
     assert not Notification.objects.filter(kind="cohort_reminder").exists()
 
 
-def test_a_commune_of_another_province_is_refused(client, login, ph_hanoi, hanoi_people):
+def test_a_commune_of_another_province_is_refused(client, login, ph_hanoi, members):
     from geo.models import Commune
 
     other = Commune.objects.filter(province__code="79").first()
