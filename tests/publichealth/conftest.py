@@ -7,6 +7,7 @@ import pytest
 from healthbook.consent.services import by_citizen, closure_add
 from healthbook.models import Citizen
 from tests import factories as f
+from tests.citizenapi.conftest import platform  # noqa: F401  (the VNeID platform's signing key)
 from tests.healthbook.book import factories as df
 
 

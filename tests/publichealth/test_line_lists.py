@@ -169,3 +169,19 @@ def test_a_commune_of_another_province_is_refused(client, login, ph_hanoi, membe
     response = open_list(client, {**PURPOSE, "commune": other.code})
     assert response.status_code == 200  # not a choice of the form
     assert not LineListOpening.objects.exists()
+
+
+def test_the_citizen_sees_the_read_through_the_citizen_api(client, login, ph_hanoi, members, platform):
+    """Done when: the citizens listed see that read in their access log (VNeID platform call)."""
+    login(ph_hanoi)
+    open_list(client)
+    client.logout()
+    person, closed = members["listed"][1], members["closed"]
+    response = client.get(reverse("citizenapi:access-log"), **platform.header(person.personal_id))
+    assert response.status_code == 200
+    texts = [p["text"] for p in response.json()["people"]]
+    assert any(
+        "Danh sách y tế công cộng: Người tăng huyết áp quá hạn tái khám" in t and "Đỗ Thị Hằng" in t for t in texts
+    )
+    response = client.get(reverse("citizenapi:access-log"), **platform.header(closed.personal_id))
+    assert not any("y tế công cộng" in p["text"] for p in response.json()["people"])  # a closed book: never listed
