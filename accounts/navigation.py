@@ -75,6 +75,7 @@ NAV_GROUPS = {
     "api-docs": DATA_MENU,
     "notification-failed-list": DATA_MENU,
     "data-protection": DATA_MENU,
+    "cohorts-mine": DATA_MENU,
 }
 
 
@@ -138,6 +139,14 @@ NAV_ITEMS.append(
 NAV_ITEMS.append(
     NavItem(
         _("Dashboards"), "dashboard-mine", frozenset({Role.PROVINCE_OFFICER, Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN})
+    )
+)
+
+# Cohorts for public-health work (issue 20): counts per commune and facility for the officer's
+# province, every province for ministry staff.
+NAV_ITEMS.append(
+    NavItem(
+        _("Cohorts"), "cohorts-mine", frozenset({Role.PROVINCE_OFFICER, Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN})
     )
 )
 

@@ -79,13 +79,16 @@ def _hide_another(line: list[Cell]) -> bool:
     return False
 
 
-def suppress(counts: list[list[int]], *, row_totals: bool = False, column_totals: bool = True) -> SuppressedTable:
-    """Suppress a table of counts (rows × columns) shown with its row and/or column totals."""
+def suppress(
+    counts: list[list[int]], *, row_totals: bool = False, column_totals: bool = True, grand_total: bool = True
+) -> SuppressedTable:
+    """Suppress a table of counts (rows × columns) shown with its row and/or column totals, and
+    the grand total when both margins add up to one (`grand_total`; off when rows overlap)."""
     cells = [[Cell(int(v)) for v in row] for row in counts]
     width = len(cells[0]) if cells else 0
     rows_t = [Cell(sum(c.value for c in row)) for row in cells] if row_totals else None
     cols_t = [Cell(sum(row[j].value for row in cells)) for j in range(width)] if column_totals else None
-    total = Cell(sum(c.value for row in cells for c in row)) if (row_totals or column_totals) else None
+    total = Cell(sum(c.value for row in cells for c in row)) if grand_total and (row_totals or column_totals) else None
     everything = [c for row in cells for c in row] + (rows_t or []) + (cols_t or []) + ([total] if total else [])
     for cell in everything:
         if 1 <= cell.value <= SMALL_MAX:
@@ -93,15 +96,15 @@ def suppress(counts: list[list[int]], *, row_totals: bool = False, column_totals
     lines: list[list[Cell]] = []  # interior cells, then the margin they add up to
     if row_totals:
         lines += [row + [rows_t[i]] for i, row in enumerate(cells)]
-        if column_totals:
+        if total and column_totals:
             lines.append(cols_t + [total])
-        elif len(cells) > 0:
+        elif total and len(cells) > 1:
             lines.append(rows_t + [total])
     if column_totals:
         lines += [[row[j] for row in cells] + [cols_t[j]] for j in range(width)]
-        if row_totals:
+        if total and row_totals:
             lines.append(rows_t + [total])
-        elif width > 1:
+        elif total and width > 1:
             lines.append(cols_t + [total])
     changed = True
     while changed:

@@ -33,6 +33,7 @@ urlpatterns = [
     path("facilities/", include("facilities.urls")),
     path("dashboards/data-protection/", include("healthbook.copies.urls")),
     path("dashboards/", include("provinces.urls")),
+    path("cohorts/", include("cohorts.urls")),
     # FHIR R4: terminology (code lists) and the facility directory share one base.
     path("fhir/", include("codelists.fhir_urls")),
     path("fhir/", include("facilities.fhir_urls")),

@@ -142,6 +142,21 @@ def _foreign_province_communes_export(world, actor):
     return None if _national(actor) else {"code": "79", "table": "communes", "fmt": "csv"}
 
 
+def _foreign_cohort_export(world, actor):
+    return None if _national(actor) else {"code": "79", "table": "cohorts", "fmt": "csv"}
+
+
+def _foreign_cohort(world, actor):
+    """A shipped cohort (cohorts migration 0002) of province 79."""
+    return None if _national(actor) else {"code": "79", "key": "chronic-not-seen-12-months"}
+
+
+def _foreign_cohort_detail_export(world, actor):
+    if _national(actor):
+        return None
+    return {"code": "79", "key": "chronic-not-seen-12-months", "table": "communes", "fmt": "csv"}
+
+
 def _foreign_emergency_grant(world, actor):
     """An emergency access granted at facility B (province 79): only an officer of province 79
     reviews it (never anyone of the facility itself)."""
@@ -183,6 +198,9 @@ PARAMS = {
     "province": _foreign_province,
     "province_export": _foreign_province_export,
     "province_communes_export": _foreign_province_communes_export,
+    "cohort_province_export": _foreign_cohort_export,
+    "cohort": _foreign_cohort,
+    "cohort_detail_export": _foreign_cohort_detail_export,
     "emergency_grant": _foreign_emergency_grant,
     "pending_account": _foreign_pending_account,
     "practitioner_token": _foreign_practitioner_token,
@@ -367,6 +385,17 @@ RULES = {
     "dashboard-province-export": Roles(PROVINCE_DASHBOARD, obj="province_export"),
     "dashboard-province-communes": Roles(PROVINCE_DASHBOARD, obj="province"),
     "dashboard-province-communes-export": Roles(PROVINCE_DASHBOARD, obj="province_communes_export"),
+    # --- cohorts (cohorts/views.py, access.py: counts for the officer's province, rules for the ministry) ---
+    "cohorts-mine": Roles(PROVINCE_DASHBOARD),
+    "cohorts-national": Roles(MINISTRY),
+    "cohorts-national-export": Roles(MINISTRY),
+    "cohorts-province": Roles(PROVINCE_DASHBOARD, obj="province"),
+    "cohorts-province-export": Roles(PROVINCE_DASHBOARD, obj="cohort_province_export"),
+    "cohorts-detail": Roles(PROVINCE_DASHBOARD, obj="cohort"),
+    "cohorts-detail-export": Roles(PROVINCE_DASHBOARD, obj="cohort_detail_export"),
+    "cohorts-definitions": Roles(MINISTRY),
+    "cohorts-definition-new": Roles(MINISTRY),
+    "cohorts-definition": Roles(MINISTRY),
     # the data-protection report of citizens' copy requests (healthbook.copies, issue 19)
     "data-protection": Roles((Role.MINISTRY_ADMIN,)),
     "data-protection-csv": Roles((Role.MINISTRY_ADMIN,)),
