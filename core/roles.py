@@ -30,7 +30,7 @@ FACILITY_ROLES = frozenset({Role.DOCTOR, Role.FACILITY_ADMIN})
 MINISTRY_ROLES = frozenset({Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN})
 NATIONAL_ROLES = tuple(sorted(MINISTRY_ROLES))
 # Roles bound to one province (not to a facility): core.scope gives them their province.
-PROVINCE_ROLES = frozenset({Role.PROVINCE_OFFICER, Role.PUBLIC_HEALTH_OFFICER})
+PROVINCE_BOUND_ROLES = frozenset({Role.PROVINCE_OFFICER, Role.PUBLIC_HEALTH_OFFICER})
 
 
 def is_staff_member(user) -> bool:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from core.roles import FACILITY_ROLES, PROVINCE_ROLES, is_national, is_staff_member
+from core.roles import FACILITY_ROLES, PROVINCE_BOUND_ROLES, is_national, is_staff_member
 
 NATIONAL, PROVINCE, FACILITY, NOTHING = "national", "province", "facility", "nothing"
 
@@ -34,7 +34,7 @@ def scope_of(user) -> Scope:
         return Scope(NATIONAL)
     if not is_staff_member(user) or not user.province_id:
         return Scope(NOTHING)
-    if user.role in PROVINCE_ROLES:
+    if user.role in PROVINCE_BOUND_ROLES:
         return Scope(PROVINCE, user.province_id)
     if user.role in FACILITY_ROLES and user.facility_id:
         return Scope(FACILITY, user.province_id, user.facility_id)
