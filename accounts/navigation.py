@@ -145,9 +145,7 @@ NAV_ITEMS.append(
 # Cohorts for public-health work (issue 20): counts per commune and facility for the officer's
 # province, every province for ministry staff.
 NAV_ITEMS.append(
-    NavItem(
-        _("Cohorts"), "cohorts-mine", frozenset({Role.PROVINCE_OFFICER, Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN})
-    )
+    NavItem(_("Cohorts"), "cohorts-mine", frozenset({Role.PROVINCE_OFFICER, Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN}))
 )
 
 # Public-health line lists of cohorts (issue 20): the province public-health officer only.

@@ -185,3 +185,53 @@ def test_the_citizen_sees_the_read_through_the_citizen_api(client, login, ph_han
     )
     response = client.get(reverse("citizenapi:access-log"), **platform.header(closed.personal_id))
     assert not any("y tế công cộng" in p["text"] for p in response.json()["people"])  # a closed book: never listed
+
+
+def test_a_ministry_admin_creates_a_public_health_officer_for_a_province(ministry_admin, officer_hanoi):
+    from django.core.exceptions import PermissionDenied, ValidationError
+
+    from accounts.services import staff_create
+    from tests import factories as f
+
+    user = staff_create(
+        acting_user=ministry_admin,
+        username="ytcc.moi",
+        email="ytcc.moi@test.invalid",
+        full_name="Cán Bộ Mới",
+        role="public_health_officer",
+        province=f.province("01"),
+    )
+    assert (user.province.code, user.facility, user.is_pending) == ("01", None, False)
+    with pytest.raises(ValidationError):
+        staff_create(
+            acting_user=ministry_admin,
+            username="ytcc.khong",
+            email="ytcc.khong@test.invalid",
+            full_name="Không Tỉnh",
+            role="public_health_officer",
+        )
+    with pytest.raises(PermissionDenied):  # a provincial officer does not make them
+        staff_create(
+            acting_user=officer_hanoi,
+            username="ytcc.so",
+            email="ytcc.so@test.invalid",
+            full_name="Cán Bộ Sở",
+            role="public_health_officer",
+            province=f.province("01"),
+        )
+
+
+def test_the_role_reads_nothing_of_the_book(client, login, ph_hanoi, members):
+    """No doctor's book page, no dashboard, no cohort counts, no dead letters: only the lists."""
+    login(ph_hanoi)
+    book = members["listed"][0].book
+    for url in (
+        reverse("book-detail", args=[book.public_id]),
+        reverse("dashboard-mine"),
+        reverse("cohorts-mine"),
+        reverse("notification-failed-list"),
+        reverse("citizen-search"),
+    ):
+        assert client.get(url).status_code in (403, 404), url
+    nav = client.get(reverse("home")).content.decode()
+    assert reverse("ph-cohort-index") in nav and reverse("cohorts-mine") not in nav
