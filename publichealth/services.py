@@ -9,6 +9,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -63,24 +64,30 @@ def line_list_open(
     *, user, cohort: cohorts_port.CohortRef, commune_code: str, purpose: str, purpose_text: str, request=None
 ) -> LineListOpening:
     """Open a cohort's line list for the user's province (access.list_province has said which):
-    the list is fixed now (closed books left out) and every citizen on it is logged."""
+    the list is fixed now (closed books left out), every citizen on it is logged, then the
+    opening is saved — so a list is never shown without its entries. The entries are written
+    first, in the chain's short transactions (accesslog.chain.entries_append_many: one long
+    transaction would hold the chain head from every doctor for the whole list); if saving the
+    opening fails after them, the log names people of a list nobody saw, never the reverse."""
     purpose, purpose_text = purpose_clean(purpose, purpose_text)
     province = user.province
     now = timezone.now()
+    opening = LineListOpening(
+        user=user,
+        province=province,
+        commune_code=commune_code or "",
+        cohort_version_id=cohort.version_id,
+        cohort_key=cohort.key[:64],
+        cohort_name=cohort.name[:200],
+        purpose=purpose,
+        purpose_text=purpose_text,
+        citizen_ids=list_citizen_ids(cohort, province.code, commune_code),
+        opened_at=now,
+        expires_at=now + timedelta(minutes=settings.SSKDT_COHORT_LIST_MINUTES),
+    )
+    _log(opening, user=user, event=EVENT_OPEN, request=request)
     with transaction.atomic():
-        opening = LineListOpening.objects.create(
-            user=user,
-            province=province,
-            commune_code=commune_code or "",
-            cohort_version_id=cohort.version_id,
-            cohort_key=cohort.key[:64],
-            cohort_name=cohort.name[:200],
-            purpose=purpose,
-            purpose_text=purpose_text,
-            citizen_ids=list_citizen_ids(cohort, province.code, commune_code),
-            opened_at=now,
-            expires_at=now + timedelta(minutes=settings.SSKDT_COHORT_LIST_MINUTES),
-        )
+        opening.save(force_insert=True)
         audit_record(
             actor=user,
             action="cohort_list_open",
@@ -92,16 +99,17 @@ def line_list_open(
                 "count": len(opening.citizen_ids),
             },
         )
-        _log(opening, user=user, event=EVENT_OPEN, request=request)
     return opening
 
 
 def line_list_export_record(*, opening: LineListOpening, user, fmt: str, request=None) -> int:
-    """An export of the list: one more access-log entry per citizen listed, and the count kept."""
+    """An export of the list: one more access-log entry per citizen listed (written before the
+    file is made), the count kept, an audit record."""
+    logged = _log(opening, user=user, event=EVENT_EXPORT, request=request)
     with transaction.atomic():
-        LineListOpening.objects.filter(pk=opening.pk).update(exports=opening.exports + 1)
+        LineListOpening.objects.filter(pk=opening.pk).update(exports=F("exports") + 1)
         audit_record(actor=user, action="cohort_list_export", target=opening, details={"format": fmt})
-        return _log(opening, user=user, event=EVENT_EXPORT, request=request)
+    return logged
 
 
 _REMINDER_SOURCE = (

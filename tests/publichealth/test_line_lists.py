@@ -235,3 +235,15 @@ def test_the_role_reads_nothing_of_the_book(client, login, ph_hanoi, members):
         assert client.get(url).status_code in (403, 404), url
     nav = client.get(reverse("home")).content.decode()
     assert reverse("ph-cohort-index") in nav and reverse("cohorts-mine") not in nav
+
+
+def test_a_list_longer_than_a_chunk_stays_one_unbroken_chain(client, login, ph_hanoi, members, monkeypatch):
+    """The bulk append commits BULK_CHUNK entries at a time: the chain stays whole across chunks."""
+    import accesslog.chain
+
+    monkeypatch.setattr(accesslog.chain, "BULK_CHUNK", 2)
+    login(ph_hanoi)
+    open_list(client)
+    seqs = list(entries().order_by("seq").values_list("seq", flat=True))
+    assert len(seqs) == 3 and seqs == list(range(seqs[0], seqs[0] + 3))
+    assert chain_verify().ok
