@@ -28,7 +28,7 @@ def _column(rows: list[tuple], key: str, title: str, columns: list) -> Table:
 
 
 def communes_table(run: CohortRun, version: CohortVersion) -> Table:
-    rows = selectors.by_commune(run, version)
+    rows = [(code or "—", name or _("Commune not known"), n) for code, name, n in selectors.by_commune(run, version)]
     return _column(
         rows,
         "communes",

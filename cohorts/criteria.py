@@ -27,6 +27,7 @@ made only of fixed fragments chosen by the keys present.
 import datetime as dt
 import re
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext as _
 
@@ -152,7 +153,7 @@ def compile_members(criteria: dict, *, today: dt.date) -> tuple[str, dict]:
     """The SELECT of a cohort's members in one province: columns (citizen_id, province_id,
     commune_code, facility_id); parameters %(province)s plus the criteria's own. Fixed SQL
     fragments only; the criteria's values are parameters."""
-    params: dict = {"today": today}
+    params: dict = {"today": today, "tz": settings.TIME_ZONE}  # a day is a calendar day in Vietnam
     where = ["c.residence_province_id = %(province)s"]
     if "diagnosis_codes" in criteria or "diagnosis_groups" in criteria:
         params["dx"] = _prefix_patterns(criteria)
@@ -175,14 +176,14 @@ def compile_members(criteria: dict, *, today: dt.date) -> tuple[str, dict]:
         where.append("c.residence_commune_code = ANY(%(communes)s::text[])")
     if "last_visit_before_days" in criteria:
         params["seen_after"] = today - dt.timedelta(days=criteria["last_visit_before_days"])
-        where.append("last.occurred_at IS NOT NULL AND last.occurred_at::date < %(seen_after)s")
+        where.append("last.occurred_at IS NOT NULL AND (last.occurred_at AT TIME ZONE %(tz)s)::date < %(seen_after)s")
     if "follow_up_missed_days" in criteria:
         params["fu_from"] = today - dt.timedelta(days=FOLLOW_UP_LOOKBACK_DAYS)
         params["fu_to"] = today - dt.timedelta(days=criteria["follow_up_missed_days"])
         where.append(
             "EXISTS (SELECT 1 FROM healthbook_follow_up_view f WHERE f.book_id = b.id"
             " AND f.appointment_date BETWEEN %(fu_from)s AND %(fu_to)s AND f.appointment_date < %(today)s"
-            " AND (last.occurred_at IS NULL OR last.occurred_at::date < f.appointment_date))"
+            " AND (last.occurred_at IS NULL OR (last.occurred_at AT TIME ZONE %(tz)s)::date < f.appointment_date))"
         )
     if "vaccine_overdue" in criteria:
         codes, positions, ages = _schedule(criteria["vaccine_overdue"], today)
@@ -203,12 +204,12 @@ def compile_members(criteria: dict, *, today: dt.date) -> tuple[str, dict]:
         params["checkup_since"] = today - dt.timedelta(weeks=criteria["pregnant_no_checkup_weeks"])
         where.append(
             "EXISTS (SELECT 1 FROM healthbook_pregnancy_checkup_view p WHERE p.book_id = b.id"
-            " AND p.occurred_at::date >= %(preg_since)s AND (p.expected_delivery_date IS NULL"
+            " AND (p.occurred_at AT TIME ZONE %(tz)s)::date >= %(preg_since)s AND (p.expected_delivery_date IS NULL"
             " OR p.expected_delivery_date >= %(today)s))"
         )
         where.append(
             "NOT EXISTS (SELECT 1 FROM healthbook_pregnancy_checkup_view p WHERE p.book_id = b.id"
-            " AND p.occurred_at::date >= %(checkup_since)s)"
+            " AND (p.occurred_at AT TIME ZONE %(tz)s)::date >= %(checkup_since)s)"
         )
     if "lab_out_of_range" in criteria:
         spec = criteria["lab_out_of_range"]
@@ -220,9 +221,8 @@ def compile_members(criteria: dict, *, today: dt.date) -> tuple[str, dict]:
             indicator = " AND o.indicator_code = ANY(%(lab_indicators)s::text[])"
         where.append(
             "EXISTS (SELECT 1 FROM healthbook_lab_observation_view o WHERE o.book_id = b.id"  # noqa: S608 (fixed fragments)
-            " AND o.occurred_at::date >= %(lab_since)s AND upper(o.abnormal_flag) = ANY(%(lab_flags)s::text[])"
-            + indicator
-            + ")"
+            " AND (o.occurred_at AT TIME ZONE %(tz)s)::date >= %(lab_since)s"
+            " AND upper(o.abnormal_flag) = ANY(%(lab_flags)s::text[])" + indicator + ")"
         )
     # fixed fragments chosen by the keys present; every value is a parameter
     sql = (

@@ -13,7 +13,7 @@ from cohorts import criteria as rules
 from cohorts.models import CohortCount, CohortDefinition, CohortMembership, CohortRun
 from cohorts.selectors import cohort_members, current_version
 from cohorts.services import cohort_create, cohort_version_add, memberships_compute
-from tests.cohorts.conftest import checkup, days_ago, facility, immunization, lab, person, today, visit, appointment
+from tests.cohorts.conftest import appointment, checkup, days_ago, facility, immunization, lab, person, today, visit
 
 pytestmark = pytest.mark.django_db
 

@@ -56,6 +56,9 @@ DEMO_STEPS: list[tuple[str, list[str]]] = [
     # not computed yet or not final, and today when older than 15 minutes
     # (provinces.rollups.rollups_compute_missing). Last.
     ("rollups", ["--days", "120", "--missing"]),
+    # Cohorts (issue 20): members and counts of every cohort over the demo data; the nightly job
+    # recomputes them afterwards.
+    ("cohorts_compute", []),
 ]
 
 # Steps run on every start: they skip by themselves what is already done.

@@ -10,8 +10,9 @@ by seed_demo_submissions:
   patient followed monthly at two facilities in two provinces, a pregnancy followed at two
   facilities, a child vaccinated on the national schedule, and the people the follow-up lists
   (issue 20) look for: hypertension and diabetes patients overdue for their follow-up, a child
-  overdue for a dose, a pregnant woman without a check-up for 8 weeks, a chronic patient not
-  seen for 12 months. The README and the start banner list them (banner_lines).
+  overdue for a dose, a child with no vaccination recorded (overdue for every dose), a pregnant
+  woman without a check-up for 8 weeks, a chronic patient not seen for 12 months. The README
+  and the start banner list them (banner_lines).
 * clinical.background_visits: the visits of about 200 citizens of the demo card batch, with diagnoses
   drawn by age and sex (DIAGNOSES), lab values mostly in range (from the reference ranges of
   the lab-indicator code list, in its units) and some out of range.
@@ -340,6 +341,15 @@ def stories(today: date) -> list[Person]:
         p.checkups.append(
             (role, datetime.combine(lmp + timedelta(weeks=weeks), datetime.min.time()).replace(hour=10), weeks, lmp)
         )
+    # The 13-week check-up's visit in XML 130 too: it places her residence (MATINH_CU_TRU), so the
+    # cohort of pregnant women without a check-up for 8 weeks (issue 20) counts her in her province.
+    p.visits.append(
+        (
+            "hcm",
+            datetime.combine(lmp + timedelta(weeks=13), datetime.min.time()).replace(hour=10),
+            visit("O21.0", note="Khám thai 13 tuần: nôn nghén nhẹ, thai phát triển bình thường.", weight=56),
+        )
+    )
     people.append(p)
 
     # 8. A chronic patient not seen for 13 months (79001 and Đà Nẵng).
@@ -395,6 +405,22 @@ def stories(today: date) -> list[Person]:
             at_days_back(today, 55, 16),
             visit("M54.5", drugs=("40.1", "40.1005"), note="Đau thắt lưng sau mang vác nặng.", weight=68),
         )
+    )
+    people.append(p)
+
+    # 10. A Hà Nội child of 7 with no vaccination in the book: overdue for every dose of the
+    #     expanded-immunisation schedule, so each per-dose cohort (issue 20) has a member.
+    p = Person(
+        "unvaccinated",
+        "Đinh Gia Bảo",
+        False,
+        _years_ago(today, 7, 90),
+        "01",
+        10,
+        "bé 7 tuổi, sổ chưa ghi mũi tiêm chủng nào (quá hạn mọi mũi trong lịch)",
+    )
+    p.visits.append(
+        ("hn_station", at_days_back(today, 20, 9), visit("J06.9", note="Sốt nhẹ, ho, sổ mũi 3 ngày.", weight=22))
     )
     people.append(p)
     return people
