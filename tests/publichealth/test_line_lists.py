@@ -8,7 +8,7 @@ import io
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from accesslog.chain import chain_verify
 from accesslog.models import AccessLogEntry
@@ -247,3 +247,17 @@ def test_a_list_longer_than_a_chunk_stays_one_unbroken_chain(client, login, ph_h
     seqs = list(entries().order_by("seq").values_list("seq", flat=True))
     assert len(seqs) == 3 and seqs == list(range(seqs[0], seqs[0] + 3))
     assert chain_verify().ok
+
+
+def test_the_staff_panel_words_the_list_in_vietnamese(client, login, ph_hanoi, members):
+    """The book's "who viewed" panel reads `viewed` only: the cohort and the purpose are in it."""
+    from accesslog.selectors import book_viewers, viewed_label
+
+    login(ph_hanoi)
+    open_list(client)
+    entry = book_viewers(members["listed"][0].pk)[0]
+    with translation.override("vi"):
+        assert viewed_label(entry.viewed) == (
+            "Danh sách y tế công cộng: Người tăng huyết áp quá hạn tái khám, "
+            "mục đích: Theo dõi người bỏ lỡ tái khám hoặc điều trị"
+        )

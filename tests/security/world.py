@@ -314,6 +314,19 @@ def _seed_line_lists(world: World) -> None:
     from publichealth.models import LineListOpening
 
     officer = f.UserFactory(username="ytcc_79", role=Role.PUBLIC_HEALTH_OFFICER, province=f.province("79"))
+    # The Hà Nội actor's own list, so the crawl reads the list and the reminders' confirmation.
+    mine = world.actors["public_health_hanoi"]
+    world.objects["line_list_01"] = LineListOpening.objects.create(
+        user=mine,
+        province=mine.province,
+        cohort_version_id=1,
+        cohort_key="hypertension-follow-up-missed",
+        cohort_name="Người tăng huyết áp quá hạn tái khám",
+        purpose="outreach",
+        purpose_text="Nhắc người dân đi khám lại",
+        citizen_ids=[],
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
     world.objects["line_list_79"] = LineListOpening.objects.create(
         user=officer,
         province=officer.province,
