@@ -46,8 +46,8 @@ def enrich():
             return
         with Timer("citizens: commune of residence and sex (one UPDATE)"):
             cursor.execute(
-                """UPDATE healthbook_citizen c SET residence_commune_code = g.codes[1 + c.id %% g.n],
-                       sex = 1 + c.id %% 2
+                """UPDATE healthbook_citizen c SET residence_commune_code = g.codes[1 + c.id % g.n],
+                       sex = 1 + c.id % 2
                    FROM (SELECT province_id, array_agg(code ORDER BY code) AS codes, count(*) AS n
                          FROM geo_commune GROUP BY province_id) g
                    WHERE g.province_id = c.residence_province_id"""
@@ -55,8 +55,8 @@ def enrich():
         with Timer("visits: a main diagnosis each (one UPDATE)"):
             cursor.execute(
                 """UPDATE healthbook_encounter SET main_diagnosis = CASE
-                       WHEN id %% 12 = 0 THEN 'I10' WHEN id %% 20 = 1 THEN 'E11.9'
-                       WHEN id %% 30 = 2 THEN 'J44.9' ELSE 'J06.9' END"""
+                       WHEN id % 12 = 0 THEN 'I10' WHEN id % 20 = 1 THEN 'E11.9'
+                       WHEN id % 30 = 2 THEN 'J44.9' ELSE 'J06.9' END"""
             )
         with Timer("VACUUM ANALYZE"):
             cursor.execute("VACUUM ANALYZE healthbook_citizen")

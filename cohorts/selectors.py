@@ -89,13 +89,17 @@ def by_facility(run: CohortRun, version: CohortVersion) -> list[tuple[str, str, 
 
 
 def trend(province: Province, definition: CohortDefinition) -> list[tuple]:
-    """(as of, version number, members) of the cohort over the province's last runs (one query)."""
-    runs = CohortRun.objects.filter(province=province, finished_at__isnull=False).order_by("-started_at")
-    run_ids = list(runs.values_list("pk", flat=True)[:TREND_RUNS])
-    rows = (
-        CohortCount.objects.filter(run_id__in=run_ids, version__definition=definition)
-        .values("run_id", "run__as_of", "run__started_at", "version__number")
-        .annotate(n=Sum("members"))
-        .order_by("run__started_at")
+    """(as of, version number, members) of the cohort at each of the province's last runs, a run
+    without members included as 0 (two queries)."""
+    runs = list(
+        CohortRun.objects.filter(province=province, finished_at__isnull=False)
+        .order_by("-started_at")
+        .values_list("pk", "as_of")[:TREND_RUNS]
     )
-    return [(row["run__as_of"], row["version__number"], row["n"]) for row in rows]
+    rows = (
+        CohortCount.objects.filter(run_id__in=[pk for pk, _ in runs], version__definition=definition)
+        .values("run_id", "version__number")
+        .annotate(n=Sum("members"))
+    )
+    found = {row["run_id"]: (row["version__number"], row["n"]) for row in rows}
+    return [(as_of, *found.get(pk, ("", 0))) for pk, as_of in reversed(runs)]

@@ -412,7 +412,7 @@ def stories(today: date) -> list[Person]:
     #     expanded-immunisation schedule, so each per-dose cohort (issue 20) has a member.
     p = Person(
         "unvaccinated",
-        "Đinh Gia Bảo",
+        "Hà Minh Khôi",
         False,
         _years_ago(today, 7, 90),
         "01",
