@@ -21,10 +21,24 @@ class ActorKind(models.TextChoices):
 
 
 class Purpose(models.TextChoices):
-    """Purpose of use (HL7 v3 ActReason): treatment or emergency treatment."""
+    """Purpose of use (HL7 v3 ActReason): treatment, emergency treatment, or public health (a
+    province public-health officer's line list of a cohort, issue 20)."""
 
     TREAT = "TREAT", _("Treatment")
     ETREAT = "ETREAT", _("Emergency treatment")
+    PUBHLTH = "PUBHLTH", _("Public health")
+
+
+class PublicHealthPurpose(models.TextChoices):
+    """Why a public-health officer opens a cohort's line list (stated before the list opens,
+    written in every access-log entry of the list, shown to the citizen)."""
+
+    OUTREACH = "outreach", _("Reminding people to come for care")
+    FOLLOW_UP = "follow_up", _("Following up missed check-ups or treatment")
+    VACCINATION = "vaccination", _("Catch-up vaccination campaign")
+    MATERNAL = "maternal", _("Maternal and child health programme")
+    SURVEILLANCE = "surveillance", _("Disease surveillance or outbreak response")
+    OTHER = "other", _("Other (explain below)")
 
 
 class Outcome(models.IntegerChoices):

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from accesslog.access import emergency_grants_visible_to
-from accesslog.models import AccessLogEntry, ActorKind, EmergencyAccess, Outcome
+from accesslog.models import AccessLogEntry, ActorKind, EmergencyAccess, Outcome, PublicHealthPurpose
 from core.compiled import CompiledQuery
 
 CITIZEN_APP_ACTOR = "citizen-app:"
@@ -39,8 +39,25 @@ _VIEWED_LABELS = {
 def viewed_label(viewed: str) -> str:
     """Plain Vietnamese for what was viewed ("visit:123" → "một lần khám"); one translation
     lookup per call (the panel calls it for every row)."""
+    if (viewed or "").startswith("cohort:"):
+        _kind, purpose, cohort = (viewed.split(":", 2) + ["", ""])[:3]
+        return public_health_words(cohort, purpose)
     label = _VIEWED_LABELS.get((viewed or "").split(":", 1)[0])
     return str(label) if label is not None else viewed
+
+
+def cohort_viewed(cohort: str, purpose: str) -> str:
+    """The `viewed` of a line-list entry: "cohort:<purpose>:<cohort name>" (the panels word it
+    without reading the entry's details)."""
+    return f"cohort:{purpose}:{cohort}"[:200]
+
+
+def public_health_words(cohort: str, purpose: str, purpose_text: str = "") -> str:
+    """ "Danh sách y tế công cộng: <cohort>, mục đích <purpose>" """
+    words = str(PublicHealthPurpose(purpose).label) if purpose in PublicHealthPurpose.values else ""
+    if purpose_text:
+        words = f"{words} ({purpose_text})" if words else purpose_text
+    return _("Public-health list: %(cohort)s, purpose: %(purpose)s") % {"cohort": cohort, "purpose": words}
 
 
 # What the "who viewed" panels show (partials/viewers.html); the rest of a row is not read.
@@ -80,11 +97,37 @@ def book_viewers(citizen_id: int, *, limit: int = 10) -> list[AccessLogEntry]:
     return _viewers_query(limit).run({"citizen_id": citizen_id})
 
 
+# A province public-health officer's line list of a cohort (issue 20): opened or exported.
+PUBLIC_HEALTH_EVENTS = ("cohort_list", "cohort_export")
+
+
+def public_health_sentence(entry: AccessLogEntry, when: str = "") -> str:
+    """The citizen's words for a line-list entry (details written by publichealth.services:
+    cohort name, purpose, its text, province): "Danh sách y tế công cộng: <cohort>, mục đích: …
+    — <officer>, <province>, <when>"."""
+    details = entry.details or {}
+    when = when or timezone.localtime(entry.recorded_at).strftime("%d/%m/%Y %H:%M")
+    words = public_health_words(
+        details.get("cohort") or "", details.get("purpose") or "", details.get("purpose_text") or ""
+    )
+    text = _("%(list)s — %(who)s, %(province)s, on %(when)s") % {
+        "list": words,
+        "who": entry.actor_name or entry.actor_username,
+        "province": details.get("province") or "",
+        "when": when,
+    }
+    if entry.event == "cohort_export":
+        text += " " + _("(exported to a file)")
+    return text
+
+
 def _sentence(entry: AccessLogEntry) -> str:
     when = timezone.localtime(entry.recorded_at).strftime("%d/%m/%Y %H:%M")
     what = viewed_label(entry.viewed)
     who = entry.actor_name  # the reader's name, never their login name (see citizen_access_log)
     details = entry.details or {}
+    if entry.event in PUBLIC_HEALTH_EVENTS:
+        return public_health_sentence(entry, when)
     if entry.event == "emergency_start":
         text = _("%(who)s at %(facility)s opened your book in an emergency on %(when)s")
     elif entry.event == "share_code" and entry.outcome == Outcome.SUCCESS:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accesslog.access import emergency_grants_visible_to
-from accesslog.chain import entry_append
+from accesslog.chain import entries_append_many, entry_append
 from accesslog.models import ActorKind, CitizenAppClient, EmergencyAccess, EmergencyReason, Outcome
 from accounts.services import audit_record
 from core.notify import notification_requested
@@ -101,6 +101,43 @@ def access_log_record(
             "details": {**actor.extra, **(details or {})},
         }
     )
+
+
+def access_log_record_many(
+    *,
+    actor: Actor,
+    event: str,
+    viewed: str,
+    citizens: list[tuple[int, object]],
+    purpose: str = "",
+    outcome: int = Outcome.SUCCESS,
+    request=None,
+    details: dict | None = None,
+) -> int:
+    """Append one entry per citizen of `citizens` ((citizen id, book public id or None), e.g. the
+    people of a public-health line list), all alike but for the citizen, in one transaction of
+    the chain (accesslog.chain.entries_append_many); returns how many were written."""
+    facility = actor.facility
+    common = {
+        "actor_kind": actor.kind,
+        "actor_user_id": getattr(actor.user, "pk", None),
+        "actor_username": actor.username,
+        "actor_name": actor.name,
+        "actor_role": actor.role,
+        "facility_id": getattr(facility, "pk", None),
+        "facility_code": getattr(facility, "code", "") or "",
+        "facility_name": getattr(facility, "name", "") or "",
+        "client_ref": actor.client_ref,
+        "event": event,
+        "viewed": viewed,
+        "purpose": purpose,
+        "outcome": int(outcome),
+        "source_ip": client_ip(request),
+        "request_id": (request.META.get("HTTP_X_REQUEST_ID", "") if request is not None else "")[:64],
+        "details": {**actor.extra, **(details or {})},
+    }
+    rows = [{**common, "citizen_id": citizen_id, "book_public_id": book} for citizen_id, book in citizens]
+    return len(entries_append_many(rows))
 
 
 EMERGENCY_CAP_CODE = "emergency_cap"

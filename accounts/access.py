@@ -16,7 +16,7 @@ from core.scope import in_scope, scope_filter
 
 # Who creates whom (no public sign-up): each role may create the roles listed.
 CREATABLE_ROLES: dict[str, tuple[str, ...]] = {
-    Role.MINISTRY_ADMIN: (Role.PROVINCE_OFFICER, Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN),
+    Role.MINISTRY_ADMIN: (Role.PROVINCE_OFFICER, Role.PUBLIC_HEALTH_OFFICER, Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN),
     Role.PROVINCE_OFFICER: (Role.FACILITY_ADMIN,),
     Role.FACILITY_ADMIN: (Role.DOCTOR,),
 }

@@ -2,7 +2,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from accounts.access import creatable_roles, staff_facilities_for
-from core.roles import Role
+from core.roles import PROVINCE_BOUND_ROLES, Role
 from geo.access import provinces_visible_to
 
 
@@ -36,7 +36,7 @@ class StaffCreateForm(forms.Form):
         self.fields["role"].choices = [(r, Role(r).label) for r in roles]
         self.fields["province"].queryset = provinces_visible_to(acting_user)
         self.fields["facility"].queryset = staff_facilities_for(acting_user).select_related("province")
-        if Role.PROVINCE_OFFICER not in roles:
+        if not set(PROVINCE_BOUND_ROLES) & set(roles):
             del self.fields["province"]
         if acting_user.role != Role.PROVINCE_OFFICER:
             del self.fields["facility"]
@@ -48,6 +48,8 @@ class StaffCreateForm(forms.Form):
         role = data.get("role")
         if role == Role.PROVINCE_OFFICER and not data.get("province"):
             self.add_error("province", _("A provincial officer needs a province."))
+        if role == Role.PUBLIC_HEALTH_OFFICER and not data.get("province"):
+            self.add_error("province", _("A public-health officer needs a province."))
         if role == Role.FACILITY_ADMIN and "facility" in self.fields and not data.get("facility"):
             self.add_error("facility", _("A facility administrator needs a facility."))
         if role == Role.DOCTOR and not data.get("practising_certificate"):

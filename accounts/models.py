@@ -11,6 +11,7 @@ class Role(models.TextChoices):
     DOCTOR = "doctor", _("Doctor")
     FACILITY_ADMIN = "facility_admin", _("Facility administrator")
     PROVINCE_OFFICER = "province_officer", _("Provincial health officer")
+    PUBLIC_HEALTH_OFFICER = "public_health_officer", _("Province public-health officer")
     MINISTRY_EDITOR = "ministry_editor", _("Ministry code-list editor")
     MINISTRY_ADMIN = "ministry_admin", _("Ministry administrator")
 
@@ -74,7 +75,11 @@ class User(AbstractUser):
                 condition=(
                     Q(role="")
                     | (Q(role__in=["doctor", "facility_admin"]) & Q(facility__isnull=False) & Q(province__isnull=False))
-                    | (Q(role="province_officer") & Q(province__isnull=False) & Q(facility__isnull=True))
+                    | (
+                        Q(role__in=["province_officer", "public_health_officer"])
+                        & Q(province__isnull=False)
+                        & Q(facility__isnull=True)
+                    )
                     | (
                         Q(role__in=["ministry_editor", "ministry_admin"])
                         & Q(province__isnull=True)

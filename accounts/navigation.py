@@ -147,3 +147,6 @@ NAV_ITEMS.append(
 NAV_ITEMS.append(
     NavItem(_("Cohorts"), "cohorts-mine", frozenset({Role.PROVINCE_OFFICER, Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN}))
 )
+
+# Public-health line lists of cohorts (issue 20): the province public-health officer only.
+NAV_ITEMS.append(NavItem(_("Public-health lists"), "ph-cohort-index", frozenset({Role.PUBLIC_HEALTH_OFFICER})))

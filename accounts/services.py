@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from accounts.access import can_approve, creatable_roles, staff_visible_to
 from accounts.models import APPROVAL_ROLES, PRACTISING_CERTIFICATE_RE, AuditEvent, User
-from core.roles import Role
+from core.roles import PROVINCE_BOUND_ROLES, Role
 from core.scope import in_scope
 
 
@@ -65,7 +65,7 @@ def staff_create(
         ):
             raise ValidationError({"facility": _("Choose a facility within your scope.")})
         province = facility.province
-    elif role == Role.PROVINCE_OFFICER:
+    elif role in PROVINCE_BOUND_ROLES:
         facility = None
         if province is None or not in_scope(acting_user, province_id=province.pk):
             raise ValidationError({"province": _("Choose a province within your scope.")})

@@ -26,6 +26,7 @@ HOME_TEMPLATES = {
     Role.DOCTOR: "accounts/home_doctor.html",
     Role.FACILITY_ADMIN: "accounts/home_facility_admin.html",
     Role.PROVINCE_OFFICER: "accounts/home_province_officer.html",
+    Role.PUBLIC_HEALTH_OFFICER: "accounts/home_public_health.html",
     Role.MINISTRY_EDITOR: "accounts/home_ministry.html",
     Role.MINISTRY_ADMIN: "accounts/home_ministry.html",
 }

@@ -42,6 +42,7 @@ Demo logins (password for all: {password})
   ministry_editor  bo.bientap        Bộ Y tế — biên tập danh mục
   province_officer so.hanoi         Sở Y tế Hà Nội
   province_officer so.hcm           Sở Y tế TP. Hồ Chí Minh
+  public_health    ytcc.hanoi        y tế công cộng Hà Nội (danh sách nhóm đối tượng)
   facility_admin   qt.hn001          quản trị cơ sở 01001
   doctor           bs.an             bác sĩ tại cơ sở 01001
   doctor           bs.binh           bác sĩ tại cơ sở 79001

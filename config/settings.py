@@ -695,3 +695,9 @@ CELERY_BEAT_SCHEDULE.update(
         },
     }
 )
+
+# Public-health line lists (issue 20, publichealth): how long an opened list stays open (then the
+# officer states a purpose again), and the most people one list holds.
+INSTALLED_APPS += ["publichealth"]
+SSKDT_COHORT_LIST_MINUTES = env_int("SSKDT_COHORT_LIST_MINUTES", 30)
+SSKDT_COHORT_LIST_MAX = env_int("SSKDT_COHORT_LIST_MAX", 20000)

@@ -42,6 +42,7 @@ urlpatterns = [
     path("doctor/", include("healthbook.book.urls")),
     path("access-log/", include("accesslog.urls")),
     path("notifications/", include("healthbook.notifications.urls")),
+    path("public-health/", include("publichealth.urls")),
     path("oauth/", include("facilities.oauth_urls")),
     path("api/v1/", include(api_v1)),
     # The citizen API for the VNeID platform (citizen tokens only, docs/citizen-api.md).

@@ -1,9 +1,9 @@
-"""The role kernel: the five staff roles and the checks every app builds its rules on.
+"""The role kernel: the six staff roles and the checks every app builds its rules on.
 
 A member of staff has exactly one role, and with it a scope (see core.scope): a doctor or a
-facility administrator works at one facility, a provincial officer in one of the 34
-provinces, ministry staff nationally. Accounts without a role (operations superusers) are not
-staff members and pass no check.
+facility administrator works at one facility, a provincial officer or a province public-health
+officer in one of the 34 provinces, ministry staff nationally. Accounts without a role
+(operations superusers) are not staff members and pass no check.
 """
 
 from collections.abc import Callable
@@ -19,6 +19,9 @@ class Role(models.TextChoices):
     DOCTOR = "doctor", _("Doctor")
     FACILITY_ADMIN = "facility_admin", _("Facility administrator")
     PROVINCE_OFFICER = "province_officer", _("Provincial health officer")
+    # Cán bộ y tế công cộng tỉnh (issue 20): opens the line lists of cohorts of their province,
+    # after stating a purpose; reads nothing else of the book.
+    PUBLIC_HEALTH_OFFICER = "public_health_officer", _("Province public-health officer")
     MINISTRY_EDITOR = "ministry_editor", _("Ministry code-list editor")
     MINISTRY_ADMIN = "ministry_admin", _("Ministry administrator")
 
@@ -26,6 +29,8 @@ class Role(models.TextChoices):
 FACILITY_ROLES = frozenset({Role.DOCTOR, Role.FACILITY_ADMIN})
 MINISTRY_ROLES = frozenset({Role.MINISTRY_EDITOR, Role.MINISTRY_ADMIN})
 NATIONAL_ROLES = tuple(sorted(MINISTRY_ROLES))
+# Roles bound to one province (not to a facility): core.scope gives them their province.
+PROVINCE_BOUND_ROLES = frozenset({Role.PROVINCE_OFFICER, Role.PUBLIC_HEALTH_OFFICER})
 
 
 def is_staff_member(user) -> bool:

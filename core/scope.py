@@ -1,7 +1,7 @@
 """The one province-scope rule: which rows of a province-bound table a member of staff may see.
 
 - ministry staff: the whole country;
-- a provincial officer: the rows of their province;
+- a provincial officer or a province public-health officer: the rows of their province;
 - a doctor or facility administrator: the rows of their facility where the table names a
   facility, else the rows of their facility's province;
 - anyone else (no role, inactive, anonymous, facility software): nothing.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from django.db.models import QuerySet
 
-from core.roles import FACILITY_ROLES, Role, is_national, is_staff_member
+from core.roles import FACILITY_ROLES, PROVINCE_BOUND_ROLES, is_national, is_staff_member
 
 NATIONAL, PROVINCE, FACILITY, NOTHING = "national", "province", "facility", "nothing"
 
@@ -34,7 +34,7 @@ def scope_of(user) -> Scope:
         return Scope(NATIONAL)
     if not is_staff_member(user) or not user.province_id:
         return Scope(NOTHING)
-    if user.role == Role.PROVINCE_OFFICER:
+    if user.role in PROVINCE_BOUND_ROLES:
         return Scope(PROVINCE, user.province_id)
     if user.role in FACILITY_ROLES and user.facility_id:
         return Scope(FACILITY, user.province_id, user.facility_id)

@@ -27,6 +27,9 @@ class Notification(models.Model):
         VACCINATION = "vaccination", _("Vaccination due")
         EMERGENCY_ACCESS = "emergency_access", _("Book opened in an emergency")
         COPY_READY = "copy_ready", _("Copy of the book ready")
+        # A province's public-health reminder to the members of a cohort (issue 20), once per
+        # cohort and month ("cohort:<cohort key>:<yyyy-mm>").
+        COHORT_REMINDER = "cohort_reminder", _("Health reminder from the province")
 
     class Channel(models.TextChoices):
         VNEID = "vneid", _("VNeID app")

@@ -60,6 +60,11 @@ def title_and_text(notification: Notification) -> tuple[str, str]:
             return _("Copy of the book ready"), _(
                 "The copy of your health book you asked for is ready. Download it in the app before %(day)s."
             ) % {"day": _day(c.get("expires_on"))}
+        if kind == Notification.Kind.COHORT_REMINDER:
+            return _("Health reminder from the province"), _(
+                "The health department of %(province)s reminds you to come for a check-up (%(reason)s). Please "
+                "visit your commune health station or the facility that treats you."
+            ) % {"province": c.get("province") or "", "reason": c.get("reason") or ""}
     return kind, ""
 
 

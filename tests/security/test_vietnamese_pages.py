@@ -144,6 +144,7 @@ NOT_PAGES = {
     },
     "a file, not a page": {
         "book-certificate-file",
+        "ph-line-list-export",
         "card-batch-rejected",
         "codelists:version-export",
         "codelists:version-impact-export",

@@ -181,7 +181,13 @@ def _foreign_dead_letter(world, actor):
     return None if _national(actor) else world.objects["dead_letter_79"].public_id
 
 
+def _foreign_line_list(world, actor):
+    """A public-health line list opened by an officer of province 79: nobody else ever sees it."""
+    return world.objects["line_list_79"].public_id
+
+
 PARAMS = {
+    "line_list": _foreign_line_list,
     "staff_member": _foreign_staff,
     "facility": _foreign_facility,
     "facility_decision": _foreign_facility_decision,
@@ -206,6 +212,7 @@ CARD_IMPORT = (Role.MINISTRY_ADMIN, Role.PROVINCE_OFFICER)
 SUBMISSION_READERS = (Role.MINISTRY_ADMIN, Role.MINISTRY_EDITOR, Role.PROVINCE_OFFICER, Role.FACILITY_ADMIN)
 PROVINCE_DASHBOARD = (*MINISTRY, Role.PROVINCE_OFFICER)
 DOCTOR = (Role.DOCTOR,)
+PUBLIC_HEALTH = (Role.PUBLIC_HEALTH_OFFICER,)
 
 
 RULES = {
@@ -392,6 +399,13 @@ RULES = {
     # the data-protection report of citizens' copy requests (healthbook.copies, issue 19)
     "data-protection": Roles((Role.MINISTRY_ADMIN,)),
     "data-protection-csv": Roles((Role.MINISTRY_ADMIN,)),
+    # public-health line lists (publichealth/access.py, issue 20): the province public-health
+    # officer, own province, own openings only
+    "ph-cohort-index": Roles(PUBLIC_HEALTH),
+    "ph-line-list-open": Roles(PUBLIC_HEALTH),
+    "ph-line-list": Roles(PUBLIC_HEALTH, obj="line_list"),
+    "ph-line-list-export": Roles(PUBLIC_HEALTH, obj="line_list"),
+    "ph-reminders-send": Roles(PUBLIC_HEALTH, obj="line_list"),
 }
 
 # (prefix of the URL name or of the route, rule). Only for URL families guarded as a whole.

@@ -71,7 +71,7 @@ def visible(actor, canary: Canary) -> bool:
         return True
     if actor.province is None or actor.province.code != canary.province:
         return False
-    if actor.role == Role.PROVINCE_OFFICER or canary.facility is None:
+    if actor.role in (Role.PROVINCE_OFFICER, Role.PUBLIC_HEALTH_OFFICER) or canary.facility is None:
         return True
     return actor.facility is not None and actor.facility.code == canary.facility
 
@@ -82,6 +82,7 @@ ACTOR_NAMES = [
     "doctor_a",
     "facility_admin_a",
     "officer_hanoi",
+    "public_health_hanoi",
     "ministry_editor",
     "ministry_admin",
 ]
@@ -98,6 +99,12 @@ def _seed_accounts(world: World) -> None:
         "doctor_a": f.doctor(fac_a, username="doctor_a", full_name="Bác sĩ A"),
         "facility_admin_a": f.facility_admin(fac_a, username="facility_admin_a", full_name="Quản trị A"),
         "officer_hanoi": f.province_officer("01", username="officer_hanoi", full_name="Cán bộ Hà Nội"),
+        "public_health_hanoi": f.UserFactory(
+            username="public_health_hanoi",
+            role=Role.PUBLIC_HEALTH_OFFICER,
+            province=f.province("01"),
+            full_name="Y tế công cộng Hà Nội",
+        ),
         "ministry_editor": f.ministry(Role.MINISTRY_EDITOR, username="ministry_editor", full_name="Biên tập Bộ"),
         "ministry_admin": f.ministry(Role.MINISTRY_ADMIN, username="ministry_admin", full_name="Quản trị Bộ"),
     }
@@ -298,4 +305,40 @@ def _seed_dead_letters(world: World) -> None:
         )
 
 
+def _seed_line_lists(world: World) -> None:
+    """A line list opened by a public-health officer of province 79 (issue 20)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from publichealth.models import LineListOpening
+
+    officer = f.UserFactory(username="ytcc_79", role=Role.PUBLIC_HEALTH_OFFICER, province=f.province("79"))
+    # The Hà Nội actor's own list, so the crawl reads the list and the reminders' confirmation.
+    mine = world.actors["public_health_hanoi"]
+    world.objects["line_list_01"] = LineListOpening.objects.create(
+        user=mine,
+        province=mine.province,
+        cohort_version_id=1,
+        cohort_key="hypertension-follow-up-missed",
+        cohort_name="Người tăng huyết áp quá hạn tái khám",
+        purpose="outreach",
+        purpose_text="Nhắc người dân đi khám lại",
+        citizen_ids=[],
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+    world.objects["line_list_79"] = LineListOpening.objects.create(
+        user=officer,
+        province=officer.province,
+        cohort_version_id=1,
+        cohort_key="standin",
+        cohort_name="Nhóm 79",
+        purpose="outreach",
+        purpose_text="Nhắc người dân đi khám lại",
+        citizen_ids=[],
+        expires_at=timezone.now() + timedelta(hours=1),
+    )
+
+
 SEEDERS += [_seed_facilities, _seed_code_lists, _seed_card_batches, _seed_clinical, _seed_dead_letters]
+SEEDERS.append(_seed_line_lists)

@@ -37,6 +37,7 @@ DEMO_USERS = [
     ("bo.bientap", "Trần Văn Biên Tập", Role.MINISTRY_EDITOR, None),
     ("so.hanoi", "Lê Thị Hà", Role.PROVINCE_OFFICER, "01"),
     ("so.hcm", "Phạm Minh Sơn", Role.PROVINCE_OFFICER, "79"),
+    ("ytcc.hanoi", "Đỗ Thị Thu Hằng", Role.PUBLIC_HEALTH_OFFICER, "01"),
 ]
 
 DEMO_STEPS: list[tuple[str, list[str]]] = [
