@@ -41,7 +41,7 @@ DESKTOP = {"width": 1366, "height": 768}
 PHONE = {"width": 390, "height": 844}
 NAV_ONE_LINE_PX = 64  # Bootstrap's navbar is 56 px high on one line
 TABS_ONE_LINE_PX = 50
-DOCTOR_SEARCH = "phan trong loc"  # a demo citizen with a care relationship at the demo doctor's facility
+DOCTOR_SEARCH = "do van khai"  # the README's first demo patient: cared for at the demo doctor's facility, with labs
 
 # (username, role as the README shows it, extra pages: (name, target)). A target is a path,
 # "link:<css selector>" (the first matching link on the previous page), "search:<words>" (the
