@@ -65,6 +65,7 @@ ROLES: list[tuple[str, str, list[tuple[str, str]]]] = [
     ),
     ("qt.hn001", "Quản trị cơ sở (facility admin)", []),
     ("so.hanoi", "Cán bộ Sở Y tế (province officer)", []),
+    ("ytcc.hanoi", "Cán bộ y tế công cộng tỉnh (province public-health officer)", []),
     (
         "bo.bientap",
         "Biên tập danh mục (ministry editor)",
