@@ -35,6 +35,7 @@ from citizenapi.models import PlatformKey
 from citizenapi.services import public_key_load, token_use_record
 from citizenapi.tokens import TokenInvalid, token_parse, token_verify
 from core.api import ApiError
+from core.authentication import CitizenAppPrincipal
 from core.privacy import mask_id
 from healthbook.identifiers import OLD_PROVINCE_CODES, check_personal_id, pid_province_codes
 from healthbook.models import Citizen
@@ -91,30 +92,14 @@ class CitizenContext:
     citizen: object = field(default=None, compare=False, repr=False)
 
 
-class CitizenPlatformPrincipal:
-    """The platform behind a citizen token, standing in for `request.user`: not a staff account
-    (empty role, no permissions), not a facility."""
+class CitizenPlatformPrincipal(CitizenAppPrincipal):
+    """The platform behind a citizen token, standing in for `request.user`: the same principal as
+    the citizen app's key (core.authentication: empty role, no permissions, not a facility)."""
 
-    is_authenticated = True
-    is_anonymous = False
-    is_active = True
-    is_staff = False
-    is_superuser = False
-    role = ""
-    pk = None
-    id = None
-    province_id = None
-    facility_id = None
     facility = None
-
-    def __init__(self, client):
-        self.client = client
 
     def __str__(self) -> str:
         return f"citizen platform {self.client.name}"
-
-    def has_perm(self, perm, obj=None) -> bool:
-        return False
 
     def has_perms(self, perms, obj=None) -> bool:
         return False
