@@ -99,7 +99,11 @@ class EncounterHistory(models.Model):
     """An earlier version of an encounter, replaced by a changed resubmission. `data` holds the
     whole visit as it was (encounter fields and every detail row)."""
 
-    encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, related_name="history")
+    # No database constraint: the encounter table is partitioned by facility (its key is (id,
+    # facility_id), migration 0030) and a history row has no facility column; rows are written only
+    # by the merge under the encounter's row lock, and deleting an encounter through the ORM
+    # deletes its history (Django's cascade).
+    encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, related_name="history", db_constraint=False)
     version = models.PositiveIntegerField()
     content_hash = models.CharField(max_length=64)
     submission = models.ForeignKey("healthbook.Submission", on_delete=models.PROTECT, related_name="+")
@@ -123,7 +127,12 @@ class ClinicalRecord(models.Model):
     book = models.ForeignKey("healthbook.HealthBook", on_delete=models.PROTECT, related_name="+")
     facility = models.ForeignKey("facilities.Facility", on_delete=models.PROTECT, related_name="+")
     submission = models.ForeignKey("healthbook.Submission", on_delete=models.PROTECT, related_name="+")
-    encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, null=True, blank=True, related_name="%(class)ss")
+    # The database constraint is the composite (encounter_id, facility_id) → encounter (id,
+    # facility_id) of migration 0030 (the encounter table is partitioned by facility): Django's own
+    # single-column constraint cannot reference it.
+    encounter = models.ForeignKey(
+        Encounter, on_delete=models.CASCADE, null=True, blank=True, related_name="%(class)ss", db_constraint=False
+    )
     occurred_at = models.DateTimeField(_("date"), null=True, blank=True)
     source_key = models.CharField(max_length=120, blank=True, help_text="STT within the visit, or the FHIR resource id")
 
