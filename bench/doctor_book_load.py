@@ -57,6 +57,7 @@ def session_cookies() -> tuple[list[str], str, str]:
     """SESSIONS signed-in sessions of one doctor (32 connections = 32 doctors at their desks: one
     shared session would serialise on its own row, which no real use does)."""
     from django.test import Client
+    from django.utils import timezone
 
     from accounts.models import User
     from core.roles import Role
@@ -73,8 +74,12 @@ def session_cookies() -> tuple[list[str], str, str]:
             "province": facility.province,
             "full_name": "Bác sĩ Đo Tải",
             "email": "bench.doctor@test.invalid",
+            "approved_at": timezone.now(),
         },
     )
+    if user.approved_at is None:  # made before accounts needed approval: every page was a redirect
+        user.approved_at = timezone.now()
+        user.save(update_fields=["approved_at"])
     if not user.authenticator_set.exists():
         enrol_totp(user)
     cookies = []
