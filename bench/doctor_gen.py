@@ -75,7 +75,8 @@ def _drop_indexes(table: str) -> list[str]:
         rows = cur.fetchall()
         for name, _ in rows:
             cur.execute(f'DROP INDEX "{name}"')
-    return [d for _, d in rows]
+    # a partitioned table's index reads "ON ONLY" (the parent alone): made again for every partition
+    return [d.replace(" ON ONLY ", " ON ") for _, d in rows]
 
 
 def _copy(table: str, columns: list[str], rows) -> int:
