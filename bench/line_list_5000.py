@@ -53,9 +53,7 @@ def prepare():
         citizens = cur.fetchone()[0]
         cur.execute("SELECT count(*) FROM healthbook_encounter")
         visits = cur.fetchone()[0]
-        cur.execute(
-            "SELECT residence_province_id FROM healthbook_citizen GROUP BY 1 ORDER BY count(*) DESC LIMIT 1"
-        )
+        cur.execute("SELECT residence_province_id FROM healthbook_citizen GROUP BY 1 ORDER BY count(*) DESC LIMIT 1")
         province = Province.objects.get(pk=cur.fetchone()[0])
     version = current_version(COHORT)
     if not CohortMembership.objects.filter(version=version, province=province).exists():
