@@ -17,6 +17,11 @@ move by one: n entries cost n INSERTs and n head advances. Now:
   onto the entry written at its new seq, with all k entries between present and linked from
   the old head's hash.
 
+Their reads of the log are written `ORDER BY seq LIMIT k`, so that the plan is an index scan of
+seq (k rows) whatever the statistics say, generic or custom: `count(*) … WHERE seq > $1` was
+estimated at a third of the table and read all of it, so every append grew slower with the log
+(measured: 1,100 → 200 appends/s over 100,000 entries; 20 ms per append on a table never analysed).
+
 The hash itself is never checked here: the key never reaches the database (the verifier does).
 """
 
@@ -44,7 +49,9 @@ BEGIN
         RAISE EXCEPTION 'access-log entries % do not extend the chain head % one by one', n, head_seq
             USING ERRCODE = 'integrity_constraint_violation';
     END IF;
-    SELECT count(*) INTO beyond FROM accesslog_entry WHERE seq > head_seq;
+    -- ORDER BY + LIMIT: an index scan of seq whatever the statistics say (n + 1 rows at most).
+    SELECT count(*) INTO beyond
+      FROM (SELECT 1 FROM accesslog_entry WHERE seq > head_seq ORDER BY seq LIMIT n + 1) e;
     IF beyond <> n THEN
         RAISE EXCEPTION 'access-log chain head % has % entries beyond it, % written now', head_seq, beyond, n
             USING ERRCODE = 'integrity_constraint_violation';
@@ -68,7 +75,9 @@ BEGIN
       INTO n, bad, last_hash
       FROM (SELECT seq, prev_hash, row_hash, row_number() OVER w AS pos,
                    coalesce(lag(row_hash) OVER w, OLD.row_hash) AS link
-              FROM accesslog_entry WHERE seq > OLD.seq AND seq <= NEW.seq WINDOW w AS (ORDER BY seq)) s;
+              FROM (SELECT seq, prev_hash, row_hash FROM accesslog_entry
+                     WHERE seq > OLD.seq AND seq <= NEW.seq ORDER BY seq LIMIT NEW.seq - OLD.seq + 1) e
+            WINDOW w AS (ORDER BY seq)) s;
     IF n <> NEW.seq - OLD.seq OR bad > 0 OR last_hash IS DISTINCT FROM NEW.row_hash THEN
         RAISE EXCEPTION 'access-log chain head may only advance onto the entries just written'
             USING ERRCODE = 'integrity_constraint_violation';

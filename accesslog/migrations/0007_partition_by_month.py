@@ -108,6 +108,7 @@ CREATE TRIGGER accesslog_entries_in_chain AFTER INSERT ON accesslog_entry
     REFERENCING NEW TABLE AS accesslog_new_entries
     FOR EACH STATEMENT EXECUTE FUNCTION accesslog_entries_extend_head();
 REVOKE ALL ON accesslog_entry FROM PUBLIC;
+ANALYZE accesslog_entry;
 """
 
 BACKWARD = f"""
