@@ -234,9 +234,11 @@ def _append_own(entry: dict, mode: str) -> dict:
     return entry
 
 
-# How many entries one round trip of a bulk append carries (each is an INSERT and a head advance:
-# the BEFORE INSERT trigger checks every entry against the head, so the head moves entry by entry).
-BULK_CHUNK = 250
+# How many entries one bulk INSERT carries: its parameters (len(_INSERT_FIELDS) per entry) must
+# stay under PostgreSQL's 65,535 per statement.
+BULK_CHUNK = 2000
+_ROW_SQL = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
+_HEAD_ADVANCE_SQL = "UPDATE accesslog_chain_head SET seq = %s, row_hash = %s, updated_at = %s WHERE id = 1"
 
 
 def entries_append_many(rows: list[dict]) -> list[dict]:
@@ -244,16 +246,15 @@ def entries_append_many(rows: list[dict]) -> list[dict]:
     chain and return them.
 
     The chain cannot take an `INSERT … SELECT`: each entry's HMAC is computed here with a key the
-    database never holds, and the triggers (migration 0002) make every entry extend the head and
-    the head advance by one onto it. So the head is locked, BULK_CHUNK entries are chained in
-    Python (microseconds each) and their INSERT + head advance pairs go to the database in one
-    round trip, and that transaction commits; then the next chunk. Short transactions matter:
-    every head advance leaves a row version that no one can prune before the commit, and each
-    later read of the head walks them, so one transaction of n entries costs n² (5,000 entries:
-    2.2 s in one transaction, bench/access_log_bulk.py). Between chunks other appenders (a
-    doctor's page) get the head. Outside a transaction the entries commit chunk by chunk (a
-    failure leaves the chunks before it: entries of a list that may not have been shown, never
-    a list shown without its entries); inside the caller's transaction they commit with it.
+    database never holds. So the head is locked, BULK_CHUNK entries are chained in Python
+    (microseconds each), then written by one multi-row INSERT and the head advanced once onto
+    the last of them, in one round trip; that transaction commits, then the next chunk. The
+    database checks the chunk as a whole (migration 0006: statement-level trigger over the new
+    rows, head advance by k onto the entries written). Each transaction holds the head for one
+    INSERT of up to BULK_CHUNK rows (a few tens of milliseconds); between chunks other appenders
+    (a doctor's page) get it. Outside a transaction the entries commit chunk by chunk (a failure
+    leaves the chunks before it: entries of a list that may not have been shown, never a list
+    shown without its entries); inside the caller's transaction they commit with it.
     """
     if not rows:
         return []
@@ -264,15 +265,23 @@ def entries_append_many(rows: list[dict]) -> list[dict]:
         for text, limit in _MAX.items():
             entry[text] = (entry[text] or "")[:limit]
         entries.append(entry)
+    columns = ", ".join(_INSERT_FIELDS)
     for start in range(0, len(entries), BULK_CHUNK):
         chunk = entries[start : start + BULK_CHUNK]
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute(_HEAD_SQL)
             head_seq, head_hash = cur.fetchone()
+            params = []
             for entry in chunk:
                 _chain(entry, head_seq, head_hash)
                 head_seq, head_hash = entry["seq"], entry["row_hash"]
-            cur.execute("; ".join([_INSERT_SQL] * len(chunk)), [p for e in chunk for p in _insert_params(e)])
+                params.extend(_insert_params(entry)[: len(_INSERT_FIELDS)])
+            last = chunk[-1]
+            cur.execute(
+                f"INSERT INTO accesslog_entry ({columns}) VALUES {', '.join([_ROW_SQL] * len(chunk))}; "  # noqa: S608
+                + _HEAD_ADVANCE_SQL,
+                [*params, last["seq"], last["row_hash"], last["recorded_at"]],
+            )
     return entries
 
 

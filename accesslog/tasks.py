@@ -1,4 +1,4 @@
-"""Periodic anchoring of the access-log chain outside the database."""
+"""Periodic anchoring of the access-log chain outside the database; its partitions made ahead."""
 
 import logging
 
@@ -6,6 +6,7 @@ from celery import shared_task
 
 from accesslog.chain import chain_verify
 from accesslog.checkpoints import CheckpointSinkError, checkpoint_write, checkpoints_read
+from accesslog.partitions import partitions_ensure
 
 logger = logging.getLogger(__name__)
 
@@ -37,3 +38,18 @@ def access_log_checkpoint_task() -> str:
         logger.error("access-log checkpoint not written: %s", exc)
         return f"ERROR: the checkpoint could not be written ({exc})"
     return result.line()
+
+
+@shared_task(ignore_result=True, time_limit=600, soft_time_limit=540)
+def access_log_partitions_task() -> str:
+    """Daily: the access log's partitions for this month and SSKDT_ACCESS_LOG_PARTITIONS_AHEAD
+    months after it exist (made as the owner role); entries in the DEFAULT partition, or fewer
+    months ready than asked, are logged as an error for the operators."""
+    try:
+        state = partitions_ensure()
+    except Exception as exc:
+        logger.error("access-log partitions not created: %s", exc)
+        raise
+    if not state.ok:
+        logger.error("access-log partitions: %s", state.line())
+    return state.line()

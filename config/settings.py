@@ -553,6 +553,8 @@ SSKDT_ACCESS_LOG_CHECKPOINT = env_str("SSKDT_ACCESS_LOG_CHECKPOINT", "") or str(
 SSKDT_ACCESS_LOG_CHECKPOINT_TOKEN = env_str("SSKDT_ACCESS_LOG_CHECKPOINT_TOKEN", "")
 SSKDT_ACCESS_LOG_CHECKPOINT_TIMEOUT = env_int("SSKDT_ACCESS_LOG_CHECKPOINT_TIMEOUT", 10)
 SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS = env_int("SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS", 3600)
+# How many months after the current one have an access-log partition ready (accesslog/partitions.py).
+SSKDT_ACCESS_LOG_PARTITIONS_AHEAD = env_int("SSKDT_ACCESS_LOG_PARTITIONS_AHEAD", 3)
 # How an access-log append reaches the disk (accesslog/chain.py, docs/doctor-book.md):
 # "group" = commit without holding the chain head during the flush, then wait for the flush
 # (durable before the page is shown; concurrent appends share flushes); "sync" = wait while
@@ -567,6 +569,8 @@ CELERY_BEAT_SCHEDULE.update(
             "task": "accesslog.tasks.access_log_checkpoint_task",
             "schedule": float(SSKDT_ACCESS_LOG_CHECKPOINT_SECONDS),
         },
+        # Monthly partitions of the access log, made ahead as the owner role (accesslog/partitions.py).
+        "accesslog-partitions": {"task": "accesslog.tasks.access_log_partitions_task", "schedule": 86400.0},
     }
 )
 
