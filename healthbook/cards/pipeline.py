@@ -444,26 +444,11 @@ def _open_stored(batch: CardBatch):
         ) from None
 
 
-def card_batch_run(*, batch_id: int, budget_seconds: float | None = None, dispatch=None) -> str:
-    """Import a batch from where it stands. Returns DONE, FAILED, YIELDED (budget used: enqueue
-    another run), BUSY (another live run holds it), LOST (taken over while running) or MERGING
-    (a sharded batch is staged and `dispatch(batch_id, shard numbers)` queued its shard runs;
-    without `dispatch` the shards are merged one after the other in this process)."""
-    lease = uuid.uuid4()
-    if not batch_claim(batch_id=batch_id, lease=lease):
-        return BUSY
-    started = time.monotonic()
+def run_claimed(*, batch: CardBatch, lease: uuid.UUID, started: float, budget_seconds: float | None) -> str:
+    """Import a batch merged as read (shards 0), from where it stands, under the lease `lease`
+    (runs.card_batch_run claimed it). Returns DONE, FAILED, YIELDED or LOST."""
+    batch_id = batch.pk
     chunk_rows = int(getattr(settings, "CARD_IMPORT_CHUNK_ROWS", 5000))
-    batch = CardBatch.objects.select_related("scope_province").get(pk=batch_id)
-    if batch.rows_read == 0 and not batch.shards and card_import_shards():
-        batch.shards = card_import_shards()
-        CardBatch.objects.filter(pk=batch_id, lease=lease, rows_read=0).update(shards=batch.shards)
-    if batch.shards:
-        from healthbook.cards import shards
-
-        return shards.batch_run(
-            batch=batch, lease=lease, started=started, budget_seconds=budget_seconds, dispatch=dispatch
-        )
     try:
         with _open_stored(batch) as fh:
             layout = _layout(batch, fh, lease)

@@ -77,14 +77,17 @@ _STAGE_COPY = f"COPY {_STAGED} (batch_id, shard, {', '.join(merge.STAGE_COLUMNS)
 _COLS = ", ".join(merge.STAGE_COLUMNS)
 
 # The staged rows that share an insurance number or a personal ID with another staged row of the
-# batch, in line order: the only rows the rules between rows can touch.
+# batch, in line order: the only rows the rules between rows can touch. Joins and UNION, not
+# IN (…) OR IN (…): those would be subplans, which do not spill to disk on a national file.
 _REPEATED = f"""
-SELECT line, shard, sin, personal_id FROM {_STAGED}
-WHERE batch_id = %(batch)s AND (
-    sin IN (SELECT sin FROM {_STAGED} WHERE batch_id = %(batch)s GROUP BY sin HAVING count(*) > 1)
-    OR personal_id IN (
-        SELECT personal_id FROM {_STAGED} WHERE batch_id = %(batch)s AND personal_id IS NOT NULL
-        GROUP BY personal_id HAVING count(*) > 1))
+WITH sins AS (SELECT sin FROM {_STAGED} WHERE batch_id = %(batch)s GROUP BY sin HAVING count(*) > 1),
+pids AS (
+    SELECT personal_id FROM {_STAGED} WHERE batch_id = %(batch)s AND personal_id IS NOT NULL
+    GROUP BY personal_id HAVING count(*) > 1)
+SELECT r.line, r.shard, r.sin, r.personal_id FROM {_STAGED} r JOIN sins USING (sin) WHERE r.batch_id = %(batch)s
+UNION
+SELECT r.line, r.shard, r.sin, r.personal_id FROM {_STAGED} r JOIN pids USING (personal_id)
+WHERE r.batch_id = %(batch)s
 ORDER BY line
 """  # noqa: S608 — only constant names are interpolated
 _DROP = f"""
@@ -260,7 +263,7 @@ def _hand_out(batch_id: int, lease: uuid.UUID) -> list[int]:
 
 
 def batch_run(*, batch: CardBatch, lease: uuid.UUID, started: float, budget_seconds: float | None, dispatch) -> str:
-    """The batch's own run of a sharded batch (pipeline.card_batch_run holds the batch lease)."""
+    """The batch's own run of a sharded batch (runs.card_batch_run holds the batch lease)."""
     try:
         if batch.staged_at is None:
             outcome = _read(batch=batch, lease=lease, started=started, budget_seconds=budget_seconds)

@@ -13,7 +13,7 @@ import logging
 from celery import shared_task
 from django.db import InterfaceError, OperationalError, transaction
 
-from healthbook.cards import pipeline, shards
+from healthbook.cards import pipeline, runs, shards
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def _dispatch_shards(batch_id: int, numbers: list[int]) -> None:
 )
 def card_batch_import_task(batch_id: int) -> str:
     try:
-        outcome = pipeline.card_batch_run(
+        outcome = runs.card_batch_run(
             batch_id=batch_id, budget_seconds=pipeline.task_budget_seconds(), dispatch=_dispatch_shards
         )
     except (OperationalError, InterfaceError):

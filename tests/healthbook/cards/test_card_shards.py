@@ -9,7 +9,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from healthbook.cards import pipeline, shards
+from healthbook.cards import pipeline, runs, shards
 from healthbook.cards.services import card_batch_create
 from healthbook.models import CardBatch, CardBatchShard, Citizen, HealthBook, InsuranceCard, InsuranceCardHistory
 from tests.healthbook.conftest import card_csv, person
@@ -99,9 +99,15 @@ def test_same_answer_with_one_or_several_shards_as_merged_while_read(card_codeli
     assert (counts["DUPLICATE_PERSON"], counts["PID_CONFLICT"], counts["SEX_CODE"]) == (3, 3, 1)
     # The personal ID that line 16 freed went to line 17's person.
     assert ("7900000014", "079085200004", "Nguyễn Văn An") in unsharded["citizens"]
+    # Merged as read, an unchanged card keeps the line that first wrote it (2, 3, 5); staged,
+    # the superseded lines are never merged and the card names the winning line.
+    cards = dict(unsharded.pop("cards"))
+    assert (cards["7900000001"], cards["7900000002"], cards["7900000004"]) == (2, 3, 5)
     for n in (1, 2, 5):
         sharded = _outcome(settings, n)
         assert sharded.pop("shards") == n
+        cards = dict(sharded.pop("cards"))
+        assert (cards["7900000001"], cards["7900000002"], cards["7900000004"]) == (7, 14, 16)
         assert {**sharded, "shards": 0} == unsharded, n
     assert unsharded["staged_left"] == 0
 
@@ -113,7 +119,7 @@ def _staged_batch(settings, tmp_path, rows, shard_count=2) -> CardBatch:
     settings.CARD_IMPORT_CHUNK_ROWS = 4
     batch = card_batch_create(acting_user=None, fh=io.BytesIO(card_csv(rows)), name="c.csv").batch
     queued = []
-    outcome = pipeline.card_batch_run(batch_id=batch.pk, dispatch=lambda b, numbers: queued.extend(numbers))
+    outcome = runs.card_batch_run(batch_id=batch.pk, dispatch=lambda b, numbers: queued.extend(numbers))
     assert (outcome, queued) == (pipeline.MERGING, list(range(shard_count)))
     batch.refresh_from_db()
     return batch
@@ -158,7 +164,7 @@ def test_batch_whose_shard_runs_all_died_is_handed_out_again(card_codelists, set
     CardBatch.objects.filter(pk=batch.pk).update(heartbeat_at=old)
     assert pipeline.card_batches_requeue_stale() == [batch.pk]
     # The batch's next run finds it staged and merges the shards (here in this process).
-    assert pipeline.card_batch_run(batch_id=batch.pk) == pipeline.DONE
+    assert runs.card_batch_run(batch_id=batch.pk) == pipeline.DONE
     batch.refresh_from_db()
     assert (batch.status, batch.rows_accepted, batch.citizens_created) == ("done", 20, 20)
     assert sorted(CardBatchShard.objects.filter(batch=batch).values_list("status", flat=True)) == ["done"] * 3
