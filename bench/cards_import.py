@@ -1,6 +1,8 @@
 #!/usr/bin/env python
 """Benchmark: import a card batch into a database that already holds citizens, against a plain
 COPY of the same file into an empty unindexed table, in the same run on the same server.
+With --workers K the import runs through K real Celery worker processes (the sharded merge,
+--shards N, healthbook.cards.shards) and is timed from the upload to the batch being done.
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sskdt_books \\
         python bench/cards_import.py --rows 1000000 [--bad-share 0.01] [--workdir var/bench]
@@ -49,6 +51,14 @@ def main() -> int:
     )
     p.add_argument("--base-only", action="store_true", help="only wipe the tables and import the base file")
     p.add_argument("--skip-base", action="store_true", help="keep the database as it is (base already imported)")
+    p.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="import through this many real Celery worker processes (solo pool, concurrency 1 each, "
+        "CELERY_BROKER_URL) instead of in this process; with --shards the batch is merged by shard tasks",
+    )
+    p.add_argument("--shards", type=int, default=2, help="CARD_IMPORT_SHARDS of the workers (with --workers)")
     args = p.parse_args()
     work = Path(args.workdir)
     work.mkdir(parents=True, exist_ok=True)
@@ -117,6 +127,67 @@ def run_import(path: Path):
     with open(path, "rb") as fh:
         batch = card_batch_create(acting_user=None, fh=fh, name=path.name, run_now=True).batch
     return batch, time.perf_counter() - t
+
+
+def _peak_rss_mb(pid: int) -> int:
+    with open(f"/proc/{pid}/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) // 1024
+    return 0
+
+
+def run_with_workers(args, path: Path, work: Path):
+    """Start args.workers real Celery workers on this database, queue the batch as an upload
+    does (the task is sent on commit) and time it from the upload to DONE. Returns the batch,
+    the seconds and the peak RSS (MB) of each worker process."""
+    import redis
+    from django.conf import settings
+    from django.db import connection
+
+    from healthbook.cards.services import card_batch_create
+    from healthbook.models import CardBatch
+
+    broker = os.environ["CELERY_BROKER_URL"]
+    redis.Redis.from_url(broker).flushdb()
+    s = connection.settings_dict
+    env = os.environ | {
+        "DATABASE_URL": f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}",
+        "SSKDT_MEDIA_ROOT": str(work / "media"),
+        "CARD_IMPORT_SHARDS": str(args.shards),
+        "CARD_IMPORT_CHUNK_ROWS": str(settings.CARD_IMPORT_CHUNK_ROWS),
+        "CARD_IMPORT_TASK_BUDGET_SECONDS": "3000",
+    }
+    procs, logs = [], []
+    for n in range(args.workers):
+        log = work / f"worker{n}.log"
+        logs.append(log)
+        cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "solo", "--concurrency", "1"]
+        cmd += ["--hostname", f"bench{n}@%h", "--without-mingle", "--without-gossip", "--loglevel", "INFO"]
+        procs.append(
+            subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log.open("wb"), stderr=subprocess.STDOUT)  # noqa: SIM115
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while not all(" ready." in log.read_text(errors="replace") for log in logs):
+            if time.monotonic() > deadline:
+                raise SystemExit("the workers did not start: see " + ", ".join(map(str, logs)))
+            time.sleep(0.2)
+        t = time.perf_counter()
+        with open(path, "rb") as fh:
+            batch = card_batch_create(acting_user=None, fh=fh, name=path.name).batch
+        while not (batch := CardBatch.objects.get(pk=batch.pk)).is_finished:
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - t
+        rss = [_peak_rss_mb(p.pid) for p in procs]
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            proc.wait(30)
+    if batch.status != CardBatch.Status.DONE:
+        raise SystemExit(f"batch failed: {batch.failure_code} {batch.failure_message}")
+    return batch, elapsed, rss
 
 
 class TimedCursor:
@@ -202,7 +273,11 @@ def measured(args, n, batch_file, work, b0) -> int:
         cur.execute("DROP TABLE bench_plain_copy")
     print(f"plain COPY baseline: {n} rows in {t_copy:.2f} s = {n / t_copy:,.0f} rows/s")
 
-    b1, t_import = run_import(batch_file)
+    worker_rss = None
+    if args.workers:
+        b1, t_import, worker_rss = run_with_workers(args, batch_file, work)
+    else:
+        b1, t_import = run_import(batch_file)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"import into DB with {citizens} citizens: {b1.rows_read} rows in {t_import:.1f} s = "
@@ -219,6 +294,26 @@ def measured(args, n, batch_file, work, b0) -> int:
         )
         print("server: " + ", ".join(f"{name}={value}{unit or ''}" for name, value, unit in cur.fetchall()))
     print(f"peak RSS of this process (file streamed, chunk {settings.CARD_IMPORT_CHUNK_ROWS}): {rss:.0f} MB")
+    if worker_rss is not None:
+        print(f"workers: {args.workers}, shards {args.shards}; peak RSS of each worker: {worker_rss} MB")
+        with connection.cursor() as cur:
+            cur.execute(
+                "SELECT shard, rows_staged, rows_merged, runs, worker, finished_at - heartbeat_at "
+                "FROM healthbook_card_batch_shard WHERE batch_id = %s ORDER BY shard",
+                [b1.pk],
+            )
+            for row in cur.fetchall():
+                print(f"  shard {row[0]}: staged {row[1]}, merged {row[2]}, runs {row[3]}, worker {row[4]}")
+            cur.execute(
+                "SELECT extract(epoch FROM staged_at - started_at), extract(epoch FROM finished_at - staged_at) "
+                "FROM healthbook_card_batch WHERE id = %s",
+                [b1.pk],
+            )
+            read_s, merge_s = cur.fetchone()
+            if read_s is not None:
+                print(f"  read + stage + settle {float(read_s):.1f} s, shard merges {float(merge_s):.1f} s")
+            cur.execute("SELECT pg_database_size(current_database())")
+            print(f"database size after the import: {cur.fetchone()[0] / 1024**3:.2f} GB")
     for key, value in sorted(totals.items(), key=lambda kv: -kv[1]):
         print(f"  {value:7.2f} s  {key}")
     return 0

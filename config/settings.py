@@ -454,6 +454,10 @@ CARD_IMPORT_SWEEP_SECONDS = env_int("CARD_IMPORT_SWEEP_SECONDS", 60)
 # One task runs a batch for at most this long, then queues the next run (far below the
 # Celery time limit and the Redis visibility timeout).
 CARD_IMPORT_TASK_BUDGET_SECONDS = env_int("CARD_IMPORT_TASK_BUDGET_SECONDS", 240)
+# Shards of a batch's merge (healthbook.cards.shards): the file is read and staged once, then N
+# shard tasks merge it at once, one per worker process that is free. 0: each chunk is merged
+# as it is read, by the batch's one task.
+CARD_IMPORT_SHARDS = env_int("CARD_IMPORT_SHARDS", 0)
 CARD_IMPORT_MAX_BYTES = env_int("CARD_IMPORT_MAX_BYTES", 2 * 1024**3)
 CARD_IMPORT_XLSX_MAX_UNCOMPRESSED = env_int("CARD_IMPORT_XLSX_MAX_UNCOMPRESSED", 1024**3)
 CARD_IMPORT_XLSX_MAX_RATIO = env_int("CARD_IMPORT_XLSX_MAX_RATIO", 100)

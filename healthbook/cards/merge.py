@@ -24,8 +24,8 @@ Runs inside the chunk's transaction (pipeline.py): nothing here commits. Steps, 
 Every statement touches each target table once, set-wise; hash and merge joins are switched
 off for the chunk's transaction, so each join is the chunk probing an index and the cost of a
 chunk does not grow with the size of the tables (and no ANALYZE of the staging table is needed).
-Merges of concurrent batches are serialised by a transaction-level advisory lock, so two
-batches carrying the same new person cannot both insert them.
+Merges of concurrent batches are serialised by transaction-level advisory locks (lock_merge),
+so two batches carrying the same new person cannot both insert them.
 """
 
 from __future__ import annotations
@@ -37,6 +37,7 @@ from healthbook.cards.rows import StagedRow
 
 STAGE_COLUMNS = StagedRow._fields
 _MERGE_LOCK = 0x6862_6361_7264  # "hbcard"
+_SHARD_LOCK = 0x6862_6373  # "hbcs": with the shard number, the two-key advisory lock of a shard
 
 _STAGE_DDL = """
     line bigint NOT NULL, sin text NOT NULL, personal_id text, legacy_id text NOT NULL,
@@ -258,7 +259,7 @@ def _by_sin(row: StagedRow) -> str:
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_text(value) -> str:
+def copy_text(value) -> str:
     if value is None:
         return "\\N"
     if isinstance(value, str):
@@ -271,7 +272,7 @@ def _copy_text(value) -> str:
 def copy_payload(rows: list[StagedRow]) -> bytes:
     """The rows as COPY text data, in insurance-number order (the matching pass then walks the
     unique indexes on it in order). Built by the validating thread, off the merge's path."""
-    lines = ["\t".join(map(_copy_text, row)) for row in sorted(rows, key=_by_sin)]
+    lines = ["\t".join(map(copy_text, row)) for row in sorted(rows, key=_by_sin)]
     lines.append("")
     return "\n".join(lines).encode() if rows else b""
 
@@ -282,12 +283,23 @@ def _copy_rows(cursor, payload: bytes) -> None:
 
 
 def merge_chunk(
-    cursor, *, batch_id: int, rows: list[StagedRow], payload: bytes | None = None, scope: Scope | None = None
+    cursor,
+    *,
+    batch_id: int,
+    rows: list[StagedRow] | None,
+    payload: bytes | None = None,
+    scope: Scope | None = None,
+    fill: tuple[str, dict] | None = None,
+    shard: int | None = None,
 ) -> MergeResult:
     """Merge the valid rows of one chunk (no two share a social insurance number or personal ID);
-    `payload`: copy_payload(rows) when already built; `scope`: the province of an officer's batch."""
+    `payload`: copy_payload(rows) when already built; `scope`: the province of an officer's batch.
+
+    A shard run (healthbook.cards.shards) passes `fill` instead of rows: the statement that moves
+    its chunk of staged rows into the staging table, and `shard`, its number: it then takes the
+    merge lock shared plus that shard's own lock (see lock_merge)."""
     result = MergeResult()
-    if not rows:
+    if fill is None and not rows:
         return result
     params = {"batch": batch_id}
     work_params = {
@@ -310,8 +322,13 @@ def merge_chunk(
     cursor.execute("SET LOCAL enable_hashjoin = off")
     cursor.execute("SET LOCAL enable_mergejoin = off")
     cursor.execute("SET LOCAL jit = off")
-    _copy_rows(cursor, copy_payload(rows) if payload is None else payload)
-    cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_MERGE_LOCK])
+    if fill is not None:
+        cursor.execute(*fill)
+        if not cursor.rowcount:
+            return result
+    else:
+        _copy_rows(cursor, copy_payload(rows) if payload is None else payload)
+    lock_merge(cursor, shard=shard)
     cursor.execute(_WORK, work_params)
     cursor.execute(_CONFLICTS)
     result.conflicts = cursor.fetchall()
@@ -338,6 +355,27 @@ def merge_chunk(
     return result
 
 
+def lock_merge(cursor, *, shard: int | None) -> None:
+    """Serialise the merges that could write the same person.
+
+    A chunk merged as it is read (shard None) takes the merge lock exclusively: it waits for
+    every other merge. A shard run takes it shared, plus the lock of its shard number: two
+    shards of one batch never carry the same insurance number or personal ID (settled before
+    the merge), so they run side by side; the same shard of two batches at once (same hash of
+    the same insurance number) waits. What the shard locks do not cover — two batches carrying
+    the same *personal ID* under different insurance numbers in different shards at the same
+    moment — ends in a unique violation, and the shard run retries that chunk with the lock held
+    exclusively (shards.py), where the second one is seen as a conflict."""
+    if shard is None:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_MERGE_LOCK])
+    else:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock_shared(%s), pg_advisory_xact_lock(%s, %s)",
+            [_MERGE_LOCK, _SHARD_LOCK, shard],
+        )
+
+
 def forget_people(cursor, *, batch_id: int) -> None:
-    """Drop the per-person memory of a finished batch."""
+    """Drop the per-person memory and the staged rows left (a failed sharded batch) of a finished batch."""
     cursor.execute("DELETE FROM healthbook_card_batch_person WHERE batch_id = %s", [batch_id])
+    cursor.execute("DELETE FROM healthbook_card_batch_row WHERE batch_id = %s", [batch_id])

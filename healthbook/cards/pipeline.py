@@ -35,7 +35,7 @@ from healthbook.models import CardBatch
 
 logger = logging.getLogger(__name__)
 
-DONE, FAILED, YIELDED, BUSY, LOST = "done", "failed", "yielded", "busy", "lost"
+DONE, FAILED, YIELDED, BUSY, LOST, MERGING = "done", "failed", "yielded", "busy", "lost", "merging"
 
 
 class LeaseLost(Exception):
@@ -55,6 +55,11 @@ def stale_after() -> timedelta:
 
 def task_budget_seconds() -> float:
     return float(getattr(settings, "CARD_IMPORT_TASK_BUDGET_SECONDS", 240))
+
+
+def card_import_shards() -> int:
+    """Shards of a new batch (CARD_IMPORT_SHARDS): 0 merges each chunk as it is read."""
+    return max(0, min(64, int(getattr(settings, "CARD_IMPORT_SHARDS", 0))))
 
 
 def worker_label() -> str:
@@ -267,15 +272,45 @@ class ChunkValidator:
         return validate_row(line, files.cells_to_row(record, self.columns), self.ctx)
 
 
+class PersonLedger:
+    """The file's rules between rows, applied in line order: the last valid row of a person
+    (insurance number) wins, the earlier one becomes DUPLICATE_PERSON; a row whose personal ID
+    a still-valid row of another insurance number carries is PID_CONFLICT (and supersedes
+    nothing). Used within each chunk (validate_chunk) and, by a sharded batch, over the rows
+    of the whole staged file that share an insurance number or personal ID (shards.settle)."""
+
+    def __init__(self):
+        self.valid: dict[int, tuple[str, str | None]] = {}  # line -> (sin, personal ID)
+        self.by_sin: dict[str, int] = {}
+        self.by_pid: dict[str, int] = {}
+
+    def offer(self, line: int, sin: str, personal_id: str | None) -> tuple[bool, int | None]:
+        """(accepted, the earlier line it supersedes or None); not accepted: PID_CONFLICT."""
+        owner = self.by_pid.get(personal_id) if personal_id else None
+        if owner is not None and owner in self.valid and self.valid[owner][0] != sin:
+            return False, None
+        superseded = None
+        earlier = self.by_sin.get(sin)
+        if earlier is not None and earlier in self.valid:
+            _, old_pid = self.valid.pop(earlier)
+            superseded = earlier
+            if old_pid and self.by_pid.get(old_pid) == earlier:
+                del self.by_pid[old_pid]
+        self.valid[line] = (sin, personal_id)
+        self.by_sin[sin] = line
+        if personal_id:
+            self.by_pid[personal_id] = line
+        return True, superseded
+
+
 def validate_chunk(
     chunk: list[tuple[int, dict | list | None]], ctx: RowContext, validator: ChunkValidator | None = None
 ):
     """Validate a chunk: (valid rows, rejected problems [(line, field, value, code)], counts by code,
-    rows with warnings). Within the chunk the last valid row of a person wins."""
+    rows with warnings). Within the chunk the last valid row of a person wins (PersonLedger)."""
     check = (validator or ChunkValidator(ctx)).row
     valid: dict[int, StagedRow] = {}
-    by_sin: dict[str, int] = {}
-    by_pid: dict[str, int] = {}
+    ledger = PersonLedger()
     rejected: list[tuple[int, str, str, str]] = []
     counts: Counter = Counter()
     warned = 0
@@ -290,22 +325,16 @@ def validate_chunk(
                 )
                 continue
             warned += 1
-        owner = by_pid.get(staged.personal_id) if staged.personal_id else None
-        if owner is not None and owner in valid and valid[owner].sin != staged.sin:
+        accepted, superseded = ledger.offer(line, staged.sin, staged.personal_id)
+        if not accepted:
             rejected.append((line, "SO_CCCD", staged.personal_id, "PID_CONFLICT"))
             counts["PID_CONFLICT"] += 1
             continue
-        earlier = by_sin.get(staged.sin)
-        if earlier is not None and earlier in valid:
-            old = valid.pop(earlier)
+        if superseded is not None:
+            old = valid.pop(superseded)
             rejected.append((old.line, "MA_SO_BHXH", old.sin, "DUPLICATE_PERSON"))
             counts["DUPLICATE_PERSON"] += 1
-            if old.personal_id and by_pid.get(old.personal_id) == earlier:
-                del by_pid[old.personal_id]
         valid[line] = staged
-        by_sin[staged.sin] = line
-        if staged.personal_id:
-            by_pid[staged.personal_id] = line
     return list(valid.values()), rejected, counts, warned
 
 
@@ -415,15 +444,11 @@ def _open_stored(batch: CardBatch):
         ) from None
 
 
-def card_batch_run(*, batch_id: int, budget_seconds: float | None = None) -> str:
-    """Import a batch from where it stands. Returns DONE, FAILED, YIELDED (budget used: enqueue
-    another run), BUSY (another live run holds it) or LOST (taken over while running)."""
-    lease = uuid.uuid4()
-    if not batch_claim(batch_id=batch_id, lease=lease):
-        return BUSY
-    started = time.monotonic()
+def run_claimed(*, batch: CardBatch, lease: uuid.UUID, started: float, budget_seconds: float | None) -> str:
+    """Import a batch merged as read (shards 0), from where it stands, under the lease `lease`
+    (runs.card_batch_run claimed it). Returns DONE, FAILED, YIELDED or LOST."""
+    batch_id = batch.pk
     chunk_rows = int(getattr(settings, "CARD_IMPORT_CHUNK_ROWS", 5000))
-    batch = CardBatch.objects.select_related("scope_province").get(pk=batch_id)
     try:
         with _open_stored(batch) as fh:
             layout = _layout(batch, fh, lease)
@@ -481,6 +506,8 @@ def batch_fail_unexpected(*, batch_id: int, message: str) -> None:
         finished_at=timezone.now(),
         lease=None,
     )
+    with connection.cursor() as cursor:
+        merge.forget_people(cursor, batch_id=batch_id)
 
 
 def card_batches_requeue_stale() -> list[int]:

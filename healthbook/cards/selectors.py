@@ -30,6 +30,9 @@ def card_batch_progress(batch: CardBatch) -> BatchProgress:
     percent = min(99, int(100 * batch.rows_read / total)) if total else None
     rate = None
     left = None
+    if batch.shards and total:
+        # A sharded batch is read (and staged) first, then merged by its shards: half each.
+        return BatchProgress(min(99, int(50 * (batch.rows_read + batch.rows_merged) / total)), None, None)
     if batch.status == CardBatch.Status.RUNNING and batch.run_started_at and batch.heartbeat_at:
         elapsed = (batch.heartbeat_at - batch.run_started_at).total_seconds()
         done = batch.rows_read - batch.run_started_rows

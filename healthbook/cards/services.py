@@ -18,7 +18,7 @@ from accounts.models import User
 from accounts.services import audit_record
 from healthbook.cards import files, tasks
 from healthbook.cards.access import card_import_scope
-from healthbook.cards.pipeline import card_batch_run
+from healthbook.cards.runs import card_batch_run
 from healthbook.models import CardBatch
 
 HASH_BLOCK = 1024 * 1024

@@ -7,7 +7,7 @@ detail, immunizations, pregnancy check-ups, papers, documents). reminders: follo
 vaccination reminders to citizens. See docs/intake.md.
 """
 
-from healthbook.models.card_batches import CardBatch, CardBatchPerson, CardBatchProblem
+from healthbook.models.card_batches import CardBatch, CardBatchPerson, CardBatchProblem, CardBatchShard
 from healthbook.models.citizens import (
     BirthPrecision,
     Citizen,
@@ -77,6 +77,7 @@ __all__ = [
     "CardBatch",
     "CardBatchPerson",
     "CardBatchProblem",
+    "CardBatchShard",
     "Citizen",
     "HealthBook",
     "InsuranceCard",

@@ -66,6 +66,11 @@ class CardBatch(models.Model):
     cards_created = models.PositiveBigIntegerField(default=0)
     cards_updated = models.PositiveBigIntegerField(default=0)
     chunks_done = models.PositiveIntegerField(default=0)
+    # Sharded merge (healthbook.cards.shards): 0 = each chunk is merged as it is read; N > 0 =
+    # the file is first staged (healthbook_card_batch_row), then merged by N shard runs.
+    shards = models.PositiveSmallIntegerField(default=0)
+    staged_at = models.DateTimeField(null=True, blank=True, help_text="when the whole file was staged and settled")
+    rows_merged = models.PositiveBigIntegerField(default=0, help_text="staged rows merged by the shard runs")
 
     lease = models.UUIDField(null=True, blank=True, help_text="token of the run that holds the batch")
     worker = models.CharField(max_length=200, blank=True, help_text="host and process of the holding run")
@@ -142,3 +147,36 @@ class CardBatchPerson(models.Model):
 
     def __str__(self) -> str:
         return f"{self.batch_id}:{self.social_insurance_number}@{self.line}"
+
+
+class CardBatchShard(models.Model):
+    """One shard of a staged batch: the staged rows whose insurance number hashes to `shard`,
+    merged chunk by chunk by one run at a time (lease, heartbeat), each chunk one transaction
+    that also advances `last_line` and the counters here and on the batch."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+
+    batch = models.ForeignKey(CardBatch, on_delete=models.CASCADE, related_name="shard_runs", db_index=False)
+    shard = models.PositiveSmallIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
+    last_line = models.PositiveBigIntegerField(default=0, help_text="the staged rows up to this line are merged")
+    rows_staged = models.PositiveBigIntegerField(default=0)
+    rows_merged = models.PositiveBigIntegerField(default=0)
+    rows_refused = models.PositiveBigIntegerField(default=0)
+    problem_counts = models.JSONField(default=dict, blank=True)
+    chunks_done = models.PositiveIntegerField(default=0)
+    lease = models.UUIDField(null=True, blank=True)
+    worker = models.CharField(max_length=200, blank=True)
+    runs = models.PositiveIntegerField(default=0)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "healthbook_card_batch_shard"
+        constraints = [models.UniqueConstraint(fields=["batch", "shard"], name="card_batch_shard_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.batch_id}#{self.shard}"

@@ -62,7 +62,7 @@ def test_disk_full_on_the_upload_area(proof, login, ministry_admin, card_codelis
                 "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"}
             }
         retry = _upload(client, reverse("api-card-batches"), data)
-        from healthbook.cards.pipeline import card_batch_run
+        from healthbook.cards.runs import card_batch_run
 
         batch = CardBatch.objects.get()
         card_batch_run(batch_id=batch.pk)

@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from healthbook.cards import files, pipeline
+from healthbook.cards import files, pipeline, runs
 from healthbook.cards.services import card_batch_create
 from healthbook.cards.tasks import card_batches_sweep_task
 from healthbook.models import CardBatch, Citizen
@@ -41,7 +41,7 @@ def test_a_live_run_keeps_the_batch(proof, queued):
     row = proof.row("R5", "a redelivered task (visibility timeout passed) meets a batch whose run is alive")
     assert pipeline.batch_claim(batch_id=queued.pk, lease=uuid.uuid4())
     second_claim = pipeline.batch_claim(batch_id=queued.pk, lease=uuid.uuid4())
-    outcome = pipeline.card_batch_run(batch_id=queued.pk)
+    outcome = runs.card_batch_run(batch_id=queued.pk)
     row.set(
         times=2,
         figure=f"second claim granted: {int(second_claim)}; redelivered run: {outcome} "
@@ -86,16 +86,16 @@ def test_sweeper_requeues_a_stale_running_batch_and_it_finishes(queued, django_c
         assert card_batches_sweep_task() == [queued.pk]
     assert len(callbacks) == 1
     assert CardBatch.objects.get(pk=queued.pk).status == CardBatch.Status.QUEUED
-    assert pipeline.card_batch_run(batch_id=queued.pk) == pipeline.DONE
+    assert runs.card_batch_run(batch_id=queued.pk) == pipeline.DONE
     assert Citizen.objects.count() == 6
 
 
 def test_time_budget_hands_the_batch_over(queued, settings):
     settings.CARD_IMPORT_CHUNK_ROWS = 2
-    assert pipeline.card_batch_run(batch_id=queued.pk, budget_seconds=0) == pipeline.YIELDED
+    assert runs.card_batch_run(batch_id=queued.pk, budget_seconds=0) == pipeline.YIELDED
     batch = CardBatch.objects.get(pk=queued.pk)
     assert (batch.status, batch.rows_read, batch.lease) == (CardBatch.Status.QUEUED, 2, None)
-    assert pipeline.card_batch_run(batch_id=queued.pk) == pipeline.DONE
+    assert runs.card_batch_run(batch_id=queued.pk) == pipeline.DONE
     assert CardBatch.objects.get(pk=queued.pk).rows_read == 6
 
 

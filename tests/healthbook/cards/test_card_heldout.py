@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from healthbook.cards.pipeline import card_batch_run
+from healthbook.cards.runs import card_batch_run
 from healthbook.cards.services import card_batch_create
 from healthbook.models import CardBatch, Citizen
 

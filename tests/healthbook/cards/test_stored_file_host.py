@@ -4,7 +4,7 @@ with a reason for the uploader, never an error naming a path of another host."""
 
 import io
 
-from healthbook.cards import pipeline
+from healthbook.cards import pipeline, runs
 from healthbook.cards.services import card_batch_create
 from healthbook.models import CardBatch
 from tests.healthbook.conftest import card_csv, person
@@ -17,7 +17,7 @@ def test_a_worker_without_the_shared_storage_fails_the_batch_with_a_reason(card_
 
     settings.MEDIA_ROOT = str(tmp_path / "worker-host")  # a worker host with storage of its own
     settings.LANGUAGE_CODE = "vi"
-    assert pipeline.card_batch_run(batch_id=batch.pk) == pipeline.FAILED
+    assert runs.card_batch_run(batch_id=batch.pk) == pipeline.FAILED
 
     batch = CardBatch.objects.get(pk=batch.pk)
     assert (batch.status, batch.failure_code, batch.rows_read) == ("failed", "stored_file_missing", 0)
@@ -26,4 +26,4 @@ def test_a_worker_without_the_shared_storage_fails_the_batch_with_a_reason(card_
 
     settings.MEDIA_ROOT = str(tmp_path / "web-host")  # shared again: a new upload is imported
     again = card_batch_create(acting_user=None, fh=io.BytesIO(card_csv([person(2)])), name="b.csv").batch
-    assert pipeline.card_batch_run(batch_id=again.pk) == pipeline.DONE
+    assert runs.card_batch_run(batch_id=again.pk) == pipeline.DONE

@@ -1,0 +1,90 @@
+"""The sharded merge with real workers: two Celery worker processes merge the two shards of a
+batch at the same time; the pool child running one shard is killed (SIGKILL) mid-merge; the
+shard resumes (re-queued task, then the sweeper) and the batch ends with exactly the counts and
+reasons the generator expects, without duplicates. A real broker (CELERY_BROKER_URL=redis://…)."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from healthbook.models import CardBatch, CardBatchProblem, CardBatchShard, Citizen, HealthBook, InsuranceCard
+from tests.healthbook.cards.test_card_worker_kill import BROKER, _db_url, _stop, _wait_for
+
+ROOT = Path(__file__).resolve().parents[3]
+
+pytestmark = [
+    pytest.mark.worker,
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
+    pytest.mark.skipif(not BROKER.startswith("redis://"), reason="needs CELERY_BROKER_URL=redis://… (a real broker)"),
+]
+
+
+def _worker(tmp_path: Path, name: str, *, beat: bool) -> subprocess.Popen:
+    env = os.environ | {
+        "DJANGO_SETTINGS_MODULE": "config.test_settings",
+        "DATABASE_URL": _db_url(),
+        "CELERY_BROKER_URL": BROKER,
+        "SSKDT_MEDIA_ROOT": str(tmp_path / "media"),
+        "SSKDT_VAR_DIR": str(tmp_path / "var"),
+        "CARD_IMPORT_CHUNK_ROWS": "50",
+        "CARD_IMPORT_SHARDS": "2",
+        "CARD_IMPORT_STALE_SECONDS": "3",
+        "CARD_IMPORT_SWEEP_SECONDS": "1",
+        "CELERY_VISIBILITY_TIMEOUT": "30",
+    }
+    (tmp_path / "var").mkdir(exist_ok=True)
+    cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency", "1"]
+    cmd += ["--hostname", f"{name}@%h", "--without-mingle", "--without-gossip", "--loglevel", "WARNING"]
+    if beat:
+        cmd += ["-B", "--schedule", str(tmp_path / "var" / "beat-schedule")]
+    log = open(tmp_path / f"{name}.log", "wb")  # noqa: SIM115 — closed with the process
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def test_two_workers_merge_the_shards_at_once_and_a_killed_shard_resumes(tmp_path, card_codelists, settings):
+    import redis
+
+    redis.Redis.from_url(BROKER).flushdb()
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    rows = 6000
+    data, expected_file = tmp_path / "cards.csv", tmp_path / "expected.json"
+    gen = [sys.executable, str(ROOT / "bench" / "gen_cards.py"), "--rows", str(rows), "--seed", "47"]
+    gen += ["--bad-share", "0.05", "--out", str(data), "--emit-expected", str(expected_file)]
+    subprocess.run(gen, check=True, stdout=subprocess.DEVNULL)
+    expected = json.loads(expected_file.read_text())
+    workers = [_worker(tmp_path, "one", beat=True), _worker(tmp_path, "two", beat=False)]
+    try:
+        from healthbook.cards.services import card_batch_create
+
+        with data.open("rb") as fh:
+            card_batch_create(acting_user=None, fh=fh, name="cards.csv")
+
+        def both_merging():
+            runs = list(
+                CardBatchShard.objects.filter(status="running", rows_merged__gt=0).values_list("shard", "worker")
+            )
+            return len(runs) == 2 and runs
+
+        both = _wait_for(both_merging, 120, "both shards merging")
+        assert len({worker for _, worker in both}) == 2  # two processes at once
+        shard0 = dict(both)[0]
+        os.kill(int(shard0.rsplit(":", 1)[1]), signal.SIGKILL)
+        done = _wait_for(lambda: (b := CardBatch.objects.get()).is_finished and b, 180, "the batch to finish")
+    finally:
+        for proc in workers:
+            _stop(proc)
+
+    counts = expected["counts"]
+    assert done.status == CardBatch.Status.DONE, done.failure_message
+    assert (done.rows_read, done.rows_accepted, done.rows_rejected) == (rows, counts["accepted"], counts["rejected"])
+    assert Citizen.objects.count() == HealthBook.objects.count() == InsuranceCard.objects.count() == counts["accepted"]
+    assert (done.citizens_created, done.books_created, done.cards_created) == (counts["accepted"],) * 3
+    found = sorted(CardBatchProblem.objects.values_list("line", "column", "code"))
+    assert found == sorted((r["line"], e["column"], e["code"]) for r in expected["rejected"] for e in r["errors"])
+    assert CardBatchShard.objects.get(shard=0).runs >= 2
+    assert sum(CardBatchShard.objects.values_list("rows_merged", flat=True)) == done.rows_merged
