@@ -40,7 +40,7 @@ DROP TABLE healthbook_card_batch_row;
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('healthbook', '0029_notification_kind_cohort_reminder'),
+        ('healthbook', '0030_partitioned_clinical_tables'),
     ]
 
     operations = [
