@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from cohorts import counts, selectors, services
+from cohorts import counts, maps, selectors, services
 from cohorts.access import COUNT_ROLES, EDIT_ROLES, NATIONAL_ROLES, province_get_for_dashboard
 from cohorts.forms import CohortForm
 from cohorts.models import CohortDefinition
@@ -131,6 +131,7 @@ def cohort_detail_view(request, code: str, key: str):
                 "province": province,
                 "version": version,
                 "tables": tables,
+                "map": maps.communes_map(province, tables["communes"]) if "communes" in tables else None,
                 "run": selectors.last_run(province),
                 "export_base": reverse("cohorts-detail", args=[province.code, key]) + "export/",
                 "is_national_user": has_role(request.user, *NATIONAL_ROLES),
