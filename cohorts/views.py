@@ -18,6 +18,7 @@ from core.replicas import lag_tolerant
 from core.roles import Role, has_role, role_required
 from geo.models import Province
 from provinces.exports import csv_response, xlsx_response
+from provinces.tables import LIST_LIMIT
 
 FORMATS = {"csv": csv_response, "xlsx": xlsx_response}
 DETAIL_TABLES = ("communes", "facilities", "trend")
@@ -104,7 +105,7 @@ def _detail_tables(province, version, only=None) -> dict:
     if run is not None and only in (None, "communes"):
         tables["communes"] = counts.communes_table(run, version)
     if run is not None and only in (None, "facilities"):
-        tables["facilities"] = counts.facilities_table(run, version)
+        tables["facilities"] = counts.facilities_table(run, version, limit=None if only else LIST_LIMIT)
     if only in (None, "trend"):
         tables["trend"] = counts.trend_table(province, version)
     return tables

@@ -147,3 +147,25 @@ def test_a_cohort_page_reads_the_runs_totals_and_sums_nothing(login, officer_han
             visit(person("01", commune=f"0001{n}"), fac, days_ago(420), "I10")
     memberships_compute(provinces=["01"])
     assert len(queries(url)) == len(page)
+
+
+def test_the_page_lists_the_facilities_with_most_members_the_export_all(login, officer_hanoi, icd10, monkeypatch):
+    """A page lists the LIST_LIMIT facilities with the most members shown (suppressed cells last:
+    an order from what is shown only); the export lists every facility, same suppression."""
+    from cohorts import views
+
+    for code, n in (("01101", 6), ("01102", 9), ("01103", 3)):
+        fac = facility(code, "01")
+        for _ in range(n):
+            visit(person("01", commune="00004"), fac, days_ago(400), "I10")
+    memberships_compute(provinces=["01"])
+    monkeypatch.setattr(views, "LIST_LIMIT", 1)
+    client = login(officer_hanoi)
+    page = client.get(f"/cohorts/province/01/{KEY}/").content.decode()
+    table = page.split('id="facilities-table"')[1].split("</table>")[0]
+    assert "01102" in table and ">9<" in table  # the most members shown
+    assert "01101" not in table and "01103" not in table
+    assert ">18<" in table  # the total is the whole table's
+    csv_text = client.get(f"/cohorts/province/01/{KEY}/export/facilities.csv").content.decode("utf-8-sig")
+    assert "01101" in csv_text and "01102" in csv_text and "01103" in csv_text
+    assert "< 5" in csv_text and "×" in csv_text and ",6\r" not in csv_text  # 3 small, 6 its complement
