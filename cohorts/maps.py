@@ -8,9 +8,12 @@ Points, not boundaries: the vendored file (geo.selectors.commune_point) gives ea
 centre and an area, not its outline; no openly licensed boundary file of the communes in force
 since 1 July 2025 was installable (geo/data/SOURCE.md)."""
 
+import html
 import math
 from dataclasses import dataclass, field
 
+from django.utils.formats import localize
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from geo.models import Commune, Province
@@ -43,6 +46,19 @@ class CommuneMap:
     discs: list[Disc]
     legend: list[tuple[str, str]] = field(default_factory=list)  # (shade, label)
     unplaced: int = 0  # communes of the province without a point in the vendored file
+
+    def svg_discs(self) -> str:
+        """The discs as SVG elements, joined in Python (a template loop over a province's
+        communes cost more than the rest of the page); names escaped, values localised."""
+        parts = []
+        for d in self.discs:
+            paint = f'fill="url(#hatch-{d.shade})"' if d.shade in ("small", "hidden") else f'class="{d.shade}"'
+            value = html.escape(d.value) if isinstance(d.value, str) else localize(d.value)
+            parts.append(
+                f'<circle data-commune="{html.escape(d.code)}" data-shade="{d.shade}" cx="{d.cx}" cy="{d.cy}" '
+                f'r="{d.r}" {paint}><title>{html.escape(d.name)} ({html.escape(d.code)}): {value}</title></circle>'
+            )
+        return mark_safe("\n".join(parts))  # noqa: S308 — every text above is escaped
 
 
 def _nice(x: float) -> int:
