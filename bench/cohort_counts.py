@@ -75,13 +75,13 @@ def main():
     with Timer("load_codelists"):
         call_command("load_codelists", verbosity=0)
     enrich()
-    from cohorts.models import CohortCount, CohortMembership
+    from cohorts.models import CohortMembership, CohortTotal
     from cohorts.services import memberships_compute
 
     with Timer(f"cohorts job: province {PROVINCE}"):
         run = memberships_compute(provinces=[PROVINCE])[0]
     print(f"  province {PROVINCE}: {run.members:,} memberships, {run.duration_ms / 1000:.1f} s (CohortRun.duration_ms)")
-    print(f"  rows: {CohortMembership.objects.count():,} memberships, {CohortCount.objects.count():,} count rows")
+    print(f"  rows: {CohortMembership.objects.count():,} memberships, {CohortTotal.objects.count():,} total rows")
     from core.roles import Role
 
     officer = session_cookie(f"bench.officer{PROVINCE}", Role.PROVINCE_OFFICER, PROVINCE)

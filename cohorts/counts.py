@@ -37,14 +37,27 @@ def communes_table(run: CohortRun, version: CohortVersion) -> Table:
     )
 
 
-def facilities_table(run: CohortRun, version: CohortVersion) -> Table:
+def facilities_table(run: CohortRun, version: CohortVersion, *, limit: int | None = None) -> Table:
+    """Members by facility of last visit. With `limit` (the page; exports list every facility):
+    the suppression is the whole table's, then the `limit` facilities with the most members shown
+    are kept, suppressed cells after them — an order that depends only on what is shown, so it
+    tells nothing about a hidden count."""
     rows = [(code or "—", name or _("No visit recorded"), n) for code, name, n in selectors.by_facility(run, version)]
-    return _column(
+    table = _column(
         rows,
         "facilities",
         _("Members by facility of last visit"),
         [("code", _("Facility code")), ("facility", _("Facility")), ("members", _("Members"))],
     )
+    *body, total = table.rows
+    if limit is not None and len(body) > limit:
+        body.sort(key=lambda row: (isinstance(row[-1], str), -row[-1] if isinstance(row[-1], int) else 0, row[0]))
+        table.rows = body[:limit] + [total]
+        table.note += " " + _(
+            "The page lists the %(shown)s facilities with the most members (small counts last); the "
+            "export lists all %(all)s."
+        ) % {"shown": limit, "all": len(body)}
+    return table
 
 
 def trend_table(province: Province, version: CohortVersion) -> Table:

@@ -108,13 +108,21 @@ class CohortMembership(models.Model):
         return f"{self.version_id}:{self.citizen_id}"
 
 
-class CohortCount(models.Model):
-    """Members per (run, version, commune, facility of last contact): what the counts pages read.
-    Kept for every run, so the pages draw a trend over runs."""
+class CohortTotal(models.Model):
+    """What the counts pages and exports read: members of a cohort version in one run, in all
+    (dimension "all": one row), by commune of residence ("commune": a row per commune with
+    members, code empty when not known) and by facility of last visit ("facility": a row per
+    facility, empty when no visit). Written by the job in the run's transaction (one GROUP BY
+    GROUPING SETS over the memberships) and kept for every run (the trend), so a page reads a
+    few hundred rows and sums none."""
 
-    run = models.ForeignKey(CohortRun, on_delete=models.CASCADE, related_name="counts")
+    ALL, COMMUNE, FACILITY = "all", "commune", "facility"
+    DIMENSIONS = [(ALL, ALL), (COMMUNE, COMMUNE), (FACILITY, FACILITY)]
+
+    run = models.ForeignKey(CohortRun, on_delete=models.CASCADE, related_name="totals")
     version = models.ForeignKey(CohortVersion, on_delete=models.CASCADE, related_name="+")
     province = models.ForeignKey("geo.Province", on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    dimension = models.CharField(max_length=8, choices=DIMENSIONS)
     commune_code = models.CharField(max_length=5, blank=True)
     facility = models.ForeignKey(
         "facilities.Facility", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
@@ -122,7 +130,9 @@ class CohortCount(models.Model):
     members = models.PositiveIntegerField()
 
     class Meta:
-        indexes = [models.Index(fields=["province", "run", "version"], name="cohort_count_province_run")]
+        indexes = [models.Index(fields=["run", "dimension", "version"], name="cohort_total_run")]
 
     def __str__(self):
-        return f"{self.run_id}:{self.version_id} {self.commune_code} {self.members}"
+        return (
+            f"{self.run_id}:{self.version_id} {self.dimension} {self.commune_code or self.facility_id} {self.members}"
+        )

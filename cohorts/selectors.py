@@ -1,9 +1,9 @@
-"""Reads of the cohorts app. The counts pages read only precomputed rows (runs and counts),
+"""Reads of the cohorts app. The counts pages read only precomputed rows (runs and their totals),
 never the book; `cohort_members` is the door for the line lists (h20b / issue 20 point 2)."""
 
-from django.db.models import QuerySet, Sum
+from django.db.models import QuerySet
 
-from cohorts.models import CohortCount, CohortDefinition, CohortMembership, CohortRun, CohortVersion
+from cohorts.models import CohortDefinition, CohortMembership, CohortRun, CohortTotal, CohortVersion
 from geo.models import Commune, Province
 
 TREND_RUNS = 30
@@ -36,41 +36,41 @@ def last_run(province: Province | None) -> CohortRun | None:
 
 
 def province_totals(run: CohortRun | None) -> dict[int, int]:
-    """Members per version in one run (one query)."""
+    """Members per version in one run (one query, a row per version)."""
     if run is None:
         return {}
-    rows = CohortCount.objects.filter(run=run).values("version_id").annotate(n=Sum("members"))
-    return {row["version_id"]: row["n"] for row in rows}
+    rows = CohortTotal.objects.filter(run=run, dimension=CohortTotal.ALL).values_list("version_id", "members")
+    return dict(rows)
 
 
 def national_totals() -> dict[tuple[int, int], int]:
-    """(province id, definition id) -> members of each province's last run (one query)."""
+    """(province id, definition id) -> members of each province's last run (one query, a row per
+    province and version)."""
     last_runs = (
         CohortRun.objects.filter(province__isnull=False, finished_at__isnull=False)
         .order_by("province_id", "-started_at")
         .distinct("province_id")
         .values("pk")
     )
-    rows = (
-        CohortCount.objects.filter(run__in=last_runs)
-        .values("province_id", "version__definition_id")
-        .annotate(n=Sum("members"))
+    rows = CohortTotal.objects.filter(run__in=last_runs, dimension=CohortTotal.ALL).values_list(
+        "province_id", "version__definition_id", "members"
     )
-    return {(row["province_id"], row["version__definition_id"]): row["n"] for row in rows}
+    return {(province_id, definition_id): n for province_id, definition_id, n in rows}
 
 
 def by_commune(run: CohortRun, version: CohortVersion) -> list[tuple[str, str, int]]:
     """(commune code, name, members) of one cohort in one run, communes of the province with
-    no member included (two queries)."""
+    no member included (two queries: the run's commune totals, the province's communes)."""
     counts = dict(
-        CohortCount.objects.filter(run=run, version=version)
-        .values("commune_code")
-        .annotate(n=Sum("members"))
-        .values_list("commune_code", "n")
+        CohortTotal.objects.filter(run=run, dimension=CohortTotal.COMMUNE, version=version).values_list(
+            "commune_code", "members"
+        )
     )
     rows = [
         (code, name, counts.pop(code, 0))
-        for code, name in Commune.objects.filter(province_id=run.province_id).values_list("code", "name_vi")
+        for code, name in Commune.objects.filter(province_id=run.province_id)
+        .order_by("code")
+        .values_list("code", "name_vi")
     ]
     for code, n in sorted(counts.items()):  # unknown or pre-reform commune codes
         rows.append((code, "", n))
@@ -78,28 +78,26 @@ def by_commune(run: CohortRun, version: CohortVersion) -> list[tuple[str, str, i
 
 
 def by_facility(run: CohortRun, version: CohortVersion) -> list[tuple[str, str, int]]:
-    """(facility code, name, members) by the facility of the members' last visit (one query)."""
+    """(facility code, name, members) by the facility of the members' last visit (one query, a
+    row per facility)."""
     rows = (
-        CohortCount.objects.filter(run=run, version=version)
-        .values("facility__code", "facility__name")
-        .annotate(n=Sum("members"))
+        CohortTotal.objects.filter(run=run, dimension=CohortTotal.FACILITY, version=version)
         .order_by("facility__code")
+        .values_list("facility__code", "facility__name", "members")
     )
-    return [(row["facility__code"] or "", row["facility__name"] or "", row["n"]) for row in rows]
+    return [(code or "", name or "", n) for code, name, n in rows]
 
 
 def trend(province: Province, definition: CohortDefinition) -> list[tuple]:
     """(as of, version number, members) of the cohort at each of the province's last runs, a run
-    without members included as 0 (two queries)."""
+    without members included as 0 (two queries, a row per run)."""
     runs = list(
         CohortRun.objects.filter(province=province, finished_at__isnull=False)
         .order_by("-started_at")
         .values_list("pk", "as_of")[:TREND_RUNS]
     )
-    rows = (
-        CohortCount.objects.filter(run_id__in=[pk for pk, _ in runs], version__definition=definition)
-        .values("run_id", "version__number")
-        .annotate(n=Sum("members"))
-    )
-    found = {row["run_id"]: (row["version__number"], row["n"]) for row in rows}
+    rows = CohortTotal.objects.filter(
+        run_id__in=[pk for pk, _ in runs], dimension=CohortTotal.ALL, version__definition=definition
+    ).values_list("run_id", "version__number", "members")
+    found = {run_id: (number, n) for run_id, number, n in rows}
     return [(as_of, *found.get(pk, ("", 0))) for pk, as_of in reversed(runs)]

@@ -16,6 +16,22 @@ from geo.models import Province
 logger = logging.getLogger(__name__)
 LOCK_KEY = 2020_0001  # pg advisory lock: one computation at a time
 
+# A run's totals, one scan of the province's memberships: per version in all, by commune of
+# residence and by facility of last visit (GROUPING tells the three sets apart; an unknown commune
+# is "" and no visit is NULL within their own set).
+TOTALS_SQL = """
+INSERT INTO cohorts_cohorttotal (run_id, version_id, province_id, dimension, commune_code, facility_id, members)
+SELECT %s, version_id, province_id,
+       CASE WHEN GROUPING(commune_code) = 0 THEN 'commune' WHEN GROUPING(facility_id) = 0 THEN 'facility'
+            ELSE 'all' END,
+       CASE WHEN GROUPING(commune_code) = 0 THEN commune_code ELSE '' END,
+       CASE WHEN GROUPING(facility_id) = 0 THEN facility_id END,
+       count(*)
+FROM cohorts_cohortmembership WHERE province_id = %s
+GROUP BY GROUPING SETS ((version_id, province_id), (version_id, province_id, commune_code),
+                        (version_id, province_id, facility_id))
+"""
+
 
 @transaction.atomic
 def cohort_create(*, key: str, name: str, description: str = "", criteria: dict, user=None) -> CohortVersion:
@@ -67,7 +83,7 @@ def vaccine_cohorts_ensure(*, today: dt.date | None = None) -> int:
 
 
 def _province_compute(province_id: int, versions: list[CohortVersion], today: dt.date) -> CohortRun:
-    """Replace one province's members and add its counts, in one transaction: readers see the
+    """Replace one province's members and add its totals, in one transaction: readers see the
     previous run or this one, never a mixture."""
     started = time.monotonic()
     with transaction.atomic():
@@ -88,13 +104,11 @@ def _province_compute(province_id: int, versions: list[CohortVersion], today: dt
                     " run_id = EXCLUDED.run_id",
                     params,
                 )
+            cursor.execute(TOTALS_SQL, [run.pk, province_id])
             cursor.execute(
-                "INSERT INTO cohorts_cohortcount (run_id, version_id, province_id, commune_code, facility_id, members)"
-                " SELECT %s, version_id, province_id, commune_code, facility_id, count(*) FROM cohorts_cohortmembership"
-                " WHERE province_id = %s GROUP BY version_id, province_id, commune_code, facility_id",
-                [run.pk, province_id],
+                "SELECT coalesce(sum(members), 0) FROM cohorts_cohorttotal WHERE run_id = %s AND dimension = 'all'",
+                [run.pk],
             )
-            cursor.execute("SELECT coalesce(sum(members), 0) FROM cohorts_cohortcount WHERE run_id = %s", [run.pk])
             run.members = cursor.fetchone()[0]
         run.finished_at = timezone.now()
         run.duration_ms = int((time.monotonic() - started) * 1000)

@@ -10,7 +10,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_safe
 
-from cohorts import counts, selectors, services
+from cohorts import counts, maps, selectors, services
 from cohorts.access import COUNT_ROLES, EDIT_ROLES, NATIONAL_ROLES, province_get_for_dashboard
 from cohorts.forms import CohortForm
 from cohorts.models import CohortDefinition
@@ -18,6 +18,7 @@ from core.replicas import lag_tolerant
 from core.roles import Role, has_role, role_required
 from geo.models import Province
 from provinces.exports import csv_response, xlsx_response
+from provinces.tables import LIST_LIMIT
 
 FORMATS = {"csv": csv_response, "xlsx": xlsx_response}
 DETAIL_TABLES = ("communes", "facilities", "trend")
@@ -104,7 +105,7 @@ def _detail_tables(province, version, only=None) -> dict:
     if run is not None and only in (None, "communes"):
         tables["communes"] = counts.communes_table(run, version)
     if run is not None and only in (None, "facilities"):
-        tables["facilities"] = counts.facilities_table(run, version)
+        tables["facilities"] = counts.facilities_table(run, version, limit=None if only else LIST_LIMIT)
     if only in (None, "trend"):
         tables["trend"] = counts.trend_table(province, version)
     return tables
@@ -131,6 +132,7 @@ def cohort_detail_view(request, code: str, key: str):
                 "province": province,
                 "version": version,
                 "tables": tables,
+                "map": maps.communes_map(province, tables["communes"]) if "communes" in tables else None,
                 "run": selectors.last_run(province),
                 "export_base": reverse("cohorts-detail", args=[province.code, key]) + "export/",
                 "is_national_user": has_role(request.user, *NATIONAL_ROLES),

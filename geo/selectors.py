@@ -1,6 +1,9 @@
 """Reads of the administrative units (reference data, fixed by migrations)."""
 
+import csv
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 from geo.models import Commune, OldProvinceCode, Province
 
@@ -87,3 +90,42 @@ def commune_codes_by_name() -> dict[tuple[int, str], str]:
     within one only a name that names a single commune is kept."""
     rows = Commune.objects.values_list("province_id", "name_vi", "code")
     return _unique(((pid, name_key(name)), code) for pid, name, code in rows)
+
+
+# ---------------------------------------------------------------- commune points (maps)
+
+# The approximate centre and area of each of the 3,321 communes, vendored from the PyPI package
+# vietnamadminunits 1.0.4 (MIT; static/vendor/README.md). Points, not boundaries: no openly
+# licensed boundary file of the post-July-2025 communes was installable (geo/data/SOURCE.md).
+COMMUNE_POINTS_CSV = Path(__file__).resolve().parent.parent / "static/vendor/vietnamadminunits-1.0.4/communes-2025.csv"
+
+
+@dataclass(frozen=True)
+class CommunePoint:
+    lat: float
+    lon: float
+    area_km2: float | None
+
+
+def _name_key(name: str) -> str:
+    """Names as both lists spell them: dashes and spaces differ ("Chân Mây – Lăng Cô")."""
+    return " ".join(name.replace("–", "-").split()).casefold()
+
+
+@lru_cache(maxsize=1)
+def _commune_points() -> tuple[dict, dict]:
+    by_name, by_code = {}, {}
+    with COMMUNE_POINTS_CSV.open(encoding="utf-8") as handle:
+        for row in csv.DictReader(handle):
+            area = float(row["area_km2"]) if row["area_km2"] else None
+            point = CommunePoint(float(row["lat"]), float(row["lon"]), area)
+            by_name[(row["province"], _name_key(row["name"]))] = point
+            by_code[(row["province"], row["code"])] = point
+    return by_name, by_code
+
+
+def commune_point(province_code: str, code: str, name: str) -> CommunePoint | None:
+    """The vendored point of one commune of our list: by province and name first (the two lists
+    give 114 merged communes a different representative code), then by code."""
+    by_name, by_code = _commune_points()
+    return by_name.get((province_code, _name_key(name))) or by_code.get((province_code, code))

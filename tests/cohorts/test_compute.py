@@ -10,7 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from cohorts import criteria as rules
-from cohorts.models import CohortCount, CohortDefinition, CohortMembership, CohortRun
+from cohorts.models import CohortDefinition, CohortMembership, CohortRun, CohortTotal
 from cohorts.selectors import cohort_members, current_version
 from cohorts.services import cohort_create, cohort_version_add, memberships_compute
 from tests.cohorts.conftest import appointment, checkup, days_ago, facility, immunization, lab, person, today, visit
@@ -115,7 +115,8 @@ def test_a_run_replaces_the_previous_members_and_keeps_counts_for_the_trend(icd1
     memberships_compute(provinces=["01"])
     assert members("chronic-not-seen-12-months") == set()
     version = current_version("chronic-not-seen-12-months")
-    assert sorted(CohortCount.objects.filter(version=version).values_list("members", flat=True)) == [1]
+    totals = CohortTotal.objects.filter(version=version, dimension=CohortTotal.ALL)
+    assert sorted(totals.values_list("members", flat=True)) == [1]  # the first run's; the second has none
     assert CohortRun.objects.filter(province__code="01").count() == 2
 
 
@@ -183,3 +184,30 @@ def test_values_are_parameters_never_sql_text():
 def test_the_command_computes(icd10, capsys):
     call_command("cohorts_compute", "--province", "01")
     assert "01:" in capsys.readouterr().out
+
+
+def test_a_run_stores_its_totals_in_all_by_commune_and_by_facility(icd10):
+    """What the pages read: one row per cohort in all, per commune (unknown commune: ""), per
+    facility of last visit; each set adds up to the members."""
+    a, b = facility("01101", "01"), facility("01102", "01")
+    for _ in range(3):
+        visit(person("01", commune="00004"), a, days_ago(400), "I10")
+    for _ in range(2):
+        visit(person("01", commune="00007"), b, days_ago(400), "E11")
+    visit(person("01"), b, days_ago(400), "I10")
+    run = memberships_compute(provinces=["01"])[0]
+    version = current_version("chronic-not-seen-12-months")
+    rows = CohortTotal.objects.filter(run=run, version=version)
+    assert list(rows.filter(dimension=CohortTotal.ALL).values_list("members", flat=True)) == [6]
+    assert dict(rows.filter(dimension=CohortTotal.COMMUNE).values_list("commune_code", "members")) == {
+        "00004": 3,
+        "00007": 2,
+        "": 1,
+    }
+    assert dict(rows.filter(dimension=CohortTotal.FACILITY).values_list("facility_id", "members")) == {
+        a.pk: 3,
+        b.pk: 3,
+    }
+    assert run.members == sum(
+        CohortTotal.objects.filter(run=run, dimension=CohortTotal.ALL).values_list("members", flat=True)
+    )

@@ -121,3 +121,51 @@ def test_officers_cannot_edit_rules(login, officer_hanoi, icd10):
     assert client.get("/cohorts/definitions/").status_code == 403
     assert client.post("/cohorts/definitions/new/", {"key": "y", "name": "Y", "sex": ["2"]}).status_code == 403
     assert f.province("01")
+
+
+def test_a_cohort_page_reads_the_runs_totals_and_sums_nothing(login, officer_hanoi, hanoi):
+    """The detail page and its exports read the job's per-run totals (a row per commune, per
+    facility, per run): three reads of the totals, no SUM at page time, a fixed number of
+    queries whatever the number of members, communes and facilities."""
+    client = login(officer_hanoi)
+    url = f"/cohorts/province/01/{KEY}/"
+    client.get(url)
+
+    def queries(path):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(path).status_code == 200
+        return [q["sql"] for q in ctx.captured_queries]
+
+    page = queries(url)
+    assert len([sql for sql in page if "cohorts_cohorttotal" in sql]) == 3  # communes, facilities, trend
+    assert not [sql for sql in page if "SUM(" in sql.upper()]
+    export = queries(url + "export/facilities.csv")
+    assert len([sql for sql in export if "cohorts_cohorttotal" in sql]) == 1
+    for n in range(4):  # more members in more communes and facilities, another run
+        fac = facility(f"0120{n}", "01")
+        for _ in range(6):
+            visit(person("01", commune=f"0001{n}"), fac, days_ago(420), "I10")
+    memberships_compute(provinces=["01"])
+    assert len(queries(url)) == len(page)
+
+
+def test_the_page_lists_the_facilities_with_most_members_the_export_all(login, officer_hanoi, icd10, monkeypatch):
+    """A page lists the LIST_LIMIT facilities with the most members shown (suppressed cells last:
+    an order from what is shown only); the export lists every facility, same suppression."""
+    from cohorts import views
+
+    for code, n in (("01101", 6), ("01102", 9), ("01103", 3)):
+        fac = facility(code, "01")
+        for _ in range(n):
+            visit(person("01", commune="00004"), fac, days_ago(400), "I10")
+    memberships_compute(provinces=["01"])
+    monkeypatch.setattr(views, "LIST_LIMIT", 1)
+    client = login(officer_hanoi)
+    page = client.get(f"/cohorts/province/01/{KEY}/").content.decode()
+    table = page.split('id="facilities-table"')[1].split("</table>")[0]
+    assert "01102" in table and ">9<" in table  # the most members shown
+    assert "01101" not in table and "01103" not in table
+    assert ">18<" in table  # the total is the whole table's
+    csv_text = client.get(f"/cohorts/province/01/{KEY}/export/facilities.csv").content.decode("utf-8-sig")
+    assert "01101" in csv_text and "01102" in csv_text and "01103" in csv_text
+    assert "< 5" in csv_text and "×" in csv_text and ",6\r" not in csv_text  # 3 small, 6 its complement

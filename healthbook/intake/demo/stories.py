@@ -423,6 +423,128 @@ def stories(today: date) -> list[Person]:
         ("hn_station", at_days_back(today, 20, 9), visit("J06.9", note="Sốt nhẹ, ho, sổ mũi 3 ngày.", weight=22))
     )
     people.append(p)
+    people += hanoi_follow_up_stories(today)
+    return people
+
+
+def hanoi_follow_up_stories(today: date) -> list[Person]:
+    """Hà Nội people for each of the follow-up lists (issue 20: a provincial officer of Hà Nội sees
+    every shipped cohort by commune): hypertension and diabetes overdue for follow-up, a pregnant
+    woman without a check-up for 9 weeks, a chronic patient not seen for 13 months. The child
+    overdue for every dose is Hà Minh Khôi above."""
+    people = []
+
+    # 11. Hypertension followed at the commune station, appointment of 10 weeks ago missed.
+    p = Person(
+        "htn_overdue_hn",
+        "Nghiêm Văn Lộc",
+        False,
+        _years_ago(today, 61, 75),
+        "01",
+        11,
+        "tăng huyết áp, lỡ hẹn tái khám 10 tuần tại trạm y tế phường (Hà Nội)",
+    )
+    for back, bp in ((160, (156, 94)), (100, (148, 90))):
+        p.visits.append(
+            (
+                "hn_station",
+                at_days_back(today, back, 8, 15),
+                visit(
+                    "I10",
+                    panel="hypertension",
+                    drugs=("40.473",),
+                    note=f"HA {bp[0]}/{bp[1]} mmHg. Hẹn tái khám sau 30 ngày.",
+                    follow=30,
+                    weight=70,
+                ),
+            )
+        )
+    people.append(p)
+
+    # 12. Type 2 diabetes followed at bs.an's hospital, appointment of 2 months ago missed.
+    p = Person(
+        "dm_overdue_hn",
+        "Phùng Thị Lan",
+        True,
+        _years_ago(today, 52, 140),
+        "01",
+        12,
+        "đái tháo đường típ 2, quá hẹn tái khám 2 tháng tại 01001",
+    )
+    for back, hba1c in ((210, 1.7), (150, 1.5), (90, 1.4)):
+        p.visits.append(
+            (
+                "hn",
+                at_days_back(today, back, 9, 5),
+                visit(
+                    "E11.9",
+                    panel="diabetes",
+                    out={"HbA1c": hba1c, "Glucose": 1.3},
+                    drugs=("40.677",),
+                    note="Đường huyết đói còn cao. Hẹn tái khám sau 30 ngày.",
+                    follow=30,
+                    weight=58,
+                ),
+            )
+        )
+    people.append(p)
+
+    # 13. A pregnancy of 20 weeks whose last check-up (11 weeks) at the commune station was 9 weeks
+    #     ago; the 11-week visit goes in XML 130 too (it places her residence).
+    lmp = today - timedelta(weeks=20)
+    p = Person(
+        "pregnancy_late_hn",
+        "Vũ Thị Mai Anh",
+        True,
+        _years_ago(today, 24, 50),
+        "01",
+        13,
+        "mang thai 20 tuần, lần khám thai gần nhất (trạm y tế phường) cách đây 9 tuần",
+    )
+    for weeks in (7, 11):
+        p.checkups.append(
+            (
+                "hn_station",
+                datetime.combine(lmp + timedelta(weeks=weeks), datetime.min.time()).replace(hour=9),
+                weeks,
+                lmp,
+            )
+        )
+    p.visits.append(
+        (
+            "hn_station",
+            datetime.combine(lmp + timedelta(weeks=11), datetime.min.time()).replace(hour=9, minute=30),
+            visit("O21.0", note="Khám thai 11 tuần: nôn nghén nhẹ, thai phát triển bình thường.", weight=50),
+        )
+    )
+    people.append(p)
+
+    # 14. Hypertension and COPD, followed at bs.an's hospital, not seen for 13 months.
+    p = Person(
+        "lost_hn",
+        "Bạch Văn Thành",
+        False,
+        _years_ago(today, 69, 20),
+        "01",
+        14,
+        "tăng huyết áp, bệnh phổi tắc nghẽn mạn; không đi khám 13 tháng (Hà Nội)",
+    )
+    for back in (470, 440, 405):
+        p.visits.append(
+            (
+                "hn",
+                at_days_back(today, back, 10),
+                visit(
+                    "I10",
+                    panel="hypertension",
+                    drugs=("40.473",),
+                    note="HA 146/88 mmHg, ho khạc đờm buổi sáng.",
+                    weight=61,
+                    secondary=["J44.9"],
+                ),
+            )
+        )
+    people.append(p)
     return people
 
 

@@ -88,6 +88,16 @@ def load_seed() -> tuple[list[tuple[str, str]], list[tuple[str, str, str]]]:
 
 # One commune (of the 3,321 in force since 1 July 2025) per province the generator uses.
 COMMUNE_OF = {"01": "00070", "79": "26743", "48": "20242", "31": "11560", "92": "31135"}
+# Hà Nội's demo people live in a few of its central wards (Hoàn Kiếm, Ba Đình, Ngọc Hà, Đống Đa,
+# Hai Bà Trưng, Láng), so the cohort pages of province 01 show more than one commune.
+HANOI_COMMUNES = ("00070", "00004", "00008", "00235", "00256", "00187")
+
+
+def commune_of(citizen: dict) -> str:
+    """The commune of residence sent for a demo person (by their number in Hà Nội)."""
+    if citizen["province"] == "01":
+        return HANOI_COMMUNES[citizen.get("n", 0) % len(HANOI_COMMUNES)]
+    return COMMUNE_OF.get(citizen["province"], "")
 
 
 def make_citizen(rng: random.Random, n: int) -> dict:
@@ -261,7 +271,7 @@ def make_visit(
         "MATINH_CU_TRU": citizen["province"],
         # Post-reform (1 July 2025): no district, a commune of the list (healthbook.intake.residence).
         "MAHUYEN_CU_TRU": "",
-        "MAXA_CU_TRU": COMMUNE_OF.get(citizen["province"], ""),
+        "MAXA_CU_TRU": commune_of(citizen),
         "DIEN_THOAI": f"09{rng.randrange(10**8):08d}",
         "MA_THE_BHYT": citizen["card"],
         "MA_DKBD": facility,

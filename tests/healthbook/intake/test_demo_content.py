@@ -120,6 +120,11 @@ def test_a_pregnancy_at_two_facilities_and_a_child_vaccinated_on_schedule():
         ("pregnancy_late", lambda p: (TODAY - max(w for _r, w, *_ in p.checkups).date()).days > 56),
         # a chronic patient not seen for 12 months
         ("lost", lambda p: (TODAY - max(w for _r, w, _v in p.visits).date()).days > 365),
+        # the same lists in Hà Nội (issue 20: its officer sees every shipped cohort)
+        ("htn_overdue_hn", lambda p: _overdue(p, "I10") and p.province == "01"),
+        ("dm_overdue_hn", lambda p: _overdue(p, "E11.9") and p.province == "01"),
+        ("pregnancy_late_hn", lambda p: (TODAY - max(w for _r, w, *_ in p.checkups).date()).days > 56),
+        ("lost_hn", lambda p: (TODAY - max(w for _r, w, _v in p.visits).date()).days > 365 and p.province == "01"),
     ],
 )
 def test_the_follow_up_lists_have_members(key, check):
