@@ -64,7 +64,11 @@ ROLES: list[tuple[str, str, list[tuple[str, str]]]] = [
         ],
     ),
     ("qt.hn001", "Quản trị cơ sở (facility admin)", []),
-    ("so.hanoi", "Cán bộ Sở Y tế (province officer)", []),
+    (
+        "so.hanoi",
+        "Cán bộ Sở Y tế (province officer)",
+        [("cohorts", "/cohorts/"), ("cohort", "link:main table a[href*='/cohorts/']")],
+    ),
     ("ytcc.hanoi", "Cán bộ y tế công cộng tỉnh (province public-health officer)", []),
     (
         "bo.bientap",
@@ -74,7 +78,7 @@ ROLES: list[tuple[str, str, list[tuple[str, str]]]] = [
     ("bo.quantri", "Quản trị Bộ Y tế (ministry admin)", []),
 ]
 # Pages also photographed on the phone (page names as above; every page is checked on both).
-PHONE_SHOTS = {"book", "book-lab-chart", "dashboards"}
+PHONE_SHOTS = {"book", "book-lab-chart", "dashboards", "cohort"}
 # Pages that are the same for every role: photographed for the first role that has them.
 SHARED = {"/api/docs/", "/oauth/mine/"}
 # The user menu's own pages (2FA, password, sessions) are the same for every role: not the bar.
