@@ -136,6 +136,7 @@ NATIONAL_BY_DESIGN = {
 _NOISE = [
     re.compile(r'name="csrfmiddlewaretoken" value="[^"]+"'),
     re.compile(r"\b[A-Za-z0-9]{64}\b"),  # masked CSRF tokens (hx-headers, forms), new on every response
+    re.compile(r"\b\d{2}/\d{2}/\d{4} \d{2}:\d{2}\b"),  # the printout header's minute: ticks between two requests
 ]
 
 
