@@ -81,10 +81,10 @@ FIELDS = (
 # Hashed as well in keyed entries (and only there: the entries before keying hashed FIELDS).
 KEYED_FIELDS = FIELDS + ("key_id",)
 _INSERT_FIELDS = KEYED_FIELDS + ("row_hash",)
-_INSERT_SQL = (  # noqa: S608 — constant column names
-    "INSERT INTO accesslog_entry ({cols}) VALUES ({vals});"
-    " UPDATE accesslog_chain_head SET seq = %s, row_hash = %s, updated_at = %s WHERE id = 1"
-).format(cols=", ".join(_INSERT_FIELDS), vals=", ".join(["%s"] * len(_INSERT_FIELDS)))
+_COLUMNS = ", ".join(_INSERT_FIELDS)
+_ROW_SQL = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
+_HEAD_ADVANCE_SQL = "UPDATE accesslog_chain_head SET seq = %s, row_hash = %s, updated_at = %s WHERE id = 1"
+_INSERT_SQL = f"INSERT INTO accesslog_entry ({_COLUMNS}) VALUES {_ROW_SQL}; {_HEAD_ADVANCE_SQL}"  # noqa: S608
 
 
 def _norm(name: str, value):
@@ -204,9 +204,17 @@ def _chain(entry: dict, head_seq: int, head_hash: str) -> None:
     entry["row_hash"] = entry_hash(entry["prev_hash"], entry, keys={key.id: key})
 
 
+def _row_params(entry: dict) -> list:
+    return [json.dumps(entry[n], ensure_ascii=False) if n == "details" else entry[n] for n in _INSERT_FIELDS]
+
+
+def _head_params(entry: dict) -> list:
+    """The head advanced onto `entry`."""
+    return [entry["seq"], entry["row_hash"], entry["recorded_at"]]
+
+
 def _insert_params(entry: dict) -> list:
-    values = [json.dumps(entry[n], ensure_ascii=False) if n == "details" else entry[n] for n in _INSERT_FIELDS]
-    return [*values, entry["seq"], entry["row_hash"], entry["recorded_at"]]
+    return [*_row_params(entry), *_head_params(entry)]
 
 
 def _append_own(entry: dict, mode: str) -> dict:
@@ -237,8 +245,6 @@ def _append_own(entry: dict, mode: str) -> dict:
 # How many entries one bulk INSERT carries: its parameters (len(_INSERT_FIELDS) per entry) must
 # stay under PostgreSQL's 65,535 per statement.
 BULK_CHUNK = 2000
-_ROW_SQL = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
-_HEAD_ADVANCE_SQL = "UPDATE accesslog_chain_head SET seq = %s, row_hash = %s, updated_at = %s WHERE id = 1"
 
 
 def entries_append_many(rows: list[dict]) -> list[dict]:
@@ -265,7 +271,6 @@ def entries_append_many(rows: list[dict]) -> list[dict]:
         for text, limit in _MAX.items():
             entry[text] = (entry[text] or "")[:limit]
         entries.append(entry)
-    columns = ", ".join(_INSERT_FIELDS)
     for start in range(0, len(entries), BULK_CHUNK):
         chunk = entries[start : start + BULK_CHUNK]
         with transaction.atomic(), connection.cursor() as cur:
@@ -275,12 +280,11 @@ def entries_append_many(rows: list[dict]) -> list[dict]:
             for entry in chunk:
                 _chain(entry, head_seq, head_hash)
                 head_seq, head_hash = entry["seq"], entry["row_hash"]
-                params.extend(_insert_params(entry)[: len(_INSERT_FIELDS)])
-            last = chunk[-1]
+                params.extend(_row_params(entry))
             cur.execute(
-                f"INSERT INTO accesslog_entry ({columns}) VALUES {', '.join([_ROW_SQL] * len(chunk))}; "  # noqa: S608
+                f"INSERT INTO accesslog_entry ({_COLUMNS}) VALUES {', '.join([_ROW_SQL] * len(chunk))}; "  # noqa: S608
                 + _HEAD_ADVANCE_SQL,
-                [*params, last["seq"], last["row_hash"], last["recorded_at"]],
+                [*params, *_head_params(chunk[-1])],
             )
     return entries
 
