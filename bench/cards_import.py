@@ -40,6 +40,18 @@ def main() -> int:
     p = argparse.ArgumentParser()
     p.add_argument("--rows", type=int, default=1_000_000)
     p.add_argument("--bad-share", type=float, default=0.01)
+    p.add_argument(
+        "--batch-rows",
+        type=int,
+        default=None,
+        help="rows of the measured batch file (default --rows); a national file is larger than the base",
+    )
+    p.add_argument(
+        "--existing-share",
+        type=float,
+        default=None,
+        help="share of the batch's rows that renew a base person (default 0.5, at most --rows of them)",
+    )
     p.add_argument("--workdir", default=str(ROOT / "var" / "bench"))
     p.add_argument("--chunk-rows", type=int, default=None)
     p.add_argument("--profile", action="store_true", help="time each merge statement of the measured import")
@@ -64,19 +76,25 @@ def main() -> int:
     work.mkdir(parents=True, exist_ok=True)
     n = args.rows
     base = work / f"base-{n}.csv"
-    batch_file = work / f"batch-{n}-{args.bad_share}.csv"
+    batch_rows = args.batch_rows or n
+    existing_share = args.existing_share if args.existing_share is not None else 0.5
+    batch_file = work / (
+        f"batch-{n}-{args.bad_share}.csv"
+        if batch_rows == n and existing_share == 0.5
+        else f"batch-{batch_rows}-of-{n}-{existing_share}-{args.bad_share}.csv"
+    )
     gen(args, base, "--rows", str(n), "--seed", "11")
     gen(
         args,
         batch_file,
         "--rows",
-        str(n),
+        str(batch_rows),
         "--seed",
         "12",
         "--bad-share",
         str(args.bad_share),
         "--existing-share",
-        "0.5",
+        str(existing_share),
         "--existing-seed",
         "11",
         "--existing-rows",
@@ -97,7 +115,7 @@ def main() -> int:
     settings.MEDIA_ROOT = str(work / "media")
     call_command("load_codelists", "beneficiary-group", "ethnicity", verbosity=0)
     if args.skip_base:
-        return measured(args, n, batch_file, work, None)
+        return measured(args, batch_rows, batch_file, work, None)
     with connection.cursor() as cur:
         cur.execute(
             "TRUNCATE healthbook_card_history, healthbook_card, healthbook_book, healthbook_citizen, "
@@ -117,7 +135,7 @@ def main() -> int:
             cur.execute("VACUUM ANALYZE healthbook_card")
             cur.execute("VACUUM ANALYZE healthbook_book")
         return 0
-    return measured(args, n, batch_file, work, b0)
+    return measured(args, batch_rows, batch_file, work, b0)
 
 
 def run_import(path: Path):
