@@ -128,6 +128,11 @@ class CohortTotal(models.Model):
         "facilities.Facility", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
     )
     members = models.PositiveIntegerField()
+    # The facility table as the job suppressed it (cohorts.suppression, once per run: the table is
+    # fixed for the run's life): a facility row's state and its place on the page; on the "all"
+    # row, the state of the facility table's total. Empty on runs from before the job kept them.
+    cell = models.CharField(max_length=6, blank=True, db_default="")
+    rank = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["run", "dimension", "version"], name="cohort_total_run")]

@@ -1,7 +1,9 @@
 """Reads of the cohorts app. The counts pages read only precomputed rows (runs and their totals),
 never the book; `cohort_members` is the door for the line lists (h20b / issue 20 point 2)."""
 
-from django.db.models import QuerySet
+from dataclasses import dataclass
+
+from django.db.models import Count, QuerySet, Window
 
 from cohorts.models import CohortDefinition, CohortMembership, CohortRun, CohortTotal, CohortVersion
 from geo.models import Commune, Province
@@ -77,15 +79,35 @@ def by_commune(run: CohortRun, version: CohortVersion) -> list[tuple[str, str, i
     return rows
 
 
-def by_facility(run: CohortRun, version: CohortVersion) -> list[tuple[str, str, int]]:
-    """(facility code, name, members) by the facility of the members' last visit (one query, a
-    row per facility)."""
+@dataclass
+class FacilityCounts:
+    """Members by the facility of their last visit, as the job suppressed them: rows of (code,
+    name, members, cell state), the total (members, cell state) and how many facilities there are.
+    A cell state is empty for a run from before the job kept them."""
+
+    rows: list[tuple[str, str, int, str]]
+    total: tuple[int, str]
+    facilities: int
+
+
+def by_facility(run: CohortRun, version: CohortVersion, *, limit: int | None = None) -> FacilityCounts:
+    """A run's facility rows of one version with the total (one query): with `limit`, the first
+    `limit` in the job's page order, else every facility by code."""
     rows = (
-        CohortTotal.objects.filter(run=run, dimension=CohortTotal.FACILITY, version=version)
-        .order_by("facility__code")
-        .values_list("facility__code", "facility__name", "members")
+        CohortTotal.objects.filter(run=run, version=version, dimension__in=[CohortTotal.ALL, CohortTotal.FACILITY])
+        .annotate(rows=Window(Count("pk")))
+        .order_by("dimension", "rank" if limit is not None else "facility__code")
+        .values_list("dimension", "facility__code", "facility__name", "members", "cell", "rows")
     )
-    return [(code or "", name or "", n) for code, name, n in rows]
+    rows = list(rows[: limit + 1] if limit is not None else rows)
+    if not rows or rows[0][0] != CohortTotal.ALL:
+        return FacilityCounts(rows=[], total=(0, ""), facilities=0)
+    total = rows.pop(0)
+    return FacilityCounts(
+        rows=[(code or "", name or "", n, cell) for _d, code, name, n, cell, _r in rows],
+        total=(total[3], total[4]),
+        facilities=total[5] - 1,
+    )
 
 
 def trend(province: Province, definition: CohortDefinition) -> list[tuple]:

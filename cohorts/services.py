@@ -2,6 +2,7 @@
 nightly computation of members and counts."""
 
 import datetime as dt
+import itertools
 import logging
 import time
 
@@ -11,6 +12,7 @@ from django.utils import timezone
 from codelists import lookups
 from cohorts import criteria as rules
 from cohorts.models import CohortDefinition, CohortRun, CohortVersion
+from cohorts.suppression import suppress
 from geo.models import Province
 
 logger = logging.getLogger(__name__)
@@ -31,6 +33,48 @@ FROM cohorts_cohortmembership WHERE province_id = %s
 GROUP BY GROUPING SETS ((version_id, province_id), (version_id, province_id, commune_code),
                         (version_id, province_id, facility_id))
 """
+
+
+FACILITY_ROWS_SQL = """
+SELECT t.id, t.version_id, t.dimension, t.members, coalesce(f.code, '')
+FROM cohorts_cohorttotal t LEFT JOIN facilities_facility f ON f.id = t.facility_id
+WHERE t.run_id = %s AND t.dimension IN ('all', 'facility')
+ORDER BY t.version_id, t.dimension, f.code NULLS LAST
+"""
+CELLS_UPDATE_SQL = """
+UPDATE cohorts_cohorttotal t SET cell = v.cell, rank = v.rank
+FROM unnest(%s::bigint[], %s::text[], %s::int[]) AS v(id, cell, rank) WHERE t.id = v.id
+"""
+
+
+def _facility_cells_store(cursor, run_id: int) -> None:
+    """Suppress each version's facility table once, in the job (the table is fixed for the run's
+    life), with the one suppression every page uses, and store each cell's state and its place on
+    the page: shown cells by most members, then suppressed ones, each by facility code — an order
+    from what is shown only. A page then reads its first rows and suppresses nothing."""
+    cursor.execute(FACILITY_ROWS_SQL, [run_id])
+    ids, cells, ranks = [], [], []
+    for _version, rows in itertools.groupby(cursor.fetchall(), key=lambda row: row[1]):
+        rows = list(rows)
+        everything = [row for row in rows if row[2] == "all"]
+        facilities = [row for row in rows if row[2] == "facility"]
+        grid = suppress([[row[3]] for row in facilities], column_totals=True)
+        states = [cell[0] for cell in grid.cells]
+
+        def place(i, states=states, facilities=facilities):
+            shown = not states[i].suppressed
+            return (not shown, -states[i].value if shown else 0, facilities[i][4] or "—")
+
+        order = sorted(range(len(facilities)), key=place)
+        for rank, i in enumerate(order, start=1):
+            ids.append(facilities[i][0])
+            cells.append(states[i].state)
+            ranks.append(rank)
+        for row in everything:
+            ids.append(row[0])
+            cells.append(grid.column_totals[0].state if facilities else "shown")
+            ranks.append(0)
+    cursor.execute(CELLS_UPDATE_SQL, [ids, cells, ranks])
 
 
 @transaction.atomic
@@ -105,6 +149,7 @@ def _province_compute(province_id: int, versions: list[CohortVersion], today: dt
                     params,
                 )
             cursor.execute(TOTALS_SQL, [run.pk, province_id])
+            _facility_cells_store(cursor, run.pk)
             cursor.execute(
                 "SELECT coalesce(sum(members), 0) FROM cohorts_cohorttotal WHERE run_id = %s AND dimension = 'all'",
                 [run.pk],

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from cohorts.models import CohortDefinition
+from cohorts.selectors import current_version
 from cohorts.services import memberships_compute
 from tests import factories as f
 from tests.cohorts.conftest import days_ago, facility, person, visit
@@ -169,3 +170,27 @@ def test_the_page_lists_the_facilities_with_most_members_the_export_all(login, o
     csv_text = client.get(f"/cohorts/province/01/{KEY}/export/facilities.csv").content.decode("utf-8-sig")
     assert "01101" in csv_text and "01102" in csv_text and "01103" in csv_text
     assert "< 5" in csv_text and "×" in csv_text and ",6\r" not in csv_text  # 3 small, 6 its complement
+
+
+def test_the_job_suppresses_the_facility_table_once_as_the_page_would(icd10):
+    """The job stores each facility cell's suppression and its place on the page; the page and the
+    export built from them equal the table suppressed at page time (what a run from before the job
+    kept them still gets), small and complementary cells included."""
+    from cohorts import counts
+    from cohorts.models import CohortTotal
+
+    for code, n in (("01101", 6), ("01102", 9), ("01103", 3), ("01105", 7), ("01106", 12)):
+        fac = facility(code, "01")
+        for _ in range(n):
+            visit(person("01", commune="00004"), fac, days_ago(400), "I10")
+    run = memberships_compute(provinces=["01"])[0]
+    version = current_version(KEY)
+    stored = {limit: counts.facilities_table(run, version, limit=limit) for limit in (None, 2, 4, 10)}
+    rows = CohortTotal.objects.filter(run=run, version=version, dimension__in=["all", "facility"])
+    assert set(rows.values_list("cell", flat=True)) >= {"shown", "small", "hidden"}
+    rows.update(cell="", rank=None)  # as a run from before the job kept them
+    for limit, table in stored.items():
+        here = counts.facilities_table(run, version, limit=limit)
+        assert (table.rows, table.note) == (here.rows, here.note), limit
+    assert [row[-1] for row in stored[2].rows] == [12, 9, 37]
+    assert "< 5" in [row[-1] for row in stored[None].rows] and "×" in [row[-1] for row in stored[None].rows]
