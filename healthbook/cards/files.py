@@ -51,7 +51,7 @@ def inspect_file(fh: IO[bytes], *, size: int) -> FileLayout:
     """Check the whole file and return its layout, or raise FileRefused."""
     if size == 0:
         raise FileRefused("file_empty", _("The file is empty."))
-    if size > _setting("CARD_IMPORT_MAX_BYTES", 2 * 1024**3):
+    if size > _setting("CARD_IMPORT_MAX_BYTES", 8 * 1024**3):
         raise FileRefused("file_too_large", _("The file is larger than the import limit."), size=size)
     fh.seek(0)
     head = fh.read(4)
