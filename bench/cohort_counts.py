@@ -127,6 +127,14 @@ def main():
         ]
         for name, paths in cases:
             report(name, *hammer(paths, officer), floor=floor)
+        # The same per-dose page as before the job kept the facility table's suppression (issue 20):
+        # its stored cells cleared, the page suppresses the whole facility column per request again.
+        CohortTotal.objects.filter(run=run, version__definition__key="vaccine-tcmr-bcg-1").update(cell="", rank=None)
+        report(
+            f"a per-dose cohort of {PROVINCE}, suppressed per request (before)",
+            *hammer([base + "vaccine-tcmr-bcg-1/"], officer),
+            floor=floor,
+        )
     finally:
         server.terminate()
         server.wait(10)
