@@ -8,7 +8,7 @@ monthly partition (seq is not the partition key) and ran a window over the range
 
 - The AFTER INSERT statement trigger asks its three questions in one query: the head locked
   (FOR UPDATE, a MATERIALIZED CTE read once), the statement's rows numbered and linked from the
-  head's hash (the transition table, read once), and the entries beyond the head counted
+  head's hash (one pass over the transition table), and the entries beyond the head counted
   (`ORDER BY seq LIMIT n + 1` over every partition, as before). Same rules, same errors.
 - The head's BEFORE UPDATE trigger takes a short way for the advance of every book page — by one,
   onto the entry just written: that entry is looked up by seq in the partition of the head's new
@@ -70,22 +70,22 @@ BEGIN
             USING ERRCODE = 'integrity_constraint_violation';
     END IF;
     -- One query: the head locked and read once; the new rows numbered and linked (each to the one
-    -- before, the first to the head's hash); the entries beyond the head counted, by an index scan
-    -- of seq (ORDER BY + LIMIT, whatever the statistics say: n + 1 rows at most).
+    -- before, the first to the head's hash) in one pass over the transition table; the entries
+    -- beyond the head counted, by an index scan of seq (ORDER BY + LIMIT, whatever the statistics
+    -- say: n + 1 rows at most).
     WITH head AS MATERIALIZED (
         SELECT seq, row_hash FROM accesslog_chain_head WHERE id = 1 FOR UPDATE
-    ), rows AS (
-        SELECT seq, prev_hash, row_number() OVER w AS pos, lag(row_hash) OVER w AS link
-          FROM accesslog_new_entries WINDOW w AS (ORDER BY seq)
+    ), checked AS (
+        SELECT count(*) AS n,
+               count(*) FILTER (WHERE s.seq <> head.seq + s.pos OR s.prev_hash <> coalesce(s.link, head.row_hash)) AS bad
+          FROM (SELECT seq, prev_hash, row_number() OVER w AS pos, lag(row_hash) OVER w AS link
+                  FROM accesslog_new_entries WINDOW w AS (ORDER BY seq)) s, head
     )
-    SELECT head.seq,
-           (SELECT count(*) FROM rows),
-           (SELECT count(*) FROM rows
-             WHERE rows.seq <> head.seq + rows.pos OR rows.prev_hash <> coalesce(rows.link, head.row_hash)),
+    SELECT head.seq, checked.n, checked.bad,
            (SELECT count(*) FROM (SELECT 1 FROM accesslog_entry e WHERE e.seq > head.seq ORDER BY e.seq
-                                   LIMIT (SELECT count(*) FROM rows) + 1) b)
+                                   LIMIT checked.n + 1) b)
       INTO head_seq, n, bad, beyond
-      FROM head;
+      FROM head, checked;
     IF bad > 0 THEN
         RAISE EXCEPTION 'access-log entries % do not extend the chain head % one by one', n, head_seq
             USING ERRCODE = 'integrity_constraint_violation';
