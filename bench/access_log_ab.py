@@ -92,7 +92,9 @@ def main():
         cells = []
         for db in args.dbs:
             values = [res[key] for res in results[db]]
-            cell = f"{statistics.median(values):,.2f}" if key.startswith("bulk") else f"{statistics.median(values):,.0f}"
+            cell = (
+                f"{statistics.median(values):,.2f}" if key.startswith("bulk") else f"{statistics.median(values):,.0f}"
+            )
             threads = key.rsplit(", ", 1)[-1]
             if key.startswith("chained"):
                 share = [res[key] / res[f"plain INSERT (baseline), {threads}"] for res in results[db]]
