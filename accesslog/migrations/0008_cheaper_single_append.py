@@ -87,6 +87,10 @@ BEGIN
                                    LIMIT checked.n + 1) b)
       INTO head_seq, n, bad, beyond
       FROM head, checked;
+    IF head_seq IS NULL THEN
+        RAISE EXCEPTION 'access-log chain head is missing'
+            USING ERRCODE = 'integrity_constraint_violation';
+    END IF;
     IF bad > 0 THEN
         RAISE EXCEPTION 'access-log entries % do not extend the chain head % one by one', n, head_seq
             USING ERRCODE = 'integrity_constraint_violation';

@@ -108,3 +108,12 @@ def test_a_second_entry_at_a_seq_forged_in_another_month_is_named_by_the_verifie
     finally:
         as_attacker("DELETE FROM accesslog_entry WHERE seq > %s", [start[0]])
         as_attacker("UPDATE accesslog_chain_head SET seq = %s, row_hash = %s WHERE id = 1", list(start))
+
+
+def test_without_a_chain_head_no_entry_is_accepted():
+    """The one-query insert check finds no head row (deleted by a superuser with the triggers off):
+    refused, as the three-query check of 0006 refused it."""
+    write(1)
+    start = head()
+    as_attacker("DELETE FROM accesslog_chain_head")
+    assert refused(lambda: insert(made(1, start)))
