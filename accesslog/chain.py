@@ -209,7 +209,9 @@ def _row_params(entry: dict) -> list:
 
 
 def _head_params(entry: dict) -> list:
-    """The head advanced onto `entry`."""
+    """The head advanced onto `entry`; `updated_at` is the entry's `recorded_at`, which tells the
+    head's trigger the one partition to find the entry in when it moves by one (migration 0008:
+    a book page's append then probes one month, not all of them)."""
     return [entry["seq"], entry["row_hash"], entry["recorded_at"]]
 
 
