@@ -85,6 +85,24 @@ _COLUMNS = ", ".join(_INSERT_FIELDS)
 _ROW_SQL = "(" + ", ".join(["%s"] * len(_INSERT_FIELDS)) + ")"
 _HEAD_ADVANCE_SQL = "UPDATE accesslog_chain_head SET seq = %s, row_hash = %s, updated_at = %s WHERE id = 1"
 _INSERT_SQL = f"INSERT INTO accesslog_entry ({_COLUMNS}) VALUES {_ROW_SQL}; {_HEAD_ADVANCE_SQL}"  # noqa: S608
+# The bulk form: one array per column (unnest keeps their order), so a chunk of 2,000 entries is a
+# statement of 26 parameters, not 46,000 placeholders for the driver to parse and bind one by one.
+_ARRAY_TYPES = {
+    "seq": "bigint",
+    "recorded_at": "timestamptz",
+    "actor_user_id": "integer",
+    "facility_id": "integer",
+    "citizen_id": "integer",
+    "book_public_id": "uuid",
+    "outcome": "smallint",
+    "source_ip": "inet",
+    "details": "jsonb",
+}
+_BULK_INSERT_SQL = (
+    f"INSERT INTO accesslog_entry ({_COLUMNS}) SELECT * FROM unnest("  # noqa: S608
+    + ", ".join(f"%s::{_ARRAY_TYPES.get(name, 'text')}[]" for name in _INSERT_FIELDS)
+    + f"); {_HEAD_ADVANCE_SQL}"
+)
 
 
 def _norm(name: str, value):
@@ -244,8 +262,7 @@ def _append_own(entry: dict, mode: str) -> dict:
     return entry
 
 
-# How many entries one bulk INSERT carries: its parameters (len(_INSERT_FIELDS) per entry) must
-# stay under PostgreSQL's 65,535 per statement.
+# How many entries one bulk INSERT carries (one transaction holding the chain head).
 BULK_CHUNK = 2000
 
 
@@ -253,12 +270,13 @@ def entries_append_many(rows: list[dict]) -> list[dict]:
     """Append many entries (one per citizen of a public-health line list, issue 20) to the
     chain and return them.
 
-    The chain cannot take an `INSERT … SELECT`: each entry's HMAC is computed here with a key the
-    database never holds. So the head is locked, BULK_CHUNK entries are chained in Python
-    (microseconds each), then written by one multi-row INSERT and the head advanced once onto
-    the last of them, in one round trip; that transaction commits, then the next chunk. The
-    database checks the chunk as a whole (migration 0006: statement-level trigger over the new
-    rows, head advance by k onto the entries written). Each transaction holds the head for one
+    The chain cannot be written by an `INSERT … SELECT` over the people listed: each entry's
+    HMAC is computed here with a key the database never holds. So the head is locked,
+    BULK_CHUNK entries are chained in Python (microseconds each), then written by one INSERT
+    (an array per column) and the head advanced once onto the last of them, in one round trip;
+    that transaction commits, then the next chunk. The database checks the chunk as a whole
+    (migration 0006: statement-level trigger over the new rows, head advance by k onto the
+    entries written). Each transaction holds the head for one
     INSERT of up to BULK_CHUNK rows (a few tens of milliseconds); between chunks other appenders
     (a doctor's page) get it. Outside a transaction the entries commit chunk by chunk (a failure
     leaves the chunks before it: entries of a list that may not have been shown, never a list
@@ -278,16 +296,13 @@ def entries_append_many(rows: list[dict]) -> list[dict]:
         with transaction.atomic(), connection.cursor() as cur:
             cur.execute(_HEAD_SQL)
             head_seq, head_hash = cur.fetchone()
-            params = []
+            rows = []
             for entry in chunk:
                 _chain(entry, head_seq, head_hash)
                 head_seq, head_hash = entry["seq"], entry["row_hash"]
-                params.extend(_row_params(entry))
-            cur.execute(
-                f"INSERT INTO accesslog_entry ({_COLUMNS}) VALUES {', '.join([_ROW_SQL] * len(chunk))}; "  # noqa: S608
-                + _HEAD_ADVANCE_SQL,
-                [*params, *_head_params(chunk[-1])],
-            )
+                rows.append(_row_params(entry))
+            columns = [[str(v) if v is not None else None for v in column] for column in zip(*rows, strict=True)]
+            cur.execute(_BULK_INSERT_SQL, [*columns, *_head_params(chunk[-1])])
     return entries
 
 

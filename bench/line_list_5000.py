@@ -67,6 +67,13 @@ def prepare():
                 " FROM healthbook_citizen WHERE residence_province_id = %s ORDER BY id LIMIT %s",
                 [version.pk, run.pk, province.pk, PEOPLE],
             )
+    with connection.cursor() as cur:  # the last visit, as the job reads it (memberships from before it did)
+        cur.execute(
+            "UPDATE cohorts_cohortmembership m SET last_visit_at = (SELECT max(e.occurred_at)"
+            " FROM healthbook_encounter e JOIN healthbook_book b ON b.id = e.book_id WHERE b.citizen_id = m.citizen_id)"
+            " WHERE m.version_id = %s AND m.province_id = %s AND m.last_visit_at IS NULL",
+            [version.pk, province.pk],
+        )
     user, _ = User.objects.get_or_create(
         username="bench.ytcc",
         defaults={

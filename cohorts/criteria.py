@@ -228,7 +228,8 @@ def compile_members(criteria: dict, *, today: dt.date) -> tuple[str, dict]:
     sql = (
         "SELECT c.id AS citizen_id"  # noqa: S608
         ", c.residence_province_id AS province_id,"
-        " coalesce(c.residence_commune_code, '') AS commune_code, last.facility_id"
+        " coalesce(c.residence_commune_code, '') AS commune_code, last.facility_id,"
+        " last.occurred_at AS last_visit_at"
         " FROM healthbook_citizen_view c JOIN healthbook_book_view b ON b.citizen_id = c.id"
         " LEFT JOIN LATERAL (SELECT e.facility_id, e.occurred_at FROM healthbook_encounter_view e"
         " WHERE e.book_id = b.id ORDER BY e.occurred_at DESC LIMIT 1) last ON true"

@@ -95,6 +95,9 @@ class CohortMembership(models.Model):
         "facilities.Facility", on_delete=models.DO_NOTHING, db_constraint=False, null=True, related_name="+"
     )
     run = models.ForeignKey(CohortRun, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+")
+    # When that last visit was, as of the run (the line list's "last contact"; the job reads it with
+    # the facility, so a list of 5,000 people does not probe every visit partition per person).
+    last_visit_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

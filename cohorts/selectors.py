@@ -24,6 +24,17 @@ def cohort_members(
     return members.order_by("citizen_id")
 
 
+def members_last_visits(cohort_version_id: int, citizen_ids: list[int]) -> dict[int, object]:
+    """citizen id -> when their last visit was (None: no visit), as of the run that put them in
+    the cohort version (one query by the membership's unique key); a citizen no longer a member is
+    left out."""
+    return dict(
+        CohortMembership.objects.filter(version_id=cohort_version_id, citizen_id__in=citizen_ids).values_list(
+            "citizen_id", "last_visit_at"
+        )
+    )
+
+
 def current_versions() -> list[CohortVersion]:
     return sorted(CohortVersion.objects.current(), key=lambda v: v.definition.key)
 

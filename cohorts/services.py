@@ -140,12 +140,13 @@ def _province_compute(province_id: int, versions: list[CohortVersion], today: dt
                 params.update(province=province_id, version=version.pk, run=run.pk)
                 cursor.execute(
                     "INSERT INTO cohorts_cohortmembership"  # noqa: S608 (fixed fragments, values are parameters)
-                    " (version_id, citizen_id, province_id, commune_code, facility_id, run_id)"
-                    " SELECT %(version)s, m.citizen_id, m.province_id, m.commune_code, m.facility_id, %(run)s"
+                    " (version_id, citizen_id, province_id, commune_code, facility_id, last_visit_at, run_id)"
+                    " SELECT %(version)s, m.citizen_id, m.province_id, m.commune_code, m.facility_id,"
+                    " m.last_visit_at, %(run)s"
                     " FROM (" + select + ") m"
                     " ON CONFLICT (version_id, citizen_id) DO UPDATE SET province_id = EXCLUDED.province_id,"
                     " commune_code = EXCLUDED.commune_code, facility_id = EXCLUDED.facility_id,"
-                    " run_id = EXCLUDED.run_id",
+                    " last_visit_at = EXCLUDED.last_visit_at, run_id = EXCLUDED.run_id",
                     params,
                 )
             cursor.execute(TOTALS_SQL, [run.pk, province_id])

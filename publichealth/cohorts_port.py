@@ -11,7 +11,7 @@ from django.db.models import Max, QuerySet
 from django.utils import timezone
 
 from cohorts.models import CohortVersion
-from cohorts.selectors import cohort_members, current_versions
+from cohorts.selectors import cohort_members, current_versions, members_last_visits
 from healthbook.models import Encounter
 
 
@@ -45,11 +45,16 @@ def members(cohort: CohortRef, province_code: str, commune_code: str | None = No
 
 
 def member_details(cohort: CohortRef, citizen_ids: list[int]) -> dict[int, tuple[str, dt.date | None]]:
-    """citizen id -> (why they are in the cohort, day of their last visit): one query."""
-    last = dict(
-        Encounter.objects.filter(book__citizen_id__in=citizen_ids)
-        .values("book__citizen_id")
-        .annotate(last=Max("occurred_at"))
-        .values_list("book__citizen_id", "last")
-    )
+    """citizen id -> (why they are in the cohort, day of their last visit): the day the nightly run
+    read with the membership (one query); for someone a later run took out of the cohort, read
+    from the book (a second query, only then)."""
+    last = members_last_visits(cohort.version_id, citizen_ids)
+    gone = [cid for cid in citizen_ids if cid not in last]
+    if gone:
+        last |= dict(
+            Encounter.objects.filter(book__citizen_id__in=gone)
+            .values("book__citizen_id")
+            .annotate(last=Max("occurred_at"))
+            .values_list("book__citizen_id", "last")
+        )
     return {cid: (cohort.name, timezone.localtime(last[cid]).date() if last.get(cid) else None) for cid in citizen_ids}

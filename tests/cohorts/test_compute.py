@@ -211,3 +211,24 @@ def test_a_run_stores_its_totals_in_all_by_commune_and_by_facility(icd10):
     assert run.members == sum(
         CohortTotal.objects.filter(run=run, dimension=CohortTotal.ALL).values_list("members", flat=True)
     )
+
+
+def test_a_members_last_visit_is_kept_by_the_run_for_the_line_list(icd10):
+    """The job keeps the day of each member's last visit with the membership (the line list's "last
+    contact", one query for any number of people); someone a later run took out of the cohort still
+    gets theirs, from the book."""
+    from publichealth import cohorts_port
+
+    fac = facility("01101", "01")
+    member = person("01", commune="00004")
+    visit(member, fac, days_ago(500), "I10")
+    visit(member, fac, days_ago(400), "I10")
+    memberships_compute(provinces=["01"])
+    version = current_version("chronic-not-seen-12-months")
+    ref = cohorts_port.CohortRef(version.pk, version.definition.key, version.name)
+    with CaptureQueriesContext(connection) as ctx:
+        assert cohorts_port.member_details(ref, [member.pk]) == {member.pk: (version.name, days_ago(400))}
+    assert len(ctx.captured_queries) == 1
+    visit(member, fac, days_ago(3), "I10")  # seen again: the next run takes them out
+    memberships_compute(provinces=["01"])
+    assert cohorts_port.member_details(ref, [member.pk]) == {member.pk: (version.name, days_ago(3))}
