@@ -17,14 +17,16 @@ SELECT gen_random_uuid(), r.citizen_id, r.kind, r.subject_key, %s, COALESCE(c.re
 FROM provinces_reminder r
 JOIN healthbook_citizen c ON c.id = r.citizen_id
 LEFT JOIN facilities_facility_view f ON f.id = r.facility_id
-WHERE r.status IN ('pending', 'failed') AND r.due_date >= CURRENT_DATE
+WHERE r.status IN ('pending', 'failed') AND r.due_date >= (now() AT TIME ZONE %s)::date
 ON CONFLICT (citizen_id, kind, dedupe_key) DO NOTHING
 """
 
 
 def forward(apps, schema_editor):
     with schema_editor.connection.cursor() as cursor:
-        cursor.execute(SQL, [getattr(settings, "NOTIFY_DEFAULT_CHANNEL", "vneid")])
+        # "Today" is Việt Nam's (due dates are local days): the session's CURRENT_DATE is UTC's, a
+        # day behind from 17:00 to 24:00 UTC, when it took yesterday's reminders for not yet due.
+        cursor.execute(SQL, [getattr(settings, "NOTIFY_DEFAULT_CHANNEL", "vneid"), settings.TIME_ZONE])
 
 
 class Migration(migrations.Migration):
