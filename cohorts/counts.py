@@ -6,7 +6,7 @@ from django.utils.translation import gettext as _
 
 from cohorts import selectors
 from cohorts.models import CohortRun, CohortVersion
-from cohorts.suppression import Cell, suppress
+from cohorts.suppression import Cell, column_for_page, suppress
 from geo.models import Province
 from provinces.tables import Table
 
@@ -39,45 +39,38 @@ def communes_table(run: CohortRun, version: CohortVersion) -> Table:
 
 def facilities_table(run: CohortRun, version: CohortVersion, *, limit: int | None = None) -> Table:
     """Members by facility of last visit, suppressed as a whole table. With `limit` (the page;
-    exports list every facility by code): the `limit` facilities with the most members shown, suppressed
-    cells after them — an order that depends only on what is shown, so it tells nothing about a
-    hidden count. The job suppressed the table once for the run (cohorts.services); a run from
-    before it did is suppressed here."""
+    exports list every facility by code): the `limit` facilities with the most members shown,
+    suppressed cells after them (cohorts.suppression.column_for_page). The job suppressed the
+    table once for the run (cohorts.services); a run from before it did is suppressed here, alike."""
     counts = selectors.by_facility(run, version, limit=limit)
-    columns = [("code", _("Facility code")), ("facility", _("Facility")), ("members", _("Members"))]
-    title = _("Members by facility of last visit")
     if counts.rows and not counts.total[1]:
-        return _facilities_suppressed_here(run, version, limit, title, columns)
+        counts = _suppressed_here(selectors.by_facility(run, version), limit)
     body = [
         [code or "—", name or _("No visit recorded"), Cell(n, cell).export()] for code, name, n, cell in counts.rows
     ]
     body.append([_("Total"), "", Cell(*counts.total).export() if counts.rows else 0])
-    table = Table(key="facilities", title=title, columns=columns, rows=body, note=_note())
+    table = Table(
+        key="facilities",
+        title=_("Members by facility of last visit"),
+        columns=[("code", _("Facility code")), ("facility", _("Facility")), ("members", _("Members"))],
+        rows=body,
+        note=_note(),
+    )
     if limit is not None and counts.facilities > limit:
-        table.note += " " + _limited_note(limit, counts.facilities)
+        table.note += " " + _(
+            "The page lists the %(shown)s facilities with the most members (small counts last); the "
+            "export lists all %(all)s."
+        ) % {"shown": limit, "all": counts.facilities}
     return table
 
 
-def _limited_note(shown: int, everything: int) -> str:
-    return _(
-        "The page lists the %(shown)s facilities with the most members (small counts last); the "
-        "export lists all %(all)s."
-    ) % {"shown": shown, "all": everything}
-
-
-def _facilities_suppressed_here(run, version, limit, title, columns) -> Table:
-    rows = [
-        (code or "—", name or _("No visit recorded"), n)
-        for code, name, n, _cell in selectors.by_facility(run, version).rows
-    ]
-    table = _column(rows, "facilities", title, columns)
-    *body, total = table.rows
+def _suppressed_here(every: selectors.FacilityCounts, limit: int | None) -> selectors.FacilityCounts:
+    """What the job stores, worked out for a run from before it did (every facility, by code)."""
+    cells, total, places = column_for_page([r[2] for r in every.rows], [r[0] or "—" for r in every.rows])
+    rows = [(code, name, n, cell.state) for (code, name, n, _c), cell in zip(every.rows, cells, strict=True)]
     if limit is not None:
-        body.sort(key=lambda row: (isinstance(row[-1], str), -row[-1] if isinstance(row[-1], int) else 0, row[0]))
-        table.rows = body[:limit] + [total]
-        if len(body) > limit:
-            table.note += " " + _limited_note(limit, len(body))
-    return table
+        rows = [row for _p, row in sorted(zip(places, rows, strict=True))][:limit]
+    return selectors.FacilityCounts(rows=rows, total=(total.value, total.state), facilities=every.facilities)
 
 
 def trend_table(province: Province, version: CohortVersion) -> Table:

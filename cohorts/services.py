@@ -12,7 +12,7 @@ from django.utils import timezone
 from codelists import lookups
 from cohorts import criteria as rules
 from cohorts.models import CohortDefinition, CohortRun, CohortVersion
-from cohorts.suppression import suppress
+from cohorts.suppression import column_for_page
 from geo.models import Province
 
 logger = logging.getLogger(__name__)
@@ -56,24 +56,17 @@ def _facility_cells_store(cursor, run_id: int) -> None:
     ids, cells, ranks = [], [], []
     for _version, rows in itertools.groupby(cursor.fetchall(), key=lambda row: row[1]):
         rows = list(rows)
-        everything = [row for row in rows if row[2] == "all"]
         facilities = [row for row in rows if row[2] == "facility"]
-        grid = suppress([[row[3]] for row in facilities], column_totals=True)
-        states = [cell[0] for cell in grid.cells]
-
-        def place(i, states=states, facilities=facilities):
-            shown = not states[i].suppressed
-            return (not shown, -states[i].value if shown else 0, facilities[i][4] or "—")
-
-        order = sorted(range(len(facilities)), key=place)
-        for rank, i in enumerate(order, start=1):
-            ids.append(facilities[i][0])
-            cells.append(states[i].state)
-            ranks.append(rank)
-        for row in everything:
+        states, total, places = column_for_page([row[3] for row in facilities], [row[4] or "—" for row in facilities])
+        for row, state, place in zip(facilities, states, places, strict=True):
             ids.append(row[0])
-            cells.append(grid.column_totals[0].state if facilities else "shown")
-            ranks.append(0)
+            cells.append(state.state)
+            ranks.append(place)
+        for row in rows:
+            if row[2] == "all":
+                ids.append(row[0])
+                cells.append(total.state)
+                ranks.append(0)
     cursor.execute(CELLS_UPDATE_SQL, [ids, cells, ranks])
 
 

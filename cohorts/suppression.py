@@ -113,3 +113,21 @@ def suppress(
             if _weak(line) and _hide_another(line):
                 changed = True
     return SuppressedTable(cells=cells, row_totals=rows_t, column_totals=cols_t, total=total)
+
+
+def column_for_page(values: list[int], keys: list[str]) -> tuple[list[Cell], Cell, list[int]]:
+    """One column of counts shown with its total (a cohort's members by facility), suppressed, and
+    each cell's place on a page that lists the largest first: shown cells by count, then the
+    suppressed ones, each by its key — an order from what is shown only, so it tells nothing about
+    a hidden count. Returns the cells, the total's cell and each cell's place (1 = first)."""
+    grid = suppress([[v] for v in values], column_totals=True)
+    cells = [row[0] for row in grid.cells]
+    order = sorted(
+        range(len(cells)),
+        key=lambda i: (cells[i].suppressed, 0 if cells[i].suppressed else -cells[i].value, keys[i]),
+    )
+    places = [0] * len(cells)
+    for place, i in enumerate(order, start=1):
+        places[i] = place
+    total = grid.column_totals[0] if cells else Cell(0)
+    return cells, total, places
