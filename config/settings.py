@@ -458,6 +458,9 @@ CARD_IMPORT_TASK_BUDGET_SECONDS = env_int("CARD_IMPORT_TASK_BUDGET_SECONDS", 240
 # shard tasks merge it at once, one per worker process that is free. 0: each chunk is merged
 # as it is read, by the batch's one task.
 CARD_IMPORT_SHARDS = env_int("CARD_IMPORT_SHARDS", 0)
+# A sharded batch's CSV file at least this large is read by its N shard tasks side by side, one
+# byte range each (healthbook.cards.reading); a smaller one by the batch's task alone.
+CARD_IMPORT_SPLIT_MIN_BYTES = env_int("CARD_IMPORT_SPLIT_MIN_BYTES", 16 * 1024**2)
 CARD_IMPORT_MAX_BYTES = env_int("CARD_IMPORT_MAX_BYTES", 8 * 1024**3)  # a 21 M-row national CSV is 3.4 GB
 CARD_IMPORT_XLSX_MAX_UNCOMPRESSED = env_int("CARD_IMPORT_XLSX_MAX_UNCOMPRESSED", 1024**3)
 CARD_IMPORT_XLSX_MAX_RATIO = env_int("CARD_IMPORT_XLSX_MAX_RATIO", 100)

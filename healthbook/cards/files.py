@@ -16,6 +16,7 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 from typing import IO
 
 from django.conf import settings
@@ -24,7 +25,16 @@ from django.utils.translation import gettext_lazy as _
 from core.spreadsheet import FileRefused, xlsx_inspect
 from healthbook.cards.columns import map_header
 
-__all__ = ["FileLayout", "FileRefused", "inspect_file", "iter_cells", "iter_rows"]
+__all__ = [
+    "ByteRange",
+    "FileLayout",
+    "FileRefused",
+    "inspect_file",
+    "iter_cells",
+    "iter_range_cells",
+    "iter_rows",
+    "split_csv",
+]
 
 ZIP_MAGIC = b"PK\x03\x04"
 SAMPLE_BYTES = 256 * 1024
@@ -235,7 +245,10 @@ def iter_cells(fh: IO[bytes], layout: FileLayout, *, skip: int = 0) -> Iterator[
     record has more non-empty cells than the header (misaligned data, reported as ROW_WIDTH).
     """
     records = _csv_records(fh, layout) if layout.file_format == "csv" else _xlsx_records(fh)
-    width = layout.header_width
+    return _cells(records, layout.header_width, skip)
+
+
+def _cells(records, width: int, skip: int) -> Iterator[tuple[int, list | tuple | None]]:
     seen = 0
     for line, cells in records:
         if not any(cells):
@@ -284,3 +297,76 @@ def _xlsx_records(fh: IO[bytes]) -> Iterator[tuple[int, tuple]]:
         yield from enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2)
     finally:
         workbook.close()
+
+
+# ---------------------------------------------------------------- byte ranges
+
+# Encodings in which a line end, a quote and a delimiter are the single ASCII bytes themselves
+# (never part of another character), read from the middle of the file as they are.
+_RANGE_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "cp1258": "cp1258"}
+
+
+@dataclass(frozen=True)
+class ByteRange:
+    """Whole records of a CSV file: from byte `start`, `records` records, the first on `first_line`."""
+
+    start: int
+    first_line: int
+    records: int
+
+
+def split_csv(fh: IO[bytes], layout: FileLayout, *, size: int, parts: int) -> list[ByteRange] | None:
+    """Cut the data records of a CSV file into `parts` ranges at line ends, for readers side by
+    side; None when the file cannot be cut exactly (then one reader reads it all).
+
+    Exact means: every record is one line of its own, ended by "\\n" (or the end of the file).
+    The csv module counts records and lines over the whole file (read as Latin-1, which keeps
+    every byte, so the ASCII structure is seen as it is): equal counts mean no record spans
+    lines (no line end inside quotes). The number of "\\n" bytes must then equal the records
+    (a bare "\\r" ends a line for the csv module but not here). A range then starts after a
+    "\\n", and its first record's line number is one more than the "\\n" bytes before it."""
+    if layout.file_format != "csv" or parts < 2 or layout.encoding not in _RANGE_ENCODINGS:
+        return None
+    fh.seek(0)
+    text = io.TextIOWrapper(fh, encoding="latin-1", newline="")
+    try:
+        reader = csv.reader(text, delimiter=layout.delimiter)
+        records = sum(1 for _ in reader)
+        if records != reader.line_num:
+            return None
+    finally:
+        text.detach()
+    fh.seek(0)
+    targets = [size * k // parts for k in range(parts)]
+    cuts: list[tuple[int, int]] = []  # (byte after a "\\n", "\\n" bytes up to it)
+    newlines = offset = 0
+    last = b""
+    while block := fh.read(SCAN_BLOCK):
+        while targets:
+            # The first cut is the end of the header line, wherever the first target falls.
+            pos = block.find(b"\n", 0 if not cuts else max(targets[0] - offset, 0))
+            if pos < 0:
+                break
+            cuts.append((offset + pos + 1, newlines + block.count(b"\n", 0, pos + 1)))
+            targets.pop(0)
+        newlines += block.count(b"\n")
+        offset += len(block)
+        last = block[-1:]
+    if newlines != (records if last == b"\n" else records - 1):
+        return None
+    starts = sorted({(start, before) for start, before in cuts if start < size})
+    ranges = []
+    for k, (start, before) in enumerate(starts):
+        end_line = starts[k + 1][1] + 1 if k + 1 < len(starts) else records + 1
+        ranges.append(ByteRange(start=start, first_line=before + 1, records=end_line - before - 1))
+    return ranges if len(ranges) == parts and all(r.records > 0 for r in ranges) else None
+
+
+def iter_range_cells(
+    fh: IO[bytes], layout: FileLayout, rng: ByteRange, *, skip: int = 0
+) -> Iterator[tuple[int, list | None]]:
+    """As iter_cells, over the records of one range of split_csv (no header: it is in none)."""
+    fh.seek(rng.start)
+    text = io.TextIOWrapper(fh, encoding=_RANGE_ENCODINGS[layout.encoding], errors="strict", newline="")
+    reader = csv.reader(text, delimiter=layout.delimiter)
+    return _cells(enumerate(islice(reader, rng.records), start=rng.first_line), layout.header_width, skip)

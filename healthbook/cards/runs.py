@@ -8,7 +8,7 @@ import time
 import uuid
 
 from healthbook.cards import pipeline, shards
-from healthbook.models import CardBatch
+from healthbook.models import CardBatch, CardBatchShard
 
 
 def card_batch_run(*, batch_id: int, budget_seconds: float | None = None, dispatch=None) -> str:
@@ -22,7 +22,8 @@ def card_batch_run(*, batch_id: int, budget_seconds: float | None = None, dispat
     started = time.monotonic()
     batch = CardBatch.objects.select_related("scope_province").get(pk=batch_id)
     wanted = pipeline.card_import_shards()
-    if batch.rows_read == 0 and batch.staged_at is None and batch.shards != wanted:
+    unstarted = batch.rows_read == 0 and not CardBatchShard.objects.filter(batch_id=batch_id).exists()
+    if unstarted and batch.staged_at is None and batch.shards != wanted:
         batch.shards = wanted
         CardBatch.objects.filter(pk=batch_id, lease=lease, rows_read=0).update(shards=wanted)
     if batch.shards:

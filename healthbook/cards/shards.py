@@ -5,12 +5,16 @@ so one worker merges at most one core's worth. A batch of CARD_IMPORT_SHARDS = N
 by a stable key of the person — crc32 of the social insurance number, mod N — and its N shards
 are merged by N Celery tasks at once, each in its own backend.
 
-Phase 1, read (the batch's own run, under the batch lease, as before): the file is validated
-chunk by chunk (pipeline.validate_chunk, the prefetch thread) and each chunk is one transaction
-that COPYs the valid rows, with their shard, into healthbook_card_batch_row, stores the rejected
-rows and advances rows_read. The staging table is logged, not UNLOGGED: a staged row is counted
-as read, and after a server crash an unlogged table would come back empty while rows_read still
-says the rows were read (they would never be merged). A run killed here resumes at rows_read.
+Phase 1, read (reading.py): the file is validated chunk by chunk and each chunk is one
+transaction that COPYs the valid rows, with their shard, into healthbook_card_batch_row, stores
+the rejected rows and advances the progress. Either the batch's own run reads it all (under the
+batch lease), or — a CSV file whose records are one line each, CARD_IMPORT_SPLIT_MIN_BYTES or
+more — the batch's run cuts it into one byte range per shard, creates the shard rows carrying
+them and hands them out: each shard run then reads its range before merging (under its shard
+lease), so the reading divides over the workers too. The staging table is logged, not UNLOGGED:
+a staged row is counted as read, and after a server crash an unlogged table would come back
+empty while the progress still says the rows were read (they would never be merged). A run
+killed here resumes at its rows_read (the batch's, or its shard's).
 
 Phase 1b, settle (one transaction, once): the rules between rows of the file — the last row of
 a person wins (DUPLICATE_PERSON), a personal ID carried by a still-valid row of another
@@ -20,7 +24,9 @@ that share an insurance number or a personal ID with another staged row (found s
 other row cannot be touched by these rules). Afterwards no two staged rows of the batch share an
 insurance number or a personal ID: two shards never write the same person, and the answer does
 not depend on N, on the order the shards run or on how many workers run them. One shard row
-(CardBatchShard) per shard is created in the same transaction.
+(CardBatchShard) per shard is created in the same transaction (or, read side by side, given its
+count of staged rows). Read side by side, the reader that finishes last settles, holding the
+batch row, and queues the shards whose runs finished their ranges first (they wait, queued).
 
 Phase 2, merge (one task per shard, card_shard_merge_task): the shard run holds a lease on its
 shard row (heartbeat, stale after CARD_IMPORT_STALE_SECONDS, like the batch) and merges its
@@ -56,24 +62,21 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-import zlib
 from collections import Counter
-from itertools import islice
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
 
-from healthbook.cards import files, merge, pipeline
-from healthbook.cards.pipeline import BUSY, DONE, FAILED, LOST, MERGING, YIELDED, BatchFailure, LeaseLost
+from healthbook.cards import merge, pipeline, reading
+from healthbook.cards.pipeline import BUSY, DONE, LOST, MERGING, READING, YIELDED, LeaseLost
 from healthbook.models import CardBatch, CardBatchShard
 
 logger = logging.getLogger(__name__)
+_LIVE = (CardBatch.Status.QUEUED, CardBatch.Status.RUNNING)
 
 _STAGED = "healthbook_card_batch_row"
-_STAGE_COPY = f"COPY {_STAGED} (batch_id, shard, {', '.join(merge.STAGE_COLUMNS)}) FROM STDIN"
 _COLS = ", ".join(merge.STAGE_COLUMNS)
 
 # The staged rows that share an insurance number or a personal ID with another staged row of the
@@ -108,145 +111,95 @@ INSERT INTO healthbook_card_stage ({_COLS}) SELECT {_COLS} FROM taken ORDER BY s
 _CHUNK_SPAN = "SELECT count(*), max(line) FROM healthbook_card_stage"
 
 
-def shard_of(sin: str, shards: int) -> int:
-    """The shard of a person: stable across runs, hosts and batches (crc32 of the insurance number)."""
-    return zlib.crc32(sin.encode()) % shards
-
-
-def staging_payload(batch_id: int, shards: int, rows) -> bytes:
-    """The valid rows of a chunk as COPY data for the staging table (built by the reading thread)."""
-    lines = [f"{batch_id}\t{shard_of(row.sin, shards)}\t" + "\t".join(map(merge.copy_text, row)) for row in rows]
-    lines.append("")
-    return "\n".join(lines).encode() if rows else b""
-
-
-def _merge_counts(stored: dict, counts: Counter) -> dict:
-    merged = Counter(stored)
-    merged.update({k: v for k, v in counts.items() if v})
-    return dict(merged)
-
-
-def stage_chunk(*, batch_id: int, lease: uuid.UUID, expected_read: int, size: int, validated, payload: bytes) -> int:
-    """Stage one validated chunk of `size` records in one transaction with the batch's progress."""
-    valid, rejected, counts, warned = validated
-    with transaction.atomic():
-        batch = pipeline._locked(batch_id, lease)
-        if batch.rows_read != expected_read or batch.staged_at is not None:
-            raise LeaseLost(batch_id)
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL synchronous_commit = off")  # as merge.merge_chunk: progress commits with data
-            if payload:
-                with cursor.copy(_STAGE_COPY) as copy:
-                    copy.write(payload)
-            pipeline._copy_problems(cursor, batch_id, rejected)
-        CardBatch.objects.filter(pk=batch_id).update(
-            rows_read=F("rows_read") + size,
-            rows_accepted=F("rows_accepted") + len(valid),
-            rows_rejected=F("rows_rejected") + size - len(valid),
-            rows_warned=F("rows_warned") + warned,
-            problem_counts=_merge_counts(batch.problem_counts, counts),
-            chunks_done=F("chunks_done") + 1,
-            heartbeat_at=timezone.now(),
-        )
-    return expected_read + size
-
-
 def settle(*, batch_id: int, lease: uuid.UUID) -> None:
-    """Apply the rules between rows over the whole staged file and create the shard rows."""
+    """Apply the rules between rows over the whole staged file (the batch run's own reading)."""
     with transaction.atomic():
         batch = pipeline._locked(batch_id, lease)
-        if batch.staged_at is not None:
-            return
-        params = {"batch": batch_id}
-        ledger = pipeline.PersonLedger()
-        carried: dict[int, tuple[int, str]] = {}
-        drop_shards: list[int] = []
-        drop_lines: list[int] = []
-        rejected: list[tuple[int, str, str, str]] = []
-        counts: Counter = Counter()
-        with connection.cursor() as cursor:
-            cursor.execute("SET LOCAL work_mem = '256MB'")
-            cursor.execute(_REPEATED, params)
-            for line, shard, sin, personal_id in cursor.fetchall():
-                accepted, superseded = ledger.offer(line, sin, personal_id)
-                if not accepted:
-                    drop_shards.append(shard)
-                    drop_lines.append(line)
-                    rejected.append((line, "SO_CCCD", personal_id, "PID_CONFLICT"))
-                    counts["PID_CONFLICT"] += 1
-                    continue
-                carried[line] = (shard, sin)
-                if superseded is not None:
-                    old_shard, old_sin = carried.pop(superseded)
-                    drop_shards.append(old_shard)
-                    drop_lines.append(superseded)
-                    rejected.append((superseded, "MA_SO_BHXH", old_sin, "DUPLICATE_PERSON"))
-                    counts["DUPLICATE_PERSON"] += 1
-            if drop_lines:
-                cursor.execute(_DROP, {**params, "shards": drop_shards, "lines": drop_lines})
-            pipeline._copy_problems(cursor, batch_id, rejected)
-            cursor.execute(_PER_SHARD, params)
-            staged = dict(cursor.fetchall())
-        now = timezone.now()
-        CardBatchShard.objects.bulk_create(
-            [
-                CardBatchShard(batch_id=batch_id, shard=k, rows_staged=staged.get(k, 0), heartbeat_at=now)
-                for k in range(batch.shards)
-            ]
-        )
-        CardBatch.objects.filter(pk=batch_id).update(
-            rows_accepted=F("rows_accepted") - len(drop_lines),
-            rows_rejected=F("rows_rejected") + len(drop_lines),
-            problem_counts=_merge_counts(batch.problem_counts, counts),
-            staged_at=now,
-            heartbeat_at=now,
-        )
+        if batch.staged_at is None:
+            _settle(batch)
 
 
-def _read(*, batch: CardBatch, lease: uuid.UUID, started: float, budget_seconds: float | None) -> str | None:
-    """Phase 1: stage the file from rows_read on. None when the whole file is staged."""
+_SET_STAGED = """
+UPDATE healthbook_card_batch_shard s SET rows_staged = n.rows
+FROM unnest(%(shards)s::smallint[], %(rows)s::bigint[]) AS n(shard, rows)
+WHERE s.batch_id = %(batch)s AND s.shard = n.shard
+"""
+
+
+def _settle(batch: CardBatch) -> None:
+    """Settle a batch whose row is locked by this transaction; its shard rows are created here
+    (one reader) or were created with their ranges (readers side by side) and get their counts."""
     batch_id = batch.pk
-    chunk_rows = int(getattr(settings, "CARD_IMPORT_CHUNK_ROWS", 5000))
-    try:
-        with pipeline._open_stored(batch) as fh:
-            layout = pipeline._layout(batch, fh, lease)
-            ctx = pipeline.row_context_for(batch, layout)
-            done = batch.rows_read
-            validator = pipeline.ChunkValidator(ctx, layout)
+    params = {"batch": batch_id}
+    ledger = pipeline.PersonLedger()
+    carried: dict[int, tuple[int, str]] = {}
+    drop_shards: list[int] = []
+    drop_lines: list[int] = []
+    rejected: list[tuple[int, str, str, str]] = []
+    counts: Counter = Counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        cursor.execute(_REPEATED, params)
+        for line, shard, sin, personal_id in cursor.fetchall():
+            accepted, superseded = ledger.offer(line, sin, personal_id)
+            if not accepted:
+                drop_shards.append(shard)
+                drop_lines.append(line)
+                rejected.append((line, "SO_CCCD", personal_id, "PID_CONFLICT"))
+                counts["PID_CONFLICT"] += 1
+                continue
+            carried[line] = (shard, sin)
+            if superseded is not None:
+                old_shard, old_sin = carried.pop(superseded)
+                drop_shards.append(old_shard)
+                drop_lines.append(superseded)
+                rejected.append((superseded, "MA_SO_BHXH", old_sin, "DUPLICATE_PERSON"))
+                counts["DUPLICATE_PERSON"] += 1
+        if drop_lines:
+            cursor.execute(_DROP, {**params, "shards": drop_shards, "lines": drop_lines})
+        pipeline._copy_problems(cursor, batch_id, rejected)
+        cursor.execute(_PER_SHARD, params)
+        staged = dict(cursor.fetchall())
+        now = timezone.now()
+        if CardBatchShard.objects.filter(batch_id=batch_id).exists():
+            numbers = list(range(batch.shards))
+            cursor.execute(_SET_STAGED, {**params, "shards": numbers, "rows": [staged.get(k, 0) for k in numbers]})
+        else:
+            CardBatchShard.objects.bulk_create(
+                [
+                    CardBatchShard(batch_id=batch_id, shard=k, rows_staged=staged.get(k, 0), heartbeat_at=now)
+                    for k in range(batch.shards)
+                ]
+            )
+    CardBatch.objects.filter(pk=batch_id).update(
+        rows_accepted=F("rows_accepted") - len(drop_lines),
+        rows_rejected=F("rows_rejected") + len(drop_lines),
+        problem_counts=reading.merge_counts(batch.problem_counts, counts),
+        staged_at=now,
+        heartbeat_at=now,
+    )
 
-            def validated_chunks(skip=done):
-                records = files.iter_cells(fh, layout, skip=skip)
-                while chunk := list(islice(records, chunk_rows)):
-                    size = len(chunk)
-                    validated = pipeline.validate_chunk(chunk, ctx, validator)
-                    del chunk
-                    yield size, validated, staging_payload(batch_id, batch.shards, validated[0])
 
-            with pipeline.Prefetch(validated_chunks) as chunks:
-                for size, validated, payload in chunks:
-                    done = stage_chunk(
-                        batch_id=batch_id,
-                        lease=lease,
-                        expected_read=done,
-                        size=size,
-                        validated=validated,
-                        payload=payload,
-                    )
-                    if budget_seconds is not None and time.monotonic() - started > budget_seconds:
-                        pipeline._release(batch_id, lease)
-                        return YIELDED
-    except files.FileRefused as exc:
-        pipeline._fail(batch_id, lease, exc.code, exc.message)
-        return FAILED
-    except BatchFailure as exc:
-        pipeline._fail(batch_id, lease, exc.code, exc.message)
-        return FAILED
-    except UnicodeDecodeError:
-        pipeline._fail(
-            batch_id, lease, "encoding_invalid", _("The file is not valid text in the encoding found at upload.")
+def _reading_done(batch_id: int, shard: int, lease: uuid.UUID) -> bool:
+    """A shard's range is staged: True when the whole file now is (the last reader settles it,
+    here), False when another range is still being read (this shard is then handed back to the
+    queue in the same transaction, so the last reader finds it queued)."""
+    now = timezone.now()
+    with transaction.atomic():
+        # The batch row first: the readers' chunks lock their shard row, then the batch row.
+        batch = CardBatch.objects.select_for_update().filter(pk=batch_id, status__in=_LIVE).first()
+        mine = CardBatchShard.objects.filter(
+            batch_id=batch_id, shard=shard, lease=lease, status=CardBatchShard.Status.RUNNING
         )
-        return FAILED
-    return None
+        if batch is None or not mine.update(read_done=True, heartbeat_at=now):
+            raise LeaseLost(batch_id)
+        if batch.staged_at is not None:
+            return True
+        if CardBatchShard.objects.filter(batch_id=batch_id, read_done=False).exists():
+            mine.update(status=CardBatchShard.Status.QUEUED, lease=None)
+            return False
+        _settle(batch)
+        return True
 
 
 def _hand_out(batch_id: int, lease: uuid.UUID) -> list[int]:
@@ -263,13 +216,21 @@ def _hand_out(batch_id: int, lease: uuid.UUID) -> list[int]:
 
 
 def batch_run(*, batch: CardBatch, lease: uuid.UUID, started: float, budget_seconds: float | None, dispatch) -> str:
-    """The batch's own run of a sharded batch (runs.card_batch_run holds the batch lease)."""
+    """The batch's own run of a sharded batch (runs.card_batch_run holds the batch lease): read the
+    file itself, or cut it into ranges for the shard runs to read (reading.py); then hand out the
+    shards not done. Without `dispatch` the shard runs run here, one after the other."""
     try:
         if batch.staged_at is None:
-            outcome = _read(batch=batch, lease=lease, started=started, budget_seconds=budget_seconds)
-            if outcome is not None:
-                return outcome
-            settle(batch_id=batch.pk, lease=lease)
+            ranged = CardBatchShard.objects.filter(batch_id=batch.pk).exists()
+            if not ranged and not batch.rows_read:
+                ranged = reading.plan_ranges(batch=batch, lease=lease)
+                if ranged == pipeline.FAILED:
+                    return ranged
+            if not ranged:
+                outcome = reading.read_serial(batch=batch, lease=lease, started=started, budget_seconds=budget_seconds)
+                if outcome is not None:
+                    return outcome
+                settle(batch_id=batch.pk, lease=lease)
         pending = _hand_out(batch.pk, lease)
     except LeaseLost:
         logger.warning("card batch %s: lease lost, another run continues it", batch.pk)
@@ -278,8 +239,16 @@ def batch_run(*, batch: CardBatch, lease: uuid.UUID, started: float, budget_seco
         if pending:
             dispatch(batch.pk, pending)
         return MERGING
-    for shard in pending:
-        shard_run(batch_id=batch.pk, shard=shard)
+    # In this process: the ranges are read in turn; the last reader settles the batch and the
+    # shards that waited for it are merged in a second round.
+    for _round in range(2):
+        for shard in pending:
+            shard_run(batch_id=batch.pk, shard=shard)
+        pending = sorted(
+            CardBatchShard.objects.filter(batch_id=batch.pk, status=CardBatchShard.Status.QUEUED).values_list(
+                "shard", flat=True
+            )
+        )
     status = CardBatch.objects.filter(pk=batch.pk).values_list("status", flat=True).first()
     return DONE if status == CardBatch.Status.DONE else MERGING
 
@@ -317,16 +286,33 @@ def scope_of(batch: CardBatch) -> merge.Scope | None:
     return merge.Scope(province_id=batch.scope_province_id, old_codes=tuple(sorted(old)))
 
 
-def shard_run(*, batch_id: int, shard: int, budget_seconds: float | None = None) -> str:
-    """Merge one shard from where it stands: DONE (shard empty), YIELDED, BUSY or LOST."""
+def shard_run(*, batch_id: int, shard: int, budget_seconds: float | None = None, dispatch=None) -> str:
+    """Read the shard's range if it has one still to read, then merge the shard from where it
+    stands: DONE (shard empty), READING (another range is still being read: its reader will
+    queue this shard), YIELDED, FAILED, BUSY or LOST. The reader that settles the batch queues
+    the shards waiting for it through `dispatch(batch_id, shard numbers)`."""
     lease = uuid.uuid4()
     if not shard_claim(batch_id=batch_id, shard=shard, lease=lease):
         return BUSY
     started = time.monotonic()
-    batch = CardBatch.objects.get(pk=batch_id)
-    scope = scope_of(batch)
-    chunk_rows = int(getattr(settings, "CARD_IMPORT_CHUNK_ROWS", 5000))
+    batch = CardBatch.objects.select_related("scope_province").get(pk=batch_id)
     try:
+        if batch.staged_at is None:
+            run = CardBatchShard.objects.get(batch_id=batch_id, shard=shard)
+            if not run.read_done:
+                outcome = reading.read_range(
+                    batch=batch, run=run, lease=lease, started=started, budget_seconds=budget_seconds
+                )
+                if outcome is not None:
+                    return outcome
+            if not _reading_done(batch_id, shard, lease):
+                return READING
+            waiting = CardBatchShard.objects.filter(batch_id=batch_id, status=CardBatchShard.Status.QUEUED)
+            numbers = sorted(waiting.values_list("shard", flat=True))
+            if dispatch is not None and numbers:
+                dispatch(batch_id, numbers)
+        scope = scope_of(batch)
+        chunk_rows = int(getattr(settings, "CARD_IMPORT_CHUNK_ROWS", 5000))
         while not shard_chunk(batch_id=batch_id, shard=shard, lease=lease, chunk_rows=chunk_rows, scope=scope):
             if budget_seconds is not None and time.monotonic() - started > budget_seconds:
                 CardBatchShard.objects.filter(batch_id=batch_id, shard=shard, lease=lease).update(
@@ -381,7 +367,7 @@ def _shard_chunk(batch_id, shard, lease, chunk_rows, scope, *, exclusive: bool) 
             last_line=last,
             rows_merged=F("rows_merged") + size,
             rows_refused=F("rows_refused") + refused,
-            problem_counts=_merge_counts(run.problem_counts, counts),
+            problem_counts=reading.merge_counts(run.problem_counts, counts),
             chunks_done=F("chunks_done") + 1,
             heartbeat_at=now,
         )

@@ -57,7 +57,9 @@ def card_batch_import_task(batch_id: int) -> str:
 )
 def card_shard_merge_task(batch_id: int, shard: int) -> str:
     try:
-        outcome = shards.shard_run(batch_id=batch_id, shard=shard, budget_seconds=pipeline.task_budget_seconds())
+        outcome = shards.shard_run(
+            batch_id=batch_id, shard=shard, budget_seconds=pipeline.task_budget_seconds(), dispatch=_dispatch_shards
+        )
     except (OperationalError, InterfaceError):
         raise
     except Exception as exc:  # noqa: BLE001 — as card_batch_import_task

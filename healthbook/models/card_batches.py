@@ -163,6 +163,14 @@ class CardBatchShard(models.Model):
     shard = models.PositiveSmallIntegerField()
     status = models.CharField(max_length=8, choices=Status.choices, default=Status.QUEUED)
     last_line = models.PositiveBigIntegerField(default=0, help_text="the staged rows up to this line are merged")
+    # Readers side by side (healthbook.cards.reading): the shard's run first reads one byte range
+    # of the file into the staging table (all shards' rows), from read_from, read_records records,
+    # the first on line read_first_line; rows_read of them are staged. No range: read_done.
+    read_from = models.PositiveBigIntegerField(null=True, blank=True)
+    read_first_line = models.PositiveBigIntegerField(default=0)
+    read_records = models.PositiveBigIntegerField(default=0)
+    rows_read = models.PositiveBigIntegerField(default=0)
+    read_done = models.BooleanField(default=True)
     rows_staged = models.PositiveBigIntegerField(default=0)
     rows_merged = models.PositiveBigIntegerField(default=0)
     rows_refused = models.PositiveBigIntegerField(default=0)

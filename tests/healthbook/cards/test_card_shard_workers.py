@@ -1,7 +1,8 @@
 """The sharded merge with real workers: two Celery worker processes merge the two shards of a
 batch at the same time; the pool child running one shard is killed (SIGKILL) mid-merge; the
 shard resumes (re-queued task, then the sweeper) and the batch ends with exactly the counts and
-reasons the generator expects, without duplicates. A real broker (CELERY_BROKER_URL=redis://…)."""
+reasons the generator expects, without duplicates. The same with the file read side by side by
+the two shard runs, one killed mid-range. A real broker (CELERY_BROKER_URL=redis://…)."""
 
 import json
 import os
@@ -24,19 +25,23 @@ pytestmark = [
 ]
 
 
-def _worker(tmp_path: Path, name: str, *, beat: bool) -> subprocess.Popen:
-    env = os.environ | {
-        "DJANGO_SETTINGS_MODULE": "config.test_settings",
-        "DATABASE_URL": _db_url(),
-        "CELERY_BROKER_URL": BROKER,
-        "SSKDT_MEDIA_ROOT": str(tmp_path / "media"),
-        "SSKDT_VAR_DIR": str(tmp_path / "var"),
-        "CARD_IMPORT_CHUNK_ROWS": "50",
-        "CARD_IMPORT_SHARDS": "2",
-        "CARD_IMPORT_STALE_SECONDS": "3",
-        "CARD_IMPORT_SWEEP_SECONDS": "1",
-        "CELERY_VISIBILITY_TIMEOUT": "30",
-    }
+def _worker(tmp_path: Path, name: str, *, beat: bool, **extra: str) -> subprocess.Popen:
+    env = (
+        os.environ
+        | extra
+        | {
+            "DJANGO_SETTINGS_MODULE": "config.test_settings",
+            "DATABASE_URL": _db_url(),
+            "CELERY_BROKER_URL": BROKER,
+            "SSKDT_MEDIA_ROOT": str(tmp_path / "media"),
+            "SSKDT_VAR_DIR": str(tmp_path / "var"),
+            "CARD_IMPORT_CHUNK_ROWS": "50",
+            "CARD_IMPORT_SHARDS": "2",
+            "CARD_IMPORT_STALE_SECONDS": "3",
+            "CARD_IMPORT_SWEEP_SECONDS": "1",
+            "CELERY_VISIBILITY_TIMEOUT": "30",
+        }
+    )
     (tmp_path / "var").mkdir(exist_ok=True)
     cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool", "prefork", "--concurrency", "1"]
     cmd += ["--hostname", f"{name}@%h", "--without-mingle", "--without-gossip", "--loglevel", "WARNING"]
@@ -88,3 +93,49 @@ def test_two_workers_merge_the_shards_at_once_and_a_killed_shard_resumes(tmp_pat
     assert found == sorted((r["line"], e["column"], e["code"]) for r in expected["rejected"] for e in r["errors"])
     assert CardBatchShard.objects.get(shard=0).runs >= 2
     assert sum(CardBatchShard.objects.values_list("rows_merged", flat=True)) == done.rows_merged
+
+
+def test_two_workers_read_the_file_side_by_side_and_a_killed_reader_resumes(tmp_path, card_codelists, settings):
+    import redis
+
+    redis.Redis.from_url(BROKER).flushdb()
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    rows = 20000
+    data, expected_file = tmp_path / "cards.csv", tmp_path / "expected.json"
+    gen = [sys.executable, str(ROOT / "bench" / "gen_cards.py"), "--rows", str(rows), "--seed", "48"]
+    gen += ["--bad-share", "0.05", "--out", str(data), "--emit-expected", str(expected_file)]
+    subprocess.run(gen, check=True, stdout=subprocess.DEVNULL)
+    expected = json.loads(expected_file.read_text())
+    split = {"CARD_IMPORT_SPLIT_MIN_BYTES": "0"}
+    workers = [_worker(tmp_path, "one", beat=True, **split), _worker(tmp_path, "two", beat=False, **split)]
+    try:
+        from healthbook.cards.services import card_batch_create
+
+        with data.open("rb") as fh:
+            card_batch_create(acting_user=None, fh=fh, name="cards.csv")
+
+        def both_reading():
+            runs = list(
+                CardBatchShard.objects.filter(status="running", read_done=False, rows_read__gt=0).values_list(
+                    "shard", "worker"
+                )
+            )
+            return len(runs) == 2 and runs
+
+        both = _wait_for(both_reading, 120, "both ranges being read")
+        assert len({worker for _, worker in both}) == 2  # two processes at once
+        os.kill(int(dict(both)[0].rsplit(":", 1)[1]), signal.SIGKILL)
+        done = _wait_for(lambda: (b := CardBatch.objects.get()).is_finished and b, 180, "the batch to finish")
+    finally:
+        for proc in workers:
+            _stop(proc)
+
+    counts = expected["counts"]
+    assert done.status == CardBatch.Status.DONE, done.failure_message
+    assert (done.rows_read, done.rows_accepted, done.rows_rejected) == (rows, counts["accepted"], counts["rejected"])
+    assert Citizen.objects.count() == HealthBook.objects.count() == InsuranceCard.objects.count() == counts["accepted"]
+    found = sorted(CardBatchProblem.objects.values_list("line", "column", "code"))
+    assert found == sorted((r["line"], e["column"], e["code"]) for r in expected["rejected"] for e in r["errors"])
+    shard0 = CardBatchShard.objects.get(shard=0)
+    assert shard0.runs >= 2 and shard0.read_records + CardBatchShard.objects.get(shard=1).read_records == rows
+    assert sum(CardBatchShard.objects.values_list("rows_read", flat=True)) == rows

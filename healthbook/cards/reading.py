@@ -1,0 +1,256 @@
+"""Phase 1 of a sharded batch (healthbook.cards.shards): the file read, validated and staged.
+
+Every valid row goes into healthbook_card_batch_row with its shard (shard_of), every rejected
+row into the batch's problems, chunk by chunk, each chunk one transaction with the progress it
+makes. Two ways to read, the same rows staged under the same line numbers with the same counts:
+
+- One reader, the batch's own run (read_serial, under the batch lease): the file from the
+  batch's rows_read on. Used for XLSX, UTF-16, a CSV whose records are not one line each, a
+  file smaller than CARD_IMPORT_SPLIT_MIN_BYTES, and a batch of one shard.
+- Readers side by side (plan_ranges, then read_range): the batch's run cuts a CSV file into
+  as many byte ranges as the batch has shards, at line ends (files.split_csv checks that this
+  is exact), and creates the shard rows carrying them. Each shard's run first reads its range,
+  from the shard's own rows_read on, each chunk one transaction that checks the shard's lease.
+  Validation is per row, so nothing but line order ties a row to another range: the rules
+  between rows are applied after the last range, over the whole staged file (shards.settle).
+
+A run killed while reading resumes at its rows_read (the batch's, or its shard's): exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+import zlib
+from collections import Counter
+from itertools import islice
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from healthbook.cards import files, merge, pipeline
+from healthbook.cards.pipeline import FAILED, YIELDED, BatchFailure, LeaseLost
+from healthbook.models import CardBatch, CardBatchShard
+
+logger = logging.getLogger(__name__)
+
+_STAGE_COPY = f"COPY healthbook_card_batch_row (batch_id, shard, {', '.join(merge.STAGE_COLUMNS)}) FROM STDIN"
+_LIVE = (CardBatch.Status.QUEUED, CardBatch.Status.RUNNING)
+
+
+def shard_of(sin: str, shards: int) -> int:
+    """The shard of a person: stable across runs, hosts and batches (crc32 of the insurance number)."""
+    return zlib.crc32(sin.encode()) % shards
+
+
+def merge_counts(stored: dict, counts: Counter) -> dict:
+    merged = Counter(stored)
+    merged.update({k: v for k, v in counts.items() if v})
+    return dict(merged)
+
+
+def _stage(cursor, batch_id: int, shards: int, validated) -> None:
+    """COPY a chunk's valid rows, with their shard, and store its rejected rows."""
+    valid, rejected = validated[0], validated[1]
+    cursor.execute("SET LOCAL synchronous_commit = off")  # as merge.merge_chunk: progress commits with data
+    if valid:
+        # psycopg formats each row (its C dumpers: escaping, NULLs, dates) as it streams.
+        with cursor.copy(_STAGE_COPY) as copy:
+            for row in valid:
+                copy.write_row((batch_id, shard_of(row.sin, shards), *row))
+    pipeline._copy_problems(cursor, batch_id, rejected)
+
+
+def _batch_progress(size: int, validated) -> dict:
+    """The batch's counters moved by a staged chunk (F expressions: readers side by side)."""
+    valid, _rejected, _counts, warned = validated
+    return {
+        "rows_read": F("rows_read") + size,
+        "rows_accepted": F("rows_accepted") + len(valid),
+        "rows_rejected": F("rows_rejected") + size - len(valid),
+        "rows_warned": F("rows_warned") + warned,
+        "chunks_done": F("chunks_done") + 1,
+        "heartbeat_at": timezone.now(),
+    }
+
+
+def _validated_chunks(records, ctx, validator):
+    chunk_rows = int(getattr(settings, "CARD_IMPORT_CHUNK_ROWS", 5000))
+    while chunk := list(islice(records, chunk_rows)):
+        size = len(chunk)
+        validated = pipeline.validate_chunk(chunk, ctx, validator)
+        del chunk
+        yield size, validated
+
+
+# ---------------------------------------------------------------- one reader
+
+
+def stage_chunk(*, batch_id: int, lease: uuid.UUID, expected_read: int, size: int, validated) -> int:
+    """Stage one validated chunk of `size` records in one transaction with the batch's progress."""
+    with transaction.atomic():
+        batch = pipeline._locked(batch_id, lease)
+        if batch.rows_read != expected_read or batch.staged_at is not None:
+            raise LeaseLost(batch_id)
+        with connection.cursor() as cursor:
+            _stage(cursor, batch_id, batch.shards, validated)
+        CardBatch.objects.filter(pk=batch_id).update(
+            **_batch_progress(size, validated), problem_counts=merge_counts(batch.problem_counts, validated[2])
+        )
+    return expected_read + size
+
+
+def read_serial(*, batch: CardBatch, lease: uuid.UUID, started: float, budget_seconds: float | None) -> str | None:
+    """Stage the file from the batch's rows_read on. None when the whole file is staged."""
+    try:
+        with pipeline._open_stored(batch) as fh:
+            layout = pipeline._layout(batch, fh, lease)
+            ctx = pipeline.row_context_for(batch, layout)
+            validator = pipeline.ChunkValidator(ctx, layout)
+            done = batch.rows_read
+
+            def chunks():
+                return _validated_chunks(files.iter_cells(fh, layout, skip=done), ctx, validator)
+
+            with pipeline.Prefetch(chunks) as validated_chunks:
+                for size, validated in validated_chunks:
+                    done = stage_chunk(
+                        batch_id=batch.pk, lease=lease, expected_read=done, size=size, validated=validated
+                    )
+                    if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+                        pipeline._release(batch.pk, lease)
+                        return YIELDED
+    except (files.FileRefused, BatchFailure) as exc:
+        pipeline._fail(batch.pk, lease, exc.code, exc.message)
+        return FAILED
+    except UnicodeDecodeError:
+        pipeline._fail(batch.pk, lease, "encoding_invalid", _ENCODING_INVALID)
+        return FAILED
+    return None
+
+
+_ENCODING_INVALID = _("The file is not valid text in the encoding found at upload.")
+
+
+# ---------------------------------------------------------------- readers side by side
+
+
+def plan_ranges(*, batch: CardBatch, lease: uuid.UUID) -> bool | str:
+    """Cut the file into one byte range per shard and create the shard rows that carry them.
+    True when done; False when the file is to be read by one reader; FAILED on a bad file."""
+    min_bytes = int(getattr(settings, "CARD_IMPORT_SPLIT_MIN_BYTES", 16 * 1024**2))
+    if batch.shards < 2 or batch.size_bytes < min_bytes:
+        return False
+    try:
+        with pipeline._open_stored(batch) as fh:
+            layout = pipeline._layout(batch, fh, lease)
+            ranges = files.split_csv(fh, layout, size=batch.size_bytes, parts=batch.shards)
+    except (files.FileRefused, BatchFailure) as exc:
+        pipeline._fail(batch.pk, lease, exc.code, exc.message)
+        return FAILED
+    if ranges is None:
+        return False
+    now = timezone.now()
+    with transaction.atomic():
+        locked = pipeline._locked(batch.pk, lease)
+        if locked.rows_read or locked.staged_at is not None:
+            raise LeaseLost(batch.pk)
+        CardBatchShard.objects.bulk_create(
+            [
+                CardBatchShard(
+                    batch_id=batch.pk,
+                    shard=k,
+                    read_from=r.start,
+                    read_first_line=r.first_line,
+                    read_records=r.records,
+                    read_done=False,
+                    heartbeat_at=now,
+                )
+                for k, r in enumerate(ranges)
+            ]
+        )
+        CardBatch.objects.filter(pk=batch.pk).update(heartbeat_at=now)
+    return True
+
+
+def stage_range_chunk(
+    *, batch_id: int, shard: int, lease: uuid.UUID, shards: int, expected_read: int, size: int, validated
+) -> int:
+    """Stage one validated chunk of a shard's range in one transaction with the shard's progress
+    and the batch's counters (the batch row is locked only for its UPDATE, last)."""
+    with transaction.atomic():
+        run = (
+            CardBatchShard.objects.select_for_update()
+            .filter(batch_id=batch_id, shard=shard, lease=lease, status=CardBatchShard.Status.RUNNING)
+            .first()
+        )
+        live = CardBatch.objects.filter(pk=batch_id, status__in=_LIVE, staged_at__isnull=True)
+        if run is None or run.read_done or run.rows_read != expected_read or not live.exists():
+            raise LeaseLost(batch_id)
+        with connection.cursor() as cursor:
+            _stage(cursor, batch_id, shards, validated)
+        CardBatchShard.objects.filter(pk=run.pk).update(
+            rows_read=F("rows_read") + size,
+            problem_counts=merge_counts(run.problem_counts, validated[2]),
+            heartbeat_at=timezone.now(),
+        )
+        CardBatch.objects.filter(pk=batch_id).update(**_batch_progress(size, validated))
+    return expected_read + size
+
+
+def _fail_batch(batch_id: int, code: str, message) -> None:
+    """A reader found the file unusable: the batch fails (its other readers then stop)."""
+    with transaction.atomic():
+        if CardBatch.objects.filter(pk=batch_id, status__in=_LIVE).update(
+            status=CardBatch.Status.FAILED,
+            failure_code=code,
+            failure_message=str(message),
+            finished_at=timezone.now(),
+            lease=None,
+        ):
+            with connection.cursor() as cursor:
+                merge.forget_people(cursor, batch_id=batch_id)
+
+
+def read_range(
+    *, batch: CardBatch, run: CardBatchShard, lease: uuid.UUID, started: float, budget_seconds: float | None
+) -> str | None:
+    """A shard run's reading of its range, from its rows_read on. None when the range is staged."""
+    rng = files.ByteRange(start=run.read_from, first_line=run.read_first_line, records=run.read_records)
+    try:
+        with pipeline._open_stored(batch) as fh:
+            layout = pipeline._layout(batch, fh, lease)  # stored by plan_ranges
+            ctx = pipeline.row_context_for(batch, layout)
+            validator = pipeline.ChunkValidator(ctx, layout)
+            done = run.rows_read
+
+            def chunks():
+                return _validated_chunks(files.iter_range_cells(fh, layout, rng, skip=done), ctx, validator)
+
+            with pipeline.Prefetch(chunks) as validated_chunks:
+                for size, validated in validated_chunks:
+                    done = stage_range_chunk(
+                        batch_id=batch.pk,
+                        shard=run.shard,
+                        lease=lease,
+                        shards=batch.shards,
+                        expected_read=done,
+                        size=size,
+                        validated=validated,
+                    )
+                    if budget_seconds is not None and time.monotonic() - started > budget_seconds:
+                        CardBatchShard.objects.filter(pk=run.pk, lease=lease).update(
+                            status=CardBatchShard.Status.QUEUED, lease=None, heartbeat_at=timezone.now()
+                        )
+                        return YIELDED
+    except (files.FileRefused, BatchFailure) as exc:
+        _fail_batch(batch.pk, exc.code, exc.message)
+        return FAILED
+    except UnicodeDecodeError:
+        _fail_batch(batch.pk, "encoding_invalid", _ENCODING_INVALID)
+        return FAILED
+    return None
