@@ -197,24 +197,8 @@ def build_stage(batch_file: Path, stage_file: Path) -> None:
     connection.close()
     owner = {row.personal_id: row.sin for row in by_sin.values() if row.personal_id}
     rows = [r for r in by_sin.values() if not r.personal_id or owner[r.personal_id] == r.sin]
-    stage_file.write_bytes(_copy_text(merge.copy_order(rows)))
+    stage_file.write_bytes(merge.copy_payload(rows))
     print(f"staged {len(rows):,} valid rows (of the batch file) into {stage_file}")
-
-
-_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
-
-
-def _copy_text(rows) -> bytes:
-    """The rows as COPY text data (NULL as \\N, dates ISO, text escaped)."""
-
-    def cell(value) -> str:
-        if value is None:
-            return "\\N"
-        if isinstance(value, str):
-            return value.translate(_COPY_ESCAPES)
-        return value.isoformat() if hasattr(value, "isoformat") else str(value)
-
-    return "".join("\t".join(map(cell, row)) + "\n" for row in rows).encode()
 
 
 class Server:

@@ -31,6 +31,7 @@ so two batches carrying the same new person cannot both insert them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import date
 
 from healthbook.cards.rows import StagedRow
 
@@ -255,17 +256,30 @@ def _by_sin(row: StagedRow) -> str:
     return row.sin
 
 
-def copy_order(rows: list[StagedRow]) -> list[StagedRow]:
-    """The rows in insurance-number order (the matching pass then walks the unique indexes on it
-    in order). Sorted by the validating thread, off the merge's path."""
-    return sorted(rows, key=_by_sin)
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
-def _copy_rows(cursor, rows: list[StagedRow]) -> None:
-    # psycopg formats each row (its C dumpers: escaping, NULLs, dates) as it streams.
+def copy_text(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def copy_payload(rows: list[StagedRow]) -> bytes:
+    """The rows as COPY text data, in insurance-number order (the matching pass then walks the
+    unique indexes on it in order). Built by the validating thread, off the merge's path."""
+    lines = ["\t".join(map(copy_text, row)) for row in sorted(rows, key=_by_sin)]
+    lines.append("")
+    return "\n".join(lines).encode() if rows else b""
+
+
+def _copy_rows(cursor, payload: bytes) -> None:
     with cursor.copy(f"COPY healthbook_card_stage ({', '.join(STAGE_COLUMNS)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row(row)
+        copy.write(payload)
 
 
 def merge_chunk(
@@ -273,13 +287,13 @@ def merge_chunk(
     *,
     batch_id: int,
     rows: list[StagedRow] | None,
-    ordered: bool = False,
+    payload: bytes | None = None,
     scope: Scope | None = None,
     fill: tuple[str, dict] | None = None,
     shard: int | None = None,
 ) -> MergeResult:
     """Merge the valid rows of one chunk (no two share a social insurance number or personal ID);
-    `ordered`: the rows are already in copy_order; `scope`: the province of an officer's batch.
+    `payload`: copy_payload(rows) when already built; `scope`: the province of an officer's batch.
 
     A shard run (healthbook.cards.shards) passes `fill` instead of rows: the statement that moves
     its chunk of staged rows into the staging table, and `shard`, its number: it then takes the
@@ -313,7 +327,7 @@ def merge_chunk(
         if not cursor.rowcount:
             return result
     else:
-        _copy_rows(cursor, rows if ordered else copy_order(rows))
+        _copy_rows(cursor, copy_payload(rows) if payload is None else payload)
     lock_merge(cursor, shard=shard)
     cursor.execute(_WORK, work_params)
     cursor.execute(_CONFLICTS)

@@ -375,11 +375,11 @@ def chunk_commit_validated(
     expected_read: int,
     size: int,
     validated,
-    ordered: bool = False,
+    payload: bytes | None = None,
     scope: merge.Scope | None = None,
 ) -> int:
-    """Merge one validated chunk of `size` records (validate_chunk's result, its valid rows
-    already in merge.copy_order when `ordered`; `scope` the province of an officer's batch) in one
+    """Merge one validated chunk of `size` records (validate_chunk's result; `payload` its valid
+    rows as merge.copy_payload built them; `scope` the province of an officer's batch) in one
     transaction that also records the progress; return the new rows_read."""
     valid, rejected, counts, warned = validated
     with transaction.atomic():
@@ -389,7 +389,7 @@ def chunk_commit_validated(
         if batch.scope_province_id is not None and (scope is None or scope.province_id != batch.scope_province_id):
             raise BatchFailure("internal_error", "an officer's batch was merged without its province")
         with connection.cursor() as cursor:
-            result = merge.merge_chunk(cursor, batch_id=batch_id, rows=valid, ordered=ordered, scope=scope)
+            result = merge.merge_chunk(cursor, batch_id=batch_id, rows=valid, payload=payload, scope=scope)
             for line, pid in result.conflicts:
                 rejected.append((line, "SO_CCCD", pid, "PID_CONFLICT"))
             for line, sin in result.outside:
@@ -461,21 +461,21 @@ def run_claimed(*, batch: CardBatch, lease: uuid.UUID, started: float, budget_se
                 records = files.iter_cells(fh, layout, skip=skip)
                 while chunk := list(islice(records, chunk_rows)):
                     size = len(chunk)
-                    valid, *rest = validate_chunk(chunk, ctx, validator)
+                    validated = validate_chunk(chunk, ctx, validator)
                     del chunk  # the raw records are not kept while the chunk waits to be merged
-                    yield size, (merge.copy_order(valid), *rest)
+                    yield size, validated, merge.copy_payload(validated[0])
 
             # The next chunk is read and validated in a thread while this one merges (the merge
             # waits on the database, releasing the GIL); the file is closed only after it stopped.
             with Prefetch(validated_chunks) as chunks:
-                for size, validated in chunks:
+                for size, validated, payload in chunks:
                     done = chunk_commit_validated(
                         batch_id=batch_id,
                         lease=lease,
                         expected_read=done,
                         size=size,
                         validated=validated,
-                        ordered=True,
+                        payload=payload,
                         scope=scope,
                     )
                     if budget_seconds is not None and time.monotonic() - started > budget_seconds:
