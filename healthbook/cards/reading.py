@@ -53,21 +53,19 @@ def merge_counts(stored: dict, counts: Counter) -> dict:
     return dict(merged)
 
 
-def staging_payload(batch_id: int, shards: int, rows) -> bytes:
-    """The valid rows of a chunk as COPY data for the staging table, built by the validating
-    thread: the transaction then sends one block (formatting there, with the GIL, while the
-    thread validates the next chunk, made the import slower: bench/RESULTS.md)."""
-    lines = [f"{batch_id}\t{shard_of(row.sin, shards)}\t" + "\t".join(map(merge.copy_text, row)) for row in rows]
-    lines.append("")
-    return "\n".join(lines).encode() if rows else b""
-
-
-def _stage(cursor, batch_id: int, payload: bytes, rejected) -> None:
-    """COPY a chunk's valid rows (staging_payload) and store its rejected rows."""
+def _stage(cursor, batch_id: int, shards: int, validated) -> None:
+    """COPY a chunk's valid rows, with their shard, and store its rejected rows."""
+    valid, rejected = validated[0], validated[1]
     cursor.execute("SET LOCAL synchronous_commit = off")  # as merge.merge_chunk: progress commits with data
-    if payload:
+    if valid:
+        # psycopg formats each row (its C dumpers: escaping, NULLs, dates) as it streams: 2.6 µs a
+        # row against 8.9 for Python text built in the validating thread. Reading is CPU-bound on
+        # every core it has, so the cheaper formatting wins here (bench/RESULTS.md: the read phase
+        # 23-30 s against 30-32 s); a chunk merged as read keeps its text built in the thread
+        # (pipeline.py), off that path's critical thread.
         with cursor.copy(_STAGE_COPY) as copy:
-            copy.write(payload)
+            for row in valid:
+                copy.write_row((batch_id, shard_of(row.sin, shards), *row))
     pipeline._copy_problems(cursor, batch_id, rejected)
 
 
@@ -84,26 +82,26 @@ def _batch_progress(size: int, validated) -> dict:
     }
 
 
-def _validated_chunks(records, ctx, validator, batch_id: int, shards: int):
+def _validated_chunks(records, ctx, validator):
     chunk_rows = int(getattr(settings, "CARD_IMPORT_CHUNK_ROWS", 5000))
     while chunk := list(islice(records, chunk_rows)):
         size = len(chunk)
         validated = pipeline.validate_chunk(chunk, ctx, validator)
         del chunk
-        yield size, validated, staging_payload(batch_id, shards, validated[0])
+        yield size, validated
 
 
 # ---------------------------------------------------------------- one reader
 
 
-def stage_chunk(*, batch_id: int, lease: uuid.UUID, expected_read: int, size: int, validated, payload: bytes) -> int:
+def stage_chunk(*, batch_id: int, lease: uuid.UUID, expected_read: int, size: int, validated) -> int:
     """Stage one validated chunk of `size` records in one transaction with the batch's progress."""
     with transaction.atomic():
         batch = pipeline._locked(batch_id, lease)
         if batch.rows_read != expected_read or batch.staged_at is not None:
             raise LeaseLost(batch_id)
         with connection.cursor() as cursor:
-            _stage(cursor, batch_id, payload, validated[1])
+            _stage(cursor, batch_id, batch.shards, validated)
         CardBatch.objects.filter(pk=batch_id).update(
             **_batch_progress(size, validated), problem_counts=merge_counts(batch.problem_counts, validated[2])
         )
@@ -121,17 +119,12 @@ def read_serial(*, batch: CardBatch, lease: uuid.UUID, started: float, budget_se
 
             def chunks():
                 records = files.iter_cells(fh, layout, skip=done)
-                return _validated_chunks(records, ctx, validator, batch.pk, batch.shards)
+                return _validated_chunks(records, ctx, validator)
 
             with pipeline.Prefetch(chunks) as validated_chunks:
-                for size, validated, payload in validated_chunks:
+                for size, validated in validated_chunks:
                     done = stage_chunk(
-                        batch_id=batch.pk,
-                        lease=lease,
-                        expected_read=done,
-                        size=size,
-                        validated=validated,
-                        payload=payload,
+                        batch_id=batch.pk, lease=lease, expected_read=done, size=size, validated=validated
                     )
                     if budget_seconds is not None and time.monotonic() - started > budget_seconds:
                         pipeline._release(batch.pk, lease)
@@ -190,7 +183,7 @@ def plan_ranges(*, batch: CardBatch, lease: uuid.UUID) -> bool | str:
 
 
 def stage_range_chunk(
-    *, batch_id: int, shard: int, lease: uuid.UUID, expected_read: int, size: int, validated, payload: bytes
+    *, batch_id: int, shard: int, lease: uuid.UUID, shards: int, expected_read: int, size: int, validated
 ) -> int:
     """Stage one validated chunk of a shard's range in one transaction with the shard's progress
     and the batch's counters (the batch row is locked only for its UPDATE, last)."""
@@ -204,7 +197,7 @@ def stage_range_chunk(
         if run is None or run.read_done or run.rows_read != expected_read or not live.exists():
             raise LeaseLost(batch_id)
         with connection.cursor() as cursor:
-            _stage(cursor, batch_id, payload, validated[1])
+            _stage(cursor, batch_id, shards, validated)
         CardBatchShard.objects.filter(pk=run.pk).update(
             rows_read=F("rows_read") + size,
             problem_counts=merge_counts(run.problem_counts, validated[2]),
@@ -242,18 +235,18 @@ def read_range(
 
             def chunks():
                 records = files.iter_range_cells(fh, layout, rng, skip=done)
-                return _validated_chunks(records, ctx, validator, batch.pk, batch.shards)
+                return _validated_chunks(records, ctx, validator)
 
             with pipeline.Prefetch(chunks) as validated_chunks:
-                for size, validated, payload in validated_chunks:
+                for size, validated in validated_chunks:
                     done = stage_range_chunk(
                         batch_id=batch.pk,
                         shard=run.shard,
                         lease=lease,
+                        shards=batch.shards,
                         expected_read=done,
                         size=size,
                         validated=validated,
-                        payload=payload,
                     )
                     if budget_seconds is not None and time.monotonic() - started > budget_seconds:
                         CardBatchShard.objects.filter(pk=run.pk, lease=lease).update(

@@ -141,9 +141,8 @@ def test_a_reader_killed_mid_range_resumes_exactly_once(card_codelists, settings
     from healthbook.cards import reading
 
     validated = pipeline.validate_chunk(chunk, ctx, pipeline.ChunkValidator(ctx, layout))
-    payload = reading.staging_payload(batch.pk, 2, validated[0])
     reading.stage_range_chunk(
-        batch_id=batch.pk, shard=0, lease=dead, expected_read=0, size=4, validated=validated, payload=payload
+        batch_id=batch.pk, shard=0, lease=dead, shards=2, expected_read=0, size=4, validated=validated
     )
     assert CardBatch.objects.get(pk=batch.pk).rows_read == 4
     # Fresh heartbeat: nobody takes it over. Stale: the sweeper queues it and a new run resumes.
@@ -153,7 +152,7 @@ def test_a_reader_killed_mid_range_resumes_exactly_once(card_codelists, settings
     # The dead run cannot stage again: its lease is gone.
     with pytest.raises(pipeline.LeaseLost):
         reading.stage_range_chunk(
-            batch_id=batch.pk, shard=0, lease=dead, expected_read=4, size=4, validated=validated, payload=payload
+            batch_id=batch.pk, shard=0, lease=dead, shards=2, expected_read=4, size=4, validated=validated
         )
     assert shards.shard_run(batch_id=batch.pk, shard=0) == pipeline.READING  # the rest of its range
     assert shards.shard_run(batch_id=batch.pk, shard=1) == pipeline.DONE  # its range, the settling, its merge
