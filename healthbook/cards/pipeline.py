@@ -36,6 +36,8 @@ from healthbook.models import CardBatch
 logger = logging.getLogger(__name__)
 
 DONE, FAILED, YIELDED, BUSY, LOST, MERGING, READING = "done", "failed", "yielded", "busy", "lost", "merging", "reading"
+# A batch whose runs may still write: queued or running.
+LIVE = (CardBatch.Status.QUEUED, CardBatch.Status.RUNNING)
 
 
 class LeaseLost(Exception):

@@ -74,7 +74,6 @@ from healthbook.cards.pipeline import BUSY, DONE, LOST, MERGING, READING, YIELDE
 from healthbook.models import CardBatch, CardBatchShard
 
 logger = logging.getLogger(__name__)
-_LIVE = (CardBatch.Status.QUEUED, CardBatch.Status.RUNNING)
 
 _STAGED = "healthbook_card_batch_row"
 _COLS = ", ".join(merge.STAGE_COLUMNS)
@@ -180,26 +179,29 @@ def _settle(batch: CardBatch) -> None:
     )
 
 
-def _reading_done(batch_id: int, shard: int, lease: uuid.UUID) -> bool:
-    """A shard's range is staged: True when the whole file now is (the last reader settles it,
-    here), False when another range is still being read (this shard is then handed back to the
-    queue in the same transaction, so the last reader finds it queued)."""
+_STAGED_BEFORE, _SETTLED = "staged", "settled"
+
+
+def _reading_done(batch_id: int, shard: int, lease: uuid.UUID) -> str:
+    """A shard's range is staged. STAGED: the whole file was already; SETTLED: this run was the
+    last reader and settled it (here); READING: another range is still being read (this shard is
+    then handed back to the queue in the same transaction, so the last reader finds it queued)."""
     now = timezone.now()
     with transaction.atomic():
         # The batch row first: the readers' chunks lock their shard row, then the batch row.
-        batch = CardBatch.objects.select_for_update().filter(pk=batch_id, status__in=_LIVE).first()
+        batch = CardBatch.objects.select_for_update().filter(pk=batch_id, status__in=pipeline.LIVE).first()
         mine = CardBatchShard.objects.filter(
             batch_id=batch_id, shard=shard, lease=lease, status=CardBatchShard.Status.RUNNING
         )
         if batch is None or not mine.update(read_done=True, heartbeat_at=now):
             raise LeaseLost(batch_id)
         if batch.staged_at is not None:
-            return True
+            return _STAGED_BEFORE
         if CardBatchShard.objects.filter(batch_id=batch_id, read_done=False).exists():
             mine.update(status=CardBatchShard.Status.QUEUED, lease=None)
-            return False
+            return READING
         _settle(batch)
-        return True
+        return _SETTLED
 
 
 def _hand_out(batch_id: int, lease: uuid.UUID) -> list[int]:
@@ -260,7 +262,7 @@ def shard_claim(*, batch_id: int, shard: int, lease: uuid.UUID) -> bool:
         CardBatchShard.objects.filter(
             batch_id=batch_id,
             shard=shard,
-            batch__status__in=[CardBatch.Status.QUEUED, CardBatch.Status.RUNNING],
+            batch__status__in=pipeline.LIVE,
         )
         .filter(
             Q(status=CardBatchShard.Status.QUEUED)
@@ -305,12 +307,13 @@ def shard_run(*, batch_id: int, shard: int, budget_seconds: float | None = None,
                 )
                 if outcome is not None:
                     return outcome
-            if not _reading_done(batch_id, shard, lease):
+            reading_state = _reading_done(batch_id, shard, lease)
+            if reading_state == READING:
                 return READING
-            waiting = CardBatchShard.objects.filter(batch_id=batch_id, status=CardBatchShard.Status.QUEUED)
-            numbers = sorted(waiting.values_list("shard", flat=True))
-            if dispatch is not None and numbers:
-                dispatch(batch_id, numbers)
+            if reading_state == _SETTLED and dispatch is not None:
+                waiting = CardBatchShard.objects.filter(batch_id=batch_id, status=CardBatchShard.Status.QUEUED)
+                if numbers := sorted(waiting.values_list("shard", flat=True)):
+                    dispatch(batch_id, numbers)
         scope = scope_of(batch)
         chunk_rows = int(getattr(settings, "CARD_IMPORT_CHUNK_ROWS", 5000))
         while not shard_chunk(batch_id=batch_id, shard=shard, lease=lease, chunk_rows=chunk_rows, scope=scope):
@@ -339,7 +342,7 @@ def shard_chunk(*, batch_id: int, shard: int, lease: uuid.UUID, chunk_rows: int,
 def _shard_chunk(batch_id, shard, lease, chunk_rows, scope, *, exclusive: bool) -> bool:
     with transaction.atomic():
         run = CardBatchShard.objects.select_for_update().filter(batch_id=batch_id, shard=shard, lease=lease).first()
-        live = CardBatch.objects.filter(pk=batch_id, status__in=[CardBatch.Status.QUEUED, CardBatch.Status.RUNNING])
+        live = CardBatch.objects.filter(pk=batch_id, status__in=pipeline.LIVE)
         if run is None or run.status != CardBatchShard.Status.RUNNING or not live.exists():
             raise LeaseLost(batch_id)
         fill = (_FILL, {"batch": batch_id, "shard": shard, "after": run.last_line, "rows": chunk_rows})
