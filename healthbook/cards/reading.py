@@ -109,30 +109,47 @@ def stage_chunk(*, batch_id: int, lease: uuid.UUID, expected_read: int, size: in
 
 def read_serial(*, batch: CardBatch, lease: uuid.UUID, started: float, budget_seconds: float | None) -> str | None:
     """Stage the file from the batch's rows_read on. None when the whole file is staged."""
+    return _read(
+        batch=batch,
+        lease=lease,
+        started=started,
+        budget_seconds=budget_seconds,
+        done=batch.rows_read,
+        records=lambda fh, layout, skip: files.iter_cells(fh, layout, skip=skip),
+        stage=lambda done, size, validated: stage_chunk(
+            batch_id=batch.pk, lease=lease, expected_read=done, size=size, validated=validated
+        ),
+        release=lambda: pipeline._release(batch.pk, lease),
+        fail=lambda code, message: pipeline._fail(batch.pk, lease, code, message),
+    )
+
+
+def _read(*, batch, lease, started, budget_seconds, done, records, stage, release, fail) -> str | None:
+    """Validate and stage chunk by chunk from the `done`-th record on (both ways of reading):
+    records(fh, layout, skip) gives the cells, stage(done, size, validated) commits one chunk and
+    returns the new count, release() hands the run back when the budget is used, fail(code,
+    message) ends the batch on a file that cannot be read. None when everything is staged."""
     try:
         with pipeline._open_stored(batch) as fh:
             layout = pipeline._layout(batch, fh, lease)
             ctx = pipeline.row_context_for(batch, layout)
             validator = pipeline.ChunkValidator(ctx, layout)
-            done = batch.rows_read
+            skip = done
 
             def chunks():
-                records = files.iter_cells(fh, layout, skip=done)
-                return _validated_chunks(records, ctx, validator)
+                return _validated_chunks(records(fh, layout, skip), ctx, validator)
 
             with pipeline.Prefetch(chunks) as validated_chunks:
                 for size, validated in validated_chunks:
-                    done = stage_chunk(
-                        batch_id=batch.pk, lease=lease, expected_read=done, size=size, validated=validated
-                    )
+                    done = stage(done, size, validated)
                     if budget_seconds is not None and time.monotonic() - started > budget_seconds:
-                        pipeline._release(batch.pk, lease)
+                        release()
                         return YIELDED
     except (files.FileRefused, BatchFailure) as exc:
-        pipeline._fail(batch.pk, lease, exc.code, exc.message)
+        fail(exc.code, exc.message)
         return FAILED
     except UnicodeDecodeError:
-        pipeline._fail(batch.pk, lease, "encoding_invalid", _ENCODING_INVALID)
+        fail("encoding_invalid", _ENCODING_INVALID)
         return FAILED
     return None
 
@@ -225,37 +242,24 @@ def read_range(
 ) -> str | None:
     """A shard run's reading of its range, from its rows_read on. None when the range is staged."""
     rng = files.ByteRange(start=run.read_from, first_line=run.read_first_line, records=run.read_records)
-    try:
-        with pipeline._open_stored(batch) as fh:
-            layout = pipeline._layout(batch, fh, lease)  # stored by plan_ranges
-            ctx = pipeline.row_context_for(batch, layout)
-            validator = pipeline.ChunkValidator(ctx, layout)
-            done = run.rows_read
-
-            def chunks():
-                records = files.iter_range_cells(fh, layout, rng, skip=done)
-                return _validated_chunks(records, ctx, validator)
-
-            with pipeline.Prefetch(chunks) as validated_chunks:
-                for size, validated in validated_chunks:
-                    done = stage_range_chunk(
-                        batch_id=batch.pk,
-                        shard=run.shard,
-                        lease=lease,
-                        shards=batch.shards,
-                        expected_read=done,
-                        size=size,
-                        validated=validated,
-                    )
-                    if budget_seconds is not None and time.monotonic() - started > budget_seconds:
-                        CardBatchShard.objects.filter(pk=run.pk, lease=lease).update(
-                            status=CardBatchShard.Status.QUEUED, lease=None, heartbeat_at=timezone.now()
-                        )
-                        return YIELDED
-    except (files.FileRefused, BatchFailure) as exc:
-        _fail_batch(batch.pk, exc.code, exc.message)
-        return FAILED
-    except UnicodeDecodeError:
-        _fail_batch(batch.pk, "encoding_invalid", _ENCODING_INVALID)
-        return FAILED
-    return None
+    return _read(
+        batch=batch,
+        lease=lease,  # the layout was stored by plan_ranges: the batch lease is not needed
+        started=started,
+        budget_seconds=budget_seconds,
+        done=run.rows_read,
+        records=lambda fh, layout, skip: files.iter_range_cells(fh, layout, rng, skip=skip),
+        stage=lambda done, size, validated: stage_range_chunk(
+            batch_id=batch.pk,
+            shard=run.shard,
+            lease=lease,
+            shards=batch.shards,
+            expected_read=done,
+            size=size,
+            validated=validated,
+        ),
+        release=lambda: CardBatchShard.objects.filter(pk=run.pk, lease=lease).update(
+            status=CardBatchShard.Status.QUEUED, lease=None, heartbeat_at=timezone.now()
+        ),
+        fail=lambda code, message: _fail_batch(batch.pk, code, message),
+    )

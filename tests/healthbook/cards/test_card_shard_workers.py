@@ -51,17 +51,22 @@ def _worker(tmp_path: Path, name: str, *, beat: bool, **extra: str) -> subproces
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def test_two_workers_merge_the_shards_at_once_and_a_killed_shard_resumes(tmp_path, card_codelists, settings):
+def _generated(tmp_path: Path, settings, rows: int, *, seed: int) -> tuple[Path, dict]:
+    """An empty broker, and a generated card file with the generator's expected outcome."""
     import redis
 
     redis.Redis.from_url(BROKER).flushdb()
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    rows = 6000
     data, expected_file = tmp_path / "cards.csv", tmp_path / "expected.json"
-    gen = [sys.executable, str(ROOT / "bench" / "gen_cards.py"), "--rows", str(rows), "--seed", "47"]
+    gen = [sys.executable, str(ROOT / "bench" / "gen_cards.py"), "--rows", str(rows), "--seed", str(seed)]
     gen += ["--bad-share", "0.05", "--out", str(data), "--emit-expected", str(expected_file)]
     subprocess.run(gen, check=True, stdout=subprocess.DEVNULL)
-    expected = json.loads(expected_file.read_text())
+    return data, json.loads(expected_file.read_text())
+
+
+def test_two_workers_merge_the_shards_at_once_and_a_killed_shard_resumes(tmp_path, card_codelists, settings):
+    rows = 6000
+    data, expected = _generated(tmp_path, settings, rows, seed=47)
     workers = [_worker(tmp_path, "one", beat=True), _worker(tmp_path, "two", beat=False)]
     try:
         from healthbook.cards.services import card_batch_create
@@ -96,16 +101,8 @@ def test_two_workers_merge_the_shards_at_once_and_a_killed_shard_resumes(tmp_pat
 
 
 def test_two_workers_read_the_file_side_by_side_and_a_killed_reader_resumes(tmp_path, card_codelists, settings):
-    import redis
-
-    redis.Redis.from_url(BROKER).flushdb()
-    settings.MEDIA_ROOT = str(tmp_path / "media")
     rows = 20000
-    data, expected_file = tmp_path / "cards.csv", tmp_path / "expected.json"
-    gen = [sys.executable, str(ROOT / "bench" / "gen_cards.py"), "--rows", str(rows), "--seed", "48"]
-    gen += ["--bad-share", "0.05", "--out", str(data), "--emit-expected", str(expected_file)]
-    subprocess.run(gen, check=True, stdout=subprocess.DEVNULL)
-    expected = json.loads(expected_file.read_text())
+    data, expected = _generated(tmp_path, settings, rows, seed=48)
     split = {"CARD_IMPORT_SPLIT_MIN_BYTES": "0"}
     workers = [_worker(tmp_path, "one", beat=True, **split), _worker(tmp_path, "two", beat=False, **split)]
     try:
