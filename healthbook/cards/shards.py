@@ -359,6 +359,9 @@ def _shard_chunk(batch_id, shard, lease, chunk_rows, scope, *, exclusive: bool) 
             rejected += [(line, "MA_SO_BHXH", sin, "CITIZEN_OTHER_PROVINCE") for line, sin in result.outside]
             rejected += [(line, "MA_SO_BHXH", sin, "DUPLICATE_PERSON") for line, sin in result.superseded]
             pipeline._copy_problems(cursor, batch_id, rejected)
+            # The foreign-key checks of the chunk's rows (deferred: they would run at COMMIT, while
+            # this transaction holds the batch row and the other shards wait for it) run now.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
         counts = Counter(
             PID_CONFLICT=len(result.conflicts),
             CITIZEN_OTHER_PROVINCE=len(result.outside),
