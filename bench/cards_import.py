@@ -10,8 +10,9 @@ With --workers K the import runs through K real Celery worker processes (the sha
 Steps: generate (bench/gen_cards.py) a base file of N people and a batch file of N rows of
 which half re-use base people with a renewed card (updates) and half are new; wipe the health
 book tables; import the base file (reported too); VACUUM ANALYZE; COPY the batch file into an
-empty all-text table (baseline); import the batch file through the real pipeline
-(card_batch_create + card_batch_run, in this process, as the worker runs it). Prints figures
+empty all-text table three times; import the batch file through the real pipeline
+(card_batch_create + card_batch_run, in this process, as the worker runs it); COPY it three
+times more (the baseline: the median of the six). Prints figures
 and the peak RSS of this process. It wipes citizens, books, cards and batches: never point it
 at a database you care about.
 """
@@ -19,6 +20,7 @@ at a database you care about.
 import argparse
 import os
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -208,6 +210,28 @@ def run_with_workers(args, path: Path, work: Path):
     return batch, elapsed, rss
 
 
+def plain_copies(cur, batch_file: Path, times: int = 3) -> list[float]:
+    """Seconds of `times` plain COPYs of the file, each into a fresh empty all-text table."""
+    copies = []
+    for _ in range(times):
+        cur.execute("DROP TABLE IF EXISTS bench_plain_copy")
+        cur.execute(
+            "CREATE TABLE bench_plain_copy (ma_the_bhyt text, ma_so_bhxh text, so_cccd text, ho_ten text, "
+            "ngay_sinh text, gioi_tinh text, ma_dkbd text, gt_the_tu text, gt_the_den text, "
+            "matinh_cu_tru text, dia_chi text)"
+        )
+        t = time.perf_counter()
+        with (
+            open(batch_file, "rb") as fh,
+            cur.copy("COPY bench_plain_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
+        ):
+            while block := fh.read(1 << 20):
+                copy.write(block)
+        copies.append(time.perf_counter() - t)
+        cur.execute("DROP TABLE bench_plain_copy")
+    return copies
+
+
 class TimedCursor:
     """Cursor proxy adding each statement's time to `totals` (keyed by its first words)."""
 
@@ -274,30 +298,11 @@ def measured(args, n, batch_file, work, b0) -> int:
         citizens = cur.fetchone()[0]
         print(f"citizens before the measured import: {citizens}")
 
-        # The baseline: the file COPYed into an empty all-text table, three times (each into a fresh
-        # table); the median is the figure (a single COPY moved 1.5-2.4 s between runs).
-        copies = []
-        for _ in range(3):
-            cur.execute("DROP TABLE IF EXISTS bench_plain_copy")
-            cur.execute(
-                "CREATE TABLE bench_plain_copy (ma_the_bhyt text, ma_so_bhxh text, so_cccd text, ho_ten text, "
-                "ngay_sinh text, gioi_tinh text, ma_dkbd text, gt_the_tu text, gt_the_den text, "
-                "matinh_cu_tru text, dia_chi text)"
-            )
-            t = time.perf_counter()
-            with (
-                open(batch_file, "rb") as fh,
-                cur.copy("COPY bench_plain_copy FROM STDIN WITH (FORMAT csv, HEADER true)") as copy,
-            ):
-                while block := fh.read(1 << 20):
-                    copy.write(block)
-            copies.append(time.perf_counter() - t)
-            cur.execute("DROP TABLE bench_plain_copy")
-        t_copy = sorted(copies)[1]
-    print(
-        f"plain COPY baseline: {n} rows in {t_copy:.2f} s = {n / t_copy:,.0f} rows/s "
-        f"(median of {', '.join(f'{c:.2f}' for c in copies)} s)"
-    )
+        # The baseline: the file COPYed into an empty all-text table, three times before the import
+        # and three times after it (each into a fresh table); the median of the six is the figure.
+        # A single COPY moved 1.5-3.3 s between runs, and the machine drifts during a 2-minute import.
+        copies = plain_copies(cur, batch_file)
+    print(f"plain COPY before the import: {', '.join(f'{c:.2f}' for c in copies)} s")
 
     worker_rss = None
     if args.workers:
@@ -310,6 +315,13 @@ def measured(args, n, batch_file, work, b0) -> int:
         f"{b1.rows_read / t_import:,.0f} rows/s; accepted {b1.rows_accepted}, rejected {b1.rows_rejected}, "
         f"citizens_created {b1.citizens_created}, books_created {b1.books_created}, cards_created {b1.cards_created}, "
         f"cards_updated {b1.cards_updated}"
+    )
+    with connection.cursor() as cur:
+        after = plain_copies(cur, batch_file)
+    t_copy = statistics.median(copies + after)
+    print(
+        f"plain COPY baseline: {n} rows in {t_copy:.2f} s = {n / t_copy:,.0f} rows/s (median of the three before "
+        f"and {', '.join(f'{c:.2f}' for c in after)} s after the import)"
     )
     print(f"ratio import / plain COPY = {t_import / t_copy:.2f}")
     with connection.cursor() as cur:
