@@ -102,7 +102,7 @@ _CITIZEN_SET = (
 # changed by an earlier batch, or already written by an earlier chunk of this batch); the line
 # of an earlier chunk that carried the same person. New citizens get their id here: the sequence
 # is looked up once per statement (an InitPlan), not per row (pg_get_serial_sequence reads the
-# catalog: 4.2 against 0.7 µs a new citizen, bench/RESULTS.md).
+# catalog: 4-5 µs a new citizen against under 1, bench/RESULTS.md).
 _WORK = f"""
 INSERT INTO healthbook_card_work ({_STAGE_LIST}, citizen_id, new_citizen, citizen_changed, conflict, outside,
     has_book, card_state, earlier_line)
