@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from healthbook.cards.rows import StagedRow
+from healthbook.models import CardBatch
 
 STAGE_COLUMNS = StagedRow._fields
 _MERGE_LOCK = 0x6862_6361_7264  # "hbcard"
@@ -168,7 +169,7 @@ SELECT %(batch)s, sin, line FROM healthbook_card_work WHERE card_state = 'same'
 ON CONFLICT (batch_id, social_insurance_number) DO UPDATE SET line = EXCLUDED.line
 """
 _OTHERS_IN_PROGRESS = """
-SELECT array_agg(id) FROM healthbook_card_batch WHERE status IN ('queued', 'running') AND id <> %(batch)s
+SELECT array_agg(id) FROM healthbook_card_batch WHERE status = ANY(%(live)s) AND id <> %(batch)s
 """
 _REMEMBER_FOR_OTHERS = """
 INSERT INTO healthbook_card_batch_person (batch_id, social_insurance_number, line)
@@ -340,7 +341,7 @@ def merge_chunk(
     cursor.execute(_SUPERSEDED)
     result.superseded = cursor.fetchall()
     cursor.execute(_REMEMBER, params)
-    cursor.execute(_OTHERS_IN_PROGRESS, params)
+    cursor.execute(_OTHERS_IN_PROGRESS, {**params, "live": list(CardBatch.LIVE)})
     others = cursor.fetchone()[0]
     if others:
         cursor.execute(_REMEMBER_FOR_OTHERS, {"others": others})

@@ -36,8 +36,6 @@ from healthbook.models import CardBatch
 logger = logging.getLogger(__name__)
 
 DONE, FAILED, YIELDED, BUSY, LOST, MERGING, READING = "done", "failed", "yielded", "busy", "lost", "merging", "reading"
-# A batch whose runs may still write: queued or running.
-LIVE = (CardBatch.Status.QUEUED, CardBatch.Status.RUNNING)
 
 
 class LeaseLost(Exception):
@@ -520,7 +518,7 @@ def card_batches_requeue_stale() -> list[int]:
     stale = []
     with transaction.atomic():
         stuck = CardBatch.objects.select_for_update(skip_locked=True).filter(
-            status__in=[CardBatch.Status.RUNNING, CardBatch.Status.QUEUED], heartbeat_at__lt=cutoff
+            status__in=CardBatch.LIVE, heartbeat_at__lt=cutoff
         )
         for batch_id in stuck.values_list("pk", flat=True)[:100]:
             stale.append(batch_id)

@@ -209,7 +209,7 @@ def stage_range_chunk(
             .filter(batch_id=batch_id, shard=shard, lease=lease, status=CardBatchShard.Status.RUNNING)
             .first()
         )
-        live = CardBatch.objects.filter(pk=batch_id, status__in=pipeline.LIVE, staged_at__isnull=True)
+        live = CardBatch.objects.filter(pk=batch_id, status__in=CardBatch.LIVE, staged_at__isnull=True)
         if run is None or run.read_done or run.rows_read != expected_read or not live.exists():
             raise LeaseLost(batch_id)
         with connection.cursor() as cursor:
@@ -226,7 +226,7 @@ def stage_range_chunk(
 def _fail_batch(batch_id: int, code: str, message) -> None:
     """A reader found the file unusable: the batch fails (its other readers then stop)."""
     with transaction.atomic():
-        if CardBatch.objects.filter(pk=batch_id, status__in=pipeline.LIVE).update(
+        if CardBatch.objects.filter(pk=batch_id, status__in=CardBatch.LIVE).update(
             status=CardBatch.Status.FAILED,
             failure_code=code,
             failure_message=str(message),

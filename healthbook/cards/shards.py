@@ -189,7 +189,7 @@ def _reading_done(batch_id: int, shard: int, lease: uuid.UUID) -> str:
     now = timezone.now()
     with transaction.atomic():
         # The batch row first: the readers' chunks lock their shard row, then the batch row.
-        batch = CardBatch.objects.select_for_update().filter(pk=batch_id, status__in=pipeline.LIVE).first()
+        batch = CardBatch.objects.select_for_update().filter(pk=batch_id, status__in=CardBatch.LIVE).first()
         mine = CardBatchShard.objects.filter(
             batch_id=batch_id, shard=shard, lease=lease, status=CardBatchShard.Status.RUNNING
         )
@@ -262,7 +262,7 @@ def shard_claim(*, batch_id: int, shard: int, lease: uuid.UUID) -> bool:
         CardBatchShard.objects.filter(
             batch_id=batch_id,
             shard=shard,
-            batch__status__in=pipeline.LIVE,
+            batch__status__in=CardBatch.LIVE,
         )
         .filter(
             Q(status=CardBatchShard.Status.QUEUED)
@@ -342,7 +342,7 @@ def shard_chunk(*, batch_id: int, shard: int, lease: uuid.UUID, chunk_rows: int,
 def _shard_chunk(batch_id, shard, lease, chunk_rows, scope, *, exclusive: bool) -> bool:
     with transaction.atomic():
         run = CardBatchShard.objects.select_for_update().filter(batch_id=batch_id, shard=shard, lease=lease).first()
-        live = CardBatch.objects.filter(pk=batch_id, status__in=pipeline.LIVE)
+        live = CardBatch.objects.filter(pk=batch_id, status__in=CardBatch.LIVE)
         if run is None or run.status != CardBatchShard.Status.RUNNING or not live.exists():
             raise LeaseLost(batch_id)
         fill = (_FILL, {"batch": batch_id, "shard": shard, "after": run.last_line, "rows": chunk_rows})

@@ -22,6 +22,9 @@ class CardBatch(models.Model):
         DONE = "done", _("Done")
         FAILED = "failed", _("Failed")
 
+    # A batch whose runs may still write.
+    LIVE = (Status.QUEUED, Status.RUNNING)
+
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
         XLSX = "xlsx", "XLSX"
