@@ -2,7 +2,7 @@
 in the book with the right codes and dates: the visit, its labs, drugs and follow-up."""
 
 import importlib.util
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -32,8 +32,11 @@ def landed(tmp_path, intake_codelists):
     pki = make_pki(tmp_path / "pki", facility="48195")
     facility = f.FacilityFactory(code="48195", name="Trung tâm Y tế thử nghiệm", province=f.province("48"))
     sender = make_sender(facility, {"valid": pki["valid"], "ca": pki["ca"]})
-    today = datetime.now(UTC).date()
-    day, follow = f"{today:%Y%m%d}", f"{today + timedelta(days=14):%Y%m%d}"
+    # Yesterday in Vietnam: the file's times (07:42-10:15 local) are then always past. With the UTC
+    # date, a run just after 00:00 UTC (07:00 in Vietnam) found the admission later that day:
+    # TIME_IN_FUTURE, the file rejected.
+    visit = timezone.localdate() - timedelta(days=1)
+    day, follow = f"{visit:%Y%m%d}", f"{visit + timedelta(days=14):%Y%m%d}"
     leaf = pki["valid"]
     body = mod.sign(mod.build(day, follow), leaf.key_path.read_bytes(), leaf.cert_path.read_bytes())
     return process(sender.post(body)), mod.expected(day, follow)
