@@ -98,12 +98,16 @@ WHERE r.batch_id = %(batch)s AND r.shard = d.shard AND r.line = d.line
 """  # noqa: S608
 _PER_SHARD = f"SELECT shard, count(*) FROM {_STAGED} WHERE batch_id = %(batch)s GROUP BY shard"  # noqa: S608
 # A shard's next chunk leaves the staging table for the merge's temporary table, in insurance-
-# number order (the matching pass probes the unique indexes in that order).
+# number order (the matching pass probes the unique indexes in that order). The chunk is one range
+# of the primary key, its upper line found by an index-only scan: one pass over the index, where
+# `line IN (SELECT … LIMIT n)` probed it again for every row (≈ 90 against 200-270 ms a chunk of
+# 20,000 rows, bench/RESULTS.md). Fewer than n rows left: no upper line, the rest is taken.
 _FILL = f"""
 WITH taken AS (
-    DELETE FROM {_STAGED} WHERE batch_id = %(batch)s AND shard = %(shard)s AND line IN (
+    DELETE FROM {_STAGED} WHERE batch_id = %(batch)s AND shard = %(shard)s AND line > %(after)s
+    AND line <= COALESCE((
         SELECT line FROM {_STAGED} WHERE batch_id = %(batch)s AND shard = %(shard)s AND line > %(after)s
-        ORDER BY line LIMIT %(rows)s)
+        ORDER BY line OFFSET %(rows)s - 1 LIMIT 1), 9223372036854775807)
     RETURNING {_COLS})
 INSERT INTO healthbook_card_stage ({_COLS}) SELECT {_COLS} FROM taken ORDER BY sin
 """  # noqa: S608
