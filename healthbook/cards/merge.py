@@ -19,7 +19,7 @@ Runs inside the chunk's transaction (pipeline.py): nothing here commits. Steps, 
    changes).
 5. Insert new citizens; update changed ones (blank optional cells never erase known values).
 6. Open a book for every citizen without one.
-7. Insert new cards and update changed ones (INSERT … ON CONFLICT … DO UPDATE).
+7. Insert new cards and update changed ones (card_state of step 2 says which).
 
 Every statement touches each target table once, set-wise; hash and merge joins are switched
 off for the chunk's transaction, so each join is the chunk probing an index and the cost of a
@@ -208,23 +208,40 @@ WHERE c.id = s.citizen_id AND NOT s.new_citizen AND s.citizen_changed
       IS DISTINCT FROM ({", ".join(expr for _, expr in _CITIZEN_SET)})
 """  # noqa: S608 — only constant column names are interpolated
 
+# A new citizen's book: a plain INSERT (its citizen was created by this transaction, nobody else
+# can have opened its book). An existing citizen without a book: ON CONFLICT, since a facility's
+# data may open it at the same moment.
 _BOOKS = """
 INSERT INTO healthbook_book (public_id, citizen_id, created_via, created_by_batch_id, created_at)
 SELECT healthbook_uuid7(), citizen_id, 'card_import', %(batch)s, now() FROM healthbook_card_work
-WHERE new_citizen OR NOT has_book ORDER BY citizen_id
+WHERE new_citizen ORDER BY citizen_id
+"""
+_BOOKS_EXISTING = """
+INSERT INTO healthbook_book (public_id, citizen_id, created_via, created_by_batch_id, created_at)
+SELECT healthbook_uuid7(), citizen_id, 'card_import', %(batch)s, now() FROM healthbook_card_work
+WHERE NOT new_citizen AND NOT has_book ORDER BY citizen_id
 ON CONFLICT (citizen_id) DO NOTHING
 """
 
+# Cards are written only by this merge, under the merge locks, so the matching pass's card_state
+# says which rows insert and which update: a plain INSERT and an UPDATE, not INSERT … ON CONFLICT
+# DO UPDATE, which inserts speculatively and locks each existing card before updating it (one
+# more WAL record a renewal). A card inserted meanwhile by another batch (two batches of different
+# shard counts at once) is a unique violation: the chunk is merged again alone (shards.py).
 _CARDS = f"""
 INSERT INTO healthbook_card (
     citizen_id, social_insurance_number, {", ".join(col for col, _ in _CARD_FIELDS)},
     source_batch_id, source_line, updated_at)
 SELECT s.citizen_id, s.sin, {_CARD_NEW}, %(batch)s, s.line, now()
-FROM healthbook_card_work s WHERE s.card_state IS DISTINCT FROM 'same'
-ON CONFLICT (social_insurance_number) DO UPDATE SET
-    citizen_id = EXCLUDED.citizen_id,
-    {", ".join(f"{col} = EXCLUDED.{col}" for col, _ in _CARD_FIELDS)},
-    source_batch_id = EXCLUDED.source_batch_id, source_line = EXCLUDED.source_line, updated_at = now()
+FROM healthbook_card_work s WHERE s.card_state IS NULL
+"""  # noqa: S608 — only constant column names are interpolated
+_CARDS_RENEWED = f"""
+UPDATE healthbook_card k SET
+    citizen_id = s.citizen_id,
+    {", ".join(f"{col} = s.{src}" for col, src in _CARD_FIELDS)},
+    source_batch_id = %(batch)s, source_line = s.line, updated_at = now()
+FROM healthbook_card_work s
+WHERE k.social_insurance_number = s.sin AND s.card_state IN ('changed', 'rebatch')
 """  # noqa: S608 — only constant column names are interpolated
 
 _COUNTS = """
@@ -350,7 +367,10 @@ def merge_chunk(
     cursor.execute(_CITIZEN_UPDATE)
     cursor.execute(_BOOKS, params)
     result.books_created = cursor.rowcount
+    cursor.execute(_BOOKS_EXISTING, params)
+    result.books_created += cursor.rowcount
     cursor.execute(_CARDS, params)
+    cursor.execute(_CARDS_RENEWED, params)
     cursor.execute(_COUNTS)
     result.citizens_created, result.cards_created, result.cards_updated = cursor.fetchone()
     cursor.execute("SET LOCAL enable_hashjoin = on")

@@ -3,7 +3,7 @@ shards on a file whose conflicts span chunks and shards; a shard run that dies r
 last committed chunk without loss or duplicates; a run that lost its lease writes nothing."""
 
 import io
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.db import transaction
@@ -180,3 +180,50 @@ def test_progress_counts_reading_then_merging(card_codelists, settings, tmp_path
     batch.refresh_from_db()
     batch.rows_estimated = 20
     assert 50 < card_batch_progress(batch).percent < 100
+
+
+def test_a_card_another_batch_writes_meanwhile_sends_the_chunk_to_be_merged_again_alone(
+    card_codelists, settings, tmp_path
+):
+    """The merge inserts the cards its matching pass found missing with a plain INSERT. Another
+    batch (of another shard count, so not held off by the shard lock) writing one of those cards
+    in between is a unique violation: the chunk is rolled back and merged again alone, and then
+    renews the card. Here a trigger plays the other batch, once (a sequence: not rolled back)."""
+    from django.db import connection
+
+    other = Citizen.objects.create(full_name="Lê Thị Hoa", birth_date=date(1990, 5, 1), sex=2)  # no card yet
+    batch = _staged_batch(settings, tmp_path, [person(n) for n in range(1, 9)], shard_count=1)
+    other_card = f"""
+        INSERT INTO healthbook_card (citizen_id, social_insurance_number, card_number, beneficiary_group,
+            benefit_level, issuing_province_code, primary_care_facility_code, valid_from, valid_to,
+            source_line, updated_at)
+        VALUES ({int(other.pk)}, '7900000003', 'GD4797900000003', 'GD', 4, '79', '79001', '2026-01-01',
+            NULL, 1, now())"""
+    with connection.cursor() as cursor:
+        # The other batch's card is a valid row: only its insurance number can stop the merge.
+        with transaction.atomic():
+            cursor.execute(other_card)
+            transaction.set_rollback(True)
+        cursor.execute("CREATE TEMP SEQUENCE other_batch_once")
+        cursor.execute(
+            "CREATE FUNCTION pg_temp.other_batch() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+            f"IF nextval('other_batch_once') = 1 THEN {other_card}; END IF; RETURN NULL; END $$"
+        )
+        cursor.execute(
+            "CREATE TRIGGER other_batch AFTER INSERT ON healthbook_citizen "
+            "FOR EACH STATEMENT EXECUTE FUNCTION pg_temp.other_batch()"
+        )
+    try:
+        assert shards.shard_run(batch_id=batch.pk, shard=0) == pipeline.DONE
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("DROP TRIGGER other_batch ON healthbook_citizen")
+            cursor.execute("SELECT last_value FROM other_batch_once")
+            fired = cursor.fetchone()[0]
+    assert fired == 3  # two chunks, the first of them merged twice
+    batch.refresh_from_db()
+    assert (batch.status, batch.rows_merged, batch.citizens_created) == ("done", 8, 8)
+    assert (batch.cards_created, batch.cards_updated) == (8, 0)
+    card = InsuranceCard.objects.get(social_insurance_number="7900000003")
+    assert (card.source_batch_id, card.citizen.full_name) == (batch.pk, person(3)["HO_TEN"])
+    assert InsuranceCard.objects.filter(source_batch=batch).count() == 8
