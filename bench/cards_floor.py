@@ -56,6 +56,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.test_settings")
 
+import django  # noqa: E402
+
+django.setup()  # healthbook.cards.merge imports the models
+
 from healthbook.cards.merge import _STAGE_DDL, STAGE_COLUMNS  # noqa: E402
 
 PLAIN_COLUMNS = (
