@@ -203,8 +203,8 @@ def _value_text(value) -> str:
 
 # While a file is read, the collector's youngest generation is collected every _GC_YOUNG new
 # container objects instead of every 700: a card record allocates a few (its cells, its row), and
-# the default made the collector a quarter of the reading's time (bench/RESULTS.md, twelfth
-# session). Records hold no reference cycles; reference counting frees them as before.
+# with the default the collector took a fifth to a quarter of the reading's time (bench/RESULTS.md,
+# "Twelfth session"). Records hold no reference cycles; reference counting frees them as before.
 _GC_YOUNG = 100_000
 _gc_lock = threading.Lock()
 _gc_readers = 0
