@@ -211,17 +211,14 @@ WHERE c.id = s.citizen_id AND NOT s.new_citizen AND s.citizen_changed
 # A new citizen's book: a plain INSERT (its citizen was created by this transaction, nobody else
 # can have opened its book). An existing citizen without a book: ON CONFLICT, since a facility's
 # data may open it at the same moment.
-_BOOKS = """
+_BOOK_ROWS = """
 INSERT INTO healthbook_book (public_id, citizen_id, created_via, created_by_batch_id, created_at)
 SELECT healthbook_uuid7(), citizen_id, 'card_import', %(batch)s, now() FROM healthbook_card_work
-WHERE new_citizen ORDER BY citizen_id
 """
-_BOOKS_EXISTING = """
-INSERT INTO healthbook_book (public_id, citizen_id, created_via, created_by_batch_id, created_at)
-SELECT healthbook_uuid7(), citizen_id, 'card_import', %(batch)s, now() FROM healthbook_card_work
-WHERE NOT new_citizen AND NOT has_book ORDER BY citizen_id
-ON CONFLICT (citizen_id) DO NOTHING
-"""
+_BOOKS = _BOOK_ROWS + "WHERE new_citizen ORDER BY citizen_id"
+_BOOKS_EXISTING = (
+    _BOOK_ROWS + "WHERE NOT new_citizen AND NOT has_book ORDER BY citizen_id ON CONFLICT (citizen_id) DO NOTHING"
+)
 
 # Cards are written only by this merge, under the merge locks, so the matching pass's card_state
 # says which rows insert and which update: a plain INSERT and an UPDATE, not INSERT … ON CONFLICT

@@ -187,8 +187,9 @@ def test_a_card_another_batch_writes_meanwhile_sends_the_chunk_to_be_merged_agai
 ):
     """The merge inserts the cards its matching pass found missing with a plain INSERT. Another
     batch (of another shard count, so not held off by the shard lock) writing one of those cards
-    in between is a unique violation: the chunk is rolled back and merged again alone, and then
-    renews the card. Here a trigger plays the other batch, once (a sequence: not rolled back)."""
+    in between is a unique violation: the chunk is rolled back and merged again alone. Here a
+    trigger plays the other batch, once (a sequence: not rolled back); its card goes with the
+    rolled-back attempt, so the second attempt inserts the card itself."""
     from django.db import connection
 
     other = Citizen.objects.create(full_name="Lê Thị Hoa", birth_date=date(1990, 5, 1), sex=2)  # no card yet
