@@ -112,6 +112,10 @@ WITH taken AS (
 INSERT INTO healthbook_card_stage ({_COLS}) SELECT {_COLS} FROM taken ORDER BY sin
 """  # noqa: S608
 _CHUNK_SPAN = "SELECT count(*), max(line) FROM healthbook_card_stage"
+# The rows a chunk writes name its batch, with no foreign key (migration 0033): the lock each
+# key's check took on the batch row, taken once a chunk. The batch cannot be deleted before the
+# chunk commits; the other shards' chunks and their updates of the batch's counters are not held up.
+_HOLD_BATCH = "SELECT 1 FROM healthbook_card_batch WHERE id = %(batch)s AND status = ANY(%(live)s) FOR KEY SHARE"
 
 
 def settle(*, batch_id: int, lease: uuid.UUID) -> None:
@@ -346,11 +350,13 @@ def shard_chunk(*, batch_id: int, shard: int, lease: uuid.UUID, chunk_rows: int,
 def _shard_chunk(batch_id, shard, lease, chunk_rows, scope, *, exclusive: bool) -> bool:
     with transaction.atomic():
         run = CardBatchShard.objects.select_for_update().filter(batch_id=batch_id, shard=shard, lease=lease).first()
-        live = CardBatch.objects.filter(pk=batch_id, status__in=CardBatch.LIVE)
-        if run is None or run.status != CardBatchShard.Status.RUNNING or not live.exists():
+        if run is None or run.status != CardBatchShard.Status.RUNNING:
             raise LeaseLost(batch_id)
         fill = (_FILL, {"batch": batch_id, "shard": shard, "after": run.last_line, "rows": chunk_rows})
         with connection.cursor() as cursor:
+            cursor.execute(_HOLD_BATCH, {"batch": batch_id, "live": list(CardBatch.LIVE)})
+            if cursor.fetchone() is None:
+                raise LeaseLost(batch_id)
             result = merge.merge_chunk(
                 cursor, batch_id=batch_id, rows=None, scope=scope, fill=fill, shard=None if exclusive else shard
             )

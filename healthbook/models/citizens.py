@@ -138,8 +138,13 @@ class HealthBook(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     citizen = models.OneToOneField(Citizen, on_delete=models.PROTECT, related_name="book")
     created_via = models.CharField(_("created via"), max_length=16, choices=CreatedVia.choices)
+    # The batch provenance columns (here, the cards' and their history's) carry no database
+    # foreign key: only the card merge writes them, for the batch whose row it holds locked
+    # (shards.py, pipeline.py), and deleting a batch clears them (the ORM here, any other DELETE
+    # by the trigger healthbook_card_batch_unlink, migration 0033). A foreign key would check the
+    # same batch row 2.5 million times a million-row import (bench/RESULTS.md, issue 21).
     created_by_batch = models.ForeignKey(
-        "healthbook.CardBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "healthbook.CardBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="+", db_constraint=False
     )
     created_at = models.DateTimeField(auto_now_add=True)
     # Bumped by database triggers whenever a row the book pages cache is written (migration
@@ -180,6 +185,7 @@ class CardFields(models.Model):
         null=True,
         blank=True,
         related_name="+",
+        db_constraint=False,  # see HealthBook.created_by_batch
     )
     source_line = models.PositiveIntegerField(_("line in the source file"), null=True, blank=True)
 
@@ -202,6 +208,7 @@ class InsuranceCard(CardFields):
         blank=True,
         related_name="+",
         db_index=False,
+        db_constraint=False,  # see HealthBook.created_by_batch
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -225,7 +232,12 @@ class InsuranceCardHistory(CardFields):
     citizen = models.ForeignKey(Citizen, on_delete=models.PROTECT, related_name="card_history", db_index=False)
     replaced_at = models.DateTimeField(auto_now_add=True)
     replaced_by_batch = models.ForeignKey(
-        "healthbook.CardBatch", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        "healthbook.CardBatch",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        db_constraint=False,  # see HealthBook.created_by_batch
     )
 
     class Meta:
