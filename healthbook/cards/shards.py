@@ -407,7 +407,9 @@ def _shard_done(cursor, run: CardBatchShard) -> None:
     CardBatchShard.objects.filter(pk=run.pk).update(
         status=CardBatchShard.Status.DONE, lease=None, finished_at=now, heartbeat_at=now
     )
-    batch = CardBatch.objects.select_for_update().get(pk=run.batch_id)
+    # FOR NO KEY UPDATE, not FOR UPDATE: the other shards' chunks hold the batch row FOR KEY SHARE
+    # (_HOLD_BATCH); two shards finishing at once would each wait for the other's key-share lock.
+    batch = CardBatch.objects.select_for_update(no_key=True).get(pk=run.batch_id)
     if CardBatchShard.objects.filter(batch_id=run.batch_id).exclude(status=CardBatchShard.Status.DONE).exists():
         CardBatch.objects.filter(pk=run.batch_id).update(heartbeat_at=now)
         return

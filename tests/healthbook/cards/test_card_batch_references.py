@@ -8,7 +8,7 @@ import pytest
 from django.db import OperationalError, connection, transaction
 
 from healthbook.cards import merge, pipeline, shards
-from healthbook.models import CardBatch, HealthBook, InsuranceCard, InsuranceCardHistory
+from healthbook.models import CardBatch, CardBatchShard, HealthBook, InsuranceCard, InsuranceCardHistory
 from tests.healthbook.cards.test_card_shards import _staged_batch
 from tests.healthbook.conftest import card_csv, person
 
@@ -60,7 +60,7 @@ def test_a_batch_deleted_through_the_orm_leaves_no_reference_to_it(import_file):
     }
 
 
-@pytest.mark.django_db(transaction=True)  # the imports commit: their merge locks are released
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the imports commit: merge locks released
 def test_deleting_a_batch_waits_for_the_card_merges_in_progress(import_file):
     """A merge in progress may be copying a card of the batch into the history: the delete's
     trigger waits for the merge lock (held here, shared, by another session, as a shard's chunk
@@ -90,3 +90,32 @@ def test_a_shard_chunk_of_a_batch_no_longer_live_writes_nothing(card_codelists, 
     with pytest.raises(pipeline.LeaseLost):
         shards.shard_chunk(batch_id=batch.pk, shard=0, lease=lease, chunk_rows=4, scope=None)
     assert (InsuranceCard.objects.count(), HealthBook.objects.count()) == (0, 0)
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # another session must see the batch
+def test_a_shard_finishes_while_another_shard_holds_its_chunk_lock(card_codelists, settings, tmp_path):
+    """The last chunk of a shard (empty: it marks the shard done and counts the others) locks the
+    batch row while another shard's chunk holds it FOR KEY SHARE (_HOLD_BATCH, as here in another
+    session). It must not wait for that chunk: two shards finishing together would each wait for
+    the other (a deadlock, seen in the benchmark with a FOR UPDATE here)."""
+    batch = _staged_batch(settings, tmp_path, [person(n) for n in range(1, 9)])
+    assert shards.shard_run(batch_id=batch.pk, shard=0) == pipeline.DONE
+    lease = pipeline.uuid.uuid4()
+    assert shards.shard_claim(batch_id=batch.pk, shard=1, lease=lease)
+    assert not shards.shard_chunk(batch_id=batch.pk, shard=1, lease=lease, chunk_rows=100, scope=None)
+    run = CardBatchShard.objects.get(batch=batch, shard=1)
+    assert run.rows_merged == run.rows_staged > 0  # what is left is the empty chunk that finishes
+    s = connection.settings_dict
+    url = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    with psycopg.connect(url, connect_timeout=5) as other_shard, other_shard.cursor() as cursor:
+        cursor.execute(shards._HOLD_BATCH, {"batch": batch.pk, "live": list(CardBatch.LIVE)})
+        with connection.cursor() as mine:
+            mine.execute("SET lock_timeout = '2s'")
+        try:
+            assert shards.shard_chunk(batch_id=batch.pk, shard=1, lease=lease, chunk_rows=100, scope=None)
+        finally:
+            with connection.cursor() as mine:
+                mine.execute("RESET lock_timeout")
+        other_shard.rollback()
+    batch.refresh_from_db()
+    assert (batch.status, batch.rows_merged, batch.citizens_created) == ("done", 8, 8)
