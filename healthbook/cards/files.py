@@ -315,33 +315,45 @@ class ByteRange:
     records: int
 
 
+def _csv_record_count(fh: IO[bytes], layout: FileLayout) -> int | None:
+    """The records of the file as the csv module reads them; None when one spans lines or the
+    module refuses the file (a cell over its size limit: the one reader then reports it)."""
+    fh.seek(0)
+    text = io.TextIOWrapper(fh, encoding="latin-1", newline="")
+    try:
+        reader = csv.reader(text, delimiter=layout.delimiter)
+        records = sum(1 for _ in reader)
+        return records if records == reader.line_num else None
+    except csv.Error:
+        return None
+    finally:
+        text.detach()
+
+
 def split_csv(fh: IO[bytes], layout: FileLayout, *, size: int, parts: int) -> list[ByteRange] | None:
     """Cut the data records of a CSV file into `parts` ranges at line ends, for readers side by
     side; None when the file cannot be cut exactly (then one reader reads it all).
 
     Exact means: every record is one line of its own, ended by "\\n" (or the end of the file).
-    The csv module counts records and lines over the whole file (read as Latin-1, which keeps
-    every byte, so the ASCII structure is seen as it is): equal counts mean no record spans
+    A file without a quote character and without a bare "\\r" is exact by itself: no record can
+    span lines, and every "\\n" ends one record (one pass over the bytes, at memory speed).
+    Otherwise the csv module counts records and lines over the whole file (read as Latin-1, which
+    keeps every byte, so the ASCII structure is seen as it is): equal counts mean no record spans
     lines (no line end inside quotes). The number of "\\n" bytes must then equal the records
     (a bare "\\r" ends a line for the csv module but not here). A range then starts after a
     "\\n", and its first record's line number is one more than the "\\n" bytes before it."""
     if layout.file_format != "csv" or parts < 2 or layout.encoding not in _RANGE_ENCODINGS:
         return None
     fh.seek(0)
-    text = io.TextIOWrapper(fh, encoding="latin-1", newline="")
-    try:
-        reader = csv.reader(text, delimiter=layout.delimiter)
-        records = sum(1 for _ in reader)
-        if records != reader.line_num:
-            return None
-    finally:
-        text.detach()
-    fh.seek(0)
     targets = [size * k // parts for k in range(parts)]
     cuts: list[tuple[int, int]] = []  # (byte after a "\\n", "\\n" bytes up to it)
     newlines = offset = 0
     last = b""
+    plain = True  # no quote, no bare "\\r" so far (in UTF-8 and cp1258 these bytes are only themselves)
     while block := fh.read(SCAN_BLOCK):
+        if plain:
+            bare_cr = block.count(b"\r") - block.count(b"\r\n") - block.endswith(b"\r")
+            plain = not (b'"' in block or bare_cr or (last == b"\r" and not block.startswith(b"\n")))
         while targets:
             # The first cut is the end of the header line, wherever the first target falls.
             pos = block.find(b"\n", 0 if not cuts else max(targets[0] - offset, 0))
@@ -352,8 +364,12 @@ def split_csv(fh: IO[bytes], layout: FileLayout, *, size: int, parts: int) -> li
         newlines += block.count(b"\n")
         offset += len(block)
         last = block[-1:]
-    if newlines != (records if last == b"\n" else records - 1):
-        return None
+    if plain and last != b"\r":
+        records = newlines if last == b"\n" else newlines + 1
+    else:
+        records = _csv_record_count(fh, layout)
+        if records is None or newlines != (records if last == b"\n" else records - 1):
+            return None
     starts = sorted({(start, before) for start, before in cuts if start < size})
     ranges = []
     for k, (start, before) in enumerate(starts):

@@ -39,14 +39,20 @@ def _one_reader(data: bytes):
     return list(files.iter_cells(io.BytesIO(data), _layout(data)))
 
 
+@pytest.mark.parametrize("quotes", [True, False])
 @pytest.mark.parametrize("newline", ["\r\n", "\n"])
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1258"])
 @pytest.mark.parametrize("parts", [2, 3, 7])
-def test_ranges_give_the_records_and_lines_of_one_reader(db, newline, encoding, parts):
-    rows = [person(n) for n in range(1, 30)]
+def test_ranges_give_the_records_and_lines_of_one_reader(db, monkeypatch, quotes, newline, encoding, parts):
+    rows = [person(n, **({} if quotes else {"DIA_CHI": "Số 1 Lê Lợi"})) for n in range(1, 30)]
     rows[4] = {}  # an empty record: skipped, but its line counts
-    rows[9] = person(10, DIA_CHI='Số 3, "Ngõ" 5')  # quotes and the delimiter inside a cell
+    if quotes:
+        rows[9] = person(10, DIA_CHI='Số 3, "Ngõ" 5')  # quotes and the delimiter inside a cell
     data = card_csv(rows, newline=newline, encoding=encoding)
+    if not quotes:
+        # No quote and no bare carriage return: exact without the csv module's pass over the file.
+        assert b'"' not in data
+        monkeypatch.setattr(files, "_csv_record_count", None)
     assert _ranged_cells(data, parts) == _one_reader(data)
     # Without a line end after the last record, too.
     trimmed = data[: -len(newline)]
@@ -61,12 +67,38 @@ def test_a_file_that_cannot_be_cut_exactly_is_read_by_one_reader(db):
     # A bare carriage return ends a line for the csv module, not for the cut.
     bare_cr = card_csv(rows, newline="\r")
     assert files.split_csv(io.BytesIO(bare_cr), _layout(bare_cr), size=len(bare_cr), parts=2) is None
+    # The same without a quote anywhere (the file's bytes alone decide), and a bare carriage
+    # return at the end of the file or of a read block.
+    plain = [person(n, DIA_CHI="Số 1 Lê Lợi") for n in range(1, 20)]
+    head = card_csv(plain, newline="\n")
+    for data in (card_csv(plain, newline="\r"), _up_to_block_end(head) + b"\ry\n"):
+        assert b'"' not in data
+        assert files.split_csv(io.BytesIO(data), _layout(data), size=len(data), parts=2) is None
+    # A cell longer than the csv module takes: not cut (its one reader reports the record).
+    huge = card_csv([*rows[:3], person(4, DIA_CHI="Số 1\nLê Lợi " + "x" * 200_000)])
+    assert files.split_csv(io.BytesIO(huge), _layout(huge), size=len(huge), parts=2) is None
     # UTF-16: a line end is two bytes.
     wide = card_csv(rows, encoding="utf-16")
     assert files.split_csv(io.BytesIO(wide), _layout(wide), size=len(wide), parts=2) is None
     # More ranges than records.
     short = card_csv(rows[:2])
     assert files.split_csv(io.BytesIO(short), _layout(short), size=len(short), parts=5) is None
+
+
+def _up_to_block_end(data: bytes) -> bytes:
+    """`data` followed by records of "x" up to one byte before the end of the first read block."""
+    fill = files.SCAN_BLOCK - 1 - len(data)
+    lines, rest = divmod(fill, 10)
+    return data + b"xxxxxxxxx\n" * lines + b"x" * rest
+
+
+def test_a_line_end_across_two_read_blocks_still_cuts_exactly(db, monkeypatch):
+    plain = [person(n, DIA_CHI="Số 1 Lê Lợi") for n in range(1, 20)]
+    head = card_csv(plain, newline="\r\n")
+    data = _up_to_block_end(head) + b"\r\n" + card_csv(plain, newline="\r\n")
+    assert data[files.SCAN_BLOCK - 1 : files.SCAN_BLOCK + 1] == b"\r\n"
+    monkeypatch.setattr(files, "_csv_record_count", None)  # the bytes alone decide
+    assert _ranged_cells(data, 2) == _one_reader(data)
 
 
 def test_same_answer_read_side_by_side(card_codelists, settings, tmp_path):
