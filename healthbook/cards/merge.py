@@ -3,8 +3,10 @@
 Runs inside the chunk's transaction (pipeline.py): nothing here commits. Steps, all SQL:
 
 1. COPY the rows, in insurance-number order, into a temporary staging table (private to the
-   connection, emptied on commit).
-2. One matching pass (`_WORK`) copies them, sorted by insurance number, into a work table
+   connection, emptied on commit); a shard run's chunk comes instead straight from the shared
+   staging table (DELETE … RETURNING as the matching pass's source: no temporary copy).
+2. One matching pass (`_WORK`) copies them, sorted by insurance number (the sort comes before
+   the joins, so the probes walk the indexes in order), into a work table
    with what each row's probes of the big tables' unique indexes found: its citizen (by social
    insurance number, else by personal ID — a citizen known without insurance number, e.g. from
    facility data), a personal-ID conflict with another insured person, whether the citizen has
@@ -132,7 +134,7 @@ FROM (
              WHEN k.source_batch_id = %(batch)s THEN 'rebatch'
              ELSE 'changed' END AS card_state,
         GREATEST(bp.line, CASE WHEN k.source_batch_id = %(batch)s THEN k.source_line END) AS earlier_line
-    FROM healthbook_card_stage s
+    FROM (SELECT * FROM {{source}} ORDER BY sin) s
     LEFT JOIN healthbook_citizen c ON c.social_insurance_number = s.sin
     -- The owner of the personal ID, looked up only when the citizen found by insurance number
     -- does not already carry it (a one-time filter: no index probe for most updates).
@@ -143,9 +145,11 @@ FROM (
     ) p ON true
     LEFT JOIN healthbook_card k ON k.social_insurance_number = s.sin
     LEFT JOIN healthbook_card_batch_person bp ON bp.batch_id = %(batch)s AND bp.social_insurance_number = s.sin
-    ORDER BY s.sin
 ) m
 """  # noqa: S608 — only constant column names are interpolated
+_WORK_FROM_STAGE = _WORK.replace("{source}", "healthbook_card_stage")
+_WORK_FROM_TAKEN = "WITH taken AS ({take}) " + _WORK.replace("{source}", "taken")
+_SPAN = "SELECT count(*), max(line) FROM healthbook_card_work"
 
 _CONFLICTS = """
 DELETE FROM healthbook_card_work WHERE conflict RETURNING line, personal_id
@@ -263,6 +267,8 @@ class MergeResult:
     conflicts: list[tuple[int, str]] = field(default_factory=list)  # (line, personal ID)
     outside: list[tuple[int, str]] = field(default_factory=list)  # (line, SIN) of another province's citizens
     superseded: list[tuple[int, str]] = field(default_factory=list)  # (earlier line, SIN)
+    rows: int = 0  # the chunk's rows, conflicts included
+    last_line: int | None = None  # the chunk's last line
     citizens_created: int = 0
     books_created: int = 0
     cards_created: int = 0
@@ -312,9 +318,10 @@ def merge_chunk(
     """Merge the valid rows of one chunk (no two share a social insurance number or personal ID);
     `payload`: copy_payload(rows) when already built; `scope`: the province of an officer's batch.
 
-    A shard run (healthbook.cards.shards) passes `fill` instead of rows: the statement that moves
-    its chunk of staged rows into the staging table, and `shard`, its number: it then takes the
-    merge lock shared plus that shard's own lock (see lock_merge)."""
+    A shard run (healthbook.cards.shards) passes `fill` instead of rows: the statement that takes
+    its chunk out of the staged rows (a DELETE … RETURNING the stage columns, the matching pass's
+    source) and its parameters, and `shard`, its number: it then takes the merge lock shared plus
+    that shard's own lock (see lock_merge)."""
     result = MergeResult()
     if fill is None and not rows:
         return result
@@ -340,13 +347,17 @@ def merge_chunk(
     cursor.execute("SET LOCAL enable_mergejoin = off")
     cursor.execute("SET LOCAL jit = off")
     if fill is not None:
-        cursor.execute(*fill)
+        take, take_params = fill
+        lock_merge(cursor, shard=shard)
+        cursor.execute(_WORK_FROM_TAKEN.replace("{take}", take), {**take_params, **work_params})
         if not cursor.rowcount:
             return result
     else:
         _copy_rows(cursor, copy_payload(rows) if payload is None else payload)
-    lock_merge(cursor, shard=shard)
-    cursor.execute(_WORK, work_params)
+        lock_merge(cursor, shard=shard)
+        cursor.execute(_WORK_FROM_STAGE, work_params)
+    cursor.execute(_SPAN)
+    result.rows, result.last_line = cursor.fetchone()
     cursor.execute(_CONFLICTS)
     result.conflicts = cursor.fetchall()
     if scope is not None:

@@ -31,8 +31,8 @@ batch row, and queues the shards whose runs finished their ranges first (they wa
 Phase 2, merge (one task per shard, card_shard_merge_task): the shard run holds a lease on its
 shard row (heartbeat, stale after CARD_IMPORT_STALE_SECONDS, like the batch) and merges its
 staged rows in line order, CARD_IMPORT_CHUNK_ROWS at a time. Each chunk is one transaction that
-locks the shard row (lease check), MOVES the chunk out of the staging table (DELETE … RETURNING
-into the merge's temporary table), merges it (merge.merge_chunk: conflicts with existing
+locks the shard row (lease check), MOVES the chunk out of the staging table (DELETE … RETURNING,
+the source of the merge's matching pass), merges it (merge.merge_chunk: conflicts with existing
 citizens, province scope, as before), stores its problems and advances the shard's last_line
 and counters and the batch's counters (rows_accepted/rejected moved by F() expressions, so the
 batch row is locked only for the moment of its UPDATE at the end of the transaction). A killed
@@ -97,21 +97,19 @@ DELETE FROM {_STAGED} r USING unnest(%(shards)s::smallint[], %(lines)s::bigint[]
 WHERE r.batch_id = %(batch)s AND r.shard = d.shard AND r.line = d.line
 """  # noqa: S608
 _PER_SHARD = f"SELECT shard, count(*) FROM {_STAGED} WHERE batch_id = %(batch)s GROUP BY shard"  # noqa: S608
-# A shard's next chunk leaves the staging table for the merge's temporary table, in insurance-
-# number order (the matching pass probes the unique indexes in that order). The chunk is one range
-# of the primary key, its upper line found by an index-only scan: one pass over the index, where
-# `line IN (SELECT … LIMIT n)` probed it again for every row (≈ 90 against 200-270 ms a chunk of
-# 20,000 rows, bench/RESULTS.md). Fewer than n rows left: no upper line, the rest is taken.
-_FILL = f"""
-WITH taken AS (
-    DELETE FROM {_STAGED} WHERE batch_id = %(batch)s AND shard = %(shard)s AND line > %(after)s
-    AND line <= COALESCE((
-        SELECT line FROM {_STAGED} WHERE batch_id = %(batch)s AND shard = %(shard)s AND line > %(after)s
-        ORDER BY line OFFSET %(rows)s - 1 LIMIT 1), 9223372036854775807)
-    RETURNING {_COLS})
-INSERT INTO healthbook_card_stage ({_COLS}) SELECT {_COLS} FROM taken ORDER BY sin
+# A shard's next chunk leaves the staging table as the source of the merge's matching pass
+# (merge._WORK_FROM_TAKEN sorts it by insurance number: the pass probes the unique indexes in that
+# order). The chunk is one range of the primary key, its upper line found by an index-only scan:
+# one pass over the index, where `line IN (SELECT … LIMIT n)` probed it again for every row (≈ 90
+# against 200-270 ms a chunk of 20,000 rows, bench/RESULTS.md). Fewer than n rows left: no upper
+# line, the rest is taken.
+_TAKE = f"""
+DELETE FROM {_STAGED} WHERE batch_id = %(batch)s AND shard = %(shard)s AND line > %(after)s
+AND line <= COALESCE((
+    SELECT line FROM {_STAGED} WHERE batch_id = %(batch)s AND shard = %(shard)s AND line > %(after)s
+    ORDER BY line OFFSET %(rows)s - 1 LIMIT 1), 9223372036854775807)
+RETURNING {_COLS}
 """  # noqa: S608
-_CHUNK_SPAN = "SELECT count(*), max(line) FROM healthbook_card_stage"
 # The rows a chunk writes name its batch, with no foreign key (migration 0033): the lock each
 # key's check took on the batch row, taken once a chunk. The batch cannot be deleted before the
 # chunk commits; the other shards' chunks and their updates of the batch's counters are not held up.
@@ -352,7 +350,7 @@ def _shard_chunk(batch_id, shard, lease, chunk_rows, scope, *, exclusive: bool) 
         run = CardBatchShard.objects.select_for_update().filter(batch_id=batch_id, shard=shard, lease=lease).first()
         if run is None or run.status != CardBatchShard.Status.RUNNING:
             raise LeaseLost(batch_id)
-        fill = (_FILL, {"batch": batch_id, "shard": shard, "after": run.last_line, "rows": chunk_rows})
+        fill = (_TAKE, {"batch": batch_id, "shard": shard, "after": run.last_line, "rows": chunk_rows})
         with connection.cursor() as cursor:
             cursor.execute(_HOLD_BATCH, {"batch": batch_id, "live": list(CardBatch.LIVE)})
             if cursor.fetchone() is None:
@@ -360,8 +358,7 @@ def _shard_chunk(batch_id, shard, lease, chunk_rows, scope, *, exclusive: bool) 
             result = merge.merge_chunk(
                 cursor, batch_id=batch_id, rows=None, scope=scope, fill=fill, shard=None if exclusive else shard
             )
-            cursor.execute(_CHUNK_SPAN)
-            size, last = cursor.fetchone()
+            size, last = result.rows, result.last_line
             if not size:
                 _shard_done(cursor, run)
                 return True
