@@ -148,8 +148,14 @@ FROM (
 ) m
 """  # noqa: S608 — only constant column names are interpolated
 _WORK_FROM_STAGE = _WORK.replace("{source}", "healthbook_card_stage")
-_WORK_FROM_TAKEN = "WITH taken AS ({take}) " + _WORK.replace("{source}", "taken")
 _SPAN = "SELECT count(*), max(line) FROM healthbook_card_work"
+
+
+def matching_pass_from(take: str) -> str:
+    """The matching pass over the rows a `DELETE … RETURNING` the stage columns takes (a shard's
+    chunk, straight from the shared staging table)."""
+    return f"WITH taken AS ({take}) " + _WORK.replace("{source}", "taken")
+
 
 _CONFLICTS = """
 DELETE FROM healthbook_card_work WHERE conflict RETURNING line, personal_id
@@ -267,8 +273,8 @@ class MergeResult:
     conflicts: list[tuple[int, str]] = field(default_factory=list)  # (line, personal ID)
     outside: list[tuple[int, str]] = field(default_factory=list)  # (line, SIN) of another province's citizens
     superseded: list[tuple[int, str]] = field(default_factory=list)  # (earlier line, SIN)
-    rows: int = 0  # the chunk's rows, conflicts included
-    last_line: int | None = None  # the chunk's last line
+    rows: int = 0  # a shard's chunk: its rows, conflicts included
+    last_line: int | None = None  # a shard's chunk: its last line
     citizens_created: int = 0
     books_created: int = 0
     cards_created: int = 0
@@ -318,10 +324,10 @@ def merge_chunk(
     """Merge the valid rows of one chunk (no two share a social insurance number or personal ID);
     `payload`: copy_payload(rows) when already built; `scope`: the province of an officer's batch.
 
-    A shard run (healthbook.cards.shards) passes `fill` instead of rows: the statement that takes
-    its chunk out of the staged rows (a DELETE … RETURNING the stage columns, the matching pass's
-    source) and its parameters, and `shard`, its number: it then takes the merge lock shared plus
-    that shard's own lock (see lock_merge)."""
+    A shard run (healthbook.cards.shards) passes `fill` instead of rows: its matching pass over the
+    chunk it takes out of the staged rows (matching_pass_from) and that statement's parameters,
+    and `shard`, its number: it then takes the merge lock shared plus that shard's own lock (see
+    lock_merge). The result then carries the chunk's size and last line."""
     result = MergeResult()
     if fill is None and not rows:
         return result
@@ -347,17 +353,17 @@ def merge_chunk(
     cursor.execute("SET LOCAL enable_mergejoin = off")
     cursor.execute("SET LOCAL jit = off")
     if fill is not None:
-        take, take_params = fill
+        matching, fill_params = fill
         lock_merge(cursor, shard=shard)
-        cursor.execute(_WORK_FROM_TAKEN.replace("{take}", take), {**take_params, **work_params})
+        cursor.execute(matching, {**fill_params, **work_params})
         if not cursor.rowcount:
             return result
+        cursor.execute(_SPAN)
+        result.rows, result.last_line = cursor.fetchone()
     else:
         _copy_rows(cursor, copy_payload(rows) if payload is None else payload)
         lock_merge(cursor, shard=shard)
         cursor.execute(_WORK_FROM_STAGE, work_params)
-    cursor.execute(_SPAN)
-    result.rows, result.last_line = cursor.fetchone()
     cursor.execute(_CONFLICTS)
     result.conflicts = cursor.fetchall()
     if scope is not None:

@@ -98,18 +98,18 @@ WHERE r.batch_id = %(batch)s AND r.shard = d.shard AND r.line = d.line
 """  # noqa: S608
 _PER_SHARD = f"SELECT shard, count(*) FROM {_STAGED} WHERE batch_id = %(batch)s GROUP BY shard"  # noqa: S608
 # A shard's next chunk leaves the staging table as the source of the merge's matching pass
-# (merge._WORK_FROM_TAKEN sorts it by insurance number: the pass probes the unique indexes in that
-# order). The chunk is one range of the primary key, its upper line found by an index-only scan:
+# (merge.matching_pass_from sorts it by insurance number: the pass probes the unique indexes in
+# that order). The chunk is one range of the primary key, its upper line found by an index-only scan:
 # one pass over the index, where `line IN (SELECT … LIMIT n)` probed it again for every row (≈ 90
 # against 200-270 ms a chunk of 20,000 rows, bench/RESULTS.md). Fewer than n rows left: no upper
 # line, the rest is taken.
-_TAKE = f"""
+_TAKE_AND_MATCH = merge.matching_pass_from(f"""
 DELETE FROM {_STAGED} WHERE batch_id = %(batch)s AND shard = %(shard)s AND line > %(after)s
 AND line <= COALESCE((
     SELECT line FROM {_STAGED} WHERE batch_id = %(batch)s AND shard = %(shard)s AND line > %(after)s
     ORDER BY line OFFSET %(rows)s - 1 LIMIT 1), 9223372036854775807)
 RETURNING {_COLS}
-"""  # noqa: S608
+""")  # noqa: S608
 # The rows a chunk writes name its batch, with no foreign key (migration 0033): the lock each
 # key's check took on the batch row, taken once a chunk. The batch cannot be deleted before the
 # chunk commits; the other shards' chunks and their updates of the batch's counters are not held up.
@@ -350,7 +350,7 @@ def _shard_chunk(batch_id, shard, lease, chunk_rows, scope, *, exclusive: bool) 
         run = CardBatchShard.objects.select_for_update().filter(batch_id=batch_id, shard=shard, lease=lease).first()
         if run is None or run.status != CardBatchShard.Status.RUNNING:
             raise LeaseLost(batch_id)
-        fill = (_TAKE, {"batch": batch_id, "shard": shard, "after": run.last_line, "rows": chunk_rows})
+        fill = (_TAKE_AND_MATCH, {"batch": batch_id, "shard": shard, "after": run.last_line, "rows": chunk_rows})
         with connection.cursor() as cursor:
             cursor.execute(_HOLD_BATCH, {"batch": batch_id, "live": list(CardBatch.LIVE)})
             if cursor.fetchone() is None:

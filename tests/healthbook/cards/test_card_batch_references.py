@@ -23,6 +23,13 @@ def _two_batches(import_file):
     return first, second
 
 
+def _other_session() -> psycopg.Connection:
+    """A second session on the test database (as another worker's)."""
+    s = connection.settings_dict
+    url = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
+    return psycopg.connect(url, connect_timeout=5)
+
+
 def _references() -> dict:
     return {
         "books": sorted(HealthBook.objects.values_list("created_by_batch_id", flat=True), key=str),
@@ -66,9 +73,7 @@ def test_deleting_a_batch_waits_for_the_card_merges_in_progress(import_file):
     trigger waits for the merge lock (held here, shared, by another session, as a shard's chunk
     holds it) instead of clearing the references under it."""
     first, _second = _two_batches(import_file)
-    s = connection.settings_dict
-    url = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-    with psycopg.connect(url, connect_timeout=5) as merging, merging.cursor() as other:
+    with _other_session() as merging, merging.cursor() as other:
         other.execute("SET lock_timeout = '5s'")
         other.execute("SELECT pg_advisory_xact_lock_shared(%s)", [merge._MERGE_LOCK])
         with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
@@ -105,9 +110,7 @@ def test_a_shard_finishes_while_another_shard_holds_its_chunk_lock(card_codelist
     assert not shards.shard_chunk(batch_id=batch.pk, shard=1, lease=lease, chunk_rows=100, scope=None)
     run = CardBatchShard.objects.get(batch=batch, shard=1)
     assert run.rows_merged == run.rows_staged > 0  # what is left is the empty chunk that finishes
-    s = connection.settings_dict
-    url = f"postgres://{s['USER']}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-    with psycopg.connect(url, connect_timeout=5) as other_shard, other_shard.cursor() as cursor:
+    with _other_session() as other_shard, other_shard.cursor() as cursor:
         cursor.execute(shards._HOLD_BATCH, {"batch": batch.pk, "live": list(CardBatch.LIVE)})
         with connection.cursor() as mine:
             mine.execute("SET lock_timeout = '2s'")
