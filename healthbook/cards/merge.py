@@ -42,15 +42,38 @@ STAGE_COLUMNS = StagedRow._fields
 _MERGE_LOCK = 0x6862_6361_7264  # "hbcard"
 _SHARD_LOCK = 0x6862_6373  # "hbcs": with the shard number, the two-key advisory lock of a shard
 
-_STAGE_DDL = """
-    line bigint NOT NULL, sin text NOT NULL, personal_id text, legacy_id text NOT NULL,
-    full_name text NOT NULL, search_name text NOT NULL, birth_date date NOT NULL,
-    birth_precision text NOT NULL, birth_year int NOT NULL, sex int NOT NULL,
-    ethnicity_code text NOT NULL, nationality_code text NOT NULL, province_id bigint,
-    commune_code text NOT NULL, address text NOT NULL, phone text NOT NULL,
-    card_number text NOT NULL, beneficiary_group text NOT NULL, benefit_level int,
-    issuing_province_code text NOT NULL, facility_code text NOT NULL,
-    valid_from date NOT NULL, valid_to date"""
+# The staged columns' types (StagedRow order): the temporary tables below are made from them, and
+# the readers' binary COPY into the shared staging table (reading.py, migration 0031) names them.
+_STAGE_TYPES = {
+    "line": "bigint",
+    "sin": "text",
+    "personal_id": "text",
+    "legacy_id": "text",
+    "full_name": "text",
+    "search_name": "text",
+    "birth_date": "date",
+    "birth_precision": "text",
+    "birth_year": "integer",
+    "sex": "integer",
+    "ethnicity_code": "text",
+    "nationality_code": "text",
+    "province_id": "bigint",
+    "commune_code": "text",
+    "address": "text",
+    "phone": "text",
+    "card_number": "text",
+    "beneficiary_group": "text",
+    "benefit_level": "integer",
+    "issuing_province_code": "text",
+    "facility_code": "text",
+    "valid_from": "date",
+    "valid_to": "date",
+}
+_NULLABLE = frozenset({"personal_id", "province_id", "benefit_level", "valid_to"})
+STAGE_TYPES = tuple(_STAGE_TYPES[column] for column in STAGE_COLUMNS)
+_STAGE_DDL = ", ".join(
+    f"{column} {_STAGE_TYPES[column]}{'' if column in _NULLABLE else ' NOT NULL'}" for column in STAGE_COLUMNS
+)
 # The COPY target, and the work table: the same rows sorted by insurance number with what
 # the one matching pass found out about each (both private to the connection).
 _CREATE_STAGE = f"""

@@ -205,3 +205,22 @@ def test_a_batch_cut_into_ranges_keeps_its_shards_when_the_setting_changes(card_
     assert runs.card_batch_run(batch_id=batch.pk) == pipeline.DONE
     batch.refresh_from_db()
     assert (batch.shards, batch.status, batch.rows_accepted, batch.citizens_created) == (3, "done", 20, 20)
+
+
+def test_the_readers_binary_copy_names_the_staging_tables_column_types(db):
+    """A binary COPY fails on a type the table does not have: the staged columns' types in
+    merge.STAGE_TYPES are the shared staging table's, column for column."""
+    from django.db import connection
+
+    from healthbook.cards import merge, reading
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT column_name, data_type, is_nullable FROM information_schema.columns "
+            "WHERE table_name = 'healthbook_card_batch_row' ORDER BY ordinal_position"
+        )
+        table = cursor.fetchall()
+    columns = ("batch_id", "shard", *merge.STAGE_COLUMNS)
+    assert [(name, kind) for name, kind, _ in table] == list(zip(columns, reading._STAGE_TYPES, strict=True))
+    nullable = {name for name, _, null in table if null == "YES"}
+    assert nullable == {"personal_id", "province_id", "benefit_level", "valid_to"}
