@@ -16,7 +16,6 @@ import io
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from typing import IO
 
 from django.conf import settings
@@ -29,6 +28,7 @@ __all__ = [
     "ByteRange",
     "FileLayout",
     "FileRefused",
+    "RangeInexact",
     "inspect_file",
     "iter_cells",
     "iter_range_cells",
@@ -308,40 +308,30 @@ _RANGE_ENCODINGS = {"utf-8": "utf-8", "utf-8-sig": "utf-8", "cp1258": "cp1258"}
 
 @dataclass(frozen=True)
 class ByteRange:
-    """Whole records of a CSV file: from byte `start`, `records` records, the first on `first_line`."""
+    """A range of a CSV file cut at line ends: bytes `start` to `end`, `records` lines, the first on
+    line `first_line` (whole records if the cut is exact, which its reader checks)."""
 
     start: int
     first_line: int
     records: int
+    end: int
 
 
-def _csv_record_count(fh: IO[bytes], layout: FileLayout) -> int | None:
-    """The records of the file as the csv module reads them; None when one spans lines or the
-    module refuses the file (a cell over its size limit: the one reader then reports it)."""
-    fh.seek(0)
-    text = io.TextIOWrapper(fh, encoding="latin-1", newline="")
-    try:
-        reader = csv.reader(text, delimiter=layout.delimiter)
-        records = sum(1 for _ in reader)
-        return records if records == reader.line_num else None
-    except csv.Error:
-        return None
-    finally:
-        text.detach()
+class RangeInexact(Exception):
+    """A range's reader found that the file cannot be read by ranges: a record spans lines (a line
+    end inside quotes, perhaps across the cut) or a bare "\\r" ends one. One reader reads it then."""
 
 
 def split_csv(fh: IO[bytes], layout: FileLayout, *, size: int, parts: int) -> list[ByteRange] | None:
-    """Cut the data records of a CSV file into `parts` ranges at line ends, for readers side by
-    side; None when the file cannot be cut exactly (then one reader reads it all).
+    """Cut the data lines of a CSV file into `parts` ranges at line ends ("\\n"), for readers side
+    by side; None when the file is not to be read by ranges (then one reader reads it all).
 
-    Exact means: every record is one line of its own, ended by "\\n" (or the end of the file).
-    A file without a quote character and without a bare "\\r" is exact by itself: no record can
-    span lines, and every "\\n" ends one record (one pass over the bytes, at memory speed).
-    Otherwise the csv module counts records and lines over the whole file (read as Latin-1, which
-    keeps every byte, so the ASCII structure is seen as it is): equal counts mean no record spans
-    lines (no line end inside quotes). The number of "\\n" bytes must then equal the records
-    (a bare "\\r" ends a line for the csv module but not here). A range then starts after a
-    "\\n", and its first record's line number is one more than the "\\n" bytes before it."""
+    One pass over the bytes, at memory speed: a range starts after a "\\n", and its first line
+    number is one more than the "\\n" bytes before it. The cut is exact when every record is one
+    line of its own; that costs a pass of the csv module over the whole file, which each range's
+    reader makes anyway, so the readers check it (iter_range_cells): a record that spans lines,
+    in a range or across a cut, makes a reader raise RangeInexact, and the file is read again by
+    one reader (reading.refuse_ranges)."""
     if layout.file_format != "csv" or parts < 2 or layout.encoding not in _RANGE_ENCODINGS:
         return None
     fh.seek(0)
@@ -349,11 +339,7 @@ def split_csv(fh: IO[bytes], layout: FileLayout, *, size: int, parts: int) -> li
     cuts: list[tuple[int, int]] = []  # (byte after a "\\n", "\\n" bytes up to it)
     newlines = offset = 0
     last = b""
-    plain = True  # no quote, no bare "\\r" so far (in UTF-8 and cp1258 these bytes are only themselves)
     while block := fh.read(SCAN_BLOCK):
-        if plain:
-            bare_cr = block.count(b"\r") - block.count(b"\r\n") - block.endswith(b"\r")
-            plain = not (b'"' in block or bare_cr or (last == b"\r" and not block.startswith(b"\n")))
         while targets:
             # The first cut is the end of the header line, wherever the first target falls.
             pos = block.find(b"\n", 0 if not cuts else max(targets[0] - offset, 0))
@@ -364,25 +350,59 @@ def split_csv(fh: IO[bytes], layout: FileLayout, *, size: int, parts: int) -> li
         newlines += block.count(b"\n")
         offset += len(block)
         last = block[-1:]
-    if plain and last != b"\r":
-        records = newlines if last == b"\n" else newlines + 1
-    else:
-        records = _csv_record_count(fh, layout)
-        if records is None or newlines != (records if last == b"\n" else records - 1):
-            return None
+    lines = newlines if last == b"\n" else newlines + 1  # the header's included
     starts = sorted({(start, before) for start, before in cuts if start < size})
     ranges = []
     for k, (start, before) in enumerate(starts):
-        end_line = starts[k + 1][1] + 1 if k + 1 < len(starts) else records + 1
-        ranges.append(ByteRange(start=start, first_line=before + 1, records=end_line - before - 1))
+        end, end_line = (starts[k + 1][0], starts[k + 1][1] + 1) if k + 1 < len(starts) else (size, lines + 1)
+        ranges.append(ByteRange(start=start, first_line=before + 1, records=end_line - before - 1, end=end))
     return ranges if len(ranges) == parts and all(r.records > 0 for r in ranges) else None
+
+
+class _Slice(io.RawIOBase):
+    """Bytes `start` to `end` of a file, as a stream of their own."""
+
+    def __init__(self, fh: IO[bytes], start: int, end: int):
+        fh.seek(start)
+        self._fh = fh
+        self._left = end - start
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        data = self._fh.read(min(len(buffer), self._left))
+        self._left -= len(data)
+        buffer[: len(data)] = data
+        return len(data)
+
+
+def _range_records(fh: IO[bytes], layout: FileLayout, rng: ByteRange) -> Iterator[tuple[int, list]]:
+    """The records of a range, numbered from its first line; RangeInexact as soon as the range is
+    found not to hold exactly its lines, one record each: a record spans lines (the csv module
+    read more lines than records), a bare "\\r" ended one (more records or lines than the "\\n"
+    of the cut counted), or the last record's quotes are still open at the range's end (a line end
+    in its cells). The csv module refusing the range (a cell over its size limit) counts as
+    inexact too: one reader reads the file and reports what it finds."""
+    stream = io.BufferedReader(_Slice(fh, rng.start, rng.end), buffer_size=SCAN_BLOCK)
+    text = io.TextIOWrapper(stream, encoding=_RANGE_ENCODINGS[layout.encoding], errors="strict", newline="")
+    reader = csv.reader(text, delimiter=layout.delimiter)
+    line = rng.first_line - 1
+    cells: list = []
+    try:
+        for line, cells in enumerate(reader, start=rng.first_line):  # noqa: B007 — the last is checked below
+            if reader.line_num != line - rng.first_line + 1:
+                raise RangeInexact
+            yield line, cells
+    except csv.Error as exc:
+        raise RangeInexact from exc
+    if line - rng.first_line + 1 != rng.records or any("\n" in c or "\r" in c for c in cells):
+        raise RangeInexact
 
 
 def iter_range_cells(
     fh: IO[bytes], layout: FileLayout, rng: ByteRange, *, skip: int = 0
 ) -> Iterator[tuple[int, list | None]]:
-    """As iter_cells, over the records of one range of split_csv (no header: it is in none)."""
-    fh.seek(rng.start)
-    text = io.TextIOWrapper(fh, encoding=_RANGE_ENCODINGS[layout.encoding], errors="strict", newline="")
-    reader = csv.reader(text, delimiter=layout.delimiter)
-    return _cells(enumerate(islice(reader, rng.records), start=rng.first_line), layout.header_width, skip)
+    """As iter_cells, over the records of one range of split_csv (no header: it is in none). Raises
+    RangeInexact (after the records read so far) when the file cannot be read by ranges."""
+    return _cells(_range_records(fh, layout, rng), layout.header_width, skip)

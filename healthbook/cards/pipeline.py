@@ -37,6 +37,7 @@ from healthbook.models import CardBatch
 logger = logging.getLogger(__name__)
 
 DONE, FAILED, YIELDED, BUSY, LOST, MERGING, READING = "done", "failed", "yielded", "busy", "lost", "merging", "reading"
+REREAD = "reread"  # the file could not be read by ranges: queue the batch's run, which reads it alone
 
 
 class LeaseLost(Exception):

@@ -5,14 +5,16 @@ row into the batch's problems, chunk by chunk, each chunk one transaction with t
 makes. Two ways to read, the same rows staged under the same line numbers with the same counts:
 
 - One reader, the batch's own run (read_serial, under the batch lease): the file from the
-  batch's rows_read on. Used for XLSX, UTF-16, a CSV whose records are not one line each, a
-  file smaller than CARD_IMPORT_SPLIT_MIN_BYTES, and a batch of one shard.
+  batch's rows_read on. Used for XLSX, UTF-16, a file smaller than CARD_IMPORT_SPLIT_MIN_BYTES,
+  a batch of one shard, and a CSV whose readers side by side found a record spanning lines.
 - Readers side by side (plan_ranges, then read_range): the batch's run cuts a CSV file into
-  as many byte ranges as the batch has shards, at line ends (files.split_csv checks that this
-  is exact), and creates the shard rows carrying them. Each shard's run first reads its range,
-  from the shard's own rows_read on, each chunk one transaction that checks the shard's lease.
-  Validation is per row, so nothing but line order ties a row to another range: the rules
-  between rows are applied after the last range, over the whole staged file (shards.settle).
+  as many byte ranges as the batch has shards, at line ends, and creates the shard rows carrying
+  them. Each shard's run first reads its range, from the shard's own rows_read on, each chunk
+  one transaction that checks the shard's lease. Validation is per row, so nothing but line
+  order ties a row to another range: the rules between rows are applied after the last range,
+  over the whole staged file (shards.settle). Each reader checks that its range holds whole
+  records, one a line (files.RangeInexact); if one does not, everything the readers staged is
+  dropped and the batch's run reads the file alone (refuse_ranges).
 
 A run killed while reading resumes at its rows_read (the batch's, or its shard's): exactly once.
 """
@@ -28,12 +30,12 @@ from itertools import islice
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from healthbook.cards import files, merge, pipeline
-from healthbook.cards.pipeline import FAILED, YIELDED, BatchFailure, LeaseLost
+from healthbook.cards.pipeline import FAILED, REREAD, YIELDED, BatchFailure, LeaseLost
 from healthbook.models import CardBatch, CardBatchShard
 
 logger = logging.getLogger(__name__)
@@ -128,11 +130,12 @@ def read_serial(*, batch: CardBatch, lease: uuid.UUID, started: float, budget_se
     )
 
 
-def _read(*, batch, lease, started, budget_seconds, done, records, stage, release, fail) -> str | None:
+def _read(*, batch, lease, started, budget_seconds, done, records, stage, release, fail, inexact=None) -> str | None:
     """Validate and stage chunk by chunk from the `done`-th record on (both ways of reading):
     records(fh, layout, skip) gives the cells, stage(done, size, validated) commits one chunk and
     returns the new count, release() hands the run back when the budget is used, fail(code,
-    message) ends the batch on a file that cannot be read. None when everything is staged."""
+    message) ends the batch on a file that cannot be read, inexact() answers a range that does
+    not hold whole records. None when everything is staged."""
     try:
         with pipeline._open_stored(batch) as fh:
             layout = pipeline._layout(batch, fh, lease)
@@ -155,6 +158,8 @@ def _read(*, batch, lease, started, budget_seconds, done, records, stage, releas
     except UnicodeDecodeError:
         fail("encoding_invalid", _ENCODING_INVALID)
         return FAILED
+    except files.RangeInexact:
+        return inexact()
     return None
 
 
@@ -168,7 +173,7 @@ def plan_ranges(*, batch: CardBatch, lease: uuid.UUID) -> bool | str:
     """Cut the file into one byte range per shard and create the shard rows that carry them.
     True when done; False when the file is to be read by one reader; FAILED on a bad file."""
     min_bytes = int(getattr(settings, "CARD_IMPORT_SPLIT_MIN_BYTES", 16 * 1024**2))
-    if batch.shards < 2 or batch.size_bytes < min_bytes:
+    if batch.shards < 2 or batch.size_bytes < min_bytes or batch.read_by_one_reader:
         return False
     try:
         with pipeline._open_stored(batch) as fh:
@@ -202,6 +207,10 @@ def plan_ranges(*, batch: CardBatch, lease: uuid.UUID) -> bool | str:
     return True
 
 
+# A batch whose readers side by side may still stage rows.
+_READING_BY_RANGES = Q(status__in=CardBatch.LIVE, staged_at__isnull=True, read_by_one_reader=False)
+
+
 def stage_range_chunk(
     *, batch_id: int, shard: int, lease: uuid.UUID, shards: int, expected_read: int, size: int, validated
 ) -> int:
@@ -213,7 +222,7 @@ def stage_range_chunk(
             .filter(batch_id=batch_id, shard=shard, lease=lease, status=CardBatchShard.Status.RUNNING)
             .first()
         )
-        live = CardBatch.objects.filter(pk=batch_id, status__in=CardBatch.LIVE, staged_at__isnull=True)
+        live = CardBatch.objects.filter(_READING_BY_RANGES, pk=batch_id)
         if run is None or run.read_done or run.rows_read != expected_read or not live.exists():
             raise LeaseLost(batch_id)
         with connection.cursor() as cursor:
@@ -223,7 +232,10 @@ def stage_range_chunk(
             problem_counts=merge_counts(run.problem_counts, validated[2]),
             heartbeat_at=timezone.now(),
         )
-        CardBatch.objects.filter(pk=batch_id).update(**_batch_progress(size, validated))
+        # Checked again under the batch row's lock: a reader that found its range inexact may have
+        # dropped what the readers staged meanwhile (refuse_ranges); this chunk then goes too.
+        if not live.update(**_batch_progress(size, validated)):
+            raise LeaseLost(batch_id)
     return expected_read + size
 
 
@@ -241,11 +253,45 @@ def _fail_batch(batch_id: int, code: str, message) -> None:
                 merge.forget_people(cursor, batch_id=batch_id)
 
 
+def refuse_ranges(*, batch_id: int, shard: int, lease: uuid.UUID) -> str:
+    """A reader found that its range does not hold whole records, one a line (a line end inside
+    quotes, in the range or across a cut): drop what the readers staged and their counts, and
+    hand the batch to its own run, which reads the file alone (REREAD: the caller queues it).
+    The other readers' chunks fail from here on (_READING_BY_RANGES); batch_run removes the
+    shard rows."""
+    with transaction.atomic():
+        batch = CardBatch.objects.select_for_update().filter(_READING_BY_RANGES, pk=batch_id).first()
+        mine = CardBatchShard.objects.filter(
+            batch_id=batch_id, shard=shard, lease=lease, status=CardBatchShard.Status.RUNNING
+        )
+        if batch is None or not mine.exists():
+            raise LeaseLost(batch_id)
+        with connection.cursor() as cursor:
+            cursor.execute("DELETE FROM healthbook_card_batch_row WHERE batch_id = %s", [batch_id])
+            cursor.execute("DELETE FROM healthbook_card_batch_problem WHERE batch_id = %s", [batch_id])
+        CardBatch.objects.filter(pk=batch_id).update(
+            read_by_one_reader=True,
+            rows_read=0,
+            rows_accepted=0,
+            rows_rejected=0,
+            rows_warned=0,
+            chunks_done=0,
+            problem_counts={},
+            status=CardBatch.Status.QUEUED,
+            lease=None,
+            heartbeat_at=timezone.now(),
+        )
+    logger.info("card batch %s: a record spans lines, the file is read by one reader", batch_id)
+    return REREAD
+
+
 def read_range(
     *, batch: CardBatch, run: CardBatchShard, lease: uuid.UUID, started: float, budget_seconds: float | None
 ) -> str | None:
     """A shard run's reading of its range, from its rows_read on. None when the range is staged."""
-    rng = files.ByteRange(start=run.read_from, first_line=run.read_first_line, records=run.read_records)
+    following = CardBatchShard.objects.filter(batch_id=batch.pk, shard=run.shard + 1)
+    end = following.values_list("read_from", flat=True).first() or batch.size_bytes
+    rng = files.ByteRange(start=run.read_from, first_line=run.read_first_line, records=run.read_records, end=end)
     return _read(
         batch=batch,
         lease=lease,  # the layout was stored by plan_ranges: the batch lease is not needed
@@ -266,4 +312,5 @@ def read_range(
             status=CardBatchShard.Status.QUEUED, lease=None, heartbeat_at=timezone.now()
         ),
         fail=lambda code, message: _fail_batch(batch.pk, code, message),
+        inexact=lambda: refuse_ranges(batch_id=batch.pk, shard=run.shard, lease=lease),
     )

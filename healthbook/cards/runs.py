@@ -27,7 +27,10 @@ def card_batch_run(*, batch_id: int, budget_seconds: float | None = None, dispat
         batch.shards = wanted
         CardBatch.objects.filter(pk=batch_id, lease=lease, rows_read=0).update(shards=wanted)
     if batch.shards:
-        return shards.batch_run(
+        outcome = shards.batch_run(
             batch=batch, lease=lease, started=started, budget_seconds=budget_seconds, dispatch=dispatch
         )
+        if outcome == pipeline.REREAD:  # in this process: the batch is read again, by one reader
+            return card_batch_run(batch_id=batch_id, budget_seconds=budget_seconds, dispatch=dispatch)
+        return outcome
     return pipeline.run_claimed(batch=batch, lease=lease, started=started, budget_seconds=budget_seconds)

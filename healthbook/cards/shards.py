@@ -8,8 +8,8 @@ are merged by N Celery tasks at once, each in its own backend.
 Phase 1, read (reading.py): the file is validated chunk by chunk and each chunk is one
 transaction that COPYs the valid rows, with their shard, into healthbook_card_batch_row, stores
 the rejected rows and advances the progress. Either the batch's own run reads it all (under the
-batch lease), or — a CSV file whose records are one line each, CARD_IMPORT_SPLIT_MIN_BYTES or
-more — the batch's run cuts it into one byte range per shard, creates the shard rows carrying
+batch lease), or — a CSV file of CARD_IMPORT_SPLIT_MIN_BYTES or more, unless its readers find a
+record spanning lines (reading.refuse_ranges) — the batch's run cuts it into one byte range per shard, creates the shard rows carrying
 them and hands them out: each shard run then reads its range before merging (under its shard
 lease), so the reading divides over the workers too. The staging table is logged, not UNLOGGED:
 a staged row is counted as read, and after a server crash an unlogged table would come back
@@ -70,7 +70,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from healthbook.cards import merge, pipeline, reading
-from healthbook.cards.pipeline import BUSY, DONE, LOST, MERGING, READING, YIELDED, LeaseLost
+from healthbook.cards.pipeline import BUSY, DONE, LOST, MERGING, READING, REREAD, YIELDED, LeaseLost
 from healthbook.models import CardBatch, CardBatchShard
 
 logger = logging.getLogger(__name__)
@@ -196,6 +196,8 @@ def _reading_done(batch_id: int, shard: int, lease: uuid.UUID) -> str:
     with transaction.atomic():
         # The batch row first: the readers' chunks lock their shard row, then the batch row.
         batch = CardBatch.objects.select_for_update().filter(pk=batch_id, status__in=CardBatch.LIVE).first()
+        if batch is not None and batch.read_by_one_reader and batch.staged_at is None:
+            raise LeaseLost(batch_id)  # another range was found inexact: the batch's run reads the file
         mine = CardBatchShard.objects.filter(
             batch_id=batch_id, shard=shard, lease=lease, status=CardBatchShard.Status.RUNNING
         )
@@ -229,6 +231,10 @@ def batch_run(*, batch: CardBatch, lease: uuid.UUID, started: float, budget_seco
     shards not done. Without `dispatch` the shard runs run here, one after the other."""
     try:
         if batch.staged_at is None:
+            if batch.read_by_one_reader:
+                # The readers side by side found the file not to be cut exactly (reading.refuse_ranges):
+                # their shard rows go; this run reads the file and creates them again when it settles.
+                CardBatchShard.objects.filter(batch_id=batch.pk).delete()
             ranged = CardBatchShard.objects.filter(batch_id=batch.pk).exists()
             if not ranged and not batch.rows_read:
                 ranged = reading.plan_ranges(batch=batch, lease=lease)
@@ -251,7 +257,8 @@ def batch_run(*, batch: CardBatch, lease: uuid.UUID, started: float, budget_seco
     # shards that waited for it are merged in a second round.
     for _round in range(2):
         for shard in pending:
-            shard_run(batch_id=batch.pk, shard=shard)
+            if shard_run(batch_id=batch.pk, shard=shard) == REREAD:
+                return REREAD
         pending = sorted(
             CardBatchShard.objects.filter(batch_id=batch.pk, status=CardBatchShard.Status.QUEUED).values_list(
                 "shard", flat=True

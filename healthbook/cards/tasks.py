@@ -68,6 +68,8 @@ def card_shard_merge_task(batch_id: int, shard: int) -> str:
         return pipeline.FAILED
     if outcome == pipeline.YIELDED:
         card_shard_merge_task.delay(batch_id, shard)
+    elif outcome == pipeline.REREAD:  # its range was not whole records: the batch's run reads the file
+        card_batch_import_task.delay(batch_id)
     return outcome
 
 

@@ -74,6 +74,9 @@ class CardBatch(models.Model):
     shards = models.PositiveSmallIntegerField(default=0)
     staged_at = models.DateTimeField(null=True, blank=True, help_text="when the whole file was staged and settled")
     rows_merged = models.PositiveBigIntegerField(default=0, help_text="staged rows merged by the shard runs")
+    read_by_one_reader = models.BooleanField(
+        default=False, help_text="the readers side by side found a record spanning lines: one reader reads the file"
+    )
 
     lease = models.UUIDField(null=True, blank=True, help_text="token of the run that holds the batch")
     worker = models.CharField(max_length=200, blank=True, help_text="host and process of the holding run")

@@ -1,7 +1,8 @@
 """Readers side by side (healthbook.cards.reading): a CSV file cut into byte ranges at line ends
 gives the same records on the same line numbers as one reader; a file that cannot be cut exactly
-is read by one reader; the shard runs read their ranges, the last one settles the batch and
-queues the others, and a reader killed mid-range resumes without loss or duplicates."""
+is found so by a range's reader and read by one reader; the shard runs read their ranges, the
+last one settles the batch and queues the others, and a reader killed mid-range resumes without
+loss or duplicates."""
 
 import io
 from datetime import timedelta
@@ -24,14 +25,18 @@ def _layout(data: bytes) -> files.FileLayout:
 
 
 def _ranged_cells(data: bytes, parts: int):
+    """The records read range by range; None if not cut; "inexact" if a range's reader refuses."""
     fh = io.BytesIO(data)
     layout = _layout(data)
     ranges = files.split_csv(fh, layout, size=len(data), parts=parts)
     if ranges is None:
         return None
     cells = []
-    for rng in ranges:
-        cells += list(files.iter_range_cells(io.BytesIO(data), layout, rng))
+    try:
+        for rng in ranges:
+            cells += list(files.iter_range_cells(io.BytesIO(data), layout, rng))
+    except files.RangeInexact:
+        return "inexact"
     return cells
 
 
@@ -43,41 +48,51 @@ def _one_reader(data: bytes):
 @pytest.mark.parametrize("newline", ["\r\n", "\n"])
 @pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1258"])
 @pytest.mark.parametrize("parts", [2, 3, 7])
-def test_ranges_give_the_records_and_lines_of_one_reader(db, monkeypatch, quotes, newline, encoding, parts):
+def test_ranges_give_the_records_and_lines_of_one_reader(db, quotes, newline, encoding, parts):
     rows = [person(n, **({} if quotes else {"DIA_CHI": "Số 1 Lê Lợi"})) for n in range(1, 30)]
     rows[4] = {}  # an empty record: skipped, but its line counts
     if quotes:
         rows[9] = person(10, DIA_CHI='Số 3, "Ngõ" 5')  # quotes and the delimiter inside a cell
     data = card_csv(rows, newline=newline, encoding=encoding)
-    if not quotes:
-        # No quote and no bare carriage return: exact without the csv module's pass over the file.
-        assert b'"' not in data
-        monkeypatch.setattr(files, "_csv_record_count", None)
+    assert (b'"' in data) == quotes
     assert _ranged_cells(data, parts) == _one_reader(data)
     # Without a line end after the last record, too.
     trimmed = data[: -len(newline)]
     assert _ranged_cells(trimmed, parts) == _one_reader(trimmed)
 
 
-def test_a_file_that_cannot_be_cut_exactly_is_read_by_one_reader(db):
+def test_a_file_that_cannot_be_cut_exactly_is_found_so_by_a_ranges_reader(db):
     rows = [person(n) for n in range(1, 20)]
-    # A line end inside a quoted cell: records and lines differ.
-    quoted = card_csv([*rows[:5], person(6, DIA_CHI="Số 1\nLê Lợi"), *rows[6:]])
-    assert files.split_csv(io.BytesIO(quoted), _layout(quoted), size=len(quoted), parts=2) is None
-    # A bare carriage return ends a line for the csv module, not for the cut.
-    bare_cr = card_csv(rows, newline="\r")
-    assert files.split_csv(io.BytesIO(bare_cr), _layout(bare_cr), size=len(bare_cr), parts=2) is None
-    # The same without a quote anywhere (the file's bytes alone decide), and a bare carriage
-    # return at the end of the file or of a read block.
+    # A line end inside a quoted cell: records and lines differ, in a range or across the cut.
+    across = 0
+    for at in range(19):
+        quoted = card_csv([*rows[:at], person(at + 1, DIA_CHI="x" * 300 + "\nLê Lợi"), *rows[at + 1 :]])
+        inner = quoted.index(b"x" * 300 + b"\n") + 300
+        cut = files.split_csv(io.BytesIO(quoted), _layout(quoted), size=len(quoted), parts=2)
+        across += cut[1].start == inner + 1  # the second range starts inside the quotes
+        assert _ranged_cells(quoted, 2) == "inexact", at
+    assert across  # and some cut falls inside the quoted cell
+    # A bare carriage return ends a line for the csv module, not for the cut (with no "\n" at
+    # all, nothing is cut).
+    assert _ranged_cells(card_csv(rows, newline="\r"), 2) is None
+    # The same without a quote anywhere, and a bare carriage return at the end of a read block.
     plain = [person(n, DIA_CHI="Số 1 Lê Lợi") for n in range(1, 20)]
     head = card_csv(plain, newline="\n")
-    for data in (card_csv(plain, newline="\r"), _up_to_block_end(head) + b"\ry\n"):
+    one_cr = head.index(b"\n", len(head) // 3)
+    for data in (head[:one_cr] + b"\r" + head[one_cr + 1 :], _up_to_block_end(head) + b"\ry\n" + head[-200:]):
         assert b'"' not in data
-        assert files.split_csv(io.BytesIO(data), _layout(data), size=len(data), parts=2) is None
-    # A cell longer than the csv module takes: not cut (its one reader reports the record).
-    huge = card_csv([*rows[:3], person(4, DIA_CHI="Số 1\nLê Lợi " + "x" * 200_000)])
-    assert files.split_csv(io.BytesIO(huge), _layout(huge), size=len(huge), parts=2) is None
-    # UTF-16: a line end is two bytes.
+        assert _ranged_cells(data, 2) == "inexact"
+    # Quotes left open at the end of a range: its last record takes in the line end, and the cut
+    # falls right after it (the middle of the file is in that long line).
+    tail = head[head.index(b"\n") + 1 :]
+    open_quote = head + b'z,"' + b"y" * (len(head) + len(tail)) + b"\n" + tail
+    cut = files.split_csv(io.BytesIO(open_quote), _layout(open_quote), size=len(open_quote), parts=2)
+    assert open_quote[cut[1].start - 2 : cut[1].start] == b"y\n"
+    assert _ranged_cells(open_quote, 2) == "inexact"
+    # A cell longer than the csv module takes: read by one reader, which reports the record.
+    huge = card_csv([*rows[:3], person(4, DIA_CHI="Số 1 Lê Lợi " + "x" * 200_000), *rows[4:]])
+    assert _ranged_cells(huge, 2) == "inexact"
+    # UTF-16: a line end is two bytes; not cut.
     wide = card_csv(rows, encoding="utf-16")
     assert files.split_csv(io.BytesIO(wide), _layout(wide), size=len(wide), parts=2) is None
     # More ranges than records.
@@ -92,12 +107,11 @@ def _up_to_block_end(data: bytes) -> bytes:
     return data + b"xxxxxxxxx\n" * lines + b"x" * rest
 
 
-def test_a_line_end_across_two_read_blocks_still_cuts_exactly(db, monkeypatch):
+def test_a_line_end_across_two_read_blocks_still_cuts_exactly(db):
     plain = [person(n, DIA_CHI="Số 1 Lê Lợi") for n in range(1, 20)]
     head = card_csv(plain, newline="\r\n")
     data = _up_to_block_end(head) + b"\r\n" + card_csv(plain, newline="\r\n")
     assert data[files.SCAN_BLOCK - 1 : files.SCAN_BLOCK + 1] == b"\r\n"
-    monkeypatch.setattr(files, "_csv_record_count", None)  # the bytes alone decide
     assert _ranged_cells(data, 2) == _one_reader(data)
 
 
@@ -165,8 +179,9 @@ def test_a_reader_killed_mid_range_resumes_exactly_once(card_codelists, settings
     dead = pipeline.uuid.uuid4()
     assert shards.shard_claim(batch_id=batch.pk, shard=0, lease=dead)
     run = CardBatchShard.objects.get(batch=batch, shard=0)
-    rng = files.ByteRange(start=run.read_from, first_line=run.read_first_line, records=run.read_records)
     data = card_csv(rows)
+    following = CardBatchShard.objects.get(batch=batch, shard=1).read_from
+    rng = files.ByteRange(start=run.read_from, first_line=run.read_first_line, records=run.read_records, end=following)
     layout = _layout(data)
     chunk = list(files.iter_range_cells(io.BytesIO(data), layout, rng))[:4]
     ctx = pipeline.row_context_for(batch, layout)

@@ -136,3 +136,33 @@ def test_two_workers_read_the_file_side_by_side_and_a_killed_reader_resumes(tmp_
     shard0 = CardBatchShard.objects.get(shard=0)
     assert shard0.runs >= 2 and shard0.read_records + CardBatchShard.objects.get(shard=1).read_records == rows
     assert sum(CardBatchShard.objects.values_list("rows_read", flat=True)) == rows
+
+
+def test_a_record_on_two_lines_found_by_a_reader_sends_the_file_to_one_reader(tmp_path, card_codelists, settings):
+    rows = 6000
+    data, expected = _generated(tmp_path, settings, rows, seed=49)
+    # An address in the last range starts with a line end inside its quotes: that record spans two
+    # lines (the stored address is the same: surrounding blanks are trimmed).
+    raw = data.read_bytes()
+    at = raw.index(b',"', len(raw) * 3 // 4) + 2
+    data.write_bytes(raw[:at] + b"\n" + raw[at:])
+    split = {"CARD_IMPORT_SPLIT_MIN_BYTES": "0"}
+    workers = [_worker(tmp_path, "one", beat=True, **split), _worker(tmp_path, "two", beat=False, **split)]
+    try:
+        from healthbook.cards.services import card_batch_create
+
+        with data.open("rb") as fh:
+            card_batch_create(acting_user=None, fh=fh, name="cards.csv")
+        done = _wait_for(lambda: (b := CardBatch.objects.get()).is_finished and b, 180, "the batch to finish")
+    finally:
+        for proc in workers:
+            _stop(proc)
+
+    counts = expected["counts"]
+    assert done.status == CardBatch.Status.DONE, done.failure_message
+    assert done.read_by_one_reader
+    assert (done.rows_read, done.rows_accepted, done.rows_rejected) == (rows, counts["accepted"], counts["rejected"])
+    assert Citizen.objects.count() == HealthBook.objects.count() == InsuranceCard.objects.count() == counts["accepted"]
+    found = sorted(CardBatchProblem.objects.values_list("line", "column", "code"))
+    assert found == sorted((r["line"], e["column"], e["code"]) for r in expected["rejected"] for e in r["errors"])
+    assert sum(CardBatchShard.objects.values_list("rows_merged", flat=True)) == done.rows_merged == counts["accepted"]
