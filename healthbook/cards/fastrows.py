@@ -38,6 +38,7 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 _ZEROS = "0000000000"
 _SEX = {"1": 1, "2": 2, "3": 3}
 _SEX_CHECKED = {"1": 1, "2": 2}  # identifiers._SEX_ARG for text cells: 3 is not checked
+_new_row = tuple.__new__
 
 
 @lru_cache(maxsize=1 << 16)
@@ -212,28 +213,33 @@ class FastValidator:
             if warning is None:
                 warning = self.unknown_facility[fac] = ids.facility_unknown_warning(fac)
             problems.append(warning)
-        return StagedRow(
-            line=line,
-            sin=sin or card[-10:],
-            personal_id=personal_id,
-            legacy_id=legacy_id,
-            full_name=full_name,
-            search_name=folded_name,
-            birth_date=birth,
-            birth_precision=ids.DAY,
-            birth_year=birth.year,
-            sex=sex,
-            ethnicity_code=eth,
-            nationality_code=nat,
-            province_id=province_id,
-            commune_code=commune,
-            address=address,
-            phone=phone,
-            card_number=card,
-            beneficiary_group=card[:2] if issuing else "",
-            benefit_level=int(card[2]) if issuing else None,
-            issuing_province_code=issuing,
-            facility_code=fac,
-            valid_from=valid_from,
-            valid_to=valid_to,
+        # Positional, in StagedRow's field order: keywords cost 1.1 µs a row more (of ≈ 12). The
+        # full validator builds the same row with keywords; test_card_fastrows compares the two.
+        return _new_row(
+            StagedRow,
+            (
+                line,
+                sin or card[-10:],
+                personal_id,
+                legacy_id,
+                full_name,
+                folded_name,
+                birth,
+                ids.DAY,
+                birth.year,
+                sex,
+                eth,
+                nat,
+                province_id,
+                commune,
+                address,
+                phone,
+                card,
+                card[:2] if issuing else "",
+                int(card[2]) if issuing else None,
+                issuing,
+                fac,
+                valid_from,
+                valid_to,
+            ),
         ), problems

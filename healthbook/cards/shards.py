@@ -9,12 +9,13 @@ Phase 1, read (reading.py): the file is validated chunk by chunk and each chunk 
 transaction that COPYs the valid rows, with their shard, into healthbook_card_batch_row, stores
 the rejected rows and advances the progress. Either the batch's own run reads it all (under the
 batch lease), or — a CSV file of CARD_IMPORT_SPLIT_MIN_BYTES or more, unless its readers find a
-record spanning lines (reading.refuse_ranges) — the batch's run cuts it into one byte range per shard, creates the shard rows carrying
-them and hands them out: each shard run then reads its range before merging (under its shard
-lease), so the reading divides over the workers too. The staging table is logged, not UNLOGGED:
-a staged row is counted as read, and after a server crash an unlogged table would come back
-empty while the progress still says the rows were read (they would never be merged). A run
-killed here resumes at its rows_read (the batch's, or its shard's).
+record spanning lines (reading.refuse_ranges) — the batch's run cuts it into one byte range per
+shard, creates the shard rows carrying them and hands them out: each shard run then reads its
+range before merging (under its shard lease), so the reading divides over the workers too. The
+staging table is logged, not UNLOGGED: a staged row is counted as read, and after a server
+crash an unlogged table would come back empty while the progress still says the rows were read
+(they would never be merged). A run killed here resumes at its rows_read (the batch's, or its
+shard's).
 
 Phase 1b, settle (one transaction, once): the rules between rows of the file — the last row of
 a person wins (DUPLICATE_PERSON), a personal ID carried by a still-valid row of another
