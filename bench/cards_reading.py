@@ -58,7 +58,9 @@ def copy_costs(rows: list, passes: int) -> None:
             for binary in (True, False):
                 cur.execute("TRUNCATE bench_stage")
                 backend, worker = backend_cpu(pid), time.process_time()
-                with cur.copy(f"COPY bench_stage ({columns}) FROM STDIN" + (" (FORMAT BINARY)" if binary else "")) as copy:
+                with cur.copy(
+                    f"COPY bench_stage ({columns}) FROM STDIN" + (" (FORMAT BINARY)" if binary else "")
+                ) as copy:
                     if binary:
                         copy.set_types(reading._STAGE_TYPES)
                     for row in rows:
