@@ -63,10 +63,10 @@ def _stage(cursor, batch_id: int, shards: int, validated) -> None:
     cursor.execute("SET LOCAL synchronous_commit = off")  # as merge.merge_chunk: progress commits with data
     if valid:
         # Binary COPY: psycopg's C dumpers write each value as PostgreSQL stores it, with no text
-        # to build on this side or to parse on the server's (1.6 against 3.6 µs a row here, 2.1
-        # against 2.4 in the backend: bench/RESULTS.md, fourteenth session). Reading is CPU-bound
-        # on every core it has; a chunk merged as read keeps its text built in the thread
-        # (pipeline.py), off that path's critical thread.
+        # to build on this side or to parse on the server's (1.9 against 3.8 µs a row here, 2.1-2.3
+        # against 2.7-2.8 in the backend: bench/cards_reading.py, bench/RESULTS.md, fourteenth
+        # session). Reading is CPU-bound on every core it has; a chunk merged as read keeps its
+        # text built in the thread (pipeline.py), off that path's critical thread.
         with cursor.copy(_STAGE_COPY) as copy:
             copy.set_types(_STAGE_TYPES)
             for row in valid:
