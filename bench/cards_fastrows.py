@@ -33,20 +33,14 @@ def best_of(passes, fn) -> float:
     return best
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("file")
-    parser.add_argument("--rows", type=int, default=200_000)
-    args = parser.parse_args()
-    import django
-
-    django.setup()
+def bench_context():
+    """The rows' context of the card micro-benchmarks, without a database (after django.setup()):
+    every two-digit province code, no code list or facility registry but one facility."""
     from healthbook import identifiers as ids
-    from healthbook.cards import fastrows
     from healthbook.cards.rows import RowContext
 
     provinces = frozenset(f"{n:02d}" for n in range(1, 100))
-    ctx = RowContext(
+    return RowContext(
         refs=ids.ReferenceSets.defaults(new_province_codes=provinces),
         today=date.today(),
         province_ids={code: i for i, code in enumerate(sorted(provinces))},
@@ -55,6 +49,19 @@ def main() -> int:
         ethnicity_codes=None,
         scope_province_code=None,
     )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("file")
+    parser.add_argument("--rows", type=int, default=200_000)
+    args = parser.parse_args()
+    import django
+
+    django.setup()
+    from healthbook.cards import fastrows
+
+    ctx = bench_context()
     with open(args.file, newline="", encoding="utf-8") as fh:
         reader = csv.reader(fh)
         header = next(reader)

@@ -18,7 +18,6 @@ import argparse
 import os
 import sys
 import time
-from datetime import date
 from itertools import islice
 from pathlib import Path
 
@@ -82,20 +81,10 @@ def main() -> int:
     import django
 
     django.setup()
-    from healthbook import identifiers as ids
+    from bench.cards_fastrows import bench_context
     from healthbook.cards import files, pipeline, reading
-    from healthbook.cards.rows import RowContext
 
-    provinces = frozenset(f"{n:02d}" for n in range(1, 100))
-    ctx = RowContext(
-        refs=ids.ReferenceSets.defaults(new_province_codes=provinces),
-        today=date.today(),
-        province_ids={code: i for i, code in enumerate(sorted(provinces))},
-        old_to_new={},
-        known_facilities=frozenset({"79001"}),
-        ethnicity_codes=None,
-        scope_province_code=None,
-    )
+    ctx = bench_context()
     size = os.path.getsize(args.file)
     with open(args.file, "rb") as fh:
         layout = files.inspect_file(fh, size=size)

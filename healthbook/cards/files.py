@@ -387,16 +387,17 @@ def _range_records(fh: IO[bytes], layout: FileLayout, rng: ByteRange) -> Iterato
     stream = io.BufferedReader(_Slice(fh, rng.start, rng.end), buffer_size=SCAN_BLOCK)
     text = io.TextIOWrapper(stream, encoding=_RANGE_ENCODINGS[layout.encoding], errors="strict", newline="")
     reader = csv.reader(text, delimiter=layout.delimiter)
-    line = rng.first_line - 1
+    before = rng.first_line - 1  # lines of the file before the range
+    line = before
     cells: list = []
     try:
         for line, cells in enumerate(reader, start=rng.first_line):  # noqa: B007 — the last is checked below
-            if reader.line_num != line - rng.first_line + 1:
+            if reader.line_num != line - before:
                 raise RangeInexact
             yield line, cells
     except csv.Error as exc:
         raise RangeInexact from exc
-    if line - rng.first_line + 1 != rng.records or any("\n" in c or "\r" in c for c in cells):
+    if line - before != rng.records or any("\n" in c or "\r" in c for c in cells):
         raise RangeInexact
 
 

@@ -64,6 +64,17 @@ def _generated(tmp_path: Path, settings, rows: int, *, seed: int) -> tuple[Path,
     return data, json.loads(expected_file.read_text())
 
 
+def _the_generators_outcome(done: CardBatch, rows: int, expected: dict) -> dict:
+    """The batch ended done with the generator's counts and reasons, nothing duplicated."""
+    counts = expected["counts"]
+    assert done.status == CardBatch.Status.DONE, done.failure_message
+    assert (done.rows_read, done.rows_accepted, done.rows_rejected) == (rows, counts["accepted"], counts["rejected"])
+    assert Citizen.objects.count() == HealthBook.objects.count() == InsuranceCard.objects.count() == counts["accepted"]
+    found = sorted(CardBatchProblem.objects.values_list("line", "column", "code"))
+    assert found == sorted((r["line"], e["column"], e["code"]) for r in expected["rejected"] for e in r["errors"])
+    return counts
+
+
 def test_two_workers_merge_the_shards_at_once_and_a_killed_shard_resumes(tmp_path, card_codelists, settings):
     rows = 6000
     data, expected = _generated(tmp_path, settings, rows, seed=47)
@@ -89,13 +100,8 @@ def test_two_workers_merge_the_shards_at_once_and_a_killed_shard_resumes(tmp_pat
         for proc in workers:
             _stop(proc)
 
-    counts = expected["counts"]
-    assert done.status == CardBatch.Status.DONE, done.failure_message
-    assert (done.rows_read, done.rows_accepted, done.rows_rejected) == (rows, counts["accepted"], counts["rejected"])
-    assert Citizen.objects.count() == HealthBook.objects.count() == InsuranceCard.objects.count() == counts["accepted"]
+    counts = _the_generators_outcome(done, rows, expected)
     assert (done.citizens_created, done.books_created, done.cards_created) == (counts["accepted"],) * 3
-    found = sorted(CardBatchProblem.objects.values_list("line", "column", "code"))
-    assert found == sorted((r["line"], e["column"], e["code"]) for r in expected["rejected"] for e in r["errors"])
     assert CardBatchShard.objects.get(shard=0).runs >= 2
     assert sum(CardBatchShard.objects.values_list("rows_merged", flat=True)) == done.rows_merged
 
@@ -127,12 +133,7 @@ def test_two_workers_read_the_file_side_by_side_and_a_killed_reader_resumes(tmp_
         for proc in workers:
             _stop(proc)
 
-    counts = expected["counts"]
-    assert done.status == CardBatch.Status.DONE, done.failure_message
-    assert (done.rows_read, done.rows_accepted, done.rows_rejected) == (rows, counts["accepted"], counts["rejected"])
-    assert Citizen.objects.count() == HealthBook.objects.count() == InsuranceCard.objects.count() == counts["accepted"]
-    found = sorted(CardBatchProblem.objects.values_list("line", "column", "code"))
-    assert found == sorted((r["line"], e["column"], e["code"]) for r in expected["rejected"] for e in r["errors"])
+    _the_generators_outcome(done, rows, expected)
     shard0 = CardBatchShard.objects.get(shard=0)
     assert shard0.runs >= 2 and shard0.read_records + CardBatchShard.objects.get(shard=1).read_records == rows
     assert sum(CardBatchShard.objects.values_list("rows_read", flat=True)) == rows
@@ -158,11 +159,6 @@ def test_a_record_on_two_lines_found_by_a_reader_sends_the_file_to_one_reader(tm
         for proc in workers:
             _stop(proc)
 
-    counts = expected["counts"]
-    assert done.status == CardBatch.Status.DONE, done.failure_message
+    counts = _the_generators_outcome(done, rows, expected)
     assert done.read_by_one_reader
-    assert (done.rows_read, done.rows_accepted, done.rows_rejected) == (rows, counts["accepted"], counts["rejected"])
-    assert Citizen.objects.count() == HealthBook.objects.count() == InsuranceCard.objects.count() == counts["accepted"]
-    found = sorted(CardBatchProblem.objects.values_list("line", "column", "code"))
-    assert found == sorted((r["line"], e["column"], e["code"]) for r in expected["rejected"] for e in r["errors"])
     assert sum(CardBatchShard.objects.values_list("rows_merged", flat=True)) == done.rows_merged == counts["accepted"]
